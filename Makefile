@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.install-stamp
+PARAMS ?= parameters/demo.yaml
+
+.PHONY: demo test lint demo-data install clean-reports
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo-data: $(STAMP)
+	$(BIN)/workbook demo-data --if-missing
+
+demo: demo-data
+	$(BIN)/workbook run $(PARAMS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests notebooks benchmarks

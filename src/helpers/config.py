@@ -1,0 +1,329 @@
+"""Parameter files: load one YAML file per run and validate it before anything runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from helpers.errors import ConfigError
+
+DIMENSIONS = ("demographic", "geographic", "psychographic", "behavioural")
+FORMATS = ("csv", "parquet", "excel", "spss")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """One input file; relative paths are resolved against the parameter file's folder."""
+
+    path: Path
+    format: Literal["csv", "parquet", "excel", "spss"] | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | int | None = None
+
+    @property
+    def kind(self) -> str:
+        """The file format, given or inferred from the file suffix."""
+        if self.format:
+            return self.format
+        suffix = self.path.suffix.lower()
+        return {
+            ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+            ".xlsx": "excel", ".xls": "excel", ".sav": "spss", ".zsav": "spss",
+        }.get(suffix, "")
+
+
+class DataSources(_Strict):
+    customers: Source | None = None
+    orders: Source | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSources:
+        if self.customers is None and self.orders is None:
+            raise ValueError("name at least one input: `customers` or `orders`")
+        return self
+
+
+class MultiResponse(_Strict):
+    """A question where a respondent can pick several answers."""
+
+    dimension: Literal["demographic", "geographic", "psychographic", "behavioural"]
+    column: str | None = Field(None, description="one column holding the picks joined by `separator`")
+    separator: str = ";"
+    columns: list[str] | None = Field(None, description="or one 0/1 column per answer")
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _column_or_columns(self) -> MultiResponse:
+        if (self.column is None) == (self.columns is None):
+            raise ValueError("give exactly one of `column` (a delimited column) or `columns` (0/1 columns)")
+        return self
+
+    @property
+    def source_columns(self) -> list[str]:
+        """The data columns this set is read from."""
+        return [self.column] if self.column else list(self.columns or [])
+
+
+class Acquisition(_Strict):
+    date: str | None = None
+    channel: str | None = None
+    promotion: str | None = None
+    cost: str | None = None
+
+
+class Columns(_Strict):
+    """Each customer column's role."""
+
+    id: str
+    status: str | None = None
+    demographic: list[str] = []
+    geographic: list[str] = []
+    psychographic: list[str] = Field([], description="Likert attitude items")
+    behavioural: list[str] = []
+    multi_response: dict[str, MultiResponse] = {}
+    acquisition: Acquisition = Acquisition()
+    nps: str | None = None
+    weight: str | None = None
+    open_text: list[str] = []
+    personal: list[str] = Field([], description="personal data: dropped at load, never reported")
+    hidden: list[str] = Field([], description="columns that exist in the file but are never used")
+
+    def role_of(self) -> dict[str, str]:
+        """Map every declared column to its role."""
+        roles: dict[str, str] = {self.id: "id"}
+        for name in ("status", "nps", "weight"):
+            if getattr(self, name):
+                roles[getattr(self, name)] = name
+        for dim in DIMENSIONS:
+            for col in getattr(self, dim):
+                roles[col] = dim
+        for set_name, mr in self.multi_response.items():
+            for col in mr.source_columns:
+                roles[col] = f"multi_response:{set_name}"
+        for field, col in self.acquisition.model_dump().items():
+            if col:
+                roles[col] = f"acquisition_{field}"
+        for col in self.open_text:
+            roles[col] = "open_text"
+        for col in self.personal:
+            roles[col] = "personal"
+        for col in self.hidden:
+            roles[col] = "hidden"
+        return roles
+
+    @model_validator(mode="after")
+    def _no_column_twice(self) -> Columns:
+        seen: dict[str, str] = {}
+        lists: list[tuple[str, list[str]]] = [("id", [self.id])]
+        lists += [(k, [v]) for k in ("status", "nps", "weight") if (v := getattr(self, k))]
+        lists += [(dim, getattr(self, dim)) for dim in DIMENSIONS]
+        lists += [(f"multi_response.{k}", mr.source_columns) for k, mr in self.multi_response.items()]
+        lists += [(f"acquisition.{k}", [v]) for k, v in self.acquisition.model_dump().items() if v]
+        lists += [("open_text", self.open_text), ("personal", self.personal), ("hidden", self.hidden)]
+        for role, cols in lists:
+            for col in cols:
+                if col in seen:
+                    raise ValueError(
+                        f"column '{col}' is given two roles ({seen[col]} and {role}); "
+                        "a column has exactly one role"
+                    )
+                seen[col] = role
+        return self
+
+
+class OrderColumns(_Strict):
+    """Column names in the orders file."""
+
+    customer_id: str
+    timestamp: str
+    amount: str
+    order_id: str | None = None
+    full_price: str | None = None
+    prepaid: str | None = None
+
+
+class Likert(_Strict):
+    min: int = 1
+    max: int = 5
+    labels: dict[int, str] = {}
+
+    @model_validator(mode="after")
+    def _order(self) -> Likert:
+        if self.min >= self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class Privacy(_Strict):
+    min_cell: int = Field(10, ge=1, description="hide table cells based on fewer respondents")
+
+
+class Validation(_Strict):
+    min_rows: int = Field(50, ge=1)
+    ranges: dict[str, tuple[float, float]] = {}
+    out_of_range: Literal["error", "set_missing"] = "error"
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges_ordered(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for col, (lo, hi) in value.items():
+            if lo > hi:
+                raise ValueError(f"range for '{col}' is [{lo}, {hi}]: the low end is above the high end")
+        return value
+
+
+class ExploreParams(_Strict):
+    max_categories: int = Field(12, ge=2, description="show at most this many categories per chart")
+    outlier_iqr: float = Field(3.0, gt=0, description="a value beyond this many IQRs is odd")
+
+
+class Params(_Strict):
+    """A validated parameter file."""
+
+    period: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    as_of: dt.date
+    title: str = "Customer profiles"
+    engine: Literal["duckdb"] = "duckdb"
+    data: DataSources
+    columns: Columns | None = None
+    orders: OrderColumns | None = None
+    likert: Likert = Likert()
+    privacy: Privacy = Privacy()
+    validation: Validation = Validation()
+    explore: ExploreParams = ExploreParams()
+
+    # where the file was read from; set by load_params, not by the YAML
+    source: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Params:
+        if self.as_of > dt.date.today():
+            raise ValueError(f"as_of {self.as_of} is in the future; use the last day of the period")
+        if self.data.customers is not None and self.columns is None:
+            raise ValueError("`data.customers` is set, so `columns` must say each column's role")
+        if self.data.orders is not None and self.orders is None:
+            raise ValueError("`data.orders` is set, so `orders` must name its columns")
+        return self
+
+    def profile_columns(self, dimension: str) -> list[str]:
+        """Single columns of one profile dimension (multiple-response sets are separate)."""
+        return list(getattr(self.columns, dimension)) if self.columns else []
+
+    def to_json(self) -> str:
+        """The parameters as JSON, for the run manifest."""
+        return self.model_dump_json(indent=2)
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a model accepts at a location, to suggest a fix for an unknown key."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        current = None
+        for candidate in getattr(ann, "__args__", (ann,)):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                current = candidate
+            elif getattr(candidate, "__args__", None):  # dict[str, Model]
+                for inner in candidate.__args__:
+                    if isinstance(inner, type) and issubclass(inner, BaseModel):
+                        current = inner
+    return list(getattr(current, "model_fields", {}))
+
+
+def _explain(err: dict[str, Any]) -> str:
+    key = _key(tuple(err["loc"]))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(Params, tuple(err["loc"]))
+        hint = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
+        fix = f"did you mean `{hint[0]}`?" if hint else f"allowed here: {', '.join(allowed)}"
+        return f"`{key}`: unknown key; {fix}"
+    if kind == "missing":
+        return f"`{key}`: required key is missing; add it"
+    msg = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"`{key}`: {msg}{shown}"
+
+
+def _resolve(params: Params, base: Path) -> Params:
+    data = params.data
+    update = {}
+    for name in ("customers", "orders"):
+        src = getattr(data, name)
+        if src is not None and not src.path.is_absolute():
+            update[name] = src.model_copy(update={"path": (base / src.path).resolve()})
+    return params.model_copy(update={"data": data.model_copy(update=update), "source": base})
+
+
+def parse_params(raw: Any, where: str, base: Path) -> Params:
+    """Validate a parsed parameter mapping; `where` names the file in messages."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: the file must be a YAML mapping of keys to values")
+    try:
+        params = Params.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_explain(e) for e in exc.errors()]
+        raise ConfigError(f"{where}: bad parameters\n  - " + "\n  - ".join(lines)) from None
+    params = _resolve(params, base)
+    for name in ("customers", "orders"):
+        src = getattr(params.data, name)
+        if src is None:
+            continue
+        if not src.kind:
+            raise ConfigError(
+                f"{where}: `data.{name}.path`: cannot tell the format of '{src.path.name}'; "
+                f"add `format:` (one of {', '.join(FORMATS)})"
+            )
+        if not src.path.exists():
+            raise ConfigError(
+                f"{where}: `data.{name}.path`: file not found: {src.path}; "
+                "fix the path (relative paths start at the parameter file's folder)"
+                + ("; for the demo data run `workbook demo-data`" if "demo" in str(src.path) else "")
+            )
+    return params
+
+
+def load_params(path: str | Path) -> Params:
+    """Read and validate a parameter file; raise ConfigError with one clear message."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: parameter file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    return parse_params(raw, str(path), path.parent.resolve())
+
+
+def params_as_dict(params: Params) -> dict[str, Any]:
+    """The parameters as plain JSON-able data."""
+    return json.loads(params.to_json())

@@ -1,0 +1,409 @@
+"""Loading and validating input data: one reader for every format, checks before any analysis.
+
+Personal-data columns (and any column the parameter file does not declare) are dropped here,
+so nothing downstream can show them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import difflib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from helpers.config import Params, Source
+from helpers.engine import Engine, end_of, standard_orders
+from helpers.errors import DataError
+from helpers.privacy import scrub_text
+
+DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16",
+                    "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
+
+
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """Guess a text file's encoding: a byte-order mark, else UTF-8 if it decodes, else cp1252."""
+    head = path.open("rb").read(sample_bytes)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "cp1252"
+    return "utf-8"
+
+
+def _utf8_copy(path: Path, encoding: str) -> Path:
+    """A UTF-8 copy of a file in another encoding, for DuckDB (it reads UTF-8/16 and Latin-1)."""
+    tmp = Path(tempfile.mkdtemp(prefix="workbook-csv-")) / path.name
+    with path.open("r", encoding=encoding, newline="") as src, tmp.open("w", encoding="utf-8") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    return tmp
+
+
+def csv_options(source: Source) -> dict[str, Any]:
+    """DuckDB read_csv options for a source: detected or given encoding, given delimiter."""
+    encoding = (source.encoding or detect_encoding(Path(source.path))).lower()
+    opts: dict[str, Any] = {"header": True}
+    if source.delimiter:
+        opts["delim"] = source.delimiter
+    if encoding not in DUCKDB_ENCODINGS:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise DataError(f"{source.path}: unknown encoding '{encoding}'; give a valid "
+                            "`encoding:` (e.g. utf-8, cp1252, latin-1)") from None
+    else:
+        opts["encoding"] = DUCKDB_ENCODINGS[encoding]
+    return opts
+
+
+def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet, Excel or SPSS file into pandas (SPSS value labels applied)."""
+    path = Path(source.path)
+    as_text = as_text or []
+    try:
+        if source.kind == "csv":
+            opts = csv_options(source)
+            if "encoding" not in opts:  # an encoding DuckDB lacks: transcode once
+                path = _utf8_copy(path, (source.encoding or detect_encoding(path)))
+            rel = duckdb.read_csv(str(path), dtype={c: "VARCHAR" for c in as_text} or None,
+                                  **opts)
+            frame = rel.df()
+        elif source.kind == "parquet":
+            frame = pd.read_parquet(path)
+        elif source.kind == "excel":
+            frame = pd.read_excel(path, sheet_name=source.sheet if source.sheet is not None else 0,
+                                  dtype={c: str for c in as_text})
+        elif source.kind == "spss":
+            import pyreadstat
+
+            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
+            frame.attrs["labels"] = dict(meta.column_names_to_labels)
+        else:
+            raise DataError(f"{path}: unknown format '{source.kind}'")
+    except DataError:
+        raise
+    except (duckdb.Error, OSError, ValueError, ImportError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot read the file as {source.kind}: {first}") from None
+    for col in as_text:
+        if col in frame.columns:
+            frame[col] = frame[col].astype("string")
+    return frame
+
+
+@dataclass
+class QualityItem:
+    """One data-quality finding and what was done about it."""
+
+    table: str
+    check: str
+    column: str
+    rows: int
+    action: str
+    examples: str = ""
+
+
+@dataclass
+class Dataset:
+    """Validated inputs of a run: customers (pandas, personal data dropped) and orders (engine)."""
+
+    params: Params
+    customers: pd.DataFrame | None
+    orders: ir.Table | None
+    engine: Engine
+    quality: list[QualityItem] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+
+    def quality_table(self) -> pd.DataFrame:
+        """The data-quality findings as a table."""
+        cols = ["table", "check", "column", "rows", "action", "examples"]
+        return pd.DataFrame([vars(q) for q in self.quality], columns=cols)
+
+
+def _examples(values: pd.Series, k: int = 3) -> str:
+    return ", ".join(repr(v) for v in pd.unique(values.dropna())[:k])
+
+
+class _Problems:
+    """Collects every problem in a file so the user sees them all in one message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: list[str] = []
+
+    def add(self, column: str | None, problem: str, fix: str) -> None:
+        where = f"column '{column}': " if column else ""
+        self.lines.append(f"{where}{problem}; {fix}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise DataError(f"{self.path}: bad data\n  - " + "\n  - ".join(self.lines))
+
+
+def _missing_columns(problems: _Problems, wanted: list[str], present: list[str], key: str
+                     ) -> None:
+    for col in wanted:
+        if col not in present:
+            hint = difflib.get_close_matches(col, present, n=1)
+            fix = (f"did you mean '{hint[0]}'? fix `{key}` in the parameter file" if hint
+                   else f"the file has: {', '.join(present[:12])}{' …' if len(present) > 12 else ''}")
+            problems.add(col, "declared in the parameters but not in the file", fix)
+
+
+def _numeric(frame: pd.DataFrame, col: str, problems: _Problems, what: str) -> pd.Series:
+    raw = frame[col]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+    if bad.any():
+        problems.add(col, f"{int(bad.sum())} rows are not numbers (e.g. {_examples(raw[bad])})",
+                     f"{what} must be numeric; fix those rows")
+    return values
+
+
+def _out_of_range(frame: pd.DataFrame, col: str, lo: float, hi: float, params: Params,
+                  problems: _Problems, quality: list[QualityItem], table: str) -> None:
+    values = frame[col]
+    bad = values.notna() & ((values < lo) | (values > hi))
+    if not bad.any():
+        return
+    examples = _examples(values[bad])
+    if params.validation.out_of_range == "set_missing":
+        frame.loc[bad, col] = pd.NA
+        quality.append(QualityItem(table, f"outside {lo:g}–{hi:g}", col, int(bad.sum()),
+                                   "set to missing", examples))
+    else:
+        problems.add(col, f"{int(bad.sum())} rows are outside {lo:g}–{hi:g} (e.g. {examples})",
+                     "fix the data, or set `validation.out_of_range: set_missing` to blank them")
+
+
+def _validate_customers(frame: pd.DataFrame, params: Params, path: Path,
+                        quality: list[QualityItem]) -> pd.DataFrame:
+    cols = params.columns
+    assert cols is not None
+    problems = _Problems(path)
+    roles = cols.role_of()
+    _missing_columns(problems, list(roles), list(frame.columns), "columns")
+    problems.raise_if_any()
+    if len(frame) < params.validation.min_rows:
+        problems.add(None, f"only {len(frame)} rows; at least {params.validation.min_rows} needed",
+                     "use a larger extract or lower `validation.min_rows`")
+    ids = frame[cols.id]
+    if ids.isna().any():
+        problems.add(cols.id, f"{int(ids.isna().sum())} rows have no id", "every row needs an id")
+    dup = ids.notna() & ids.duplicated(keep=False)
+    if dup.any():
+        problems.add(cols.id, f"{int(ids[dup].nunique())} ids appear more than once "
+                     f"(e.g. {_examples(ids[dup])})", "ids must be unique: remove duplicate rows")
+    frame[cols.id] = ids.astype("string")
+    today = dt.date.today()
+    if cols.acquisition.date:
+        col = cols.acquisition.date
+        raw = frame[col]
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        bad = parsed.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+        if bad.any():
+            problems.add(col, f"{int(bad.sum())} rows are not dates (e.g. {_examples(raw[bad])})",
+                         "write dates as YYYY-MM-DD")
+        future = parsed.dt.date > today
+        if future.any():
+            problems.add(col, f"{int(future.sum())} dates are in the future "
+                         f"(e.g. {_examples(raw[future])})", "fix those dates")
+        frame[col] = parsed.dt.normalize()
+    numeric_roles = [(cols.weight, "a weight"), (cols.nps, "NPS"),
+                     (cols.acquisition.cost, "acquisition cost")]
+    numeric_roles += [(c, "a Likert answer") for c in cols.psychographic]
+    for col, what in numeric_roles:
+        if col:
+            frame[col] = _numeric(frame, col, problems, what)
+    for col in params.validation.ranges:
+        if col not in frame.columns:
+            problems.add(col, "has a range in `validation.ranges` but is not in the file",
+                         "fix the column name")
+        elif not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = _numeric(frame, col, problems, "a column with a range")
+    problems.raise_if_any()
+    lik = params.likert
+    for col in cols.psychographic:
+        values = frame[col]
+        frac = values.notna() & (values != values.round())
+        if frac.any():
+            problems.add(col, f"{int(frac.sum())} answers are not whole numbers "
+                         f"(e.g. {_examples(values[frac])})", "Likert answers are whole points")
+        _out_of_range(frame, col, lik.min, lik.max, params, problems, quality, "customers")
+    if cols.nps:
+        _out_of_range(frame, cols.nps, 0, 10, params, problems, quality, "customers")
+    for col, (lo, hi) in params.validation.ranges.items():
+        _out_of_range(frame, col, lo, hi, params, problems, quality, "customers")
+    if cols.weight:
+        w = frame[cols.weight]
+        bad = w.isna() | (w <= 0)
+        if bad.any():
+            problems.add(cols.weight, f"{int(bad.sum())} weights are missing or not above 0 "
+                         f"(e.g. {_examples(w[bad])})", "every respondent needs a positive weight")
+    if cols.acquisition.cost:
+        neg = frame[cols.acquisition.cost] < 0
+        if neg.any():
+            problems.add(cols.acquisition.cost, f"{int(neg.sum())} costs are negative",
+                         "acquisition costs are 0 or more")
+    for name, mr in cols.multi_response.items():
+        for col in mr.columns or []:
+            values = frame[col]
+            ok = values.isna() | values.isin([0, 1, True, False, "0", "1"])
+            if not ok.all():
+                problems.add(col, f"{int((~ok).sum())} rows of multiple-response set '{name}' are "
+                             f"not 0/1 (e.g. {_examples(values[~ok])})", "code picks as 1, else 0")
+    problems.raise_if_any()
+    for col in cols.psychographic + ([cols.nps] if cols.nps else []):
+        frame[col] = frame[col].astype("Float64")
+    for col in cols.open_text:
+        frame[col] = scrub_text(frame[col])
+    return frame
+
+
+def _validate_orders(orders: ir.Table, params: Params, path: Path, engine: Engine,
+                     quality: list[QualityItem]) -> ir.Table:
+    cols = params.orders
+    assert cols is not None
+    problems = _Problems(path)
+    wanted = [c for c in cols.model_dump().values() if c]
+    _missing_columns(problems, wanted, list(orders.columns), "orders")
+    problems.raise_if_any()
+    chk = standard_orders(orders, cols, keep_raw=True)
+    raw_ts, raw_amount = chk.raw_ts, chk.raw_amount
+    now = end_of(dt.date.today())
+    stats = engine.execute(chk.aggregate(
+        rows=chk.count(),
+        bad_ts=chk.count(where=chk.order_ts.isnull() & raw_ts.notnull()),
+        no_ts=chk.count(where=raw_ts.isnull()),
+        future=chk.count(where=chk.order_ts >= now),
+        bad_amount=chk.count(where=chk.amount.isnull() & raw_amount.notnull()),
+        no_customer=chk.count(where=chk.customer_id.isnull()),
+        after_as_of=chk.count(where=chk.order_ts >= end_of(params.as_of)),
+    )).iloc[0]
+    std = chk.drop("raw_ts", "raw_amount")
+
+    def examples(cond: ir.BooleanValue, col: ir.Value) -> str:
+        vals = engine.execute(chk.filter(cond).select(v=col).limit(3))["v"]
+        return ", ".join(repr(v) for v in vals)
+
+    if stats["rows"] < params.validation.min_rows:
+        problems.add(None, f"only {stats['rows']} rows; at least {params.validation.min_rows} "
+                     "needed", "use a larger extract or lower `validation.min_rows`")
+    if stats["bad_ts"] or stats["no_ts"]:
+        problems.add(cols.timestamp, f"{stats['bad_ts'] + stats['no_ts']} rows have no readable "
+                     f"date (e.g. {examples(chk.order_ts.isnull(), raw_ts)})",
+                     "write timestamps as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
+    if stats["future"]:
+        problems.add(cols.timestamp, f"{stats['future']} orders are dated in the future "
+                     f"(e.g. {examples(chk.order_ts >= now, raw_ts)})", "fix those dates")
+    if stats["bad_amount"]:
+        problems.add(cols.amount, f"{stats['bad_amount']} amounts are not numbers (e.g. "
+                     f"{examples(chk.amount.isnull() & raw_amount.notnull(), raw_amount)})",
+                     "amounts must be numeric, without currency signs")
+    if stats["no_customer"]:
+        problems.add(cols.customer_id, f"{stats['no_customer']} orders have no customer id",
+                     "every order needs its customer's id")
+    problems.raise_if_any()
+    if cols.order_id:
+        distinct = std.distinct()
+        dup = engine.execute(distinct.aggregate(
+            rows=distinct.count(), ids=distinct.order_id.nunique()
+        )).iloc[0]
+        exact = int(stats["rows"] - dup["rows"])
+        if dup["rows"] != dup["ids"]:
+            clash = distinct.group_by("order_id").aggregate(k=distinct.count()).filter(
+                lambda t: t.k > 1)
+            ex = ", ".join(repr(v) for v in engine.execute(clash.limit(3))["order_id"])
+            problems.add(cols.order_id, f"{int(dup['rows'] - dup['ids'])} order ids have "
+                         f"different rows (e.g. {ex})", "order ids must be unique")
+            problems.raise_if_any()
+        if exact:
+            quality.append(QualityItem("orders", "exact duplicate rows", cols.order_id, exact,
+                                       "kept one copy of each"))
+            std = distinct
+    if stats["after_as_of"]:
+        quality.append(QualityItem("orders", f"dated after as_of {params.as_of}", cols.timestamp,
+                                   int(stats["after_as_of"]), "left out of this period"))
+    return std.filter(std.order_ts < end_of(params.as_of))
+
+
+def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
+    """Read and validate every input of a run; raise DataError naming file, column and fix."""
+    engine = engine or Engine(params.engine)
+    quality: list[QualityItem] = []
+    customers = None
+    dropped: list[str] = []
+    if params.data.customers is not None and params.columns is not None:
+        src = params.data.customers
+        frame = read_frame(src, as_text=[params.columns.id])
+        roles = params.columns.role_of()
+        customers = _validate_customers(frame, params, Path(src.path), quality)
+        dropped = [c for c in customers.columns if roles.get(c) in (None, "personal", "hidden")]
+        undeclared = [c for c in dropped if c not in roles]
+        if undeclared:
+            quality.append(QualityItem("customers", "columns without a role", ", ".join(undeclared),
+                                       len(customers), "left out (declare a role to use them)"))
+        customers = customers.drop(columns=dropped).reset_index(drop=True)
+    orders = None
+    if params.data.orders is not None and params.orders is not None:
+        src = params.data.orders
+        raw = engine.read(src, types={params.orders.customer_id: "VARCHAR"})
+        orders = _validate_orders(raw, params, Path(src.path), engine, quality)
+    if customers is not None and orders is not None:
+        _check_links(customers, orders, params, engine, quality)
+    return Dataset(params, customers, orders, engine, quality, dropped)
+
+
+def _check_links(customers: pd.DataFrame, orders: ir.Table, params: Params, engine: Engine,
+                 quality: list[QualityItem]) -> None:
+    assert params.columns is not None
+    known = engine.register(customers[[params.columns.id]].rename(
+        columns={params.columns.id: "customer_id"}), "_known_ids")
+    orphans = engine.execute(orders.anti_join(known, "customer_id").count())
+    if orphans:
+        quality.append(QualityItem("orders", "customer not in the customer file", "customer_id",
+                                   int(orphans), "kept for order-level figures"))
+
+
+def multi_response(customers: pd.DataFrame, params: Params, name: str) -> pd.DataFrame:
+    """A multiple-response set as one boolean column per answer (missing where not answered)."""
+    assert params.columns is not None
+    mr = params.columns.multi_response[name]
+    if mr.column:
+        text = customers[mr.column].astype("string")
+        picks = text.str.get_dummies(sep=mr.separator).astype("boolean")
+        picks.columns = [c.strip() for c in picks.columns]
+        picks = picks.T.groupby(level=0).max().T  # answers that differ only by spaces
+        picks[text.isna().to_numpy()] = pd.NA
+        return picks
+    frame = customers[mr.columns or []].apply(pd.to_numeric, errors="coerce")
+    answered = frame.notna().any(axis=1)
+    out = frame.fillna(0).astype(bool).astype("boolean")
+    out[~answered.to_numpy()] = pd.NA
+    return out
+
+
+def is_numeric_column(series: pd.Series, max_levels: int = 12) -> bool:
+    """Whether a profile column is best shown as a number (many distinct numeric values)."""
+    return bool(pd.api.types.is_numeric_dtype(series) and series.nunique() > max_levels)
+
+
+def weights(customers: pd.DataFrame, params: Params) -> pd.Series:
+    """The survey weight of each respondent (1 when the file has none)."""
+    assert params.columns is not None
+    if params.columns.weight:
+        return customers[params.columns.weight].astype(float)
+    return pd.Series(np.ones(len(customers)), index=customers.index)
