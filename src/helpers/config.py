@@ -197,6 +197,7 @@ class Params(_Strict):
     data: DataSources
     columns: Columns | None = None
     orders: OrderColumns | None = None
+    labels: dict[str, str] = Field({}, description="readable names of columns in the reports")
     likert: Likert = Likert()
     privacy: Privacy = Privacy()
     validation: Validation = Validation()

@@ -1,0 +1,111 @@
+"""The `workbook` command: run a quarter, check its inputs, build the demo data.
+
+Exit codes: 0 published (or checks passed); 2 bad parameters or bad data; 1 a notebook failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from helpers.errors import WorkbookError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Customer-analysis workbook: run a quarter's notebooks and publish reports.",
+                  pretty_exceptions_enable=False)
+
+
+def _fail(exc: WorkbookError) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    params: Annotated[Path, typer.Argument(help="The quarter's parameter file (YAML).")],
+    only: Annotated[list[str] | None, typer.Option("--only", help="Run only this notebook "
+                                                     "(name or number); repeatable.")] = None,
+    reports: Annotated[Path, typer.Option(help="Where versioned reports are published.")] = Path(
+        "reports"),
+    private: Annotated[Path, typer.Option(help="Where private run artifacts are kept "
+                                               "(never published).")] = Path("private"),
+    notebooks: Annotated[Path | None, typer.Option(help="The notebooks folder.")] = None,
+) -> None:
+    """Validate the parameters and data, run every notebook, publish a new report version."""
+    from helpers.report import run_batch
+
+    try:
+        result = run_batch(params, reports, private, notebooks, only)
+    except WorkbookError as exc:
+        _fail(exc)
+        return
+    if not result.ok:
+        failed = next(r for r in result.notebooks if r.status == "failed")
+        typer.echo(f"error: notebook {failed.name} failed ({failed.error}).\nNothing was "
+                   f"published; the executed notebooks are kept in {result.folder}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Published v{result.version} in {result.duration_s:.1f} s: {result.folder}")
+    typer.echo(f"Report index: {result.index}")
+
+
+@app.command()
+def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML).")]) -> None:
+    """Validate the parameters and the data; run nothing."""
+    from helpers.config import load_params
+    from helpers.data import load_dataset
+
+    try:
+        cfg = load_params(params)
+        ds = load_dataset(cfg)
+    except WorkbookError as exc:
+        _fail(exc)
+        return
+    n_cust = 0 if ds.customers is None else len(ds.customers)
+    n_orders = 0 if ds.orders is None else int(ds.engine.execute(ds.orders.count()))
+    typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust:,} customers, "
+               f"{n_orders:,} orders.")
+    for item in ds.quality:
+        typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, "
+                   f"{item.action}")
+
+
+@app.command("demo-data")
+def demo_data(
+    customers: Annotated[int, typer.Option(min=100, help="Number of people.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/demo"),
+    as_of: Annotated[str, typer.Option(help="Last day of the data (YYYY-MM-DD).")] = "2026-09-30",
+    if_missing: Annotated[bool, typer.Option("--if-missing",
+                                             help="Do nothing when the files exist.")] = False,
+) -> None:
+    """Build the demo brand's customers and orders (Parquet) with a planted truth."""
+    from helpers.demo import demo_exists, write_demo
+
+    if if_missing and demo_exists(out):
+        typer.echo(f"Demo data already in {out}")
+        return
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+    paths = write_demo(out, customers=customers, seed=seed, as_of=day)
+    typer.echo(f"Demo data ({customers:,} people, seed {seed}) written to {out}: "
+               + ", ".join(p.name for p in paths.values()))
+
+
+def main() -> None:
+    """Entry point of the `workbook` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""Step 1, explore: data overview, data quality and every variable profiled by dimension."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.config import DIMENSIONS, Params
+from helpers.data import Dataset, is_numeric_column, multi_response, weights
+from helpers.engine import customer_summary, orders_by_month
+from helpers.privacy import suppress_rows
+
+NO_ANSWER = "(no answer)"
+OTHER = "(other answers)"
+
+
+def dimension_variables(params: Params) -> dict[str, list[str]]:
+    """Profile variables per dimension: single columns, then multiple-response set names."""
+    assert params.columns is not None
+    out = {dim: params.profile_columns(dim) for dim in DIMENSIONS}
+    for name, mr in params.columns.multi_response.items():
+        out[mr.dimension].append(name)
+    return out
+
+
+def label_of(column: str, params: Params) -> str:
+    """A readable name for a column or a multiple-response set."""
+    if column in params.labels:
+        return params.labels[column]
+    if params.columns and column in params.columns.multi_response:
+        mr = params.columns.multi_response[column]
+        return mr.label or column.replace("_", " ").capitalize()
+    return column.replace("_", " ").capitalize()
+
+
+def weighted_share(values: pd.Series, w: pd.Series) -> pd.Series:
+    """Weighted share of each value among the answered (in %)."""
+    answered = values.notna()
+    totals = w[answered].groupby(values[answered], observed=True).sum()
+    return 100 * totals / totals.sum() if totals.sum() else totals
+
+
+def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """People by status: count and share."""
+    assert params.columns is not None and params.columns.status
+    status = customers[params.columns.status].fillna(NO_ANSWER)
+    out = pd.DataFrame({"people": status.value_counts()})
+    out["share %"] = 100 * out["people"] / out["people"].sum()
+    out.index.name = "status"
+    return out
+
+
+def missing_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Missing answers of every profile variable, most missing first."""
+    rows = []
+    for dim, variables in dimension_variables(params).items():
+        for var in variables:
+            if params.columns and var in params.columns.multi_response:
+                answered = multi_response(customers, params, var).notna().any(axis=1)
+                missing = int((~answered).sum())
+            else:
+                missing = int(customers[var].isna().sum())
+            rows.append({"variable": label_of(var, params), "column": var, "dimension": dim,
+                         "missing": missing, "missing %": 100 * missing / max(len(customers), 1)})
+    out = pd.DataFrame(rows, columns=["variable", "column", "dimension", "missing", "missing %"])
+    return out.sort_values(["missing", "variable"], ascending=[False, True], ignore_index=True)
+
+
+def odd_values(customers: pd.DataFrame, params: Params, columns: list[str] | None = None
+               ) -> pd.DataFrame:
+    """Numeric values far outside the usual range (beyond k IQRs of the quartiles), per column."""
+    k = params.explore.outlier_iqr
+    if columns is None:
+        columns = [c for c in customers.columns if is_numeric_column(customers[c])]
+    rows = []
+    for col in columns:
+        x = pd.to_numeric(customers[col], errors="coerce").dropna().astype(float)
+        if x.empty:
+            continue
+        q1, q3 = np.percentile(x, [25, 75])
+        lo, hi = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
+        n_odd = int(((x < lo) | (x > hi)).sum())
+        rows.append({"column": col, "usual range": f"{max(lo, x.min()):,.1f} – {min(hi, x.max()):,.1f}",
+                     "odd values": n_odd, "odd %": 100 * n_odd / len(x), "action": "kept; shown here"})
+    return pd.DataFrame(rows, columns=["column", "usual range", "odd values", "odd %", "action"])
+
+
+def profile_categorical(values: pd.Series, w: pd.Series, max_categories: int = 12
+                        ) -> pd.DataFrame:
+    """Counts, unweighted and weighted shares of one categorical variable (missing shown apart)."""
+    answered = values.dropna().astype(str)
+    counts = answered.value_counts()
+    share = weighted_share(answered, w.loc[answered.index])
+    out = pd.DataFrame({"respondents": counts, "share %": 100 * counts / max(counts.sum(), 1),
+                        "weighted %": share.reindex(counts.index)})
+    if _is_ordered(out.index):
+        out = out.sort_index(key=_order_key)
+    if len(out) > max_categories:
+        head, tail = out.iloc[: max_categories - 1], out.iloc[max_categories - 1:]
+        out = pd.concat([head, tail.sum().to_frame(OTHER).T])
+    missing = int(values.isna().sum())
+    if missing:
+        out.loc[NO_ANSWER] = [missing, np.nan, np.nan]
+    out["respondents"] = out["respondents"].astype(int)
+    out.index.name = "answer"
+    return out
+
+
+def _is_ordered(index: pd.Index) -> bool:
+    return all(str(v)[:1].isdigit() or str(v).lower().startswith(("under", "<")) for v in index)
+
+
+def _order_key(index: pd.Index) -> pd.Index:
+    def first_number(v: object) -> float:
+        s = str(v).lower()
+        if s.startswith(("under", "<")):
+            return -1.0
+        digits = "".join(ch for ch in s.split("-")[0] if ch.isdigit() or ch == ".")
+        return float(digits) if digits else np.inf
+
+    return pd.Index([first_number(v) for v in index])
+
+
+def profile_numeric(values: pd.Series, w: pd.Series) -> pd.DataFrame:
+    """Summary of a numeric variable: count, missing, weighted mean, median and spread."""
+    x = pd.to_numeric(values, errors="coerce").astype(float)
+    ok = x.notna()
+    xs, ws = x[ok].to_numpy(), w[ok].to_numpy()
+    if not len(xs):
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "respondents": [int(ok.sum())], "missing": [int((~ok).sum())],
+        "mean": [xs.mean()], "weighted mean": [np.average(xs, weights=ws)],
+        "median": [np.median(xs)], "10th pct": [np.percentile(xs, 10)],
+        "90th pct": [np.percentile(xs, 90)],
+    }, index=[values.name])
+
+
+def likert_summary(customers: pd.DataFrame, params: Params, items: list[str] | None = None
+                   ) -> pd.DataFrame:
+    """Likert items: weighted % per answer, mean, top-2-box and bottom-2-box, sorted by agreement."""
+    lik = params.likert
+    items = items if items is not None else params.profile_columns("psychographic")
+    w = weights(customers, params)
+    levels = list(range(lik.min, lik.max + 1))
+    rows = {}
+    for item in items:
+        x = customers[item].astype(float)
+        ok = x.notna()
+        share = weighted_share(x[ok], w[ok]).reindex(levels, fill_value=0.0)
+        row = {lik.labels.get(level, str(level)): share[level] for level in levels}
+        row["mean"] = np.average(x[ok], weights=w[ok]) if ok.any() else np.nan
+        row["top-2-box %"] = share[levels[-2:]].sum()
+        row["bottom-2-box %"] = share[levels[:2]].sum()
+        row["respondents"] = int(ok.sum())
+        rows[item] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "item"
+    return out.sort_values("top-2-box %", ascending=False)
+
+
+def multi_response_summary(customers: pd.DataFrame, params: Params, name: str) -> pd.DataFrame:
+    """Share of respondents picking each answer of a multiple-response set (weighted)."""
+    picks = multi_response(customers, params, name)
+    answered = picks.notna().any(axis=1)
+    w = weights(customers, params)[answered]
+    p = picks[answered].fillna(False).astype(bool)
+    out = pd.DataFrame({
+        "respondents": p.sum(),
+        "weighted %": 100 * p.mul(w, axis=0).sum() / w.sum() if len(w) else np.nan,
+    })
+    out.index.name = "answer"
+    out.attrs["base"] = int(answered.sum())
+    return out.sort_values("weighted %", ascending=False)
+
+
+def buyer_behaviour(data: Dataset) -> pd.DataFrame:
+    """One row per buyer: orders, spend, recency and tenure, computed by the engine."""
+    assert data.orders is not None
+    return data.engine.execute(customer_summary(data.orders, data.params.as_of))
+
+
+def monthly_orders(data: Dataset) -> pd.DataFrame:
+    """Orders, buyers and revenue per calendar month."""
+    assert data.orders is not None
+    return data.engine.execute(orders_by_month(data.orders, data.params.as_of))
+
+
+def order_flags(data: Dataset) -> pd.DataFrame:
+    """Orders, revenue, and the share of orders at full price and prepaid (where flagged)."""
+    assert data.orders is not None
+    o = data.orders
+    metrics = {"orders": o.count(), "revenue": o.amount.sum()}
+    labels = {"full_price": "at full price %", "prepaid": "prepaid %"}
+    for flag, label in labels.items():
+        if flag in o.columns:
+            metrics[label] = o[flag].cast("int64").mean() * 100
+    return data.engine.execute(o.aggregate(**metrics))
+
+
+def behaviour_summary(behaviour: pd.DataFrame) -> pd.DataFrame:
+    """Median and spread of the per-buyer behaviour fields."""
+    cols = ["orders", "spend", "orders_12m", "spend_12m", "avg_order_value", "days_since_last",
+            "tenure_days"]
+    desc = behaviour[cols].astype(float).describe(percentiles=[0.1, 0.5, 0.9]).T
+    desc = desc[["count", "mean", "10%", "50%", "90%"]].rename(
+        columns={"count": "buyers", "50%": "median", "10%": "10th pct", "90%": "90th pct"})
+    return desc.rename(index=BEHAVIOUR_LABELS)
+
+
+BEHAVIOUR_LABELS = {
+    "orders": "Orders", "spend": "Total spend", "orders_12m": "Orders, last 12 months",
+    "spend_12m": "Spend, last 12 months", "avg_order_value": "Average order value",
+    "days_since_last": "Days since last order", "tenure_days": "Days since first order",
+}
+
+
+def highlights(data: Dataset, missing: pd.DataFrame | None = None,
+               likert: pd.DataFrame | None = None, behaviour: pd.DataFrame | None = None,
+               monthly: pd.DataFrame | None = None) -> list[str]:
+    """Short, computed observations for the report's narrative."""
+    p = data.params
+    out: list[str] = []
+    c = data.customers
+    if c is not None and p.columns is not None:
+        out.append(f"The customer file holds **{len(c):,} people**.")
+        if p.columns.status:
+            s = status_counts(c, p)
+            parts = ", ".join(f"{r['share %']:.0f}% {k}" for k, r in s.iterrows())
+            out.append(f"By status: {parts}.")
+        if missing is not None and not missing.empty and missing["missing"].iloc[0] > 0:
+            top = missing.iloc[0]
+            out.append(f"The largest gap is **{top['variable']}**: {top['missing %']:.1f}% "
+                       "left it unanswered; shares below are among those who answered.")
+        elif missing is not None:
+            out.append("No profile variable has missing answers.")
+        if likert is not None and not likert.empty:
+            top, low = likert.iloc[0], likert.iloc[-1]
+            out.append(f"Strongest agreement: “{label_of(str(likert.index[0]), p)}” "
+                       f"({top['top-2-box %']:.0f}% agree); weakest: "
+                       f"“{label_of(str(likert.index[-1]), p)}” "
+                       f"({low['top-2-box %']:.0f}%).")
+        if p.columns.weight:
+            w = c[p.columns.weight].astype(float)
+            eff = w.sum() ** 2 / (w**2).sum()
+            out.append(f"Survey weights are in use: the effective sample size is {eff:,.0f} "
+                       f"({100 * eff / len(c):.0f}% of the people), which the tests of later "
+                       "reports take into account.")
+    if behaviour is not None and not behaviour.empty:
+        repeat = (behaviour["orders"] > 1).mean() * 100
+        out.append(f"**{len(behaviour):,} buyers** placed orders up to {p.as_of}; "
+                   f"{repeat:.0f}% of them ordered more than once, and the median buyer "
+                   f"spent {behaviour['spend'].median():,.0f} in total.")
+    if monthly is not None and len(monthly) >= 2:
+        peak = monthly.loc[monthly["orders"].idxmax()]
+        out.append(f"Orders peaked in {pd.Timestamp(peak['month']):%B %Y} "
+                   f"({int(peak['orders']):,} orders).")
+    for q in data.quality:
+        out.append(f"Data quality: {q.rows:,} {q.table} rows — {q.check} ({q.column}): "
+                   f"{q.action}.")
+    return out
+
+
+def as_of_label(day: dt.date) -> str:
+    """A date as stakeholders read it."""
+    return f"{day:%d %B %Y}".lstrip("0")
+
+
+@dataclass
+class DimensionProfile:
+    """One profile dimension: a table per categorical or multiple-response variable, and the
+    numeric variables (shown as histograms)."""
+
+    dimension: str
+    tables: dict[str, pd.DataFrame]
+    numeric: list[str]
+
+    def long_table(self) -> pd.DataFrame:
+        """All the dimension's tables stacked, for display and CSV export."""
+        if not self.tables:
+            return pd.DataFrame()
+        out = pd.concat(self.tables, names=["variable", "answer"])
+        return out[["respondents", "share %", "weighted %"]] if "share %" in out else out
+
+
+def profile_dimension(customers: pd.DataFrame, params: Params, dimension: str,
+                      extra: list[str] | None = None) -> DimensionProfile:
+    """Profile every variable of a dimension; categories below the privacy minimum are hidden."""
+    w = weights(customers, params)
+    min_cell = params.privacy.min_cell
+    tables: dict[str, pd.DataFrame] = {}
+    numeric: list[str] = []
+    variables = dimension_variables(params).get(dimension, []) + list(extra or [])
+    if dimension == "psychographic":  # Likert items have their own chart
+        variables = [v for v in variables if v not in params.profile_columns("psychographic")]
+    for var in variables:
+        label = label_of(var, params)
+        if params.columns and var in params.columns.multi_response:
+            t = multi_response_summary(customers, params, var)
+            t.insert(1, "share %", 100 * t["respondents"] / max(t.attrs["base"], 1))
+        elif is_numeric_column(customers[var]):
+            numeric.append(var)
+            continue
+        else:
+            t = profile_categorical(customers[var], w, params.explore.max_categories)
+        tables[label] = suppress_rows(t, "respondents", min_cell)
+    return DimensionProfile(dimension, tables, numeric)
+
+
+def numeric_profiles(customers: pd.DataFrame, params: Params, columns: list[str]) -> pd.DataFrame:
+    """Summaries of numeric variables, one row each."""
+    w = weights(customers, params)
+    frames = [profile_numeric(customers[c], w) for c in columns]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames) if frames else pd.DataFrame()
+
+
+def nps_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Promoters (9–10), passives (7–8), detractors (0–6), weighted, and the Net Promoter Score."""
+    assert params.columns is not None and params.columns.nps
+    score = customers[params.columns.nps].astype(float)
+    group = pd.cut(score, [-0.5, 6.5, 8.5, 10.5], labels=["detractors", "passives", "promoters"])
+    w = weights(customers, params)
+    share = weighted_share(group.astype("string"), w)
+    out = pd.DataFrame({"respondents": group.value_counts(),
+                        "weighted %": share}).reindex(["promoters", "passives", "detractors"])
+    out.loc["Net Promoter Score (points)"] = [int(score.notna().sum()),
+                                     out.loc["promoters", "weighted %"]
+                                     - out.loc["detractors", "weighted %"]]
+    out["respondents"] = out["respondents"].astype(int)
+    return suppress_rows(out, "respondents", params.privacy.min_cell)
+
+
+STOPWORDS = set("""a about after all also am an and any are as at be been but by can could do for
+from get had has have how i if in into is it its just me more most my no not of on or our so some
+than that the their them then there these they this to too up us was we were what when which who
+will with would you your i'm it's don't""".split())
+
+
+def top_words(text: pd.Series, min_count: int, k: int = 15) -> pd.DataFrame:
+    """The most used words in open answers (scrubbed text, stop words left out, rare words hidden)."""
+    words = text.dropna().str.lower().str.findall(r"[a-z][a-z']+").explode().dropna()
+    words = words[~words.isin(STOPWORDS) & (words.str.len() > 2)]
+    # count each word once per answer: "respondents who used it"
+    per_answer = words.groupby(level=0).unique().explode()
+    counts = per_answer.value_counts()
+    counts = counts[counts >= min_count].head(k)
+    answered = int(text.notna().sum())
+    return pd.DataFrame({"answers using it": counts,
+                         "share of answers %": 100 * counts / max(answered, 1)}).rename_axis("word")

@@ -1,0 +1,413 @@
+"""The quarterly batch: run every notebook with Papermill and publish a versioned, offline report.
+
+A run is built in a hidden folder beside the published ones and moved into place only when every
+notebook succeeded, so a failed run never touches a published version or the index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import html
+import importlib.metadata as md
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from helpers.config import Params, load_params, params_as_dict
+from helpers.errors import ConfigError
+
+NOTEBOOK_NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+\.ipynb$")
+KERNEL_NAME = "workbook-python"
+TEMPLATES = Path(__file__).parent / "templates"
+PACKAGES = ["pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "seaborn", "matplotlib",
+            "papermill", "nbconvert", "ibis-framework", "duckdb", "pydantic"]
+FAILED_DIR = "_failed"
+
+
+def project_root() -> Path:
+    """The folder holding notebooks/ and parameters/ (the source checkout)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def default_notebooks_dir() -> Path:
+    """Where the workbook's notebooks live; WORKBOOK_NOTEBOOKS overrides it."""
+    return Path(os.environ.get("WORKBOOK_NOTEBOOKS", project_root() / "notebooks"))
+
+
+def list_notebooks(folder: Path) -> list[Path]:
+    """The workbook's notebooks in run order (`NN_name.ipynb`)."""
+    return sorted(p for p in Path(folder).glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
+
+
+def select_notebooks(notebooks: list[Path], only: list[str] | None) -> list[Path]:
+    """The notebooks named by `--only` (by stem or number), in run order."""
+    if not only:
+        return notebooks
+    chosen = []
+    for name in only:
+        key = name.removesuffix(".ipynb")
+        hits = [p for p in notebooks if p.stem == key or p.stem.split("_", 1)[0] == key]
+        if not hits:
+            known = ", ".join(p.stem for p in notebooks)
+            raise ConfigError(f"--only {name}: no such notebook; choose from {known}")
+        chosen += hits
+    return [p for p in notebooks if p in chosen]
+
+
+def save_table(table: pd.DataFrame, name: str, tables_dir: str | Path | None) -> Path | None:
+    """Save an aggregate table as CSV for the published report (no-op outside a batch run)."""
+    if not tables_dir:
+        return None
+    folder = Path(tables_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.csv"
+    table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex))
+    return path
+
+
+# --- execution -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def kernel_of_this_python() -> Iterator[str]:
+    """A kernelspec that runs this interpreter, so notebooks use the project's environment."""
+    with tempfile.TemporaryDirectory(prefix="workbook-kernel-") as tmp:
+        spec = Path(tmp) / "kernels" / KERNEL_NAME
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--log-level=ERROR"],
+            "display_name": "Customer workbook", "language": "python",
+            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        }))
+        old = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = tmp + (os.pathsep + old if old else "")
+        try:
+            yield KERNEL_NAME
+        finally:
+            if old is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = old
+
+
+def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], kernel: str,
+                     cwd: Path, timeout: int | None = None) -> None:
+    """Run one notebook with Papermill (raises PapermillExecutionError on a failed cell)."""
+    import papermill as pm
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
+                        cwd=str(cwd), progress_bar=False, log_output=False,
+                        execution_timeout=timeout)
+
+
+def export_html(notebook: Path, html_path: Path, footer: str = "") -> int:
+    """Export an executed notebook as an offline HTML page with code hidden; return its size."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:  # warnings and logs are for researchers, not stakeholders
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    nb.metadata["workbook_footer"] = footer
+    exporter = HTMLExporter(template_name="workbook", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    html_path.write_text(body, encoding="utf-8")
+    return html_path.stat().st_size
+
+
+def _failed_cell(notebook: Path) -> str:
+    import nbformat
+
+    with contextlib.suppress(Exception):
+        nb = nbformat.read(str(notebook), as_version=4)
+        for i, cell in enumerate(nb.cells):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    return f"cell {i}: {out.get('ename')}: {out.get('evalue')}"
+    return "see the executed notebook"
+
+
+# --- manifest and pages --------------------------------------------------------------------
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 fingerprint of a file."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def git_commit(folder: Path) -> str | None:
+    """The checkout's commit (with `+dirty` for uncommitted changes), or None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=folder, capture_output=True, text=True, timeout=10).stdout
+        return head + ("+dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape the results."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        with contextlib.suppress(md.PackageNotFoundError):
+            out[name] = md.version(name)
+    return out
+
+
+def _inputs(params: Params, params_file: Path) -> list[dict[str, Any]]:
+    items = [{"role": "parameters", "path": str(params_file.resolve()),
+              "bytes": params_file.stat().st_size, "sha256": sha256(params_file)}]
+    for role in ("customers", "orders"):
+        src = getattr(params.data, role)
+        if src is not None:
+            items.append({"role": role, "path": str(src.path), "bytes": Path(src.path).stat().st_size,
+                          "sha256": sha256(Path(src.path))})
+    return items
+
+
+PAGE_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:960px;
+margin:0 auto;padding:24px;color:#222;line-height:1.5}
+h1{font-size:26px;margin-bottom:4px}h2{font-size:20px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{padding:4px 10px;border-bottom:1px solid #eee;
+text-align:left}th{background:#f4f7fb}.muted{color:#666;font-size:13px}a{color:#2a5d9f}
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+            f"{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>{body}</body></html>")
+
+
+def _version_page(manifest: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td><a href=\"{html.escape(nb['html'])}\">{html.escape(nb['title'])}</a></td>"
+        f"<td>{nb['duration_s']:.1f} s</td><td>{nb['html_bytes'] / 1024:.0f} KB</td></tr>"
+        for nb in manifest["notebooks"])
+    tables = "".join(f"<li><a href=\"{html.escape(t)}\">{html.escape(t)}</a></li>"
+                     for t in manifest["tables"])
+    body = (f"<p class=\"muted\"><a href=\"../../index.html\">All reports</a></p>"
+            f"<h1>{html.escape(manifest['title'])}</h1>"
+            f"<p>Period <b>{html.escape(manifest['period'])}</b>, version "
+            f"<b>v{manifest['version']}</b>, data as of {manifest['as_of']}. "
+            f"Published {manifest['finished'][:16].replace('T', ' ')} UTC.</p>"
+            f"<h2>Reports</h2><table><tr><th>Report</th><th>Run time</th><th>Size</th></tr>"
+            f"{rows}</table><h2>Tables (CSV, aggregates only)</h2><ul>{tables or '<li>none</li>'}"
+            f"</ul><p class=\"muted\">How this version was made: <a href=\"manifest.json\">"
+            f"manifest.json</a> (parameters, input fingerprints, code version, package versions). "
+            f"Researchers: the executed notebooks are in <a href=\"notebooks/\">notebooks/</a>.</p>")
+    return _page(f"{manifest['title']} · {manifest['period']} v{manifest['version']}", body)
+
+
+def published_versions(reports_root: Path) -> list[dict[str, Any]]:
+    """Manifests of every published version, newest first."""
+    out = []
+    for path in Path(reports_root).glob("*/v*/manifest.json"):
+        if path.parts[-3].startswith((".", "_")):
+            continue
+        with contextlib.suppress(ValueError, OSError):
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+    return sorted(out, key=lambda m: (m["finished"], m["version"]), reverse=True)
+
+
+def write_index(reports_root: Path) -> Path:
+    """Rewrite `reports/index.html`: every period and version, newest first."""
+    versions = published_versions(reports_root)
+    periods: dict[str, list[dict[str, Any]]] = {}
+    for m in versions:
+        periods.setdefault(m["period"], []).append(m)
+    sections = []
+    for period, items in periods.items():
+        rows = "".join(
+            f"<tr><td><a href=\"{html.escape(m['period'])}/v{m['version']}/index.html\">"
+            f"v{m['version']}</a></td><td>{m['as_of']}</td>"
+            f"<td>{m['finished'][:16].replace('T', ' ')}</td><td>"
+            + " · ".join(f"<a href=\"{html.escape(m['period'])}/v{m['version']}/"
+                         f"{html.escape(nb['html'])}\">{html.escape(nb['title'])}</a>"
+                         for nb in m["notebooks"])
+            + "</td></tr>" for m in items)
+        sections.append(f"<h2>{html.escape(period)} — {html.escape(items[0]['title'])}</h2>"
+                        f"<table><tr><th>Version</th><th>Data as of</th><th>Published (UTC)</th>"
+                        f"<th>Reports</th></tr>{rows}</table>")
+    body = ("<h1>Customer profile reports</h1><p class=\"muted\">Every published period and "
+            "version, newest first. Published versions are never changed; a re-run adds a new "
+            "version.</p>" + ("".join(sections) or "<p>No reports published yet.</p>"))
+    index = Path(reports_root) / "index.html"
+    tmp = index.with_suffix(".html.tmp")
+    tmp.write_text(_page("Customer profile reports", body), encoding="utf-8")
+    tmp.replace(index)
+    return index
+
+
+@contextlib.contextmanager
+def _lock(reports_root: Path) -> Iterator[None]:
+    with (Path(reports_root) / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def next_version(period_dir: Path) -> int:
+    """The next free version number of a period."""
+    numbers = [int(p.name[1:]) for p in period_dir.glob("v*") if p.name[1:].isdigit()]
+    return max(numbers, default=0) + 1
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    status: str = "not run"
+    duration_s: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    """What a batch run did."""
+
+    ok: bool
+    folder: Path
+    version: int | None = None
+    notebooks: list[NotebookRun] = field(default_factory=list)
+    duration_s: float = 0.0
+    index: Path | None = None
+
+
+def _title_of(notebook: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    if title := nb.metadata.get("title"):
+        return str(title)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("# "):
+            return cell.source.splitlines()[0][2:].strip()
+    return notebook.stem
+
+
+def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
+              private_root: str | Path = "private", notebooks_dir: str | Path | None = None,
+              only: list[str] | None = None, timeout: int | None = 3600,
+              progress: Callable[[str], None] = print) -> RunResult:
+    """Validate, run the notebooks, and publish `reports/<period>/v<N>/` if all succeeded."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from helpers.data import load_dataset
+
+    params_file = Path(params_file).resolve()
+    params = load_params(params_file)
+    notebooks_dir = Path(notebooks_dir or default_notebooks_dir()).resolve()
+    notebooks = select_notebooks(list_notebooks(notebooks_dir), only)
+    if not notebooks:
+        raise ConfigError(f"{notebooks_dir}: no notebooks (NN_name.ipynb) to run")
+    progress(f"Checking {params_file.name} and its data …")
+    load_dataset(params)  # stops here, before any notebook, on bad data
+    reports_root, private_root = Path(reports_root).resolve(), Path(private_root).resolve()
+    reports_root.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    build = reports_root / f".build-{params.period}-{uuid.uuid4().hex[:8]}"
+    private_build = private_root / f".build-{params.period}-{build.name[-8:]}"
+    build.mkdir()
+    private_build.mkdir(parents=True)
+    runs = [NotebookRun(p.stem) for p in notebooks]
+    pages = []
+    ok = True
+    footer = f"{params.title} · period {params.period} · data as of {params.as_of}"
+    try:
+        with kernel_of_this_python() as kernel:
+            for i, (nb, run) in enumerate(zip(notebooks, runs, strict=True), start=1):
+                progress(f"  [{i}/{len(notebooks)}] {nb.stem} …")
+                executed = build / "notebooks" / nb.name
+                t = time.perf_counter()
+                try:
+                    execute_notebook(nb, executed, {
+                        "params_path": str(params_file),
+                        "tables_dir": str(build / "tables" / nb.stem),
+                        "private_dir": str(private_build / nb.stem),
+                    }, kernel, cwd=notebooks_dir, timeout=timeout)
+                except PapermillExecutionError:
+                    run.status, run.error = "failed", _failed_cell(executed)
+                except Exception as exc:  # kernel died, timeout: still a failed notebook
+                    run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+                run.duration_s = time.perf_counter() - t
+                if run.status == "failed":
+                    progress(f"        failed after {run.duration_s:.1f} s: {run.error}")
+                    ok = False
+                    break
+                size = export_html(executed, build / f"{nb.stem}.html", footer)
+                run.status = "ok"
+                pages.append({"name": nb.stem, "title": _title_of(nb), "html": f"{nb.stem}.html",
+                              "html_bytes": size, "duration_s": round(run.duration_s, 2),
+                              "status": "ok"})
+                progress(f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB)")
+    except BaseException:
+        ok = False
+        raise
+    finally:
+        if not ok:
+            failed = reports_root / FAILED_DIR / f"{params.period}-{started:%Y%m%dT%H%M%S}-{build.name[-8:]}"
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            if build.exists():
+                build.rename(failed)
+            shutil.rmtree(private_build, ignore_errors=True)
+    if not ok:
+        return RunResult(False, failed, None, runs, time.perf_counter() - t0)
+
+    finished = dt.datetime.now(dt.UTC)
+    tables = sorted(str(p.relative_to(build)) for p in (build / "tables").rglob("*.csv"))
+    with _lock(reports_root):
+        period_dir = reports_root / params.period
+        period_dir.mkdir(exist_ok=True)
+        version = next_version(period_dir)
+        manifest = {
+            "period": params.period, "version": version, "title": params.title,
+            "as_of": str(params.as_of), "started": started.isoformat(),
+            "finished": finished.isoformat(),
+            "duration_s": round(time.perf_counter() - t0, 2), "status": "published",
+            "parameters": params_as_dict(params), "inputs": _inputs(params, params_file),
+            "git_commit": git_commit(project_root()), "packages": package_versions(),
+            "notebooks": pages, "tables": tables,
+        }
+        (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        (build / "index.html").write_text(_version_page(manifest), encoding="utf-8")
+        final = period_dir / f"v{version}"
+        build.rename(final)
+        private_final = private_root / params.period / f"v{version}"
+        private_final.parent.mkdir(parents=True, exist_ok=True)
+        private_build.rename(private_final)
+        index = write_index(reports_root)
+    return RunResult(True, final, version, runs, time.perf_counter() - t0, index)
