@@ -310,13 +310,23 @@ def parse_params(raw: Any, where: str, base: Path) -> Params:
     return params
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text until pydantic checks them."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_params(path: str | Path) -> Params:
     """Read and validate a parameter file; raise ConfigError with one clear message."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: parameter file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -78,9 +79,9 @@ def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame
             opts = csv_options(source)
             if "encoding" not in opts:  # an encoding DuckDB lacks: transcode once
                 path = _utf8_copy(path, (source.encoding or detect_encoding(path)))
-            rel = duckdb.read_csv(str(path), dtype={c: "VARCHAR" for c in as_text} or None,
-                                  **opts)
-            frame = rel.df()
+            con = ibis.duckdb.connect()  # the engine's own CSV reader (type and dialect sniffing)
+            frame = con.read_csv(str(path), types={c: "VARCHAR" for c in as_text} or None,
+                                 **opts).execute()
         elif source.kind == "parquet":
             frame = pd.read_parquet(path)
         elif source.kind == "excel":
@@ -134,7 +135,12 @@ class Dataset:
 
 
 def _examples(values: pd.Series, k: int = 3) -> str:
-    return ", ".join(repr(v) for v in pd.unique(values.dropna())[:k])
+    """A few distinct offending values, as the user wrote them."""
+    out = []
+    for v in pd.unique(values.dropna())[:k]:
+        v = v.item() if hasattr(v, "item") else v
+        out.append(str(int(v)) if isinstance(v, float) and v.is_integer() else repr(v))
+    return ", ".join(out)
 
 
 class _Problems:

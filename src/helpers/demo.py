@@ -229,8 +229,9 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
 
     # buying process: heterogeneous rate, an early window, then a lifetime (see module docstring)
     rate = ORDERS_PER_YEAR[seg] * rng.gamma(4.0, 0.25, n)
-    rate = np.minimum(rate, MAX_ORDERS_PER_YEAR) / 365.0
     rate[promo] *= 1.4
+    # cap the expected rate below the maximum so Poisson noise stays about within it
+    rate = np.minimum(rate, 0.8 * MAX_ORDERS_PER_YEAR) / 365.0
     early_extra = rng.poisson(rate * (EARLY_WINDOW_DAYS - 1))
     stuck = 1 + early_extra >= STICK_ORDERS
     chan_factor = np.array([CHANNEL_LIFETIME[c] for c in channel])

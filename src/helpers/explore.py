@@ -36,6 +36,11 @@ def label_of(column: str, params: Params) -> str:
     return column.replace("_", " ").capitalize()
 
 
+def with_labels(table: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The table with its index (column names) replaced by readable labels."""
+    return table.rename(index={c: label_of(str(c), params) for c in table.index})
+
+
 def weighted_share(values: pd.Series, w: pd.Series) -> pd.Series:
     """Weighted share of each value among the answered (in %)."""
     answered = values.notna()
