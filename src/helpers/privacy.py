@@ -10,7 +10,7 @@ import pandas as pd
 SUPPRESSED = "<n"  # marker shown in place of a hidden cell
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{6,}\d(?!\w)")
+_PHONE = re.compile(r"(?<![\w(+])[+(]?\d[\d\s().-]{6,}\d(?!\w)")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 
 

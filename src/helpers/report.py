@@ -113,7 +113,7 @@ def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], ker
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
+    pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel, language="python",
                         cwd=str(cwd), progress_bar=False, log_output=False,
                         execution_timeout=timeout)
 
@@ -133,8 +133,17 @@ def export_html(notebook: Path, html_path: Path, footer: str = "") -> int:
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
-    html_path.write_text(body, encoding="utf-8")
+    html_path.write_text(strip_css_comments(body), encoding="utf-8")
     return html_path.stat().st_size
+
+
+_STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def strip_css_comments(page: str) -> str:
+    """Drop comments from inline style sheets (the lab theme's credit links to web pages)."""
+    return _STYLE.sub(lambda m: m.group(1) + _CSS_COMMENT.sub("", m.group(2)) + m.group(3), page)
 
 
 def _failed_cell(notebook: Path) -> str:

@@ -1,0 +1,169 @@
+"""The quarterly batch end to end: publish, version, stay offline, leak nothing, fail safely."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+WORKBOOK = [sys.executable, "-m", "helpers.cli"]
+CANARIES = ["Qzxcanary Vwbname", "qzx.canary.mail@example.invalid", "+99 555 0199 7311"]
+EXTERNAL = re.compile(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|src=[\"']//|url\((?!data:)", re.I)
+
+
+def workbook(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*WORKBOOK, *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, demo_dir):
+    """Two published versions of a demo quarter whose personal columns hold canary values."""
+    import yaml
+
+    from conftest import demo_params_raw
+
+    work = tmp_path_factory.mktemp("site")
+    cust = pd.read_parquet(demo_dir / "customers.parquet")
+    cust["name"], cust["email"], cust["phone"] = CANARIES
+    cust.loc[cust.index[:50], "open_answer"] = f"Write to {CANARIES[1]} or ring {CANARIES[2]}"
+    cust.to_parquet(work / "customers.parquet")
+    raw = demo_params_raw()
+    raw["data"]["customers"]["path"] = "customers.parquet"
+    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
+    (work / "params.yaml").write_text(yaml.safe_dump(raw))
+    first = workbook("run", "params.yaml", cwd=work)
+    assert first.returncode == 0, first.stderr
+    v1 = tree_digest(work / "reports" / "demo" / "v1")
+    second = workbook("run", "params.yaml", cwd=work)
+    assert second.returncode == 0, second.stderr
+    return {"work": work, "reports": work / "reports", "first": first, "second": second, "v1": v1}
+
+
+def test_first_run_publishes_v1_with_every_part(site):
+    v1 = site["reports"] / "demo" / "v1"
+    for part in ("01_explore.html", "index.html", "manifest.json",
+                 "notebooks/01_explore.ipynb", "tables/01_explore/status.csv"):
+        assert (v1 / part).exists(), part
+    assert "Report index:" in site["first"].stdout and "Published v1" in site["first"].stdout
+    assert "[1/1] 01_explore" in site["first"].stdout
+
+
+def test_manifest_records_how_the_version_was_made(site):
+    m = json.loads((site["reports"] / "demo" / "v1" / "manifest.json").read_text())
+    assert m["period"] == "demo" and m["version"] == 1 and m["status"] == "published"
+    assert m["parameters"]["columns"]["id"] == "customer_id"
+    roles = {i["role"] for i in m["inputs"]}
+    assert roles == {"parameters", "customers", "orders"}
+    assert all(len(i["sha256"]) == 64 for i in m["inputs"])
+    assert m["packages"]["pandas"] and m["packages"]["python"].startswith("3.11")
+    nb = m["notebooks"][0]
+    assert nb["name"] == "01_explore" and nb["status"] == "ok" and nb["duration_s"] > 0
+    assert m["started"] < m["finished"]
+    assert "git_commit" in m
+
+
+def test_second_run_is_v2_and_leaves_v1_byte_identical(site):
+    assert "Published v2" in site["second"].stdout
+    assert tree_digest(site["reports"] / "demo" / "v1") == site["v1"]
+    index = (site["reports"] / "index.html").read_text()
+    assert index.index("demo/v2/index.html") < index.index("demo/v1/index.html")  # newest first
+
+
+def test_reports_are_offline(site):
+    pages = list(site["reports"].rglob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        hit = EXTERNAL.search(text)
+        assert hit is None, f"{page} points at the network: {text[max(0, hit.start() - 60):hit.end() + 60]}"
+        assert "<script src" not in text
+
+
+def test_report_hides_code_and_shows_no_errors(site):
+    html = (site["reports"] / "demo" / "v1" / "01_explore.html").read_text()
+    assert "load_dataset(" not in html and "import " not in html
+    assert "Traceback" not in html and "Warning" not in html
+    assert html.count("data:image/png;base64") >= 8  # the charts are there, inline
+
+
+def test_no_personal_data_in_any_published_file(site):
+    for path in site["reports"].rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", errors="ignore")
+            for canary in CANARIES:
+                assert canary not in text, f"{canary} leaked into {path}"
+
+
+def test_exported_tables_hide_small_cells(site):
+    tables = site["reports"] / "demo" / "v1" / "tables" / "01_explore"
+    for path in tables.glob("*.csv"):
+        t = pd.read_csv(path)
+        if "respondents" in t.columns:
+            n = pd.to_numeric(t["respondents"], errors="coerce")
+            assert not ((n > 0) & (n < 10)).any(), path.name
+
+
+def test_published_notebooks_have_outputs_and_injected_parameters(site):
+    nb = nbformat.read(site["reports"] / "demo" / "v1" / "notebooks" / "01_explore.ipynb", 4)
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert ["injected-parameters"] in tags
+    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_a_failed_notebook_publishes_nothing(site, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks)
+    boom = nbformat.v4.new_notebook()
+    boom.cells = [nbformat.v4.new_code_cell('params_path = ""\ntables_dir = ""\nprivate_dir = ""',
+                                            metadata={"tags": ["parameters"]}),
+                  nbformat.v4.new_code_cell("raise RuntimeError('planted failure')")]
+    nbformat.write(boom, notebooks / "02_boom.ipynb")
+    before = tree_digest(site["reports"])
+    result = workbook("run", "params.yaml", "--notebooks", str(notebooks), cwd=site["work"])
+    assert result.returncode == 1
+    assert "02_boom failed" in result.stderr and "planted failure" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = tree_digest(site["reports"])
+    published = {k: v for k, v in after.items() if not k.startswith(("_failed", ".lock"))}
+    assert published == {k: v for k, v in before.items() if not k.startswith(("_failed", ".lock"))}
+    assert not (site["reports"] / "demo" / "v3").exists()
+    failed = [p for p in (site["reports"] / "_failed").iterdir() if p.is_dir()]
+    assert len(failed) == 1 and (failed[0] / "notebooks" / "02_boom.ipynb").exists()
+    assert not list(site["reports"].glob(".build-*"))
+
+
+def test_bad_data_stops_before_any_notebook(site, tmp_path):
+    import yaml
+
+    raw = yaml.safe_load((site["work"] / "params.yaml").read_text())
+    raw["columns"]["demographic"].append("shoe_size")
+    (site["work"] / "bad.yaml").write_text(yaml.safe_dump(raw))
+    before = tree_digest(site["reports"])
+    result = workbook("run", "bad.yaml", cwd=site["work"])
+    assert result.returncode == 2
+    assert "column 'shoe_size': declared in the parameters but not in the file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "01_explore" not in result.stdout
+    assert tree_digest(site["reports"]) == before
+
+
+def test_only_selects_notebooks_and_rejects_unknown_ones(site):
+    result = workbook("run", "params.yaml", "--only", "99_nothing", cwd=site["work"])
+    assert result.returncode == 2 and "--only 99_nothing: no such notebook" in result.stderr

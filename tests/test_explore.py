@@ -1,0 +1,126 @@
+"""Explore helpers against hand computations on the demo data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import explore
+from helpers.config import load_params
+from helpers.data import load_dataset
+from helpers.privacy import SUPPRESSED
+
+
+@pytest.fixture(scope="module")
+def data(demo_dir, tmp_path_factory):
+    import yaml
+
+    from conftest import demo_params_raw
+
+    raw = demo_params_raw()
+    raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
+    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
+    path = tmp_path_factory.mktemp("p") / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return load_dataset(load_params(path))
+
+
+def test_weighted_shares_match_a_hand_computation(data):
+    c, p = data.customers, data.params
+    t = explore.profile_categorical(c["city_tier"], c["weight"])
+    w = c.groupby("city_tier")["weight"].sum()
+    assert t.loc["urban", "weighted %"] == pytest.approx(100 * w["urban"] / w.sum())
+    assert t.loc["urban", "respondents"] == (c["city_tier"] == "urban").sum()
+    assert t["share %"].sum() == pytest.approx(100)
+
+
+def test_income_bands_are_in_their_natural_order_and_gaps_shown(data):
+    t = explore.profile_categorical(data.customers["income_band"], data.customers["weight"])
+    assert list(t.index) == ["under 25k", "25k-50k", "50k-75k", "75k-100k", "100k+", explore.NO_ANSWER]
+
+
+def test_likert_summary_top_and_bottom_boxes(data):
+    c, p = data.customers, data.params
+    s = explore.likert_summary(c, p)
+    item = "att_price_sensitive"
+    x, w = c[item].astype(float), c["weight"]
+    ok = x.notna()
+    top = 100 * w[ok & (x >= 4)].sum() / w[ok].sum()
+    assert s.loc[item, "top-2-box %"] == pytest.approx(top)
+    assert s.loc[item, "mean"] == pytest.approx(np.average(x[ok], weights=w[ok]))
+    levels = [p.likert.labels[v] for v in range(1, 6)]
+    np.testing.assert_allclose(s[levels].sum(axis=1), 100)
+    assert s["top-2-box %"].is_monotonic_decreasing
+
+
+def test_multi_response_shares_can_sum_above_100(data):
+    t = explore.multi_response_summary(data.customers, data.params, "social_platforms")
+    assert t["weighted %"].sum() > 100
+    answered = data.customers["social_platforms"].notna()
+    insta = data.customers.loc[answered, "social_platforms"].str.split(";").apply(lambda v: "instagram" in v)
+    w = data.customers.loc[answered, "weight"]
+    assert t.loc["instagram", "weighted %"] == pytest.approx(100 * w[insta].sum() / w.sum())
+
+
+def test_missing_summary_counts_gaps(data):
+    m = explore.missing_summary(data.customers, data.params).set_index("column")
+    assert m.loc["income_band", "missing"] == data.customers["income_band"].isna().sum()
+    assert m.loc["social_platforms", "missing"] == data.customers["social_platforms"].isna().sum()
+
+
+def test_small_categories_are_hidden(data):
+    c = data.customers.copy()
+    c.loc[c.index[:3], "region"] = "Islands"
+    prof = explore.profile_dimension(c, data.params, "geographic")
+    row = prof.tables["Region"].loc["Islands"]
+    assert (row == SUPPRESSED).all()
+
+
+def test_nps_is_promoters_minus_detractors(data):
+    c = data.customers
+    t = explore.nps_summary(c, data.params)
+    nps = c["nps"].astype(float)
+    ok = nps.notna()
+    w = c["weight"][ok]
+    promoters = 100 * w[nps[ok] >= 9].sum() / w.sum()
+    detractors = 100 * w[nps[ok] <= 6].sum() / w.sum()
+    assert t.loc["Net Promoter Score (points)", "weighted %"] == pytest.approx(promoters - detractors)
+
+
+def test_buyer_behaviour_matches_pandas(data, demo_dir):
+    b = explore.buyer_behaviour(data).set_index("customer_id").sort_index()
+    o = pd.read_parquet(demo_dir / "orders.parquet").drop_duplicates()
+    g = o.groupby("customer_id").agg(orders=("amount", "size"), spend=("amount", "sum"),
+                                     last=("order_ts", "max"))
+    g = g.sort_index()
+    assert (b["orders"] == g["orders"]).all()
+    np.testing.assert_allclose(b["spend"], g["spend"], rtol=1e-9)
+    since = (pd.Timestamp(data.params.as_of) - g["last"].dt.normalize()).dt.days
+    assert (b["days_since_last"].to_numpy() == since.to_numpy()).all()
+    recent = o[o["order_ts"] >= pd.Timestamp(data.params.as_of) - pd.Timedelta(days=364)]
+    n12 = recent.groupby("customer_id").size().reindex(g.index, fill_value=0)
+    assert (b["orders_12m"].to_numpy() == n12.to_numpy()).all()
+
+
+def test_odd_values_flags_extremes(data):
+    c = data.customers.copy()
+    c.loc[c.index[:5], "acquisition_cost"] = 999.0
+    odd = explore.odd_values(c, data.params, ["acquisition_cost"]).set_index("column")
+    assert odd.loc["acquisition_cost", "odd values"] >= 5
+
+
+def test_highlights_are_computed_sentences(data):
+    lines = explore.highlights(data, explore.missing_summary(data.customers, data.params),
+                               explore.likert_summary(data.customers, data.params),
+                               explore.buyer_behaviour(data), explore.monthly_orders(data))
+    text = " ".join(lines)
+    assert f"{len(data.customers):,} people" in text
+    assert "Income band" in text  # the largest gap in the demo
+    assert "exact duplicate rows" in text
+
+
+def test_top_words_hide_rare_words(data):
+    words = explore.top_words(data.customers["open_answer"], min_count=10)
+    assert (words["answers using it"] >= 10).all()
+    assert not words.index.str.contains("@").any()

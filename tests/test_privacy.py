@@ -1,0 +1,31 @@
+"""Privacy helpers: scrubbing free text and hiding small cells."""
+
+import pandas as pd
+
+from helpers.privacy import SUPPRESSED, scrub_text, suppress_rows, suppress_small
+
+
+def test_scrub_text_removes_contact_details_and_keeps_words():
+    text = pd.Series(["Mail me: jane.doe+x@mail.example.org today", "Call +44 7700 900123 or (020) 7946-0958",
+                      "See www.example.com/page", None, "Price is 12 pounds for 3 items"])
+    out = scrub_text(text)
+    assert out[0] == "Mail me: [email] today"
+    assert out[1] == "Call [phone] or [phone]"
+    assert out[2] == "See [link]"
+    assert pd.isna(out[3])
+    assert out[4] == "Price is 12 pounds for 3 items"  # short numbers are not phones
+
+
+def test_suppress_small_hides_cells_below_the_minimum():
+    table = pd.DataFrame({"a": [50.0, 20.0], "b": [30.0, 70.0]}, index=["x", "y"])
+    counts = pd.DataFrame({"a": [100, 9], "b": [10, 140]}, index=["x", "y"])
+    out = suppress_small(table, counts, min_cell=10)
+    assert out.loc["y", "a"] == SUPPRESSED
+    assert out.loc["x", "b"] == 30.0 and out.loc["x", "a"] == 50.0
+
+
+def test_suppress_rows_hides_whole_rows_but_keeps_labels():
+    table = pd.DataFrame({"label": ["p", "q"], "respondents": [3, 40], "share %": [7.0, 93.0]})
+    out = suppress_rows(table, "respondents", 10, keep=["label"])
+    assert list(out.loc[0]) == ["p", SUPPRESSED, SUPPRESSED]
+    assert list(out.loc[1]) == ["q", 40, 93.0]
