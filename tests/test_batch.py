@@ -13,7 +13,6 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -36,7 +35,6 @@ def tree_digest(folder: Path) -> dict[str, str]:
 def site(tmp_path_factory, demo_dir):
     """Two published versions of a demo quarter whose personal columns hold canary values."""
     import yaml
-
     from conftest import demo_params_raw
 
     work = tmp_path_factory.mktemp("site")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import DELETE, ROOT
+
 from helpers.config import load_params
 from helpers.errors import ConfigError
 

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.config import load_params
+from helpers.config import Source, load_params
 from helpers.data import detect_encoding, load_dataset, multi_response, read_frame
-from helpers.config import Source
 from helpers.errors import DataError
 
 

@@ -4,7 +4,6 @@ import re
 import tomllib
 
 import yaml
-
 from conftest import ROOT
 
 CONDA_NAMES = {"ibis-framework-duckdb": "ibis-framework", "python-duckdb": "duckdb"}

@@ -15,7 +15,6 @@ from helpers.privacy import SUPPRESSED
 @pytest.fixture(scope="module")
 def data(demo_dir, tmp_path_factory):
     import yaml
-
     from conftest import demo_params_raw
 
     raw = demo_params_raw()
@@ -27,7 +26,7 @@ def data(demo_dir, tmp_path_factory):
 
 
 def test_weighted_shares_match_a_hand_computation(data):
-    c, p = data.customers, data.params
+    c = data.customers
     t = explore.profile_categorical(c["city_tier"], c["weight"])
     w = c.groupby("city_tier")["weight"].sum()
     assert t.loc["urban", "weighted %"] == pytest.approx(100 * w["urban"] / w.sum())

@@ -7,8 +7,8 @@ import ast
 import nbformat
 import papermill as pm
 import pytest
-
 from conftest import ROOT
+
 from helpers.report import list_notebooks
 
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")

@@ -26,6 +26,14 @@ def dimension_variables(params: Params) -> dict[str, list[str]]:
     return out
 
 
+def acquisition_columns(params: Params) -> list[str]:
+    """The acquisition channel, promotion and cost columns that the parameters declare."""
+    if params.columns is None:
+        return []
+    acq = params.columns.acquisition
+    return [c for c in (acq.channel, acq.promotion, acq.cost) if c]
+
+
 def label_of(column: str, params: Params) -> str:
     """A readable name for a column or a multiple-response set."""
     if column in params.labels:

@@ -113,8 +113,8 @@ def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], ker
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel, language="python",
-                        cwd=str(cwd), progress_bar=False, log_output=False,
+    pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
+                        language="python", cwd=str(cwd), progress_bar=False, log_output=False,
                         execution_timeout=timeout)
 
 
