@@ -6,10 +6,18 @@ import datetime as dt
 import difflib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from helpers.errors import ConfigError
 
@@ -187,6 +195,56 @@ class ExploreParams(_Strict):
     outlier_iqr: float = Field(3.0, gt=0, description="a value beyond this many IQRs is odd")
 
 
+def _check_filter(expression: str) -> str:
+    from helpers.filters import FilterSyntaxError, parse_filter  # filters imports this module
+
+    try:
+        parse_filter(expression)
+    except FilterSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    return expression
+
+
+FilterExpression = Annotated[str, AfterValidator(_check_filter)]
+
+
+class Banner(_Strict):
+    """A group of banner columns: named filters, or every value of one column."""
+
+    name: str
+    filters: list[str] = []
+    column: str | None = None
+
+    @model_validator(mode="after")
+    def _filters_or_column(self) -> Banner:
+        if bool(self.filters) == bool(self.column):
+            raise ValueError("give exactly one of `filters` (a list of filter names) or `column`")
+        return self
+
+
+class CrosstabParams(_Strict):
+    """Banner tables: questions down the side, groups across the top, significance letters."""
+
+    banners: list[Banner] = []
+    rows: list[str] = Field([], description="questions: columns, multiple-response sets or derived fields")
+    compare_with_rest: list[str] = Field([], description="filters compared with everyone else")
+    base: str | None = Field(None, description="a filter that restricts the whole section")
+    levels: tuple[float, float] = (0.95, 0.99)
+    correction: Literal["holm", "bonferroni", "fdr_bh", "none"] = "holm"
+    min_base: int = Field(30, ge=2)
+    index_high: float = Field(120, gt=100)
+    index_low: float = Field(80, gt=0, lt=100)
+    summary_top: int = Field(8, ge=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, value: tuple[float, float]) -> tuple[float, float]:
+        loose, strict = value
+        if not 0.5 < loose < strict < 1:
+            raise ValueError("levels must be two confidence levels, looser first, e.g. [0.95, 0.99]")
+        return value
+
+
 class Params(_Strict):
     """A validated parameter file."""
 
@@ -198,6 +256,8 @@ class Params(_Strict):
     columns: Columns | None = None
     orders: OrderColumns | None = None
     labels: dict[str, str] = Field({}, description="readable names of columns in the reports")
+    filters: dict[str, FilterExpression] = {}
+    crosstab: CrosstabParams = CrosstabParams()
     likert: Likert = Likert()
     privacy: Privacy = Privacy()
     validation: Validation = Validation()
@@ -205,6 +265,7 @@ class Params(_Strict):
 
     # where the file was read from; set by load_params, not by the YAML
     source: Path | None = Field(None, exclude=True)
+    source_file: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> Params:
@@ -214,6 +275,15 @@ class Params(_Strict):
             raise ValueError("`data.customers` is set, so `columns` must say each column's role")
         if self.data.orders is not None and self.orders is None:
             raise ValueError("`data.orders` is set, so `orders` must name its columns")
+        ct = self.crosstab
+        named = [(f"crosstab.banners[{i}].filters", f) for i, b in enumerate(ct.banners)
+                 for f in b.filters]
+        named += [("crosstab.compare_with_rest", f) for f in ct.compare_with_rest]
+        named += [("crosstab.base", ct.base)] if ct.base else []
+        for key, name in named:
+            if name not in self.filters:
+                known = ", ".join(self.filters) or "none defined"
+                raise ValueError(f"`{key}`: '{name}' is not a filter name (filters: {known})")
         return self
 
     def profile_columns(self, dimension: str) -> list[str]:
@@ -269,17 +339,20 @@ def _explain(err: dict[str, Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    if not err["loc"]:  # a rule across several keys: the message names them
+        return msg
     return f"`{key}`: {msg}{shown}"
 
 
-def _resolve(params: Params, base: Path) -> Params:
+def _resolve(params: Params, base: Path, where: str) -> Params:
     data = params.data
     update = {}
     for name in ("customers", "orders"):
         src = getattr(data, name)
         if src is not None and not src.path.is_absolute():
             update[name] = src.model_copy(update={"path": (base / src.path).resolve()})
-    return params.model_copy(update={"data": data.model_copy(update=update), "source": base})
+    return params.model_copy(update={"data": data.model_copy(update=update), "source": base,
+                                     "source_file": where})
 
 
 def parse_params(raw: Any, where: str, base: Path) -> Params:
@@ -291,7 +364,7 @@ def parse_params(raw: Any, where: str, base: Path) -> Params:
     except ValidationError as exc:
         lines = [_explain(e) for e in exc.errors()]
         raise ConfigError(f"{where}: bad parameters\n  - " + "\n  - ".join(lines)) from None
-    params = _resolve(params, base)
+    params = _resolve(params, base, where)
     for name in ("customers", "orders"):
         src = getattr(params.data, name)
         if src is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -370,6 +371,10 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
         orders = _validate_orders(raw, params, Path(src.path), engine, quality)
     if customers is not None and orders is not None:
         _check_links(customers, orders, params, engine, quality)
+    if customers is not None:
+        from helpers.filters import available_columns, check_references  # filters uses Dataset
+
+        check_references(params, available_columns(list(customers.columns), orders is not None))
     return Dataset(params, customers, orders, engine, quality, dropped)
 
 
@@ -390,9 +395,9 @@ def multi_response(customers: pd.DataFrame, params: Params, name: str) -> pd.Dat
     mr = params.columns.multi_response[name]
     if mr.column:
         text = customers[mr.column].astype("string")
-        picks = text.str.get_dummies(sep=mr.separator).astype("boolean")
-        picks.columns = [c.strip() for c in picks.columns]
-        picks = picks.T.groupby(level=0).max().T  # answers that differ only by spaces
+        sep = re.escape(mr.separator)
+        tidy = text.str.strip().str.replace(rf"\s*{sep}\s*", mr.separator, regex=True)
+        picks = tidy.str.get_dummies(sep=mr.separator).astype("boolean")
         picks[text.isna().to_numpy()] = pd.NA
         return picks
     frame = customers[mr.columns or []].apply(pd.to_numeric, errors="coerce")

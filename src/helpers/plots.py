@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
 
 PALETTE = "#3b6ea5"
@@ -36,9 +36,9 @@ def md(text: str) -> Markdown:
     return Markdown(text)
 
 
-def bullets(lines: list[str]) -> Markdown:
+def bullets(lines: list[str], empty: str = "_Nothing to note._") -> Markdown:
     """A bullet list of computed sentences."""
-    return Markdown("\n".join(f"- {line}" for line in lines) if lines else "_Nothing to note._")
+    return Markdown("\n".join(f"- {line}" for line in lines) if lines else empty)
 
 
 def styled(table: pd.DataFrame, caption: str = "", pct: list[str] | None = None,
@@ -195,3 +195,22 @@ def missing_chart(missing: pd.DataFrame, top: int = 15) -> plt.Figure:
     ax.set_title("Missing answers by variable")
     fig.tight_layout()
     return fig
+
+
+def overlap_heatmap(overlap: pd.DataFrame, title: str = "Overlap between filters") -> plt.Figure:
+    """Share of each row filter's people who are also in the column filter."""
+    labels = [str(c).replace("_", " ") for c in overlap.columns]
+    fig, ax = plt.subplots(figsize=(1.0 * len(labels) + 3, 0.6 * len(labels) + 1.6))
+    sns.heatmap(overlap, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False, ax=ax,
+                xticklabels=labels, yticklabels=labels, linewidths=0.5)
+    ax.set_title(title + " (% of the row's people also in the column)")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    fig.tight_layout()
+    return fig
+
+
+def html(markup: str) -> HTML:
+    """Pre-rendered HTML (e.g. styled tables) for the report."""
+    return HTML(markup)

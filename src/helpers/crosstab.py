@@ -1,0 +1,612 @@
+"""Step 2, compare: banner crosstabs with weights, effective bases and significance letters.
+
+No maintained Python library builds market-research banner tables (quantipy is dead), so the
+table logic is ours; the statistics follow R's expss and Q's documented conventions and are tested
+against scipy and statsmodels:
+
+* percentages are weighted; tests use the **effective base** ``(Σw)² / Σw²`` of each column;
+* column proportions: two-proportion z-test (pooled, no continuity correction) between every pair
+  of columns of a banner group; means: Welch's t-test with weights rescaled to the effective base;
+* each table row is one family for the multiple-comparison correction (Holm by default);
+* the letter of the lower column goes on the higher cell: upper case at the stricter level,
+  lower case at the looser one; ▲/▼ mark a column that differs from everyone else in the base;
+* columns with fewer than ``min_base`` respondents are flagged and not tested; cells resting on
+  fewer than the privacy minimum of respondents are hidden (``<n``).
+
+Multiple-response questions use respondents who answered the question as the base, so their
+percentages can add up to more than 100; each answer is tested on its own.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.config import CrosstabParams, Params
+from helpers.data import is_numeric_column, multi_response
+from helpers.filters import DERIVED_FIELDS, evaluate, filter_columns
+from helpers.privacy import SUPPRESSED
+
+Kind = Literal["single", "multi", "likert", "numeric"]
+TOTAL = "Total"
+
+
+@dataclass
+class Column:
+    """One banner column: who is in it."""
+
+    label: str
+    group: str
+    mask: np.ndarray
+    letter: str = ""
+    title: str = ""  # how a sentence names the column's people
+    uses: frozenset[str] = frozenset()  # the columns that define it
+    complement: bool = False  # "everyone else": its differences mirror its partner's
+
+
+@dataclass
+class Question:
+    """A question down the side: indicator columns (one per answer) or a numeric variable."""
+
+    name: str
+    label: str
+    kind: Kind
+    indicators: pd.DataFrame | None = None  # float 0/1, NaN where not answered
+    values: pd.Series | None = None  # numeric questions and Likert means
+
+
+@dataclass
+class Table:
+    """A computed banner table for one question."""
+
+    question: Question
+    cells: pd.DataFrame  # one row per (row label, column)
+    bases: pd.DataFrame  # per column: unweighted base, effective base, low-base flag
+    chi2: dict[str, tuple[float, int, float]] = field(default_factory=dict)
+    columns: list[Column] = field(default_factory=list)
+
+
+# --- building the pieces ---------------------------------------------------------------------
+
+
+def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None = None
+                   ) -> list[Column]:
+    """The banner columns of the parameters, letters A, B, … within each group."""
+    cols: list[Column] = []
+    for banner in params.crosstab.banners:
+        group: list[Column] = []
+        if banner.column:
+            values = frame[banner.column]
+            for value in _ordered_values(values):
+                group.append(Column(str(value), banner.name, (values == value).fillna(False)
+                                    .to_numpy(bool), title=f"{banner.name}: {value}",
+                                    uses=frozenset([banner.column])))
+        for name in banner.filters:
+            group.append(Column(_pretty(name), banner.name,
+                                evaluate(params.filters[name], frame).to_numpy(bool),
+                                title=_pretty(name),
+                                uses=frozenset(filter_columns(params.filters[name]))))
+        cols += _lettered(group, base)
+    for name in params.crosstab.compare_with_rest:
+        mask = evaluate(params.filters[name], frame).to_numpy(bool)
+        group_name = f"{_pretty(name)} vs the rest"
+        uses = frozenset(filter_columns(params.filters[name]))
+        cols += _lettered([Column(_pretty(name), group_name, mask, title=_pretty(name), uses=uses),
+                           Column("Everyone else", group_name, ~mask, uses=uses,
+                                  complement=True)], base)
+    return cols
+
+
+def _lettered(group: list[Column], base: pd.Series | None) -> list[Column]:
+    for i, col in enumerate(group):
+        col.letter = _letter(i)
+        if base is not None:
+            col.mask = col.mask & base.to_numpy(bool)
+    return group
+
+
+def _letter(i: int) -> str:
+    letters = string.ascii_uppercase
+    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+
+
+def _pretty(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _ordered_values(values: pd.Series) -> list:
+    counts = values.dropna().value_counts()
+    return sorted(counts.index, key=str) if len(counts) <= 12 else list(counts.index[:12])
+
+
+def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
+    """Classify a question (single, multiple-response, Likert, numeric) and build its indicators."""
+    from helpers.explore import label_of
+
+    label = label_of(name, params)
+    cols = params.columns
+    if cols is not None and name in cols.multi_response:
+        picks = multi_response(frame, params, name)
+        return Question(name, label, "multi", indicators=picks.astype("Float64").astype(float))
+    if cols is not None and name in cols.psychographic:
+        lik = params.likert
+        values = frame[name].astype(float)
+        levels = list(range(lik.min, lik.max + 1))
+        ind = {lik.labels.get(v, str(v)): (values == v).astype(float) for v in levels}
+        ind["Top-2-box"] = (values >= levels[-2]).astype(float)
+        ind["Bottom-2-box"] = (values <= levels[1]).astype(float)
+        ind = pd.DataFrame(ind).where(values.notna())
+        return Question(name, label, "likert", indicators=ind, values=values)
+    series = frame[name]
+    if name in DERIVED_FIELDS or is_numeric_column(series):
+        return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce")
+                        .astype(float))
+    answered = series.notna()
+    levels = _ordered_values(series)
+    ind = pd.DataFrame({str(v): (series == v).astype(float) for v in levels}).where(answered)
+    return Question(name, label, "single", indicators=ind)
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def effective_base(w: np.ndarray) -> float:
+    """Kish's effective sample size (Σw)² / Σw²."""
+    s2 = float(np.sum(w**2))
+    return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
+
+
+def proportion_z(p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled two-proportion z-test (no continuity correction): z and two-sided p-values."""
+    p1, n1, p2, n2 = (np.asarray(a, dtype=float) for a in (p1, n1, p2, n2))
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, (p1 - p2) / se, 0.0)
+    return z, 2 * stats.norm.sf(np.abs(z))
+
+
+def welch_t(m1: float, v1: float, n1: float, m2: float, v2: float, n2: float
+            ) -> tuple[float, float]:
+    """Welch's unequal-variance t-test from means, variances and (effective) bases."""
+    a, b = v1 / n1, v2 / n2
+    se = np.sqrt(a + b)
+    if not se > 0 or n1 < 2 or n2 < 2:
+        return 0.0, 1.0
+    t = (m1 - m2) / se
+    df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
+    return float(t), float(2 * stats.t.sf(abs(t), df))
+
+
+def weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """Weighted mean, variance (weights rescaled to the effective base) and effective base."""
+    ok = ~np.isnan(x)
+    x, w = x[ok], w[ok]
+    if not len(x) or w.sum() <= 0:
+        return np.nan, np.nan, 0.0
+    n_eff = effective_base(w)
+    mean = float(np.average(x, weights=w))
+    scaled = w * n_eff / w.sum()
+    var = float(np.sum(scaled * (x - mean) ** 2) / (n_eff - 1)) if n_eff > 1 else np.nan
+    return mean, var, n_eff
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The value below which half the weight lies."""
+    ok = ~np.isnan(x)
+    x, w = x[ok], w[ok]
+    if not len(x):
+        return np.nan
+    order = np.argsort(x)
+    cum = np.cumsum(w[order])
+    return float(x[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+def adjust(pvalues: np.ndarray, method: str) -> np.ndarray:
+    """Multiple-comparison correction of one family of p-values (Holm, Bonferroni or BH)."""
+    # Written out rather than calling statsmodels' multipletests, which runs a full garbage
+    # collection on every call (~90 ms); a banner report corrects thousands of small families.
+    # tests/test_crosstab.py checks these against multipletests.
+    p = np.asarray(pvalues, dtype=float)
+    m = len(p)
+    if method == "none" or m == 0:
+        return p
+    if method == "bonferroni":
+        return np.minimum(p * m, 1.0)
+    if method == "fdr_bh":
+        return stats.false_discovery_control(p, method="bh")
+    order = np.argsort(p)  # holm: step-down, monotone
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def _column_stats(q: Question, mask: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-row statistics of one column: value, respondents in the cell, base, effective base."""
+    out: dict[str, np.ndarray] = {}
+    if q.indicators is not None:
+        ind = q.indicators.to_numpy(float)
+        answered = mask & ~np.isnan(ind[:, 0])
+        wa = w[answered]
+        base_w = wa.sum()
+        sel = np.nan_to_num(ind[answered])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["value"] = (wa @ sel) / base_w if base_w > 0 else np.full(ind.shape[1], np.nan)
+        out["n"] = sel.sum(axis=0)
+        out["base"] = np.full(ind.shape[1], answered.sum(), dtype=float)
+        out["eff"] = np.full(ind.shape[1], effective_base(wa))
+        out["var"] = out["value"] * (1 - out["value"])
+        out["kind"] = np.array(["pct"] * ind.shape[1])
+    if q.values is not None:
+        x = q.values.to_numpy(float)
+        ok = mask & ~np.isnan(x)
+        mean, var, n_eff = weighted_mean_var(x[mask], w[mask])
+        rows = {"Mean": mean}
+        if q.kind == "numeric":
+            rows["Median"] = weighted_median(x[mask], w[mask])
+        for key, val in rows.items():
+            out.setdefault("value", np.array([]))
+            out["value"] = np.append(out["value"], val)
+            out["n"] = np.append(out.get("n", np.array([])), ok.sum())
+            out["base"] = np.append(out.get("base", np.array([])), ok.sum())
+            out["eff"] = np.append(out.get("eff", np.array([])), n_eff)
+            out["var"] = np.append(out.get("var", np.array([])), var if key == "Mean" else np.nan)
+            out["kind"] = np.append(out.get("kind", np.array([])), "mean" if key == "Mean"
+                                    else "median")
+    return out
+
+
+def _row_labels(q: Question) -> list[str]:
+    labels = list(q.indicators.columns) if q.indicators is not None else []
+    if q.values is not None:
+        labels += ["Mean"] + (["Median"] if q.kind == "numeric" else [])
+    return labels
+
+
+def _pair_p(kind: str, s1: dict, s2: dict, r: int) -> float:
+    if kind == "pct":
+        return float(proportion_z(s1["value"][r], s1["eff"][r], s2["value"][r], s2["eff"][r])[1])
+    if kind == "mean":
+        return welch_t(s1["value"][r], s1["var"][r], s1["eff"][r], s2["value"][r], s2["var"][r],
+                       s2["eff"][r])[1]
+    return np.nan  # medians are shown, not tested
+
+
+def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: CrosstabParams,
+                min_cell: int, base: np.ndarray | None = None) -> Table:
+    """Compute one banner table: values, letters, vs-rest arrows, index, bases and chi-square."""
+    w = weights.to_numpy(float)
+    everyone = np.ones(len(w), bool) if base is None else base
+    loose, strict = 1 - ct.levels[0], 1 - ct.levels[1]
+    total = _column_stats(q, everyone, w)
+    labels = _row_labels(q)
+    col_stats = [_column_stats(q, c.mask, w) for c in columns]
+    rest_stats = [_column_stats(q, everyone & ~c.mask, w) for c in columns]
+    low = [bool(s["base"].max(initial=0) < ct.min_base) for s in col_stats]
+    records = []
+    letters = {(r, i): "" for r in range(len(labels)) for i in range(len(columns))}
+    for r, _label in enumerate(labels):
+        kind = total["kind"][r]
+        groups: dict[str, list[int]] = {}
+        for i, c in enumerate(columns):
+            groups.setdefault(c.group, []).append(i)
+        for idx in groups.values():
+            pairs = [(i, j) for a, i in enumerate(idx) for j in idx[a + 1:]
+                     if not low[i] and not low[j]]
+            pv = np.array([_pair_p(kind, col_stats[i], col_stats[j], r) for i, j in pairs])
+            tested = ~np.isnan(pv)
+            adj = np.full(len(pv), np.nan)
+            adj[tested] = adjust(pv[tested], ct.correction)
+            for (i, j), p in zip(pairs, adj, strict=True):
+                if np.isnan(p) or p >= loose:
+                    continue
+                hi, lo = (i, j) if col_stats[i]["value"][r] > col_stats[j]["value"][r] else (j, i)
+                mark = columns[lo].letter.upper() if p < strict else columns[lo].letter.lower()
+                letters[(r, hi)] += mark
+        vs_rest = np.array([np.nan if low[i] else _pair_p(kind, col_stats[i], rest_stats[i], r)
+                            for i in range(len(columns))])
+        tested = ~np.isnan(vs_rest)
+        adj_rest = np.full(len(columns), np.nan)
+        adj_rest[tested] = adjust(vs_rest[tested], ct.correction)
+        for i, c in enumerate(columns):
+            s, rest = col_stats[i], rest_stats[i]
+            value = s["value"][r]
+            direction = 0
+            if not np.isnan(adj_rest[i]) and adj_rest[i] < loose:
+                direction = 1 if value > rest["value"][r] else -1
+            tv = total["value"][r]
+            records.append({
+                "row": labels[r], "column": c.label, "group": c.group, "letter": c.letter,
+                "kind": kind, "value": value, "n": s["n"][r], "base": s["base"][r],
+                "eff_base": s["eff"][r], "letters": "".join(sorted(letters[(r, i)],
+                                                                   key=str.upper)),
+                "vs_rest": direction, "p_vs_rest": adj_rest[i], "rest_value": rest["value"][r],
+                "index": 100 * value / tv if tv and not np.isnan(tv) and kind == "pct" else np.nan,
+                "low_base": low[i],
+            })
+        records.append({"row": labels[r], "column": TOTAL, "group": TOTAL, "letter": "",
+                        "kind": kind, "value": total["value"][r], "n": total["n"][r],
+                        "base": total["base"][r], "eff_base": total["eff"][r], "letters": "",
+                        "vs_rest": 0, "p_vs_rest": np.nan, "rest_value": np.nan,
+                        "index": 100.0 if kind == "pct" else np.nan, "low_base": False})
+    cells = pd.DataFrame(records)
+    cells["hidden"] = _hidden(cells, min_cell)
+    bases = _bases(q, columns, col_stats, total, low)
+    return Table(q, cells, bases, _chi2(q, columns, col_stats), columns)
+
+
+def _hidden(cells: pd.DataFrame, min_cell: int) -> pd.Series:
+    """Privacy: hide a cell resting on fewer respondents than the minimum."""
+    small_n = (cells["kind"] == "pct") & (cells["n"] > 0) & (cells["n"] < min_cell)
+    small_base = cells["base"] < min_cell
+    return small_n | small_base
+
+
+def _bases(q: Question, columns: list[Column], col_stats: list[dict], total: dict,
+           low: list[bool]) -> pd.DataFrame:
+    rows = [{"column": TOTAL, "group": TOTAL, "letter": "", "base": total["base"].max(initial=0),
+             "eff_base": total["eff"].max(initial=0), "low_base": False}]
+    for c, s, lo in zip(columns, col_stats, low, strict=True):
+        rows.append({"column": c.label, "group": c.group, "letter": c.letter,
+                     "base": s["base"].max(initial=0), "eff_base": s["eff"].max(initial=0),
+                     "low_base": lo})
+    return pd.DataFrame(rows)
+
+
+def _chi2(q: Question, columns: list[Column], col_stats: list[dict]
+          ) -> dict[str, tuple[float, int, float]]:
+    """Overall chi-square per banner group, for single-choice questions over exclusive columns."""
+    out: dict[str, tuple[float, int, float]] = {}
+    if q.kind not in ("single", "likert") or q.indicators is None:
+        return out
+    k = q.indicators.shape[1] - (2 if q.kind == "likert" else 0)  # not the box rows
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(columns):
+        groups.setdefault(c.group, []).append(i)
+    for group, idx in groups.items():
+        masks = np.array([columns[i].mask for i in idx])
+        if len(idx) < 2 or (masks.sum(axis=0) > 1).any():
+            continue  # overlapping columns: no overall test
+        table = np.array([col_stats[i]["value"][:k] * col_stats[i]["eff"][0] for i in idx]).T
+        table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+        if table.shape[0] < 2 or table.shape[1] < 2:
+            continue
+        res = stats.chi2_contingency(table, correction=False)
+        out[group] = (float(res.statistic), int(res.dof), float(res.pvalue))
+    return out
+
+
+# --- presentation ------------------------------------------------------------------------------
+
+
+def groups(tables: list[Table]) -> list[str]:
+    """The banner groups, in banner order."""
+    return list(dict.fromkeys(c.group for c in tables[0].columns)) if tables else []
+
+
+def wide(table: Table, group: str | None = None, hide: bool = True, decimals: int = 0
+         ) -> pd.DataFrame:
+    """One question as text: base rows, then answers; Total and one group's columns (or all)."""
+    cells = table.cells
+    bases = table.bases
+    if group is not None:
+        cells = cells[cells["group"].isin([TOTAL, group])]
+        bases = bases[bases["group"].isin([TOTAL, group])]
+    cells = cells.assign(text=[_cell_text(r, hide, decimals) for r in cells.itertuples()],
+                         key=list(zip(cells["group"], cells["column"], strict=True)))
+    header = bases.assign(key=list(zip(bases["group"], bases["column"], strict=True))
+                          ).set_index("key")
+    out = cells.pivot(index="row", columns="key", values="text")
+    out = out.reindex(index=list(dict.fromkeys(cells["row"])), columns=header.index)
+    base_row = [f"{int(b):,}" + (" *" if lo else "") for b, lo in
+                zip(header["base"], header["low_base"], strict=True)]
+    eff_row = [f"{e:,.0f}" for e in header["eff_base"]]
+    top = pd.DataFrame([base_row, eff_row], columns=header.index, index=BASE_ROWS)
+    out = pd.concat([top, out])
+    chi = table.chi2.get(group) if group else None
+    if chi:
+        out.loc["Overall test"] = [f"χ² p {_p_text(chi[2])}"] + [""] * (out.shape[1] - 1)
+    out.columns = pd.MultiIndex.from_tuples(
+        [(g, f"{c} ({letter})" if letter else c) for g, c, letter in
+         zip(header["group"], header["column"], header["letter"], strict=True)])
+    return out
+
+
+BASE_ROWS = ["Base (respondents)", "Effective base"]
+
+
+def _p_text(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def _cell_text(r: object, hide: bool, decimals: int) -> str:
+    if hide and r.hidden:
+        return SUPPRESSED
+    if np.isnan(r.value):
+        return "–"
+    if r.kind == "pct":
+        text = f"{100 * r.value:.{decimals}f}%"
+    else:
+        text = f"{r.value:,.1f}" if abs(r.value) < 1000 else f"{r.value:,.0f}"
+    if r.letters:
+        text += f" {r.letters}"
+    if r.vs_rest:
+        text += " ▲" if r.vs_rest > 0 else " ▼"
+    return text
+
+
+def stacked(tables: list[Table], group: str, hide: bool = True) -> pd.DataFrame:
+    """A tab book page: every question stacked under one banner group's columns."""
+    parts = {t.question.label + (" (several answers)" if t.question.kind == "multi" else ""):
+             wide(t, group, hide) for t in tables}
+    return pd.concat(parts, names=["question", "answer"])
+
+
+def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.DataFrame
+             ) -> pd.DataFrame:
+    """CSS per cell: green where a column over-indexes, red where it under-indexes."""
+    css = pd.DataFrame("", index=shown.index, columns=shown.columns)
+    for t in tables:
+        label = t.question.label + (" (several answers)" if t.question.kind == "multi" else "")
+        cells = t.cells[t.cells["group"].isin([TOTAL, group])]
+        order = list(dict.fromkeys(zip(t.bases["group"], t.bases["column"], strict=True)))
+        order = [k for k in order if k[0] in (TOTAL, group)]
+        for r in cells.itertuples():
+            if r.hidden or r.low_base or np.isnan(r.index):
+                continue
+            colour = ("#d9f0d3" if r.index >= ct.index_high else
+                      "#f9d6d5" if r.index <= ct.index_low else "")
+            if colour:
+                css.iat[css.index.get_loc((label, r.row)), order.index((r.group, r.column))] = (
+                    f"background-color: {colour};")
+    return css
+
+
+def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: ANN201 - Styler
+    """A styled tab book page for one banner group."""
+    shown = stacked(tables, group)
+    css = _colours(tables, group, ct, shown)
+    base_rows = shown.index.get_level_values(1).isin(BASE_ROWS + ["Overall test"])
+    sty = shown.style.apply(lambda _: css, axis=None).hide(axis="index", names=True)
+    grey = np.repeat(np.where(base_rows, "color: #777; font-size: 11px;", "")[:, None],
+                     shown.shape[1], axis=1)
+    sty = sty.apply(lambda _: pd.DataFrame(grey, index=shown.index, columns=shown.columns),
+                    axis=None)
+    return (sty.set_caption(f"By {group}")
+            .set_table_styles([
+                {"selector": "caption", "props": "caption-side: top; text-align: left; "
+                                                 "font-weight: bold; font-size: 15px;"},
+                {"selector": "th.col_heading", "props": "text-align: center; max-width: 110px;"},
+                {"selector": "th.row_heading.level0", "props": "max-width: 170px; "
+                                                               "vertical-align: top;"},
+                {"selector": "td", "props": "text-align: right; white-space: nowrap;"},
+            ]))
+
+
+def export(tables: list[Table], group: str) -> pd.DataFrame:
+    """A tab book page for CSV: the displayed text (small cells hidden)."""
+    out = stacked(tables, group)
+    out.columns = [c for _, c in out.columns]
+    return out
+
+
+# --- all tables and the summary -----------------------------------------------------------------
+
+
+def default_rows(params: Params) -> list[str]:
+    """Questions down the side when the parameters name none: attitudes, sets, behaviour."""
+    cols = params.columns
+    if cols is None:
+        return []
+    return (cols.psychographic + list(cols.multi_response) + cols.behavioural
+            + ([cols.nps] if cols.nps else []))
+
+
+def build_tables(frame: pd.DataFrame, params: Params, weights: pd.Series,
+                 columns: list[Column], rows: list[str] | None = None,
+                 base: pd.Series | None = None) -> list[Table]:
+    """Every configured banner table."""
+    rows = rows or params.crosstab.rows or default_rows(params)
+    base_arr = None if base is None else base.to_numpy(bool)
+    return [build_table(make_question(frame, params, r), columns, weights, params.crosstab,
+                        params.privacy.min_cell, base_arr) for r in rows]
+
+
+def significant_cells(tables: list[Table]) -> pd.DataFrame:
+    """Cells with at least one significance letter, for counting and for tests."""
+    cells = pd.concat([t.cells.assign(question=t.question.label) for t in tables])
+    return cells[cells["letters"] != ""]
+
+
+def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.05) -> list[str]:
+    """Plain sentences for the largest significant differences of a group against the rest.
+
+    Only answers that at least ``min_share`` of either side give, top-2-box rather than single
+    scale points, and never the question that defines the group (heavy buyers buy more).
+    """
+    found = []
+    for t in tables:
+        q = t.question
+        by_key = {(c.group, c.label): c for c in t.columns}
+        c = t.cells
+        c = c[(c["column"] != TOTAL) & (c["vs_rest"] != 0) & ~c["hidden"] & ~c["low_base"]]
+        for r in c.itertuples():
+            col = by_key[(r.group, r.column)]
+            if col.complement or q.name in col.uses or r.row == "Median":
+                continue
+            if q.kind == "likert" and r.row not in ("Top-2-box", "Mean"):
+                continue
+            if r.kind == "pct":
+                if max(r.value, r.rest_value) < min_share or not r.rest_value > 0 or r.value <= 0:
+                    continue
+                ratio = r.value / r.rest_value
+                likely = (f"{ratio:.1f}× as likely as" if ratio >= 1
+                          else f"{100 * (1 - ratio):.0f}% less likely than")
+                text = (f"**{col.title}** are {likely} everyone else to {_answer_phrase(q, r.row)} "
+                        f"({100 * r.value:.0f}% vs {100 * r.rest_value:.0f}%).")
+            else:
+                if q.kind == "likert" or not r.rest_value or r.value <= 0 or r.rest_value <= 0:
+                    continue
+                ratio = r.value / r.rest_value
+                word = "higher" if ratio > 1 else "lower"
+                text = (f"**{col.title}** have a {word} average *{q.label}* than everyone else "
+                        f"({r.value:,.1f} vs {r.rest_value:,.1f}).")
+            found.append((abs(np.log(ratio)), text))
+    found.sort(key=lambda x: -x[0])
+    return list(dict.fromkeys(text for _, text in found))[:top]
+
+
+def _answer_phrase(q: Question, row: str) -> str:
+    if q.kind == "likert":
+        if row == "Top-2-box":
+            return f"agree that “{q.label}”"
+        if row == "Bottom-2-box":
+            return f"disagree that “{q.label}”"
+        return f"answer “{row}” to “{q.label}”"
+    if q.kind == "multi":
+        return f"pick *{row}* ({q.label.lower()})"
+    return f"answer *{row}* to *{q.label}*"
+
+
+def save_all(tables: list[Table], tables_dir: str | None) -> None:
+    """Save one CSV per banner group (displayed text, small cells hidden)."""
+    from helpers.report import save_table
+
+    for group in groups(tables):
+        save_table(export(tables, group), f"banner_{group}", tables_dir)
+
+
+def tables_html(tables: list[Table], ct: CrosstabParams) -> str:
+    """Every banner group's tab book page as one HTML block."""
+    return "\n".join(style_group(tables, g, ct).to_html() for g in groups(tables))
+
+
+def legend(params: Params) -> str:
+    """How to read a banner table, with this run's settings."""
+    ct = params.crosstab
+    lo, hi = (f"{100 * level:.0f}%" for level in ct.levels)
+    method = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg",
+              "none": "no"}[ct.correction]
+    return (
+        f"- Each column group has letters (A, B, …). A letter on a cell means the cell is "
+        f"significantly **higher** than the column with that letter: **upper case** at {hi} "
+        f"confidence, lower case at {lo} ({method} correction across the pairs in each row).\n"
+        f"- ▲ / ▼: the column is significantly above / below everyone else in the base ({lo}).\n"
+        f"- Green cells over-index (≥ {ct.index_high:.0f}: the share is at least "
+        f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}).\n"
+        f"- Percentages are weighted; tests use the **effective base** (shown under the base). "
+        f"Columns with fewer than {ct.min_base} respondents are marked * and not tested.\n"
+        f"- `{SUPPRESSED}`: hidden because fewer than {params.privacy.min_cell} respondents stand "
+        f"behind it.\n"
+        f"- Multiple-response questions: several answers allowed, the base is everyone who "
+        f"answered, so percentages can add up to more than 100%.")
