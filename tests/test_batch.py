@@ -57,10 +57,11 @@ def site(tmp_path_factory, demo_dir):
 def test_first_run_publishes_v1_with_every_part(site):
     v1 = site["reports"] / "demo" / "v1"
     for part in ("01_explore.html", "index.html", "manifest.json",
-                 "notebooks/01_explore.ipynb", "tables/01_explore/status.csv"):
+                 "notebooks/01_explore.ipynb", "tables/01_explore/status.csv",
+                 "02_filter.html", "tables/02_filter/banner_Buyers.csv"):
         assert (v1 / part).exists(), part
     assert "Report index:" in site["first"].stdout and "Published v1" in site["first"].stdout
-    assert "[1/1] 01_explore" in site["first"].stdout
+    assert "[1/2] 01_explore" in site["first"].stdout and "[2/2] 02_filter" in site["first"].stdout
 
 
 def test_manifest_records_how_the_version_was_made(site):

@@ -256,6 +256,8 @@ class Params(_Strict):
     columns: Columns | None = None
     orders: OrderColumns | None = None
     labels: dict[str, str] = Field({}, description="readable names of columns in the reports")
+    numeric: list[str] = Field([], description="columns shown as numbers (mean, median) even "
+                                               "with few distinct values, e.g. 0–10 scores")
     filters: dict[str, FilterExpression] = {}
     crosstab: CrosstabParams = CrosstabParams()
     likert: Likert = Likert()

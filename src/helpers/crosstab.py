@@ -143,7 +143,7 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
         ind = pd.DataFrame(ind).where(values.notna())
         return Question(name, label, "likert", indicators=ind, values=values)
     series = frame[name]
-    if name in DERIVED_FIELDS or is_numeric_column(series):
+    if name in DERIVED_FIELDS or name in params.numeric or is_numeric_column(series):
         return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce")
                         .astype(float))
     answered = series.notna()

@@ -314,7 +314,7 @@ def profile_dimension(customers: pd.DataFrame, params: Params, dimension: str,
         if params.columns and var in params.columns.multi_response:
             t = multi_response_summary(customers, params, var)
             t.insert(1, "share %", 100 * t["respondents"] / max(t.attrs["base"], 1))
-        elif is_numeric_column(customers[var]):
+        elif var in params.numeric or is_numeric_column(customers[var]):
             numeric.append(var)
             continue
         else:
