@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from conftest import SHARED
 from helpers import crosstab
 from helpers.config import load_params, parse_params
 from helpers.data import load_dataset, weights
@@ -196,7 +196,6 @@ def test_low_bases_are_flagged_and_not_tested_small_cells_hidden(tmp_path):
 @pytest.fixture(scope="module")
 def demo_frame(demo_dir, tmp_path_factory):
     import yaml
-
     from conftest import demo_params_raw
 
     raw = demo_params_raw()

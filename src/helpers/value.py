@@ -1,0 +1,358 @@
+"""Step 4, value: RFM, the BG/NBD and Pareto/NBD purchase models, Gamma-Gamma spend, churn drivers.
+
+lifetimes (the old reference library) is archived and breaks on current pandas, and
+pymc-marketing needs Python 3.12 and PyMC, so the three models are written here compactly as
+maximum-likelihood estimators with log-space likelihoods (Fader, Hardie & Lee 2005; Fader &
+Hardie 2013), with a scikit-learn-like API (``fit`` then predictions). tests/test_value.py checks
+them against the published CDNOW fits.
+
+Conventions (as in the CDNOW literature): one row per customer of a calibration period;
+``frequency`` = number of repeat purchase *days*; ``recency`` = time from first to last purchase;
+``T`` = time from first purchase to the end of calibration; time in a chosen unit (weeks for
+CDNOW); ``monetary`` = mean spend of the repeat purchase days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from helpers.engine import end_of
+
+UNIT_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
+
+
+# --- RFM -----------------------------------------------------------------------------------------
+
+
+def rfm_summary(orders: ir.Table, calibration_end: dt.date, unit: str = "weeks",
+                holdout_end: dt.date | None = None) -> ir.Table:
+    """Per customer: frequency (repeat purchase days), recency, T, monetary; optional holdout.
+
+    Purchases on the same day count as one purchase (their amounts are summed), as in the papers.
+    """
+    days = orders.mutate(day=orders.order_ts.date())
+    daily = days.group_by(["customer_id", "day"]).aggregate(amount=days.amount.sum())
+    cal = daily.filter(daily.day <= calibration_end)
+    first = cal.group_by("customer_id").aggregate(first=cal.day.min())
+    cal = cal.join(first, "customer_id")
+    per_day = UNIT_DAYS[unit]
+    end = ibis.literal(calibration_end)
+    summary = cal.group_by("customer_id").aggregate(
+        frequency=cal.count() - 1,
+        first=cal.first.min(),
+        last=cal.day.max(),
+        repeat_spend=cal.amount.sum(where=cal.day > cal.first),
+        total_spend=cal.amount.sum(),
+    )
+    summary = summary.mutate(
+        recency=summary.last.delta(summary.first, unit="day").cast("float64") / per_day,
+        T=end.delta(summary.first, unit="day").cast("float64") / per_day,
+        monetary=(summary.frequency > 0).ifelse(summary.repeat_spend / summary.frequency, 0.0),
+    )
+    cols = ["customer_id", "frequency", "recency", "T", "monetary", "total_spend", "first", "last"]
+    if holdout_end is None:
+        return summary.select(cols)
+    hold = daily.filter((daily.day > calibration_end) & (daily.day <= holdout_end))
+    hold = hold.group_by("customer_id").aggregate(holdout_frequency=hold.count(),
+                                                  holdout_spend=hold.amount.sum())
+    out = summary.left_join(hold, "customer_id").select(
+        *cols, holdout_frequency=hold.holdout_frequency.fill_null(0),
+        holdout_spend=hold.holdout_spend.fill_null(0.0))
+    return out
+
+
+RFM_GROUPS = [  # (name, rule on R, F and M scores 1–5), first match wins
+    ("Champions", lambda r, f, m: (r >= 4) & (f >= 4)),
+    ("Loyal", lambda r, f, m: (r >= 3) & (f >= 4)),
+    ("Big spenders", lambda r, f, m: (r >= 3) & (m >= 5)),
+    ("Promising", lambda r, f, m: (r >= 4) & (f <= 2)),
+    ("Need attention", lambda r, f, m: (r == 3) & (f <= 3)),
+    ("At risk", lambda r, f, m: (r <= 2) & (f >= 3)),
+    ("Hibernating", lambda r, f, m: (r <= 2) & (f <= 2)),
+]
+
+
+def rfm_scores(summary: pd.DataFrame, days_since_last: pd.Series) -> pd.DataFrame:
+    """R, F and M scores 1–5 by quintile (5 = best) and a named RFM group per customer."""
+    def score(x: pd.Series, reverse: bool = False) -> pd.Series:
+        ranks = x.rank(method="first", ascending=not reverse)
+        return pd.qcut(ranks, 5, labels=[1, 2, 3, 4, 5]).astype(int)
+
+    out = pd.DataFrame(index=summary.index)
+    out["R"] = score(days_since_last, reverse=True)
+    out["F"] = score(summary["frequency"])
+    out["M"] = score(summary["total_spend"])
+    group = pd.Series("Others", index=summary.index)
+    for name, rule in reversed(RFM_GROUPS):
+        group[rule(out["R"], out["F"], out["M"])] = name
+    out["group"] = group
+    return out
+
+
+# --- the models --------------------------------------------------------------------------------
+
+
+def _fit(negll, x0: np.ndarray) -> optimize.OptimizeResult:
+    """Minimise a negative log-likelihood over log-parameters, from a few starting points."""
+    best = None
+    for start in (x0, x0 + 0.5, x0 - 0.5):
+        res = optimize.minimize(negll, start, method="Nelder-Mead",
+                                options={"maxiter": 20_000, "xatol": 1e-8, "fatol": 1e-8})
+        res = optimize.minimize(negll, res.x, method="L-BFGS-B")
+        if best is None or res.fun < best.fun:
+            best = res
+    return best
+
+
+def _arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (summary["frequency"].to_numpy(float), summary["recency"].to_numpy(float),
+            summary["T"].to_numpy(float))
+
+
+@dataclass
+class BetaGeoModel:
+    """BG/NBD (Fader, Hardie & Lee 2005): purchases while alive, a coin flip after each purchase."""
+
+    params_: dict[str, float] = field(default_factory=dict)
+    log_likelihood_: float = np.nan
+
+    @staticmethod
+    def loglik(p: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """Per-customer log-likelihood for parameters (r, alpha, a, b)."""
+        r, alpha, a, b = p
+        a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+        a2 = special.betaln(a, b + x) - special.betaln(a, b)
+        a3 = -(r + x) * np.log(alpha + T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+                          - (r + x) * np.log(alpha + tx), -np.inf)
+        return a1 + a2 + np.logaddexp(a3, a4)
+
+    def fit(self, summary: pd.DataFrame) -> BetaGeoModel:
+        """Maximum-likelihood fit on an RFM summary."""
+        x, tx, T = _arrays(summary)
+        res = _fit(lambda q: -self.loglik(np.exp(q), x, tx, T).sum(), np.zeros(4))
+        self.params_ = dict(zip(["r", "alpha", "a", "b"], np.exp(res.x), strict=True))
+        self.log_likelihood_ = -float(res.fun)
+        return self
+
+    def _p(self) -> tuple[float, float, float, float]:
+        p = self.params_
+        return p["r"], p["alpha"], p["a"], p["b"]
+
+    def p_alive(self, summary: pd.DataFrame) -> np.ndarray:
+        """Probability each customer is still active at the end of calibration."""
+        r, alpha, a, b = self._p()
+        x, tx, T = _arrays(summary)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_ratio = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+                         + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
+        return np.where(x > 0, 1 / (1 + np.exp(log_ratio)), 1.0)
+
+    def expected_purchases(self, summary: pd.DataFrame, t: float) -> np.ndarray:
+        """Expected purchases in the next t time units."""
+        r, alpha, a, b = self._p()
+        x, tx, T = _arrays(summary)
+        z = t / (alpha + T + t)
+        hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+        head = (a + b + x - 1) / (a - 1)
+        body = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tail = np.where(x > 0, (a / (b + x - 1)) * ((alpha + T) / (alpha + tx)) ** (r + x), 0)
+        return head * body / (1 + tail)
+
+    def expected_purchases_new(self, t: np.ndarray | float) -> np.ndarray:
+        """Expected purchases of a new customer in a period of length t (for tracking plots)."""
+        r, alpha, a, b = self._p()
+        t = np.asarray(t, dtype=float)
+        hyp = special.hyp2f1(r, b, a + b - 1, t / (alpha + t))
+        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+
+
+@dataclass
+class ParetoNBDModel:
+    """Pareto/NBD (Schmittlein, Morrison & Colombo 1987): purchases while alive, exponential lifetimes."""
+
+    params_: dict[str, float] = field(default_factory=dict)
+    log_likelihood_: float = np.nan
+
+    @staticmethod
+    def _log_a0(r: float, alpha: float, s: float, beta: float, x: np.ndarray, tx: np.ndarray,
+                T: np.ndarray) -> np.ndarray:
+        """log of A0 (Fader & Hardie's note), both branches of the Gauss hypergeometric."""
+        rsx = r + s + x
+        if alpha >= beta:
+            big, other, second = alpha, beta, s + 1
+        else:
+            big, other, second = beta, alpha, r + x
+        z1 = (big - other) / (big + tx)
+        z2 = (big - other) / (big + T)
+        t1 = np.log(special.hyp2f1(rsx, second, rsx + 1, z1)) - rsx * np.log(big + tx)
+        t2 = np.log(special.hyp2f1(rsx, second, rsx + 1, z2)) - rsx * np.log(big + T)
+        # log(exp(t1) - exp(t2)), t1 >= t2; -inf (A0 = 0) when the last purchase is at T
+        with np.errstate(divide="ignore"):
+            return t1 + np.log1p(-np.exp(np.minimum(t2 - t1, 0.0)))
+
+    @classmethod
+    def loglik(cls, p: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """Per-customer log-likelihood for parameters (r, alpha, s, beta)."""
+        r, alpha, s, beta = p
+        head = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+                + s * np.log(beta))
+        first = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        second = np.log(s) - np.log(r + s + x) + cls._log_a0(r, alpha, s, beta, x, tx, T)
+        return head + np.logaddexp(first, second)
+
+    def fit(self, summary: pd.DataFrame) -> ParetoNBDModel:
+        """Maximum-likelihood fit on an RFM summary."""
+        x, tx, T = _arrays(summary)
+
+        def negll(q: np.ndarray) -> float:
+            value = -self.loglik(np.exp(q), x, tx, T).sum()
+            return float(value) if np.isfinite(value) else 1e12
+
+        res = _fit(negll, np.zeros(4))
+        self.params_ = dict(zip(["r", "alpha", "s", "beta"], np.exp(res.x), strict=True))
+        self.log_likelihood_ = -float(res.fun)
+        return self
+
+    def _p(self) -> tuple[float, float, float, float]:
+        p = self.params_
+        return p["r"], p["alpha"], p["s"], p["beta"]
+
+    def p_alive(self, summary: pd.DataFrame) -> np.ndarray:
+        """Probability each customer is still active at the end of calibration."""
+        r, alpha, s, beta = self._p()
+        x, tx, T = _arrays(summary)
+        log_term = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
+                    + s * np.log(beta + T) + self._log_a0(r, alpha, s, beta, x, tx, T))
+        return 1 / (1 + np.exp(log_term))
+
+    def expected_purchases(self, summary: pd.DataFrame, t: float) -> np.ndarray:
+        """Expected purchases in the next t time units."""
+        r, alpha, s, beta = self._p()
+        x, _tx, T = _arrays(summary)
+        mean = (r + x) * (beta + T) / ((alpha + T) * (s - 1))
+        return mean * (1 - ((beta + T) / (beta + T + t)) ** (s - 1)) * self.p_alive(summary)
+
+
+@dataclass
+class GammaGammaModel:
+    """Gamma-Gamma spend model (Fader & Hardie 2013): each customer's mean spend per purchase."""
+
+    params_: dict[str, float] = field(default_factory=dict)
+    log_likelihood_: float = np.nan
+
+    @staticmethod
+    def loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Per-customer log-likelihood for (p, q, gamma) on repeat buyers."""
+        p, q, g = params
+        return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
+                + q * np.log(g) + (p * x - 1) * np.log(m) + p * x * np.log(x)
+                - (p * x + q) * np.log(g + m * x))
+
+    def fit(self, summary: pd.DataFrame) -> GammaGammaModel:
+        """Fit on repeat buyers (frequency > 0, monetary > 0)."""
+        rep = summary[(summary["frequency"] > 0) & (summary["monetary"] > 0)]
+        x, m = rep["frequency"].to_numpy(float), rep["monetary"].to_numpy(float)
+        res = _fit(lambda q: -self.loglik(np.exp(q), x, m).sum(), np.log([1.0, 1.0, m.mean()]))
+        self.params_ = dict(zip(["p", "q", "gamma"], np.exp(res.x), strict=True))
+        self.log_likelihood_ = -float(res.fun)
+        return self
+
+    def expected_spend(self, summary: pd.DataFrame) -> np.ndarray:
+        """Expected mean spend per future purchase (population mean for one-time buyers)."""
+        p, q, g = (self.params_[k] for k in ("p", "q", "gamma"))
+        x = summary["frequency"].to_numpy(float)
+        m = summary["monetary"].to_numpy(float)
+        return p * (g + x * m) / (p * x + q - 1)
+
+
+def customer_value(purchases: BetaGeoModel | ParetoNBDModel, spend: GammaGammaModel,
+                   summary: pd.DataFrame, horizon: float, steps: int = 12,
+                   discount_rate: float = 0.0, margin: float = 1.0) -> np.ndarray:
+    """Expected discounted value over a horizon: purchases per step × expected spend × margin.
+
+    ``discount_rate`` is per step (e.g. a monthly rate with ``steps`` months).
+    """
+    edges = np.linspace(0, horizon, steps + 1)
+    cumulative = np.array([purchases.expected_purchases(summary, t) if t > 0 else
+                           np.zeros(len(summary)) for t in edges])
+    per_step = np.diff(cumulative, axis=0)
+    factors = 1 / (1 + discount_rate) ** np.arange(1, steps + 1)
+    return margin * spend.expected_spend(summary) * (factors[:, None] * per_step).sum(axis=0)
+
+
+def calibration_holdout(summary: pd.DataFrame, model: BetaGeoModel | ParetoNBDModel,
+                        holdout_length: float, max_frequency: int = 7) -> pd.DataFrame:
+    """Mean actual vs predicted holdout purchases by calibration frequency (the classic check)."""
+    pred = model.expected_purchases(summary, holdout_length)
+    bucket = summary["frequency"].clip(upper=max_frequency).astype(int)
+    out = pd.DataFrame({"customers": bucket.value_counts().sort_index(),
+                        "actual": summary.groupby(bucket)["holdout_frequency"].mean(),
+                        "predicted": pd.Series(pred, index=summary.index).groupby(bucket).mean()})
+    out.index.name = "repeat purchases in calibration"
+    return out
+
+
+# --- churn drivers -------------------------------------------------------------------------------
+
+
+def churn_drivers(frame: pd.DataFrame, churned: pd.Series, categorical: list[str],
+                  numeric: list[str], min_level: int = 30) -> pd.DataFrame:
+    """Logistic regression of churn on profile variables: odds ratios with 95% intervals."""
+    import statsmodels.formula.api as smf
+
+    data = frame[categorical + numeric].copy()
+    terms = []
+    for col in categorical:
+        values = data[col].astype("string")
+        counts = values.value_counts()
+        keep = counts[counts >= min_level].index
+        data[col] = values.where(values.isin(keep))
+        if data[col].nunique() >= 2:
+            ref = counts.index[0]
+            terms.append(f"C(Q('{col}'), Treatment(reference='{ref}'))")
+    for col in numeric:
+        data[col] = pd.to_numeric(data[col], errors="coerce").astype(float)
+        terms.append(f"Q('{col}')")
+    data["churned"] = churned.astype(float).to_numpy()
+    data = data.dropna()
+    model = smf.logit("churned ~ " + " + ".join(terms), data=data).fit(disp=0, maxiter=200)
+    ci = model.conf_int()
+    out = pd.DataFrame({"odds ratio": np.exp(model.params), "low 95%": np.exp(ci[0]),
+                        "high 95%": np.exp(ci[1]), "p-value": model.pvalues})
+    out = out.drop(index="Intercept")
+    out.index = [_term_label(i) for i in out.index]
+    out.attrs["n"] = int(model.nobs)
+    out.attrs["pseudo_r2"] = float(model.prsquared)
+    return out.sort_values("p-value")
+
+
+def _term_label(term: str) -> str:
+    """`C(Q('gender'), Treatment(reference='female'))[T.male]` → `gender: male (vs female)`."""
+    import re
+
+    m = re.match(r"C\(Q\('(.+?)'\), Treatment\(reference='(.+?)'\)\)\[T\.(.+)\]", term)
+    if m:
+        return f"{m.group(1)}: {m.group(3)} (vs {m.group(2)})"
+    m = re.match(r"Q\('(.+?)'\)", term)
+    return f"{m.group(1)} (per point)" if m else term
+
+
+def at_risk(summary: pd.DataFrame, p_alive: np.ndarray, threshold: float = 0.5) -> pd.Series:
+    """Customers who bought repeatedly but are now more likely gone than active."""
+    return pd.Series((summary["frequency"].to_numpy() > 0) & (p_alive < threshold),
+                     index=summary.index)
+
+
+def calibration_end_of(as_of: dt.date) -> dt.datetime:
+    """The first instant after the calibration end (for order filters)."""
+    return end_of(as_of)
