@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from helpers.config import read_yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,7 +33,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "helpers.cli", "demo-data", "--customers",
                         str(args.customers), "--out", str(work / "data")], check=True)
         print(f"demo data: {time.perf_counter() - t:.1f} s")
-        raw = yaml.safe_load((ROOT / "parameters" / "demo.yaml").read_text())
+        raw = read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
         raw["data"]["customers"]["path"] = str(work / "data" / "customers.parquet")
         raw["data"]["orders"]["path"] = str(work / "data" / "orders.parquet")
         (work / "params.yaml").write_text(yaml.safe_dump(raw))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from helpers.config import read_yaml
 from helpers.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +19,7 @@ SMALL = 2500  # people in the test demo
 
 def demo_params_raw() -> dict[str, Any]:
     """The demo parameter file as a dict."""
-    return yaml.safe_load((ROOT / "parameters" / "demo.yaml").read_text())
+    return read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
 
 
 @pytest.fixture(scope="session")

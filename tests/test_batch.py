@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 from conftest import ROOT
+from helpers.config import read_yaml
 
 pytestmark = pytest.mark.slow
 
@@ -151,7 +152,7 @@ def test_a_failed_notebook_publishes_nothing(site, tmp_path):
 def test_bad_data_stops_before_any_notebook(site, tmp_path):
     import yaml
 
-    raw = yaml.safe_load((site["work"] / "params.yaml").read_text())
+    raw = read_yaml((site["work"] / "params.yaml").read_text())
     raw["columns"]["demographic"].append("shoe_size")
     (site["work"] / "bad.yaml").write_text(yaml.safe_dump(raw))
     before = tree_digest(site["reports"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,7 +36,9 @@ class Source(_Strict):
     path: Path
     format: Literal["csv", "parquet", "excel", "spss"] | None = None
     encoding: str | None = None
-    delimiter: str | None = None
+    delimiter: str | None = Field(None, description="a character, or `whitespace`")
+    header: bool = True
+    names: list[str] | None = Field(None, description="column names for a file without a header")
     sheet: str | int | None = None
 
     @property
@@ -84,6 +87,7 @@ class MultiResponse(_Strict):
 
 class Acquisition(_Strict):
     date: str | None = None
+    first_contact: str | None = None
     channel: str | None = None
     promotion: str | None = None
     cost: str | None = None
@@ -158,6 +162,7 @@ class OrderColumns(_Strict):
     order_id: str | None = None
     full_price: str | None = None
     prepaid: str | None = None
+    timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y%m%d")
 
 
 class Likert(_Strict):
@@ -245,6 +250,51 @@ class CrosstabParams(_Strict):
         return value
 
 
+class StickPointParams(_Strict):
+    """How the stick point is searched for."""
+
+    action: Literal["orders", "active_days", "spend"] = "orders"
+    window_days: int = Field(60, ge=1)
+    outcome_days: tuple[int, int] = (180, 365)
+    max_level: int = Field(8, ge=2)
+    spend_step: float = Field(50.0, gt=0)
+    min_share: float = Field(0.05, gt=0, lt=1, description="a threshold must keep this share above it")
+
+    @model_validator(mode="after")
+    def _windows(self) -> StickPointParams:
+        lo, hi = self.outcome_days
+        if not self.window_days <= lo < hi:
+            raise ValueError("outcome_days must start at or after window_days and end after it starts")
+        return self
+
+
+class CohortParams(_Strict):
+    """Cohorts and retention (notebook 04_cohorts)."""
+
+    period: Literal["week", "month", "quarter"] = "month"
+    definition: Literal["on", "on_or_after"] = "on"
+    max_periods: int = Field(24, ge=1)
+    splits: list[str] = Field([], description="columns, filter names or nps_group")
+    rules: dict[str, FilterExpression] = {}
+    promotions: list[str] = Field([], description="promotion codes to study; empty: every code")
+    economics_periods: list[int] = [3, 6, 12]
+    margin: float = Field(1.0, gt=0, le=1, description="share of revenue kept as gross margin")
+    stick_point: StickPointParams = StickPointParams()
+
+
+class ValueParams(_Strict):
+    """Customer value and churn risk (notebook 04_cohorts)."""
+
+    model: Literal["bgnbd", "pareto_nbd"] = "bgnbd"
+    unit: Literal["days", "weeks", "months"] = "weeks"
+    holdout: float = Field(26, ge=0, description="length of the holdout check, in units (0: none)")
+    horizon: float = Field(52, gt=0, description="how far ahead customer value looks, in units")
+    steps: int = Field(12, ge=1, description="discounting steps over the horizon")
+    discount_rate: float = Field(0.01, ge=0, lt=1, description="discount rate per step")
+    at_risk_threshold: float = Field(0.5, gt=0, lt=1)
+    churn_drivers: bool = True
+
+
 class Params(_Strict):
     """A validated parameter file."""
 
@@ -260,6 +310,8 @@ class Params(_Strict):
                                                "with few distinct values, e.g. 0–10 scores")
     filters: dict[str, FilterExpression] = {}
     crosstab: CrosstabParams = CrosstabParams()
+    cohorts: CohortParams = CohortParams()
+    value: ValueParams = ValueParams()
     likert: Likert = Likert()
     privacy: Privacy = Privacy()
     validation: Validation = Validation()
@@ -389,10 +441,19 @@ class _Loader(yaml.SafeLoader):
     """YAML without implicit timestamps: dates stay text until pydantic checks them."""
 
 
+# and YAML 1.2 booleans: only true/false, so `definition: on` stays the word "on"
 _Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    key: [(tag, rx) for tag, rx in resolvers
+          if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML as parameter files are parsed (dates as text, only true/false as booleans)."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def load_params(path: str | Path) -> Params:
@@ -401,7 +462,7 @@ def load_params(path: str | Path) -> Params:
     if not path.exists():
         raise ConfigError(f"{path}: parameter file not found")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
+        raw = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

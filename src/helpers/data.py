@@ -26,6 +26,7 @@ from helpers.engine import Engine, end_of, standard_orders
 from helpers.errors import DataError
 from helpers.privacy import scrub_text
 
+WHITESPACE = "whitespace"  # columns separated by runs of spaces or tabs (fixed-width exports)
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16",
                     "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
 
@@ -57,8 +58,10 @@ def _utf8_copy(path: Path, encoding: str) -> Path:
 def csv_options(source: Source) -> dict[str, Any]:
     """DuckDB read_csv options for a source: detected or given encoding, given delimiter."""
     encoding = (source.encoding or detect_encoding(Path(source.path))).lower()
-    opts: dict[str, Any] = {"header": True}
-    if source.delimiter:
+    opts: dict[str, Any] = {"header": source.header}
+    if source.names:
+        opts["names"] = list(source.names)
+    if source.delimiter and source.delimiter != WHITESPACE:
         opts["delim"] = source.delimiter
     if encoding not in DUCKDB_ENCODINGS:
         try:
@@ -76,7 +79,11 @@ def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame
     path = Path(source.path)
     as_text = as_text or []
     try:
-        if source.kind == "csv":
+        if source.kind == "csv" and source.delimiter == WHITESPACE:
+            encoding = source.encoding or detect_encoding(path)
+            frame = pd.read_csv(path, sep=r"\s+", encoding=encoding, header=0 if source.header
+                                else None, names=source.names, dtype={c: str for c in as_text})
+        elif source.kind == "csv":
             opts = csv_options(source)
             if "encoding" not in opts:  # an encoding DuckDB lacks: transcode once
                 path = _utf8_copy(path, (source.encoding or detect_encoding(path)))
@@ -216,8 +223,7 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path,
                      f"(e.g. {_examples(ids[dup])})", "ids must be unique: remove duplicate rows")
     frame[cols.id] = ids.astype("string")
     today = dt.date.today()
-    if cols.acquisition.date:
-        col = cols.acquisition.date
+    for col in [c for c in (cols.acquisition.date, cols.acquisition.first_contact) if c]:
         raw = frame[col]
         parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
         bad = parsed.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
@@ -285,7 +291,7 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path, engine: Engin
     cols = params.orders
     assert cols is not None
     problems = _Problems(path)
-    wanted = [c for c in cols.model_dump().values() if c]
+    wanted = [c for k, c in cols.model_dump().items() if c and k != "timestamp_format"]
     _missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
     chk = standard_orders(orders, cols, keep_raw=True)
@@ -374,7 +380,8 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     if customers is not None:
         from helpers.filters import available_columns, check_references  # filters uses Dataset
 
-        check_references(params, available_columns(list(customers.columns), orders is not None))
+        check_references(params, available_columns(params, list(customers.columns),
+                                                   orders is not None))
     return Dataset(params, customers, orders, engine, quality, dropped)
 
 

@@ -14,6 +14,9 @@ Planted truth (checked by tests/test_demo.py; kept in ``_truth.parquet``, never 
   of its end (:data:`PROMO_CHURN`).
 * **A stick point.** Customers who reach 3 orders within 60 days of their first order (the first
   order included) get a long lifetime; everyone else a short one. So retention jumps at 3 orders.
+* **Cohort rules.** Customers who converted within 7 days of first contact (``READY_DAYS``) stay
+  1.4× as long; people who leave positive reviews stay 1.3× as long; customers who reached the stick
+  point refer more friends (``referrals_made``), so referrers retain better too.
 * **Data quality.** A few answers are missing (Likert items ~2 %, income ~6 %, age ~1 %) and about
   0.1 % of order rows are exported twice (identical rows), as CRM exports often are.
 """
@@ -127,6 +130,10 @@ MEAN_SPEND = np.array([28.0, 95.0, 46.0, 68.0, 55.0])
 FULL_PRICE = np.array([0.35, 0.88, 0.60, 0.65, 0.75])
 PREPAID = np.array([0.30, 0.65, 0.55, 0.40, 0.45])
 SEGMENT_LIFETIME = np.array([0.8, 1.5, 0.9, 1.2, 1.0])
+READY_DAYS = 7  # "ready to buy": first order within this many days of first contact
+READY_LIFETIME = 1.4
+REVIEWER_LIFETIME = 1.3
+REVIEWER_SHARE = np.array([0.10, 0.30, 0.20, 0.15, 0.35])
 STICK_LIFETIME_DAYS = 900.0  # mean lifetime after day 60 for customers who reached the stick point
 SHORT_LIFETIME_DAYS = 70.0  # and for those who did not
 NPS_MEAN = np.array([6.0, 9.0, 7.5, 7.0, 8.0])
@@ -235,8 +242,13 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
     early_extra = rng.poisson(rate * (EARLY_WINDOW_DAYS - 1))
     stuck = 1 + early_extra >= STICK_ORDERS
     chan_factor = np.array([CHANNEL_LIFETIME[c] for c in channel])
+    # first contact: 30 % convert within a week ("ready to buy"), the rest within half a year
+    quick = rng.random(n) < 0.3
+    to_convert = np.where(quick, rng.integers(0, READY_DAYS + 1, n), rng.integers(READY_DAYS + 1, 181, n))
+    reviewer = rng.random(n) < REVIEWER_SHARE[seg]
     mean_life = np.where(stuck, STICK_LIFETIME_DAYS, SHORT_LIFETIME_DAYS)
-    mean_life = mean_life * chan_factor * SEGMENT_LIFETIME[seg]
+    mean_life = (mean_life * chan_factor * SEGMENT_LIFETIME[seg]
+                 * np.where(quick, READY_LIFETIME, 1.0) * np.where(reviewer, REVIEWER_LIFETIME, 1.0))
     death = first_day + EARLY_WINDOW_DAYS + rng.exponential(mean_life)
     promo_death = _day(PROMO_END) + rng.exponential(PROMO_CHURN, n)
     death = np.where(promo, np.maximum(promo_death, first_day + 14), death)
@@ -278,6 +290,11 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
     first_date = pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]")
     first_date[buyer] = np.datetime64(START, "D") + first_day[buyer].astype("timedelta64[D]")
     cust["first_order_date"] = first_date.dt.date.astype("object").where(buyer, None)
+    contact_day = np.where(buyer, first_day - to_convert, rng.integers(-180, horizon, n))
+    contact = np.datetime64(START, "D") + contact_day.astype("timedelta64[D]")
+    cust["first_contact_date"] = pd.Series(contact).dt.date.astype("object")
+    cust["referrals_made"] = np.where(buyer, rng.poisson(np.where(stuck, 1.6, 0.3)), 0)
+    cust["reviews_left"] = np.where(buyer & reviewer, 1 + rng.poisson(1.5, n), 0)
     cust["acquisition_channel"] = np.where(buyer, channel, None)
     cust["promotion_code"] = promo_code
     cust["acquisition_cost"] = np.where(buyer, cac.round(2), np.nan)

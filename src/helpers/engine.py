@@ -33,7 +33,7 @@ class Engine:
         path = str(source.path)
         if source.kind == "parquet":
             return self.con.read_parquet(path)
-        if source.kind == "csv":
+        if source.kind == "csv" and source.delimiter != "whitespace":
             from helpers.data import csv_options  # local import: data imports engine
 
             return self.con.read_csv(path, types=types or None, **csv_options(source))
@@ -66,7 +66,10 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
     amount = raw[cols.amount]
     fields: dict[str, ir.Value] = {
         "customer_id": raw[cols.customer_id].cast("string"),
-        "order_ts": ts if ts.type().is_timestamp() else ts.try_cast("timestamp"),
+        "order_ts": ts if ts.type().is_timestamp() else (
+            ts.cast("string").as_timestamp(cols.timestamp_format).cast("timestamp")
+            if cols.timestamp_format
+            else ts.try_cast("timestamp")),
         "amount": amount.cast("float64") if amount.type().is_numeric()
         else amount.try_cast("float64"),
     }
@@ -87,24 +90,34 @@ def end_of(day: dt.date) -> dt.datetime:
 
 
 def customer_summary(orders: ir.Table, as_of: dt.date) -> ir.Table:
-    """Per-customer behaviour from orders: counts, spend, recency, tenure, last-12-month activity."""
+    """Per-customer behaviour from orders: counts, spend, recency, tenure, last 12 months, and
+    the first order (amount, full price, prepaid) with the basket growth after it."""
     o = orders.filter(orders.order_ts < end_of(as_of))
     since = end_of(as_of - dt.timedelta(days=365))
+    o = o.mutate(rank=ibis.row_number().over(group_by="customer_id", order_by=["order_ts"]))
     recent = o.order_ts >= since
+    first = o.rank == 0
     day = ibis.literal(as_of)
-    g = o.group_by("customer_id").aggregate(
-        orders=o.count(),
-        spend=o.amount.sum(),
-        orders_12m=o.count(where=recent),
-        spend_12m=o.amount.sum(where=recent).fill_null(0),
-        first_order=o.order_ts.min(),
-        last_order=o.order_ts.max(),
-    )
+    metrics = {
+        "orders": o.count(),
+        "spend": o.amount.sum(),
+        "orders_12m": o.count(where=recent),
+        "spend_12m": o.amount.sum(where=recent).fill_null(0),
+        "first_order": o.order_ts.min(),
+        "last_order": o.order_ts.max(),
+        "first_order_amount": o.amount.max(where=first),
+        "later_order_amount": o.amount.mean(where=~first),
+    }
+    for flag in ("full_price", "prepaid"):
+        if flag in o.columns:
+            metrics[f"first_order_{flag}"] = o[flag].cast("int64").max(where=first)
+    g = o.group_by("customer_id").aggregate(**metrics)
     return g.mutate(
         days_since_last=day.delta(g.last_order.date(), unit="day"),
         tenure_days=day.delta(g.first_order.date(), unit="day"),
         avg_order_value=g.spend / g.orders,
-    )
+        basket_growth=g.later_order_amount / g.first_order_amount,
+    ).drop("later_order_amount")
 
 
 def orders_by_month(orders: ir.Table, as_of: dt.date) -> ir.Table:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.cohorts import nps_group
 from helpers.config import Params
 from helpers.data import Dataset
 from helpers.engine import customer_summary
@@ -31,6 +32,11 @@ DERIVED_FIELDS = {
     "avg_order_value": "average order value",
     "days_since_last": "days since the last order (missing for non-buyers)",
     "tenure_days": "days since the first order (missing for non-buyers)",
+    "first_order_amount": "amount of the first order",
+    "first_order_full_price": "1 when the first order was at full price",
+    "first_order_prepaid": "1 when the first order was prepaid",
+    "basket_growth": "mean later order amount ÷ first order amount (missing: no later order)",
+    "days_to_convert": "days from first contact to first order (needs acquisition.first_contact)",
 }
 _ZERO_FOR_NON_BUYERS = ("orders", "spend", "orders_12m", "spend_12m")
 
@@ -118,9 +124,17 @@ def evaluate(expression: str, frame: pd.DataFrame) -> pd.Series:
     return _as_mask(result)
 
 
-def available_columns(customer_columns: list[str], has_orders: bool) -> list[str]:
+def available_columns(params: Params, customer_columns: list[str], has_orders: bool) -> list[str]:
     """Columns a filter may use: the loaded customer columns and, with orders, derived fields."""
-    return list(customer_columns) + (list(DERIVED_FIELDS) if has_orders else [])
+    derived = [f for f in DERIVED_FIELDS if f != "days_to_convert"] if has_orders else []
+    acq = params.columns.acquisition if params.columns else None
+    if has_orders and acq is not None and acq.first_contact and acq.date:
+        derived.append("days_to_convert")
+    if has_orders and params.orders is not None:
+        derived = [f for f in derived if not (f.endswith("full_price") and not params.orders.full_price)
+                   and not (f.endswith("prepaid") and not params.orders.prepaid)]
+    extra = ["nps_group"] if params.columns is not None and params.columns.nps else []
+    return list(customer_columns) + derived + extra
 
 
 def check_references(params: Params, columns: list[str]) -> None:
@@ -145,6 +159,12 @@ def check_references(params: Params, columns: list[str]) -> None:
     for i, row in enumerate(params.crosstab.rows):
         if row not in columns and row not in sets:
             unknown(f"crosstab.rows[{i}]", row, columns + sorted(sets))
+    for name, expression in params.cohorts.rules.items():
+        for col in sorted(filter_columns(expression) - set(columns)):
+            unknown(f"cohorts.rules.{name}", col, columns)
+    for i, split in enumerate(params.cohorts.splits):
+        if split not in columns and split not in params.filters:
+            unknown(f"cohorts.splits[{i}]", split, columns + list(params.filters))
     if problems:
         raise ConfigError(f"{where}: bad filters or banner tables\n  - " + "\n  - ".join(problems))
 
@@ -165,15 +185,25 @@ def profile_frame(data: Dataset) -> pd.DataFrame:
     assert data.customers is not None and data.params.columns is not None
     frame = data.customers.copy()
     if data.orders is None:
+        if data.params.columns.nps:
+            frame["nps_group"] = nps_group(frame[data.params.columns.nps])
         return frame
     behaviour = data.engine.execute(customer_summary(data.orders, data.params.as_of))
-    behaviour = behaviour.set_index("customer_id")[list(DERIVED_FIELDS)]
+    behaviour = behaviour.set_index("customer_id")
     joined = behaviour.reindex(frame[data.params.columns.id].astype(str).to_numpy())
     for col in DERIVED_FIELDS:
+        if col not in joined.columns:
+            continue
         values = joined[col].to_numpy(dtype=float)
         if col in _ZERO_FOR_NON_BUYERS:
             values = np.nan_to_num(values, nan=0.0)
         frame[col] = values
+    if data.params.columns.nps:
+        frame["nps_group"] = nps_group(frame[data.params.columns.nps])
+    acq = data.params.columns.acquisition
+    if acq.first_contact and acq.date:
+        frame["days_to_convert"] = (pd.to_datetime(frame[acq.date])
+                                    - pd.to_datetime(frame[acq.first_contact])).dt.days
     return frame
 
 

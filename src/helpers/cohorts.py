@@ -1,0 +1,349 @@
+"""Step 4, cohorts: acquisition cohorts, retention, channel economics, promotions, the stick point.
+
+Every aggregation over orders is an Ibis expression run by the engine (DuckDB by default); only
+per-cohort and per-group tables come back to pandas.
+
+Retention definitions (as Mixpanel and Amplitude define them):
+
+* ``on``: the share of a cohort active in exactly period *n* after its first period;
+* ``on_or_after``: the share active in period *n* or any later period.
+
+Periods are calendar periods (week, month, quarter): period 0 is the calendar period of the first
+order. A cohort too young to have reached period *n* by ``as_of`` is blank, not zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import confint_proportions_2indep
+
+from helpers.engine import Engine, end_of
+
+PERIODS = ("week", "month", "quarter")
+MONDAY = dt.date(1970, 1, 5)
+ALL = "All customers"
+
+
+def period_index(ts: ir.Value, period: str) -> ir.IntegerValue:
+    """An integer per calendar period (both dates truncated first, so engines agree)."""
+    d = ts.date() if ts.type().is_timestamp() else ts
+    if period == "month":
+        return d.year() * 12 + d.month() - 1
+    if period == "quarter":
+        return d.year() * 4 + (d.month() - 1) // 3
+    if period == "week":
+        return d.truncate("W").delta(ibis.literal(MONDAY), unit="day") // 7
+    raise ValueError(f"unknown period '{period}'; use week, month or quarter")
+
+
+def index_of(day: dt.date, period: str) -> int:
+    """The period index of a date (the same numbering as period_index)."""
+    if period == "month":
+        return day.year * 12 + day.month - 1
+    if period == "quarter":
+        return day.year * 4 + (day.month - 1) // 3
+    monday = day - dt.timedelta(days=day.weekday())
+    return (monday - MONDAY).days // 7
+
+
+def start_of(index: int, period: str) -> pd.Timestamp:
+    """The first day of a period index."""
+    if period == "month":
+        return pd.Timestamp(index // 12, index % 12 + 1, 1)
+    if period == "quarter":
+        return pd.Timestamp(index // 4, (index % 4) * 3 + 1, 1)
+    return pd.Timestamp(MONDAY) + pd.Timedelta(weeks=index)
+
+
+def _with_groups(engine: Engine, table: ir.Table, groups: pd.Series | None) -> ir.Table:
+    if groups is None:
+        return table.mutate(group=ibis.literal(ALL))
+    g = pd.DataFrame({"customer_id": groups.index.astype(str), "group": groups.astype(str)})
+    gt = engine.register(g.reset_index(drop=True), "_cohort_groups")
+    return table.join(gt, "customer_id")
+
+
+def activity(orders: ir.Table, as_of: dt.date, period: str) -> ir.Table:
+    """One row per customer and active period: cohort, period offset n, revenue."""
+    o = orders.filter(orders.order_ts < end_of(as_of))
+    o = o.mutate(p=period_index(o.order_ts, period))
+    first = o.group_by("customer_id").aggregate(cohort=o.p.min())
+    act = o.join(first, "customer_id").group_by(["customer_id", "cohort", "p"]).aggregate(
+        revenue=o.amount.sum())
+    return act.mutate(n=act.p - act.cohort)
+
+
+@dataclass
+class Retention:
+    """Cohort retention in long form: one row per group, cohort and period offset."""
+
+    cells: pd.DataFrame
+    period: str
+    definition: str
+
+    def matrix(self, value: str = "retention", group: str = ALL) -> pd.DataFrame:
+        """A cohort × period table of one value (blank where a cohort is too young)."""
+        c = self.cells[self.cells["group"] == group]
+        out = c.pivot(index="cohort", columns="n", values=value)
+        out.index = [_label(i, self.period) for i in out.index]
+        out.index.name = "cohort"
+        return out
+
+    def sizes(self, group: str = ALL) -> pd.Series:
+        """Customers in each cohort."""
+        c = self.cells[(self.cells["group"] == group) & (self.cells["n"] == 0)]
+        return pd.Series(c["size"].to_numpy(), index=[_label(i, self.period) for i in c["cohort"]],
+                         name="customers")
+
+    def curve(self) -> pd.DataFrame:
+        """Retention per period offset, pooled over cohorts old enough (weighted by size)."""
+        c = self.cells.dropna(subset=["retention"])
+        g = c.groupby(["group", "n"]).agg(active=("active", "sum"), size=("size", "sum"),
+                                          revenue=("revenue", "sum"))
+        g["retention"] = g["active"] / g["size"]
+        g["revenue_per_customer"] = g["revenue"] / g["size"]
+        return g.reset_index()
+
+    def at(self, periods: list[int]) -> pd.DataFrame:
+        """Pooled retention at chosen offsets, one row per group."""
+        curve = self.curve()
+        out = curve[curve["n"].isin(periods)].pivot(index="group", columns="n", values="retention")
+        return out.reindex(columns=periods)
+
+    @property
+    def groups(self) -> list[str]:
+        """The groups in this table."""
+        return list(dict.fromkeys(self.cells["group"]))
+
+
+def _label(index: int, period: str) -> str:
+    start = start_of(int(index), period)
+    if period == "month":
+        return f"{start:%Y-%m}"
+    if period == "quarter":
+        return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+    return f"{start:%Y-%m-%d}"
+
+
+def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "month",
+              definition: str = "on", groups: pd.Series | None = None,
+              max_periods: int | None = None) -> Retention:
+    """Cohort retention of customers and revenue, optionally split by a customer-level group."""
+    act = _with_groups(engine, activity(orders, as_of, period), groups)
+    by_n = engine.execute(act.group_by(["group", "cohort", "n"]).aggregate(
+        active=act.customer_id.nunique(), revenue=act.revenue.sum()))
+    last = act.group_by(["group", "customer_id", "cohort"]).aggregate(last_n=act.n.max())
+    by_last = engine.execute(last.group_by(["group", "cohort", "last_n"]).aggregate(k=last.count()))
+    now = index_of(as_of, period)
+    rows = []
+    for (group, cohort), part in by_n.groupby(["group", "cohort"]):
+        size = int(part.loc[part["n"] == 0, "active"].sum())
+        age = now - int(cohort)
+        top = age if max_periods is None else min(age, max_periods)
+        active = part.set_index("n")["active"].reindex(range(top + 1), fill_value=0)
+        revenue = part.set_index("n")["revenue"].reindex(range(top + 1), fill_value=0.0)
+        lasts = by_last[(by_last["group"] == group) & (by_last["cohort"] == cohort)]
+        later = lasts.set_index("last_n")["k"].reindex(range(age + 1), fill_value=0)
+        on_or_after = later[::-1].cumsum()[::-1]
+        for n in range(top + 1):
+            kept = int(active[n]) if definition == "on" else int(on_or_after[n])
+            rows.append({"group": group, "cohort": int(cohort), "n": n, "size": size,
+                         "active": kept, "retention": kept / size if size else np.nan,
+                         "revenue": float(revenue[n]),
+                         "revenue_per_customer": float(revenue[n]) / size if size else np.nan})
+    cells = pd.DataFrame(rows, columns=["group", "cohort", "n", "size", "active", "retention",
+                                        "revenue", "revenue_per_customer"])
+    first = cells[cells["n"] == 0].set_index(["group", "cohort"])["revenue"]
+    cells["revenue_retention"] = cells["revenue"].to_numpy() / first.reindex(
+        list(zip(cells["group"], cells["cohort"], strict=True))).to_numpy()
+    return Retention(cells.sort_values(["group", "cohort", "n"], ignore_index=True), period,
+                     definition)
+
+
+# --- splits ------------------------------------------------------------------------------------
+
+
+def nps_group(score: pd.Series) -> pd.Series:
+    """Promoters (9–10), passives (7–8), detractors (0–6); missing stays missing."""
+    s = pd.to_numeric(score, errors="coerce").astype(float).to_numpy()
+    group = np.select([s >= 9, s >= 7, s >= 0], ["promoters", "passives", "detractors"], "")
+    return pd.Series(group, index=score.index).replace("", None)
+
+
+def split_series(frame: pd.DataFrame, id_column: str, values: pd.Series,
+                 missing: str = "(not known)") -> pd.Series:
+    """A customer-level grouping indexed by customer id, for splitting cohorts."""
+    out = values.astype("string").fillna(missing)
+    out.index = frame[id_column].astype(str).to_numpy()
+    return out
+
+
+# --- channel economics ---------------------------------------------------------------------------
+
+
+def channel_economics(ret: Retention, cac: pd.Series, periods: list[int], margin: float = 1.0
+                      ) -> pd.DataFrame:
+    """Per channel: customers, CAC, retention at chosen periods, value, value-to-CAC, payback."""
+    curve = ret.curve()
+    rows = []
+    horizon = max(periods)
+    for group, c in curve.groupby("group"):
+        c = c.set_index("n").sort_index()
+        cumulative = (c["revenue_per_customer"] * margin).cumsum()
+        cost = float(cac.get(group, np.nan))
+        value = float(cumulative.get(horizon, cumulative.iloc[-1]))
+        paid = cumulative[cumulative >= cost].index if cost == cost else []
+        row = {"channel": group, "customers": int(c.loc[0, "size"]), "CAC": cost}
+        for n in periods:
+            row[f"retention {n}"] = c["retention"].get(n, np.nan)
+        row[f"value per customer ({horizon})"] = value
+        row["value / CAC"] = value / cost if cost else np.nan
+        row["payback period"] = int(paid[0]) if len(paid) else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("channel").sort_values("value / CAC", ascending=False)
+
+
+# --- promotions --------------------------------------------------------------------------------
+
+
+def promotion_window(frame: pd.DataFrame, date_col: str, promo_col: str, code: str
+                     ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """When a promotion ran: the first and last first-order dates of its customers."""
+    dates = pd.to_datetime(frame.loc[frame[promo_col] == code, date_col])
+    return dates.min(), dates.max()
+
+
+def promotion_effect(engine: Engine, orders: ir.Table, frame: pd.DataFrame, id_col: str,
+                     date_col: str, promo_col: str, code: str, as_of: dt.date,
+                     period: str = "month") -> pd.DataFrame:
+    """Activity per calendar period of a promotion's customers against others acquired meanwhile."""
+    start, end = promotion_window(frame, date_col, promo_col, code)
+    acquired = pd.to_datetime(frame[date_col])
+    window = (acquired >= start) & (acquired <= end)
+    who = frame.loc[window]
+    group = np.where(who[promo_col] == code, f"with {code}", f"without {code}")
+    groups = pd.Series(group, index=who[id_col].astype(str).to_numpy())
+    act = _with_groups(engine, activity(orders, as_of, period), groups)
+    per = engine.execute(act.group_by(["group", "p"]).aggregate(
+        active=act.customer_id.nunique(), revenue=act.revenue.sum()))
+    sizes = groups.value_counts()
+    per["size"] = per["group"].map(sizes)
+    per["active %"] = 100 * per["active"] / per["size"]
+    per["revenue per customer"] = per["revenue"] / per["size"]
+    per["period"] = [start_of(int(p), period) for p in per["p"]]
+    end_p = index_of(end.date(), period)
+    per["after end"] = per["p"] - end_p
+    out = per.sort_values(["group", "p"], ignore_index=True)
+    out.attrs.update(start=start, end=end, code=code)
+    return out[["group", "period", "after end", "size", "active", "active %", "revenue",
+                "revenue per customer"]]
+
+
+def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFrame:
+    """Share active per group in the periods after the promotion ended vs while it ran."""
+    rows = []
+    for group, c in effect.groupby("group"):
+        during = c[c["after end"] == 0]["active %"].mean()
+        after = c[(c["after end"] > 0) & (c["after end"] <= periods_after)]["active %"].mean()
+        spend_after = c[(c["after end"] > 0) & (c["after end"] <= periods_after)][
+            "revenue per customer"].mean()
+        rows.append({"group": group, "customers": int(c["size"].iloc[0]),
+                     "active % in the last promotion period": during,
+                     f"active % in the {periods_after} periods after": after,
+                     f"revenue per customer per period after": spend_after})
+    return pd.DataFrame(rows).set_index("group")
+
+
+# --- stick point -------------------------------------------------------------------------------
+
+
+@dataclass
+class StickPoint:
+    """Retention by how far customers got in their first days, and the best threshold."""
+
+    levels: pd.DataFrame  # per level: customers, retained, retention
+    thresholds: pd.DataFrame  # per threshold k: retention at/above vs below, lift with CI
+    best: int
+    action: str
+    window_days: int
+
+
+def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = "orders",
+                window_days: int = 60, outcome_days: tuple[int, int] = (180, 365),
+                max_level: int = 8, spend_step: float = 50.0) -> StickPoint:
+    """Find the early action threshold after which customers retain best.
+
+    ``action`` is counted in the first ``window_days`` days after the first order (the first order
+    included): ``orders``, ``active_days`` or ``spend`` (in steps of ``spend_step``). A customer is
+    retained who orders again between ``outcome_days[0]`` and ``outcome_days[1]`` days after the
+    first order; only customers whose outcome window has ended by ``as_of`` are counted.
+    """
+    o = orders.filter(orders.order_ts < end_of(as_of))
+    o = o.mutate(day=o.order_ts.date())
+    first = o.group_by("customer_id").aggregate(first=o.day.min())
+    j = o.join(first, "customer_id")
+    j = j.mutate(since=j.day.delta(j.first, unit="day"))
+    early = j.since < window_days
+    measure = {"orders": j.count(where=early),
+               "active_days": j.day.nunique(where=early),
+               "spend": j.amount.sum(where=early)}[action]
+    per = j.group_by(["customer_id", "first"]).aggregate(
+        level=measure, later=j.count(where=(j.since >= outcome_days[0]) & (j.since < outcome_days[1])))
+    per = per.filter(per.first <= as_of - dt.timedelta(days=outcome_days[1]))
+    lvl = (per.level / spend_step).floor().cast("int64") if action == "spend" else per.level
+    per = per.mutate(level=ibis.least(lvl, max_level), retained=(per.later > 0).cast("int64"))
+    levels = engine.execute(per.group_by("level").aggregate(
+        customers=per.count(), retained=per.retained.sum())).sort_values("level")
+    levels = levels.set_index("level")
+    levels["retention"] = levels["retained"] / levels["customers"]
+    rows = []
+    for k in levels.index[1:]:
+        hi, lo = levels[levels.index >= k], levels[levels.index < k]
+        n1, c1, n0, c0 = (int(hi["customers"].sum()), int(hi["retained"].sum()),
+                          int(lo["customers"].sum()), int(lo["retained"].sum()))
+        if min(n1, n0) == 0:
+            continue
+        low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="diff", method="newcomb")
+        rows.append({"threshold": int(k), "customers at or above": n1,
+                     "retention at or above": c1 / n1, "retention below": c0 / n0,
+                     "lift": c1 / n1 - c0 / n0, "lift low 95%": low, "lift high 95%": high,
+                     "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan})
+    thresholds = pd.DataFrame(rows).set_index("threshold")
+    best = int(thresholds["lift"].idxmax()) if len(thresholds) else int(levels.index.max())
+    if action == "spend":
+        levels.index = [f"{int(i * spend_step)}–{int((i + 1) * spend_step)}" for i in levels.index]
+    return StickPoint(levels, thresholds, best, action, window_days)
+
+
+# --- cohort rules -------------------------------------------------------------------------------
+
+
+def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.DataFrame,
+                  ids: pd.Series, period: str, periods: list[int],
+                  value: pd.Series | None = None) -> pd.DataFrame:
+    """Each cohort rule side by side: people meeting it vs the rest, retention and value."""
+    rows = []
+    for rule in masks.columns:
+        groups = pd.Series(np.where(masks[rule], "meets", "rest"), index=ids.astype(str).to_numpy())
+        ret = retention(engine, orders, as_of, period, "on", groups, max(periods))
+        at = ret.at(periods)
+        curve = ret.curve()
+        revenue = curve[curve["n"] <= max(periods)].groupby("group")["revenue_per_customer"].sum()
+        row = {"rule": rule, "customers": int(masks[rule].sum())}
+        for n in periods:
+            row[f"retention {n}"] = at.loc["meets", n] if "meets" in at.index else np.nan
+            row[f"rest {n}"] = at.loc["rest", n] if "rest" in at.index else np.nan
+        row[f"revenue per customer ({max(periods)})"] = revenue.get("meets", np.nan)
+        row[f"rest revenue ({max(periods)})"] = revenue.get("rest", np.nan)
+        if value is not None:
+            v = value.reindex(ids.astype(str).to_numpy()).to_numpy()
+            row["mean CLV"] = np.nanmean(v[masks[rule].to_numpy()]) if masks[rule].any() else np.nan
+            row["rest CLV"] = np.nanmean(v[~masks[rule].to_numpy()])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("rule")
