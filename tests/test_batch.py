@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 from conftest import ROOT
+
 from helpers.config import read_yaml
 
 pytestmark = pytest.mark.slow

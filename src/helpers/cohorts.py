@@ -201,7 +201,7 @@ def channel_economics(ret: Retention, cac: pd.Series, periods: list[int], margin
         paid = cumulative[cumulative >= cost].index if cost == cost else []
         row = {"channel": group, "customers": int(c.loc[0, "size"]), "CAC": cost}
         for n in periods:
-            row[f"retention {n}"] = c["retention"].get(n, np.nan)
+            row[f"retention {n} %"] = 100 * c["retention"].get(n, np.nan)
         row[f"value per customer ({horizon})"] = value
         row["value / CAC"] = value / cost if cost else np.nan
         row["payback period"] = int(paid[0]) if len(paid) else np.nan
@@ -256,7 +256,7 @@ def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFr
         rows.append({"group": group, "customers": int(c["size"].iloc[0]),
                      "active % in the last promotion period": during,
                      f"active % in the {periods_after} periods after": after,
-                     f"revenue per customer per period after": spend_after})
+                     "revenue per customer per period after": spend_after})
     return pd.DataFrame(rows).set_index("group")
 
 
@@ -276,13 +276,16 @@ class StickPoint:
 
 def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = "orders",
                 window_days: int = 60, outcome_days: tuple[int, int] = (180, 365),
-                max_level: int = 8, spend_step: float = 50.0) -> StickPoint:
+                max_level: int = 8, spend_step: float = 50.0, min_share: float = 0.05
+                ) -> StickPoint:
     """Find the early action threshold after which customers retain best.
 
     ``action`` is counted in the first ``window_days`` days after the first order (the first order
     included): ``orders``, ``active_days`` or ``spend`` (in steps of ``spend_step``). A customer is
     retained who orders again between ``outcome_days[0]`` and ``outcome_days[1]`` days after the
-    first order; only customers whose outcome window has ended by ``as_of`` are counted.
+    first order; only customers whose outcome window has ended by ``as_of`` are counted. The
+    stick point is the threshold with the largest lift among those that leave at least
+    ``min_share`` of customers at or above it (so a handful of outliers cannot win).
     """
     o = orders.filter(orders.order_ts < end_of(as_of))
     o = o.mutate(day=o.order_ts.date())
@@ -312,10 +315,13 @@ def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = 
         low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="diff", method="newcomb")
         rows.append({"threshold": int(k), "customers at or above": n1,
                      "retention at or above": c1 / n1, "retention below": c0 / n0,
-                     "lift": c1 / n1 - c0 / n0, "lift low 95%": low, "lift high 95%": high,
+                     "lift": c1 / n1 - c0 / n0, "lift low": low, "lift high": high,
                      "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan})
     thresholds = pd.DataFrame(rows).set_index("threshold")
-    best = int(thresholds["lift"].idxmax()) if len(thresholds) else int(levels.index.max())
+    total = levels["customers"].sum()
+    eligible = thresholds[thresholds["customers at or above"] >= min_share * total] if len(
+        thresholds) else thresholds
+    best = int(eligible["lift"].idxmax()) if len(eligible) else int(levels.index.max())
     if action == "spend":
         levels.index = [f"{int(i * spend_step)}–{int((i + 1) * spend_step)}" for i in levels.index]
     return StickPoint(levels, thresholds, best, action, window_days)
@@ -337,8 +343,8 @@ def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.Da
         revenue = curve[curve["n"] <= max(periods)].groupby("group")["revenue_per_customer"].sum()
         row = {"rule": rule, "customers": int(masks[rule].sum())}
         for n in periods:
-            row[f"retention {n}"] = at.loc["meets", n] if "meets" in at.index else np.nan
-            row[f"rest {n}"] = at.loc["rest", n] if "rest" in at.index else np.nan
+            row[f"retention {n} %"] = 100 * at.loc["meets", n] if "meets" in at.index else np.nan
+            row[f"rest {n} %"] = 100 * at.loc["rest", n] if "rest" in at.index else np.nan
         row[f"revenue per customer ({max(periods)})"] = revenue.get("meets", np.nan)
         row[f"rest revenue ({max(periods)})"] = revenue.get("rest", np.nan)
         if value is not None:
@@ -347,3 +353,138 @@ def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.Da
             row["rest CLV"] = np.nanmean(v[~masks[rule].to_numpy()])
         rows.append(row)
     return pd.DataFrame(rows).set_index("rule")
+
+
+# --- the notebook's sections -------------------------------------------------------------------
+
+def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: ANN001
+    """A split's group per customer id: a column's values, or a filter as yes/no."""
+    from helpers.filters import evaluate
+
+    id_col = params.columns.id
+    if name in params.filters and name not in frame.columns:
+        values = evaluate(params.filters[name], frame).map({True: name.replace("_", " "),
+                                                             False: "everyone else"})
+    else:
+        values = frame[name]
+    return split_series(frame, id_col, values)
+
+
+def split_retention(data, frame: pd.DataFrame | None, params) -> dict[str, Retention]:  # noqa: ANN001
+    """Retention split by each configured column or filter (none without a customer file)."""
+    ct = params.cohorts
+    if frame is None:
+        return {}
+    return {name: retention(data.engine, data.orders, params.as_of, ct.period, ct.definition,
+                            split_values(frame, params, name), ct.max_periods)
+            for name in ct.splits}
+
+
+def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None:  # noqa: ANN001
+    """Acquisition channel economics, when the data names channels and costs."""
+    if frame is None:
+        return None
+    acq = params.columns.acquisition
+    if not (acq.channel and acq.cost):
+        return None
+    ct = params.cohorts
+    groups = split_series(frame, params.columns.id, frame[acq.channel])
+    ret = retention(data.engine, data.orders, params.as_of, ct.period, "on", groups,
+                    max(ct.economics_periods))
+    cac = frame.groupby(acq.channel)[acq.cost].mean()
+    return channel_economics(ret, cac, ct.economics_periods, ct.margin)
+
+
+def promotions(data, frame: pd.DataFrame | None, params, min_customers: int = 30  # noqa: ANN001
+               ) -> dict[str, pd.DataFrame]:
+    """Before/after activity for each studied promotion code with enough customers."""
+    if frame is None:
+        return {}
+    acq = params.columns.acquisition
+    if not (acq.promotion and acq.date):
+        return {}
+    counts = frame[acq.promotion].value_counts()
+    codes = params.cohorts.promotions or list(counts.index)
+    return {code: promotion_effect(data.engine, data.orders, frame, params.columns.id, acq.date,
+                                   acq.promotion, code, params.as_of, params.cohorts.period)
+            for code in codes if counts.get(code, 0) >= min_customers}
+
+
+def rules(data, frame: pd.DataFrame | None, params, value: pd.Series | None = None  # noqa: ANN001
+          ) -> pd.DataFrame | None:
+    """The configured cohort rules compared side by side."""
+    from helpers.filters import evaluate
+
+    ct = params.cohorts
+    if frame is None or not ct.rules:
+        return None
+    buyers = frame[frame["orders"] > 0] if "orders" in frame else frame
+    masks = pd.DataFrame({name: evaluate(expr, buyers) for name, expr in ct.rules.items()},
+                         index=buyers.index)
+    out = compare_rules(data.engine, data.orders, params.as_of, masks, buyers[params.columns.id],
+                        ct.period, ct.economics_periods, value)
+    out.insert(0, "definition", [ct.rules[r] for r in out.index])
+    from helpers.privacy import suppress_rows
+
+    return suppress_rows(out, "customers", params.privacy.min_cell, keep=["definition"])
+
+
+def stick_table(sp: StickPoint) -> pd.DataFrame:
+    """Every threshold in percentage points, for the report."""
+    t = sp.thresholds.copy()
+    for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
+        t[col] = 100 * t[col]
+    t.index.name = f"{sp.action.replace('_', ' ')} in {sp.window_days} days"
+    return t.rename(columns={"retention at or above": "retained at or above %",
+                             "retention below": "retained below %", "lift": "lift (points)",
+                             "lift low": "lift, 95% CI low", "lift high": "lift, 95% CI high"})
+
+
+def stick_sentence(sp: StickPoint) -> str:
+    """The stick point in one sentence, with its confidence interval."""
+    if sp.thresholds.empty:
+        return "Too few customers have been with us long enough to find a stick point."
+    t = sp.thresholds.loc[sp.best]
+    what = sp.action.replace("_", " ")
+    level = sp.best if sp.action != "spend" else f"{sp.best} spend steps"
+    return (f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
+            f"Customers who get there are retained at {100 * t['retention at or above']:.0f}% "
+            f"against {100 * t['retention below']:.0f}% for those who do not: a lift of "
+            f"{100 * t['lift']:.0f} points (95% CI {100 * t['lift low']:.0f}–"
+            f"{100 * t['lift high']:.0f}), {t['ratio']:.1f}× the retention.")
+
+
+def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
+    """The pooled retention curve under both definitions, for one chart."""
+    ct = params.cohorts
+    curves = [retention(data.engine, data.orders, params.as_of, ct.period, d,
+                        max_periods=ct.max_periods).curve().assign(group=d.replace("_", " "))
+              for d in ("on", "on_or_after")]
+    return pd.concat(curves, ignore_index=True)
+
+
+def headlines(ret: Retention, by_split: dict[str, Retention], econ: pd.DataFrame | None,
+              sp: StickPoint, promos: dict[str, pd.DataFrame]) -> list[str]:
+    """Short computed findings for the top of the report."""
+    out = []
+    curve = ret.curve().set_index("n")
+    for n in (1, 3, 12):
+        if n in curve.index:
+            out.append(f"{100 * curve.loc[n, 'retention']:.0f}% of a typical cohort is active "
+                       f"{n} {ret.period}{'s' if n > 1 else ''} after its first order.")
+    if econ is not None and len(econ) > 1:
+        best, worst = econ.index[0], econ.index[-1]
+        ret_col = [c for c in econ.columns if c.startswith("retention")][-1]
+        out.append(f"**{best}** brings the best value for its cost ({econ.loc[best, 'value / CAC']:.1f}× "
+                   f"CAC); **{worst}** the least ({econ.loc[worst, 'value / CAC']:.1f}×). "
+                   f"{ret_col.removesuffix(' %').capitalize()}: {econ.loc[best, ret_col]:.0f}% vs "
+                   f"{econ.loc[worst, ret_col]:.0f}%.")
+    out.append(stick_sentence(sp))
+    for code, effect in promos.items():
+        summary = promotion_summary(effect)
+        after = [c for c in summary.columns if c.startswith("active % in the") and "after" in c][0]
+        with_code = summary.loc[f"with {code}", after]
+        without = summary.loc[f"without {code}", after]
+        out.append(f"After **{code}** ended, {with_code:.0f}% of its customers stayed active per "
+                   f"period, against {without:.0f}% of customers acquired without it meanwhile.")
+    return out

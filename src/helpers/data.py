@@ -26,6 +26,8 @@ from helpers.engine import Engine, end_of, standard_orders
 from helpers.errors import DataError
 from helpers.privacy import scrub_text
 
+NO_PROFILE = ("Not available for this run: it has orders but no customer file, and this part "
+              "needs customer fields (acquisition channel, promotion, survey answers).")
 WHITESPACE = "whitespace"  # columns separated by runs of spaces or tabs (fixed-width exports)
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16",
                     "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}

@@ -180,9 +180,11 @@ def empty_filter_notes(sizes: pd.DataFrame) -> list[str]:
     return out
 
 
-def profile_frame(data: Dataset) -> pd.DataFrame:
-    """Customers with the behavioural fields derived from their orders (engine-computed)."""
-    assert data.customers is not None and data.params.columns is not None
+def profile_frame(data: Dataset) -> pd.DataFrame | None:
+    """Customers with the behavioural fields derived from their orders (engine-computed);
+    None for a run without a customer file."""
+    if data.customers is None or data.params.columns is None:
+        return None
     frame = data.customers.copy()
     if data.orders is None:
         if data.params.columns.nps:

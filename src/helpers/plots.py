@@ -7,11 +7,14 @@ import warnings
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
+
+from helpers.data import NO_PROFILE
 
 PALETTE = "#3b6ea5"
 LIKERT_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
@@ -41,11 +44,17 @@ def bullets(lines: list[str], empty: str = "_Nothing to note._") -> Markdown:
     return Markdown("\n".join(f"- {line}" for line in lines) if lines else empty)
 
 
-def styled(table: pd.DataFrame, caption: str = "", pct: list[str] | None = None,
-           decimals: int = 1, bar: str | None = None) -> Styler:
-    """A readable table: thousands separators, percentages with one decimal, optional data bar."""
-    pct = [c for c in (pct or [c for c in table.columns if str(c).endswith("%")])
-           if c in table.columns]
+def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None = None,
+           decimals: int = 1, bar: str | None = None, missing: str = NO_PROFILE
+           ) -> Styler | Markdown:
+    """A readable table: thousands separators, percentages with one decimal, optional data bar.
+
+    A table that this run cannot make (``None``) shows the ``missing`` note instead.
+    """
+    if table is None:
+        return Markdown(f"_{missing}_")
+    pct = [c for c in (pct if pct is not None else
+                       [c for c in table.columns if str(c).endswith(" %")]) if c in table.columns]
     fmt = {}
     text_cols = []
     for col in table.columns:
@@ -61,7 +70,7 @@ def styled(table: pd.DataFrame, caption: str = "", pct: list[str] | None = None,
             fmt[col] = _fmt("{}")
             text_cols.append(col)
     sty = table.style.format(fmt, na_rep="–")
-    if isinstance(table.index, pd.RangeIndex):
+    if isinstance(table.index, pd.RangeIndex) and table.index.name is None:
         sty = sty.hide(axis="index")
     if text_cols:
         sty = sty.set_properties(subset=text_cols, **{"text-align": "left"})
@@ -214,3 +223,134 @@ def overlap_heatmap(overlap: pd.DataFrame, title: str = "Overlap between filters
 def html(markup: str) -> HTML:
     """Pre-rendered HTML (e.g. styled tables) for the report."""
     return HTML(markup)
+
+
+def retention_heatmap(matrix: pd.DataFrame, sizes: pd.Series, title: str,
+                      max_cols: int = 13, fmt: str = "pct") -> plt.Figure:
+    """Cohorts down the side (with their size), periods across; blank where too young."""
+    data = matrix.iloc[:, :max_cols]
+    rows = len(data)
+    fig, ax = plt.subplots(figsize=(min(1.0 + 0.75 * data.shape[1], 12.5), 0.32 * rows + 1.5))
+    annot = rows <= 40
+    values = data * 100 if fmt == "pct" else data
+    sns.heatmap(values, ax=ax, cmap="Blues", annot=annot, fmt=".0f", cbar=False,
+                annot_kws={"fontsize": 8}, vmin=0, vmax=float(np.nanpercentile(values.iloc[:, 1:]
+                                                                              if values.shape[1] > 1
+                                                                              else values, 98)))
+    ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=8,
+                       rotation=0)
+    ax.set_xlabel("periods since first order")
+    ax.set_ylabel("cohort (customers)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def curves(curve: pd.DataFrame, value: str = "retention", title: str = "", max_n: int = 24,
+           ylabel: str = "% of cohort active") -> plt.Figure:
+    """One line per group across period offsets (pooled over cohorts old enough)."""
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    c = curve[(curve["n"] >= 1) & (curve["n"] <= max_n)]
+    for group, part in c.groupby("group"):
+        scale = 100 if value == "retention" else 1
+        ax.plot(part["n"], part[value] * scale, marker="o", ms=3, label=str(group))
+    ax.set_xlabel("periods since first order")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=9, ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
+    """Share of each group active per period, with the promotion's end marked."""
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    for group, part in effect.groupby("group"):
+        ax.plot(part["period"], part["active %"], marker="o", ms=3, label=str(group))
+    end = effect.attrs.get("end")
+    if end is not None:
+        ax.axvline(end, color="#b2182b", linestyle="--", linewidth=1)
+        ax.text(end, ax.get_ylim()[1] * 0.95, " promotion ends", color="#b2182b", fontsize=9)
+    ax.set_ylabel("% of group active")
+    ax.set_title(f"Customers acquired during {effect.attrs.get('code', 'the promotion')}: "
+                 "activity before and after it ended")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def stick_chart(levels: pd.DataFrame, best: object, action: str, window: int) -> plt.Figure:
+    """Retention by how far customers got in their first days; the stick point highlighted."""
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    labels = [str(i) for i in levels.index]
+    best_pos = [str(i) for i in levels.index].index(str(best)) if str(best) in labels else -1
+    colours = [PALETTE if i >= best_pos >= 0 else "#9bb3cf" for i in range(len(labels))]
+    ax.bar(labels, levels["retention"] * 100, color=colours)
+    for i, v in enumerate(levels["retention"] * 100):
+        ax.text(i, v, f"{v:.0f}%", ha="center", va="bottom", fontsize=9)
+    ax.set_xlabel(f"{action.replace('_', ' ')} in the first {window} days")
+    ax.set_ylabel("% retained")
+    ax.set_title("Retention by early activity (darker: at or past the stick point)")
+    fig.tight_layout()
+    return fig
+
+
+def calibration_chart(check: pd.DataFrame | None) -> plt.Figure | Markdown:
+    """Predicted vs actual purchases in the holdout, by purchases in the calibration period."""
+    if check is None:
+        return Markdown("_No holdout check was asked for._")
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    x = np.arange(len(check))
+    ax.bar(x - 0.2, check["actual"], width=0.4, label="actual", color=PALETTE)
+    ax.bar(x + 0.2, check["predicted"], width=0.4, label="model", color="#e08214")
+    ax.set_xticks(x, [str(i) if i < check.index.max() else f"{i}+" for i in check.index])
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel("mean purchases in holdout")
+    ax.set_title("Model check: predicted vs actual purchases in the holdout period")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def odds_chart(drivers: pd.DataFrame | None, top: int = 15) -> plt.Figure | Markdown:
+    """Odds ratios with 95% intervals (log scale); right of 1 = more likely to churn."""
+    if drivers is None:
+        return Markdown(f"_{NO_PROFILE}_")
+    d = drivers.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(d) + 1.4))
+    y = np.arange(len(d))
+    ax.errorbar(d["odds ratio"], y, xerr=[d["odds ratio"] - d["low 95%"],
+                                         d["high 95%"] - d["odds ratio"]],
+                fmt="o", color=PALETTE, ecolor="#9bb3cf", capsize=3)
+    ax.axvline(1, color="#777", linewidth=1)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_yticks(y, [_short(str(i), 48) for i in d.index], fontsize=9)
+    ax.set_xlabel("odds ratio of churning (log scale)")
+    ax.set_title("What the churned have in common")
+    fig.tight_layout()
+    return fig
+
+
+def hbar(series: pd.Series, title: str, xlabel: str, fmt: str = "{:.1f}") -> plt.Figure:
+    """A horizontal bar chart of one value per label."""
+    s = series.dropna()
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(s) + 1.3))
+    ax.barh([_short(str(i), 30) for i in s.index], s.to_numpy(float), color=PALETTE)
+    ax.invert_yaxis()
+    for y, v in enumerate(s.to_numpy(float)):
+        ax.text(v, y, " " + fmt.format(v), va="center", fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def show(fig: plt.Figure | Markdown) -> None:
+    """Show a chart (or the note that replaces it) now, and free the chart."""
+    from IPython.display import display
+
+    display(fig)
+    if isinstance(fig, plt.Figure):
+        plt.close(fig)

@@ -70,9 +70,9 @@ def select_notebooks(notebooks: list[Path], only: list[str] | None) -> list[Path
     return [p for p in notebooks if p in chosen]
 
 
-def save_table(table: pd.DataFrame, name: str, tables_dir: str | Path | None) -> Path | None:
+def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | None) -> Path | None:
     """Save an aggregate table as CSV for the published report (no-op outside a batch run)."""
-    if not tables_dir:
+    if not tables_dir or table is None:
         return None
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)

@@ -104,16 +104,26 @@ def _fit(negll, x0: np.ndarray) -> optimize.OptimizeResult:
     best = None
     for start in (x0, x0 + 0.5, x0 - 0.5):
         res = optimize.minimize(negll, start, method="Nelder-Mead",
-                                options={"maxiter": 20_000, "xatol": 1e-8, "fatol": 1e-8})
+                                options={"maxiter": 20_000, "xatol": 1e-6, "fatol": 1e-6})
         res = optimize.minimize(negll, res.x, method="L-BFGS-B")
         if best is None or res.fun < best.fun:
             best = res
+        if best.success and np.all(np.abs(best.x) < 10):  # a sound optimum: no restart needed
+            break
     return best
 
 
 def _arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (summary["frequency"].to_numpy(float), summary["recency"].to_numpy(float),
             summary["T"].to_numpy(float))
+
+
+def _compressed(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (frequency, recency, T) rows and how many customers share each: the likelihood
+    only depends on these, so fitting on them is exact and far faster on large customer bases."""
+    g = summary.groupby(["frequency", "recency", "T"]).size().reset_index(name="k")
+    return (g["frequency"].to_numpy(float), g["recency"].to_numpy(float), g["T"].to_numpy(float),
+            g["k"].to_numpy(float))
 
 
 @dataclass
@@ -137,8 +147,8 @@ class BetaGeoModel:
 
     def fit(self, summary: pd.DataFrame) -> BetaGeoModel:
         """Maximum-likelihood fit on an RFM summary."""
-        x, tx, T = _arrays(summary)
-        res = _fit(lambda q: -self.loglik(np.exp(q), x, tx, T).sum(), np.zeros(4))
+        x, tx, T, k = _compressed(summary)
+        res = _fit(lambda q: -(k * self.loglik(np.exp(q), x, tx, T)).sum(), np.zeros(4))
         self.params_ = dict(zip(["r", "alpha", "a", "b"], np.exp(res.x), strict=True))
         self.log_likelihood_ = -float(res.fun)
         return self
@@ -212,10 +222,10 @@ class ParetoNBDModel:
 
     def fit(self, summary: pd.DataFrame) -> ParetoNBDModel:
         """Maximum-likelihood fit on an RFM summary."""
-        x, tx, T = _arrays(summary)
+        x, tx, T, k = _compressed(summary)
 
         def negll(q: np.ndarray) -> float:
-            value = -self.loglik(np.exp(q), x, tx, T).sum()
+            value = -(k * self.loglik(np.exp(q), x, tx, T)).sum()
             return float(value) if np.isfinite(value) else 1e12
 
         res = _fit(negll, np.zeros(4))
@@ -306,7 +316,8 @@ def calibration_holdout(summary: pd.DataFrame, model: BetaGeoModel | ParetoNBDMo
 
 
 def churn_drivers(frame: pd.DataFrame, churned: pd.Series, categorical: list[str],
-                  numeric: list[str], min_level: int = 30) -> pd.DataFrame:
+                  numeric: list[str], min_level: int = 30, labels: dict[str, str] | None = None
+                  ) -> pd.DataFrame:
     """Logistic regression of churn on profile variables: odds ratios with 95% intervals."""
     import statsmodels.formula.api as smf
 
@@ -330,21 +341,24 @@ def churn_drivers(frame: pd.DataFrame, churned: pd.Series, categorical: list[str
     out = pd.DataFrame({"odds ratio": np.exp(model.params), "low 95%": np.exp(ci[0]),
                         "high 95%": np.exp(ci[1]), "p-value": model.pvalues})
     out = out.drop(index="Intercept")
-    out.index = [_term_label(i) for i in out.index]
+    out.index = [_term_label(i, labels or {}) for i in out.index]
     out.attrs["n"] = int(model.nobs)
     out.attrs["pseudo_r2"] = float(model.prsquared)
     return out.sort_values("p-value")
 
 
-def _term_label(term: str) -> str:
-    """`C(Q('gender'), Treatment(reference='female'))[T.male]` → `gender: male (vs female)`."""
+def _term_label(term: str, labels: dict[str, str]) -> str:
+    """`C(Q('gender'), Treatment(reference='female'))[T.male]` → `Gender: male (vs female)`."""
     import re
 
     m = re.match(r"C\(Q\('(.+?)'\), Treatment\(reference='(.+?)'\)\)\[T\.(.+)\]", term)
     if m:
-        return f"{m.group(1)}: {m.group(3)} (vs {m.group(2)})"
+        name = labels.get(m.group(1), m.group(1).replace("_", " ").capitalize())
+        return f"{name}: {m.group(3)} (vs {m.group(2)})"
     m = re.match(r"Q\('(.+?)'\)", term)
-    return f"{m.group(1)} (per point)" if m else term
+    if not m:
+        return term
+    return f"{labels.get(m.group(1), m.group(1).replace('_', ' ').capitalize())} (per point)"
 
 
 def at_risk(summary: pd.DataFrame, p_alive: np.ndarray, threshold: float = 0.5) -> pd.Series:
@@ -356,3 +370,157 @@ def at_risk(summary: pd.DataFrame, p_alive: np.ndarray, threshold: float = 0.5) 
 def calibration_end_of(as_of: dt.date) -> dt.datetime:
     """The first instant after the calibration end (for order filters)."""
     return end_of(as_of)
+
+
+# --- the whole value step, as the notebook runs it ---------------------------------------------
+
+
+@dataclass
+class ValueResult:
+    """Customer value for a run: per-customer results (private) and the fitted models."""
+
+    customers: pd.DataFrame  # index customer_id: RFM, p_alive, expected purchases, clv, at_risk
+    purchases: BetaGeoModel | ParetoNBDModel
+    spend: GammaGammaModel
+    check: pd.DataFrame | None  # calibration vs holdout, when a holdout was asked for
+    check_totals: dict[str, float] = field(default_factory=dict)
+    check_fit: dict[str, float] = field(default_factory=dict)
+
+    def parameters(self) -> pd.DataFrame:
+        """Fitted parameters and log-likelihoods of both models."""
+        rows = [{"model": type(self.purchases).__name__, "parameter": k, "estimate": v}
+                for k, v in self.purchases.params_.items()]
+        rows += [{"model": "GammaGammaModel", "parameter": k, "estimate": v}
+                 for k, v in self.spend.params_.items()]
+        out = pd.DataFrame(rows)
+        out.attrs["log_likelihood"] = self.purchases.log_likelihood_
+        return out
+
+
+def _model(name: str) -> BetaGeoModel | ParetoNBDModel:
+    return BetaGeoModel() if name == "bgnbd" else ParetoNBDModel()
+
+
+def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float = 1.0  # noqa: ANN001
+              ) -> ValueResult:
+    """Fit the purchase and spend models (with a holdout check first) and score every buyer."""
+    unit_days = UNIT_DAYS[settings.unit]
+    check, totals, check_fit = None, {}, {}
+    if settings.holdout > 0:
+        cal_end = as_of - dt.timedelta(days=round(settings.holdout * unit_days))
+        cal = engine.execute(rfm_summary(orders, cal_end, settings.unit, holdout_end=as_of))
+        cal = cal.set_index("customer_id")
+        cal_model = _model(settings.model).fit(cal)
+        check = calibration_holdout(cal, cal_model, settings.holdout)
+        totals = {"actual": float(cal["holdout_frequency"].sum()),
+                  "predicted": float(cal_model.expected_purchases(cal, settings.holdout).sum()),
+                  "calibration_end": str(cal_end)}
+        check_fit = dict(cal_model.params_)
+    summary = engine.execute(rfm_summary(orders, as_of, settings.unit)).set_index("customer_id")
+    purchases = _model(settings.model).fit(summary)
+    spend = GammaGammaModel().fit(summary)
+    out = summary.copy()
+    out["p_alive"] = purchases.p_alive(summary)
+    out["expected_purchases"] = purchases.expected_purchases(summary, settings.horizon)
+    out["expected_spend"] = spend.expected_spend(summary)
+    out["clv"] = customer_value(purchases, spend, summary, settings.horizon, settings.steps,
+                                settings.discount_rate, margin)
+    years = np.maximum(summary["T"].to_numpy() * unit_days / 365.25, 1.0)
+    out["annual_spend"] = summary["total_spend"].to_numpy() / years
+    out["at_risk"] = at_risk(summary, out["p_alive"].to_numpy(), settings.at_risk_threshold)
+    return ValueResult(out, purchases, spend, check, totals, check_fit)
+
+
+def value_by(result: ValueResult, groups: pd.Series | None, min_cell: int) -> pd.DataFrame | None:
+    """Per group: customers, mean P(alive), mean value, at-risk count and value at risk."""
+    if groups is None:
+        return None
+    c = result.customers.join(groups.rename("group"), how="inner")
+    g = c.groupby("group").agg(customers=("clv", "size"), p_alive=("p_alive", "mean"),
+                               clv=("clv", "mean"), at_risk=("at_risk", "sum"))
+    g["value at risk"] = c[c["at_risk"]].groupby("group")["annual_spend"].sum()
+    g["value at risk"] = g["value at risk"].fillna(0.0)
+    g["at risk %"] = 100 * g["at_risk"] / g["customers"]
+    g = g.rename(columns={"p_alive": "mean P(alive)", "clv": "mean value", "at_risk": "at risk"})
+    from helpers.privacy import suppress_rows
+
+    return suppress_rows(g, "customers", min_cell)
+
+
+def acquisition_cohort(summary: pd.DataFrame) -> pd.Series:
+    """Each customer's acquisition quarter, from the first purchase."""
+    first = pd.to_datetime(summary["first"])
+    return first.dt.year.astype(str) + "Q" + first.dt.quarter.astype(str)
+
+
+def save_private(result: ValueResult, private_dir: str | None) -> None:
+    """Write per-customer scores (P(alive), value, at risk) to the run's private folder."""
+    if not private_dir:
+        return
+    from pathlib import Path
+
+    folder = Path(private_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    cols = ["frequency", "recency", "T", "monetary", "p_alive", "expected_purchases", "clv",
+            "annual_spend", "at_risk"]
+    result.customers[cols].to_parquet(folder / "customer_value.parquet")
+
+
+def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa: ANN001
+                ) -> pd.DataFrame | None:
+    """Churn drivers for buyers: status 'churned' where the data has a status, else at risk."""
+    cols = params.columns
+    if cols is None or frame is None or not params.value.churn_drivers:
+        return None
+    ids = frame[cols.id].astype(str)
+    buyers = frame[ids.isin(result.customers.index).to_numpy()]
+    if cols.status:
+        churned = buyers[cols.status].astype(str).eq("churned")
+        buyers = buyers[buyers[cols.status].astype(str).isin(["customer", "churned"])]
+        churned = churned.loc[buyers.index]
+    else:
+        churned = result.customers["at_risk"].reindex(buyers[cols.id].astype(str)).to_numpy()
+        churned = pd.Series(churned, index=buyers.index)
+    profile = cols.demographic + cols.geographic + cols.behavioural
+    profile += [c for c in (cols.acquisition.channel,) if c]
+    numeric = [c for c in profile if pd.api.types.is_numeric_dtype(buyers[c])]
+    categorical = [c for c in profile if c not in numeric and buyers[c].nunique() <= 12]
+    numeric += cols.psychographic
+    from helpers.explore import label_of
+
+    labels = {c: label_of(c, params) for c in categorical + numeric}
+    return churn_drivers(buyers, churned, categorical, numeric, labels=labels)
+
+
+def check_sentence(result: ValueResult, settings) -> str:  # noqa: ANN001
+    """How well the model predicted the holdout, in one sentence."""
+    if result.check is None:
+        return "No holdout check was asked for (`value.holdout: 0`)."
+    t = result.check_totals
+    gap = 100 * (t["predicted"] - t["actual"]) / t["actual"] if t["actual"] else np.nan
+    return (f"Fitted on orders up to {t['calibration_end']}, the model predicted "
+            f"**{t['predicted']:,.0f}** repeat purchases in the {settings.holdout:g} "
+            f"{settings.unit} after it; customers made **{t['actual']:,.0f}** ({gap:+.0f}%).")
+
+
+def rfm_table(result: ValueResult) -> pd.DataFrame:
+    """Buyers per RFM group with their average recency, frequency, spend and predicted value."""
+    c = result.customers
+    days_since = (c["T"] - c["recency"]) * 7 if "T" in c else c["recency"]
+    scores = rfm_scores(c, days_since)
+    g = c.assign(group=scores["group"]).groupby("group").agg(
+        customers=("clv", "size"), frequency=("frequency", "mean"),
+        total_spend=("total_spend", "mean"), p_alive=("p_alive", "mean"), clv=("clv", "mean"))
+    g["customers %"] = 100 * g["customers"] / g["customers"].sum()
+    g = g.rename(columns={"frequency": "mean repeat days", "total_spend": "mean spend",
+                          "p_alive": "mean P(alive)", "clv": "mean value"})
+    order = [name for name, _ in RFM_GROUPS] + ["Others"]
+    return g.reindex([o for o in order if o in g.index])
+
+
+def groups_of(frame: pd.DataFrame | None, params, column: str | None) -> pd.Series | None:  # noqa: ANN001
+    """A customer column indexed by customer id, to break value down by it."""
+    if frame is None or not column:
+        return None
+    return pd.Series(frame[column].astype("string").fillna("(not known)").to_numpy(),
+                     index=frame[params.columns.id].astype(str).to_numpy())
