@@ -29,6 +29,14 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def demo_dir_full(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo at its default size, for tests of the planted truth."""
+    out = tmp_path_factory.mktemp("demo_full")
+    write_demo(out)
+    return out
+
+
 @pytest.fixture
 def make_params(tmp_path: Path, demo_dir: Path):
     """Write a parameter file based on demo.yaml; `changes` are applied with dotted keys."""

@@ -60,10 +60,12 @@ def test_first_run_publishes_v1_with_every_part(site):
     v1 = site["reports"] / "demo" / "v1"
     for part in ("01_explore.html", "index.html", "manifest.json",
                  "notebooks/01_explore.ipynb", "tables/01_explore/status.csv",
-                 "02_filter.html", "tables/02_filter/banner_Buyers.csv"):
+                 "02_filter.html", "tables/02_filter/banner_Buyers.csv", "04_cohorts.html",
+                 "tables/04_cohorts/channel_economics.csv"):
         assert (v1 / part).exists(), part
     assert "Report index:" in site["first"].stdout and "Published v1" in site["first"].stdout
-    assert "[1/2] 01_explore" in site["first"].stdout and "[2/2] 02_filter" in site["first"].stdout
+    out = site["first"].stdout
+    assert "[1/3] 01_explore" in out and "[2/3] 02_filter" in out and "[3/3] 04_cohorts" in out
 
 
 def test_manifest_records_how_the_version_was_made(site):
@@ -168,3 +170,36 @@ def test_bad_data_stops_before_any_notebook(site, tmp_path):
 def test_only_selects_notebooks_and_rejects_unknown_ones(site):
     result = workbook("run", "params.yaml", "--only", "99_nothing", cwd=site["work"])
     assert result.returncode == 2 and "--only 99_nothing: no such notebook" in result.stderr
+
+
+CDNOW = ROOT.parent / "shared" / "data" / "cdnow" / "CDNOW_master.txt"
+
+
+@pytest.mark.skipif(not CDNOW.exists(), reason="../shared/data/cdnow not present")
+def test_the_whole_workbook_on_cdnow_orders_only(tmp_path):
+    import yaml
+
+    params = {
+        "period": "cdnow", "as_of": "1998-06-30", "title": "CDNOW",
+        "data": {"orders": {"path": str(CDNOW), "delimiter": "whitespace"}},
+        "orders": {"customer_id": "customer_id", "timestamp": "date",
+                   "timestamp_format": "%Y%m%d", "amount": "dollar_value"},
+        "value": {"holdout": 39, "churn_drivers": False},
+    }
+    (tmp_path / "cdnow.yaml").write_text(yaml.safe_dump(params))
+    result = workbook("run", "cdnow.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    v1 = tmp_path / "reports" / "cdnow" / "v1"
+    manifest = json.loads((v1 / "manifest.json").read_text())
+    status = {nb["name"]: nb["status"] for nb in manifest["notebooks"]}
+    assert status["01_explore"] == "skipped" and status["02_filter"] == "skipped"
+    assert status["04_cohorts"] == "ok"
+    skipped = (v1 / "02_filter.html").read_text()
+    assert "needs a customer file" in skipped
+    report = (v1 / "04_cohorts.html").read_text()
+    for part in ("Retention by acquisition cohort", "Stick point", "Model check", "RFM groups",
+                 "Not available for this run"):
+        assert part in report, part
+    assert "Traceback" not in report
+    retention = pd.read_csv(v1 / "tables" / "04_cohorts" / "retention_customers.csv", index_col=0)
+    assert list(retention.index) == ["1997-01", "1997-02", "1997-03"]

@@ -64,9 +64,9 @@ def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML)
     except WorkbookError as exc:
         _fail(exc)
         return
-    n_cust = 0 if ds.customers is None else len(ds.customers)
+    n_cust = "no customer file" if ds.customers is None else f"{len(ds.customers):,} customers"
     n_orders = 0 if ds.orders is None else int(ds.engine.execute(ds.orders.count()))
-    typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust:,} customers, "
+    typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust}, "
                f"{n_orders:,} orders.")
     for item in ds.quality:
         typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, "

@@ -216,10 +216,16 @@ def _page(title: str, body: str) -> str:
             f"{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>{body}</body></html>")
 
 
+def _run_time(nb: dict[str, Any]) -> str:
+    if nb["status"] == "skipped":
+        return "skipped: no " + " or ".join(nb.get("missing", [])) + " data"
+    return f"{nb['duration_s']:.1f} s"
+
+
 def _version_page(manifest: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><a href=\"{html.escape(nb['html'])}\">{html.escape(nb['title'])}</a></td>"
-        f"<td>{nb['duration_s']:.1f} s</td><td>{nb['html_bytes'] / 1024:.0f} KB</td></tr>"
+        f"<td>{_run_time(nb)}</td><td>{nb['html_bytes'] / 1024:.0f} KB</td></tr>"
         for nb in manifest["notebooks"])
     tables = "".join(f"<li><a href=\"{html.escape(t)}\">{html.escape(t)}</a></li>"
                      for t in manifest["tables"])
@@ -315,6 +321,32 @@ class RunResult:
     index: Path | None = None
 
 
+def missing_inputs(notebook: Path, params: Params) -> list[str]:
+    """Inputs a notebook declares it needs (metadata workbook.requires) that this run lacks."""
+    import nbformat
+
+    needs = nbformat.read(str(notebook), as_version=4).metadata.get("workbook", {}).get(
+        "requires", [])
+    return [n for n in needs if getattr(params.data, n, None) is None]
+
+
+SKIPPED_TEXT = {
+    "customers": "a customer file (survey answers, CRM profile fields)",
+    "orders": "an orders file",
+}
+
+
+def skipped_page(title: str, missing: list[str], params: Params) -> str:
+    """An offline page that says why a report was not made for this run."""
+    needs = " and ".join(SKIPPED_TEXT.get(m, m) for m in missing)
+    body = (f"<p class=\"muted\">{html.escape(params.title)} · period {html.escape(params.period)}"
+            f"</p><h1>{html.escape(title)}</h1><p>This report was not made for this run: it needs "
+            f"{html.escape(needs)}, and the parameter file names none (<code>data.{missing[0]}"
+            f"</code>). The other reports of this version are complete.</p>"
+            f"<p><a href=\"index.html\">Back to this version's reports</a></p>")
+    return _page(title, body)
+
+
 def _title_of(notebook: Path) -> str:
     import nbformat
 
@@ -360,6 +392,16 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
         with kernel_of_this_python() as kernel:
             for i, (nb, run) in enumerate(zip(notebooks, runs, strict=True), start=1):
                 progress(f"  [{i}/{len(notebooks)}] {nb.stem} …")
+                missing = missing_inputs(nb, params)
+                if missing:
+                    page = build / f"{nb.stem}.html"
+                    page.write_text(skipped_page(_title_of(nb), missing, params), encoding="utf-8")
+                    run.status = "skipped"
+                    pages.append({"name": nb.stem, "title": _title_of(nb), "html": page.name,
+                                  "html_bytes": page.stat().st_size, "duration_s": 0.0,
+                                  "status": "skipped", "missing": missing})
+                    progress(f"        skipped: this run has no {' or '.join(missing)} data")
+                    continue
                 executed = build / "notebooks" / nb.name
                 t = time.perf_counter()
                 try:

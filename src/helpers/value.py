@@ -518,9 +518,10 @@ def rfm_table(result: ValueResult) -> pd.DataFrame:
     return g.reindex([o for o in order if o in g.index])
 
 
-def groups_of(frame: pd.DataFrame | None, params, column: str | None) -> pd.Series | None:  # noqa: ANN001
-    """A customer column indexed by customer id, to break value down by it."""
-    if frame is None or not column:
+def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:  # noqa: ANN001
+    """Each customer's acquisition channel by customer id (None without one)."""
+    if frame is None or params.columns is None or not params.columns.acquisition.channel:
         return None
+    column = params.columns.acquisition.channel
     return pd.Series(frame[column].astype("string").fillna("(not known)").to_numpy(),
                      index=frame[params.columns.id].astype(str).to_numpy())
