@@ -131,15 +131,26 @@ def _label(index: int, period: str) -> str:
     return f"{start:%Y-%m-%d}"
 
 
+def _active_by_period(engine: Engine, act: ir.Table) -> pd.DataFrame:
+    # act has one row per customer and active period, so a row count is a customer count
+    return engine.execute(act.group_by(["group", "cohort", "n"]).aggregate(
+        active=act.count(), revenue=act.revenue.sum()))
+
+
 def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "month",
               definition: str = "on", groups: pd.Series | None = None,
               max_periods: int | None = None) -> Retention:
     """Cohort retention of customers and revenue, optionally split by a customer-level group."""
     act = _with_groups(engine, activity(orders, as_of, period), groups)
-    by_n = engine.execute(act.group_by(["group", "cohort", "n"]).aggregate(
-        active=act.customer_id.nunique(), revenue=act.revenue.sum()))
-    last = act.group_by(["group", "customer_id", "cohort"]).aggregate(last_n=act.n.max())
-    by_last = engine.execute(last.group_by(["group", "cohort", "last_n"]).aggregate(k=last.count()))
+    by_last = pd.DataFrame(columns=["group", "cohort", "last_n", "k"])
+    if definition == "on":
+        by_n = _active_by_period(engine, act)
+    else:  # two aggregations: materialise the activity rows once
+        with engine.materialised(act) as act:
+            by_n = _active_by_period(engine, act)
+            last = act.group_by(["group", "customer_id", "cohort"]).aggregate(last_n=act.n.max())
+            by_last = engine.execute(last.group_by(["group", "cohort", "last_n"]).aggregate(
+                k=last.count()))
     now = index_of(as_of, period)
     rows = []
     for (group, cohort), part in by_n.groupby(["group", "cohort"]):

@@ -5,7 +5,10 @@ Only small results (per-customer or per-period tables) come back to pandas.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import ibis
@@ -43,7 +46,23 @@ class Engine:
 
     def execute(self, expr: ir.Expr) -> Any:
         """Run an expression and return pandas (a small result)."""
+        if isinstance(expr, ir.Table):  # through Arrow: much faster for wide results
+            return self.con.to_pyarrow(expr).to_pandas()
         return self.con.execute(expr)
+
+    @contextlib.contextmanager
+    def materialised(self, expr: ir.Table) -> Iterator[ir.Table]:
+        """Compute an expression once into a temporary table, dropped afterwards.
+
+        (Ibis's own ``cache()`` shares tables between equal expressions and can drop one that
+        another expression still uses, so the workbook manages its temporary tables itself.)
+        """
+        name = f"_wb_tmp_{uuid.uuid4().hex}"
+        table = self.con.create_table(name, expr, temp=True)
+        try:
+            yield table
+        finally:
+            self.con.drop_table(name, force=True)
 
     def register(self, frame: pd.DataFrame, name: str) -> ir.Table:
         """Make a pandas frame available to the engine as a table."""
