@@ -61,11 +61,14 @@ def test_first_run_publishes_v1_with_every_part(site):
     for part in ("01_explore.html", "index.html", "manifest.json",
                  "notebooks/01_explore.ipynb", "tables/01_explore/status.csv",
                  "02_filter.html", "tables/02_filter/banner_Buyers.csv", "04_cohorts.html",
-                 "tables/04_cohorts/channel_economics.csv"):
+                 "tables/04_cohorts/channel_economics.csv", "03_segment.html",
+                 "tables/03_segment/segments.csv"):
         assert (v1 / part).exists(), part
     assert "Report index:" in site["first"].stdout and "Published v1" in site["first"].stdout
     out = site["first"].stdout
-    assert "[1/3] 01_explore" in out and "[2/3] 02_filter" in out and "[3/3] 04_cohorts" in out
+    names = [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    for i, name in enumerate(names, start=1):
+        assert f"[{i}/{len(names)}] {name}" in out
 
 
 def test_manifest_records_how_the_version_was_made(site):
@@ -121,6 +124,11 @@ def test_exported_tables_hide_small_cells(site):
         if "respondents" in t.columns:
             n = pd.to_numeric(t["respondents"], errors="coerce")
             assert not ((n > 0) & (n < 10)).any(), path.name
+
+
+def test_the_segment_model_stays_private(site):
+    assert not list(site["reports"].rglob("*.joblib"))
+    assert (site["work"] / "private" / "demo" / "v1" / "03_segment" / "segment_model.joblib").exists()
 
 
 def test_published_notebooks_have_outputs_and_injected_parameters(site):
@@ -193,6 +201,7 @@ def test_the_whole_workbook_on_cdnow_orders_only(tmp_path):
     manifest = json.loads((v1 / "manifest.json").read_text())
     status = {nb["name"]: nb["status"] for nb in manifest["notebooks"]}
     assert status["01_explore"] == "skipped" and status["02_filter"] == "skipped"
+    assert status["03_segment"] == "skipped"
     assert status["04_cohorts"] == "ok"
     skipped = (v1 / "02_filter.html").read_text()
     assert "needs a customer file" in skipped

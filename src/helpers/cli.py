@@ -73,6 +73,51 @@ def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML)
                    f"{item.action}")
 
 
+@app.command()
+def assign(
+    params: Annotated[Path, typer.Argument(help="The parameter file whose last run to use.")],
+    leads_file: Annotated[Path, typer.Argument(metavar="LEADS", help="Leads to assign (CSV, "
+                                               "Excel, Parquet or SPSS).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the result (CSV).")],
+    private: Annotated[Path, typer.Option(help="Where run artifacts are kept.")] = Path("private"),
+) -> None:
+    """Assign new leads to segments and score their ICP fit with the last published run's model."""
+    from helpers.config import load_params
+    from helpers.leads import assign_leads, read_leads
+    from helpers.report import latest_private
+
+    try:
+        cfg = load_params(params)
+        model_path = latest_private(private, cfg.period) / "03_segment" / "segment_model.joblib"
+        if not model_path.exists():
+            raise WorkbookError(f"{model_path}: no segmentation model for period {cfg.period}; "
+                                f"run `workbook run {params}` first")
+        from helpers.segment import load_bundle
+
+        bundle = load_bundle(model_path)
+        leads = read_leads(leads_file)
+        result, problems = assign_leads(leads, bundle, str(leads_file))
+    except WorkbookError as exc:
+        _fail(exc)
+        return
+    keep = [c for c in leads.columns if c in (cfg.columns.id if cfg.columns else None,
+                                              "lead_id", "id")]
+    leads[keep].join(result).to_csv(out, index=False)
+    assigned = (result["segment"] != "unassigned").sum()
+    typer.echo(f"{len(result):,} leads: {assigned:,} assigned to a segment, "
+               f"{len(result) - assigned:,} unassigned; written to {out}")
+    tiers = result["fit tier"].value_counts()
+    typer.echo("Fit: " + ", ".join(f"{t} {tiers.get(t, 0):,}" for t in
+                                   ("perfect fit", "workable fit", "not fit")))
+    if problems:
+        typer.echo(f"{len(problems)} rows have problems (kept, see the 'problems' column):",
+                   err=True)
+        for line in problems[:20]:
+            typer.echo(f"  {line}", err=True)
+        if len(problems) > 20:
+            typer.echo(f"  … and {len(problems) - 20} more", err=True)
+
+
 @app.command("demo-data")
 def demo_data(
     customers: Annotated[int, typer.Option(min=100, help="Number of people.")] = 20_000,

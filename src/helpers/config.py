@@ -295,6 +295,58 @@ class ValueParams(_Strict):
     churn_drivers: bool = True
 
 
+class SegmentParams(_Strict):
+    """Segmentation (notebook 03_segment)."""
+
+    method: Literal["latent_class", "kmeans"] = "latent_class"
+    features: list[str] = Field([], description="default: psychographic and behavioural roles")
+    weights: dict[str, float] = Field({}, description="feature weights (k-means method)")
+    k: int | None = Field(None, ge=1, description="fix the number of segments (overrides the rule)")
+    k_max: int = Field(8, ge=2, le=15)
+    min_share: float = Field(0.05, gt=0, lt=0.5)
+    min_entropy: float = Field(0.6, ge=0, le=1)
+    bic_tolerance: float = Field(0.002, ge=0, lt=0.1)
+    min_silhouette: float = Field(0.1, ge=0, lt=1)
+    sample_size: int = Field(5000, ge=100, description="customers the models are fitted on")
+    strata: str | None = Field(None, description="column to stratify the fitting sample by")
+    bootstrap: int = Field(10, ge=2, le=200)
+    seeds: int = Field(3, ge=1, le=20)
+    n_init: int = Field(6, ge=1, le=50, description="random starts per fit (EM finds local optima)")
+    seed: int = 1
+    names: dict[int, str] = Field({}, description="rename segments: {1: 'Bargain hunters'}")
+
+
+class TypingParams(_Strict):
+    """The typing tool that assigns new leads to a segment."""
+
+    questions: list[str] = Field([], description="golden questions; empty: the best five")
+    propose: int = Field(5, ge=1, le=20)
+    min_probability: float = Field(0.5, gt=0, lt=1)
+    folds: int = Field(5, ge=2, le=10)
+
+
+class IcpCriterion(_Strict):
+    name: str
+    rule: FilterExpression
+    points: float = Field(gt=0)
+
+
+class IcpParams(_Strict):
+    """The ideal-customer-profile fit scorecard."""
+
+    criteria: list[IcpCriterion] = Field([], description="empty: derived from the best segments")
+    tiers: tuple[float, float] = (1 / 3, 2 / 3)
+    value_field: str = Field("spend_12m", description="what 'highest value' means for the default")
+    engaged_days: int = Field(90, ge=1, description="engaged: ordered within this many days")
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] < value[1] < 1:
+            raise ValueError("tiers are two cut-offs between 0 and 1, lower first, e.g. [0.34, 0.67]")
+        return value
+
+
 class Params(_Strict):
     """A validated parameter file."""
 
@@ -310,6 +362,9 @@ class Params(_Strict):
                                                "with few distinct values, e.g. 0–10 scores")
     filters: dict[str, FilterExpression] = {}
     crosstab: CrosstabParams = CrosstabParams()
+    segment: SegmentParams = SegmentParams()
+    typing: TypingParams = TypingParams()
+    icp: IcpParams = IcpParams()
     cohorts: CohortParams = CohortParams()
     value: ValueParams = ValueParams()
     likert: Likert = Likert()

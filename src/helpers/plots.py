@@ -354,3 +354,43 @@ def show(fig: plt.Figure | Markdown) -> None:
     display(fig)
     if isinstance(fig, plt.Figure):
         plt.close(fig)
+
+
+def k_chart(table: pd.DataFrame, chosen: int) -> plt.Figure:
+    """The criteria used to choose the number of segments, the chosen k marked."""
+    crit = [c for c in ("BIC", "entropy", "silhouette") if c in table and table[c].notna().any()]
+    fig, axes = plt.subplots(1, len(crit) + 1, figsize=(4.2 * (len(crit) + 1), 3.2), squeeze=False)
+    for ax, c in zip(axes.flat, crit + ["smallest segment %"], strict=True):
+        ax.plot(table.index, table[c], marker="o", color=PALETTE)
+        ax.axvline(chosen, color="#b2182b", linestyle="--", linewidth=1)
+        ax.set_title(c)
+        ax.set_xlabel("number of segments (k)")
+    fig.tight_layout()
+    return fig
+
+
+def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100 = average)"
+                  ) -> plt.Figure:
+    """Segments across, distinctive traits down; green over-indexes, red under-indexes."""
+    fig, ax = plt.subplots(figsize=(2.1 * rows.shape[1] + 4.5, 0.34 * len(rows) + 1.8))
+    sns.heatmap(rows, annot=True, fmt=".0f", cmap="RdYlGn", center=100, vmin=0, vmax=250,
+                cbar=False, ax=ax, annot_kws={"fontsize": 8}, linewidths=0.4)
+    ax.set_yticklabels([_short(str(t), 52) for t in rows.index], fontsize=8)
+    ax.set_xticklabels([_short(str(t), 28) for t in rows.columns], fontsize=9, rotation=20,
+                       ha="right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figure:
+    """Cross-validated confusion matrix of the typing tool (% of each true segment)."""
+    labels = [f"{s}. {_short(names.get(s, ''), 22)}" for s in confusion.index]
+    fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 3.5, 1.0 * len(labels) + 1.2))
+    sns.heatmap(confusion, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False,
+                ax=ax, xticklabels=[str(s) for s in confusion.columns], yticklabels=labels)
+    ax.set_xlabel("segment the typing tool assigns")
+    ax.set_ylabel("true segment")
+    ax.set_title("Typing tool: % of each segment assigned to each segment (cross-validated)")
+    fig.tight_layout()
+    return fig

@@ -292,6 +292,15 @@ def _lock(reports_root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def latest_private(private_root: str | Path, period: str) -> Path:
+    """The private artifacts folder of a period's latest published version."""
+    folder = Path(private_root) / period
+    versions = [int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()]
+    if not versions:
+        raise ConfigError(f"{folder}: no published run of period {period} yet; run it first")
+    return folder / f"v{max(versions)}"
+
+
 def next_version(period_dir: Path) -> int:
     """The next free version number of a period."""
     numbers = [int(p.name[1:]) for p in period_dir.glob("v*") if p.name[1:].isdigit()]

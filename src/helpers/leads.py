@@ -1,0 +1,302 @@
+"""Step 3, leads: the typing tool (segment from a few golden questions) and the ICP fit scorecard.
+
+Lead-scoring practice keeps **fit** (who a lead is: the ICP scorecard) apart from **engagement**
+(what a lead did recently); this module scores fit, and reports engagement beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_selection import mutual_info_classif
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from helpers.config import IcpCriterion, Params
+from helpers.errors import DataError
+from helpers.filters import evaluate, filter_columns
+
+UNASSIGNED = "unassigned"
+TIERS = ("not fit", "workable fit", "perfect fit")
+
+
+# --- typing tool ---------------------------------------------------------------------------------
+
+
+def candidate_questions(frame: pd.DataFrame, params: Params) -> list[str]:
+    """Single questions a new lead could answer: profile columns (not sets, not derived)."""
+    cols = params.columns
+    assert cols is not None
+    return [c for c in cols.demographic + cols.geographic + cols.psychographic + cols.behavioural
+            if c in frame]
+
+
+def _kinds(frame: pd.DataFrame, questions: list[str]) -> tuple[list[str], list[str]]:
+    numeric = [q for q in questions if pd.api.types.is_numeric_dtype(frame[q])]
+    return numeric, [q for q in questions if q not in numeric]
+
+
+def _pipeline(frame: pd.DataFrame, questions: list[str]) -> Pipeline:
+    numeric, categorical = _kinds(frame, questions)
+    prep = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+        ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="(no answer)"),
+                              OneHotEncoder(handle_unknown="ignore")), categorical),
+    ])
+    return make_pipeline(prep, LogisticRegression(max_iter=2000))
+
+
+def _as_model_input(frame: pd.DataFrame, questions: list[str]) -> pd.DataFrame:
+    numeric, categorical = _kinds(frame, questions)
+    out = frame[questions].copy()
+    for q in numeric:
+        out[q] = pd.to_numeric(out[q], errors="coerce").astype(float)
+    for q in categorical:
+        out[q] = out[q].astype(object).where(out[q].notna(), np.nan)
+    return out
+
+
+def propose_questions(frame: pd.DataFrame, segments: np.ndarray, params: Params) -> pd.Series:
+    """Rank candidate questions by how much they tell about the segment (mutual information)."""
+    qs = candidate_questions(frame, params)
+    numeric, _ = _kinds(frame, qs)
+    encoded = pd.DataFrame({q: (frame[q].astype(float).fillna(frame[q].astype(float).median())
+                                if q in numeric else frame[q].astype("string").fillna("?")
+                                .astype("category").cat.codes) for q in qs})
+    mi = mutual_info_classif(encoded, segments, discrete_features=[q not in numeric for q in qs],
+                             random_state=0)
+    return pd.Series(mi, index=qs, name="information").sort_values(ascending=False)
+
+
+@dataclass
+class TypingTool:
+    """A calibrated classifier from golden questions to segments."""
+
+    questions: list[str]
+    model: Any
+    classes: list[int]
+    min_probability: float
+    accuracy: float
+    confusion: pd.DataFrame
+    categories: dict[str, list[str]]
+
+    def assign(self, leads: pd.DataFrame) -> pd.DataFrame:
+        """Each lead's segment and probability; below the threshold the lead is unassigned."""
+        proba = self.model.predict_proba(_as_model_input(leads, self.questions))
+        best = proba.argmax(axis=1)
+        p = proba.max(axis=1)
+        segment = np.array(self.classes, dtype=object)[best]
+        segment[p < self.min_probability] = UNASSIGNED
+        return pd.DataFrame({"segment": segment, "probability": p.round(4)}, index=leads.index)
+
+
+def train_typing_tool(frame: pd.DataFrame, segments: np.ndarray, params: Params,
+                      questions: list[str], max_rows: int = 20_000) -> TypingTool:
+    """Fit the calibrated classifier; cross-validated accuracy and confusion matrix."""
+    tp = params.typing
+    if len(frame) > max_rows:
+        idx = np.random.default_rng(0).choice(len(frame), max_rows, replace=False)
+        frame, segments = frame.iloc[idx], segments[idx]
+    x = _as_model_input(frame, questions)
+    folds = StratifiedKFold(tp.folds, shuffle=True, random_state=0)
+    model = CalibratedClassifierCV(_pipeline(frame, questions), method="sigmoid", cv=3)
+    predicted = cross_val_predict(model, x, segments, cv=folds)
+    classes = sorted(np.unique(segments).tolist())
+    cm = confusion_matrix(segments, predicted, labels=classes, normalize="true")
+    confusion = pd.DataFrame(100 * cm, index=classes, columns=classes)
+    model.fit(x, segments)
+    _, categorical = _kinds(frame, questions)
+    cats = {q: sorted(frame[q].dropna().astype(str).unique()) for q in categorical}
+    return TypingTool(questions, model, classes, tp.min_probability,
+                      float((predicted == segments).mean()), confusion, cats)
+
+
+# --- ICP fit scorecard ---------------------------------------------------------------------------
+
+
+def default_criteria(index: pd.DataFrame, frame: pd.DataFrame, segments: pd.Series,
+                     params: Params, top: int = 6) -> list[IcpCriterion]:
+    """Criteria from the segments of highest value: their most over-indexed profile answers."""
+    cols = params.columns
+    assert cols is not None
+    value = frame[params.icp.value_field] if params.icp.value_field in frame else None
+    if value is None:
+        return []
+    best = value.groupby(segments).mean().sort_values(ascending=False).index[0]
+    shares = index.attrs["shares"]
+    fields = {label: c for c in cols.demographic + cols.geographic + cols.behavioural
+              for label in [_label(c, params)]}
+    out = []
+    rows = index[best].sort_values(ascending=False)
+    for (variable, answer), idx in rows.items():
+        column = fields.get(variable)
+        if column is None or answer == "mean" or idx < 125 or shares.loc[(variable, answer),
+                                                                         best] < 0.2:
+            continue
+        points = float(min(10, max(1, round((idx - 100) / 25))))
+        out.append(IcpCriterion(name=f"{variable}: {answer}", rule=f'{column} == "{answer}"',
+                                points=points))
+        if len(out) >= top:
+            break
+    return out
+
+
+def _label(column: str, params: Params) -> str:
+    from helpers.explore import label_of
+
+    return label_of(column, params)
+
+
+def fit_scores(frame: pd.DataFrame, criteria: list[IcpCriterion], tiers: tuple[float, float]
+               ) -> pd.DataFrame:
+    """Points, fit score (share of the maximum) and fit tier per person or lead."""
+    total = sum(c.points for c in criteria) or 1.0
+    points = np.zeros(len(frame))
+    for c in criteria:
+        points += evaluate(c.rule, frame).to_numpy(bool) * c.points
+    score = points / total
+    tier = np.where(score >= tiers[1], TIERS[2], np.where(score >= tiers[0], TIERS[1], TIERS[0]))
+    return pd.DataFrame({"fit points": points, "fit score": score.round(4), "fit tier": tier},
+                        index=frame.index)
+
+
+def engagement(frame: pd.DataFrame, days: int) -> pd.Series:
+    """Engaged: ordered within the last `days` days (kept apart from fit)."""
+    if "days_since_last" not in frame:
+        return pd.Series("unknown", index=frame.index)
+    recent = frame["days_since_last"].astype(float) <= days
+    return pd.Series(np.where(recent, "engaged", "not engaged"), index=frame.index)
+
+
+def tier_outcomes(frame: pd.DataFrame, fit: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """How fit tier relates to value and retention (among buyers)."""
+    from helpers.privacy import suppress_rows
+
+    buyers = frame["orders"] > 0 if "orders" in frame else pd.Series(True, index=frame.index)
+    d = pd.DataFrame({"tier": fit["fit tier"], "buyer": buyers})
+    if "spend_12m" in frame:
+        d["spend_12m"] = frame["spend_12m"]
+        d["active_12m"] = frame["orders_12m"] > 0
+    g = d.groupby("tier").agg(people=("buyer", "size"), buyers=("buyer", "sum"))
+    if "spend_12m" in d:
+        b = d[d["buyer"]]
+        g["spend, last 12 months (mean)"] = b.groupby("tier")["spend_12m"].mean()
+        g["active in last 12 months %"] = 100 * b.groupby("tier")["active_12m"].mean()
+    g["people %"] = 100 * g["people"] / g["people"].sum()
+    g = g.reindex([t for t in TIERS if t in g.index])
+    return suppress_rows(g, "people", min_cell)
+
+
+# --- assigning a file of leads ------------------------------------------------------------------
+
+
+def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tuple[pd.DataFrame,
+                                                                                   list[str]]:
+    """Segment, probability and fit tier for each lead; problems are reported, rows kept."""
+    tool: TypingTool = bundle["typing"]
+    criteria: list[IcpCriterion] = bundle["icp_criteria"]
+    needed = set(tool.questions) | set().union(*[filter_columns(c.rule) for c in criteria])
+    missing = sorted(needed - set(leads.columns))
+    if missing:
+        raise DataError(f"{path}: the leads file lacks the columns the typing tool and the ICP "
+                        f"scorecard need: {', '.join(missing)}; add them (empty cells are allowed)")
+    problems = pd.Series("", index=leads.index)
+    numeric = [q for q in tool.questions if q not in tool.categories]
+    for q in numeric:
+        values = pd.to_numeric(leads[q], errors="coerce")
+        bad = values.isna() & leads[q].notna() & (leads[q].astype(str).str.strip() != "")
+        problems[bad] += f"{q}: not a number; "
+        lo, hi = bundle.get("ranges", {}).get(q, (-np.inf, np.inf))
+        out = values.notna() & ((values < lo) | (values > hi))
+        problems[out] += f"{q}: outside {lo:g}–{hi:g}; "
+    known_values = {**bundle.get("icp_values", {}), **tool.categories}
+    for q, known in known_values.items():
+        v = leads[q]
+        unknown = v.notna() & ~v.astype(str).isin(known)
+        problems[unknown] += f"{q}: unknown answer; "
+    answered = leads[tool.questions].notna().sum(axis=1)
+    problems[answered == 0] += "no golden question answered; "
+    clean = leads.copy()
+    for q in numeric:
+        clean[q] = pd.to_numeric(clean[q], errors="coerce")
+        lo, hi = bundle.get("ranges", {}).get(q, (-np.inf, np.inf))
+        clean.loc[(clean[q] < lo) | (clean[q] > hi), q] = np.nan
+    for q, known in tool.categories.items():
+        clean[q] = clean[q].where(clean[q].astype(str).isin(known))
+    out = tool.assign(clean)
+    names = bundle.get("names", {})
+    out["segment name"] = [names.get(s, "") if s != UNASSIGNED else "" for s in out["segment"]]
+    out[["fit score", "fit tier"]] = fit_scores(clean, criteria, bundle["tiers"])[
+        ["fit score", "fit tier"]]
+    no_answers = answered == 0
+    out.loc[no_answers, ["segment", "segment name"]] = [UNASSIGNED, ""]
+    out.loc[no_answers, "probability"] = np.nan
+    out["problems"] = problems.str.rstrip("; ")
+    report = [f"row {i + 2}: {p}" for i, p in enumerate(out["problems"]) if p]
+    return out, report
+
+
+def read_leads(path: str | Path) -> pd.DataFrame:
+    """Read a leads file (CSV, Excel, Parquet, SPSS) through the workbook's reader."""
+    from helpers.config import Source
+    from helpers.data import read_frame
+
+    source = Source(path=Path(path))
+    if not source.kind:
+        raise DataError(f"{path}: cannot tell the format; use .csv, .xlsx, .parquet or .sav")
+    if not Path(path).exists():
+        raise DataError(f"{path}: leads file not found")
+    return read_frame(source)
+
+
+def criteria_table(criteria: list[IcpCriterion]) -> pd.DataFrame:
+    """The scorecard as a table."""
+    return pd.DataFrame([{"criterion": c.name, "rule": c.rule, "points": c.points}
+                         for c in criteria], columns=["criterion", "rule", "points"])
+
+
+def tier_mix(fit: pd.DataFrame, segments: pd.Series, engaged: pd.Series, min_cell: int
+             ) -> pd.DataFrame:
+    """Fit tiers (% of each segment and overall) with the engaged share beside them."""
+    from helpers.privacy import suppress_rows
+
+    tiers = pd.crosstab(segments, fit["fit tier"]).reindex(columns=list(TIERS), fill_value=0)
+    overall = tiers.sum().to_frame("All").T
+    counts = pd.concat([tiers, overall])
+    out = 100 * counts.div(counts.sum(axis=1), axis=0)
+    out.columns = [f"{c} %" for c in out.columns]
+    eng = pd.concat([(engaged == "engaged").groupby(segments).mean(),
+                     pd.Series({"All": (engaged == "engaged").mean()})])
+    out["engaged %"] = 100 * eng
+    out.insert(0, "people", counts.sum(axis=1))
+    out.index.name = "segment"
+    return suppress_rows(out, "people", min_cell)
+
+
+def bundle(result: Any, tool: TypingTool, criteria: list[IcpCriterion], frame: pd.DataFrame,
+           params: Params) -> dict[str, Any]:
+    """Everything `workbook assign` and next quarter need, in one object."""
+    ranges = {q: tuple(params.validation.ranges.get(q, (float(frame[q].min()),
+                                                           float(frame[q].max()))))
+              for q in tool.questions if q not in tool.categories}
+    for q in tool.questions:
+        if params.columns is not None and q in params.columns.psychographic:
+            ranges[q] = (params.likert.min, params.likert.max)
+    icp_columns = set().union(*[filter_columns(c.rule) for c in criteria]) if criteria else set()
+    icp_values = {c: sorted(frame[c].dropna().astype(str).unique()) for c in icp_columns
+                  if c in frame and not pd.api.types.is_numeric_dtype(frame[c])}
+    return {"model": result.model, "typing": tool, "icp_criteria": criteria,
+            "icp_values": icp_values,
+            "tiers": tuple(params.icp.tiers), "names": result.names, "ranges": ranges,
+            "period": params.period, "as_of": str(params.as_of), "k": result.k,
+            "index": result.index}

@@ -1,0 +1,642 @@
+"""Step 3, segment: mixed-data segmentation, its stability, profiles, the typing tool, the ICP.
+
+Two methods behind one scikit-learn style estimator (:class:`Segmenter`: fit / predict /
+predict_proba):
+
+* ``latent_class``: a latent class (finite mixture) model from ``stepmix``, with categorical
+  models for Likert items and nominal answers, binary models for multiple-response picks and
+  Gaussian models for numbers, all tolerant of missing answers (FIML);
+* ``kmeans``: factor analysis of mixed data (FAMD) then k-means. FAMD is PCA on standardised
+  numbers and on indicator columns scaled by 1/√(share); it is written here with scikit-learn
+  rather than taken from ``prince``, which pulls in a plotting stack the workbook does not need.
+
+k is chosen by a documented rule (see :func:`choose_k`) that a researcher can override, segments
+are bootstrapped for stability (Hennig's Jaccard criterion), and the model is saved with the
+run's private artifacts so that next quarter and ``workbook assign`` can use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from helpers.config import Params
+from helpers.data import multi_response
+
+STABLE, DISSOLVED = 0.75, 0.5
+
+
+# --- features -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FeatureSpec:
+    """Which columns a segmentation uses, by measurement type."""
+
+    likert: list[str] = field(default_factory=list)
+    nominal: list[str] = field(default_factory=list)
+    numeric: list[str] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)  # multiple-response set names
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        """Every feature name (sets by their name)."""
+        return self.likert + self.nominal + self.numeric + self.sets
+
+
+def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
+    """The features of the parameters, or by default the psychographic and behavioural roles."""
+    cols = params.columns
+    assert cols is not None
+    seg = params.segment
+    names = seg.features or (cols.psychographic + cols.behavioural + [
+        n for n, mr in cols.multi_response.items() if mr.dimension in ("psychographic",
+                                                                       "behavioural")])
+    spec = FeatureSpec(weights=dict(seg.weights))
+    for name in names:
+        if name in cols.multi_response:
+            spec.sets.append(name)
+        elif name in cols.psychographic:
+            spec.likert.append(name)
+        elif pd.api.types.is_numeric_dtype(frame[name]) and frame[name].nunique() > 2:
+            spec.numeric.append(name)
+        else:
+            spec.nominal.append(name)
+    return spec
+
+
+class MixedEncoder:
+    """Turns mixed answers into the arrays each method needs; remembers categories and scales."""
+
+    def __init__(self, spec: FeatureSpec, params: Params) -> None:
+        self.spec = spec
+        self.likert_min = params.likert.min
+        self.params = params
+
+    def fit(self, frame: pd.DataFrame) -> MixedEncoder:
+        """Learn categories, set answers, means and scales from the data."""
+        s = self.spec
+        self.categories_ = {c: sorted(frame[c].dropna().astype(str).unique()) for c in s.nominal}
+        self.set_options_ = {n: list(multi_response(frame, self.params, n).columns) for n in s.sets}
+        num = frame[s.numeric].astype(float) if s.numeric else pd.DataFrame(index=frame.index)
+        self.num_mean_ = num.mean()
+        self.num_std_ = num.std().replace(0, 1.0)
+        # latent class: numbers in up to five ordered bins (quantile edges), because Gaussian
+        # components collapse onto heaped values such as counts that are mostly zero
+        self.num_edges_ = {c: np.unique(np.nanquantile(num[c], [0.2, 0.4, 0.6, 0.8]))
+                           for c in s.numeric}
+        dense = self._dense_raw(frame)
+        self.dense_mean_ = np.nanmean(dense, axis=0)
+        self.dense_std_ = np.nanstd(dense, axis=0)
+        self.dense_std_[~(self.dense_std_ > 0)] = 1.0
+        self.dense_weight_ = self._dense_weights()
+        return self
+
+    # latent class: integer codes (categorical), 0/1 (binary), z-scores (Gaussian), NaN missing
+    def latent_blocks(self, frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
+        """The data matrix and stepmix's nested measurement description."""
+        s = self.spec
+        blocks, desc = [], {}
+        if s.likert:
+            blocks.append(frame[s.likert].astype(float).to_numpy() - self.likert_min)
+            desc["likert"] = {"model": "categorical_nan", "n_columns": len(s.likert)}
+        if s.nominal:
+            codes = np.column_stack([self._codes(frame[c], self.categories_[c]) for c in s.nominal])
+            blocks.append(codes)
+            desc["nominal"] = {"model": "categorical_nan", "n_columns": len(s.nominal)}
+        binary = self._sets(frame)
+        if binary.shape[1]:
+            blocks.append(binary)
+            desc["sets"] = {"model": "binary_nan", "n_columns": binary.shape[1]}
+        if s.numeric:
+            binned = []
+            for c in s.numeric:
+                x = frame[c].astype(float).to_numpy()
+                b = np.searchsorted(self.num_edges_[c], x, side="right").astype(float)
+                b[np.isnan(x)] = np.nan
+                binned.append(b)
+            blocks.append(np.column_stack(binned))
+            desc["numeric"] = {"model": "categorical_nan", "n_columns": len(s.numeric)}
+        return np.column_stack(blocks), desc
+
+    @staticmethod
+    def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(categories)}
+        return values.astype("string").map(lookup).astype(float).to_numpy()
+
+    def _sets(self, frame: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for name in self.spec.sets:
+            picks = multi_response(frame, self.params, name).reindex(columns=self.set_options_[name])
+            parts.append(picks.astype("Float64").astype(float).to_numpy())
+        return np.column_stack(parts) if parts else np.empty((len(frame), 0))
+
+    # distance method: FAMD scaling (numbers and Likert standardised, indicators / sqrt(share))
+    def _dense_raw(self, frame: pd.DataFrame) -> np.ndarray:
+        s = self.spec
+        parts = [frame[s.likert + s.numeric].astype(float).to_numpy()]
+        for c in s.nominal:
+            codes = self._codes(frame[c], self.categories_[c])
+            ind = (codes[:, None] == np.arange(len(self.categories_[c]))[None, :]).astype(float)
+            ind[np.isnan(codes)] = np.nan
+            parts.append(ind)
+        parts.append(self._sets(frame))
+        return np.column_stack(parts)
+
+    def _dense_weights(self) -> np.ndarray:
+        s = self.spec
+        w = [s.weights.get(c, 1.0) for c in s.likert + s.numeric]
+        for c in s.nominal:
+            w += [s.weights.get(c, 1.0)] * len(self.categories_[c])
+        for n in s.sets:
+            w += [s.weights.get(n, 1.0)] * len(self.set_options_[n])
+        return np.asarray(w, dtype=float)
+
+    def dense(self, frame: pd.DataFrame) -> np.ndarray:
+        """FAMD-scaled matrix, missing answers at the mean, feature weights applied."""
+        n_cont = len(self.spec.likert) + len(self.spec.numeric)
+        x = self._dense_raw(frame) - self.dense_mean_
+        scale = self.dense_std_.copy()
+        # indicator columns: divide by sqrt(share) as FAMD does, not by their std
+        scale[n_cont:] = np.sqrt(np.clip(self.dense_mean_[n_cont:], 1e-6, None))
+        x = np.nan_to_num(x / scale, nan=0.0)
+        return x * self.dense_weight_
+
+
+# --- the estimator ------------------------------------------------------------------------------
+
+
+class Segmenter(BaseEstimator, ClusterMixin):
+    """Segments customers on mixed data: fit, predict, predict_proba (scikit-learn style)."""
+
+    def __init__(self, params: Params | None = None, spec: FeatureSpec | None = None,
+                 method: str = "latent_class", n_segments: int = 5, random_state: int = 0,
+                 n_init: int = 3) -> None:
+        self.params = params
+        self.spec = spec
+        self.method = method
+        self.n_segments = n_segments
+        self.random_state = random_state
+        self.n_init = n_init
+
+    def fit(self, frame: pd.DataFrame, y: Any = None) -> Segmenter:  # noqa: ARG002 - sklearn API
+        """Fit the encoder and the model on a frame of customers."""
+        self.encoder_ = MixedEncoder(self.spec, self.params).fit(frame)
+        k = self.n_segments
+        if self.method == "latent_class":
+            from stepmix import StepMix
+
+            x, desc = self.encoder_.latent_blocks(frame)
+            self.model_ = StepMix(n_components=k, measurement=desc, n_init=self.n_init,
+                                  random_state=self.random_state, progress_bar=0, max_iter=500,
+                                  abs_tol=1e-6, rel_tol=1e-7, verbose=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.model_.fit(x)
+            self._x_fit = x
+        else:
+            x = self.encoder_.dense(frame)
+            n_comp = min(x.shape[1], 20)
+            self.pca_ = PCA(n_components=n_comp, random_state=self.random_state).fit(x)
+            z = self.pca_.transform(x)
+            self.model_ = KMeans(n_clusters=k, n_init=max(self.n_init, 4),
+                                 random_state=self.random_state).fit(z)
+            d2 = ((z[:, None, :] - self.model_.cluster_centers_[None]) ** 2).sum(-1)
+            self.temperature_ = float(np.mean(d2.min(axis=1))) or 1.0
+            self._x_fit = z
+        return self
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.method == "latent_class":
+            return self.encoder_.latent_blocks(frame)[0]
+        return self.pca_.transform(self.encoder_.dense(frame))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Probability of each segment (posterior for latent class; distance-based for k-means)."""
+        x = self._matrix(frame)
+        if self.method == "latent_class":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self.model_.predict_proba(x)
+        d2 = ((x[:, None, :] - self.model_.cluster_centers_[None]) ** 2).sum(-1)
+        logits = -d2 / (2 * self.temperature_)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, frame: pd.DataFrame, batch_size: int = 200_000) -> np.ndarray:
+        """The most likely segment of each customer, in batches to keep memory bounded."""
+        out = [self.predict_proba(frame.iloc[i:i + batch_size]).argmax(axis=1)
+               for i in range(0, len(frame), batch_size)]
+        return np.concatenate(out) if out else np.array([], dtype=int)
+
+    def predict_segment(self, frame: pd.DataFrame) -> np.ndarray:
+        """Segment numbers as the report shows them (1 = the largest segment at fitting time)."""
+        raw = self.predict(frame)
+        order = getattr(self, "order_", np.arange(self.n_segments))
+        return order[raw] + 1
+
+    def criteria(self, frame: pd.DataFrame, labels: np.ndarray) -> dict[str, float]:
+        """Fit criteria: BIC and relative entropy (latent class) or silhouette (k-means)."""
+        if self.method == "latent_class":
+            x = self._x_fit if len(frame) == len(self._x_fit) else self._matrix(frame)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return {"BIC": float(self.model_.bic(x)),
+                        "entropy": float(self.model_.relative_entropy(x))
+                        if self.n_segments > 1 else np.nan}
+        z = self._matrix(frame)
+        if self.n_segments < 2:
+            return {"silhouette": np.nan}
+        n = min(len(z), 4000)
+        rng = np.random.default_rng(self.random_state)
+        idx = rng.choice(len(z), n, replace=False)
+        return {"silhouette": float(silhouette_score(z[idx], labels[idx]))}
+
+
+# --- choosing k, stability ----------------------------------------------------------------------
+
+
+def fit_sample(frame: pd.DataFrame, size: int, strata: str | None, seed: int) -> pd.DataFrame:
+    """A stratified sample to fit on (everyone when the data is small)."""
+    if len(frame) <= size:
+        return frame
+    if strata and strata in frame:
+        share = size / len(frame)
+        return frame.groupby(frame[strata].astype("string").fillna("?"), group_keys=False).apply(
+            lambda g: g.sample(max(1, round(len(g) * share)), random_state=seed))
+    return frame.sample(size, random_state=seed)
+
+
+@dataclass
+class KChoice:
+    """The k search: criteria per k, knock-outs, the chosen k and why."""
+
+    table: pd.DataFrame
+    k: int
+    reason: str
+    models: dict[int, Segmenter]
+
+
+def _parallel(fn, items: list) -> list:  # noqa: ANN001
+    """Run independent fits on two processes (the EM loops hold the GIL, so threads do not help)."""
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=min(2, len(items)) or 1)(delayed(fn)(i) for i in items)
+
+
+def _fit_and_score(sample: pd.DataFrame, params: Params, spec: FeatureSpec, k: int
+                   ) -> tuple[Segmenter, dict[str, float]]:
+    seg = params.segment
+    model = Segmenter(params, spec, seg.method, k, seg.seed, seg.n_init).fit(sample)
+    labels = model.predict(sample)
+    shares = np.bincount(labels, minlength=k) / len(labels)
+    return model, {"k": k, **model.criteria(sample, labels), "smallest segment %": 100 * shares.min(),
+                   "mirrors one question": mirrors(sample, labels, spec)}
+
+
+def mirrors(frame: pd.DataFrame, labels: np.ndarray, spec: FeatureSpec) -> float:
+    """The strongest association (Cramér's V) between the segments and any single question.
+
+    Segments that merely copy one answer (V near 1) are not segments of customers but a
+    restatement of that question, so they are knocked out.
+    """
+    if len(np.unique(labels)) < 2:
+        return 0.0
+    from scipy.stats.contingency import association
+
+    best = 0.0
+    for col in spec.likert + spec.nominal:
+        values = frame[col].astype("string")
+        ok = values.notna().to_numpy()
+        table = pd.crosstab(labels[ok], values[ok].to_numpy())
+        if table.shape[0] > 1 and table.shape[1] > 1:
+            best = max(best, float(association(table.to_numpy(), method="cramer")))
+    return best
+
+
+def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice:
+    """Fit every k in the range and choose one by the documented rule.
+
+    Knock-outs: every segment at least ``min_share`` of the sample; segments must not merely copy
+    one question (Cramér's V below 0.9, see :func:`mirrors`); for latent class also a relative
+    entropy of at least ``min_entropy`` (segments that can be told apart). Among the
+    survivors, latent class takes the smallest k after which BIC improves by less than
+    ``bic_tolerance`` (a share of BIC) — on large samples BIC keeps creeping down, so its raw
+    minimum over-splits; k-means takes the highest silhouette, and no segmentation (k = 1) when
+    even that is below ``min_silhouette``. ``segment.k`` in the parameters overrides the rule.
+    """
+    seg = params.segment
+    rows, models = [], {}
+    k_min = 1 if seg.method == "latent_class" else 2
+    ks = list(range(k_min, seg.k_max + 1))
+    # two k at a time on two cores; stop once a k fails the size knock-out (larger k only split
+    # segments further, so they fail it too)
+    for start in range(0, len(ks), 2):
+        fitted = _parallel(lambda k: _fit_and_score(sample, params, spec, k), ks[start:start + 2])
+        for k, (model, row) in zip(ks[start:start + 2], fitted, strict=True):
+            rows.append(row)
+            models[k] = model
+        if any(r["smallest segment %"] < 100 * seg.min_share for r in rows) and not seg.k:
+            break
+    table = pd.DataFrame(rows).set_index("k")
+    ok = (table["smallest segment %"] >= 100 * seg.min_share) & (table["mirrors one question"] < 0.9)
+    if seg.method == "latent_class":
+        ok &= table["entropy"].fillna(1.0) >= seg.min_entropy
+    table["passes knock-outs"] = ok
+    if seg.k:
+        return KChoice(table, seg.k, f"k = {seg.k} was set in the parameters.", models)
+    if seg.method == "latent_class":
+        bic = table["BIC"]
+        candidates = [k for k in table.index if ok[k]]
+        for k in candidates:
+            nxt = bic.get(k + 1)
+            if nxt is None or nxt > bic[k] * (1 - seg.bic_tolerance) or not ok.get(k + 1, False):
+                why = (f"k = {k}: the smallest number of segments after which BIC improves by less "
+                       f"than {100 * seg.bic_tolerance:.1f}% (or the next k fails a knock-out), "
+                       f"with every segment at least {100 * seg.min_share:.0f}% of customers and "
+                       f"relative entropy ≥ {seg.min_entropy}.")
+                return KChoice(table, k, why, models)
+        return KChoice(table, 1, "No k passes the knock-outs: no segmentation.", models)
+    sil = table["silhouette"].where(ok)
+    if sil.isna().all() or sil.max() < seg.min_silhouette:
+        return KChoice(table, 1, f"No k reaches a silhouette of {seg.min_silhouette}: the data "
+                                 "shows no clear segments.", models)
+    k = int(sil.idxmax())
+    return KChoice(table, k, f"k = {k}: the highest silhouette ({sil.max():.2f}) among k with "
+                             f"every segment at least {100 * seg.min_share:.0f}% of customers.",
+                   models)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two boolean memberships."""
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
+
+
+@dataclass
+class Stability:
+    """Bootstrap Jaccard per segment and the agreement across seeds."""
+
+    jaccard: pd.Series
+    ari_seeds: float
+    verdict: pd.Series
+
+
+def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Segmenter
+              ) -> Stability:
+    """Refit on bootstrap samples (Hennig's clusterboot) and on other seeds; compare memberships."""
+    seg = params.segment
+    base = model.predict(sample)
+    k = model.n_segments
+    rng = np.random.default_rng(seg.seed)
+    draws = [rng.integers(0, len(sample), len(sample)) for _ in range(seg.bootstrap)]
+
+    def refit(b: int) -> np.ndarray:
+        boot = Segmenter(params, spec, seg.method, k, seg.seed + b + 1,
+                         max(1, seg.n_init // 3)).fit(sample.iloc[draws[b]])
+        return boot.predict(sample)
+
+    scores = np.zeros((seg.bootstrap, k))
+    for b, other in enumerate(_parallel(refit, list(range(seg.bootstrap)))):
+        for s in range(k):
+            scores[b, s] = max(jaccard(base == s, other == t) for t in range(k))
+    seeds = list(range(seg.seed + 100, seg.seed + 100 + seg.seeds))
+    labels = _parallel(lambda seed: Segmenter(params, spec, seg.method, k, seed, seg.n_init)
+                       .fit(sample).predict(sample), seeds)
+    aris = [adjusted_rand_score(a, b) for a, b in itertools.combinations([base, *labels], 2)]
+    mean = pd.Series(scores.mean(axis=0), index=range(k), name="mean Jaccard")
+    verdict = pd.Series(np.where(mean >= STABLE, "stable", np.where(mean <= DISSOLVED, "dissolved",
+                                                                     "a pattern, not stable")),
+                        index=mean.index)
+    return Stability(mean, float(np.mean(aris)) if aris else np.nan, verdict)
+
+
+# --- profiles and labels --------------------------------------------------------------------------
+
+
+def order_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber segments 1..k from the largest to the smallest."""
+    counts = np.bincount(labels)
+    order = np.argsort(-counts, kind="stable")
+    remap = np.empty_like(order)
+    remap[order] = np.arange(1, len(order) + 1)
+    return remap[labels]
+
+
+def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series
+            ) -> pd.DataFrame:
+    """Each segment's index against the total on every profile variable (100 = average).
+
+    Categorical answers and multiple-response picks use the weighted share, Likert items the
+    top-2-box share, numbers the weighted mean.
+    """
+    cols = params.columns
+    assert cols is not None
+    from helpers.explore import label_of
+
+    rows: dict[tuple[str, str], pd.Series] = {}
+    w = weights
+    total_w = w.groupby(segments).sum()
+
+    def add(key: tuple[str, str], indicator: pd.Series) -> None:
+        ok = indicator.notna()
+        num = (indicator.fillna(0) * w).groupby(segments).sum()
+        den = w[ok].groupby(segments[ok]).sum()
+        share = num / den
+        overall = (indicator.fillna(0) * w).sum() / w[ok].sum()
+        if overall > 0:
+            rows[key] = pd.concat([share, pd.Series({"Total": overall})])
+
+    top2 = params.likert.max - 1
+    for c in cols.psychographic:
+        x = frame[c].astype(float)
+        add((label_of(c, params), "agree"), (x >= top2).astype(float).where(x.notna()))
+    for c in cols.demographic + cols.geographic + cols.behavioural:
+        series = frame[c]
+        if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:
+            x = series.astype(float)
+            rows[(label_of(c, params), "mean")] = pd.concat([
+                (x * w).groupby(segments).sum() / w[x.notna()].groupby(segments[x.notna()]).sum(),
+                pd.Series({"Total": np.average(x[x.notna()], weights=w[x.notna()])})])
+            continue
+        for value in series.dropna().astype(str).unique():
+            add((label_of(c, params), value), (series.astype(str) == value).astype(float)
+                .where(series.notna()))
+    for name in cols.multi_response:
+        picks = multi_response(frame, params, name)
+        for option in picks.columns:
+            add((label_of(name, params), option), picks[option].astype("Float64").astype(float))
+    shares = pd.DataFrame(rows).T
+    shares.index.names = ["variable", "answer"]
+    index = 100 * shares.drop(columns="Total").div(shares["Total"], axis=0)
+    index.attrs["shares"] = shares
+    index.attrs["sizes"] = total_w / total_w.sum()
+    return index
+
+
+def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15
+                ) -> pd.DataFrame:
+    """A segment's most distinctive traits (largest index, among answers it gives often)."""
+    shares = index.attrs["shares"]
+    s = pd.DataFrame({"index": index[segment], "share": shares[segment],
+                      "total": shares["Total"]})
+    s = s[(s["share"] >= min_share) | (s.index.get_level_values("answer") == "mean")]
+    return s.sort_values("index", ascending=False).head(top)
+
+
+def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
+    """Plain-language names from each segment's two most over-indexed attitudes (renamable)."""
+    names = {}
+    attitudes = index[index.index.get_level_values("answer") == "agree"]
+    for seg in index.columns:
+        top = attitudes[seg].sort_values(ascending=False).head(2).index.get_level_values(0)
+        names[seg] = " & ".join(_short(t) for t in top) if len(top) else f"Segment {seg}"
+    names.update({int(k): v for k, v in params.segment.names.items()})
+    return names
+
+
+def _short(statement: str) -> str:
+    """`I wait for deals and discount codes` → `Wait for deals and discount codes`."""
+    s = statement.strip()
+    for prefix in ("I ", "I'm ", "I am "):
+        if s.startswith(prefix):
+            s = s[len(prefix):]
+            break
+    return s[:1].upper() + s[1:]
+
+
+# --- persistence ---------------------------------------------------------------------------------
+
+
+def save_bundle(bundle: dict[str, Any], private_dir: str | Path | None) -> Path | None:
+    """Save the fitted model bundle with the run's private artifacts (never published)."""
+    if not private_dir:
+        return None
+    import joblib
+
+    folder = Path(private_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "segment_model.joblib"
+    joblib.dump(bundle, path)
+    return path
+
+
+def load_bundle(path: str | Path) -> dict[str, Any]:
+    """Load a saved model bundle."""
+    import joblib
+
+    return joblib.load(path)
+
+
+# --- the whole step, as the notebook runs it ------------------------------------------------------
+
+
+@dataclass
+class Segmentation:
+    """Everything the segmentation report shows."""
+
+    spec: FeatureSpec
+    choice: KChoice
+    model: Segmenter
+    segments: pd.Series  # 1..k per customer (by size), index as the frame
+    stability: Stability | None
+    index: pd.DataFrame | None
+    names: dict[int, str]
+
+    @property
+    def k(self) -> int:
+        """Number of segments."""
+        return self.choice.k
+
+    def sizes(self, weights: pd.Series, min_cell: int) -> pd.DataFrame:
+        """People and weighted share per segment, with names and stability verdicts."""
+        from helpers.privacy import suppress_rows
+
+        n = self.segments.value_counts().sort_index()
+        w = weights.groupby(self.segments).sum()
+        out = pd.DataFrame({"name": [self.names.get(s, "") for s in n.index], "people": n,
+                            "weighted %": 100 * w / w.sum()})
+        if self.stability is not None:
+            out["mean Jaccard"] = self.stability.jaccard.to_numpy()
+            out["stability"] = self.stability.verdict.to_numpy()
+        out.index.name = "segment"
+        return suppress_rows(out, "people", min_cell, keep=["name"])
+
+    def stability_notes(self) -> list[str]:
+        """Plain sentences calling out segments that are not stable."""
+        if self.stability is None:
+            return ["Only one segment: nothing to test for stability."]
+        notes = [f"Across {len(self.stability.jaccard)} segments, refits with other seeds agree "
+                 f"with an adjusted Rand index of {self.stability.ari_seeds:.2f} (1 = identical)."]
+        for s, verdict in self.stability.verdict.items():
+            j = self.stability.jaccard[s]
+            if verdict != "stable":
+                notes.append(f"**Segment {s + 1} ({self.names.get(s + 1, '')}) is {verdict}** "
+                             f"(mean Jaccard {j:.2f}): treat it with care.")
+        if len(notes) == 1:
+            notes.append(f"Every segment is stable (mean Jaccard ≥ {STABLE}).")
+        return notes
+
+
+def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation:
+    """Choose k on a stratified sample, fit, test stability, assign everyone, profile."""
+    seg = params.segment
+    spec = feature_spec(frame, params)
+    sample = fit_sample(frame, seg.sample_size, seg.strata, seg.seed)
+    choice = choose_k(sample, params, spec)
+    model = choice.models.get(choice.k) or Segmenter(params, spec, seg.method, choice.k,
+                                                     seg.seed, seg.n_init).fit(sample)
+    raw = model.predict(frame)
+    counts = np.bincount(raw, minlength=choice.k)
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(choice.k)
+    model.order_ = rank  # model segment -> size rank (0 = largest)
+    segments = pd.Series(rank[raw] + 1, index=frame.index, name="segment")
+    stab = None
+    if choice.k > 1:
+        stab = stability(sample, params, spec, model)
+        stab = Stability(pd.Series(stab.jaccard.to_numpy()[order], name="mean Jaccard"),
+                         stab.ari_seeds, pd.Series(stab.verdict.to_numpy()[order]))
+    index = profile(frame, segments, params, weights) if choice.k > 1 else None
+    names = propose_labels(index, params) if index is not None else {1: "Everyone"}
+    return Segmentation(spec, choice, model, segments, stab, index, names)
+
+
+def heatmap_rows(result: Segmentation, top: int = 4) -> pd.DataFrame:
+    """The index rows that set segments apart: each segment's top distinctive traits."""
+    assert result.index is not None
+    keys = []
+    for s in result.index.columns:
+        keys += list(distinctive(result.index, s, top).index)
+    rows = result.index.loc[list(dict.fromkeys(keys))]
+    rows.index = [f"{v}: {a}" if a not in ("agree", "mean") else (f"Agree: {v}" if a == "agree"
+                  else f"{v} (mean)") for v, a in rows.index]
+    rows.columns = [f"{s}. {result.names.get(s, '')}" for s in rows.columns]
+    return rows
+
+
+def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
+    """Each segment's most distinctive traits with share, total share and index."""
+    assert result.index is not None
+    parts = []
+    for s in result.index.columns:
+        d = distinctive(result.index, s, top).reset_index()
+        d.insert(0, "segment", f"{s}. {result.names.get(s, '')}")
+        parts.append(d)
+    out = pd.concat(parts, ignore_index=True)
+    out["share %"] = 100 * out.pop("share")
+    out["total %"] = 100 * out.pop("total")
+    return out.set_index(["segment", "variable", "answer"])

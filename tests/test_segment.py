@@ -1,0 +1,187 @@
+"""Segmentation, stability, the typing tool and the ICP scorecard; planted segments recovered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from helpers import leads, segment
+from helpers.config import load_params, parse_params
+from helpers.data import load_dataset, weights
+from helpers.filters import profile_frame
+
+
+@pytest.fixture(scope="module")
+def demo_full(demo_dir_full, tmp_path_factory):
+    import yaml
+    from conftest import demo_params_raw
+
+    raw = demo_params_raw()
+    raw["data"]["customers"]["path"] = str(demo_dir_full / "customers.parquet")
+    raw["data"]["orders"]["path"] = str(demo_dir_full / "orders.parquet")
+    path = tmp_path_factory.mktemp("p") / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    params = load_params(path)
+    frame = profile_frame(load_dataset(params))
+    truth = pd.read_parquet(demo_dir_full / "_truth.parquet")["segment"].to_numpy()
+    return params, frame, truth
+
+
+@pytest.fixture(scope="module")
+def result(demo_full):
+    params, frame, _ = demo_full
+    return segment.run(frame, params, weights(frame, params))
+
+
+def test_planted_segments_are_recovered_with_default_parameters(demo_full, result):
+    _, _, truth = demo_full
+    assert result.k == 5  # the planted number
+    assert adjusted_rand_score(truth, result.segments) >= 0.8
+    assert result.choice.table.loc[5, "passes knock-outs"]
+    assert (result.stability.verdict == "stable").all()
+    assert result.stability.ari_seeds > 0.8
+
+
+def test_estimator_api_and_batched_assignment(demo_full, result):
+    _, frame, _ = demo_full
+    model = result.model
+    proba = model.predict_proba(frame.head(100))
+    assert proba.shape == (100, 5) and np.allclose(proba.sum(axis=1), 1)
+    small_batches = model.predict(frame.head(1000), batch_size=70)
+    assert (small_batches == model.predict(frame.head(1000))).all()
+    assert set(model.predict_segment(frame.head(500))) <= set(range(1, 6))
+
+
+def test_profiles_index_and_labels(demo_full, result):
+    params, frame, _ = demo_full
+    index = result.index
+    assert list(index.columns) == [1, 2, 3, 4, 5]
+    shares = index.attrs["shares"]
+    # an index is the segment's share over the total's share
+    key = index.index[0]
+    s1 = shares.loc[key, 1]
+    assert index.loc[key, 1] == pytest.approx(100 * s1 / shares.loc[key, "Total"])
+    names = result.names
+    assert len(set(names.values())) == 5 and all(names.values())
+    renamed = segment.propose_labels(index, params.model_copy(update={
+        "segment": params.segment.model_copy(update={"names": {1: "Bargain hunters"}})}))
+    assert renamed[1] == "Bargain hunters"
+    sizes = result.sizes(weights(frame, params), 10)
+    assert sizes["people"].is_monotonic_decreasing and sizes["people"].sum() == len(frame)
+
+
+def _noise_params(tmp_path, method: str):
+    rng = np.random.default_rng(5)
+    n = 1500
+    frame = pd.DataFrame({"id": [f"n{i}" for i in range(n)]})
+    items = [f"q{i}" for i in range(10)]
+    for q in items:
+        frame[q] = rng.integers(1, 6, n)
+    frame["style"] = rng.choice(["a", "b", "c"], n)
+    path = tmp_path / "noise.parquet"
+    frame.to_parquet(path)
+    raw = {"period": "noise", "as_of": "2026-01-01", "data": {"customers": {"path": str(path)}},
+           "columns": {"id": "id", "psychographic": items, "behavioural": ["style"]},
+           "validation": {"min_rows": 10},
+           "segment": {"method": method, "k_max": 5, "bootstrap": 4, "seeds": 2, "n_init": 2}}
+    return parse_params(raw, "noise.yaml", tmp_path), frame
+
+
+@pytest.mark.parametrize("method", ["latent_class", "kmeans"])
+def test_pure_noise_does_not_come_out_as_stable_segments(tmp_path, method):
+    params, frame = _noise_params(tmp_path, method)
+    spec = segment.feature_spec(frame, params)
+    choice = segment.choose_k(frame, params, spec)
+    if choice.k == 1:
+        return  # no segmentation: the right answer
+    model = choice.models[choice.k]
+    stab = segment.stability(frame, params, spec, model)
+    assert (stab.verdict != "stable").any() or stab.jaccard.mean() < 0.75
+
+
+def test_kmeans_method_finds_structure_in_the_demo(demo_full):
+    params, frame, truth = demo_full
+    p = params.model_copy(update={"segment": params.segment.model_copy(update={
+        "method": "kmeans", "bootstrap": 3, "seeds": 1})})
+    spec = segment.feature_spec(frame, p)
+    sample = segment.fit_sample(frame, 4000, "status", 1)
+    choice = segment.choose_k(sample, p, spec)
+    labels = choice.models[choice.k].predict(frame)
+    assert choice.k >= 3 and adjusted_rand_score(truth, labels) >= 0.6
+    assert choice.table["silhouette"].max() > 0.1
+
+
+def test_typing_tool_accuracy_and_unassigned_leads(demo_full, result):
+    params, frame, _ = demo_full
+    tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
+    assert tool.accuracy >= 0.8  # measured: about 0.93 on the demo with six golden questions
+    assert np.allclose(tool.confusion.sum(axis=1), 100)
+    out = tool.assign(frame.head(200))
+    assert set(out["segment"]) <= {1, 2, 3, 4, 5, leads.UNASSIGNED}
+    strict = leads.TypingTool(tool.questions, tool.model, tool.classes, 0.999, tool.accuracy,
+                              tool.confusion, tool.categories)
+    assert (strict.assign(frame.head(200))["segment"] == leads.UNASSIGNED).any()
+    ranked = leads.propose_questions(frame, result.segments.to_numpy(), params)
+    assert any(q.startswith("att_") for q in ranked.index[:5])  # attitudes carry the segments
+
+
+def test_icp_scorecard_tiers_and_value(demo_full, result):
+    params, frame, _ = demo_full
+    criteria = leads.default_criteria(result.index, frame, result.segments, params)
+    assert 1 <= len(criteria) <= 6
+    fit = leads.fit_scores(frame, criteria, params.icp.tiers)
+    assert set(fit["fit tier"]) <= set(leads.TIERS)
+    assert ((fit["fit score"] >= 0) & (fit["fit score"] <= 1)).all()
+    outcomes = leads.tier_outcomes(frame, fit, 10)
+    spend = outcomes["spend, last 12 months (mean)"]
+    assert spend["perfect fit"] > spend["not fit"]  # the scorecard points at valuable customers
+    mix = leads.tier_mix(fit, result.segments, leads.engagement(frame, 90), 10)
+    assert "All" in mix.index
+
+
+def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
+    import subprocess
+    import sys
+
+    params, frame, _ = demo_full
+    tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
+    criteria = leads.default_criteria(result.index, frame, result.segments, params)
+    private = tmp_path / "private"
+    segment.save_bundle(leads.bundle(result, tool, criteria, frame, params),
+                        private / params.period / "v3" / "03_segment")
+    columns = sorted(set(tool.questions) | {c for cr in criteria for c in
+                                            __import__("helpers.filters").filters.filter_columns(cr.rule)})
+    good = frame[["customer_id", *columns]].head(30).rename(columns={"customer_id": "lead_id"})
+    good.to_csv(tmp_path / "good.csv", index=False)
+    params_file = params.source_file
+    run = [sys.executable, "-m", "helpers.cli", "assign", params_file]
+    ok = subprocess.run([*run, str(tmp_path / "good.csv"), "-o", str(tmp_path / "out.csv"),
+                         "--private", str(private)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert list(out.columns[:3]) == ["lead_id", "segment", "probability"]
+    assert len(out) == 30 and out["problems"].isna().all()
+    bad = good.astype(object)
+    bad.iloc[0, 1:] = None
+    bad.loc[bad.index[1], "age"] = "forty"
+    bad.loc[bad.index[2], "att_price_sensitive"] = 7
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    res = subprocess.run([*run, str(tmp_path / "bad.csv"), "-o", str(tmp_path / "out2.csv"),
+                          "--private", str(private)], capture_output=True, text=True)
+    assert res.returncode == 0 and "3 rows have problems" in res.stderr
+    out2 = pd.read_csv(tmp_path / "out2.csv")
+    assert len(out2) == 30  # nothing dropped silently
+    assert out2.loc[0, "segment"] == leads.UNASSIGNED and "no golden question" in out2.loc[0, "problems"]
+    assert "age: not a number" in out2.loc[1, "problems"]
+    assert "outside 1–5" in out2.loc[2, "problems"]
+    missing = good.drop(columns=["age"])
+    missing.to_csv(tmp_path / "missing.csv", index=False)
+    res = subprocess.run([*run, str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o3.csv"),
+                          "--private", str(private)], capture_output=True, text=True)
+    assert res.returncode == 2 and "lacks the columns" in res.stderr and "age" in res.stderr
+    assert "Traceback" not in res.stderr
+    none = subprocess.run([*run, str(tmp_path / "good.csv"), "-o", str(tmp_path / "o4.csv"),
+                           "--private", str(tmp_path / "nowhere")], capture_output=True, text=True)
+    assert none.returncode == 2 and "no published run" in none.stderr
