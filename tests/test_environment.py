@@ -24,7 +24,13 @@ def _conda_pins() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pins = {}
     for dep in env["dependencies"]:
-        if isinstance(dep, dict) or dep.split("=")[0] in ("python", "pip"):
+        if isinstance(dep, dict):  # the pip section: packages conda-forge does not carry
+            for req in dep["pip"]:
+                if "==" in req:
+                    name, version = req.split("==")
+                    pins[name.strip().lower()] = version.strip()
+            continue
+        if dep.split("=")[0] in ("python", "pip"):
             continue
         name, version = dep.split("=", 1)
         pins[CONDA_NAMES.get(name, name).lower()] = version
