@@ -62,7 +62,8 @@ def test_first_run_publishes_v1_with_every_part(site):
                  "notebooks/01_explore.ipynb", "tables/01_explore/status.csv",
                  "02_filter.html", "tables/02_filter/banner_Buyers.csv", "04_cohorts.html",
                  "tables/04_cohorts/channel_economics.csv", "03_segment.html",
-                 "tables/03_segment/segments.csv"):
+                 "tables/03_segment/segments.csv", "05_personas.html", "personas.html",
+                 "tables/05_personas/persona_facts.csv"):
         assert (v1 / part).exists(), part
     assert "Report index:" in site["first"].stdout and "Published v1" in site["first"].stdout
     out = site["first"].stdout
@@ -201,7 +202,7 @@ def test_the_whole_workbook_on_cdnow_orders_only(tmp_path):
     manifest = json.loads((v1 / "manifest.json").read_text())
     status = {nb["name"]: nb["status"] for nb in manifest["notebooks"]}
     assert status["01_explore"] == "skipped" and status["02_filter"] == "skipped"
-    assert status["03_segment"] == "skipped"
+    assert status["03_segment"] == "skipped" and status["05_personas"] == "skipped"
     assert status["04_cohorts"] == "ok"
     skipped = (v1 / "02_filter.html").read_text()
     assert "needs a customer file" in skipped

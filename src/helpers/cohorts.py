@@ -381,14 +381,19 @@ def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: 
     return split_series(frame, id_col, values)
 
 
-def split_retention(data, frame: pd.DataFrame | None, params) -> dict[str, Retention]:  # noqa: ANN001
-    """Retention split by each configured column or filter (none without a customer file)."""
+def split_retention(data, frame: pd.DataFrame | None, params,  # noqa: ANN001
+                    segments: pd.Series | None = None) -> dict[str, Retention]:
+    """Retention split by each configured column or filter, and by segment when known."""
     ct = params.cohorts
     if frame is None:
         return {}
-    return {name: retention(data.engine, data.orders, params.as_of, ct.period, ct.definition,
-                            split_values(frame, params, name), ct.max_periods)
-            for name in ct.splits}
+    out = {name: retention(data.engine, data.orders, params.as_of, ct.period, ct.definition,
+                           split_values(frame, params, name), ct.max_periods)
+           for name in ct.splits}
+    if segments is not None:
+        out["segment"] = retention(data.engine, data.orders, params.as_of, ct.period,
+                                   ct.definition, segments, ct.max_periods)
+    return out
 
 
 def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None:  # noqa: ANN001

@@ -347,6 +347,17 @@ class IcpParams(_Strict):
         return value
 
 
+class PersonaParams(_Strict):
+    """Personas and focus choices (notebook 05_personas)."""
+
+    goal: Literal["grow repeat revenue", "raise customer value", "acquire new customers",
+                  "improve loyalty"] = "grow repeat revenue"
+    rubric: dict[Literal["size", "value", "growth", "retention", "goal"], float] = {
+        "size": 1.0, "value": 2.0, "growth": 1.0, "retention": 1.0, "goal": 1.5}
+    focus_count: int = Field(2, ge=1)
+    avoid_count: int = Field(1, ge=0)
+
+
 class Params(_Strict):
     """A validated parameter file."""
 
@@ -367,6 +378,7 @@ class Params(_Strict):
     icp: IcpParams = IcpParams()
     cohorts: CohortParams = CohortParams()
     value: ValueParams = ValueParams()
+    personas: PersonaParams = PersonaParams()
     likert: Likert = Likert()
     privacy: Privacy = Privacy()
     validation: Validation = Validation()

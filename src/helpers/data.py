@@ -371,6 +371,7 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
         if undeclared:
             quality.append(QualityItem("customers", "columns without a role", ", ".join(undeclared),
                                        len(customers), "left out (declare a role to use them)"))
+        _scrub_names(customers, params)
         customers = customers.drop(columns=dropped).reset_index(drop=True)
     orders = None
     if params.data.orders is not None and params.orders is not None:
@@ -385,6 +386,24 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
         check_references(params, available_columns(params, list(customers.columns),
                                                    orders is not None))
     return Dataset(params, customers, orders, engine, quality, dropped)
+
+
+def _scrub_names(customers: pd.DataFrame, params: Params) -> None:
+    """Remove the words of the personal-data columns (names) from open answers."""
+    cols = params.columns
+    assert cols is not None
+    if not cols.open_text or not cols.personal:
+        return
+    tokens: set[str] = set()
+    for col in cols.personal:
+        words = customers[col].dropna().astype(str).str.findall(r"[A-Za-zÀ-ÿ'-]{3,}")
+        tokens |= {w for ws in words for w in ws if "@" not in w}
+    tokens = {t for t in tokens if t[:1].isupper()}  # names, not common words
+    if not tokens or len(tokens) > 50_000:
+        return
+    pattern = r"\b(?:" + "|".join(sorted(map(re.escape, tokens), key=len, reverse=True)) + r")\b"
+    for col in cols.open_text:
+        customers[col] = customers[col].str.replace(pattern, "[name]", regex=True)
 
 
 def _check_links(customers: pd.DataFrame, orders: ir.Table, params: Params, engine: Engine,

@@ -394,3 +394,22 @@ def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figur
     ax.set_title("Typing tool: % of each segment assigned to each segment (cross-validated)")
     fig.tight_layout()
     return fig
+
+
+def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure:
+    """Value against size per persona (bubble: retention), coloured by the focus choice."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    colours = {"focus": "#4d9221", "maintain": "#888", "not a focus": "#b2182b"}
+    y = facts.get("average customer value", facts.get("share of revenue (12 months)"))
+    size = 1200 * facts.get("retention (ordered in last 12 months)", pd.Series(0.3, facts.index))
+    for i, row in facts.iterrows():
+        ax.scatter(100 * row["share of customers"], y[i], s=size[i], alpha=0.55,
+                   color=colours.get(row["focus"], "#888"), edgecolor="white")
+        ax.annotate(f"{row['persona']} ({i})", (100 * row["share of customers"], y[i]),
+                    textcoords="offset points", xytext=(8, 6), fontsize=9)
+    ax.set_xlabel("share of customers (%)")
+    ax.set_ylabel("average customer value")
+    ax.set_title("Value against size (bubble: retention; green focus, red not a focus)")
+    ax.margins(0.25)
+    fig.tight_layout()
+    return fig

@@ -81,6 +81,15 @@ def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | N
     return path
 
 
+def save_page(page: str, name: str, report_dir: str | Path | None) -> Path | None:
+    """Publish an extra page (e.g. personas.html) beside the reports (no-op outside a batch)."""
+    if not report_dir:
+        return None
+    path = Path(report_dir) / name
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 # --- execution -----------------------------------------------------------------------------
 
 
@@ -116,6 +125,24 @@ def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], ker
     pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
                         language="python", cwd=str(cwd), progress_bar=False, log_output=False,
                         execution_timeout=timeout)
+
+
+def declared(notebook: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """Only the parameters a notebook declares in its `parameters` cell (Papermill warns about
+    the others)."""
+    import ast
+
+    import nbformat
+
+    names: set[str] = set()
+    for cell in nbformat.read(str(notebook), as_version=4).cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            with contextlib.suppress(SyntaxError):
+                for node in ast.parse(cell.source).body:
+                    targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(
+                        node, "targets", [])
+                    names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return {k: v for k, v in values.items() if k in names}
 
 
 def export_html(notebook: Path, html_path: Path, footer: str = "") -> int:
@@ -414,11 +441,12 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
                 executed = build / "notebooks" / nb.name
                 t = time.perf_counter()
                 try:
-                    execute_notebook(nb, executed, {
+                    execute_notebook(nb, executed, declared(nb, {
                         "params_path": str(params_file),
                         "tables_dir": str(build / "tables" / nb.stem),
                         "private_dir": str(private_build / nb.stem),
-                    }, kernel, cwd=notebooks_dir, timeout=timeout)
+                        "report_dir": str(build),
+                    }), kernel, cwd=notebooks_dir, timeout=timeout)
                 except PapermillExecutionError:
                     run.status, run.error = "failed", _failed_cell(executed)
                 except Exception as exc:  # kernel died, timeout: still a failed notebook

@@ -640,3 +640,58 @@ def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
     out["share %"] = 100 * out.pop("share")
     out["total %"] = 100 * out.pop("total")
     return out.set_index(["segment", "variable", "answer"])
+
+
+ASSIGNMENTS = "segments.parquet"
+
+
+def save_assignments(result: Segmentation, frame: pd.DataFrame, params: Params,
+                     private_dir: str | Path | None) -> Path | None:
+    """Each customer's segment, kept privately for the later reports of the same run."""
+    if not private_dir or params.columns is None:
+        return None
+    folder = Path(private_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = pd.DataFrame({"customer_id": frame[params.columns.id].astype(str).to_numpy(),
+                        "segment": result.segments.to_numpy()})
+    out["segment_name"] = out["segment"].map(lambda s: f"{s}. {result.names.get(s, '')}")
+    path = folder / ASSIGNMENTS
+    out.to_parquet(path, index=False)
+    return path
+
+
+def load_assignments(private_dir: str | Path | None) -> pd.Series | None:
+    """Segments saved by 03_segment in this run (a sibling private folder), by customer id."""
+    if not private_dir:
+        return None
+    path = Path(private_dir).parent / "03_segment" / ASSIGNMENTS
+    if not path.exists():
+        return None
+    table = pd.read_parquet(path)
+    return pd.Series(table["segment_name"].to_numpy(), index=table["customer_id"].to_numpy(),
+                     name="segment")
+
+
+@dataclass
+class SegmentsForReport:
+    """Segments of a run as later reports use them."""
+
+    segments: pd.Series  # 1..k aligned to the frame
+    index: pd.DataFrame
+    names: dict[int, str]
+
+
+def segments_for(frame: pd.DataFrame, params: Params, weights: pd.Series,
+                 private_dir: str | Path | None) -> SegmentsForReport:
+    """The segments 03_segment saved in this run, or a fresh segmentation when there are none."""
+    saved = Path(private_dir).parent / "03_segment" if private_dir else None
+    if saved is not None and (saved / ASSIGNMENTS).exists() and (saved / "segment_model.joblib"
+                                                                 ).exists():
+        table = pd.read_parquet(saved / ASSIGNMENTS).set_index("customer_id")
+        seg = table["segment"].reindex(frame[params.columns.id].astype(str).to_numpy())
+        segments = pd.Series(seg.to_numpy(), index=frame.index, name="segment")
+        names = load_bundle(saved / "segment_model.joblib")["names"]
+    else:
+        result = run(frame, params, weights)
+        segments, names = result.segments, result.names
+    return SegmentsForReport(segments, profile(frame, segments, params, weights), names)

@@ -1,0 +1,492 @@
+"""Step 5, personas: a name, a face, a story and a fact sheet per segment, and where to focus.
+
+Every statement on a card is filled from the segment's figures (templates, never invented facts)
+and carries the figure behind it as a footnote and a tooltip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.config import Params
+from helpers.data import multi_response
+
+# first names by gender and age band (deterministic choice per segment)
+NAMES = {
+    "female": {"18-29": ["Maya", "Chloe", "Zara", "Isla"], "30-44": ["Sarah", "Priya", "Laura",
+                                                                       "Emma"],
+               "45-59": ["Karen", "Helen", "Fiona", "Anita"], "60+": ["Margaret", "Judith",
+                                                                       "Brenda", "Ruth"]},
+    "male": {"18-29": ["Liam", "Noah", "Kai", "Leo"], "30-44": ["Daniel", "Arjun", "Tom", "Omar"],
+             "45-59": ["Mark", "Paul", "Rajesh", "Steven"], "60+": ["Geoffrey", "Peter", "Alan",
+                                                                    "Derek"]},
+    "other": {"18-29": ["Alex", "Sam"], "30-44": ["Jordan", "Robin"], "45-59": ["Charlie",
+                                                                               "Morgan"],
+              "60+": ["Riley", "Jamie"]},
+}
+AGE_BANDS = [(0, 29, "18-29"), (30, 44, "30-44"), (45, 59, "45-59"), (60, 200, "60+")]
+JOURNEYS = {
+    "planner": "notices a need → researches and compares → reads reviews → buys on a planned date "
+               "→ reorders when it runs out",
+    "impulse buyer": "sees it on social media or in the app → buys on the spot → shares it → "
+                     "comes back for the next drop",
+    "bargain hunter": "waits for a sale or a code → compares prices → buys in bulk when the deal "
+                      "is right → returns at the next promotion",
+    "loyal regular": "goes straight to the brand they trust → buys the familiar range → "
+                     "tries new lines the brand recommends",
+}
+
+
+@dataclass
+class Fact:
+    """A statement on a card and the figure behind it."""
+
+    text: str
+    source: str
+
+
+@dataclass
+class Persona:
+    """One persona card's content."""
+
+    segment: int
+    segment_name: str
+    name: str
+    gender: str
+    age_band: str
+    headline: str
+    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    numbers: dict[str, float] = field(default_factory=dict)
+    quote: str = ""
+    avatar: str = ""
+    focus: str = ""
+    reasons: list[str] = field(default_factory=list)
+    marketing: list[Fact] = field(default_factory=list)
+
+
+def age_band(age: float) -> str:
+    """The age band of an age."""
+    for lo, hi, band in AGE_BANDS:
+        if lo <= age <= hi:
+            return band
+    return "30-44"
+
+
+def _mode(series: pd.Series) -> tuple[str, float]:
+    counts = series.dropna().astype(str).value_counts(normalize=True)
+    return (counts.index[0], float(counts.iloc[0])) if len(counts) else ("", 0.0)
+
+
+def _pick_name(gender: str, band: str, key: str, taken: set[str]) -> str:
+    """A first name for the gender and age band, chosen by a hash (the same every run), unique."""
+    pool = NAMES.get(gender, NAMES["other"]).get(band) or NAMES["other"]["30-44"]
+    start = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(pool)
+    for i in range(len(pool)):
+        if pool[(start + i) % len(pool)] not in taken:
+            return pool[(start + i) % len(pool)]
+    return pool[start]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != "I " else text
+
+
+def representative_quote(text: pd.Series, segments: pd.Series, segment: int) -> str:
+    """The open answer closest to the segment's centre (TF-IDF cosine), already scrubbed."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    answers = text[(segments == segment) & text.notna()]
+    answers = answers[~answers.str.contains(r"\[(?:email|phone|link|name)\]", regex=True)]
+    if answers.empty:
+        return ""
+    sample = answers.sample(min(len(answers), 3000), random_state=0)
+    vec = TfidfVectorizer(stop_words="english", min_df=2)
+    try:
+        m = vec.fit_transform(sample.to_numpy())
+    except ValueError:  # too few words
+        return str(sample.iloc[0])
+    centre = np.asarray(m.mean(axis=0))
+    scores = (m @ centre.T).ravel()
+    return str(sample.iloc[int(np.argmax(scores))])
+
+
+def _statement(label: str) -> str:
+    """`I trust customer reviews` → `trusts customer reviews` (third person)."""
+    s = label.strip()
+    if s.startswith("I "):
+        rest = s[2:]
+        verb, _, tail = rest.partition(" ")
+        if verb in ("am",):
+            return "is " + tail
+        if verb.endswith(("s", "sh", "ch")):
+            verb += "es"
+        elif verb.endswith("y") and verb[-2:-1] not in "aeiou":
+            verb = verb[:-1] + "ies"
+        else:
+            verb += "s"
+        return f"{verb} {_third_person(tail)}".strip()
+    return "agrees that " + _third_person(_lower_first(s))
+
+
+def _third_person(text: str) -> str:
+    """`brands I know` → `brands they know`."""
+    import re
+
+    text = re.sub(r"\bI\b", "they", text)
+    text = re.sub(r"\bmy\b", "their", text)
+    return re.sub(r"\bme\b", "them", text)
+
+
+def build_personas(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
+                   names: dict[int, str], params: Params, clv: pd.Series | None = None
+                   ) -> list[Persona]:
+    """One persona per segment, every statement from the segment's data."""
+    cols = params.columns
+    assert cols is not None
+    from helpers.explore import label_of
+
+    shares = index.attrs["shares"]
+    personas = []
+    spend = frame["spend_12m"] if "spend_12m" in frame else None
+    for s in sorted(segments.unique()):
+        mask = segments == s
+        seg = frame[mask]
+        gender, g_share = _mode(seg["gender"]) if "gender" in seg else ("other", 0.0)
+        age = float(seg["age"].median()) if "age" in seg else 40.0
+        band = age_band(age)
+        name = _pick_name(gender if gender in NAMES else "other", band, f"{s}-{names.get(s)}",
+                          taken={q.name for q in personas})
+        p = Persona(int(s), names.get(s, f"Segment {s}"), name, gender, band, "")
+        agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(
+            ascending=False)
+        top = [(v, idx) for (v, _), idx in agree.items() if idx >= 115][:3]
+        low = [(v, idx) for (v, _), idx in agree.sort_values().items() if idx <= 85][:2]
+
+        def agree_fact(variable: str, idx: float, s: int = s, name: str = name) -> Fact:
+            sh, tot = shares.loc[(variable, "agree"), s], shares.loc[(variable, "agree"), "Total"]
+            return Fact(f"{name} {_statement(variable)}.",
+                        f"{_pct(sh)} of the segment agree that “{variable}”, against {_pct(tot)} "
+                        f"of all customers (index {idx:.0f})")
+
+        who = []
+        for column, word in ((cols and "city_tier", "lives in a {} area"),
+                             ("region", "in the {}"), ("occupation", "works as: {}"),
+                             ("income_band", "income {}"), ("household", "household: {}")):
+            if column in seg:
+                value, share = _mode(seg[column])
+                who.append(Fact(word.format(value), f"{_pct(share)} of the segment "
+                                                    f"({label_of(column, params).lower()}: {value})"))
+        p.facts["Who"] = [Fact(f"{band} years old, mostly {gender}",
+                               f"median age {age:.0f}; {_pct(g_share)} {gender}")] + who
+        p.facts["Goals and motivations"] = [agree_fact(v, i) for v, i in top]
+        p.facts["Pain points and frustrations"] = [
+            Fact(f"Not moved by “{v}”.",
+                 f"only {_pct(shares.loc[(v, 'agree'), s])} agree, against "
+                 f"{_pct(shares.loc[(v, 'agree'), 'Total'])} of all customers (index {i:.0f})")
+            for v, i in low]
+        p.facts["Splurges on / saves on"] = _interest_facts(seg, frame, params)
+        p.facts["Where to reach them"] = _channel_facts(seg, params)
+        p.facts["How they like to shop"] = _shopping_facts(seg, params)
+        first = _statement(top[0][0]) if top else p.segment_name
+        p.headline = first[:1].upper() + first[1:]
+        if cols.open_text:
+            p.quote = representative_quote(frame[cols.open_text[0]], segments, s)
+        p.numbers = _numbers(frame, mask, spend, clv, params)
+        p.avatar = avatar_svg(p, seg, params)
+        personas.append(p)
+    return personas
+
+
+def _interest_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> list[Fact]:
+    cols = params.columns
+    out = []
+    sets = [n for n, mr in cols.multi_response.items() if mr.dimension == "psychographic"]
+    for name in sets[:1]:
+        picks_all = multi_response(frame, params, name).astype("Float64").mean()
+        picks = multi_response(seg, params, name).astype("Float64").mean()
+        idx = (100 * picks / picks_all).dropna().sort_values()
+        if len(idx) >= 2:
+            hi, lo = idx.index[-1], idx.index[0]
+            out.append(Fact(f"Splurges on {hi}", f"{_pct(picks[hi])} interested vs "
+                                                 f"{_pct(picks_all[hi])} overall (index "
+                                                 f"{idx[hi]:.0f})"))
+            out.append(Fact(f"Saves on {lo}", f"{_pct(picks[lo])} interested vs "
+                                              f"{_pct(picks_all[lo])} overall (index "
+                                              f"{idx[lo]:.0f})"))
+    return out
+
+
+def _channel_facts(seg: pd.DataFrame, params: Params) -> list[Fact]:
+    cols = params.columns
+    out = []
+    for column, text in (("heard_about", "Hears about products through {}"),
+                         (cols.acquisition.channel, "Came to us through {}")):
+        if column and column in seg:
+            value, share = _mode(seg[column])
+            out.append(Fact(text.format(value), f"{_pct(share)} of the segment"))
+    platforms = [n for n, mr in cols.multi_response.items() if mr.dimension == "behavioural"]
+    for name in platforms[:1]:
+        picks = multi_response(seg, params, name).astype("Float64").mean().sort_values()
+        top = list(picks.index[-2:][::-1])
+        out.append(Fact("Active on " + " and ".join(top),
+                        "; ".join(f"{t}: {_pct(picks[t])}" for t in top)))
+    return out
+
+
+def _shopping_facts(seg: pd.DataFrame, params: Params) -> list[Fact]:
+    out = []
+    for column, text in (("shopping_style", "A {} at heart"),
+                         ("channel_preference", "Prefers to shop {}")):
+        if column in seg:
+            value, share = _mode(seg[column])
+            out.append(Fact(text.format(value), f"{_pct(share)} of the segment"))
+    if "first_order_full_price" in seg:
+        fp = seg["first_order_full_price"].mean()
+        out.append(Fact("Pays full price" if fp >= 0.5 else "Waits for a discount",
+                        f"{_pct(fp)} paid full price for their first order"))
+    return out
+
+
+def _numbers(frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None,
+             clv: pd.Series | None, params: Params) -> dict[str, float]:
+    cols = params.columns
+    n = {"share of customers": float(mask.mean())}
+    if spend is not None:
+        n["share of revenue (12 months)"] = float(spend[mask].sum() / max(spend.sum(), 1e-9))
+    buyers = frame["orders"] > 0 if "orders" in frame else pd.Series(False, index=frame.index)
+    if buyers.any():
+        b = mask & buyers
+        n["retention (ordered in last 12 months)"] = float((frame.loc[b, "orders_12m"] > 0).mean())
+    if clv is not None:
+        values = clv.reindex(frame.loc[mask, cols.id].astype(str).to_numpy())
+        n["average customer value"] = float(np.nanmean(values)) if values.notna().any() else np.nan
+    if cols.nps:
+        nps = frame.loc[mask, cols.nps].astype(float).dropna()
+        if len(nps):
+            n["NPS"] = float(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
+    if cols.acquisition.date:
+        first = pd.to_datetime(frame[cols.acquisition.date])
+        recent = first >= pd.Timestamp(params.as_of) - pd.Timedelta(days=365)
+        n["growth (share of new customers)"] = float((mask & recent).sum() / max(recent.sum(), 1))
+    return n
+
+
+# --- focus choices --------------------------------------------------------------------------------
+
+GOAL_METRIC = {"grow repeat revenue": "retention (ordered in last 12 months)",
+               "raise customer value": "average customer value",
+               "acquire new customers": "growth (share of new customers)",
+               "improve loyalty": "NPS"}
+
+
+def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
+    """Score personas with the rubric; mark the ones to focus on and not to, with reasons."""
+    pp = params.personas
+    metrics = {"size": "share of customers", "value": "average customer value",
+               "growth": "growth (share of new customers)",
+               "retention": "retention (ordered in last 12 months)",
+               "goal": GOAL_METRIC.get(pp.goal, "retention (ordered in last 12 months)")}
+    table = pd.DataFrame({p.segment: {k: p.numbers.get(m, np.nan) for k, m in metrics.items()}
+                          for p in personas}).T
+    scaled = (table - table.min()) / (table.max() - table.min()).replace(0, 1)
+    weights = pd.Series(pp.rubric)
+    score = (scaled[weights.index].fillna(0.5) * weights).sum(axis=1) / weights.sum()
+    table["score"] = score
+    order = score.sort_values(ascending=False).index
+    n_focus = min(pp.focus_count, len(order))
+    for rank, s in enumerate(order):
+        p = next(q for q in personas if q.segment == s)
+        strengths = (scaled.loc[s, weights.index] * weights).sort_values(ascending=False)
+        weak = scaled.loc[s, weights.index].sort_values()
+        if rank < n_focus:
+            p.focus = "focus"
+            p.reasons = [f"strong on {k} ({_metric_text(k, table.loc[s, k])})"
+                         for k in strengths.index[:2]]
+        elif rank >= len(order) - pp.avoid_count:
+            p.focus = "not a focus"
+            p.reasons = [f"weak on {k} ({_metric_text(k, table.loc[s, k])})"
+                         for k in weak.index[:2]]
+        else:
+            p.focus = "maintain"
+            p.reasons = ["middle of the ranking"]
+    table["focus"] = [next(q.focus for q in personas if q.segment == s) for s in table.index]
+    table["why"] = ["; ".join(next(q.reasons for q in personas if q.segment == s))
+                    for s in table.index]
+    table.index = [f"{s}. {next(q.name for q in personas if q.segment == s)} — "
+                   f"{next(q.segment_name for q in personas if q.segment == s)}" for s in table.index]
+    return table.sort_values("score", ascending=False)
+
+
+def _metric_text(kind: str, value: float) -> str:
+    if kind in ("size", "retention", "growth") or (kind == "goal" and value <= 1):
+        return f"{100 * value:.0f}%"
+    return f"{value:,.1f}"
+
+
+def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: Params
+              ) -> list[Fact]:
+    """Channels, messages, offers and the customer journey the data points to."""
+    out = []
+    reach = persona.facts.get("Where to reach them", [])
+    if reach:
+        out.append(Fact("Channels: " + "; ".join(f.text.lower() for f in reach),
+                        " / ".join(f.source for f in reach)))
+    goals = persona.facts.get("Goals and motivations", [])
+    if goals:
+        out.append(Fact("Message: speak to what they value — " + "; ".join(
+            f.text.split(" ", 1)[1].rstrip(".") for f in goals[:2]),
+            " / ".join(f.source for f in goals[:2])))
+    acq = params.columns.acquisition
+    if acq.promotion and acq.promotion in seg and "orders_12m" in frame:
+        promo = seg[acq.promotion].notna()
+        kept_promo = (seg.loc[promo, "orders_12m"] > 0).mean() if promo.any() else np.nan
+        kept_plain = (seg.loc[~promo, "orders_12m"] > 0).mean() if (~promo).any() else np.nan
+        if kept_promo == kept_promo and kept_plain == kept_plain:
+            advice = ("Offers: promotions bring customers who stay — use them" if
+                      kept_promo >= kept_plain else
+                      "Offers: avoid deep discounts — promotion customers stay less")
+            out.append(Fact(advice, f"active in last 12 months: {_pct(kept_promo)} of those "
+                                    f"acquired with a promotion vs {_pct(kept_plain)} without"))
+    if "shopping_style" in seg:
+        style, share = _mode(seg["shopping_style"])
+        if style in JOURNEYS:
+            out.append(Fact("Journey: " + JOURNEYS[style], f"{_pct(share)} are {style}s"))
+    return out
+
+
+# --- presentation ---------------------------------------------------------------------------------
+
+PALETTE = ["#3b6ea5", "#e08214", "#4d9221", "#c51b7d", "#8073ac", "#35978f", "#b35806", "#666"]
+CARD_CSS = """
+.persona{border:1px solid #d5dbe3;border-radius:10px;padding:18px 22px;margin:18px 0;
+font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#222;
+page-break-after:always;break-after:page;background:#fff;max-width:960px}
+.persona .top{display:flex;gap:18px;align-items:center}
+.persona h2{margin:0;font-size:22px;border:none}.persona .seg{color:#666;font-size:13px}
+.persona .headline{font-size:16px;margin-top:4px}
+.persona .tag{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;color:#fff}
+.persona .focus{background:#4d9221}.persona .not{background:#b2182b}.persona .maintain{background:#777}
+.persona .grid{display:grid;grid-template-columns:1fr 1fr;gap:6px 26px;margin-top:10px}
+.persona h3{font-size:14px;margin:10px 0 4px;color:#3b6ea5}
+.persona ul{margin:0;padding-left:18px;font-size:13.5px;line-height:1.45}
+.persona sup{color:#3b6ea5;cursor:help}
+.persona .quote{font-style:italic;margin:10px 0;padding:8px 12px;background:#f4f7fb;
+border-left:4px solid #3b6ea5}
+.persona table.nums{border-collapse:collapse;font-size:13px;margin-top:6px}
+.persona table.nums td{padding:2px 10px;border-bottom:1px solid #eee}
+.persona .notes{font-size:11.5px;color:#555;margin-top:10px}
+@media print{.persona{border:none;margin:0}}
+"""
+
+
+def avatar_svg(p: Persona, seg: pd.DataFrame, params: Params) -> str:
+    """A simple face drawn from the segment's traits (age → hair, style → colours)."""
+    colour = PALETTE[(p.segment - 1) % len(PALETTE)]
+    hair = {"18-29": "#3b2a1a", "30-44": "#5a3d24", "45-59": "#7a6a5a", "60+": "#c9c9c9"}[p.age_band]
+    long_hair = p.gender == "female"
+    glasses = p.age_band in ("45-59", "60+")
+    # inline SVG in HTML needs no namespace attribute, so the page names no address at all
+    parts = [f'<svg width="96" height="96" viewBox="0 0 96 96" role="img" '
+             f'aria-label="avatar of {html.escape(p.name)}">',
+             f'<circle cx="48" cy="48" r="47" fill="{colour}" opacity="0.18"/>',
+             f'<path d="M18 92 Q48 58 78 92 Z" fill="{colour}"/>']
+    if long_hair:
+        parts.append(f'<ellipse cx="48" cy="44" rx="22" ry="26" fill="{hair}"/>')
+    parts += ['<circle cx="48" cy="40" r="17" fill="#f1c9a5"/>',
+              f'<path d="M31 36 Q48 16 65 36 Q60 26 48 25 Q36 26 31 36 Z" fill="{hair}"/>',
+              '<circle cx="42" cy="40" r="1.8" fill="#333"/><circle cx="54" cy="40" r="1.8" '
+              'fill="#333"/>', '<path d="M42 47 Q48 51 54 47" stroke="#333" stroke-width="1.5" '
+                               'fill="none"/>']
+    if glasses:
+        parts.append('<g stroke="#333" stroke-width="1.2" fill="none"><circle cx="42" cy="40" '
+                     'r="4.5"/><circle cx="54" cy="40" r="4.5"/><path d="M46.5 40 H49.5"/></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def card_html(p: Persona) -> str:
+    """One persona card; every statement has a numbered footnote with its figure."""
+    notes: list[str] = []
+
+    def cite(f: Fact) -> str:
+        notes.append(f.source)
+        n = len(notes)
+        return (f'{html.escape(f.text)}<sup title="{html.escape(f.source)}">[{n}]</sup>')
+
+    tag = {"focus": "focus", "not a focus": "not", "maintain": "maintain"}.get(p.focus, "maintain")
+    sections = "".join(
+        f"<div><h3>{html.escape(title)}</h3><ul>{''.join(f'<li>{cite(f)}</li>' for f in facts)}"
+        f"</ul></div>" for title, facts in p.facts.items() if facts)
+    nums = "".join(f"<tr><td>{html.escape(k)}</td><td>{_num(k, v)}</td></tr>"
+                   for k, v in p.numbers.items())
+    quote = (f'<div class="quote">“{html.escape(p.quote)}”<sup title="A real answer from this '
+             f'segment, the one closest to its typical answer; contact details removed">'
+             f"[q]</sup></div>") if p.quote else ""
+    market = ("<h3>Marketing use</h3><ul>" + "".join(f"<li>{cite(f)}</li>" for f in p.marketing)
+              + "</ul>") if p.marketing else ""
+    reasons = "; ".join(p.reasons)
+    return (f'<section class="persona"><div class="top">{p.avatar}<div>'
+            f'<h2>{html.escape(p.name)}</h2><div class="seg">Segment {p.segment}: '
+            f'{html.escape(p.segment_name)} · <span class="tag {tag}">{html.escape(p.focus)}'
+            f"</span> {html.escape(reasons)}</div><div class=\"headline\">"
+            f"{html.escape(p.headline)}</div></div></div>{quote}"
+            f'<div class="grid">{sections}<div><h3>The numbers</h3><table class="nums">{nums}'
+            f"</table></div></div>{market}"
+            f'<div class="notes">{"<br>".join(f"[{i}] {html.escape(n)}" for i, n in enumerate(notes, 1))}'
+            f"</div></section>")
+
+
+def _num(key: str, value: float) -> str:
+    if value != value:
+        return "–"
+    if key == "NPS":
+        return f"{value:+.0f}"
+    if key == "average customer value":
+        return f"{value:,.0f}"
+    return f"{100 * value:.0f}%"
+
+
+def cards_html(personas: list[Persona]) -> str:
+    """Every card with the card style sheet, for the report."""
+    return f"<style>{CARD_CSS}</style>" + "".join(card_html(p) for p in personas)
+
+
+def standalone_page(personas: list[Persona], params: Params) -> str:
+    """A self-contained, offline `personas.html` for sales and support teams."""
+    title = f"Personas — {params.title} ({params.period})"
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
+            f"{html.escape(title)}</title><style>body{{margin:0 auto;max-width:1000px;padding:20px}}"
+            f"{CARD_CSS}</style></head><body><h1 style=\"font-family:system-ui\">"
+            f"{html.escape(title)}</h1><p style=\"font-family:system-ui;color:#555\">Data as of "
+            f"{params.as_of}. Hover a footnote number to see the figure behind a statement; "
+            f"printing gives one card per page.</p>{''.join(card_html(p) for p in personas)}"
+            f"</body></html>")
+
+
+def facts_table(personas: list[Persona]) -> pd.DataFrame:
+    """Key facts of every persona, for CSV."""
+    rows = []
+    for p in personas:
+        row = {"segment": p.segment, "segment name": p.segment_name, "persona": p.name,
+               "age band": p.age_band, "gender": p.gender, "headline": p.headline,
+               "focus": p.focus, "why": "; ".join(p.reasons)}
+        row.update({k: round(v, 4) for k, v in p.numbers.items()})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("segment")
+
+
+def add_marketing(cards: list[Persona], frame: pd.DataFrame, segments: pd.Series,
+                  params: Params) -> None:
+    """Fill the marketing section of the focus personas."""
+    for p in cards:
+        if p.focus == "focus":
+            p.marketing = marketing(p, frame[segments == p.segment], frame, params)

@@ -1,0 +1,125 @@
+"""Persona cards come from the data, carry no personal data, and rank by the rubric."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from helpers import personas, segment
+from helpers.config import load_params
+from helpers.data import load_dataset, weights
+from helpers.filters import profile_frame
+
+
+@pytest.fixture(scope="module")
+def built(demo_dir, tmp_path_factory):
+    import yaml
+    from conftest import demo_params_raw
+
+    raw = demo_params_raw()
+    raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
+    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
+    raw["segment"]["bootstrap"] = 3
+    path = tmp_path_factory.mktemp("p") / "p.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    params = load_params(path)
+    frame = profile_frame(load_dataset(params))
+    w = weights(frame, params)
+    seg = segment.segments_for(frame, params, w, None)
+    cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params)
+    return params, frame, seg, cards
+
+
+def test_one_card_per_segment_with_unique_names(built):
+    _, _, seg, cards = built
+    assert [c.segment for c in cards] == sorted(seg.segments.unique())
+    assert len({c.name for c in cards}) == len(cards)
+    assert all(c.avatar.startswith("<svg") and "http" not in c.avatar for c in cards)
+
+
+def test_numbers_on_a_card_come_from_the_data(built):
+    params, frame, seg, cards = built
+    card = cards[0]
+    mask = seg.segments == card.segment
+    assert card.numbers["share of customers"] == pytest.approx(mask.mean())
+    spend = frame["spend_12m"]
+    assert card.numbers["share of revenue (12 months)"] == pytest.approx(
+        spend[mask].sum() / spend.sum())
+    nps = frame.loc[mask, "nps"].astype(float).dropna()
+    assert card.numbers["NPS"] == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
+    who = card.facts["Who"][0]
+    assert f"median age {frame.loc[mask, 'age'].median():.0f}" in who.source
+
+
+def test_change_the_data_and_the_card_changes(built):
+    params, frame, seg, cards = built
+    first = cards[0]
+    changed = frame.copy()
+    mask = seg.segments == first.segment
+    changed.loc[mask, "age"] = 72
+    changed.loc[mask, "city_tier"] = "rural"
+    again = personas.build_personas(changed, seg.segments, seg.index, seg.names, params)[0]
+    assert again.age_band == "60+" and first.age_band != "60+"
+    assert any("rural" in f.text for f in again.facts["Who"])
+    assert personas.card_html(again) != personas.card_html(first)
+
+
+def test_every_statement_has_its_figure(built):
+    _, _, _, cards = built
+    page = personas.card_html(cards[0])
+    statements = sum(len(f) for f in cards[0].facts.values())
+    assert page.count("<sup title=") >= statements
+    for facts in cards[0].facts.values():
+        for f in facts:
+            assert f.source and any(ch.isdigit() for ch in f.source)
+
+
+def test_no_personal_data_or_raw_ids_on_cards(built, demo_dir):
+    params, frame, seg, cards = built
+    raw = pd.read_parquet(demo_dir / "customers.parquet")
+    page = personas.standalone_page(cards, params)
+    assert not re.search(r"C\d{7}", page)  # no customer ids
+    assert not re.search(r"[\w.]+@[\w-]+\.\w", page) and "+44 7700" not in page
+    full_names = set(raw["name"])
+    assert not any(n in page for n in full_names)
+    assert "http" not in page  # offline
+
+
+def test_the_quote_is_scrubbed_and_typical(built):
+    params, frame, seg, cards = built
+    text = frame["open_answer"].copy()
+    s = cards[0].segment
+    idx = seg.segments[seg.segments == s].index[:40]
+    text.loc[idx] = "Email me at jo.bloggs@example.com or call +44 7700 900123 about the app"
+    quote = personas.representative_quote(text, seg.segments, s)
+    assert "@" not in quote and "7700" not in quote
+    loaded = frame["open_answer"].dropna()
+    assert not loaded.str.contains("@example.com").any()  # scrubbed at load
+    assert cards[0].quote in set(frame["open_answer"].dropna())
+
+
+def test_focus_follows_the_rubric(built):
+    params, frame, seg, cards = built
+    table = personas.focus(cards, params)
+    assert (table["focus"] == "focus").sum() == params.personas.focus_count
+    assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count
+    assert table["score"].is_monotonic_decreasing
+    size_only = params.model_copy(update={"personas": params.personas.model_copy(update={
+        "rubric": {"size": 1.0}})})
+    by_size = personas.focus(cards, size_only)
+    largest = max(cards, key=lambda c: c.numbers["share of customers"])
+    assert by_size.index[0].startswith(f"{largest.segment}.")
+    assert all(c.reasons for c in cards)
+
+
+def test_names_in_open_answers_are_scrubbed_at_load(make_params, tmp_path, demo_dir):
+    raw = pd.read_parquet(demo_dir / "customers.parquet")
+    person = raw.loc[0, "name"]
+    raw.loc[0:5, "open_answer"] = f"Ask {person.split()[0]} {person.split()[1]} in the shop"
+    path = tmp_path / "c.parquet"
+    raw.to_parquet(path)
+    data = load_dataset(load_params(make_params({"data.customers.path": str(path)})))
+    answer = data.customers.loc[0, "open_answer"]
+    assert person.split()[0] not in answer and "[name]" in answer
