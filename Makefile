@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 PARAMS ?= parameters/demo.yaml
 
-.PHONY: demo test lint demo-data install clean-reports
+.PHONY: demo test lint demo-data demo-previous install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,14 @@ install: $(STAMP)
 
 demo-data: $(STAMP)
 	$(BIN)/workbook demo-data --if-missing
+	$(BIN)/workbook demo-data --if-missing --previous-quarter --out data/demo-previous
 
-demo: demo-data
+# the previous quarter is published once, so that the demo quarter has something to compare with
+demo-previous: demo-data
+	@test -d reports/demo-previous || $(BIN)/workbook run parameters/demo-previous.yaml \
+		--only 03_segment --only 05_personas
+
+demo: demo-previous
 	$(BIN)/workbook run $(PARAMS)
 
 test: $(STAMP)

@@ -126,6 +126,8 @@ def demo_data(
     as_of: Annotated[str, typer.Option(help="Last day of the data (YYYY-MM-DD).")] = "2026-09-30",
     if_missing: Annotated[bool, typer.Option("--if-missing",
                                              help="Do nothing when the files exist.")] = False,
+    previous_quarter: Annotated[bool, typer.Option(
+        "--previous-quarter", help="Build the quarter before, with planted changes.")] = False,
 ) -> None:
     """Build the demo brand's customers and orders (Parquet) with a planted truth."""
     from helpers.demo import demo_exists, write_demo
@@ -138,7 +140,8 @@ def demo_data(
     except ValueError:
         typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
         raise typer.Exit(2) from None
-    paths = write_demo(out, customers=customers, seed=seed, as_of=day)
+    paths = write_demo(out, customers=customers, seed=seed, as_of=day,
+                       previous_quarter=previous_quarter)
     typer.echo(f"Demo data ({customers:,} people, seed {seed}) written to {out}: "
                + ", ".join(p.name for p in paths.values()))
 

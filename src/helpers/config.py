@@ -358,6 +358,16 @@ class PersonaParams(_Strict):
     avoid_count: int = Field(1, ge=0)
 
 
+class PreviousRun(_Strict):
+    """The run to compare with (quarter over quarter)."""
+
+    period: str | None = Field(None, description="the previous period's name; none: no comparison")
+    version: int | None = Field(None, ge=1, description="none: its latest published version")
+    match_threshold: float = Field(0.3, gt=0, lt=1, description="overlap to count as the same segment")
+    drift_threshold: float = Field(0.15, gt=0, lt=1,
+                                   description="change in an agree share that counts as drift")
+
+
 class Params(_Strict):
     """A validated parameter file."""
 
@@ -379,6 +389,7 @@ class Params(_Strict):
     cohorts: CohortParams = CohortParams()
     value: ValueParams = ValueParams()
     personas: PersonaParams = PersonaParams()
+    previous: PreviousRun = PreviousRun()
     likert: Likert = Likert()
     privacy: Privacy = Privacy()
     validation: Validation = Validation()

@@ -188,13 +188,34 @@ def _day(d: dt.date) -> int:
     return (d - START).days
 
 
-def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF
-              ) -> dict[str, pd.DataFrame]:
-    """Build the demo tables: ``customers``, ``orders`` and the hidden ``truth``."""
+# The quarter before the demo quarter, with known differences, so that the quarter-over-quarter
+# comparison has a planted truth: since then "Digital trendsetters" grew, "Premium loyalists"
+# shrank, and "Eco locals" turned away from buying what they see on social media (that item's
+# mean was 1.5 points higher before, about 35 points more of them agreed).
+PREVIOUS_AS_OF = dt.date(2026, 6, 30)
+PREVIOUS_SHARES = np.array([0.28, 0.30, 0.12, 0.18, 0.12])
+PREVIOUS_SHIFT = {(4, ATTITUDES.index("att_social_influence")): -1.5}  # current = previous + shift
+GROWS, SHRINKS, DRIFTS = "Digital trendsetters", "Premium loyalists", "Eco locals"
+
+
+def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF,
+              previous_quarter: bool = False) -> dict[str, pd.DataFrame]:
+    """Build the demo tables: ``customers``, ``orders`` and the hidden ``truth``.
+
+    ``previous_quarter`` builds the quarter before, with the differences in
+    :data:`PREVIOUS_SHARES` and :data:`PREVIOUS_SHIFT` (and ``as_of`` :data:`PREVIOUS_AS_OF`).
+    """
     rng = np.random.default_rng(seed)
     n = int(customers)
+    if previous_quarter:
+        as_of = PREVIOUS_AS_OF
     horizon = _day(as_of) + 1
-    seg = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_SHARES)
+    shares = PREVIOUS_SHARES if previous_quarter else SEGMENT_SHARES
+    seg = rng.choice(len(SEGMENTS), size=n, p=shares)
+    means = ATTITUDE_MEANS.copy()
+    if previous_quarter:
+        for (k, j), shift in PREVIOUS_SHIFT.items():
+            means[k, j] -= shift
     ids = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
 
     cust = pd.DataFrame({"customer_id": ids})
@@ -210,7 +231,7 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
     cust["household"] = _pick(rng, seg, HOUSEHOLD)
     cust["region"] = _pick(rng, seg, REGION)
     cust["city_tier"] = _pick(rng, seg, CITY_TIER)
-    likert = np.rint(ATTITUDE_MEANS[seg] + rng.normal(0, 0.75, (n, len(ATTITUDES)))).clip(1, 5)
+    likert = np.rint(means[seg] + rng.normal(0, 0.75, (n, len(ATTITUDES)))).clip(1, 5)
     likert[rng.random(likert.shape) < 0.02] = np.nan
     for j, col in enumerate(ATTITUDES):
         cust[col] = pd.array(likert[:, j], dtype="Int64")
@@ -346,11 +367,12 @@ def _open_answers(rng: np.random.Generator, seg: np.ndarray, email: pd.Series, p
 
 
 def write_demo(out: str | Path = "data/demo", customers: int = 20_000, seed: int = 7,
-               as_of: dt.date = DEFAULT_AS_OF) -> dict[str, Path]:
+               as_of: dt.date = DEFAULT_AS_OF, previous_quarter: bool = False) -> dict[str, Path]:
     """Build the demo data and write it as Parquet files into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tables = make_demo(customers=customers, seed=seed, as_of=as_of)
+    tables = make_demo(customers=customers, seed=seed, as_of=as_of,
+                       previous_quarter=previous_quarter)
     paths = {}
     for name, frame in tables.items():
         path = out / ("_truth.parquet" if name == "truth" else f"{name}.parquet")

@@ -413,3 +413,18 @@ def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure:
     ax.margins(0.25)
     fig.tight_layout()
     return fig
+
+
+def migration_chart(migration: pd.DataFrame) -> plt.Figure:
+    """Where last quarter's segments went (% of each previous segment)."""
+    fig, ax = plt.subplots(figsize=(1.7 * migration.shape[1] + 4, 0.6 * len(migration) + 1.8))
+    sns.heatmap(migration, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False,
+                ax=ax, linewidths=0.5)
+    ax.set_yticklabels([_short(str(t), 40) for t in migration.index], rotation=0, fontsize=9)
+    ax.set_xticklabels([_short(str(t), 24) for t in migration.columns], rotation=20, ha="right",
+                       fontsize=9)
+    ax.set_ylabel("last quarter")
+    ax.set_xlabel("this quarter")
+    ax.set_title("Customers in both quarters: from last quarter's segment to this quarter's (%)")
+    fig.tight_layout()
+    return fig
