@@ -22,6 +22,19 @@ def demo_params_raw() -> dict[str, Any]:
     return read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
 
 
+def demo_params_at(data_dir: Path, folder: Path, segment: dict[str, Any] | None = None):
+    """Validated demo parameters whose data paths point at a demo data folder."""
+    from helpers.config import load_params
+
+    raw = demo_params_raw()
+    raw["data"]["customers"]["path"] = str(data_dir / "customers.parquet")
+    raw["data"]["orders"]["path"] = str(data_dir / "orders.parquet")
+    raw["segment"].update(segment or {})
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return load_params(path)
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")

@@ -8,10 +8,9 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED
+from conftest import SHARED, demo_params_at
 
 from helpers import cohorts
-from helpers.config import load_params
 from helpers.data import load_dataset
 from helpers.engine import Engine
 from helpers.filters import profile_frame
@@ -40,15 +39,7 @@ def pandas_retention(orders: pd.DataFrame, as_of: dt.date, definition: str) -> p
 
 @pytest.fixture(scope="module")
 def demo(demo_dir_full, tmp_path_factory):
-    import yaml
-    from conftest import demo_params_raw
-
-    raw = demo_params_raw()
-    raw["data"]["customers"]["path"] = str(demo_dir_full / "customers.parquet")
-    raw["data"]["orders"]["path"] = str(demo_dir_full / "orders.parquet")
-    path = tmp_path_factory.mktemp("p") / "p.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    params = load_params(path)
+    params = demo_params_at(demo_dir_full, tmp_path_factory.mktemp("p"))
     data = load_dataset(params)
     return params, data, profile_frame(data)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED
+from conftest import SHARED, demo_params_at
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from helpers import crosstab
-from helpers.config import load_params, parse_params
+from helpers.config import parse_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
 from helpers.privacy import SUPPRESSED
@@ -195,15 +195,7 @@ def test_low_bases_are_flagged_and_not_tested_small_cells_hidden(tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_frame(demo_dir, tmp_path_factory):
-    import yaml
-    from conftest import demo_params_raw
-
-    raw = demo_params_raw()
-    raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
-    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
-    path = tmp_path_factory.mktemp("p") / "p.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    params = load_params(path)
+    params = demo_params_at(demo_dir, tmp_path_factory.mktemp("p"))
     data = load_dataset(params)
     frame = profile_frame(data)
     return frame, params

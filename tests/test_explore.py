@@ -5,24 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import demo_params_at
 
 from helpers import explore
-from helpers.config import load_params
 from helpers.data import load_dataset
 from helpers.privacy import SUPPRESSED
 
 
 @pytest.fixture(scope="module")
 def data(demo_dir, tmp_path_factory):
-    import yaml
-    from conftest import demo_params_raw
-
-    raw = demo_params_raw()
-    raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
-    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
-    path = tmp_path_factory.mktemp("p") / "p.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return load_dataset(load_params(path))
+    return load_dataset(demo_params_at(demo_dir, tmp_path_factory.mktemp("p")))
 
 
 def test_weighted_shares_match_a_hand_computation(data):

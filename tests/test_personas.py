@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import demo_params_at
 
 from helpers import personas, segment
 from helpers.config import load_params
@@ -15,16 +16,7 @@ from helpers.filters import profile_frame
 
 @pytest.fixture(scope="module")
 def built(demo_dir, tmp_path_factory):
-    import yaml
-    from conftest import demo_params_raw
-
-    raw = demo_params_raw()
-    raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
-    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
-    raw["segment"]["bootstrap"] = 3
-    path = tmp_path_factory.mktemp("p") / "p.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    params = load_params(path)
+    params = demo_params_at(demo_dir, tmp_path_factory.mktemp("p"), {"bootstrap": 3})
     frame = profile_frame(load_dataset(params))
     w = weights(frame, params)
     seg = segment.segments_for(frame, params, w, None)

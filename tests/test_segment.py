@@ -5,25 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
 from helpers import leads, segment
-from helpers.config import load_params, parse_params
+from helpers.config import parse_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
 
 
 @pytest.fixture(scope="module")
 def demo_full(demo_dir_full, tmp_path_factory):
-    import yaml
-    from conftest import demo_params_raw
-
-    raw = demo_params_raw()
-    raw["data"]["customers"]["path"] = str(demo_dir_full / "customers.parquet")
-    raw["data"]["orders"]["path"] = str(demo_dir_full / "orders.parquet")
-    path = tmp_path_factory.mktemp("p") / "p.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    params = load_params(path)
+    params = demo_params_at(demo_dir_full, tmp_path_factory.mktemp("p"))
     frame = profile_frame(load_dataset(params))
     truth = pd.read_parquet(demo_dir_full / "_truth.parquet")["segment"].to_numpy()
     return params, frame, truth
