@@ -45,7 +45,9 @@ BAD = [
     ({"columns.multi_response.interests.columns": ["a", "b"]},
      ["multi_response.interests", "exactly one of `column`"]),
     ({"validation.ranges": {"age": [100, 16]}}, ["validation.ranges", "low end is above"]),
-    ({"engine": "oracle"}, ["`engine`", "duckdb"]),
+    ({"engine": "oracle"}, ["`engine`", "duckdb", "spark"]),
+    ({"data.orders.path": "s3a://lake/orders/"}, ["`data.orders.path`", "URL", "engine: spark"]),
+    ({"spark.driver_memory": "lots"}, ["`spark.driver_memory`", "lots"]),
     ({"columns.psychographic": "att_price_sensitive"}, ["`columns.psychographic`", "list"]),
     ({"explore.max_categories": "many"}, ["`explore.max_categories`", "integer", "many"]),
     ({"orders": DELETE}, ["`data.orders` is set", "`orders` must name its columns"]),
@@ -93,3 +95,43 @@ def test_an_impossible_date_is_a_message_not_a_crash(make_params):
                     .replace("as_of: 2026-09-30", "as_of: 2026-13-01"))
     with pytest.raises(ConfigError, match=r"`as_of`: .*2026-13-01"):
         load_params(path)
+
+
+def test_spark_settings_and_remote_parquet(make_params):
+    params = load_params(make_params({"engine": "spark", "spark.master": "spark://head:7077",
+                                      "data.orders.path": "s3a://lake/orders/",
+                                      "data.orders.format": "parquet"}))
+    assert params.engine == "spark" and params.spark.master == "spark://head:7077"
+    assert params.data.orders.path == "s3a://lake/orders/" and params.data.orders.remote
+    assert params.spark.driver_memory == "4g"  # more than Spark's 1g default
+
+
+def test_choosing_spark_without_pyspark_says_what_to_install(make_params, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    path = make_params({"engine": "spark"})
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    message = str(err.value)
+    assert message.startswith(str(path)) and "`engine: spark`" in message
+    assert 'pip install -e ".[spark]"' in message and "engine: duckdb" in message
+
+
+def test_a_folder_of_parquet_files_is_read_as_one_table(make_params, demo_dir, tmp_path):
+    import pandas as pd
+
+    from helpers.data import load_dataset
+
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    orders = pd.read_parquet(demo_dir / "orders.parquet")
+    half = len(orders) // 2
+    orders.iloc[:half].to_parquet(folder / "part-0.parquet")
+    orders.iloc[half:].to_parquet(folder / "part-1.parquet")
+    params = load_params(make_params({"data.orders.path": str(folder)}))
+    assert params.data.orders.kind == "parquet"
+    data = load_dataset(params)
+    assert data.engine.execute(data.orders.count()) == len(orders.drop_duplicates())

@@ -11,7 +11,8 @@ CONDA_NAMES = {"ibis-framework-duckdb": "ibis-framework", "python-duckdb": "duck
 
 def _pyproject_pins() -> dict[str, str]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = meta["dependencies"] + meta["optional-dependencies"]["test"]
+    extras = meta["optional-dependencies"]
+    reqs = meta["dependencies"] + extras["test"] + extras["spark"]
     pins = {}
     for req in reqs:
         m = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?==([^;\s]+)", req.strip())

@@ -115,3 +115,30 @@ def test_top_words_hide_rare_words(data):
     words = explore.top_words(data.customers["open_answer"], min_count=10)
     assert (words["answers using it"] >= 10).all()
     assert not words.index.str.contains("@").any()
+
+
+def test_revenue_by_channel_matches_pandas_and_hides_small_cells(data, demo_dir):
+    import dataclasses
+
+    min_cell = 60  # some quarters of the small demo have fewer buyers in a channel
+    params = data.params.model_copy(update={"privacy": data.params.privacy.model_copy(
+        update={"min_cell": min_cell})})
+    table = explore.revenue_by(dataclasses.replace(data, params=params))
+    orders = pd.read_parquet(demo_dir / "orders.parquet").drop_duplicates()
+    orders = orders[orders["order_ts"] < pd.Timestamp(data.params.as_of) + pd.Timedelta(days=1)]
+    people = pd.read_parquet(demo_dir / "customers.parquet")[["customer_id", "acquisition_channel"]]
+    o = orders.merge(people, on="customer_id", how="left")
+    o["quarter"] = o["order_ts"].dt.to_period("Q").astype(str)
+    g = o.groupby(["quarter", "acquisition_channel"])
+    revenue = g["amount"].sum().unstack()
+    buyers = g["customer_id"].nunique().unstack().fillna(0)
+    assert list(table.index) == list(revenue.index)
+    shown = buyers >= min_cell
+    assert (~shown).to_numpy().any() and shown.to_numpy().any()  # the demo has both kinds
+    for q in revenue.index:
+        for ch in revenue.columns:
+            cell = table.loc[q, ch]
+            if shown.loc[q, ch]:
+                assert cell == pytest.approx(revenue.loc[q, ch], rel=1e-9)
+            else:
+                assert cell == SUPPRESSED

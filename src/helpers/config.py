@@ -13,6 +13,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -30,10 +31,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Source(_Strict):
-    """One input file; relative paths are resolved against the parameter file's folder."""
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
-    path: Path
+
+def _path_or_url(value: Any) -> Any:
+    """Keep a URL (s3a://, hdfs://, abfss://, file://) as written; anything else is a local path."""
+    if isinstance(value, str) and URL.match(value):
+        return value
+    return Path(value) if isinstance(value, str) else value
+
+
+class Source(_Strict):
+    """One input file (or folder of Parquet files); relative paths start at the parameter file's
+    folder. A URL such as `s3a://bucket/orders/` is read by Spark (`engine: spark`)."""
+
+    path: Annotated[Path | str, BeforeValidator(_path_or_url)]
     format: Literal["csv", "parquet", "excel", "spss"] | None = None
     encoding: str | None = None
     delimiter: str | None = Field(None, description="a character, or `whitespace`")
@@ -46,11 +58,23 @@ class Source(_Strict):
         """The file format, given or inferred from the file suffix."""
         if self.format:
             return self.format
-        suffix = self.path.suffix.lower()
+        if not self.remote and self.path.is_dir():
+            return "parquet"  # a folder of Parquet files (as Spark and most lakes write them)
+        suffix = Path(str(self.path).rstrip("/")).suffix.lower()
         return {
             ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
             ".xlsx": "excel", ".xls": "excel", ".sav": "spss", ".zsav": "spss",
         }.get(suffix, "")
+
+    @property
+    def remote(self) -> bool:
+        """Whether the path is a URL that only Spark reads (not a local file)."""
+        return isinstance(self.path, str)
+
+    @property
+    def name(self) -> str:
+        """The file or folder name, for messages."""
+        return str(self.path).rstrip("/").rsplit("/", 1)[-1]
 
 
 class DataSources(_Strict):
@@ -368,13 +392,28 @@ class PreviousRun(_Strict):
                                    description="change in an agree share that counts as drift")
 
 
+class SparkSettings(_Strict):
+    """Spark settings, used when `engine: spark` (install with `pip install -e ".[spark]"`)."""
+
+    master: str = Field("local[*]", description="`local[*]` on one machine; a cluster URL such as "
+                                                "`spark://host:7077` or `yarn` otherwise")
+    driver_memory: str = Field("4g", pattern=r"^[0-9]+[kmgt]$",
+                               description="memory of the driver (Spark's default 1g is too small)")
+    shuffle_partitions: int = Field(8, ge=1, description="partitions after a group-by; raise it on "
+                                                         "a cluster (e.g. 2-3 per core)")
+    conf: dict[str, str | int | float | bool] = Field(
+        {}, description="any other Spark setting, e.g. `spark.executor.memory: 8g`")
+
+
 class Params(_Strict):
     """A validated parameter file."""
 
     period: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     as_of: dt.date
     title: str = "Customer profiles"
-    engine: Literal["duckdb"] = "duckdb"
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="where heavy work over orders runs: duckdb (embedded) or spark")
+    spark: SparkSettings = SparkSettings()
     data: DataSources
     columns: Columns | None = None
     orders: OrderColumns | None = None
@@ -481,7 +520,7 @@ def _resolve(params: Params, base: Path, where: str) -> Params:
     update = {}
     for name in ("customers", "orders"):
         src = getattr(data, name)
-        if src is not None and not src.path.is_absolute():
+        if src is not None and not src.remote and not src.path.is_absolute():
             update[name] = src.model_copy(update={"path": (base / src.path).resolve()})
     return params.model_copy(update={"data": data.model_copy(update=update), "source": base,
                                      "source_file": where})
@@ -497,15 +536,24 @@ def parse_params(raw: Any, where: str, base: Path) -> Params:
         lines = [_explain(e) for e in exc.errors()]
         raise ConfigError(f"{where}: bad parameters\n  - " + "\n  - ".join(lines)) from None
     params = _resolve(params, base, where)
+    if params.engine == "spark":
+        _check_spark(where)
     for name in ("customers", "orders"):
         src = getattr(params.data, name)
         if src is None:
             continue
+        if src.remote and (params.engine != "spark" or src.kind not in ("", "parquet")):
+            raise ConfigError(
+                f"{where}: `data.{name}.path`: '{src.path}' is a URL; only Spark reads those, "
+                "and only Parquet: set `engine: spark` and `format: parquet`, or copy the "
+                "file to a local path")
         if not src.kind:
             raise ConfigError(
-                f"{where}: `data.{name}.path`: cannot tell the format of '{src.path.name}'; "
+                f"{where}: `data.{name}.path`: cannot tell the format of '{src.name}'; "
                 f"add `format:` (one of {', '.join(FORMATS)})"
             )
+        if src.remote:
+            continue
         if not src.path.exists():
             raise ConfigError(
                 f"{where}: `data.{name}.path`: file not found: {src.path}; "
@@ -513,6 +561,22 @@ def parse_params(raw: Any, where: str, base: Path) -> Params:
                 + ("; for the demo data run `workbook demo-data`" if "demo" in str(src.path) else "")
             )
     return params
+
+
+def _check_spark(where: str) -> None:
+    """Stop early, with what to install, when Spark was chosen but cannot start here."""
+    import importlib.util
+    import os
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise ConfigError(
+            f"{where}: `engine: spark`: PySpark is not installed; install the Spark extra with "
+            "`.venv/bin/pip install -e \".[spark]\"`, or use `engine: duckdb`")
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise ConfigError(
+            f"{where}: `engine: spark`: Spark needs Java (17 or 21) and none was found; install a "
+            "JDK and put `java` on the PATH (or set JAVA_HOME), or use `engine: duckdb`")
 
 
 class _Loader(yaml.SafeLoader):

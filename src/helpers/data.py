@@ -156,7 +156,7 @@ def _examples(values: pd.Series, k: int = 3) -> str:
 class _Problems:
     """Collects every problem in a file so the user sees them all in one message."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = path
         self.lines: list[str] = []
 
@@ -205,7 +205,7 @@ def _out_of_range(frame: pd.DataFrame, col: str, lo: float, hi: float, params: P
                      "fix the data, or set `validation.out_of_range: set_missing` to blank them")
 
 
-def _validate_customers(frame: pd.DataFrame, params: Params, path: Path,
+def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
                         quality: list[QualityItem]) -> pd.DataFrame:
     cols = params.columns
     assert cols is not None
@@ -288,7 +288,7 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path,
     return frame
 
 
-def _validate_orders(orders: ir.Table, params: Params, path: Path, engine: Engine,
+def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine: Engine,
                      quality: list[QualityItem]) -> ir.Table:
     cols = params.orders
     assert cols is not None
@@ -357,15 +357,16 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path, engine: Engin
 
 def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     """Read and validate every input of a run; raise DataError naming file, column and fix."""
-    engine = engine or Engine(params.engine)
+    engine = engine or Engine.for_params(params)
     quality: list[QualityItem] = []
     customers = None
     dropped: list[str] = []
     if params.data.customers is not None and params.columns is not None:
         src = params.data.customers
-        frame = read_frame(src, as_text=[params.columns.id])
+        frame = (engine.execute(engine.read(src)) if src.remote  # a Parquet file only Spark reaches
+                 else read_frame(src, as_text=[params.columns.id]))
         roles = params.columns.role_of()
-        customers = _validate_customers(frame, params, Path(src.path), quality)
+        customers = _validate_customers(frame, params, src.path, quality)
         dropped = [c for c in customers.columns if roles.get(c) in (None, "personal", "hidden")]
         undeclared = [c for c in dropped if c not in roles]
         if undeclared:
@@ -377,7 +378,7 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     if params.data.orders is not None and params.orders is not None:
         src = params.data.orders
         raw = engine.read(src, types={params.orders.customer_id: "VARCHAR"})
-        orders = _validate_orders(raw, params, Path(src.path), engine, quality)
+        orders = _validate_orders(raw, params, src.path, engine, quality)
     if customers is not None and orders is not None:
         _check_links(customers, orders, params, engine, quality)
     if customers is not None:

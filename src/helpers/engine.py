@@ -1,52 +1,105 @@
-"""The engine layer: heavy work over orders is written once as Ibis expressions, run by DuckDB.
+"""The engine layer: heavy work over orders is written once as Ibis expressions.
 
-Only small results (per-customer or per-period tables) come back to pandas.
+The same expressions run on DuckDB (embedded, the default) or on Apache Spark (`engine: spark`),
+chosen in the parameter file. Only small results (per-cohort or per-segment tables, samples for
+model fitting) come back to pandas.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from helpers.config import OrderColumns, Source
+from helpers.config import OrderColumns, Source, SparkSettings
 from helpers.errors import DataError
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y")
 FALSE_WORDS = ("0", "false", "f", "no", "n")
 
 
-class Engine:
-    """A connection to the embedded engine (DuckDB through Ibis)."""
+SPARK_LOG = Path(__file__).parent / "templates" / "spark" / "log4j2.properties"
 
-    def __init__(self, name: str = "duckdb", threads: int | None = None) -> None:
-        if name != "duckdb":
-            raise DataError(f"engine '{name}' is not available; use `engine: duckdb`")
+
+def spark_session(settings: SparkSettings) -> Any:
+    """Start (or join) a Spark session with the workbook's settings."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise DataError('`engine: spark` needs PySpark: install it with `pip install -e ".[spark]"`, '
+                        "or use `engine: duckdb`") from None
+    conf: dict[str, Any] = {
+        "spark.driver.memory": settings.driver_memory,
+        # Arrow moves results to pandas; no progress bars or UI in reports and logs
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": settings.shuffle_partitions,
+        # NULL (not an error) for a failed cast or a division by zero, as in DuckDB
+        "spark.sql.ansi.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="workbook-spark-"),
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{SPARK_LOG}",
+    } | settings.conf
+    builder = SparkSession.builder.master(settings.master).appName("customer-workbook")
+    for key, value in conf.items():
+        builder = builder.config(key, str(value).lower() if isinstance(value, bool) else str(value))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class Engine:
+    """A connection to the engine that runs heavy work: DuckDB (embedded) or Spark, via Ibis."""
+
+    def __init__(self, name: str = "duckdb", threads: int | None = None,
+                 spark: SparkSettings | None = None) -> None:
         self.name = name
-        self.con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
+        if name == "duckdb":
+            self.con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
+        elif name == "spark":
+            self.session = spark_session(spark or SparkSettings())
+            self.con = ibis.pyspark.connect(self.session)
+        else:
+            raise DataError(f"engine '{name}' is not available; use `engine: duckdb` or `engine: spark`")
+
+    @classmethod
+    def for_params(cls, params: Any) -> Engine:
+        """The engine a parameter file asks for."""
+        return cls(params.engine, spark=params.spark)
 
     def read(self, source: Source, types: dict[str, str] | None = None) -> ir.Table:
-        """Open a CSV or Parquet file lazily as an engine table; other formats go through pandas."""
+        """Open a CSV or Parquet file (or a folder of Parquet files) lazily as an engine table;
+        other formats go through pandas."""
         path = str(source.path)
         if source.kind == "parquet":
+            if self.name == "duckdb" and Path(path).is_dir():
+                path = f"{path}/**/*.parquet"
             return self.con.read_parquet(path)
         if source.kind == "csv" and source.delimiter != "whitespace":
             from helpers.data import csv_options  # local import: data imports engine
 
-            return self.con.read_csv(path, types=types or None, **csv_options(source))
+            opts = csv_options(source)
+            if self.name == "spark":  # every column as text; the workbook casts them itself
+                return self.con.read_csv(path, inferSchema=False, header=opts["header"],
+                                         sep=opts.get("delim", ","),
+                                         encoding=opts.get("encoding", "utf-8"))
+            return self.con.read_csv(path, types=types or None, **opts)
         from helpers.data import read_frame
 
         return ibis.memtable(read_frame(source, as_text=list(types or {})))
 
     def execute(self, expr: ir.Expr) -> Any:
         """Run an expression and return pandas (a small result)."""
-        if isinstance(expr, ir.Table):  # through Arrow: much faster for wide results
+        if isinstance(expr, ir.Table):  # through Arrow: fast for wide results, same types everywhere
             return self.con.to_pyarrow(expr).to_pandas()
         return self.con.execute(expr)
 
@@ -58,6 +111,16 @@ class Engine:
         another expression still uses, so the workbook manages its temporary tables itself.)
         """
         name = f"_wb_tmp_{uuid.uuid4().hex}"
+        if self.name == "spark":  # a cached temporary view: Spark has no temporary tables
+            table = self.con.create_view(name, expr, overwrite=True)
+            catalog = self.session.catalog
+            catalog.cacheTable(name)
+            try:
+                yield table
+            finally:
+                catalog.uncacheTable(name)
+                catalog.dropTempView(name)
+            return
         table = self.con.create_table(name, expr, temp=True)
         try:
             yield table
@@ -66,6 +129,8 @@ class Engine:
 
     def register(self, frame: pd.DataFrame, name: str) -> ir.Table:
         """Make a pandas frame available to the engine as a table."""
+        if self.name == "spark":  # a temporary view, not a table in the warehouse folder
+            return self.con.create_view(name, ibis.memtable(frame), overwrite=True)
         return self.con.create_table(name, frame, overwrite=True)
 
 
@@ -146,3 +211,23 @@ def orders_by_month(orders: ir.Table, as_of: dt.date) -> ir.Table:
     return o.group_by("month").aggregate(
         orders=o.count(), buyers=o.customer_id.nunique(), revenue=o.amount.sum()
     ).order_by("month")
+
+
+ORDER_PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
+
+
+def order_crosstab(orders: ir.Table, people: ir.Table | None, rows: str, columns: str) -> ir.Table:
+    """Orders, buyers and revenue in each cell of two fields: an order period (`month`, `quarter`,
+    `year`) or a customer attribute from `people` (joined on customer_id; missing: "(unknown)")."""
+    periods = {f: orders.order_ts.truncate(ORDER_PERIODS[f]).date() for f in (rows, columns)
+               if f in ORDER_PERIODS}
+    o = orders.mutate(**periods)
+    if people is not None:
+        wanted = [c for c in (rows, columns) if c not in ORDER_PERIODS]
+        people = people.select("customer_id", *[people[c].cast("string").fill_null("(unknown)")
+                                                .name(c) for c in wanted])
+        o = o.left_join(people, "customer_id").drop("customer_id_right")
+        o = o.mutate(**{c: o[c].fill_null("(unknown)") for c in wanted})
+    return o.group_by([rows, columns]).aggregate(
+        orders=o.count(), buyers=o.customer_id.nunique(), revenue=o.amount.sum()
+    ).order_by([rows, columns])

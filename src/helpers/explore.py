@@ -10,8 +10,8 @@ import pandas as pd
 
 from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
-from helpers.engine import customer_summary, orders_by_month
-from helpers.privacy import suppress_rows
+from helpers.engine import customer_summary, order_crosstab, orders_by_month
+from helpers.privacy import suppress_rows, suppress_small
 
 NO_ANSWER = "(no answer)"
 OTHER = "(other answers)"
@@ -200,6 +200,26 @@ def monthly_orders(data: Dataset) -> pd.DataFrame:
     """Orders, buyers and revenue per calendar month."""
     assert data.orders is not None
     return data.engine.execute(orders_by_month(data.orders, data.params.as_of))
+
+
+def revenue_by(data: Dataset, column: str | None = None, period: str = "quarter"
+               ) -> pd.DataFrame | None:
+    """Revenue per period by a customer attribute (default: the acquisition channel), counted by
+    the engine; cells with fewer buyers than the privacy minimum are hidden."""
+    params = data.params
+    column = column or (params.columns.acquisition.channel if params.columns else None)
+    if data.orders is None or data.customers is None or not column:
+        return None
+    assert params.columns is not None
+    people = data.engine.register(data.customers[[params.columns.id, column]].rename(
+        columns={params.columns.id: "customer_id"}), "_wb_revenue_by")
+    long = data.engine.execute(order_crosstab(data.orders, people, period, column))
+    long[period] = pd.PeriodIndex(pd.to_datetime(long[period]), freq=period[0].upper()).astype(str)
+    wide = long.pivot(index=period, columns=column, values="revenue").fillna(0.0)
+    buyers = long.pivot(index=period, columns=column, values="buyers").fillna(0)
+    wide.columns.name = buyers.columns.name = label_of(column, params)
+    wide.index.name = buyers.index.name = period.capitalize()
+    return suppress_small(wide, buyers, params.privacy.min_cell)
 
 
 def order_flags(data: Dataset) -> pd.DataFrame:

@@ -223,7 +223,9 @@ def _inputs(params: Params, params_file: Path) -> list[dict[str, Any]]:
               "bytes": params_file.stat().st_size, "sha256": sha256(params_file)}]
     for role in ("customers", "orders"):
         src = getattr(params.data, role)
-        if src is not None:
+        if src is not None and src.remote:  # read by Spark where it lies; not hashed from here
+            items.append({"role": role, "path": str(src.path), "bytes": None, "sha256": None})
+        elif src is not None:
             items.append({"role": role, "path": str(src.path), "bytes": Path(src.path).stat().st_size,
                           "sha256": sha256(Path(src.path))})
     return items
