@@ -13,7 +13,7 @@ from conftest import SHARED, demo_params_at
 from helpers import cohorts
 from helpers.data import load_dataset
 from helpers.engine import Engine
-from helpers.filters import profile_frame
+from helpers.filters import evaluate, profile_frame
 
 
 def pandas_retention(orders: pd.DataFrame, as_of: dt.date, definition: str) -> pd.DataFrame:
@@ -143,3 +143,26 @@ def test_nps_groups():
     assert g.tolist()[:6] == ["promoters", "promoters", "passives", "passives", "detractors",
                               "detractors"]
     assert g.isna().tolist()[-1]
+
+
+def test_cohort_rules_equal_split_retention_computed_rule_by_rule(demo):
+    """The one-pass rule comparison against retention split by each rule (the direct way)."""
+    params, data, frame = demo
+    ct = params.cohorts
+    buyers = frame[frame["orders"] > 0]
+    table = cohorts.rules(data, frame, params)
+    last = max(ct.economics_periods)
+    for rule, expr in list(ct.rules.items())[:3]:
+        meets = evaluate(expr, buyers).to_numpy(bool)
+        groups = pd.Series(np.where(meets, "meets", "rest"),
+                           index=buyers[params.columns.id].astype(str).to_numpy())
+        ret = cohorts.retention(data.engine, data.orders, params.as_of, ct.period, "on", groups,
+                                last)
+        at = ret.at(ct.economics_periods)
+        curve = ret.curve()
+        revenue = curve[curve["n"] <= last].groupby("group")["revenue_per_customer"].sum()
+        for n in ct.economics_periods:
+            assert table.loc[rule, f"retention {n} %"] == pytest.approx(100 * at.loc["meets", n])
+            assert table.loc[rule, f"rest {n} %"] == pytest.approx(100 * at.loc["rest", n])
+        assert table.loc[rule, f"revenue per customer ({last})"] == pytest.approx(revenue["meets"])
+        assert table.loc[rule, f"rest revenue ({last})"] == pytest.approx(revenue["rest"])

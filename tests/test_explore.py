@@ -92,6 +92,11 @@ def test_buyer_behaviour_matches_pandas(data, demo_dir):
     recent = o[o["order_ts"] >= pd.Timestamp(data.params.as_of) - pd.Timedelta(days=364)]
     n12 = recent.groupby("customer_id").size().reindex(g.index, fill_value=0)
     assert (b["orders_12m"].to_numpy() == n12.to_numpy()).all()
+    first = o.sort_values("order_ts").groupby("customer_id").first().sort_index()
+    np.testing.assert_allclose(b["first_order_amount"], first["amount"], rtol=1e-12)
+    assert (b["first_order_full_price"].to_numpy() == first["full_price"].astype(int)).all()
+    later = (g["spend"] - first["amount"]) / (g["orders"] - 1).replace(0, np.nan)
+    np.testing.assert_allclose(b["basket_growth"], later / first["amount"], rtol=1e-9)
 
 
 def test_odd_values_flags_extremes(data):

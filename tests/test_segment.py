@@ -178,3 +178,17 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
     none = subprocess.run([*run, str(tmp_path / "good.csv"), "-o", str(tmp_path / "o4.csv"),
                            "--private", str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert none.returncode == 2 and "no published run" in none.stderr
+
+
+def test_stratified_samples_keep_each_group_share():
+    from helpers.segment import stratified_index
+
+    rng = np.random.default_rng(3)
+    groups = pd.Series(rng.choice(["a", "b", "c"], 100_000, p=[0.7, 0.25, 0.05]),
+                       index=np.arange(100_000) * 2)  # labels, not positions
+    keep = stratified_index(groups, 10_000, seed=1)
+    assert abs(len(keep) - 10_000) <= 3 and keep.is_unique and keep.isin(groups.index).all()
+    shares = groups.loc[keep].value_counts(normalize=True)
+    full = groups.value_counts(normalize=True)
+    assert (shares - full).abs().max() < 1e-3  # exact proportional allocation, not chance
+    assert stratified_index(groups.iloc[:50], 100, seed=1).equals(groups.index[:50])

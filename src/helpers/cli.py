@@ -128,6 +128,8 @@ def demo_data(
                                              help="Do nothing when the files exist.")] = False,
     previous_quarter: Annotated[bool, typer.Option(
         "--previous-quarter", help="Build the quarter before, with planted changes.")] = False,
+    order_rate: Annotated[float, typer.Option(
+        min=0.1, max=50, help="How often people buy: 1 gives about 3.9 orders each, 4 about 20.")] = 1.0,
 ) -> None:
     """Build the demo brand's customers and orders (Parquet) with a planted truth."""
     from helpers.demo import demo_exists, write_demo
@@ -141,7 +143,7 @@ def demo_data(
         typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
         raise typer.Exit(2) from None
     paths = write_demo(out, customers=customers, seed=seed, as_of=day,
-                       previous_quarter=previous_quarter)
+                       previous_quarter=previous_quarter, order_rate=order_rate)
     typer.echo(f"Demo data ({customers:,} people, seed {seed}) written to {out}: "
                + ", ".join(p.name for p in paths.values()))
 

@@ -141,7 +141,7 @@ def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "m
               definition: str = "on", groups: pd.Series | None = None,
               max_periods: int | None = None) -> Retention:
     """Cohort retention of customers and revenue, optionally split by a customer-level group."""
-    act = _with_groups(engine, activity(orders, as_of, period), groups)
+    act = _with_groups(engine, engine.reuse(activity(orders, as_of, period)), groups)
     by_last = pd.DataFrame(columns=["group", "cohort", "last_n", "k"])
     if definition == "on":
         by_n = _active_by_period(engine, act)
@@ -240,7 +240,7 @@ def promotion_effect(engine: Engine, orders: ir.Table, frame: pd.DataFrame, id_c
     who = frame.loc[window]
     group = np.where(who[promo_col] == code, f"with {code}", f"without {code}")
     groups = pd.Series(group, index=who[id_col].astype(str).to_numpy())
-    act = _with_groups(engine, activity(orders, as_of, period), groups)
+    act = _with_groups(engine, engine.reuse(activity(orders, as_of, period)), groups)
     per = engine.execute(act.group_by(["group", "p"]).aggregate(
         active=act.customer_id.nunique(), revenue=act.revenue.sum()))
     sizes = groups.value_counts()
@@ -341,27 +341,49 @@ def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = 
 # --- cohort rules -------------------------------------------------------------------------------
 
 
+def customer_periods(engine: Engine, orders: ir.Table, as_of: dt.date, period: str,
+                     last: int) -> pd.DataFrame:
+    """One row per customer: cohort, and for each period offset n ≤ ``last`` whether they were
+    active and their revenue (the per-customer pieces of pooled retention, computed once)."""
+    act = engine.reuse(activity(orders, as_of, period))
+    cols: dict[str, ir.Value] = {"cohort": act.cohort.min()}
+    for n in range(last + 1):
+        cols[f"active_{n}"] = (act.n == n).cast("int64").max()
+        cols[f"revenue_{n}"] = act.revenue.sum(where=act.n == n).fill_null(0.0)
+    return engine.execute(act.group_by("customer_id").aggregate(**cols)).set_index("customer_id")
+
+
 def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.DataFrame,
                   ids: pd.Series, period: str, periods: list[int],
                   value: pd.Series | None = None) -> pd.DataFrame:
-    """Each cohort rule side by side: people meeting it vs the rest, retention and value."""
+    """Each cohort rule side by side: people meeting it vs the rest, retention and value.
+
+    Retention at n is pooled over the cohorts old enough to have an n-th period, as in
+    :meth:`Retention.at`; revenue per customer adds up those pooled values for n ≤ max(periods).
+    """
+    last = max(periods)
+    keys = ids.astype(str).to_numpy()
+    per = customer_periods(engine, orders, as_of, period, last).reindex(keys)
+    age = index_of(as_of, period) - per["cohort"].to_numpy(float)  # NaN: no orders
+    clv = value.reindex(keys).to_numpy() if value is not None else None
+    active = {n: per[f"active_{n}"].to_numpy(float) for n in periods}
+    spent = {n: per[f"revenue_{n}"].to_numpy(float) for n in range(last + 1)}
     rows = []
     for rule in masks.columns:
-        groups = pd.Series(np.where(masks[rule], "meets", "rest"), index=ids.astype(str).to_numpy())
-        ret = retention(engine, orders, as_of, period, "on", groups, max(periods))
-        at = ret.at(periods)
-        curve = ret.curve()
-        revenue = curve[curve["n"] <= max(periods)].groupby("group")["revenue_per_customer"].sum()
-        row = {"rule": rule, "customers": int(masks[rule].sum())}
+        meets = masks[rule].to_numpy(bool)
+        row: dict[str, float | int | str] = {"rule": rule, "customers": int(meets.sum())}
         for n in periods:
-            row[f"retention {n} %"] = 100 * at.loc["meets", n] if "meets" in at.index else np.nan
-            row[f"rest {n} %"] = 100 * at.loc["rest", n] if "rest" in at.index else np.nan
-        row[f"revenue per customer ({max(periods)})"] = revenue.get("meets", np.nan)
-        row[f"rest revenue ({max(periods)})"] = revenue.get("rest", np.nan)
-        if value is not None:
-            v = value.reindex(ids.astype(str).to_numpy()).to_numpy()
-            row["mean CLV"] = np.nanmean(v[masks[rule].to_numpy()]) if masks[rule].any() else np.nan
-            row["rest CLV"] = np.nanmean(v[~masks[rule].to_numpy()])
+            for label, who in ((f"retention {n} %", meets), (f"rest {n} %", ~meets)):
+                sel = who & (age >= n)
+                row[label] = 100 * active[n][sel].sum() / sel.sum() if sel.any() else np.nan
+        for label, who in ((f"revenue per customer ({last})", meets),
+                           (f"rest revenue ({last})", ~meets)):
+            sums = [spent[n][sel].sum() / sel.sum() for n in range(last + 1)
+                    if (sel := who & (age >= n)).any()]
+            row[label] = float(np.sum(sums)) if sums else np.nan
+        if clv is not None:
+            row["mean CLV"] = np.nanmean(clv[meets]) if meets.any() else np.nan
+            row["rest CLV"] = np.nanmean(clv[~meets]) if (~meets).any() else np.nan
         rows.append(row)
     return pd.DataFrame(rows).set_index("rule")
 

@@ -317,6 +317,9 @@ class ValueParams(_Strict):
     discount_rate: float = Field(0.01, ge=0, lt=1, description="discount rate per step")
     at_risk_threshold: float = Field(0.5, gt=0, lt=1)
     churn_drivers: bool = True
+    sample_size: int = Field(100_000, ge=1000, description="buyers the models are fitted on: value "
+                             "models stratified by first-purchase month, churn drivers by outcome; "
+                             "everyone is scored")
 
 
 class SegmentParams(_Strict):
@@ -347,6 +350,8 @@ class TypingParams(_Strict):
     propose: int = Field(5, ge=1, le=20)
     min_probability: float = Field(0.5, gt=0, lt=1)
     folds: int = Field(5, ge=2, le=10)
+    sample_size: int = Field(20_000, ge=500, description="customers the typing tool is fitted on, "
+                                                         "stratified by segment")
 
 
 class IcpCriterion(_Strict):

@@ -58,6 +58,7 @@ class Question:
     kind: Kind
     indicators: pd.DataFrame | None = None  # float 0/1, NaN where not answered
     values: pd.Series | None = None  # numeric questions and Likert means
+    cache: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -231,22 +232,33 @@ def adjust(pvalues: np.ndarray, method: str) -> np.ndarray:
 # --- the table ---------------------------------------------------------------------------------
 
 
+def _selections(q: Question) -> tuple[np.ndarray, np.ndarray]:
+    """A question's answers as 0/1 (0 where not answered) and who answered, computed once."""
+    if q.cache is None:
+        assert q.indicators is not None
+        ind = q.indicators.to_numpy(float)
+        q.cache = (np.nan_to_num(ind), ~np.isnan(ind[:, 0]))
+    return q.cache
+
+
 def _column_stats(q: Question, mask: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
     """Per-row statistics of one column: value, respondents in the cell, base, effective base."""
     out: dict[str, np.ndarray] = {}
     if q.indicators is not None:
-        ind = q.indicators.to_numpy(float)
-        answered = mask & ~np.isnan(ind[:, 0])
-        wa = w[answered]
+        sel, has = _selections(q)
+        # weights of the column's respondents, zero elsewhere: sums are dot products over
+        # everyone, with no copy of the answers per column (a banner has dozens of columns)
+        answered = mask & has
+        wa = np.where(answered, w, 0.0)
         base_w = wa.sum()
-        sel = np.nan_to_num(ind[answered])
+        k = sel.shape[1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["value"] = (wa @ sel) / base_w if base_w > 0 else np.full(ind.shape[1], np.nan)
-        out["n"] = sel.sum(axis=0)
-        out["base"] = np.full(ind.shape[1], answered.sum(), dtype=float)
-        out["eff"] = np.full(ind.shape[1], effective_base(wa))
+            out["value"] = (wa @ sel) / base_w if base_w > 0 else np.full(k, np.nan)
+        out["n"] = answered.astype(float) @ sel
+        out["base"] = np.full(k, answered.sum(), dtype=float)
+        out["eff"] = np.full(k, effective_base(wa))
         out["var"] = out["value"] * (1 - out["value"])
-        out["kind"] = np.array(["pct"] * ind.shape[1])
+        out["kind"] = np.array(["pct"] * k)
     if q.values is not None:
         x = q.values.to_numpy(float)
         ok = mask & ~np.isnan(x)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.config import Params, Source
-from helpers.engine import Engine, end_of, standard_orders
+from helpers.engine import Engine, customer_summary, end_of, standard_orders
 from helpers.errors import DataError
 from helpers.privacy import scrub_text
 
@@ -137,6 +137,14 @@ class Dataset:
     engine: Engine
     quality: list[QualityItem] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
+    _behaviour: pd.DataFrame | None = field(default=None, repr=False)
+
+    def behaviour(self) -> pd.DataFrame:
+        """One row per buyer: orders, spend, recency, tenure (computed by the engine once)."""
+        if self._behaviour is None:
+            assert self.orders is not None
+            self._behaviour = self.engine.execute(customer_summary(self.orders, self.params.as_of))
+        return self._behaviour.copy()
 
     def quality_table(self) -> pd.DataFrame:
         """The data-quality findings as a table."""
@@ -311,7 +319,7 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
     std = chk.drop("raw_ts", "raw_amount")
 
     def examples(cond: ir.BooleanValue, col: ir.Value) -> str:
-        vals = engine.execute(chk.filter(cond).select(v=col).limit(3))["v"]
+        vals = engine.execute(chk.filter(cond).select(v=col.cast("string")).limit(3))["v"]
         return ", ".join(repr(v) for v in vals)
 
     if stats["rows"] < params.validation.min_rows:
@@ -333,7 +341,7 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
                      "every order needs its customer's id")
     problems.raise_if_any()
     if cols.order_id:
-        distinct = std.distinct()
+        distinct = engine.reuse(std.distinct())  # computed once: checked here, then analysed
         dup = engine.execute(distinct.aggregate(
             rows=distinct.count(), ids=distinct.order_id.nunique()
         )).iloc[0]
@@ -355,9 +363,82 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
     return std.filter(std.order_ts < end_of(params.as_of))
 
 
+CHECKED_ENV = "WORKBOOK_CHECKED_DATA"
+
+
+def fingerprint(params: Params) -> str:
+    """What the checked data depends on: the parameters and each input's size and time."""
+    import hashlib
+    import json
+
+    from helpers.config import params_as_dict
+
+    parts: list[Any] = [params_as_dict(params)]
+    for src in (params.data.customers, params.data.orders):
+        if src is not None and not src.remote:
+            st = Path(src.path).stat()
+            parts.append([str(src.path), st.st_size, st.st_mtime_ns])
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def save_checked(data: Dataset, folder: str | Path) -> Path:
+    """Write a run's checked data once (customers without personal data; orders typed, without
+    duplicates, up to as_of) so that every notebook of the run reads it instead of re-checking.
+
+    On a Spark cluster the orders stay where they are (a local folder is not shared with the
+    executors): only the customers and the findings are kept.
+    """
+    import json
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if data.customers is not None:
+        data.customers.to_parquet(folder / "customers.parquet", index=False)
+    if data.orders is not None:
+        if data.engine.is_local:
+            data.engine.save_parquet(data.orders, folder / "orders.parquet")
+        data.behaviour().to_parquet(folder / "behaviour.parquet", index=False)
+    meta = {"fingerprint": fingerprint(data.params), "dropped_columns": data.dropped_columns,
+            "quality": [vars(q) for q in data.quality],
+            "orders_saved": data.orders is not None and data.engine.is_local}
+    (folder / "checked.json").write_text(json.dumps(meta, indent=1, default=str))
+    return folder
+
+
+def _load_checked(params: Params, engine: Engine) -> Dataset | None:
+    """The run's checked data, when this run saved it for these exact parameters and inputs."""
+    import json
+    import os
+
+    folder = os.environ.get(CHECKED_ENV)
+    if not folder or not (Path(folder) / "checked.json").exists():
+        return None
+    meta = json.loads((Path(folder) / "checked.json").read_text())
+    if meta["fingerprint"] != fingerprint(params):
+        return None
+    customers = (pd.read_parquet(Path(folder) / "customers.parquet")
+                 if (Path(folder) / "customers.parquet").exists() else None)
+    orders = None
+    if params.data.orders is not None:
+        if meta["orders_saved"]:
+            orders = engine.con.read_parquet(str(Path(folder) / "orders.parquet"))
+        else:
+            assert params.orders is not None
+            orders = _validate_orders(engine.read(params.data.orders, types={
+                params.orders.customer_id: "VARCHAR"}), params, params.data.orders.path, engine, [])
+    quality = [QualityItem(**q) for q in meta["quality"]]
+    behaviour = (pd.read_parquet(Path(folder) / "behaviour.parquet")
+                 if (Path(folder) / "behaviour.parquet").exists() else None)
+    return Dataset(params, customers, orders, engine, quality, meta["dropped_columns"], behaviour)
+
+
 def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
-    """Read and validate every input of a run; raise DataError naming file, column and fix."""
+    """Read and validate every input of a run; raise DataError naming file, column and fix.
+
+    Inside a batch run, the data checked before the first notebook is read back instead."""
     engine = engine or Engine.for_params(params)
+    if (checked := _load_checked(params, engine)) is not None:
+        return checked
     quality: list[QualityItem] = []
     customers = None
     dropped: list[str] = []
@@ -424,10 +505,17 @@ def multi_response(customers: pd.DataFrame, params: Params, name: str) -> pd.Dat
     mr = params.columns.multi_response[name]
     if mr.column:
         text = customers[mr.column].astype("string")
+        # a million answers hold only a few hundred distinct pick lists: split those, then
+        # spread them to every row by their codes
+        codes, distinct = pd.factorize(text, use_na_sentinel=True)
         sep = re.escape(mr.separator)
-        tidy = text.str.strip().str.replace(rf"\s*{sep}\s*", mr.separator, regex=True)
-        picks = tidy.str.get_dummies(sep=mr.separator).astype("boolean")
-        picks[text.isna().to_numpy()] = pd.NA
+        tidy = pd.Series(distinct, dtype="string").str.strip().str.replace(
+            rf"\s*{sep}\s*", mr.separator, regex=True)
+        dummies = tidy.str.get_dummies(sep=mr.separator)
+        table = dummies.to_numpy(bool)
+        rows = table[np.where(codes >= 0, codes, 0)] if len(table) else np.zeros((len(codes), 0))
+        picks = pd.DataFrame(rows, index=customers.index, columns=dummies.columns).astype("boolean")
+        picks[codes < 0] = pd.NA
         return picks
     frame = customers[mr.columns or []].apply(pd.to_numeric, errors="coerce")
     answered = frame.notna().any(axis=1)

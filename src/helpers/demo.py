@@ -199,8 +199,11 @@ GROWS, SHRINKS, DRIFTS = "Digital trendsetters", "Premium loyalists", "Eco local
 
 
 def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF,
-              previous_quarter: bool = False) -> dict[str, pd.DataFrame]:
+              previous_quarter: bool = False, order_rate: float = 1.0) -> dict[str, pd.DataFrame]:
     """Build the demo tables: ``customers``, ``orders`` and the hidden ``truth``.
+
+    ``order_rate`` multiplies how often everyone buys (about 3.9 orders per person at 1, 20 at 4),
+    for a retailer with heavier order tables; the planted truths are tested at 1.
 
     ``previous_quarter`` builds the quarter before, with the differences in
     :data:`PREVIOUS_SHARES` and :data:`PREVIOUS_SHIFT` (and ``as_of`` :data:`PREVIOUS_AS_OF`).
@@ -256,10 +259,10 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
     cac = np.array([CHANNEL_CAC[c] for c in channel]) * rng.lognormal(0, 0.25, n)
 
     # buying process: heterogeneous rate, an early window, then a lifetime (see module docstring)
-    rate = ORDERS_PER_YEAR[seg] * rng.gamma(4.0, 0.25, n)
+    rate = ORDERS_PER_YEAR[seg] * rng.gamma(4.0, 0.25, n) * order_rate
     rate[promo] *= 1.4
     # cap the expected rate below the maximum so Poisson noise stays about within it
-    rate = np.minimum(rate, 0.8 * MAX_ORDERS_PER_YEAR) / 365.0
+    rate = np.minimum(rate, 0.8 * MAX_ORDERS_PER_YEAR * order_rate) / 365.0
     early_extra = rng.poisson(rate * (EARLY_WINDOW_DAYS - 1))
     stuck = 1 + early_extra >= STICK_ORDERS
     chan_factor = np.array([CHANNEL_LIFETIME[c] for c in channel])
@@ -367,12 +370,13 @@ def _open_answers(rng: np.random.Generator, seg: np.ndarray, email: pd.Series, p
 
 
 def write_demo(out: str | Path = "data/demo", customers: int = 20_000, seed: int = 7,
-               as_of: dt.date = DEFAULT_AS_OF, previous_quarter: bool = False) -> dict[str, Path]:
+               as_of: dt.date = DEFAULT_AS_OF, previous_quarter: bool = False,
+               order_rate: float = 1.0) -> dict[str, Path]:
     """Build the demo data and write it as Parquet files into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = make_demo(customers=customers, seed=seed, as_of=as_of,
-                       previous_quarter=previous_quarter)
+                       previous_quarter=previous_quarter, order_rate=order_rate)
     paths = {}
     for name, frame in tables.items():
         path = out / ("_truth.parquet" if name == "truth" else f"{name}.parquet")

@@ -71,6 +71,15 @@ class Engine:
         else:
             raise DataError(f"engine '{name}' is not available; use `engine: duckdb` or `engine: spark`")
 
+    @property
+    def is_local(self) -> bool:
+        """Whether the engine runs on this machine (so a local folder is visible to it)."""
+        return self.name == "duckdb" or self.session.sparkContext.master.startswith("local")
+
+    def save_parquet(self, expr: ir.Table, path: str | Path) -> None:
+        """Write an expression's rows as Parquet (a folder of part files on Spark)."""
+        self.con.to_parquet(expr, str(path))
+
     @classmethod
     def for_params(cls, params: Any) -> Engine:
         """The engine a parameter file asks for."""
@@ -127,6 +136,20 @@ class Engine:
         finally:
             self.con.drop_table(name, force=True)
 
+    def reuse(self, expr: ir.Table) -> ir.Table:
+        """The expression computed once and kept for this engine's lifetime: for intermediate
+        tables that several steps share (activity per period, purchases per day)."""
+        cache = self.__dict__.setdefault("_reused", {})
+        key = expr.op()
+        if key not in cache:
+            name = f"_wb_reuse_{uuid.uuid4().hex}"
+            if self.name == "spark":
+                cache[key] = self.con.create_view(name, expr, overwrite=True)
+                self.session.catalog.cacheTable(name)
+            else:
+                cache[key] = self.con.create_table(name, expr, temp=True)
+        return cache[key]
+
     def register(self, frame: pd.DataFrame, name: str) -> ir.Table:
         """Make a pandas frame available to the engine as a table."""
         if self.name == "spark":  # a temporary view, not a table in the warehouse folder
@@ -162,9 +185,9 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
     for name in ("full_price", "prepaid"):
         if getattr(cols, name):
             fields[name] = _as_bool(raw[getattr(cols, name)])
-    if keep_raw:  # the values as written, for error messages
-        fields["raw_ts"] = ts.cast("string")
-        fields["raw_amount"] = amount.cast("string")
+    if keep_raw:  # the values as written, for checks and error messages
+        fields["raw_ts"] = ts
+        fields["raw_amount"] = amount
     return raw.select(**fields)
 
 
@@ -178,10 +201,9 @@ def customer_summary(orders: ir.Table, as_of: dt.date) -> ir.Table:
     the first order (amount, full price, prepaid) with the basket growth after it."""
     o = orders.filter(orders.order_ts < end_of(as_of))
     since = end_of(as_of - dt.timedelta(days=365))
-    o = o.mutate(rank=ibis.row_number().over(group_by="customer_id", order_by=["order_ts"]))
     recent = o.order_ts >= since
-    first = o.rank == 0
     day = ibis.literal(as_of)
+    # the first order's fields by arg-min over time: one aggregation, no window over all orders
     metrics = {
         "orders": o.count(),
         "spend": o.amount.sum(),
@@ -189,19 +211,19 @@ def customer_summary(orders: ir.Table, as_of: dt.date) -> ir.Table:
         "spend_12m": o.amount.sum(where=recent).fill_null(0),
         "first_order": o.order_ts.min(),
         "last_order": o.order_ts.max(),
-        "first_order_amount": o.amount.max(where=first),
-        "later_order_amount": o.amount.mean(where=~first),
+        "first_order_amount": o.amount.argmin(o.order_ts),
     }
     for flag in ("full_price", "prepaid"):
         if flag in o.columns:
-            metrics[f"first_order_{flag}"] = o[flag].cast("int64").max(where=first)
+            metrics[f"first_order_{flag}"] = o[flag].cast("int64").argmin(o.order_ts)
     g = o.group_by("customer_id").aggregate(**metrics)
+    later_mean = (g.spend - g.first_order_amount) / (g.orders - 1).nullif(0)
     return g.mutate(
         days_since_last=day.delta(g.last_order.date(), unit="day"),
         tenure_days=day.delta(g.first_order.date(), unit="day"),
         avg_order_value=g.spend / g.orders,
-        basket_growth=g.later_order_amount / g.first_order_amount,
-    ).drop("later_order_amount")
+        basket_growth=later_mean / g.first_order_amount,
+    )
 
 
 def orders_by_month(orders: ir.Table, as_of: dt.date) -> ir.Table:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
-from helpers.engine import customer_summary, order_crosstab, orders_by_month
+from helpers.engine import order_crosstab, orders_by_month
 from helpers.privacy import suppress_rows, suppress_small
 
 NO_ANSWER = "(no answer)"
@@ -193,7 +193,7 @@ def multi_response_summary(customers: pd.DataFrame, params: Params, name: str) -
 def buyer_behaviour(data: Dataset) -> pd.DataFrame:
     """One row per buyer: orders, spend, recency and tenure, computed by the engine."""
     assert data.orders is not None
-    return data.engine.execute(customer_summary(data.orders, data.params.as_of))
+    return data.behaviour()
 
 
 def monthly_orders(data: Dataset) -> pd.DataFrame:
@@ -375,12 +375,18 @@ will with would you your i'm it's don't""".split())
 
 def top_words(text: pd.Series, min_count: int, k: int = 15) -> pd.DataFrame:
     """The most used words in open answers (scrubbed text, stop words left out, rare words hidden)."""
-    words = text.dropna().str.lower().str.findall(r"[a-z][a-z']+").explode().dropna()
-    words = words[~words.isin(STOPWORDS) & (words.str.len() > 2)]
-    # count each word once per answer: "respondents who used it"
-    per_answer = words.groupby(level=0).unique().explode()
-    counts = per_answer.value_counts()
-    counts = counts[counts >= min_count].head(k)
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    answers = text.dropna().astype(str)
+    # binary counts: each word once per answer, i.e. "answers that used it"
+    vec = CountVectorizer(binary=True, token_pattern=r"[a-z][a-z']{2,}", stop_words=sorted(STOPWORDS),
+                          dtype=np.int32)
+    try:
+        matrix = vec.fit_transform(answers.to_numpy())
+    except ValueError:  # no words at all
+        return pd.DataFrame({"answers using it": [], "share of answers %": []}).rename_axis("word")
+    counts = pd.Series(np.asarray(matrix.sum(axis=0)).ravel(), index=vec.get_feature_names_out())
+    counts = counts[counts >= min_count].sort_values(ascending=False, kind="stable").head(k)
     answered = int(text.notna().sum())
     return pd.DataFrame({"answers using it": counts,
                          "share of answers %": 100 * counts / max(answered, 1)}).rename_axis("word")

@@ -20,7 +20,6 @@ import pandas as pd
 from helpers.cohorts import nps_group
 from helpers.config import Params
 from helpers.data import Dataset
-from helpers.engine import customer_summary
 from helpers.errors import ConfigError
 
 # behavioural fields the workbook derives from orders for every customer (0 / missing for none)
@@ -190,8 +189,7 @@ def profile_frame(data: Dataset) -> pd.DataFrame | None:
         if data.params.columns.nps:
             frame["nps_group"] = nps_group(frame[data.params.columns.nps])
         return frame
-    behaviour = data.engine.execute(customer_summary(data.orders, data.params.as_of))
-    behaviour = behaviour.set_index("customer_id")
+    behaviour = data.behaviour().set_index("customer_id")
     joined = behaviour.reindex(frame[data.params.columns.id].astype(str).to_numpy())
     for col in DERIVED_FIELDS:
         if col not in joined.columns:

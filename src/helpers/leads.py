@@ -25,6 +25,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from helpers.config import IcpCriterion, Params
 from helpers.errors import DataError
 from helpers.filters import evaluate, filter_columns
+from helpers.segment import stratified_index
 
 UNASSIGNED = "unassigned"
 TIERS = ("not fit", "workable fit", "perfect fit")
@@ -67,7 +68,9 @@ def _as_model_input(frame: pd.DataFrame, questions: list[str]) -> pd.DataFrame:
 
 
 def propose_questions(frame: pd.DataFrame, segments: np.ndarray, params: Params) -> pd.Series:
-    """Rank candidate questions by how much they tell about the segment (mutual information)."""
+    """Rank candidate questions by how much they tell about the segment (mutual information,
+    on a sample stratified by segment)."""
+    frame, segments = _sample(frame, segments, params.typing.sample_size)
     qs = candidate_questions(frame, params)
     numeric, _ = _kinds(frame, qs)
     encoded = pd.DataFrame({q: (frame[q].astype(float).fillna(frame[q].astype(float).median())
@@ -100,13 +103,19 @@ class TypingTool:
         return pd.DataFrame({"segment": segment, "probability": p.round(4)}, index=leads.index)
 
 
+def _sample(frame: pd.DataFrame, segments: np.ndarray, size: int
+            ) -> tuple[pd.DataFrame, np.ndarray]:
+    """A sample stratified by segment, so that small segments keep their share."""
+    keep = stratified_index(pd.Series(segments), size, seed=0).to_numpy()
+    return frame.iloc[keep], segments[keep]
+
+
 def train_typing_tool(frame: pd.DataFrame, segments: np.ndarray, params: Params,
-                      questions: list[str], max_rows: int = 20_000) -> TypingTool:
-    """Fit the calibrated classifier; cross-validated accuracy and confusion matrix."""
+                      questions: list[str]) -> TypingTool:
+    """Fit the calibrated classifier on a stratified sample; cross-validated accuracy and
+    confusion matrix."""
     tp = params.typing
-    if len(frame) > max_rows:
-        idx = np.random.default_rng(0).choice(len(frame), max_rows, replace=False)
-        frame, segments = frame.iloc[idx], segments[idx]
+    frame, segments = _sample(frame, segments, tp.sample_size)
     x = _as_model_input(frame, questions)
     folds = StratifiedKFold(tp.folds, shuffle=True, random_state=0)
     model = CalibratedClassifierCV(_pipeline(frame, questions), method="sigmoid", cv=3)

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psutil
 
 from helpers.config import Params, load_params, params_as_dict
 from helpers.errors import ConfigError
@@ -251,10 +253,15 @@ def _run_time(nb: dict[str, Any]) -> str:
     return f"{nb['duration_s']:.1f} s"
 
 
+def _memory(nb: dict[str, Any]) -> str:
+    mb = nb.get("peak_memory_mb")
+    return "–" if not mb else f"{mb / 1024:.1f} GB"
+
+
 def _version_page(manifest: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><a href=\"{html.escape(nb['html'])}\">{html.escape(nb['title'])}</a></td>"
-        f"<td>{_run_time(nb)}</td><td>{nb['html_bytes'] / 1024:.0f} KB</td></tr>"
+        f"<td>{_run_time(nb)}</td><td>{_memory(nb)}</td><td>{nb['html_bytes'] / 1024:.0f} KB</td></tr>"
         for nb in manifest["notebooks"])
     tables = "".join(f"<li><a href=\"{html.escape(t)}\">{html.escape(t)}</a></li>"
                      for t in manifest["tables"])
@@ -263,7 +270,8 @@ def _version_page(manifest: dict[str, Any]) -> str:
             f"<p>Period <b>{html.escape(manifest['period'])}</b>, version "
             f"<b>v{manifest['version']}</b>, data as of {manifest['as_of']}. "
             f"Published {manifest['finished'][:16].replace('T', ' ')} UTC.</p>"
-            f"<h2>Reports</h2><table><tr><th>Report</th><th>Run time</th><th>Size</th></tr>"
+            f"<h2>Reports</h2><table><tr><th>Report</th><th>Run time</th><th>Peak memory</th>"
+            f"<th>Size</th></tr>"
             f"{rows}</table><h2>Tables (CSV, aggregates only)</h2><ul>{tables or '<li>none</li>'}"
             f"</ul><p class=\"muted\">How this version was made: <a href=\"manifest.json\">"
             f"manifest.json</a> (parameters, input fingerprints, code version, package versions). "
@@ -330,6 +338,13 @@ def latest_private(private_root: str | Path, period: str) -> Path:
     return folder / f"v{max(versions)}"
 
 
+def _own_peak_mb() -> float:
+    """Peak resident memory of the batch process itself (it checks the data before the run)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def next_version(period_dir: Path) -> int:
     """The next free version number of a period."""
     numbers = [int(p.name[1:]) for p in period_dir.glob("v*") if p.name[1:].isdigit()]
@@ -339,11 +354,42 @@ def next_version(period_dir: Path) -> int:
 # --- the run -------------------------------------------------------------------------------
 
 
+class PeakMemory:
+    """The peak resident memory of this process's children (the notebook kernel and the processes
+    it starts: joblib workers, a Spark JVM), sampled a few times a second."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += child.memory_info().rss
+            self.peak_bytes = max(self.peak_bytes, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+
 @dataclass
 class NotebookRun:
     name: str
     status: str = "not run"
     duration_s: float = 0.0
+    peak_memory_mb: float = 0.0
     error: str = ""
 
 
@@ -404,7 +450,7 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     """Validate, run the notebooks, and publish `reports/<period>/v<N>/` if all succeeded."""
     from papermill.exceptions import PapermillExecutionError
 
-    from helpers.data import load_dataset
+    from helpers.data import CHECKED_ENV, load_dataset, save_checked
 
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
@@ -413,15 +459,21 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     if not notebooks:
         raise ConfigError(f"{notebooks_dir}: no notebooks (NN_name.ipynb) to run")
     progress(f"Checking {params_file.name} and its data …")
-    load_dataset(params)  # stops here, before any notebook, on bad data
-    reports_root, private_root = Path(reports_root).resolve(), Path(private_root).resolve()
-    reports_root.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
+    data = load_dataset(params)  # stops here, before any notebook, on bad data
+    reports_root, private_root = Path(reports_root).resolve(), Path(private_root).resolve()
+    reports_root.mkdir(parents=True, exist_ok=True)
     build = reports_root / f".build-{params.period}-{uuid.uuid4().hex[:8]}"
     private_build = private_root / f".build-{params.period}-{build.name[-8:]}"
     build.mkdir()
     private_build.mkdir(parents=True)
+    # the checked data, written once; every notebook's load_dataset reads it back (not published)
+    checked = save_checked(data, private_build / "_checked")
+    del data
+    progress(f"        checked in {time.perf_counter() - t0:.1f} s")
+    saved_env = os.environ.get(CHECKED_ENV)
+    os.environ[CHECKED_ENV] = str(checked)
     runs = [NotebookRun(p.stem) for p in notebooks]
     pages = []
     ok = True
@@ -443,17 +495,19 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
                 executed = build / "notebooks" / nb.name
                 t = time.perf_counter()
                 try:
-                    execute_notebook(nb, executed, declared(nb, {
-                        "params_path": str(params_file),
-                        "tables_dir": str(build / "tables" / nb.stem),
-                        "private_dir": str(private_build / nb.stem),
-                        "report_dir": str(build),
-                    }), kernel, cwd=notebooks_dir, timeout=timeout)
+                    with PeakMemory() as memory:
+                        execute_notebook(nb, executed, declared(nb, {
+                            "params_path": str(params_file),
+                            "tables_dir": str(build / "tables" / nb.stem),
+                            "private_dir": str(private_build / nb.stem),
+                            "report_dir": str(build),
+                        }), kernel, cwd=notebooks_dir, timeout=timeout)
                 except PapermillExecutionError:
                     run.status, run.error = "failed", _failed_cell(executed)
                 except Exception as exc:  # kernel died, timeout: still a failed notebook
                     run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
                 run.duration_s = time.perf_counter() - t
+                run.peak_memory_mb = memory.peak_bytes / 2**20
                 if run.status == "failed":
                     progress(f"        failed after {run.duration_s:.1f} s: {run.error}")
                     ok = False
@@ -462,12 +516,18 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
                 run.status = "ok"
                 pages.append({"name": nb.stem, "title": _title_of(nb), "html": f"{nb.stem}.html",
                               "html_bytes": size, "duration_s": round(run.duration_s, 2),
-                              "status": "ok"})
-                progress(f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB)")
+                              "peak_memory_mb": round(run.peak_memory_mb), "status": "ok"})
+                progress(f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB, "
+                         f"peak memory {run.peak_memory_mb / 1024:.2f} GB)")
     except BaseException:
         ok = False
         raise
     finally:
+        shutil.rmtree(checked, ignore_errors=True)
+        if saved_env is None:
+            os.environ.pop(CHECKED_ENV, None)
+        else:
+            os.environ[CHECKED_ENV] = saved_env
         if not ok:
             failed = reports_root / FAILED_DIR / f"{params.period}-{started:%Y%m%dT%H%M%S}-{build.name[-8:]}"
             failed.parent.mkdir(parents=True, exist_ok=True)
@@ -488,6 +548,7 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
             "as_of": str(params.as_of), "started": started.isoformat(),
             "finished": finished.isoformat(),
             "duration_s": round(time.perf_counter() - t0, 2), "status": "published",
+            "runner_peak_memory_mb": round(_own_peak_mb()),
             "parameters": params_as_dict(params), "inputs": _inputs(params, params_file),
             "git_commit": git_commit(project_root()), "packages": package_versions(),
             "notebooks": pages, "tables": tables,

@@ -31,14 +31,20 @@ UNIT_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
 # --- RFM -----------------------------------------------------------------------------------------
 
 
+def daily_purchases(orders: ir.Table) -> ir.Table:
+    """One row per customer and purchase day, with the day's amount (same-day orders summed)."""
+    days = orders.mutate(day=orders.order_ts.date())
+    return days.group_by(["customer_id", "day"]).aggregate(amount=days.amount.sum())
+
+
 def rfm_summary(orders: ir.Table, calibration_end: dt.date, unit: str = "weeks",
-                holdout_end: dt.date | None = None) -> ir.Table:
+                holdout_end: dt.date | None = None, daily: ir.Table | None = None) -> ir.Table:
     """Per customer: frequency (repeat purchase days), recency, T, monetary; optional holdout.
 
     Purchases on the same day count as one purchase (their amounts are summed), as in the papers.
+    ``daily`` may pass :func:`daily_purchases` of the orders, computed once.
     """
-    days = orders.mutate(day=orders.order_ts.date())
-    daily = days.group_by(["customer_id", "day"]).aggregate(amount=days.amount.sum())
+    daily = daily_purchases(orders) if daily is None else daily
     cal = daily.filter(daily.day <= calibration_end)
     first = cal.group_by("customer_id").aggregate(first=cal.day.min())
     cal = cal.join(first, "customer_id")
@@ -99,8 +105,13 @@ def rfm_scores(summary: pd.DataFrame, days_since_last: pd.Series) -> pd.DataFram
 # --- the models --------------------------------------------------------------------------------
 
 
-def _fit(negll, x0: np.ndarray) -> optimize.OptimizeResult:
-    """Minimise a negative log-likelihood over log-parameters, from a few starting points."""
+def _fit(negll, x0: np.ndarray, warm: dict[str, float] | None = None) -> optimize.OptimizeResult:
+    """Minimise a negative log-likelihood over log-parameters, from a few starting points, or
+    from ``warm`` (a nearby fit, e.g. the holdout check's) when that converges."""
+    if warm:
+        res = optimize.minimize(negll, np.log(list(warm.values())), method="L-BFGS-B")
+        if res.success:
+            return res
     best = None
     for start in (x0, x0 + 0.5, x0 - 0.5):
         res = optimize.minimize(negll, start, method="Nelder-Mead",
@@ -145,10 +156,10 @@ class BetaGeoModel:
                           - (r + x) * np.log(alpha + tx), -np.inf)
         return a1 + a2 + np.logaddexp(a3, a4)
 
-    def fit(self, summary: pd.DataFrame) -> BetaGeoModel:
-        """Maximum-likelihood fit on an RFM summary."""
+    def fit(self, summary: pd.DataFrame, start: dict[str, float] | None = None) -> BetaGeoModel:
+        """Maximum-likelihood fit on an RFM summary (``start``: parameters to start from)."""
         x, tx, T, k = _compressed(summary)
-        res = _fit(lambda q: -(k * self.loglik(np.exp(q), x, tx, T)).sum(), np.zeros(4))
+        res = _fit(lambda q: -(k * self.loglik(np.exp(q), x, tx, T)).sum(), np.zeros(4), start)
         self.params_ = dict(zip(["r", "alpha", "a", "b"], np.exp(res.x), strict=True))
         self.log_likelihood_ = -float(res.fun)
         return self
@@ -220,15 +231,15 @@ class ParetoNBDModel:
         second = np.log(s) - np.log(r + s + x) + cls._log_a0(r, alpha, s, beta, x, tx, T)
         return head + np.logaddexp(first, second)
 
-    def fit(self, summary: pd.DataFrame) -> ParetoNBDModel:
-        """Maximum-likelihood fit on an RFM summary."""
+    def fit(self, summary: pd.DataFrame, start: dict[str, float] | None = None) -> ParetoNBDModel:
+        """Maximum-likelihood fit on an RFM summary (``start``: parameters to start from)."""
         x, tx, T, k = _compressed(summary)
 
         def negll(q: np.ndarray) -> float:
             value = -(k * self.loglik(np.exp(q), x, tx, T)).sum()
             return float(value) if np.isfinite(value) else 1e12
 
-        res = _fit(negll, np.zeros(4))
+        res = _fit(negll, np.zeros(4), start)
         self.params_ = dict(zip(["r", "alpha", "s", "beta"], np.exp(res.x), strict=True))
         self.log_likelihood_ = -float(res.fun)
         return self
@@ -397,6 +408,17 @@ class ValueResult:
         return out
 
 
+def fit_rows(summary: pd.DataFrame, size: int) -> pd.DataFrame:
+    """The buyers a model is fitted on: everyone, or a sample stratified by first-purchase month
+    (so that every cohort keeps its share and its age T)."""
+    from helpers.segment import stratified_index
+
+    if len(summary) <= size:
+        return summary
+    cohort = pd.to_datetime(summary["first"]).dt.to_period("M")
+    return summary.loc[stratified_index(cohort, size, seed=0)]
+
+
 def _model(name: str) -> BetaGeoModel | ParetoNBDModel:
     return BetaGeoModel() if name == "bgnbd" else ParetoNBDModel()
 
@@ -406,19 +428,23 @@ def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float 
     """Fit the purchase and spend models (with a holdout check first) and score every buyer."""
     unit_days = UNIT_DAYS[settings.unit]
     check, totals, check_fit = None, {}, {}
+    daily = engine.reuse(daily_purchases(orders))  # shared by the holdout check and the fit
     if settings.holdout > 0:
         cal_end = as_of - dt.timedelta(days=round(settings.holdout * unit_days))
-        cal = engine.execute(rfm_summary(orders, cal_end, settings.unit, holdout_end=as_of))
+        cal = engine.execute(rfm_summary(orders, cal_end, settings.unit, holdout_end=as_of,
+                                         daily=daily))
         cal = cal.set_index("customer_id")
-        cal_model = _model(settings.model).fit(cal)
+        cal_model = _model(settings.model).fit(fit_rows(cal, settings.sample_size))
         check = calibration_holdout(cal, cal_model, settings.holdout)
         totals = {"actual": float(cal["holdout_frequency"].sum()),
                   "predicted": float(cal_model.expected_purchases(cal, settings.holdout).sum()),
                   "calibration_end": str(cal_end)}
         check_fit = dict(cal_model.params_)
-    summary = engine.execute(rfm_summary(orders, as_of, settings.unit)).set_index("customer_id")
-    purchases = _model(settings.model).fit(summary)
-    spend = GammaGammaModel().fit(summary)
+    summary = engine.execute(rfm_summary(orders, as_of, settings.unit, daily=daily)
+                             ).set_index("customer_id")
+    sample = fit_rows(summary, settings.sample_size)
+    purchases = _model(settings.model).fit(sample, start=check_fit or None)
+    spend = GammaGammaModel().fit(sample)
     out = summary.copy()
     out["p_alive"] = purchases.p_alive(summary)
     out["expected_purchases"] = purchases.expected_purchases(summary, settings.horizon)
@@ -466,6 +492,20 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
     result.customers[cols].to_parquet(folder / "customer_value.parquet")
 
 
+def customer_value_for(data, private_dir: str | None) -> pd.Series:  # noqa: ANN001
+    """Each buyer's predicted value: from 04_cohorts in this run (a sibling private folder), or
+    fitted here when that report did not run."""
+    from pathlib import Path
+
+    if private_dir:
+        saved = Path(private_dir).parent / "04_cohorts" / "customer_value.parquet"
+        if saved.exists():
+            return pd.read_parquet(saved, columns=["clv"])["clv"]
+    params = data.params
+    return fit_value(data.engine, data.orders, params.as_of, params.value,
+                     params.cohorts.margin).customers["clv"]
+
+
 def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa: ANN001
                 ) -> pd.DataFrame | None:
     """Churn drivers for buyers: status 'churned' where the data has a status, else at risk."""
@@ -487,9 +527,11 @@ def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa:
     categorical = [c for c in profile if c not in numeric and buyers[c].nunique() <= 12]
     numeric += cols.psychographic
     from helpers.explore import label_of
+    from helpers.segment import stratified_index
 
+    keep = stratified_index(churned.astype(bool), params.value.sample_size, seed=0)
     labels = {c: label_of(c, params) for c in categorical + numeric}
-    return churn_drivers(buyers, churned, categorical, numeric, labels=labels)
+    return churn_drivers(buyers.loc[keep], churned.loc[keep], categorical, numeric, labels=labels)
 
 
 def check_sentence(result: ValueResult, settings) -> str:  # noqa: ANN001
