@@ -317,9 +317,10 @@ class ValueParams(_Strict):
     discount_rate: float = Field(0.01, ge=0, lt=1, description="discount rate per step")
     at_risk_threshold: float = Field(0.5, gt=0, lt=1)
     churn_drivers: bool = True
-    sample_size: int = Field(100_000, ge=1000, description="buyers the models are fitted on: value "
-                             "models stratified by first-purchase month, churn drivers by outcome; "
-                             "everyone is scored")
+    sample_size: int = Field(50_000, ge=1000, description="buyers the value models are fitted on, "
+                             "stratified by first-purchase month; everyone is scored")
+    churn_sample_size: int = Field(30_000, ge=1000, description="buyers the churn-driver model is "
+                                   "fitted on, stratified by churned or not")
 
 
 class SegmentParams(_Strict):

@@ -241,22 +241,32 @@ def _selections(q: Question) -> tuple[np.ndarray, np.ndarray]:
     return q.cache
 
 
-def _column_stats(q: Question, mask: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-row statistics of one column: value, respondents in the cell, base, effective base."""
+def _indicator_sums(q: Question, mask: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray | float]:
+    """The additive pieces of a column's answer shares: Σw·answer, Σw, Σw², counts."""
+    sel, has = _selections(q)
+    # weights of the column's respondents, zero elsewhere: sums are dot products over
+    # everyone, with no copy of the answers per column (a banner has dozens of columns)
+    answered = mask & has
+    wa = np.where(answered, w, 0.0)
+    return {"wx": wa @ sel, "w": float(wa.sum()), "w2": float(wa @ wa),
+            "n": answered.astype(float) @ sel, "base": float(answered.sum())}
+
+
+def _column_stats(q: Question, mask: np.ndarray, w: np.ndarray,
+                  sums: dict[str, np.ndarray | float] | None = None) -> dict[str, np.ndarray]:
+    """Per-row statistics of one column: value, respondents in the cell, base, effective base.
+
+    ``sums`` may give the column's indicator sums already (the rest of the base is the total's
+    sums minus a column's, so it needs no pass over the respondents)."""
     out: dict[str, np.ndarray] = {}
     if q.indicators is not None:
-        sel, has = _selections(q)
-        # weights of the column's respondents, zero elsewhere: sums are dot products over
-        # everyone, with no copy of the answers per column (a banner has dozens of columns)
-        answered = mask & has
-        wa = np.where(answered, w, 0.0)
-        base_w = wa.sum()
-        k = sel.shape[1]
+        t = sums if sums is not None else _indicator_sums(q, mask, w)
+        k = len(t["wx"])
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["value"] = (wa @ sel) / base_w if base_w > 0 else np.full(k, np.nan)
-        out["n"] = answered.astype(float) @ sel
-        out["base"] = np.full(k, answered.sum(), dtype=float)
-        out["eff"] = np.full(k, effective_base(wa))
+            out["value"] = t["wx"] / t["w"] if t["w"] > 0 else np.full(k, np.nan)
+        out["n"] = np.asarray(t["n"], dtype=float)
+        out["base"] = np.full(k, t["base"], dtype=float)
+        out["eff"] = np.full(k, t["w"] ** 2 / t["w2"] if t["w2"] > 0 else 0.0)
         out["var"] = out["value"] * (1 - out["value"])
         out["kind"] = np.array(["pct"] * k)
     if q.values is not None:
@@ -300,10 +310,17 @@ def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: Cros
     w = weights.to_numpy(float)
     everyone = np.ones(len(w), bool) if base is None else base
     loose, strict = 1 - ct.levels[0], 1 - ct.levels[1]
-    total = _column_stats(q, everyone, w)
     labels = _row_labels(q)
-    col_stats = [_column_stats(q, c.mask, w) for c in columns]
-    rest_stats = [_column_stats(q, everyone & ~c.mask, w) for c in columns]
+    if q.indicators is not None:  # one pass per column; everyone else = total minus column
+        total_sums = _indicator_sums(q, everyone, w)
+        sums = [_indicator_sums(q, c.mask & everyone, w) for c in columns]
+        rest_sums = [{key: total_sums[key] - s[key] for key in s} for s in sums]
+    else:
+        total_sums, sums, rest_sums = None, [None] * len(columns), [None] * len(columns)
+    total = _column_stats(q, everyone, w, total_sums)
+    col_stats = [_column_stats(q, c.mask, w, s) for c, s in zip(columns, sums, strict=True)]
+    rest_stats = [_column_stats(q, everyone & ~c.mask, w, s)
+                  for c, s in zip(columns, rest_sums, strict=True)]
     low = [bool(s["base"].max(initial=0) < ct.min_base) for s in col_stats]
     records = []
     letters = {(r, i): "" for r in range(len(labels)) for i in range(len(columns))}

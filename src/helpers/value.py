@@ -529,7 +529,7 @@ def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa:
     from helpers.explore import label_of
     from helpers.segment import stratified_index
 
-    keep = stratified_index(churned.astype(bool), params.value.sample_size, seed=0)
+    keep = stratified_index(churned.astype(bool), params.value.churn_sample_size, seed=0)
     labels = {c: label_of(c, params) for c in categorical + numeric}
     return churn_drivers(buyers.loc[keep], churned.loc[keep], categorical, numeric, labels=labels)
 
