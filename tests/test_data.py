@@ -211,3 +211,29 @@ def yaml_like(params) -> dict:
     from helpers.config import params_as_dict
 
     return params_as_dict(params)
+
+
+def test_checked_data_is_read_back_only_for_the_same_parameters_and_inputs(make_params, tmp_path,
+                                                                          monkeypatch):
+    from helpers.data import CHECKED_ENV, save_checked
+
+    params = load_params(make_params())
+    first = load_dataset(params)
+    folder = save_checked(first, tmp_path / "checked")
+    monkeypatch.setenv(CHECKED_ENV, str(folder))
+    again = load_dataset(params)
+    # (Parquet keeps dates to the millisecond: same values, a finer unit)
+    pd.testing.assert_frame_equal(again.customers.astype(first.customers.dtypes.to_dict()),
+                                  first.customers)
+    assert again.quality_table().equals(first.quality_table())
+    assert again.dropped_columns == first.dropped_columns
+    n = first.engine.execute(first.orders.count())
+    assert again.engine.execute(again.orders.count()) == n
+    pd.testing.assert_frame_equal(again.behaviour(), first.behaviour())
+    # the checked orders are a file of their own, without the duplicate rows
+    assert len(pd.read_parquet(folder / "orders.parquet")) == n
+    # a different parameter file does not use them: its data is read and checked afresh
+    first.customers.assign(marker=1).to_parquet(folder / "customers.parquet", index=False)
+    assert "marker" in load_dataset(params).customers
+    other = load_params(make_params({"privacy.min_cell": 11}, name="other.yaml"))
+    assert "marker" not in load_dataset(other).customers

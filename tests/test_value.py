@@ -117,3 +117,16 @@ def test_value_step_on_demo_data(make_params):
     assert by.loc["email", "at risk %"] < by.loc["paid search", "at risk %"]
     rfm = value.rfm_table(result)
     assert rfm["customers"].sum() == len(c)
+
+
+def test_customer_value_is_read_from_the_cohorts_report_of_the_same_run(tmp_path):
+    from types import SimpleNamespace
+
+    from helpers.value import customer_value_for
+
+    saved = tmp_path / "04_cohorts"
+    saved.mkdir()
+    clv = pd.Series([10.0, 20.0], index=pd.Index(["a", "b"], name="customer_id"), name="clv")
+    clv.to_frame().assign(p_alive=0.5).to_parquet(saved / "customer_value.parquet")
+    got = customer_value_for(SimpleNamespace(params=None), str(tmp_path / "05_personas"))
+    pd.testing.assert_series_equal(got, clv)

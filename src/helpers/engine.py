@@ -125,7 +125,7 @@ class Engine:
             catalog = self.session.catalog
             catalog.cacheTable(name)
             try:
-                yield table
+                yield _as_typed(table, expr)
             finally:
                 catalog.uncacheTable(name)
                 catalog.dropTempView(name)
@@ -144,8 +144,9 @@ class Engine:
         if key not in cache:
             name = f"_wb_reuse_{uuid.uuid4().hex}"
             if self.name == "spark":
-                cache[key] = self.con.create_view(name, expr, overwrite=True)
+                view = self.con.create_view(name, expr, overwrite=True)
                 self.session.catalog.cacheTable(name)
+                cache[key] = _as_typed(view, expr)
             else:
                 cache[key] = self.con.create_table(name, expr, temp=True)
         return cache[key]
@@ -155,6 +156,15 @@ class Engine:
         if self.name == "spark":  # a temporary view, not a table in the warehouse folder
             return self.con.create_view(name, ibis.memtable(frame), overwrite=True)
         return self.con.create_table(name, frame, overwrite=True)
+
+
+def _as_typed(view: ir.Table, expr: ir.Table) -> ir.Table:
+    """A stored view with the column types its expression promised: Spark stores some integer
+    arithmetic as 32-bit where Ibis (and DuckDB) say 64-bit."""
+    schema = expr.schema()
+    if view.schema() == schema:
+        return view
+    return view.cast(schema)
 
 
 def _as_bool(col: ir.Value) -> ir.BooleanValue:

@@ -433,7 +433,7 @@ def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float 
         cal_end = as_of - dt.timedelta(days=round(settings.holdout * unit_days))
         cal = engine.execute(rfm_summary(orders, cal_end, settings.unit, holdout_end=as_of,
                                          daily=daily))
-        cal = cal.set_index("customer_id")
+        cal = cal.set_index("customer_id").sort_index()  # the same order on every engine
         cal_model = _model(settings.model).fit(fit_rows(cal, settings.sample_size))
         check = calibration_holdout(cal, cal_model, settings.holdout)
         totals = {"actual": float(cal["holdout_frequency"].sum()),
@@ -441,7 +441,7 @@ def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float 
                   "calibration_end": str(cal_end)}
         check_fit = dict(cal_model.params_)
     summary = engine.execute(rfm_summary(orders, as_of, settings.unit, daily=daily)
-                             ).set_index("customer_id")
+                             ).set_index("customer_id").sort_index()  # ties rank the same way
     sample = fit_rows(summary, settings.sample_size)
     purchases = _model(settings.model).fit(sample, start=check_fit or None)
     spend = GammaGammaModel().fit(sample)
