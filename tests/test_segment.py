@@ -181,7 +181,7 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
 
 
 def test_stratified_samples_keep_each_group_share():
-    from helpers.segment import stratified_index
+    from helpers.data import stratified_index
 
     rng = np.random.default_rng(3)
     groups = pd.Series(rng.choice(["a", "b", "c"], 100_000, p=[0.7, 0.25, 0.05]),

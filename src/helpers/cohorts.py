@@ -34,14 +34,12 @@ def period_index(ts: ir.Value, period: str) -> ir.IntegerValue:
     """An integer per calendar period (both dates truncated first, so engines agree)."""
     d = ts.date() if ts.type().is_timestamp() else ts
     if period == "month":
-        index = d.year() * 12 + d.month() - 1
-    elif period == "quarter":
-        index = d.year() * 4 + (d.month() - 1) // 3
-    elif period == "week":
-        index = d.truncate("W").delta(ibis.literal(MONDAY), unit="day") // 7
-    else:
-        raise ValueError(f"unknown period '{period}'; use week, month or quarter")
-    return index
+        return d.year() * 12 + d.month() - 1
+    if period == "quarter":
+        return d.year() * 4 + (d.month() - 1) // 3
+    if period == "week":
+        return d.truncate("W").delta(ibis.literal(MONDAY), unit="day") // 7
+    raise ValueError(f"unknown period '{period}'; use week, month or quarter")
 
 
 def index_of(day: dt.date, period: str) -> int:

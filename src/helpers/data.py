@@ -420,16 +420,20 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
                  if (Path(folder) / "customers.parquet").exists() else None)
     orders = None
     if params.data.orders is not None:
-        if meta["orders_saved"]:
-            orders = engine.con.read_parquet(str(Path(folder) / "orders.parquet"))
-        else:
-            assert params.orders is not None
-            orders = _validate_orders(engine.read(params.data.orders, types={
-                params.orders.customer_id: "VARCHAR"}), params, params.data.orders.path, engine, [])
+        orders = (engine.con.read_parquet(str(Path(folder) / "orders.parquet"))
+                  if meta["orders_saved"] else _load_orders(params, engine, []))
     quality = [QualityItem(**q) for q in meta["quality"]]
     behaviour = (pd.read_parquet(Path(folder) / "behaviour.parquet")
                  if (Path(folder) / "behaviour.parquet").exists() else None)
     return Dataset(params, customers, orders, engine, quality, meta["dropped_columns"], behaviour)
+
+
+def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> ir.Table:
+    """The orders file, read by the engine, checked and typed."""
+    src, cols = params.data.orders, params.orders
+    assert src is not None and cols is not None
+    raw = engine.read(src, types={cols.customer_id: "VARCHAR"})
+    return _validate_orders(raw, params, src.path, engine, quality)
 
 
 def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
@@ -455,11 +459,7 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
                                        len(customers), "left out (declare a role to use them)"))
         _scrub_names(customers, params)
         customers = customers.drop(columns=dropped).reset_index(drop=True)
-    orders = None
-    if params.data.orders is not None and params.orders is not None:
-        src = params.data.orders
-        raw = engine.read(src, types={params.orders.customer_id: "VARCHAR"})
-        orders = _validate_orders(raw, params, src.path, engine, quality)
+    orders = _load_orders(params, engine, quality) if params.data.orders is not None else None
     if customers is not None and orders is not None:
         _check_links(customers, orders, params, engine, quality)
     if customers is not None:
@@ -522,6 +522,18 @@ def multi_response(customers: pd.DataFrame, params: Params, name: str) -> pd.Dat
     out = frame.fillna(0).astype(bool).astype("boolean")
     out[~answered.to_numpy()] = pd.NA
     return out
+
+
+def stratified_index(strata: pd.Series, size: int, seed: int) -> pd.Index:
+    """Index labels of a proportional stratified sample of about ``size`` rows (all if fewer),
+    for fitting a model on a large base; every stratum keeps at least one row."""
+    if len(strata) <= size:
+        return strata.index
+    share = size / len(strata)
+    keys = strata.astype("string").fillna("?")
+    picked = [g.sample(max(1, round(len(g) * share)), random_state=seed).index
+              for _, g in keys.groupby(keys, sort=True)]
+    return picked[0].append(picked[1:]).sort_values() if picked else strata.index[:0]
 
 
 def is_numeric_column(series: pd.Series, max_levels: int = 12) -> bool:

@@ -63,6 +63,7 @@ class Engine:
     def __init__(self, name: str = "duckdb", threads: int | None = None,
                  spark: SparkSettings | None = None) -> None:
         self.name = name
+        self._reused: dict[Any, ir.Table] = {}
         if name == "duckdb":
             self.con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
         elif name == "spark":
@@ -119,37 +120,36 @@ class Engine:
         (Ibis's own ``cache()`` shares tables between equal expressions and can drop one that
         another expression still uses, so the workbook manages its temporary tables itself.)
         """
-        name = f"_wb_tmp_{uuid.uuid4().hex}"
-        if self.name == "spark":  # a cached temporary view: Spark has no temporary tables
-            table = self.con.create_view(name, expr, overwrite=True)
-            catalog = self.session.catalog
-            catalog.cacheTable(name)
-            try:
-                yield _as_typed(table, expr)
-            finally:
-                catalog.uncacheTable(name)
-                catalog.dropTempView(name)
-            return
-        table = self.con.create_table(name, expr, temp=True)
+        name, table = self._store(expr)
         try:
             yield table
         finally:
-            self.con.drop_table(name, force=True)
+            self._drop(name)
 
     def reuse(self, expr: ir.Table) -> ir.Table:
         """The expression computed once and kept for this engine's lifetime: for intermediate
         tables that several steps share (activity per period, purchases per day)."""
-        cache = self.__dict__.setdefault("_reused", {})
         key = expr.op()
-        if key not in cache:
-            name = f"_wb_reuse_{uuid.uuid4().hex}"
-            if self.name == "spark":
-                view = self.con.create_view(name, expr, overwrite=True)
-                self.session.catalog.cacheTable(name)
-                cache[key] = _as_typed(view, expr)
-            else:
-                cache[key] = self.con.create_table(name, expr, temp=True)
-        return cache[key]
+        if key not in self._reused:
+            self._reused[key] = self._store(expr)[1]
+        return self._reused[key]
+
+    def _store(self, expr: ir.Table) -> tuple[str, ir.Table]:
+        """Compute an expression into a temporary table (on Spark, which has none: a cached
+        temporary view with the column types the expression promised)."""
+        name = f"_wb_tmp_{uuid.uuid4().hex}"
+        if self.name == "spark":
+            view = self.con.create_view(name, expr, overwrite=True)
+            self.session.catalog.cacheTable(name)
+            return name, _as_typed(view, expr)
+        return name, self.con.create_table(name, expr, temp=True)
+
+    def _drop(self, name: str) -> None:
+        if self.name == "spark":
+            self.session.catalog.uncacheTable(name)
+            self.session.catalog.dropTempView(name)
+        else:
+            self.con.drop_table(name, force=True)
 
     def register(self, frame: pd.DataFrame, name: str) -> ir.Table:
         """Make a pandas frame available to the engine as a table."""

@@ -23,9 +23,9 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from helpers.config import IcpCriterion, Params
+from helpers.data import stratified_index
 from helpers.errors import DataError
 from helpers.filters import evaluate, filter_columns
-from helpers.segment import stratified_index
 
 UNASSIGNED = "unassigned"
 TIERS = ("not fit", "workable fit", "perfect fit")

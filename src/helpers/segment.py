@@ -31,7 +31,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from helpers.config import Params
-from helpers.data import multi_response
+from helpers.data import multi_response, stratified_index
 
 STABLE, DISSOLVED = 0.75, 0.5
 
@@ -275,17 +275,6 @@ def fit_sample(frame: pd.DataFrame, size: int, strata: str | None, seed: int) ->
     if strata and strata in frame:
         return frame.loc[stratified_index(frame[strata], size, seed)]
     return frame.sample(size, random_state=seed)
-
-
-def stratified_index(strata: pd.Series, size: int, seed: int) -> pd.Index:
-    """Index labels of a proportional stratified sample of about ``size`` rows (all if fewer)."""
-    if len(strata) <= size:
-        return strata.index
-    share = size / len(strata)
-    keys = strata.astype("string").fillna("?")
-    picked = [g.sample(max(1, round(len(g) * share)), random_state=seed).index
-              for _, g in keys.groupby(keys, sort=True)]
-    return picked[0].append(picked[1:]).sort_values() if picked else strata.index[:0]
 
 
 @dataclass

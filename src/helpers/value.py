@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from helpers.data import stratified_index
 from helpers.engine import end_of
 
 UNIT_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
@@ -411,8 +412,6 @@ class ValueResult:
 def fit_rows(summary: pd.DataFrame, size: int) -> pd.DataFrame:
     """The buyers a model is fitted on: everyone, or a sample stratified by first-purchase month
     (so that every cohort keeps its share and its age T)."""
-    from helpers.segment import stratified_index
-
     if len(summary) <= size:
         return summary
     cohort = pd.to_datetime(summary["first"]).dt.to_period("M")
@@ -527,8 +526,6 @@ def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa:
     categorical = [c for c in profile if c not in numeric and buyers[c].nunique() <= 12]
     numeric += cols.psychographic
     from helpers.explore import label_of
-    from helpers.segment import stratified_index
-
     keep = stratified_index(churned.astype(bool), params.value.churn_sample_size, seed=0)
     labels = {c: label_of(c, params) for c in categorical + numeric}
     return churn_drivers(buyers.loc[keep], churned.loc[keep], categorical, numeric, labels=labels)
