@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED, demo_params_at
 
-from helpers import cohorts
+from helpers import cohorts, fields
 from helpers.data import load_dataset
 from helpers.engine import Engine
 from helpers.filters import evaluate, profile_frame
@@ -139,7 +139,7 @@ def test_cohort_rules_side_by_side(demo):
 
 
 def test_nps_groups():
-    g = cohorts.nps_group(pd.Series([10, 9, 8, 7, 6, 0, None]))
+    g = fields.nps_group(pd.Series([10, 9, 8, 7, 6, 0, None]))
     assert g.tolist()[:6] == ["promoters", "promoters", "passives", "passives", "detractors",
                               "detractors"]
     assert g.isna().tolist()[-1]

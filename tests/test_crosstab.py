@@ -207,8 +207,8 @@ def test_planted_differences_are_significant(demo_frame):
     tables = crosstab.build_tables(frame, params, weights(frame, params), cols,
                                    rows=["att_price_sensitive", "att_quality_first"])
     price = tables[0].cells
-    email = price[(price.column == "email") & (price.row == "Top-2-box")].iloc[0]
-    paid = price[(price.column == "paid search") & (price.row == "Top-2-box")].iloc[0]
+    email = price[(price.column == "email") & (price.row == "Top box")].iloc[0]
+    paid = price[(price.column == "paid search") & (price.row == "Top box")].iloc[0]
     assert paid["value"] > email["value"] and email["letter"] in paid["letters"].upper()
     quality = tables[1].cells
     heavy = quality[(quality.column == "Heavy buyers") & (quality.row == "Mean")].iloc[0]
@@ -290,7 +290,7 @@ def test_six_point_likert_with_missing_answers_by_gender(tmp_path):
                              weights(frame, params), params.crosstab, 10)
     bfi = pd.read_csv(bfi_file)
     women = bfi.loc[bfi.gender == 2, "N1"].dropna()
-    cell = _cell(t, "Top-2-box", "2")
+    cell = _cell(t, "Top box", "2")
     assert cell["base"] == len(women)
     assert cell["value"] == pytest.approx((women >= 5).mean())
     assert _cell(t, "Mean", "2")["value"] == pytest.approx(women.mean())

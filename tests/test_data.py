@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from helpers.config import Source, load_params
-from helpers.data import detect_encoding, load_dataset, multi_response, read_frame
+from helpers.data import load_dataset, multi_response
 from helpers.errors import DataError
+from helpers.readers import detect_encoding, read_frame
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_likert_out_of_range_stops_or_is_blanked_by_choice(make_params, tmp_path
     bad["att_tries_new"] = bad["att_tries_new"].astype("Float64")
     bad.loc[:4, "att_tries_new"] = [0, 7, 9, 6, 6]
     msg = _data_error(_with(make_params, tmp_path, bad))
-    assert "column 'att_tries_new': 5 rows are outside 1–5 (e.g. 0, 7, 9)" in msg
+    assert "column 'att_tries_new': 5 answers are not points of its scale 1, 2, 3, 4, 5 (e.g. 0, 7, 9)" in msg
     assert "validation.out_of_range: set_missing" in msg
     data = load_dataset(_with(make_params, tmp_path, bad, changes={
         "validation.out_of_range": "set_missing"}))

@@ -38,11 +38,11 @@ def test_likert_summary_top_and_bottom_boxes(data):
     x, w = c[item].astype(float), c["weight"]
     ok = x.notna()
     top = 100 * w[ok & (x >= 4)].sum() / w[ok].sum()
-    assert s.loc[item, "top-2-box %"] == pytest.approx(top)
+    assert s.loc[item, "top box %"] == pytest.approx(top)
     assert s.loc[item, "mean"] == pytest.approx(np.average(x[ok], weights=w[ok]))
     levels = [p.likert.labels[v] for v in range(1, 6)]
     np.testing.assert_allclose(s[levels].sum(axis=1), 100)
-    assert s["top-2-box %"].is_monotonic_decreasing
+    assert s["top box %"].is_monotonic_decreasing
 
 
 def test_multi_response_shares_can_sum_above_100(data):

@@ -43,7 +43,8 @@ def test_no_function_or_class_definitions(path):
     nb = nbformat.read(path, 4)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            for node in ast.walk(ast.parse(cell.source)):
+            body = "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith("%%"))
+            for node in ast.walk(ast.parse(body)):
                 assert not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
                                       | ast.Lambda), f"{path.name}: logic belongs in helpers"
 
@@ -56,3 +57,16 @@ def test_notebook_reads_like_a_report(path):
     assert len(md) >= 5
     code_lines = [len(c.source.splitlines()) for c in nb.cells if c.cell_type == "code"]
     assert max(code_lines) <= 12
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_need_is_known(path):
+    """`%%needs` names only needs the plan knows, so `workbook check` can describe every cell."""
+    from helpers.plan import NEEDS
+
+    nb = nbformat.read(path, 4)
+    for cell in nb.cells:
+        first = cell.source.splitlines()[0] if cell.source else ""
+        if cell.cell_type == "code" and first.startswith("%%needs"):
+            assert set(first.split()[1:]) <= set(NEEDS), first
+    assert set(nb.metadata["workbook"]["requires"]) <= set(NEEDS)

@@ -52,7 +52,8 @@ def test_change_the_data_and_the_card_changes(built):
     mask = seg.segments == first.segment
     changed.loc[mask, "age"] = 72
     changed.loc[mask, "city_tier"] = "rural"
-    again = personas.build_personas(changed, seg.segments, seg.index, seg.names, params)[0]
+    index = segment.profile(changed, seg.segments, params, weights(changed, params))
+    again = personas.build_personas(changed, seg.segments, index, seg.names, params)[0]
     assert again.age_band == "60+" and first.age_band != "60+"
     assert any("rural" in f.text for f in again.facts["Who"])
     assert personas.card_html(again) != personas.card_html(first)

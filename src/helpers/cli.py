@@ -53,10 +53,15 @@ def run(
 
 
 @app.command()
-def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML).")]) -> None:
-    """Validate the parameters and the data; run nothing."""
+def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML).")],
+          notebooks: Annotated[Path | None, typer.Option(help="The notebooks folder.")] = None,
+          ) -> None:
+    """Validate the parameters and the data, and print the plan: which reports and sections
+    the run will make, and what each one it leaves out needs; run nothing."""
     from helpers.config import load_params
     from helpers.data import load_dataset
+    from helpers.plan import describe
+    from helpers.report import default_notebooks_dir, list_notebooks
 
     try:
         cfg = load_params(params)
@@ -65,12 +70,15 @@ def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML)
         _fail(exc)
         return
     n_cust = "no customer file" if ds.customers is None else f"{len(ds.customers):,} customers"
-    n_orders = 0 if ds.orders is None else int(ds.engine.execute(ds.orders.count()))
-    typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust}, "
-               f"{n_orders:,} orders.")
+    n_orders = ("no orders file" if ds.orders is None
+                else f"{int(ds.engine.execute(ds.orders.count())):,} orders")
+    typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust}, {n_orders}.")
     for item in ds.quality:
         typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, "
                    f"{item.action}")
+    typer.echo("Plan:")
+    for line in describe(list_notebooks(notebooks or default_notebooks_dir()), cfg):
+        typer.echo(line)
 
 
 @app.command()

@@ -24,6 +24,8 @@ import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from helpers.engine import Engine, end_of
+from helpers.filters import evaluate
+from helpers.privacy import suppress_rows
 
 PERIODS = ("week", "month", "quarter")
 MONDAY = dt.date(1970, 1, 5)
@@ -178,13 +180,6 @@ def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "m
 
 
 # --- splits ------------------------------------------------------------------------------------
-
-
-def nps_group(score: pd.Series) -> pd.Series:
-    """Promoters (9–10), passives (7–8), detractors (0–6); missing stays missing."""
-    s = pd.to_numeric(score, errors="coerce").astype(float).to_numpy()
-    group = np.select([s >= 9, s >= 7, s >= 0], ["promoters", "passives", "detractors"], "")
-    return pd.Series(group, index=score.index).replace("", None)
 
 
 def split_series(frame: pd.DataFrame, id_column: str, values: pd.Series,
@@ -392,8 +387,6 @@ def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.Da
 
 def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: ANN001
     """A split's group per customer id: a column's values, or a filter as yes/no."""
-    from helpers.filters import evaluate
-
     id_col = params.columns.id
     if name in params.filters and name not in frame.columns:
         values = evaluate(params.filters[name], frame).map({True: name.replace("_", " "),
@@ -448,11 +441,26 @@ def promotions(data, frame: pd.DataFrame | None, params, min_customers: int = 30
             for code in codes if counts.get(code, 0) >= min_customers}
 
 
+def promotion_note(promos: dict[str, pd.DataFrame], frame: pd.DataFrame | None, params,  # noqa: ANN001
+                   min_customers: int = 30) -> str:
+    """What the promotion section shows, or why it shows nothing."""
+    if promos:
+        return f"Promotions studied: {', '.join(f'**{c}**' for c in promos)}."
+    acq = params.columns.acquisition if params.columns else None
+    if frame is None or acq is None or not acq.promotion:
+        return "*No promotion is studied: this run has no promotion code " \
+               "(`columns.acquisition.promotion`).*"
+    if not acq.date:
+        return "*No promotion is studied: it needs each customer's first order date " \
+               "(`columns.acquisition.date`).*"
+    wanted = params.cohorts.promotions or "any code"
+    return (f"*No promotion is studied: {wanted if isinstance(wanted, str) else ', '.join(wanted)}"
+            f" has fewer than {min_customers} customers in this period.*")
+
+
 def rules(data, frame: pd.DataFrame | None, params, value: pd.Series | None = None  # noqa: ANN001
           ) -> pd.DataFrame | None:
     """The configured cohort rules compared side by side."""
-    from helpers.filters import evaluate
-
     ct = params.cohorts
     if frame is None or not ct.rules:
         return None
@@ -462,8 +470,6 @@ def rules(data, frame: pd.DataFrame | None, params, value: pd.Series | None = No
     out = compare_rules(data.engine, data.orders, params.as_of, masks, buyers[params.columns.id],
                         ct.period, ct.economics_periods, value)
     out.insert(0, "definition", [ct.rules[r] for r in out.index])
-    from helpers.privacy import suppress_rows
-
     return suppress_rows(out, "customers", params.privacy.min_cell, keep=["definition"])
 
 
@@ -483,6 +489,11 @@ def stick_sentence(sp: StickPoint) -> str:
     if sp.thresholds.empty:
         return "Too few customers have been with us long enough to find a stick point."
     t = sp.thresholds.loc[sp.best]
+    if not t["lift low"] > 0:  # the interval includes no lift: nothing to announce
+        return (f"**No stick point found:** no threshold of {sp.action.replace('_', ' ')} within "
+                f"{sp.window_days} days of the first order raises retention clearly (the best, "
+                f"{sp.best}, has a lift of {100 * t['lift']:.0f} points, 95% CI "
+                f"{100 * t['lift low']:.0f} to {100 * t['lift high']:.0f}).")
     what = sp.action.replace("_", " ")
     level = sp.best if sp.action != "spend" else f"{sp.best} spend steps"
     return (f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
@@ -510,7 +521,9 @@ def headlines(ret: Retention, by_split: dict[str, Retention], econ: pd.DataFrame
         if n in curve.index:
             out.append(f"{100 * curve.loc[n, 'retention']:.0f}% of a typical cohort is active "
                        f"{n} {ret.period}{'s' if n > 1 else ''} after its first order.")
-    if econ is not None and len(econ) > 1:
+    if econ is not None and len(econ) > 1 and "value / CAC" in econ and pd.to_numeric(
+            econ["value / CAC"], errors="coerce").notna().sum() > 1:
+        econ = econ[pd.to_numeric(econ["value / CAC"], errors="coerce").notna()]
         best, worst = econ.index[0], econ.index[-1]
         ret_col = [c for c in econ.columns if c.startswith("retention")][-1]
         out.append(f"**{best}** brings the best value for its cost ({econ.loc[best, 'value / CAC']:.1f}× "

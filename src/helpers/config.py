@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from helpers.errors import ConfigError
+from helpers.expressions import FilterSyntaxError, parse_filter
 
 DIMENSIONS = ("demographic", "geographic", "psychographic", "behavioural")
 FORMATS = ("csv", "parquet", "excel", "spss")
@@ -117,11 +118,59 @@ class Acquisition(_Strict):
     cost: str | None = None
 
 
+Value = str | bool | int | float
+STATUS_GROUPS = ("customer", "churned", "lapsed", "prospect")
+
+
+class StatusColumn(_Strict):
+    """The status column and which of its values mean customer, churned, lapsed or prospect.
+
+    Written as `status: churn` (a column shown as it is, with no meaning attached) or as
+    `status: {column: churn, churned: ["Yes"], customer: ["No"]}`; values are matched as text,
+    case-insensitive, so `Yes`, `yes` and YAML `true` match what the file has."""
+
+    column: str
+    customer: list[Value] = []
+    churned: list[Value] = []
+    lapsed: list[Value] = []
+    prospect: list[Value] = []
+
+    @property
+    def mapped(self) -> bool:
+        """Whether any value has a meaning (customer, churned, lapsed or prospect)."""
+        return any(getattr(self, g) for g in STATUS_GROUPS)
+
+    @model_validator(mode="after")
+    def _each_value_once(self) -> StatusColumn:
+        seen: dict[str, str] = {}
+        for group in STATUS_GROUPS:
+            for value in getattr(self, group):
+                key = value_key(value)
+                if key in seen and seen[key] != group:
+                    raise ValueError(f"status value '{value}' is listed as both {seen[key]} and "
+                                     f"{group}; give each value one meaning")
+                seen[key] = group
+        return self
+
+
+def value_key(value: object) -> str:
+    """A value as matched against data: text, lower case; 1.0 and 1 alike; true/false as words."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip().lower()
+
+
+def _status(value: Any) -> Any:
+    return {"column": value} if isinstance(value, str) else value
+
+
 class Columns(_Strict):
     """Each customer column's role."""
 
     id: str
-    status: str | None = None
+    status: Annotated[StatusColumn | None, BeforeValidator(_status)] = None
     demographic: list[str] = []
     geographic: list[str] = []
     psychographic: list[str] = Field([], description="Likert attitude items")
@@ -137,7 +186,9 @@ class Columns(_Strict):
     def role_of(self) -> dict[str, str]:
         """Map every declared column to its role."""
         roles: dict[str, str] = {self.id: "id"}
-        for name in ("status", "nps", "weight"):
+        if self.status:
+            roles[self.status.column] = "status"
+        for name in ("nps", "weight"):
             if getattr(self, name):
                 roles[getattr(self, name)] = name
         for dim in DIMENSIONS:
@@ -161,7 +212,8 @@ class Columns(_Strict):
     def _no_column_twice(self) -> Columns:
         seen: dict[str, str] = {}
         lists: list[tuple[str, list[str]]] = [("id", [self.id])]
-        lists += [(k, [v]) for k in ("status", "nps", "weight") if (v := getattr(self, k))]
+        lists += [("status", [self.status.column])] if self.status else []
+        lists += [(k, [v]) for k in ("nps", "weight") if (v := getattr(self, k))]
         lists += [(dim, getattr(self, dim)) for dim in DIMENSIONS]
         lists += [(f"multi_response.{k}", mr.source_columns) for k, mr in self.multi_response.items()]
         lists += [(f"acquisition.{k}", [v]) for k, v in self.acquisition.model_dump().items() if v]
@@ -182,23 +234,65 @@ class OrderColumns(_Strict):
 
     customer_id: str
     timestamp: str
-    amount: str
+    amount: str | None = Field(None, description="order value; without it the parts that need "
+                                                  "spend are left out")
     order_id: str | None = None
     full_price: str | None = None
     prepaid: str | None = None
     timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y%m%d")
+    duplicates: Literal["drop", "keep"] = Field(
+        "drop", description="rows identical in every column (without an order id: same customer, "
+                            "time and amount): keep one copy (drop) or keep them all")
 
 
 class Likert(_Strict):
+    """An answer scale: its points from low to high, their labels, and the boxes.
+
+    Points are numbers (`min`/`max` for whole steps, or `points: [-1, 0, 1]`) or words in order
+    (`points: [Low, Medium, High, Very_High]`). The top and bottom boxes never overlap: by default
+    1 point each on scales of 2–3 points, 2 on 4–7, and on 8 or more the top 2 against the bottom
+    half (0–4 on a 0–10 scale). `low`/`high` are the words for the two ends in sentences."""
+
     min: int = 1
     max: int = 5
-    labels: dict[int, str] = {}
+    points: list[int | float | str] | None = Field(None, description="the points in order, low "
+                                                   "to high (numbers or words); default min..max")
+    labels: dict[int | float | str, str] = {}
+    top_box: int | None = Field(None, ge=1, description="points in the top box (default by length)")
+    bottom_box: int | None = Field(None, ge=1, description="points in the bottom box")
+    low: str = Field("disagree", description="what the low end means, for sentences")
+    high: str = Field("agree", description="what the high end means, for sentences")
 
     @model_validator(mode="after")
     def _order(self) -> Likert:
-        if self.min >= self.max:
+        points = self.points
+        if points is None and self.min >= self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if points is not None:
+            if len(points) < 2 or len(points) > 11:
+                raise ValueError(f"a scale has 2 to 11 points; `points` lists {len(points)}")
+            if len({value_key(p) for p in points}) != len(points):
+                raise ValueError("`points` lists a value twice")
+            if not all(isinstance(p, str) for p in points) and any(isinstance(p, str) for p in points):
+                raise ValueError("`points` are all numbers or all words, not a mix")
+            if not any(isinstance(p, str) for p in points) and list(points) != sorted(points):
+                raise ValueError("numeric `points` go from low to high")
+        n = len(points) if points is not None else self.max - self.min + 1
+        top, bottom = self.box_sizes(n)
+        if top + bottom > n:
+            raise ValueError(f"top box ({top}) and bottom box ({bottom}) overlap on a {n}-point scale")
         return self
+
+    def box_sizes(self, n: int) -> tuple[int, int]:
+        """Points in the top and bottom box for a scale of n points."""
+        default = (1, 1) if n <= 3 else (2, 2) if n <= 7 else (2, n // 2)
+        return (self.top_box or default[0], self.bottom_box or default[1])
+
+
+class Scale(Likert):
+    """A named scale and the attitude items that use it (the others use `likert`)."""
+
+    items: list[str] = Field(description="psychographic items answered on this scale")
 
 
 class Privacy(_Strict):
@@ -225,8 +319,6 @@ class ExploreParams(_Strict):
 
 
 def _check_filter(expression: str) -> str:
-    from helpers.filters import FilterSyntaxError, parse_filter  # filters imports this module
-
     try:
         parse_filter(expression)
     except FilterSyntaxError as exc:
@@ -366,7 +458,10 @@ class IcpParams(_Strict):
 
     criteria: list[IcpCriterion] = Field([], description="empty: derived from the best segments")
     tiers: tuple[float, float] = (1 / 3, 2 / 3)
-    value_field: str = Field("spend_12m", description="what 'highest value' means for the default")
+    value_field: str | None = Field(None, description="what 'highest value' means for the default "
+                                    "criteria: a numeric column or derived field; none: spend in "
+                                    "the last 12 months with orders, else staying a customer "
+                                    "(with a status mapping)")
     engaged_days: int = Field(90, ge=1, description="engaged: ordered within this many days")
 
     @field_validator("tiers")
@@ -377,8 +472,22 @@ class IcpParams(_Strict):
         return value
 
 
+class PersonaGender(_Strict):
+    """The column that says a person's gender, and which of its values mean what (for the
+    persona's name and face only; without it personas get gender-neutral names)."""
+
+    column: str
+    female: list[Value] = []
+    male: list[Value] = []
+
+
 class PersonaParams(_Strict):
     """Personas and focus choices (notebook 05_personas)."""
+
+    age: str | None = Field(None, description="a numeric age column, for the age line, the "
+                                              "name and the face; none: no age is stated")
+    gender: PersonaGender | None = Field(None, description="gender column and values; none: no "
+                                                           "gender is stated or implied")
 
     goal: Literal["grow repeat revenue", "raise customer value", "acquire new customers",
                   "improve loyalty"] = "grow repeat revenue"
@@ -424,6 +533,8 @@ class Params(_Strict):
     columns: Columns | None = None
     orders: OrderColumns | None = None
     labels: dict[str, str] = Field({}, description="readable names of columns in the reports")
+    value_labels: dict[str, dict[str, str]] = Field(
+        {}, description="readable names of coded values, per column (written `labels.values`)")
     numeric: list[str] = Field([], description="columns shown as numbers (mean, median) even "
                                                "with few distinct values, e.g. 0–10 scores")
     filters: dict[str, FilterExpression] = {}
@@ -436,6 +547,7 @@ class Params(_Strict):
     personas: PersonaParams = PersonaParams()
     previous: PreviousRun = PreviousRun()
     likert: Likert = Likert()
+    scales: dict[str, Scale] = Field({}, description="other answer scales, each with its items")
     privacy: Privacy = Privacy()
     validation: Validation = Validation()
     explore: ExploreParams = ExploreParams()
@@ -443,6 +555,23 @@ class Params(_Strict):
     # where the file was read from; set by load_params, not by the YAML
     source: Path | None = Field(None, exclude=True)
     source_file: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _value_labels(cls, raw: Any) -> Any:
+        """`labels.values: {column: {code: label}}` is where value labels are written."""
+        if isinstance(raw, dict) and isinstance(raw.get("labels"), dict) and isinstance(
+                raw["labels"].get("values"), dict):
+            labels = dict(raw["labels"])
+            values = labels.pop("values")
+            bad = [k for k, v in values.items() if not isinstance(v, dict)]
+            if bad:
+                raise ValueError(f"`labels.values.{bad[0]}` must map each code to its label, "
+                                 "e.g. {1: Successful hedonists, 2: Driven growers}")
+            raw = {**raw, "labels": labels, "value_labels": {
+                str(col): {value_key(k): str(v) for k, v in codes.items()}
+                for col, codes in values.items()}}
+        return raw
 
     @model_validator(mode="after")
     def _consistent(self) -> Params:
@@ -452,6 +581,25 @@ class Params(_Strict):
             raise ValueError("`data.customers` is set, so `columns` must say each column's role")
         if self.data.orders is not None and self.orders is None:
             raise ValueError("`data.orders` is set, so `orders` must name its columns")
+        declared = set(self.columns.role_of()) if self.columns else set()
+        for key, col in (("personas.age", self.personas.age),
+                         ("personas.gender.column", self.personas.gender and
+                          self.personas.gender.column)):
+            if col and col not in declared:
+                raise ValueError(f"`{key}`: '{col}' has no role under `columns`; declare it "
+                                 "(usually as demographic)")
+        psychographic = set(self.columns.psychographic) if self.columns else set()
+        seen: dict[str, str] = {}
+        for name, scale in self.scales.items():
+            for item in scale.items:
+                if item not in psychographic:
+                    raise ValueError(f"`scales.{name}.items`: '{item}' is not a psychographic item; "
+                                     "add it to `columns.psychographic` (answer scales are for "
+                                     "attitude items)")
+                if item in seen:
+                    raise ValueError(f"`scales.{name}.items`: '{item}' is also on scale "
+                                     f"'{seen[item]}'; an item has one scale")
+                seen[item] = name
         ct = self.crosstab
         named = [(f"crosstab.banners[{i}].filters", f) for i, b in enumerate(ct.banners)
                  for f in b.filters]
@@ -516,6 +664,8 @@ def _explain(err: dict[str, Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    if len(shown) > 100 or kind == "value_error" and "filter" in key:  # the message quotes it
+        shown = "" if kind == "value_error" else shown[:96] + "…)"
     if not err["loc"]:  # a rule across several keys: the message names them
         return msg
     return f"`{key}`: {msg}{shown}"

@@ -27,10 +27,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.config import CrosstabParams, Params
+from helpers.config import Banner, CrosstabParams, Params
 from helpers.data import is_numeric_column, multi_response
 from helpers.filters import DERIVED_FIELDS, evaluate, filter_columns
 from helpers.privacy import SUPPRESSED
+from helpers.schema import Scale, display_value, label_of, scale_of, status_column
+
+TOP_BOX, BOTTOM_BOX = "Top box", "Bottom box"
 
 Kind = Literal["single", "multi", "likert", "numeric"]
 TOTAL = "Total"
@@ -58,6 +61,7 @@ class Question:
     kind: Kind
     indicators: pd.DataFrame | None = None  # float 0/1, NaN where not answered
     values: pd.Series | None = None  # numeric questions and Likert means
+    scale: Scale | None = None  # attitude items: their answer scale
     cache: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
@@ -75,17 +79,53 @@ class Table:
 # --- building the pieces ---------------------------------------------------------------------
 
 
+SMALL_GROUPS = "Other (small groups)"
+
+
+def banners_in_use(frame: pd.DataFrame, params: Params) -> list[Banner]:
+    """The banners of the parameters; without any, the status column and the first geographic
+    and demographic categories (up to 12 values each), so that every survey gets a comparison."""
+    if params.crosstab.banners:
+        return list(params.crosstab.banners)
+    cols = params.columns
+    if cols is None:
+        return []
+    out = []
+    candidates = [status_column(params)] + cols.geographic[:3] + cols.demographic[:6]
+    for col in [c for c in candidates if c]:
+        values = frame[col]
+        if 2 <= values.nunique() <= 12 and not is_numeric_column(values):
+            out.append(Banner(name=label_of(col, params), column=col))
+        if len(out) == 3:
+            break
+    return out
+
+
 def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None = None
                    ) -> list[Column]:
-    """The banner columns of the parameters, letters A, B, … within each group."""
+    """The banner columns (letters A, B, … within each group); the values of a column held by
+    fewer people than the privacy minimum are folded into one "Other (small groups)" column."""
     cols: list[Column] = []
-    for banner in params.crosstab.banners:
+    min_cell = params.privacy.min_cell
+    for banner in banners_in_use(frame, params):
         group: list[Column] = []
         if banner.column:
             values = frame[banner.column]
+            counts = values.value_counts()
+            small = [v for v in counts.index if counts[v] < min_cell]
             for value in _ordered_values(values):
-                group.append(Column(str(value), banner.name, (values == value).fillna(False)
-                                    .to_numpy(bool), title=f"{banner.name}: {value}",
+                if value in small:
+                    continue
+                shown = display_value(value)
+                group.append(Column(shown, banner.name, (values == value).fillna(False)
+                                    .to_numpy(bool), title=f"{banner.name}: {shown}",
+                                    uses=frozenset([banner.column])))
+            if small:
+                mask = values.isin(small).fillna(False).to_numpy(bool)
+                group.append(Column(SMALL_GROUPS, banner.name, mask,
+                                    title=f"{banner.name}: {SMALL_GROUPS.lower()} "
+                                          f"({len(small)} values held by fewer than {min_cell} "
+                                          "people each)",
                                     uses=frozenset([banner.column])))
         for name in banner.filters:
             group.append(Column(_pretty(name), banner.name,
@@ -122,34 +162,37 @@ def _pretty(name: str) -> str:
 
 def _ordered_values(values: pd.Series) -> list:
     counts = values.dropna().value_counts()
-    return sorted(counts.index, key=str) if len(counts) <= 12 else list(counts.index[:12])
+    if len(counts) > 12:
+        return list(counts.index[:12])
+    numbers = pd.to_numeric(pd.Series(counts.index), errors="coerce")
+    if numbers.notna().all():  # codes and scores in their numeric order, not as text
+        return [counts.index[i] for i in np.argsort(numbers.to_numpy(), kind="stable")]
+    return sorted(counts.index, key=str)
 
 
 def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
     """Classify a question (single, multiple-response, Likert, numeric) and build its indicators."""
-    from helpers.explore import label_of
-
     label = label_of(name, params)
     cols = params.columns
     if cols is not None and name in cols.multi_response:
         picks = multi_response(frame, params, name)
         return Question(name, label, "multi", indicators=picks.astype("Float64").astype(float))
     if cols is not None and name in cols.psychographic:
-        lik = params.likert
-        values = frame[name].astype(float)
-        levels = list(range(lik.min, lik.max + 1))
-        ind = {lik.labels.get(v, str(v)): (values == v).astype(float) for v in levels}
-        ind["Top-2-box"] = (values >= levels[-2]).astype(float)
-        ind["Bottom-2-box"] = (values <= levels[1]).astype(float)
+        scale = scale_of(name, params)
+        values = scale.numbers(frame[name])
+        ind = {lab: (values == v).astype(float) for v, lab in zip(scale.points, scale.labels,
+                                                                   strict=True)}
+        ind[TOP_BOX] = scale.in_top(values)
+        ind[BOTTOM_BOX] = scale.in_bottom(values)
         ind = pd.DataFrame(ind).where(values.notna())
-        return Question(name, label, "likert", indicators=ind, values=values)
+        return Question(name, label, "likert", indicators=ind, values=values, scale=scale)
     series = frame[name]
     if name in DERIVED_FIELDS or name in params.numeric or is_numeric_column(series):
         return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce")
                         .astype(float))
     answered = series.notna()
     levels = _ordered_values(series)
-    ind = pd.DataFrame({str(v): (series == v).astype(float) for v in levels}).where(answered)
+    ind = pd.DataFrame({display_value(v): (series == v).astype(float) for v in levels}).where(answered)
     return Question(name, label, "single", indicators=ind)
 
 
@@ -533,19 +576,25 @@ def export(tables: list[Table], group: str) -> pd.DataFrame:
 
 
 def default_rows(params: Params) -> list[str]:
-    """Questions down the side when the parameters name none: attitudes, sets, behaviour."""
+    """Questions down the side when the parameters name none: attitudes, sets, behaviour and
+    NPS; a file with none of those (a CRM export) compares its demographic and geographic
+    columns instead."""
     cols = params.columns
     if cols is None:
         return []
-    return (cols.psychographic + list(cols.multi_response) + cols.behavioural
+    rows = (cols.psychographic + list(cols.multi_response) + cols.behavioural
             + ([cols.nps] if cols.nps else []))
+    return rows or cols.demographic + cols.geographic
 
 
 def build_tables(frame: pd.DataFrame, params: Params, weights: pd.Series,
                  columns: list[Column], rows: list[str] | None = None,
                  base: pd.Series | None = None) -> list[Table]:
     """Every configured banner table."""
-    rows = rows or params.crosstab.rows or default_rows(params)
+    if not (rows or params.crosstab.rows):  # the defaults never cross a banner with itself
+        used = set().union(*(c.uses for c in columns)) if columns else set()
+        rows = [r for r in default_rows(params) if r not in used]
+    rows = rows or params.crosstab.rows
     base_arr = None if base is None else base.to_numpy(bool)
     return [build_table(make_question(frame, params, r), columns, weights, params.crosstab,
                         params.privacy.min_cell, base_arr) for r in rows]
@@ -573,7 +622,7 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
             col = by_key[(r.group, r.column)]
             if col.complement or q.name in col.uses or r.row == "Median":
                 continue
-            if q.kind == "likert" and r.row not in ("Top-2-box", "Mean"):
+            if q.kind == "likert" and r.row not in (TOP_BOX, "Mean"):
                 continue
             if r.kind == "pct":
                 if max(r.value, r.rest_value) < min_share or not r.rest_value > 0 or r.value <= 0:
@@ -596,23 +645,20 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
 
 
 def _answer_phrase(q: Question, row: str) -> str:
-    if q.kind == "likert":
-        if row == "Top-2-box":
-            return f"agree that “{q.label}”"
-        if row == "Bottom-2-box":
-            return f"disagree that “{q.label}”"
+    if q.kind == "likert" and q.scale is not None:
+        if row == TOP_BOX:
+            return q.scale.agree_phrase(q.label)
+        if row == BOTTOM_BOX:
+            return q.scale.disagree_phrase(q.label)
         return f"answer “{row}” to “{q.label}”"
     if q.kind == "multi":
         return f"pick *{row}* ({q.label.lower()})"
     return f"answer *{row}* to *{q.label}*"
 
 
-def save_all(tables: list[Table], tables_dir: str | None) -> None:
-    """Save one CSV per banner group (displayed text, small cells hidden)."""
-    from helpers.report import save_table
-
-    for group in groups(tables):
-        save_table(export(tables, group), f"banner_{group}", tables_dir)
+def exports(tables: list[Table]) -> dict[str, pd.DataFrame]:
+    """One table per banner group for CSV export (displayed text, small cells hidden), by name."""
+    return {f"banner_{group}": export(tables, group) for group in groups(tables)}
 
 
 def tables_html(tables: list[Table], ct: CrosstabParams) -> str:

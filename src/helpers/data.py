@@ -6,115 +6,45 @@ so nothing downstream can show them.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import difflib
+import hashlib
+import json
+import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from helpers.config import Params, Source
+from helpers.config import STATUS_GROUPS, Params, params_as_dict, value_key
 from helpers.engine import Engine, customer_summary, end_of, standard_orders
 from helpers.errors import DataError
+from helpers.fields import (
+    _ZERO_FOR_NON_BUYERS,
+    DERIVED_FIELDS,
+    available_columns,
+    check_references,
+    check_values,
+    nps_group,
+)
 from helpers.privacy import scrub_text
+from helpers.readers import read_frame
+from helpers.schema import (
+    apply_value_labels,
+    data_keys,
+    format_point,
+    observed_values,
+    scales_in_use,
+    status_groups,
+    value_keys,
+)
 
 NO_PROFILE = ("Not available for this run: it has orders but no customer file, and this part "
               "needs customer fields (acquisition channel, promotion, survey answers).")
-WHITESPACE = "whitespace"  # columns separated by runs of spaces or tabs (fixed-width exports)
-DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16",
-                    "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
-
-
-def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """Guess a text file's encoding: a byte-order mark, else UTF-8 if it decodes, else cp1252."""
-    head = path.open("rb").read(sample_bytes)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            return "cp1252"
-    return "utf-8"
-
-
-def _utf8_copy(path: Path, encoding: str) -> Path:
-    """A UTF-8 copy of a file in another encoding, for DuckDB (it reads UTF-8/16 and Latin-1)."""
-    tmp = Path(tempfile.mkdtemp(prefix="workbook-csv-")) / path.name
-    with path.open("r", encoding=encoding, newline="") as src, tmp.open("w", encoding="utf-8") as dst:
-        while chunk := src.read(1 << 20):
-            dst.write(chunk)
-    return tmp
-
-
-def csv_options(source: Source) -> dict[str, Any]:
-    """DuckDB read_csv options for a source: detected or given encoding, given delimiter."""
-    encoding = (source.encoding or detect_encoding(Path(source.path))).lower()
-    opts: dict[str, Any] = {"header": source.header}
-    if source.names:
-        opts["names"] = list(source.names)
-    if source.delimiter and source.delimiter != WHITESPACE:
-        opts["delim"] = source.delimiter
-    if encoding not in DUCKDB_ENCODINGS:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise DataError(f"{source.path}: unknown encoding '{encoding}'; give a valid "
-                            "`encoding:` (e.g. utf-8, cp1252, latin-1)") from None
-    else:
-        opts["encoding"] = DUCKDB_ENCODINGS[encoding]
-    return opts
-
-
-def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV, Parquet, Excel or SPSS file into pandas (SPSS value labels applied)."""
-    path = Path(source.path)
-    as_text = as_text or []
-    try:
-        if source.kind == "csv" and source.delimiter == WHITESPACE:
-            encoding = source.encoding or detect_encoding(path)
-            frame = pd.read_csv(path, sep=r"\s+", encoding=encoding, header=0 if source.header
-                                else None, names=source.names, dtype={c: str for c in as_text})
-        elif source.kind == "csv":
-            opts = csv_options(source)
-            if "encoding" not in opts:  # an encoding DuckDB lacks: transcode once
-                path = _utf8_copy(path, (source.encoding or detect_encoding(path)))
-            con = ibis.duckdb.connect()  # the engine's own CSV reader (type and dialect sniffing)
-            frame = con.read_csv(str(path), types={c: "VARCHAR" for c in as_text} or None,
-                                 **opts).execute()
-        elif source.kind == "parquet":
-            frame = pd.read_parquet(path)
-        elif source.kind == "excel":
-            frame = pd.read_excel(path, sheet_name=source.sheet if source.sheet is not None else 0,
-                                  dtype={c: str for c in as_text})
-        elif source.kind == "spss":
-            import pyreadstat
-
-            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
-            frame.attrs["labels"] = dict(meta.column_names_to_labels)
-        else:
-            raise DataError(f"{path}: unknown format '{source.kind}'")
-    except DataError:
-        raise
-    except (duckdb.Error, OSError, ValueError, ImportError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read the file as {source.kind}: {first}") from None
-    for col in as_text:
-        if col in frame.columns:
-            frame[col] = frame[col].astype("string")
-    return frame
-
-
 @dataclass
 class QualityItem:
     """One data-quality finding and what was done about it."""
@@ -247,7 +177,20 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
         frame[col] = parsed.dt.normalize()
     numeric_roles = [(cols.weight, "a weight"), (cols.nps, "NPS"),
                      (cols.acquisition.cost, "acquisition cost")]
-    numeric_roles += [(c, "a Likert answer") for c in cols.psychographic]
+    scales = scales_in_use(params)
+    for col, scale in scales.items():
+        if scale.words:  # a scale written in words keeps its words; arithmetic uses positions
+            text = frame[col].astype("string").str.strip()
+            coded = scale.canonical(frame[col])
+            bad = coded.isna() & text.notna() & (text != "")
+            if bad.any():
+                problems.add(col, f"{int(bad.sum())} answers are not points of its scale "
+                             f"(e.g. {_examples(frame[col][bad])}; the scale is "
+                             f"{', '.join(scale.words)})", "add the missing words to the scale's "
+                             "`points`, in order, or correct the answers")
+            frame[col] = coded
+        else:
+            numeric_roles.append((col, "an answer on a numeric scale"))
     for col, what in numeric_roles:
         if col:
             frame[col] = _numeric(frame, col, problems, what)
@@ -258,14 +201,23 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
         elif not pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = _numeric(frame, col, problems, "a column with a range")
     problems.raise_if_any()
-    lik = params.likert
-    for col in cols.psychographic:
-        values = frame[col]
-        frac = values.notna() & (values != values.round())
-        if frac.any():
-            problems.add(col, f"{int(frac.sum())} answers are not whole numbers "
-                         f"(e.g. {_examples(values[frac])})", "Likert answers are whole points")
-        _out_of_range(frame, col, lik.min, lik.max, params, problems, quality, "customers")
+    for col, scale in scales.items():
+        if scale.words:
+            continue
+        values = frame[col].astype("Float64")
+        off = values.notna() & ~values.isin(scale.points)
+        if not off.any():
+            continue
+        where = ", ".join(format_point(p) for p in scale.points)
+        if params.validation.out_of_range == "set_missing":
+            frame.loc[off, col] = pd.NA
+            quality.append(QualityItem("customers", f"not a point of the scale ({where})", col,
+                                       int(off.sum()), "set to missing", _examples(values[off])))
+        else:
+            problems.add(col, f"{int(off.sum())} answers are not points of its scale {where} "
+                         f"(e.g. {_examples(values[off])})", "declare the item's scale under "
+                         "`likert` or `scales` (points, or min and max), or set "
+                         "`validation.out_of_range: set_missing` to blank them")
     if cols.nps:
         _out_of_range(frame, cols.nps, 0, 10, params, problems, quality, "customers")
     for col, (lo, hi) in params.validation.ranges.items():
@@ -288,12 +240,55 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
             if not ok.all():
                 problems.add(col, f"{int((~ok).sum())} rows of multiple-response set '{name}' are "
                              f"not 0/1 (e.g. {_examples(values[~ok])})", "code picks as 1, else 0")
+    _check_status(frame, params, problems, quality)
+    _apply_value_labels(frame, params, problems, quality)
     problems.raise_if_any()
-    for col in cols.psychographic + ([cols.nps] if cols.nps else []):
+    for col in [c for c, s in scales.items() if not s.words] + ([cols.nps] if cols.nps else []):
         frame[col] = frame[col].astype("Float64")
     for col in cols.open_text:
         frame[col] = scrub_text(frame[col])
     return frame
+
+
+def _check_status(frame: pd.DataFrame, params: Params, problems: _Problems,
+                  quality: list[QualityItem]) -> None:
+    """Every status value the parameters give a meaning occurs in the data; say which don't."""
+    spec = params.columns.status if params.columns else None
+    if spec is None or not spec.mapped:
+        return
+    values = frame[spec.column]
+    present = set(data_keys(values).dropna())
+    for group in STATUS_GROUPS:
+        absent = [v for v in getattr(spec, group)
+                  if not value_keys([v], spec.column, params) & present]
+        if absent:
+            problems.add(spec.column, f"`columns.status.{group}` lists {', '.join(map(repr, absent))}, "
+                         f"which the column never holds (it holds {', '.join(observed_values(values))})",
+                         "list values exactly as the file writes them")
+    groups = status_groups(values, params)
+    unmapped = values.notna() & groups.isna()
+    if unmapped.any():
+        quality.append(QualityItem("customers", "status values without a meaning", spec.column,
+                                   int(unmapped.sum()), "shown as they are; not used as customer, "
+                                   "churned, lapsed or prospect", _examples(values[unmapped])))
+
+
+def _apply_value_labels(frame: pd.DataFrame, params: Params, problems: _Problems,
+                        quality: list[QualityItem]) -> None:
+    """Coded columns shown with their labels (`labels.values`) from here on."""
+    for col, labels in params.value_labels.items():
+        if col not in frame.columns:
+            problems.add(col, "has value labels (`labels.values`) but is not in the file",
+                         "fix the column name")
+            continue
+        values = frame[col]
+        keys = values.dropna().map(lambda v: value_key(v.item() if hasattr(v, "item") else v))
+        unlabelled = ~keys.isin(list(labels))
+        if unlabelled.any():
+            quality.append(QualityItem("customers", "codes without a value label", col,
+                                       int(unlabelled.sum()), "shown as the code",
+                                       _examples(values.dropna()[unlabelled])))
+        frame[col] = apply_value_labels(values, labels)
 
 
 def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine: Engine,
@@ -301,7 +296,8 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
     cols = params.orders
     assert cols is not None
     problems = _Problems(path)
-    wanted = [c for k, c in cols.model_dump().items() if c and k != "timestamp_format"]
+    wanted = [c for k, c in cols.model_dump().items()
+              if c and k not in ("timestamp_format", "duplicates")]
     _missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
     chk = standard_orders(orders, cols, keep_raw=True)
@@ -345,7 +341,6 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
         dup = engine.execute(distinct.aggregate(
             rows=distinct.count(), ids=distinct.order_id.nunique()
         )).iloc[0]
-        exact = int(stats["rows"] - dup["rows"])
         if dup["rows"] != dup["ids"]:
             clash = distinct.group_by("order_id").aggregate(k=distinct.count()).filter(
                 lambda t: t.k > 1)
@@ -353,10 +348,20 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
             problems.add(cols.order_id, f"{int(dup['rows'] - dup['ids'])} order ids have "
                          f"different rows (e.g. {ex})", "order ids must be unique")
             problems.raise_if_any()
-        if exact:
-            quality.append(QualityItem("orders", "exact duplicate rows", cols.order_id, exact,
-                                       "kept one copy of each"))
-            std = distinct
+        what, column = "exact duplicate rows", cols.order_id
+    else:  # no order id: a row repeating the same customer, time and amount is a duplicate
+        distinct = engine.reuse(std.distinct())
+        dup = engine.execute(distinct.aggregate(rows=distinct.count())).iloc[0]
+        what = "duplicate rows (same customer, time" + (" and amount)" if cols.amount else ")")
+        column = cols.customer_id
+    exact = int(stats["rows"] - dup["rows"])
+    if exact and cols.duplicates == "drop":
+        quality.append(QualityItem("orders", what, column, exact, "kept one copy of each "
+                                   "(`orders.duplicates: keep` keeps them all)"))
+        std = distinct
+    elif exact:
+        quality.append(QualityItem("orders", what, column, exact, "kept, as "
+                                   "`orders.duplicates: keep` asks"))
     if stats["after_as_of"]:
         quality.append(QualityItem("orders", f"dated after as_of {params.as_of}", cols.timestamp,
                                    int(stats["after_as_of"]), "left out of this period"))
@@ -368,10 +373,6 @@ CHECKED_ENV = "WORKBOOK_CHECKED_DATA"
 
 def fingerprint(params: Params) -> str:
     """What the checked data depends on: the parameters and each input's size and time."""
-    import hashlib
-    import json
-
-    from helpers.config import params_as_dict
 
     parts: list[Any] = [params_as_dict(params)]
     for src in (params.data.customers, params.data.orders):
@@ -388,8 +389,6 @@ def save_checked(data: Dataset, folder: str | Path) -> Path:
     On a Spark cluster the orders stay where they are (a local folder is not shared with the
     executors): only the customers and the findings are kept.
     """
-    import json
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if data.customers is not None:
@@ -407,9 +406,6 @@ def save_checked(data: Dataset, folder: str | Path) -> Path:
 
 def _load_checked(params: Params, engine: Engine) -> Dataset | None:
     """The run's checked data, when this run saved it for these exact parameters and inputs."""
-    import json
-    import os
-
     folder = os.environ.get(CHECKED_ENV)
     if not folder or not (Path(folder) / "checked.json").exists():
         return None
@@ -455,7 +451,9 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
         dropped = [c for c in customers.columns if roles.get(c) in (None, "personal", "hidden")]
         undeclared = [c for c in dropped if c not in roles]
         if undeclared:
-            quality.append(QualityItem("customers", "columns without a role", ", ".join(undeclared),
+            shown = ", ".join(undeclared[:8]) + (f" and {len(undeclared) - 8} more"
+                                                  if len(undeclared) > 8 else "")
+            quality.append(QualityItem("customers", "columns without a role", shown,
                                        len(customers), "left out (declare a role to use them)"))
         _scrub_names(customers, params)
         customers = customers.drop(columns=dropped).reset_index(drop=True)
@@ -463,10 +461,9 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     if customers is not None and orders is not None:
         _check_links(customers, orders, params, engine, quality)
     if customers is not None:
-        from helpers.filters import available_columns, check_references  # filters uses Dataset
-
         check_references(params, available_columns(params, list(customers.columns),
                                                    orders is not None))
+        check_values(params, customers)
     return Dataset(params, customers, orders, engine, quality, dropped)
 
 
@@ -497,6 +494,34 @@ def _check_links(customers: pd.DataFrame, orders: ir.Table, params: Params, engi
     if orphans:
         quality.append(QualityItem("orders", "customer not in the customer file", "customer_id",
                                    int(orphans), "kept for order-level figures"))
+
+
+def profile_frame(data: Dataset) -> pd.DataFrame | None:
+    """Customers with the behavioural fields derived from their orders (engine-computed);
+    None for a run without a customer file."""
+    if data.customers is None or data.params.columns is None:
+        return None
+    frame = data.customers.copy()
+    if data.orders is None:
+        if data.params.columns.nps:
+            frame["nps_group"] = nps_group(frame[data.params.columns.nps])
+        return frame
+    behaviour = data.behaviour().set_index("customer_id")
+    joined = behaviour.reindex(frame[data.params.columns.id].astype(str).to_numpy())
+    for col in DERIVED_FIELDS:
+        if col not in joined.columns:
+            continue
+        values = joined[col].to_numpy(dtype=float)
+        if col in _ZERO_FOR_NON_BUYERS:
+            values = np.nan_to_num(values, nan=0.0)
+        frame[col] = values
+    if data.params.columns.nps:
+        frame["nps_group"] = nps_group(frame[data.params.columns.nps])
+    acq = data.params.columns.acquisition
+    if acq.first_contact and acq.date:
+        frame["days_to_convert"] = (pd.to_datetime(frame[acq.date])
+                                    - pd.to_datetime(frame[acq.first_contact])).dt.days
+    return frame
 
 
 def multi_response(customers: pd.DataFrame, params: Params, name: str) -> pd.DataFrame:

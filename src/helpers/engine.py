@@ -21,6 +21,7 @@ import pandas as pd
 
 from helpers.config import OrderColumns, Source, SparkSettings
 from helpers.errors import DataError
+from helpers.readers import csv_options, read_frame
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y")
 FALSE_WORDS = ("0", "false", "f", "no", "n")
@@ -95,16 +96,12 @@ class Engine:
                 path = f"{path}/**/*.parquet"
             return self.con.read_parquet(path)
         if source.kind == "csv" and source.delimiter != "whitespace":
-            from helpers.data import csv_options  # local import: data imports engine
-
             opts = csv_options(source)
             if self.name == "spark":  # every column as text; the workbook casts them itself
                 return self.con.read_csv(path, inferSchema=False, header=opts["header"],
                                          sep=opts.get("delim", ","),
                                          encoding=opts.get("encoding", "utf-8"))
             return self.con.read_csv(path, types=types or None, **opts)
-        from helpers.data import read_frame
-
         return ibis.memtable(read_frame(source, as_text=list(types or {})))
 
     def execute(self, expr: ir.Expr) -> Any:
@@ -180,7 +177,8 @@ def _as_bool(col: ir.Value) -> ir.BooleanValue:
 def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -> ir.Table:
     """Orders with the workbook's column names and types (unparseable values become NULL)."""
     ts = raw[cols.timestamp]
-    amount = raw[cols.amount]
+    # without an amount column every amount is NULL: counts work, sums of money are missing
+    amount = raw[cols.amount] if cols.amount else ibis.null().cast("float64")
     fields: dict[str, ir.Value] = {
         "customer_id": raw[cols.customer_id].cast("string"),
         "order_ts": ts if ts.type().is_timestamp() else (

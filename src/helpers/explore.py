@@ -12,6 +12,9 @@ from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
 from helpers.engine import order_crosstab, orders_by_month
 from helpers.privacy import suppress_rows, suppress_small
+from helpers.schema import display_value, label_of, scale_of, status_column, status_groups
+
+__all__ = ["label_of"]  # notebooks name columns through explore.label_of
 
 NO_ANSWER = "(no answer)"
 OTHER = "(other answers)"
@@ -34,16 +37,6 @@ def acquisition_columns(params: Params) -> list[str]:
     return [c for c in (acq.channel, acq.promotion, acq.cost) if c]
 
 
-def label_of(column: str, params: Params) -> str:
-    """A readable name for a column or a multiple-response set."""
-    if column in params.labels:
-        return params.labels[column]
-    if params.columns and column in params.columns.multi_response:
-        mr = params.columns.multi_response[column]
-        return mr.label or column.replace("_", " ").capitalize()
-    return column.replace("_", " ").capitalize()
-
-
 def with_labels(table: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The table with its index (column names) replaced by readable labels."""
     return table.rename(index={c: label_of(str(c), params) for c in table.index})
@@ -57,17 +50,26 @@ def weighted_share(values: pd.Series, w: pd.Series) -> pd.Series:
 
 
 def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """People by status: count and share."""
-    assert params.columns is not None and params.columns.status
-    status = customers[params.columns.status].fillna(NO_ANSWER)
+    """People by status (as the file writes it, with its meaning where the parameters give one):
+    count and share; statuses held by fewer people than the privacy minimum are hidden."""
+    column = status_column(params)
+    assert column is not None
+    values = customers[column]
+    status = values.map(display_value, na_action="ignore").astype("string").fillna(NO_ANSWER)
     out = pd.DataFrame({"people": status.value_counts()})
+    meaning = pd.Series(status_groups(values, params).to_numpy(), index=status.to_numpy())
+    meaning = meaning[~meaning.index.duplicated()]
+    if meaning.notna().any():
+        out.insert(0, "meaning", meaning.reindex(out.index).fillna("—").to_numpy())
     out["share %"] = 100 * out["people"] / out["people"].sum()
-    out.index.name = "status"
-    return out
+    out.index.name = label_of(column, params)
+    return suppress_rows(out, "people", params.privacy.min_cell, keep=["meaning"])
 
 
-def missing_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Missing answers of every profile variable, most missing first."""
+def missing_summary(customers: pd.DataFrame | None, params: Params) -> pd.DataFrame | None:
+    """Missing answers of every profile variable, most missing first (None without customers)."""
+    if customers is None:
+        return None
     rows = []
     for dim, variables in dimension_variables(params).items():
         for var in variables:
@@ -104,7 +106,7 @@ def odd_values(customers: pd.DataFrame, params: Params, columns: list[str] | Non
 def profile_categorical(values: pd.Series, w: pd.Series, max_categories: int = 12
                         ) -> pd.DataFrame:
     """Counts, unweighted and weighted shares of one categorical variable (missing shown apart)."""
-    answered = values.dropna().astype(str)
+    answered = values.dropna().map(display_value).astype(str)
     counts = answered.value_counts()
     share = weighted_share(answered, w.loc[answered.index])
     out = pd.DataFrame({"respondents": counts, "share %": 100 * counts / max(counts.sum(), 1),
@@ -152,27 +154,48 @@ def profile_numeric(values: pd.Series, w: pd.Series) -> pd.DataFrame:
     }, index=[values.name])
 
 
-def likert_summary(customers: pd.DataFrame, params: Params, items: list[str] | None = None
+def likert_summary(customers: pd.DataFrame | None, params: Params, items: list[str] | None = None
                    ) -> pd.DataFrame:
-    """Likert items: weighted % per answer, mean, top-2-box and bottom-2-box, sorted by agreement."""
-    lik = params.likert
+    """Attitude items: weighted % per answer, mean, top box and bottom box (each item on its own
+    scale; the boxes never overlap), sorted by the top box. Items on scales with other labels
+    share the columns of their position, so one table holds scales of one length best: see
+    `likert_tables` for several."""
     items = items if items is not None else params.profile_columns("psychographic")
-    w = weights(customers, params)
-    levels = list(range(lik.min, lik.max + 1))
     rows = {}
+    if customers is None:
+        items = []
+    else:
+        w = weights(customers, params)
     for item in items:
-        x = customers[item].astype(float)
+        scale = scale_of(item, params)
+        x = scale.numbers(customers[item])
         ok = x.notna()
-        share = weighted_share(x[ok], w[ok]).reindex(levels, fill_value=0.0)
-        row = {lik.labels.get(level, str(level)): share[level] for level in levels}
+        share = weighted_share(x[ok], w[ok]).reindex(list(scale.points), fill_value=0.0)
+        row = {label: share[p] for p, label in zip(scale.points, scale.labels, strict=True)}
         row["mean"] = np.average(x[ok], weights=w[ok]) if ok.any() else np.nan
-        row["top-2-box %"] = share[levels[-2:]].sum()
-        row["bottom-2-box %"] = share[levels[:2]].sum()
+        row["top box %"] = share[list(scale.top)].sum()
+        row["bottom box %"] = share[list(scale.bottom)].sum()
         row["respondents"] = int(ok.sum())
         rows[item] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
+    if out.empty:
+        return pd.DataFrame(columns=["mean", "top box %", "bottom box %", "respondents"])
     out.index.name = "item"
-    return out.sort_values("top-2-box %", ascending=False)
+    return out.sort_values("top box %", ascending=False)
+
+
+def likert_tables(customers: pd.DataFrame, params: Params) -> dict[str, pd.DataFrame]:
+    """One attitude summary per answer scale in use (items grouped by their scale's labels),
+    keyed by a description of the scale for the chart title."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for item in params.profile_columns("psychographic"):
+        groups.setdefault(scale_of(item, params).labels, []).append(item)
+    out = {}
+    for labels, items in groups.items():
+        scale = scale_of(items[0], params)
+        name = (f"{labels[0]} … {labels[-1]}; {scale.box_text()}, {scale.box_text(top=False)}")
+        out[name] = likert_summary(customers, params, items)
+    return out
 
 
 def multi_response_summary(customers: pd.DataFrame, params: Params, name: str) -> pd.DataFrame:
@@ -190,16 +213,27 @@ def multi_response_summary(customers: pd.DataFrame, params: Params, name: str) -
     return out.sort_values("weighted %", ascending=False)
 
 
-def buyer_behaviour(data: Dataset) -> pd.DataFrame:
-    """One row per buyer: orders, spend, recency and tenure, computed by the engine."""
-    assert data.orders is not None
-    return data.behaviour()
+def buyer_behaviour(data: Dataset) -> pd.DataFrame | None:
+    """One row per buyer: orders, spend, recency and tenure, computed by the engine (None for a
+    run without orders)."""
+    return data.behaviour() if data.orders is not None else None
 
 
-def monthly_orders(data: Dataset) -> pd.DataFrame:
-    """Orders, buyers and revenue per calendar month."""
-    assert data.orders is not None
+def monthly_orders(data: Dataset) -> pd.DataFrame | None:
+    """Orders, buyers and revenue per calendar month (None for a run without orders)."""
+    if data.orders is None:
+        return None
     return data.engine.execute(orders_by_month(data.orders, data.params.as_of))
+
+
+def item_labels(table: pd.DataFrame, params: Params) -> dict[str, str]:
+    """Readable names of the items (the index) of an attitude table."""
+    return {str(c): label_of(str(c), params) for c in table.index}
+
+
+def answer_levels(table: pd.DataFrame) -> list[str]:
+    """The answer columns of an attitude table, low to high (those before its mean)."""
+    return list(table.columns[: list(table.columns).index("mean")])
 
 
 def revenue_by(data: Dataset, column: str | None = None, period: str = "quarter"
@@ -226,7 +260,9 @@ def order_flags(data: Dataset) -> pd.DataFrame:
     """Orders, revenue, and the share of orders at full price and prepaid (where flagged)."""
     assert data.orders is not None
     o = data.orders
-    metrics = {"orders": o.count(), "revenue": o.amount.sum()}
+    metrics = {"orders": o.count()}
+    if data.params.orders is not None and data.params.orders.amount:
+        metrics["revenue"] = o.amount.sum()
     labels = {"full_price": "at full price %", "prepaid": "prepaid %"}
     for flag, label in labels.items():
         if flag in o.columns:
@@ -239,6 +275,7 @@ def behaviour_summary(behaviour: pd.DataFrame) -> pd.DataFrame:
     cols = ["orders", "spend", "orders_12m", "spend_12m", "avg_order_value", "days_since_last",
             "tenure_days"]
     desc = behaviour[cols].astype(float).describe(percentiles=[0.1, 0.5, 0.9]).T
+    desc = desc[desc["count"] > 0]  # spend rows drop out when orders have no amounts
     desc = desc[["count", "mean", "10%", "50%", "90%"]].rename(
         columns={"count": "buyers", "50%": "median", "10%": "10th pct", "90%": "90th pct"})
     return desc.rename(index=BEHAVIOUR_LABELS)
@@ -262,20 +299,23 @@ def highlights(data: Dataset, missing: pd.DataFrame | None = None,
         out.append(f"The customer file holds **{len(c):,} people**.")
         if p.columns.status:
             s = status_counts(c, p)
-            parts = ", ".join(f"{r['share %']:.0f}% {k}" for k, r in s.iterrows())
-            out.append(f"By status: {parts}.")
+            s = s[pd.to_numeric(s["share %"], errors="coerce").notna()]
+            parts = ", ".join(f"{float(r['share %']):.0f}% {k}" for k, r in s.iterrows())
+            if parts:
+                out.append(f"By {label_of(p.columns.status.column, p).lower()}: {parts}.")
         if missing is not None and not missing.empty and missing["missing"].iloc[0] > 0:
             top = missing.iloc[0]
             out.append(f"The largest gap is **{top['variable']}**: {top['missing %']:.1f}% "
                        "left it unanswered; shares below are among those who answered.")
         elif missing is not None:
             out.append("No profile variable has missing answers.")
-        if likert is not None and not likert.empty:
+        if likert is not None and len(likert) >= 2:
+            top_item, low_item = str(likert.index[0]), str(likert.index[-1])
             top, low = likert.iloc[0], likert.iloc[-1]
-            out.append(f"Strongest agreement: “{label_of(str(likert.index[0]), p)}” "
-                       f"({top['top-2-box %']:.0f}% agree); weakest: "
-                       f"“{label_of(str(likert.index[-1]), p)}” "
-                       f"({low['top-2-box %']:.0f}%).")
+            out.append(f"Most often at the top of its scale: “{label_of(top_item, p)}” "
+                       f"({top['top box %']:.0f}% {scale_of(top_item, p).high}, "
+                       f"{scale_of(top_item, p).box_text()}); least often: "
+                       f"“{label_of(low_item, p)}” ({low['top box %']:.0f}%).")
         if p.columns.weight:
             w = c[p.columns.weight].astype(float)
             eff = w.sum() ** 2 / (w**2).sum()
@@ -284,9 +324,11 @@ def highlights(data: Dataset, missing: pd.DataFrame | None = None,
                        "reports take into account.")
     if behaviour is not None and not behaviour.empty:
         repeat = (behaviour["orders"] > 1).mean() * 100
-        out.append(f"**{len(behaviour):,} buyers** placed orders up to {p.as_of}; "
-                   f"{repeat:.0f}% of them ordered more than once, and the median buyer "
-                   f"spent {behaviour['spend'].median():,.0f} in total.")
+        spend = behaviour["spend"].dropna()
+        out.append(f"**{len(behaviour):,} buyers** placed orders up to {as_of_label(p.as_of)}; "
+                   f"{repeat:.0f}% of them ordered more than once"
+                   + (f", and the median buyer spent {spend.median():,.0f} in total."
+                      if len(spend) else "."))
     if monthly is not None and len(monthly) >= 2:
         peak = monthly.loc[monthly["orders"].idxmax()]
         out.append(f"Orders peaked in {pd.Timestamp(peak['month']):%B %Y} "

@@ -6,6 +6,7 @@ Lead-scoring practice keeps **fit** (who a lead is: the ICP scorecard) apart fro
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from helpers.config import IcpCriterion, Params
+from helpers.config import IcpCriterion, Params, Source
 from helpers.data import stratified_index
 from helpers.errors import DataError
 from helpers.filters import evaluate, filter_columns
+from helpers.privacy import suppress_rows
+from helpers.readers import read_frame
+from helpers.schema import has_churn, label_of, scale_of, status_column, status_groups
 
 UNASSIGNED = "unassigned"
 TIERS = ("not fit", "workable fit", "perfect fit")
@@ -111,10 +115,12 @@ def _sample(frame: pd.DataFrame, segments: np.ndarray, size: int
 
 
 def train_typing_tool(frame: pd.DataFrame, segments: np.ndarray, params: Params,
-                      questions: list[str]) -> TypingTool:
+                      questions: list[str]) -> TypingTool | None:
     """Fit the calibrated classifier on a stratified sample; cross-validated accuracy and
-    confusion matrix."""
+    confusion matrix (None with a single segment)."""
     tp = params.typing
+    if len(np.unique(segments)) < 2:  # one segment: nothing for a typing tool to tell apart
+        return None
     frame, segments = _sample(frame, segments, tp.sample_size)
     x = _as_model_input(frame, questions)
     folds = StratifiedKFold(tp.folds, shuffle=True, random_state=0)
@@ -133,13 +139,13 @@ def train_typing_tool(frame: pd.DataFrame, segments: np.ndarray, params: Params,
 # --- ICP fit scorecard ---------------------------------------------------------------------------
 
 
-def default_criteria(index: pd.DataFrame, frame: pd.DataFrame, segments: pd.Series,
+def default_criteria(index: pd.DataFrame | None, frame: pd.DataFrame, segments: pd.Series,
                      params: Params, top: int = 6) -> list[IcpCriterion]:
     """Criteria from the segments of highest value: their most over-indexed profile answers."""
     cols = params.columns
     assert cols is not None
-    value = frame[params.icp.value_field] if params.icp.value_field in frame else None
-    if value is None:
+    value, _ = value_of(frame, params)
+    if value is None or index is None:  # no value measure, or a single segment
         return []
     best = value.groupby(segments).mean().sort_values(ascending=False).index[0]
     shares = index.attrs["shares"]
@@ -153,22 +159,43 @@ def default_criteria(index: pd.DataFrame, frame: pd.DataFrame, segments: pd.Seri
                                                                          best] < 0.2:
             continue
         points = float(min(10, max(1, round((idx - 100) / 25))))
-        out.append(IcpCriterion(name=f"{variable}: {answer}", rule=f'{column} == "{answer}"',
+        literal = ("true" if answer == "yes" else "false") if pd.api.types.is_bool_dtype(
+            frame[column]) else json.dumps(answer, ensure_ascii=False)
+        out.append(IcpCriterion(name=f"{variable}: {answer}", rule=f"{column} == {literal}",
                                 points=points))
         if len(out) >= top:
             break
     return out
 
 
-def _label(column: str, params: Params) -> str:
-    from helpers.explore import label_of
+def value_of(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str]:
+    """What "highest value" means for the default ICP criteria, and its description: the
+    declared `icp.value_field`, else spend in the last 12 months (runs with order amounts), else
+    staying a customer (runs with a status mapping); (None, why) when the run has none of them."""
+    field = params.icp.value_field
+    if field:
+        return pd.to_numeric(frame[field], errors="coerce"), label_of(field, params)
+    if "spend_12m" in frame and frame["spend_12m"].notna().any():
+        return frame["spend_12m"].astype(float), "spend in the last 12 months"
+    if params is not None and has_churn(params):
+        group = status_groups(frame[status_column(params)], params)
+        still = group.isin(["customer", "lapsed"]).astype(float).where(group.notna())
+        return still, "the share still a customer (not churned)"
+    return None, ("this run has no measure of value: name one with `icp.value_field` (a numeric "
+                  "column), or map the status values (`columns.status`), or add orders with "
+                  "amounts")
 
+
+def _label(column: str, params: Params) -> str:
     return label_of(column, params)
 
 
 def fit_scores(frame: pd.DataFrame, criteria: list[IcpCriterion], tiers: tuple[float, float]
-               ) -> pd.DataFrame:
-    """Points, fit score (share of the maximum) and fit tier per person or lead."""
+               ) -> pd.DataFrame | None:
+    """Points, fit score (share of the maximum) and fit tier per person or lead (None without
+    criteria: no fit is made up)."""
+    if not criteria:
+        return None
     total = sum(c.points for c in criteria) or 1.0
     points = np.zeros(len(frame))
     for c in criteria:
@@ -187,16 +214,25 @@ def engagement(frame: pd.DataFrame, days: int) -> pd.Series:
     return pd.Series(np.where(recent, "engaged", "not engaged"), index=frame.index)
 
 
-def tier_outcomes(frame: pd.DataFrame, fit: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """How fit tier relates to value and retention (among buyers)."""
-    from helpers.privacy import suppress_rows
-
-    buyers = frame["orders"] > 0 if "orders" in frame else pd.Series(True, index=frame.index)
+def tier_outcomes(frame: pd.DataFrame, fit: pd.DataFrame | None, min_cell: int,
+                  params: Params | None = None) -> pd.DataFrame | None:
+    """How fit tier relates to value and retention (among buyers; with a status mapping, the
+    share still a customer)."""
+    if fit is None:
+        return None
+    has_orders = "orders" in frame
+    buyers = frame["orders"] > 0 if has_orders else pd.Series(True, index=frame.index)
     d = pd.DataFrame({"tier": fit["fit tier"], "buyer": buyers})
-    if "spend_12m" in frame:
+    if "spend_12m" in frame and frame["spend_12m"].notna().any():
         d["spend_12m"] = frame["spend_12m"]
         d["active_12m"] = frame["orders_12m"] > 0
     g = d.groupby("tier").agg(people=("buyer", "size"), buyers=("buyer", "sum"))
+    if not has_orders:
+        g = g.drop(columns="buyers")
+    if params is not None and has_churn(params):
+        group = status_groups(frame[status_column(params)], params)
+        d["still"] = group.isin(["customer", "lapsed"]).astype(float).where(group.notna())
+        g["still a customer %"] = 100 * d.groupby("tier")["still"].mean()
     if "spend_12m" in d:
         b = d[d["buyer"]]
         g["spend, last 12 months (mean)"] = b.groupby("tier")["spend_12m"].mean()
@@ -212,7 +248,11 @@ def tier_outcomes(frame: pd.DataFrame, fit: pd.DataFrame, min_cell: int) -> pd.D
 def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tuple[pd.DataFrame,
                                                                                    list[str]]:
     """Segment, probability and fit tier for each lead; problems are reported, rows kept."""
-    tool: TypingTool = bundle["typing"]
+    tool: TypingTool | None = bundle["typing"]
+    if tool is None:
+        raise DataError(f"{path}: the run behind this model found a single segment, so there is "
+                        "no typing tool to assign leads with; set `segment.k` or other "
+                        "`segment.features` and run again")
     criteria: list[IcpCriterion] = bundle["icp_criteria"]
     needed = set(tool.questions) | set().union(*[filter_columns(c.rule) for c in criteria])
     missing = sorted(needed - set(leads.columns))
@@ -245,8 +285,11 @@ def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tupl
     out = tool.assign(clean)
     names = bundle.get("names", {})
     out["segment name"] = [names.get(s, "") if s != UNASSIGNED else "" for s in out["segment"]]
-    out[["fit score", "fit tier"]] = fit_scores(clean, criteria, bundle["tiers"])[
-        ["fit score", "fit tier"]]
+    scored = fit_scores(clean, criteria, bundle["tiers"])
+    if scored is None:  # the run had no scorecard
+        out["fit score"], out["fit tier"] = np.nan, "no scorecard"
+    else:
+        out[["fit score", "fit tier"]] = scored[["fit score", "fit tier"]]
     no_answers = answered == 0
     out.loc[no_answers, ["segment", "segment name"]] = [UNASSIGNED, ""]
     out.loc[no_answers, "probability"] = np.nan
@@ -257,9 +300,6 @@ def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tupl
 
 def read_leads(path: str | Path) -> pd.DataFrame:
     """Read a leads file (CSV, Excel, Parquet, SPSS) through the workbook's reader."""
-    from helpers.config import Source
-    from helpers.data import read_frame
-
     source = Source(path=Path(path))
     if not source.kind:
         raise DataError(f"{path}: cannot tell the format; use .csv, .xlsx, .parquet or .sav")
@@ -268,17 +308,42 @@ def read_leads(path: str | Path) -> pd.DataFrame:
     return read_frame(source)
 
 
-def criteria_table(criteria: list[IcpCriterion]) -> pd.DataFrame:
-    """The scorecard as a table."""
+def typing_summary(tool: TypingTool | None, params: Params, k: int) -> str:
+    """The golden questions (by their readable names) and the tool's accuracy, in one line."""
+    if tool is None:
+        return "*No typing tool: with one segment there is nothing to tell apart.*"
+    names = ", ".join(label_of(q, params) for q in tool.questions)
+    return (f"**Golden questions:** {names}. **Cross-validated accuracy: "
+            f"{100 * tool.accuracy:.1f}%** over {k} segments (chance: {100 / k:.0f}%).")
+
+
+def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params) -> str:
+    """Where the scorecard's criteria come from, or why this run has none."""
+    if params.icp.criteria:
+        return "The criteria come from the parameter file (`icp.criteria`)."
+    value, what = value_of(frame, params)
+    if value is None:
+        return f"*No scorecard for this run: {what}.*"
+    if not criteria:
+        return (f"*No scorecard for this run: no segment stands out clearly enough on {what} "
+                "to derive criteria from; name them in `icp.criteria`.*")
+    return (f"The criteria are the most distinctive traits of the segment highest on **{what}** "
+            "(rename or replace them in `icp.criteria`).")
+
+
+def criteria_table(criteria: list[IcpCriterion]) -> pd.DataFrame | None:
+    """The scorecard as a table (None without criteria)."""
+    if not criteria:
+        return None
     return pd.DataFrame([{"criterion": c.name, "rule": c.rule, "points": c.points}
                          for c in criteria], columns=["criterion", "rule", "points"])
 
 
-def tier_mix(fit: pd.DataFrame, segments: pd.Series, engaged: pd.Series, min_cell: int
-             ) -> pd.DataFrame:
+def tier_mix(fit: pd.DataFrame | None, segments: pd.Series, engaged: pd.Series, min_cell: int
+             ) -> pd.DataFrame | None:
     """Fit tiers (% of each segment and overall) with the engaged share beside them."""
-    from helpers.privacy import suppress_rows
-
+    if fit is None:
+        return None
     tiers = pd.crosstab(segments, fit["fit tier"]).reindex(columns=list(TIERS), fill_value=0)
     overall = tiers.sum().to_frame("All").T
     counts = pd.concat([tiers, overall])
@@ -286,21 +351,25 @@ def tier_mix(fit: pd.DataFrame, segments: pd.Series, engaged: pd.Series, min_cel
     out.columns = [f"{c} %" for c in out.columns]
     eng = pd.concat([(engaged == "engaged").groupby(segments).mean(),
                      pd.Series({"All": (engaged == "engaged").mean()})])
-    out["engaged %"] = 100 * eng
+    if (engaged != "unknown").any():  # engagement needs orders
+        out["engaged %"] = 100 * eng
     out.insert(0, "people", counts.sum(axis=1))
     out.index.name = "segment"
     return suppress_rows(out, "people", min_cell)
 
 
-def bundle(result: Any, tool: TypingTool, criteria: list[IcpCriterion], frame: pd.DataFrame,
+def bundle(result: Any, tool: TypingTool | None, criteria: list[IcpCriterion], frame: pd.DataFrame,
            params: Params) -> dict[str, Any]:
     """Everything `workbook assign` and next quarter need, in one object."""
+    questions = tool.questions if tool is not None else []
+    categories = tool.categories if tool is not None else {}
     ranges = {q: tuple(params.validation.ranges.get(q, (float(frame[q].min()),
                                                            float(frame[q].max()))))
-              for q in tool.questions if q not in tool.categories}
-    for q in tool.questions:
+              for q in questions if q not in categories}
+    for q in questions:
         if params.columns is not None and q in params.columns.psychographic:
-            ranges[q] = (params.likert.min, params.likert.max)
+            points = scale_of(q, params).points
+            ranges[q] = (points[0], points[-1])
     icp_columns = set().union(*[filter_columns(c.rule) for c in criteria]) if criteria else set()
     icp_values = {c: sorted(frame[c].dropna().astype(str).unique()) for c in icp_columns
                   if c in frame and not pd.api.types.is_numeric_dtype(frame[c])}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,31 +16,36 @@ import pandas as pd
 
 from helpers.config import Params
 from helpers.data import multi_response
+from helpers.schema import (
+    data_keys,
+    has_churn,
+    label_of,
+    scale_of,
+    status_groups,
+    value_keys,
+)
 
-# first names by gender and age band (deterministic choice per segment)
+# first names by gender and age band (deterministic choice per segment); "any" is used where
+# the data does not say (no gender column, or no age column): a name never implies a trait the
+# data does not have
 NAMES = {
     "female": {"18-29": ["Maya", "Chloe", "Zara", "Isla"], "30-44": ["Sarah", "Priya", "Laura",
                                                                        "Emma"],
                "45-59": ["Karen", "Helen", "Fiona", "Anita"], "60+": ["Margaret", "Judith",
-                                                                       "Brenda", "Ruth"]},
+                                                                       "Brenda", "Ruth"],
+               "any": ["Anna", "Nadia", "Elena", "Grace", "Lena", "Mira"]},
     "male": {"18-29": ["Liam", "Noah", "Kai", "Leo"], "30-44": ["Daniel", "Arjun", "Tom", "Omar"],
              "45-59": ["Mark", "Paul", "Rajesh", "Steven"], "60+": ["Geoffrey", "Peter", "Alan",
-                                                                    "Derek"]},
-    "other": {"18-29": ["Alex", "Sam"], "30-44": ["Jordan", "Robin"], "45-59": ["Charlie",
-                                                                               "Morgan"],
-              "60+": ["Riley", "Jamie"]},
+                                                                    "Derek"],
+             "any": ["Adam", "Felix", "Hugo", "Ivan", "Jonas", "Ravi"]},
+    "any": {"18-29": ["Alex", "Sam", "Kit", "Rowan"], "30-44": ["Jordan", "Robin", "Casey",
+                                                                "Avery"],
+            "45-59": ["Charlie", "Morgan", "Drew", "Quinn"], "60+": ["Riley", "Jamie", "Lou",
+                                                                     "Frankie"],
+            "any": ["Alex", "Sam", "Jordan", "Robin", "Charlie", "Morgan", "Riley", "Jamie",
+                    "Casey", "Avery", "Quinn", "Rowan", "Drew", "Kit", "Lou", "Frankie"]},
 }
 AGE_BANDS = [(0, 29, "18-29"), (30, 44, "30-44"), (45, 59, "45-59"), (60, 200, "60+")]
-JOURNEYS = {
-    "planner": "notices a need → researches and compares → reads reviews → buys on a planned date "
-               "→ reorders when it runs out",
-    "impulse buyer": "sees it on social media or in the app → buys on the spot → shares it → "
-                     "comes back for the next drop",
-    "bargain hunter": "waits for a sale or a code → compares prices → buys in bulk when the deal "
-                      "is right → returns at the next promotion",
-    "loyal regular": "goes straight to the brand they trust → buys the familiar range → "
-                     "tries new lines the brand recommends",
-}
 
 
 @dataclass
@@ -70,11 +76,11 @@ class Persona:
 
 
 def age_band(age: float) -> str:
-    """The age band of an age."""
+    """The age band of an age ("any" when it is not known)."""
     for lo, hi, band in AGE_BANDS:
         if lo <= age <= hi:
             return band
-    return "30-44"
+    return "any"
 
 
 def _mode(series: pd.Series) -> tuple[str, float]:
@@ -83,13 +89,20 @@ def _mode(series: pd.Series) -> tuple[str, float]:
 
 
 def _pick_name(gender: str, band: str, key: str, taken: set[str]) -> str:
-    """A first name for the gender and age band, chosen by a hash (the same every run), unique."""
-    pool = NAMES.get(gender, NAMES["other"]).get(band) or NAMES["other"]["30-44"]
-    start = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(pool)
-    for i in range(len(pool)):
-        if pool[(start + i) % len(pool)] not in taken:
-            return pool[(start + i) % len(pool)]
-    return pool[start]
+    """A first name for the gender and age band, chosen by a hash (the same every run), unique
+    within the run (other pools of the same gender, then a number, when one runs out)."""
+    pools = NAMES.get(gender, NAMES["any"])
+    candidates = list(pools.get(band, pools["any"])) + [n for b, ns in pools.items() if b != band
+                                                         for n in ns]
+    start = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(pools.get(band, pools["any"]))
+    order = candidates[start:] + candidates[:start]
+    for name in order:
+        if name not in taken:
+            return name
+    n = 2
+    while f"{order[0]} {n}" in taken:
+        n += 1
+    return f"{order[0]} {n}"
 
 
 def _pct(x: float) -> str:
@@ -122,82 +135,131 @@ def representative_quote(text: pd.Series, segments: pd.Series, segment: int) -> 
 def _statement(label: str) -> str:
     """`I trust customer reviews` → `trusts customer reviews` (third person)."""
     s = label.strip()
-    if s.startswith("I "):
-        rest = s[2:]
-        verb, _, tail = rest.partition(" ")
-        if verb in ("am",):
-            return "is " + tail
-        if verb.endswith(("s", "sh", "ch")):
-            verb += "es"
-        elif verb.endswith("y") and verb[-2:-1] not in "aeiou":
-            verb = verb[:-1] + "ies"
-        else:
-            verb += "s"
-        return f"{verb} {_third_person(tail)}".strip()
-    return "agrees that " + _third_person(_lower_first(s))
+    if not s.startswith("I "):  # not a first-person statement: callers use the scale's words
+        return ""
+    verb, _, tail = s[2:].partition(" ")
+    if verb in ("am",):
+        return "is " + tail
+    if verb.endswith(("s", "sh", "ch")):
+        verb += "es"
+    elif verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        verb = verb[:-1] + "ies"
+    else:
+        verb += "s"
+    return f"{verb} {_third_person(tail)}".strip()
 
 
 def _third_person(text: str) -> str:
     """`brands I know` → `brands they know`."""
-    import re
-
     text = re.sub(r"\bI\b", "they", text)
     text = re.sub(r"\bmy\b", "their", text)
     return re.sub(r"\bme\b", "them", text)
 
 
+def _gender_of(values: pd.Series, params: Params) -> pd.Series:
+    """female / male / missing, from the declared gender column and values."""
+    spec = params.personas.gender
+    keys = data_keys(values)
+    out = pd.Series(pd.NA, index=values.index, dtype="string")
+    if spec is not None:
+        out[keys.isin(value_keys(spec.female, spec.column, params)).to_numpy(bool)] = "female"
+        out[keys.isin(value_keys(spec.male, spec.column, params)).to_numpy(bool)] = "male"
+    return out
+
+
+def _traits(index: pd.DataFrame, shares: pd.DataFrame, s: int, columns: list[str],
+            params: Params, limit: int) -> list[Fact]:
+    """The answers of these columns the segment over-indexes on most (given by at least 20% of
+    it), each with its figure."""
+    labels = {label_of(c, params) for c in columns}
+    rows = [(k, idx) for k, idx in index[s].items()
+            if k[0] in labels and k[1] not in ("agree", "mean") and idx == idx
+            and shares.loc[k, s] >= 0.2]
+    rows.sort(key=lambda r: -r[1])
+    out, used = [], set()
+    for (variable, answer), idx in rows:
+        if variable in used or idx < 105:
+            continue
+        used.add(variable)
+        out.append(Fact(f"{variable}: {answer}",
+                        f"{_pct(shares.loc[(variable, answer), s])} of the segment, against "
+                        f"{_pct(shares.loc[(variable, answer), 'Total'])} of everyone "
+                        f"(index {idx:.0f})"))
+        if len(out) >= limit:
+            break
+    return out
+
+
 def build_personas(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
                    names: dict[int, str], params: Params, clv: pd.Series | None = None
                    ) -> list[Persona]:
-    """One persona per segment, every statement from the segment's data."""
+    """One persona per segment, every statement from the segment's data; a card line only for
+    what the data has (no age, gender or attitude is stated or implied without its column)."""
     cols = params.columns
     assert cols is not None
-    from helpers.explore import label_of
-
     shares = index.attrs["shares"]
     personas = []
-    spend = frame["spend_12m"] if "spend_12m" in frame else None
+    spend = frame["spend_12m"] if "spend_12m" in frame and frame["spend_12m"].notna().any() else None
+    by_label = {label_of(c, params): c for c in cols.psychographic}
+    age_col, gender_spec = params.personas.age, params.personas.gender
+    gender_all = _gender_of(frame[gender_spec.column], params) if gender_spec else None
     for s in sorted(segments.unique()):
         mask = segments == s
         seg = frame[mask]
-        gender, g_share = _mode(seg["gender"]) if "gender" in seg else ("other", 0.0)
-        age = float(seg["age"].median()) if "age" in seg else 40.0
-        band = age_band(age)
-        name = _pick_name(gender if gender in NAMES else "other", band, f"{s}-{names.get(s)}",
-                          taken={q.name for q in personas})
+        who: list[Fact] = []
+        gender, band = "any", "any"
+        if gender_all is not None:
+            g = gender_all[mask].dropna()
+            if len(g):
+                top = g.value_counts(normalize=True)
+                if top.iloc[0] >= 0.6:  # a clear majority; otherwise the persona stays neutral
+                    gender = str(top.index[0])
+                who.append(Fact(f"{_pct(top.get('female', 0.0))} women, "
+                                f"{_pct(top.get('male', 0.0))} men",
+                                f"{label_of(gender_spec.column, params)} of the segment's "
+                                f"{len(g):,} people who answered"))
+        if age_col:
+            ages = pd.to_numeric(seg[age_col], errors="coerce").dropna()
+            if len(ages):
+                band = age_band(float(ages.median()))
+                who.insert(0, Fact(f"{band} years old" if band != "any" else "age varies",
+                                   f"median age {ages.median():.0f} "
+                                   f"({label_of(age_col, params).lower()})"))
+        name = _pick_name(gender, band, f"{s}-{names.get(s)}", taken={q.name for q in personas})
         p = Persona(int(s), names.get(s, f"Segment {s}"), name, gender, band, "")
+        skip = [c for c in (age_col, gender_spec and gender_spec.column) if c]
+        who += _traits(index, shares, s, [c for c in cols.demographic + cols.geographic
+                                          if c not in skip], params, 4)
+        p.facts["Who"] = who
         agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(
             ascending=False)
-        top = [(v, idx) for (v, _), idx in agree.items() if idx >= 115][:3]
-        low = [(v, idx) for (v, _), idx in agree.sort_values().items() if idx <= 85][:2]
+        top_items = [(v, idx) for (v, _), idx in agree.items() if idx >= 115][:3]
+        low_items = [(v, idx) for (v, _), idx in agree.sort_values().items() if idx <= 85][:2]
 
         def agree_fact(variable: str, idx: float, s: int = s, name: str = name) -> Fact:
+            scale = scale_of(by_label.get(variable, ""), params)
             sh, tot = shares.loc[(variable, "agree"), s], shares.loc[(variable, "agree"), "Total"]
-            return Fact(f"{name} {_statement(variable)}.",
-                        f"{_pct(sh)} of the segment agree that “{variable}”, against {_pct(tot)} "
-                        f"of all customers (index {idx:.0f})")
+            said = _statement(variable)
+            text = (f"{name} {said}." if said and scale.high.lower() == "agree"
+                    else f"More often {scale.agree_phrase(variable)}.")
+            return Fact(text, f"{_pct(sh)} of the segment {scale.agree_phrase(variable)}, "
+                              f"against {_pct(tot)} of everyone (index {idx:.0f})")
 
-        who = []
-        for column, word in ((cols and "city_tier", "lives in a {} area"),
-                             ("region", "in the {}"), ("occupation", "works as: {}"),
-                             ("income_band", "income {}"), ("household", "household: {}")):
-            if column in seg:
-                value, share = _mode(seg[column])
-                who.append(Fact(word.format(value), f"{_pct(share)} of the segment "
-                                                    f"({label_of(column, params).lower()}: {value})"))
-        p.facts["Who"] = [Fact(f"{band} years old, mostly {gender}",
-                               f"median age {age:.0f}; {_pct(g_share)} {gender}")] + who
-        p.facts["Goals and motivations"] = [agree_fact(v, i) for v, i in top]
+        p.facts["Goals and motivations"] = [agree_fact(v, i) for v, i in top_items]
         p.facts["Pain points and frustrations"] = [
-            Fact(f"Not moved by “{v}”.",
-                 f"only {_pct(shares.loc[(v, 'agree'), s])} agree, against "
-                 f"{_pct(shares.loc[(v, 'agree'), 'Total'])} of all customers (index {i:.0f})")
-            for v, i in low]
+            Fact(f"Less moved by “{v}”.",
+                 f"only {_pct(shares.loc[(v, 'agree'), s])} "
+                 f"{scale_of(by_label.get(v, ''), params).agree_phrase(v)}, against "
+                 f"{_pct(shares.loc[(v, 'agree'), 'Total'])} of everyone (index {i:.0f})")
+            for v, i in low_items]
         p.facts["Splurges on / saves on"] = _interest_facts(seg, frame, params)
-        p.facts["Where to reach them"] = _channel_facts(seg, params)
-        p.facts["How they like to shop"] = _shopping_facts(seg, params)
-        first = _statement(top[0][0]) if top else p.segment_name
-        p.headline = first[:1].upper() + first[1:]
+        p.facts["Where to reach them"] = _channel_facts(seg, frame, params)
+        p.facts["How they behave"] = _traits(index, shares, s, cols.behavioural, params, 3)
+        if top_items and (said := _statement(top_items[0][0])):
+            p.headline = said[:1].upper() + said[1:]
+        else:
+            first = next((f.text for f in p.facts["Who"] + p.facts["How they behave"]), "")
+            p.headline = first or p.segment_name
         if cols.open_text:
             p.quote = representative_quote(frame[cols.open_text[0]], segments, s)
         p.numbers = _numbers(frame, mask, spend, clv, params)
@@ -225,31 +287,24 @@ def _interest_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> l
     return out
 
 
-def _channel_facts(seg: pd.DataFrame, params: Params) -> list[Fact]:
+def _channel_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> list[Fact]:
     cols = params.columns
     out = []
-    for column, text in (("heard_about", "Hears about products through {}"),
-                         (cols.acquisition.channel, "Came to us through {}")):
-        if column and column in seg:
-            value, share = _mode(seg[column])
-            out.append(Fact(text.format(value), f"{_pct(share)} of the segment"))
+    channel = cols.acquisition.channel
+    if channel and channel in seg:
+        value, share = _mode(seg[channel])
+        if value:
+            overall = float((frame[channel].astype(str) == value).mean())
+            out.append(Fact(f"Came to us through {value}", f"{_pct(share)} of the segment, "
+                                                           f"against {_pct(overall)} of everyone"))
     platforms = [n for n, mr in cols.multi_response.items() if mr.dimension == "behavioural"]
     for name in platforms[:1]:
         picks = multi_response(seg, params, name).astype("Float64").mean().sort_values()
         top = list(picks.index[-2:][::-1])
-        out.append(Fact("Active on " + " and ".join(top),
-                        "; ".join(f"{t}: {_pct(picks[t])}" for t in top)))
-    return out
-
-
-def _shopping_facts(seg: pd.DataFrame, params: Params) -> list[Fact]:
-    out = []
-    for column, text in (("shopping_style", "A {} at heart"),
-                         ("channel_preference", "Prefers to shop {}")):
-        if column in seg:
-            value, share = _mode(seg[column])
-            out.append(Fact(text.format(value), f"{_pct(share)} of the segment"))
-    if "first_order_full_price" in seg:
+        if top:
+            out.append(Fact(f"{label_of(name, params)}: " + " and ".join(top),
+                            "; ".join(f"{t}: {_pct(picks[t])}" for t in top)))
+    if "first_order_full_price" in seg and seg["first_order_full_price"].notna().any():
         fp = seg["first_order_full_price"].mean()
         out.append(Fact("Pays full price" if fp >= 0.5 else "Waits for a discount",
                         f"{_pct(fp)} paid full price for their first order"))
@@ -265,7 +320,11 @@ def _numbers(frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None,
     buyers = frame["orders"] > 0 if "orders" in frame else pd.Series(False, index=frame.index)
     if buyers.any():
         b = mask & buyers
-        n["retention (ordered in last 12 months)"] = float((frame.loc[b, "orders_12m"] > 0).mean())
+        n[RETAINED] = float((frame.loc[b, "orders_12m"] > 0).mean())
+    elif has_churn(params):  # no orders: the status says who is still a customer
+        group = status_groups(frame.loc[mask, cols.status.column], params).dropna()
+        if len(group):
+            n[STILL_CUSTOMER] = float(group.isin(["customer", "lapsed"]).mean())
     if clv is not None:
         values = clv.reindex(frame.loc[mask, cols.id].astype(str).to_numpy())
         n["average customer value"] = float(np.nanmean(values)) if values.notna().any() else np.nan
@@ -282,7 +341,9 @@ def _numbers(frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None,
 
 # --- focus choices --------------------------------------------------------------------------------
 
-GOAL_METRIC = {"grow repeat revenue": "retention (ordered in last 12 months)",
+RETAINED = "retention (ordered in last 12 months)"
+STILL_CUSTOMER = "still a customer (not churned)"
+GOAL_METRIC = {"grow repeat revenue": RETAINED,
                "raise customer value": "average customer value",
                "acquire new customers": "growth (share of new customers)",
                "improve loyalty": "NPS"}
@@ -291,15 +352,25 @@ GOAL_METRIC = {"grow repeat revenue": "retention (ordered in last 12 months)",
 def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     """Score personas with the rubric; mark the ones to focus on and not to, with reasons."""
     pp = params.personas
+    retention = RETAINED if any(RETAINED in p.numbers for p in personas) else STILL_CUSTOMER
     metrics = {"size": "share of customers", "value": "average customer value",
-               "growth": "growth (share of new customers)",
-               "retention": "retention (ordered in last 12 months)",
-               "goal": GOAL_METRIC.get(pp.goal, "retention (ordered in last 12 months)")}
+               "growth": "growth (share of new customers)", "retention": retention,
+               "goal": GOAL_METRIC.get(pp.goal, retention)}
+    if metrics["goal"] == RETAINED:
+        metrics["goal"] = retention
     table = pd.DataFrame({p.segment: {k: p.numbers.get(m, np.nan) for k, m in metrics.items()}
-                          for p in personas}).T
-    scaled = (table - table.min()) / (table.max() - table.min()).replace(0, 1)
-    weights = pd.Series(pp.rubric)
-    score = (scaled[weights.index].fillna(0.5) * weights).sum(axis=1) / weights.sum()
+                          for p in personas}).T.astype(float)
+    # a criterion the data cannot measure (missing, or the same for every persona) is left out
+    # of the score, and the table says so
+    spread = table.max() - table.min()
+    usable = [k for k in pp.rubric if table[k].notna().all() and spread[k] > 0]
+    left_out = {k: ("not measured in this data" if table[k].isna().any()
+                    else "the same for every persona") for k in pp.rubric if k not in usable}
+    if not usable:
+        usable, left_out = ["size"], {k: v for k, v in left_out.items() if k != "size"}
+    scaled = (table - table.min()) / spread.replace(0, 1)
+    weights = pd.Series({k: pp.rubric[k] for k in usable})
+    score = (scaled[weights.index] * weights).sum(axis=1) / weights.sum()
     table["score"] = score
     order = score.sort_values(ascending=False).index
     n_focus = min(pp.focus_count, len(order))
@@ -323,7 +394,21 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
                     for s in table.index]
     table.index = [f"{s}. {next(q.name for q in personas if q.segment == s)} — "
                    f"{next(q.segment_name for q in personas if q.segment == s)}" for s in table.index]
-    return table.sort_values("score", ascending=False)
+    table = table.drop(columns=[k for k in left_out if table[k].isna().all()])
+    out = table.sort_values("score", ascending=False)
+    out.attrs["left_out"] = left_out
+    return out
+
+
+def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
+    """One sentence on the rubric: the goal, the weights used, and what was left out and why."""
+    left_out = ranking.attrs.get("left_out", {})
+    used = ", ".join(f"{k} {v:g}" for k, v in params.personas.rubric.items() if k not in left_out)
+    text = f"**Business goal:** {params.personas.goal}. **Rubric weights:** {used}."
+    if left_out:
+        text += " Left out of the score: " + "; ".join(
+            f"{k} ({why})" for k, why in left_out.items()) + "."
+    return text
 
 
 def _metric_text(kind: str, value: float) -> str:
@@ -356,10 +441,10 @@ def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: 
                       "Offers: avoid deep discounts — promotion customers stay less")
             out.append(Fact(advice, f"active in last 12 months: {_pct(kept_promo)} of those "
                                     f"acquired with a promotion vs {_pct(kept_plain)} without"))
-    if "shopping_style" in seg:
-        style, share = _mode(seg["shopping_style"])
-        if style in JOURNEYS:
-            out.append(Fact("Journey: " + JOURNEYS[style], f"{_pct(share)} are {style}s"))
+    behaviour = persona.facts.get("How they behave", [])
+    if behaviour:
+        out.append(Fact("Recognise them by: " + "; ".join(f.text for f in behaviour[:2]),
+                        " / ".join(f.source for f in behaviour[:2])))
     return out
 
 
@@ -391,7 +476,8 @@ border-left:4px solid #3b6ea5}
 def avatar_svg(p: Persona, seg: pd.DataFrame, params: Params) -> str:
     """A simple face drawn from the segment's traits (age → hair, style → colours)."""
     colour = PALETTE[(p.segment - 1) % len(PALETTE)]
-    hair = {"18-29": "#3b2a1a", "30-44": "#5a3d24", "45-59": "#7a6a5a", "60+": "#c9c9c9"}[p.age_band]
+    hair = {"18-29": "#3b2a1a", "30-44": "#5a3d24", "45-59": "#7a6a5a", "60+": "#c9c9c9"}.get(
+        p.age_band, "#5a3d24")
     long_hair = p.gender == "female"
     glasses = p.age_band in ("45-59", "60+")
     # inline SVG in HTML needs no namespace attribute, so the page names no address at all
@@ -476,9 +562,12 @@ def facts_table(personas: list[Persona]) -> pd.DataFrame:
     """Key facts of every persona, for CSV."""
     rows = []
     for p in personas:
-        row = {"segment": p.segment, "segment name": p.segment_name, "persona": p.name,
-               "age band": p.age_band, "gender": p.gender, "headline": p.headline,
-               "focus": p.focus, "why": "; ".join(p.reasons)}
+        row = {"segment": p.segment, "segment name": p.segment_name, "persona": p.name}
+        if p.age_band != "any":
+            row["age band"] = p.age_band
+        if p.gender != "any":
+            row["gender"] = p.gender
+        row.update({"headline": p.headline, "focus": p.focus, "why": "; ".join(p.reasons)})
         row.update({k: round(v, 4) for k, v in p.numbers.items()})
         rows.append(row)
     return pd.DataFrame(rows).set_index("segment")

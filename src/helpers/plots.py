@@ -53,12 +53,15 @@ def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None 
     """
     if table is None:
         return Markdown(f"_{missing}_")
+    if table.empty and not len(table.columns):
+        return Markdown("")
     pct = [c for c in (pct if pct is not None else
                        [c for c in table.columns if str(c).endswith(" %")]) if c in table.columns]
     fmt = {}
     text_cols = []
     for col in table.columns:
-        values = pd.to_numeric(table[col], errors="coerce")
+        values = pd.to_numeric(pd.Series(table[col].to_numpy(object)), errors="coerce"
+                               ).astype(float)
         whole = values.notna().any() and bool((values.dropna() % 1 == 0).all())
         if col in pct:
             fmt[col] = _fmt(f"{{:.{decimals}f}}%")
@@ -99,9 +102,12 @@ def _fmt(pattern: str):  # noqa: ANN202 - a formatter for Styler.format
 
 
 def bar_grid(tables: dict[str, pd.DataFrame], value: str = "weighted %", ncols: int = 3,
-             title: str = "", height_per_bar: float = 0.28) -> plt.Figure:
-    """Small multiples: one horizontal bar chart per variable, shares in %."""
-    names = list(tables)
+             title: str = "", height_per_bar: float = 0.28) -> plt.Figure | None:
+    """Small multiples: one horizontal bar chart per variable, shares in %; nothing when there
+    is no variable to show."""
+    names = [n for n, t in tables.items() if pd.to_numeric(t[value], errors="coerce").notna().any()]
+    if not names:
+        return None
     ncols = max(1, min(ncols, len(names)))
     nrows = math.ceil(len(names) / ncols)
     bars = max((len(t) for t in tables.values()), default=1)
@@ -160,9 +166,12 @@ def _likert_colours(k: int) -> list[str]:
 
 
 def histograms(frame: pd.DataFrame, columns: dict[str, str], ncols: int = 3, clip: float = 0.99
-               ) -> plt.Figure:
-    """Histograms of numeric fields (long tails clipped at a percentile for readability)."""
-    names = list(columns)
+               ) -> plt.Figure | None:
+    """Histograms of numeric fields (long tails clipped at a percentile for readability); fields
+    with no values are left out, and nothing is drawn when none has any."""
+    names = [c for c in columns if c in frame and pd.to_numeric(frame[c], errors="coerce").notna().any()]
+    if not names:
+        return None
     ncols = max(1, min(ncols, len(names)))
     nrows = math.ceil(len(names) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.0 * nrows), squeeze=False)
@@ -396,20 +405,34 @@ def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figur
     return fig
 
 
-def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure:
-    """Value against size per persona (bubble: retention), coloured by the focus choice."""
+TRADEOFF_Y = ["average customer value", "share of revenue (12 months)",
+              "still a customer (not churned)", "NPS", "growth (share of new customers)"]
+TRADEOFF_SIZE = ["retention (ordered in last 12 months)", "still a customer (not churned)"]
+
+
+def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
+    """A measure of worth against size per persona (bubble: retention, where known), coloured
+    by the focus choice; the measure is the first the data has (value, revenue, staying, NPS)."""
+    y_name = next((c for c in TRADEOFF_Y if c in facts and facts[c].notna().any()), None)
+    if y_name is None:
+        return Markdown("_No measure of value, retention or loyalty in this data to set against "
+                        "size: the personas are ranked by size alone._")
+    size_name = next((c for c in TRADEOFF_SIZE if c in facts and c != y_name
+                      and facts[c].notna().any()), None)
     fig, ax = plt.subplots(figsize=(8.5, 4.4))
     colours = {"focus": "#4d9221", "maintain": "#888", "not a focus": "#b2182b"}
-    y = facts.get("average customer value", facts.get("share of revenue (12 months)"))
-    size = 1200 * facts.get("retention (ordered in last 12 months)", pd.Series(0.3, facts.index))
+    y = facts[y_name].astype(float)
+    size = 1200 * (facts[size_name].astype(float) if size_name else pd.Series(0.3, facts.index))
     for i, row in facts.iterrows():
         ax.scatter(100 * row["share of customers"], y[i], s=size[i], alpha=0.55,
                    color=colours.get(row["focus"], "#888"), edgecolor="white")
         ax.annotate(f"{row['persona']} ({i})", (100 * row["share of customers"], y[i]),
                     textcoords="offset points", xytext=(8, 6), fontsize=9)
     ax.set_xlabel("share of customers (%)")
-    ax.set_ylabel("average customer value")
-    ax.set_title("Value against size (bubble: retention; green focus, red not a focus)")
+    ax.set_ylabel(y_name)
+    bubble = f"bubble: {size_name}; " if size_name else ""
+    ax.set_title(f"{y_name.capitalize()} against size ({bubble}green focus, red not a focus)",
+                 fontsize=10)
     ax.margins(0.25)
     fig.tight_layout()
     return fig

@@ -32,7 +32,9 @@ import pandas as pd
 import psutil
 
 from helpers.config import Params, load_params, params_as_dict
+from helpers.data import CHECKED_ENV, load_dataset, save_checked
 from helpers.errors import ConfigError
+from helpers.plan import NEEDS, report_lacks
 
 NOTEBOOK_NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+\.ipynb$")
 KERNEL_NAME = "workbook-python"
@@ -406,27 +408,17 @@ class RunResult:
 
 
 def missing_inputs(notebook: Path, params: Params) -> list[str]:
-    """Inputs a notebook declares it needs (metadata workbook.requires) that this run lacks."""
-    import nbformat
-
-    needs = nbformat.read(str(notebook), as_version=4).metadata.get("workbook", {}).get(
-        "requires", [])
-    return [n for n in needs if getattr(params.data, n, None) is None]
-
-
-SKIPPED_TEXT = {
-    "customers": "a customer file (survey answers, CRM profile fields)",
-    "orders": "an orders file",
-}
+    """What a notebook declares it needs (metadata workbook.requires) that this run lacks."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return report_lacks(meta.get("workbook", {}).get("requires", []), params)
 
 
 def skipped_page(title: str, missing: list[str], params: Params) -> str:
     """An offline page that says why a report was not made for this run."""
-    needs = " and ".join(SKIPPED_TEXT.get(m, m) for m in missing)
+    needs = " and ".join(NEEDS[m] for m in missing)
     body = (f"<p class=\"muted\">{html.escape(params.title)} · period {html.escape(params.period)}"
             f"</p><h1>{html.escape(title)}</h1><p>This report was not made for this run: it needs "
-            f"{html.escape(needs)}, and the parameter file names none (<code>data.{missing[0]}"
-            f"</code>). The other reports of this version are complete.</p>"
+            f"{html.escape(needs)}, and this run's data has none.</p>"
             f"<p><a href=\"index.html\">Back to this version's reports</a></p>")
     return _page(title, body)
 
@@ -449,8 +441,6 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
               progress: Callable[[str], None] = print) -> RunResult:
     """Validate, run the notebooks, and publish `reports/<period>/v<N>/` if all succeeded."""
     from papermill.exceptions import PapermillExecutionError
-
-    from helpers.data import CHECKED_ENV, load_dataset, save_checked
 
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
@@ -490,7 +480,7 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
                     pages.append({"name": nb.stem, "title": _title_of(nb), "html": page.name,
                                   "html_bytes": page.stat().st_size, "duration_s": 0.0,
                                   "status": "skipped", "missing": missing})
-                    progress(f"        skipped: this run has no {' or '.join(missing)} data")
+                    progress(f"        skipped: needs {'; '.join(NEEDS[m] for m in missing)}")
                     continue
                 executed = build / "notebooks" / nb.name
                 t = time.perf_counter()

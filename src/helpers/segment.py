@@ -32,6 +32,8 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from helpers.config import Params
 from helpers.data import multi_response, stratified_index
+from helpers.privacy import suppress_rows
+from helpers.schema import display_value, label_of, scale_of
 
 STABLE, DISSOLVED = 0.75, 0.5
 
@@ -63,6 +65,10 @@ def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     names = seg.features or (cols.psychographic + cols.behavioural + [
         n for n, mr in cols.multi_response.items() if mr.dimension in ("psychographic",
                                                                        "behavioural")])
+    if not names:  # a file without attitudes or behaviour (a CRM export): who they are
+        names = cols.demographic + cols.geographic + [
+            n for n, mr in cols.multi_response.items() if mr.dimension in ("demographic",
+                                                                           "geographic")]
     spec = FeatureSpec(weights=dict(seg.weights))
     for name in names:
         if name in cols.multi_response:
@@ -81,7 +87,7 @@ class MixedEncoder:
 
     def __init__(self, spec: FeatureSpec, params: Params) -> None:
         self.spec = spec
-        self.likert_min = params.likert.min
+        self.scales_ = {c: scale_of(c, params) for c in spec.likert}  # each item's own scale
         self.params = params
 
     def fit(self, frame: pd.DataFrame) -> MixedEncoder:
@@ -109,7 +115,7 @@ class MixedEncoder:
         s = self.spec
         blocks, desc = [], {}
         if s.likert:
-            blocks.append(frame[s.likert].astype(float).to_numpy() - self.likert_min)
+            blocks.append(np.column_stack([self.scales_[c].positions(frame[c]) for c in s.likert]))
             desc["likert"] = {"model": "categorical_nan", "n_columns": len(s.likert)}
         if s.nominal:
             codes = np.column_stack([self._codes(frame[c], self.categories_[c]) for c in s.nominal])
@@ -145,7 +151,11 @@ class MixedEncoder:
     # distance method: FAMD scaling (numbers and Likert standardised, indicators / sqrt(share))
     def _dense_raw(self, frame: pd.DataFrame) -> np.ndarray:
         s = self.spec
-        parts = [frame[s.likert + s.numeric].astype(float).to_numpy()]
+        scales = getattr(self, "scales_", {})
+        likert = [scales[c].numbers(frame[c]).to_numpy() if c in scales
+                  else frame[c].astype(float).to_numpy() for c in s.likert]
+        parts = [np.column_stack(likert) if likert else np.empty((len(frame), 0)),
+                 frame[s.numeric].astype(float).to_numpy()]
         for c in s.nominal:
             codes = self._codes(frame[c], self.categories_[c])
             ind = (codes[:, None] == np.arange(len(self.categories_[c]))[None, :]).astype(float)
@@ -438,12 +448,10 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
     """Each segment's index against the total on every profile variable (100 = average).
 
     Categorical answers and multiple-response picks use the weighted share, Likert items the
-    top-2-box share, numbers the weighted mean.
+    top-box share (on each item's own scale), numbers the weighted mean.
     """
     cols = params.columns
     assert cols is not None
-    from helpers.explore import label_of
-
     rows: dict[tuple[str, str], pd.Series] = {}
     w = weights
     total_w = w.groupby(segments).sum()
@@ -457,10 +465,8 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
         if overall > 0:
             rows[key] = pd.concat([share, pd.Series({"Total": overall})])
 
-    top2 = params.likert.max - 1
     for c in cols.psychographic:
-        x = frame[c].astype(float)
-        add((label_of(c, params), "agree"), (x >= top2).astype(float).where(x.notna()))
+        add((label_of(c, params), "agree"), scale_of(c, params).in_top(frame[c]))
     for c in cols.demographic + cols.geographic + cols.behavioural:
         series = frame[c]
         if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:
@@ -469,8 +475,9 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
                 (x * w).groupby(segments).sum() / w[x.notna()].groupby(segments[x.notna()]).sum(),
                 pd.Series({"Total": np.average(x[x.notna()], weights=w[x.notna()])})])
             continue
-        for value in series.dropna().astype(str).unique():
-            add((label_of(c, params), value), (series.astype(str) == value).astype(float)
+        text = series.map(display_value, na_action="ignore").astype("string")
+        for value in text.dropna().unique():
+            add((label_of(c, params), str(value)), (text == value).astype(float)
                 .where(series.notna()))
     for name in cols.multi_response:
         picks = multi_response(frame, params, name)
@@ -497,12 +504,31 @@ def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: floa
 def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
     """Plain-language names from each segment's two most over-indexed attitudes (renamable)."""
     names = {}
-    attitudes = index[index.index.get_level_values("answer") == "agree"]
+    answers = index.index.get_level_values("answer")
+    attitudes = index[answers == "agree"]
+    shares = index.attrs.get("shares")
     for seg in index.columns:
         top = attitudes[seg].sort_values(ascending=False).head(2).index.get_level_values(0)
-        names[seg] = " & ".join(_short(t) for t in top) if len(top) else f"Segment {seg}"
+        if len(top):
+            names[seg] = " & ".join(_short(t) for t in top)
+            continue
+        # no attitude items: the answer the segment over-indexes on most (among common ones)
+        traits = index[seg][answers != "mean"]
+        if shares is not None:
+            traits = traits[shares[seg].reindex(traits.index).fillna(0) >= 0.15]
+        best = traits.sort_values(ascending=False).head(1)
+        names[seg] = (f"{best.index[0][0]}: {best.index[0][1]}" if len(best)
+                      else f"Segment {seg}")
     names.update({int(k): v for k, v in params.segment.names.items()})
-    return names
+    return unique_names(names)
+
+
+def unique_names(names: dict[int, str]) -> dict[int, str]:
+    """Names made unique within a run: a repeated name gets the segment's number."""
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {seg: (f"{name} ({seg})" if counts[name] > 1 else name) for seg, name in names.items()}
 
 
 def _short(statement: str) -> str:
@@ -560,8 +586,6 @@ class Segmentation:
 
     def sizes(self, weights: pd.Series, min_cell: int) -> pd.DataFrame:
         """People and weighted share per segment, with names and stability verdicts."""
-        from helpers.privacy import suppress_rows
-
         n = self.segments.value_counts().sort_index()
         w = weights.groupby(self.segments).sum()
         out = pd.DataFrame({"name": [self.names.get(s, "") for s in n.index], "people": n,
@@ -611,6 +635,16 @@ def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation
     index = profile(frame, segments, params, weights) if choice.k > 1 else None
     names = propose_labels(index, params) if index is not None else {1: "Everyone"}
     return Segmentation(spec, choice, model, segments, stab, index, names)
+
+
+def method_text(result: Segmentation, params: Params, people: int) -> str:
+    """One sentence: the method, the sample, and the features by their readable names."""
+    method = {"latent_class": "latent class model", "kmeans": "k-means on the main components"}
+    features = ", ".join(label_of(c, params) for c in result.spec.columns)
+    fitted = min(people, params.segment.sample_size)
+    return (f"**Method:** {method.get(params.segment.method, params.segment.method)}, fitted on "
+            f"{'a sample of ' if fitted < people else ''}{fitted:,} people and applied to all "
+            f"{people:,}. **Features:** {features}.")
 
 
 def heatmap_rows(result: Segmentation, top: int = 4) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -25,6 +26,8 @@ from scipy import optimize, special
 
 from helpers.data import stratified_index
 from helpers.engine import end_of
+from helpers.privacy import suppress_rows
+from helpers.schema import has_churn, label_of, scale_of, status_groups
 
 UNIT_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
 
@@ -89,7 +92,10 @@ RFM_GROUPS = [  # (name, rule on R, F and M scores 1–5), first match wins
 def rfm_scores(summary: pd.DataFrame, days_since_last: pd.Series) -> pd.DataFrame:
     """R, F and M scores 1–5 by quintile (5 = best) and a named RFM group per customer."""
     def score(x: pd.Series, reverse: bool = False) -> pd.Series:
-        ranks = x.rank(method="first", ascending=not reverse)
+        if x.isna().all():  # no amounts: no monetary score (0 matches no money rule)
+            return pd.Series(0, index=x.index)
+        ranks = x.rank(method="first", ascending=not reverse, na_option="top" if not reverse
+                       else "bottom")
         return pd.qcut(ranks, 5, labels=[1, 2, 3, 4, 5]).astype(int)
 
     out = pd.DataFrame(index=summary.index)
@@ -312,6 +318,41 @@ def customer_value(purchases: BetaGeoModel | ParetoNBDModel, spend: GammaGammaMo
     return margin * spend.expected_spend(summary) * (factors[:, None] * per_step).sum(axis=0)
 
 
+def degenerate(params: dict[str, float], loglik: float, low: float = 1e-8, high: float = 1e6
+               ) -> str | None:
+    """Why a maximum-likelihood fit cannot be trusted (None when it can): a parameter that is
+    not finite or ran to the edge of what makes sense, or a likelihood that is not finite."""
+    if not params or not np.isfinite(loglik):
+        return "the fit did not converge"
+    for name, value in params.items():
+        if not np.isfinite(value):
+            return f"the fit did not converge ({name} is not a number)"
+        if value > high or value < low:
+            return f"the fit ran to an extreme ({name} = {value:.3g}): the data do not pin it down"
+    return None
+
+
+def spend_problem(summary: pd.DataFrame, model: GammaGammaModel | None) -> str | None:
+    """Why spend per purchase cannot be estimated here (None when it can)."""
+    rep = summary[(summary["frequency"] > 0) & (summary["monetary"] > 0)]
+    if summary["total_spend"].isna().all():
+        return "the orders have no amounts (`orders.amount`)"
+    if len(rep) < 20:
+        return f"only {len(rep)} repeat buyers with a positive amount; at least 20 are needed"
+    m = rep["monetary"].to_numpy(float)
+    if np.std(m) <= 1e-9 * max(abs(np.mean(m)), 1.0):
+        return "every repeat buyer spends the same per purchase, so spend varies too little to model"
+    if model is None:
+        return None
+    why = degenerate(model.params_, model.log_likelihood_)
+    if why:
+        return why
+    if model.params_["q"] <= 1:
+        return (f"the fitted q = {model.params_['q']:.2f} is not above 1, so expected spend is "
+                "not finite (heavy-tailed spend)")
+    return None
+
+
 def calibration_holdout(summary: pd.DataFrame, model: BetaGeoModel | ParetoNBDModel,
                         holdout_length: float, max_frequency: int = 7) -> pd.DataFrame:
     """Mean actual vs predicted holdout purchases by calibration frequency (the classic check)."""
@@ -393,17 +434,35 @@ class ValueResult:
 
     customers: pd.DataFrame  # index customer_id: RFM, p_alive, expected purchases, clv, at_risk
     purchases: BetaGeoModel | ParetoNBDModel
-    spend: GammaGammaModel
+    spend: GammaGammaModel | None  # None: spend per purchase cannot be estimated (see problems)
     check: pd.DataFrame | None  # calibration vs holdout, when a holdout was asked for
     check_totals: dict[str, float] = field(default_factory=dict)
     check_fit: dict[str, float] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # model → why it cannot be estimated
+
+    @property
+    def purchases_ok(self) -> bool:
+        """Whether the purchase model's figures can be shown."""
+        return "purchases" not in self.problems
+
+    @property
+    def value_ok(self) -> bool:
+        """Whether customer value (money) can be shown."""
+        return self.purchases_ok and "spend" not in self.problems
+
+    def problem_sentences(self) -> list[str]:
+        """Why a model's figures are not shown, one sentence each."""
+        what = {"purchases": "Purchase frequency and the chance a customer is still active",
+                "spend": "Spend per purchase, and so customer value in money,"}
+        return [f"{what[k]} cannot be estimated from this data: {why}. Its figures are not shown."
+                for k, why in self.problems.items()]
 
     def parameters(self) -> pd.DataFrame:
-        """Fitted parameters and log-likelihoods of both models."""
+        """Fitted parameters and log-likelihoods of the models that could be estimated."""
         rows = [{"model": type(self.purchases).__name__, "parameter": k, "estimate": v}
-                for k, v in self.purchases.params_.items()]
+                for k, v in self.purchases.params_.items()] if self.purchases_ok else []
         rows += [{"model": "GammaGammaModel", "parameter": k, "estimate": v}
-                 for k, v in self.spend.params_.items()]
+                 for k, v in self.spend.params_.items()] if self.value_ok and self.spend else []
         out = pd.DataFrame(rows)
         out.attrs["log_likelihood"] = self.purchases.log_likelihood_
         return out
@@ -443,17 +502,29 @@ def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float 
                              ).set_index("customer_id").sort_index()  # ties rank the same way
     sample = fit_rows(summary, settings.sample_size)
     purchases = _model(settings.model).fit(sample, start=check_fit or None)
-    spend = GammaGammaModel().fit(sample)
+    problems = {}
+    if (why := degenerate(purchases.params_, purchases.log_likelihood_)) is not None:
+        problems["purchases"] = why
+        check = None  # a check of a model that cannot be estimated says nothing
+    spend = None if (why := spend_problem(sample, None)) else GammaGammaModel().fit(sample)
+    why = why or spend_problem(sample, spend)
+    if why:
+        problems["spend"], spend = why, None
     out = summary.copy()
-    out["p_alive"] = purchases.p_alive(summary)
-    out["expected_purchases"] = purchases.expected_purchases(summary, settings.horizon)
-    out["expected_spend"] = spend.expected_spend(summary)
-    out["clv"] = customer_value(purchases, spend, summary, settings.horizon, settings.steps,
-                                settings.discount_rate, margin)
+    nothing = np.full(len(summary), np.nan)
+    ok = "purchases" not in problems
+    out["p_alive"] = purchases.p_alive(summary) if ok else nothing
+    out["expected_purchases"] = (purchases.expected_purchases(summary, settings.horizon) if ok
+                                 else nothing)
+    out["expected_spend"] = spend.expected_spend(summary) if spend is not None else nothing
+    out["clv"] = (customer_value(purchases, spend, summary, settings.horizon, settings.steps,
+                                 settings.discount_rate, margin)
+                  if spend is not None and ok else nothing)
     years = np.maximum(summary["T"].to_numpy() * unit_days / 365.25, 1.0)
     out["annual_spend"] = summary["total_spend"].to_numpy() / years
-    out["at_risk"] = at_risk(summary, out["p_alive"].to_numpy(), settings.at_risk_threshold)
-    return ValueResult(out, purchases, spend, check, totals, check_fit)
+    out["at_risk"] = (at_risk(summary, out["p_alive"].to_numpy(), settings.at_risk_threshold)
+                      if ok else False)
+    return ValueResult(out, purchases, spend, check, totals, check_fit, problems)
 
 
 def value_by(result: ValueResult, groups: pd.Series | None, min_cell: int) -> pd.DataFrame | None:
@@ -467,8 +538,10 @@ def value_by(result: ValueResult, groups: pd.Series | None, min_cell: int) -> pd
     g["value at risk"] = g["value at risk"].fillna(0.0)
     g["at risk %"] = 100 * g["at_risk"] / g["customers"]
     g = g.rename(columns={"p_alive": "mean P(alive)", "clv": "mean value", "at_risk": "at risk"})
-    from helpers.privacy import suppress_rows
-
+    if not result.purchases_ok:  # no model, no risk: only the counts stand
+        g = g[["customers"]]
+    elif not result.value_ok:
+        g = g.drop(columns=["mean value", "value at risk"])
     return suppress_rows(g, "customers", min_cell)
 
 
@@ -491,18 +564,19 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
     result.customers[cols].to_parquet(folder / "customer_value.parquet")
 
 
-def customer_value_for(data, private_dir: str | None) -> pd.Series:  # noqa: ANN001
+def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # noqa: ANN001
     """Each buyer's predicted value: from 04_cohorts in this run (a sibling private folder), or
-    fitted here when that report did not run."""
-    from pathlib import Path
-
+    fitted here when that report did not run; None without orders or when value cannot be
+    estimated from the data."""
+    if data.orders is None:
+        return None
     if private_dir:
         saved = Path(private_dir).parent / "04_cohorts" / "customer_value.parquet"
         if saved.exists():
             return pd.read_parquet(saved, columns=["clv"])["clv"]
     params = data.params
-    return fit_value(data.engine, data.orders, params.as_of, params.value,
-                     params.cohorts.margin).customers["clv"]
+    result = fit_value(data.engine, data.orders, params.as_of, params.value, params.cohorts.margin)
+    return result.customers["clv"] if result.value_ok else None
 
 
 def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa: ANN001
@@ -511,12 +585,14 @@ def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa:
     cols = params.columns
     if cols is None or frame is None or not params.value.churn_drivers:
         return None
+    if not has_churn(params) and not result.purchases_ok:  # neither a status nor a risk model
+        return None
     ids = frame[cols.id].astype(str)
     buyers = frame[ids.isin(result.customers.index).to_numpy()]
-    if cols.status:
-        churned = buyers[cols.status].astype(str).eq("churned")
-        buyers = buyers[buyers[cols.status].astype(str).isin(["customer", "churned"])]
-        churned = churned.loc[buyers.index]
+    if has_churn(params):  # the statuses the parameters say mean churned against still active
+        group = status_groups(buyers[cols.status.column], params)
+        buyers = buyers[group.isin(["customer", "lapsed", "churned"]).to_numpy(bool)]
+        churned = (group.loc[buyers.index] == "churned").astype(bool)
     else:
         churned = result.customers["at_risk"].reindex(buyers[cols.id].astype(str)).to_numpy()
         churned = pd.Series(churned, index=buyers.index)
@@ -524,8 +600,10 @@ def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa:
     profile += [c for c in (cols.acquisition.channel,) if c]
     numeric = [c for c in profile if pd.api.types.is_numeric_dtype(buyers[c])]
     categorical = [c for c in profile if c not in numeric and buyers[c].nunique() <= 12]
+    buyers = buyers.copy()
+    for c in cols.psychographic:  # attitudes as numbers (a scale in words by position)
+        buyers[c] = scale_of(c, params).numbers(buyers[c])
     numeric += cols.psychographic
-    from helpers.explore import label_of
     keep = stratified_index(churned.astype(bool), params.value.churn_sample_size, seed=0)
     labels = {c: label_of(c, params) for c in categorical + numeric}
     return churn_drivers(buyers.loc[keep], churned.loc[keep], categorical, numeric, labels=labels)
@@ -554,7 +632,8 @@ def rfm_table(result: ValueResult) -> pd.DataFrame:
     g = g.rename(columns={"frequency": "mean repeat days", "total_spend": "mean spend",
                           "p_alive": "mean P(alive)", "clv": "mean value"})
     order = [name for name, _ in RFM_GROUPS] + ["Others"]
-    return g.reindex([o for o in order if o in g.index])
+    g = g.reindex([o for o in order if o in g.index])
+    return g.dropna(axis=1, how="all")  # spend and value drop out where they cannot be known
 
 
 def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:  # noqa: ANN001
