@@ -130,3 +130,51 @@ def test_customer_value_is_read_from_the_cohorts_report_of_the_same_run(tmp_path
     clv.to_frame().assign(p_alive=0.5).to_parquet(saved / "customer_value.parquet")
     got = customer_value_for(SimpleNamespace(params=None), str(tmp_path / "05_personas"))
     pd.testing.assert_series_equal(got, clv)
+
+
+def _fit_on(frame: pd.DataFrame, holdout: float = 0) -> value.ValueResult:
+    from helpers.config import ValueParams
+    from helpers.engine import Engine
+
+    engine = Engine()
+    orders = engine.con.create_table("o", frame)
+    return value.fit_value(engine, orders, dt.date(1998, 6, 30),
+                           ValueParams(holdout=holdout, sample_size=5000))
+
+
+@needs_cdnow
+def test_a_constant_amount_is_reported_not_modelled(sample_summary):
+    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["master", "customer_id", "date", "cds", "amount"],
+                      dtype={"customer_id": str, "date": str})
+    raw["order_ts"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    raw["amount"] = 15.0  # every purchase the same: Gamma-Gamma runs to p → ∞, gamma → 0
+    result = _fit_on(raw[["customer_id", "order_ts", "amount"]])
+    assert result.purchases_ok and not result.value_ok
+    assert ("spends the same" in result.problems["spend"]
+            or "ran to an extreme" in result.problems["spend"])
+    assert result.customers["clv"].isna().all() and result.customers["p_alive"].notna().all()
+    assert set(result.parameters()["model"]) == {"BetaGeoModel"}
+    assert "cannot be estimated from this data" in result.problem_sentences()[0]
+
+
+@needs_cdnow
+def test_orders_without_amounts_still_model_purchases():
+    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["master", "customer_id", "date", "cds", "amount"],
+                      dtype={"customer_id": str, "date": str})
+    raw["order_ts"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    raw["amount"] = np.nan
+    result = _fit_on(raw[["customer_id", "order_ts", "amount"]], holdout=39)
+    assert "no amounts" in result.problems["spend"]
+    assert result.check_fit["r"] == pytest.approx(0.243, abs=0.005)  # the published fit
+    assert set(result.parameters()["model"]) == {"BetaGeoModel"}
+    assert value.rfm_table(result).columns.tolist()[:2] == ["customers", "mean repeat purchases"]
+
+
+def test_degenerate_fits_are_named():
+    assert value.degenerate({"p": 1.9e17, "q": 1.0, "gamma": 0.0}, -10.0).startswith(
+        "the fit ran to an extreme (p = 1.9e+17)")
+    assert value.degenerate({"r": np.nan}, -1.0).startswith("the fit did not converge")
+    assert value.degenerate({"r": 0.24, "alpha": 4.4}, np.inf) == "the fit did not converge"
+    assert value.degenerate({"r": 0.24, "alpha": 4.4}, -9582.4) is None

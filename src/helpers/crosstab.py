@@ -182,8 +182,8 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
         values = scale.numbers(frame[name])
         ind = {lab: (values == v).astype(float) for v, lab in zip(scale.points, scale.labels,
                                                                    strict=True)}
-        ind[TOP_BOX] = scale.in_top(values)
-        ind[BOTTOM_BOX] = scale.in_bottom(values)
+        ind[TOP_BOX] = scale.in_top(frame[name])  # from the answers as the file writes them
+        ind[BOTTOM_BOX] = scale.in_bottom(frame[name])
         ind = pd.DataFrame(ind).where(values.notna())
         return Question(name, label, "likert", indicators=ind, values=values, scale=scale)
     series = frame[name]
@@ -549,7 +549,9 @@ def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: A
     shown = stacked(tables, group)
     css = _colours(tables, group, ct, shown)
     base_rows = shown.index.get_level_values(1).isin(BASE_ROWS + ["Overall test"])
-    sty = shown.style.apply(lambda _: css, axis=None).hide(axis="index", names=True)
+    sty = (shown.style.format(escape="html").format_index(escape="html", axis=0)
+           .format_index(escape="html", axis=1)  # the "<n" marker and data text stay text
+           .apply(lambda _: css, axis=None).hide(axis="index", names=True))
     grey = np.repeat(np.where(base_rows, "color: #777; font-size: 11px;", "")[:, None],
                      shown.shape[1], axis=1)
     sty = sty.apply(lambda _: pd.DataFrame(grey, index=shown.index, columns=shown.columns),
@@ -679,8 +681,11 @@ def legend(params: Params) -> str:
         f"- ▲ / ▼: the column is significantly above / below everyone else in the base ({lo}).\n"
         f"- Green cells over-index (≥ {ct.index_high:.0f}: the share is at least "
         f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}).\n"
-        f"- Percentages are weighted; tests use the **effective base** (shown under the base). "
-        f"Columns with fewer than {ct.min_base} respondents are marked * and not tested.\n"
+        + ("- Percentages are weighted; tests use the **effective base** (shown under the "
+           "base). " if params.columns and params.columns.weight else "- ")
+        + f"Columns with fewer than {ct.min_base} respondents are marked * and not tested.\n"
+        f"- Attitude items: the **top box** and **bottom box** are the two ends of each item's "
+        f"own answer scale.\n"
         f"- `{SUPPRESSED}`: hidden because fewer than {params.privacy.min_cell} respondents stand "
         f"behind it.\n"
         f"- Multiple-response questions: several answers allowed, the base is everyone who "

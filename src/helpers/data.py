@@ -356,12 +356,10 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
         column = cols.customer_id
     exact = int(stats["rows"] - dup["rows"])
     if exact and cols.duplicates == "drop":
-        quality.append(QualityItem("orders", what, column, exact, "kept one copy of each "
-                                   "(`orders.duplicates: keep` keeps them all)"))
+        quality.append(QualityItem("orders", what, column, exact, "kept one copy of each"))
         std = distinct
     elif exact:
-        quality.append(QualityItem("orders", what, column, exact, "kept, as "
-                                   "`orders.duplicates: keep` asks"))
+        quality.append(QualityItem("orders", what, column, exact, "kept, as the parameters ask"))
     if stats["after_as_of"]:
         quality.append(QualityItem("orders", f"dated after as_of {params.as_of}", cols.timestamp,
                                    int(stats["after_as_of"]), "left out of this period"))

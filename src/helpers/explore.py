@@ -226,6 +226,12 @@ def monthly_orders(data: Dataset) -> pd.DataFrame | None:
     return data.engine.execute(orders_by_month(data.orders, data.params.as_of))
 
 
+def share_words(params: Params) -> str:
+    """How shares are computed, for chart titles: weighted only where the data has weights."""
+    has_weights = params.columns is not None and params.columns.weight
+    return "weighted % of those who answered" if has_weights else "% of those who answered"
+
+
 def item_labels(table: pd.DataFrame, params: Params) -> dict[str, str]:
     """Readable names of the items (the index) of an attitude table."""
     return {str(c): label_of(str(c), params) for c in table.index}

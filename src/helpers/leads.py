@@ -159,8 +159,13 @@ def default_criteria(index: pd.DataFrame | None, frame: pd.DataFrame, segments: 
                                                                          best] < 0.2:
             continue
         points = float(min(10, max(1, round((idx - 100) / 25))))
-        literal = ("true" if answer == "yes" else "false") if pd.api.types.is_bool_dtype(
-            frame[column]) else json.dumps(answer, ensure_ascii=False)
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values):
+            literal = "true" if answer == "yes" else "false"
+        elif pd.api.types.is_numeric_dtype(values):  # a number shown as text in the profile
+            literal = answer
+        else:
+            literal = json.dumps(answer, ensure_ascii=False)
         out.append(IcpCriterion(name=f"{variable}: {answer}", rule=f"{column} == {literal}",
                                 points=points))
         if len(out) >= top:

@@ -90,11 +90,16 @@ def missing(needs: list[str], params: Params) -> list[str]:
     return [n for n in needs if n not in have]
 
 
+def _words(need: str) -> str:
+    """A need in a reader's words, without the parameter key (stakeholders never see keys)."""
+    return re.sub(r"\s*\(`[^)]*\)|;\s*`[^`]*`", "", NEEDS[need])
+
+
 def sentence(lacking: list[str]) -> str:
     """The one sentence shown in place of a section this run cannot show."""
-    parts = [NEEDS[n] for n in lacking]
+    parts = [_words(n) for n in lacking]
     needs = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"*Not shown for this run: this part needs {needs}, and this run's data has none.*"
+    return f"*Not shown for this run: this part needs {needs}.*"
 
 
 def use(params: Params) -> None:
@@ -103,12 +108,19 @@ def use(params: Params) -> None:
     if shell is None:  # not in a notebook: nothing to register
         return
 
+    shown = {"text": "", "count": -1}
+
     def needs(line: str, cell: str) -> None:
         lacking = missing(line.split(), params)
         if lacking:
-            display(Markdown(sentence(lacking)))
+            text = sentence(lacking)
+            # the same sentence for the cell right after is said once, not once per cell
+            if not (text == shown["text"] and shell.execution_count == shown["count"] + 1):
+                display(Markdown(text))
+            shown.update(text=text, count=shell.execution_count)
             return
-        result = shell.run_cell(cell)
+        # stored in history, so that a trailing ";" silences the last value as in any cell
+        result = shell.run_cell(cell, store_history=True)
         result.raise_error()
 
     shell.register_magic_function(needs, magic_kind="cell", magic_name="needs")

@@ -52,7 +52,7 @@ def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None 
     A table that this run cannot make (``None``) shows the ``missing`` note instead.
     """
     if table is None:
-        return Markdown(f"_{missing}_")
+        return Markdown(f"_{missing}_" if missing else "")
     if table.empty and not len(table.columns):
         return Markdown("")
     pct = [c for c in (pct if pct is not None else
@@ -72,7 +72,10 @@ def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None 
         else:
             fmt[col] = _fmt("{}")
             text_cols.append(col)
-    sty = table.style.format(fmt, na_rep="–")
+    # values and labels are escaped: a hidden cell's "<n" marker, and any text from data, show as
+    # text and never as markup
+    sty = (table.style.format(fmt, na_rep="–", escape="html")
+           .format_index(escape="html", axis=0).format_index(escape="html", axis=1))
     if isinstance(table.index, pd.RangeIndex) and table.index.name is None:
         sty = sty.hide(axis="index")
     if text_cols:
@@ -150,7 +153,7 @@ def likert_chart(summary: pd.DataFrame, labels: dict[str, str], level_names: lis
         left += data[level].to_numpy()
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("% of respondents (weighted)")
+    ax.set_xlabel("% of respondents")
     ax.legend(ncols=len(level_names), loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.2 / len(
         data)), frameon=False, fontsize=9)
     if title:
@@ -203,9 +206,11 @@ def monthly_chart(monthly: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def missing_chart(missing: pd.DataFrame, top: int = 15) -> plt.Figure:
-    """The variables with the most missing answers."""
+def missing_chart(missing: pd.DataFrame, top: int = 15) -> plt.Figure | Markdown:
+    """The variables with the most missing answers (a sentence when none has any)."""
     data = missing[missing["missing"] > 0].head(top)
+    if data.empty:
+        return Markdown("_Every variable is answered by everyone: no gaps._")
     fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(data), 1) + 1.2))
     ax.barh(data["variable"], data["missing %"], color="#d08700")
     ax.invert_yaxis()

@@ -502,25 +502,42 @@ def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: floa
 
 
 def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
-    """Plain-language names from each segment's two most over-indexed attitudes (renamable)."""
-    names = {}
-    answers = index.index.get_level_values("answer")
-    attitudes = index[answers == "agree"]
+    """Plain-language names from the two traits each segment over-indexes on most (attitudes or
+    answers, each given by at least 15% of the segment), unique within the run; renamable in
+    `segment.names`."""
     shares = index.attrs.get("shares")
+    answers = index.index.get_level_values("answer")
+    ranked: dict[int, list[str]] = {}
     for seg in index.columns:
-        top = attitudes[seg].sort_values(ascending=False).head(2).index.get_level_values(0)
-        if len(top):
-            names[seg] = " & ".join(_short(t) for t in top)
-            continue
-        # no attitude items: the answer the segment over-indexes on most (among common ones)
         traits = index[seg][answers != "mean"]
         if shares is not None:
             traits = traits[shares[seg].reindex(traits.index).fillna(0) >= 0.15]
-        best = traits.sort_values(ascending=False).head(1)
-        names[seg] = (f"{best.index[0][0]}: {best.index[0][1]}" if len(best)
-                      else f"Segment {seg}")
+        traits = traits[traits >= 110].sort_values(ascending=False)
+        parts, used = [], set()
+        for variable, answer in traits.index:
+            if variable in used:
+                continue
+            used.add(variable)
+            parts.append(_trait_name(variable, answer))
+        ranked[seg] = parts
+    names = {}
+    for seg, parts in ranked.items():
+        names[seg] = " & ".join(parts[:2]) if parts else f"Segment {seg}"
+    for seg, parts in ranked.items():  # a name two segments share takes a third trait
+        if list(names.values()).count(names[seg]) > 1 and len(parts) > 2:
+            names[seg] = " & ".join(parts[:3])
     names.update({int(k): v for k, v in params.segment.names.items()})
     return unique_names(names)
+
+
+def _trait_name(variable: str, answer: str) -> str:
+    """A trait as a short name: the statement of an attitude, else the answer (with its
+    question where the answer alone says nothing, such as yes, no or a number)."""
+    if answer == "agree":
+        return _short(variable)
+    bare = answer.strip().lower() in ("yes", "no", "true", "false") or answer.replace(
+        ".", "", 1).isdigit() or len(answer) <= 2
+    return f"{variable}: {answer}" if bare else answer.replace("_", " ")
 
 
 def unique_names(names: dict[int, str]) -> dict[int, str]:
@@ -654,8 +671,9 @@ def heatmap_rows(result: Segmentation, top: int = 4) -> pd.DataFrame:
     for s in result.index.columns:
         keys += list(distinctive(result.index, s, top).index)
     rows = result.index.loc[list(dict.fromkeys(keys))]
-    rows.index = [f"{v}: {a}" if a not in ("agree", "mean") else (f"Agree: {v}" if a == "agree"
-                  else f"{v} (mean)") for v, a in rows.index]
+    rows.index = [f"{v}: {a}" if a not in ("agree", "mean") else (
+                  f"{v} (top of its scale)" if a == "agree" else f"{v} (mean)")
+                  for v, a in rows.index]
     rows.columns = [f"{s}. {result.names.get(s, '')}" for s in rows.columns]
     return rows
 
@@ -669,8 +687,13 @@ def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
         d.insert(0, "segment", f"{s}. {result.names.get(s, '')}")
         parts.append(d)
     out = pd.concat(parts, ignore_index=True)
-    out["share %"] = 100 * out.pop("share")
-    out["total %"] = 100 * out.pop("total")
+    is_mean = out["answer"] == "mean"  # a number's mean is a value, not a share
+    share, total = out.pop("share"), out.pop("total")
+    out["share %"] = (100 * share).where(~is_mean)
+    out["total %"] = (100 * total).where(~is_mean)
+    if is_mean.any():
+        out["segment mean"] = share.where(is_mean)
+        out["overall mean"] = total.where(is_mean)
     return out.set_index(["segment", "variable", "answer"])
 
 

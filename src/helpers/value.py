@@ -568,12 +568,13 @@ def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # no
     """Each buyer's predicted value: from 04_cohorts in this run (a sibling private folder), or
     fitted here when that report did not run; None without orders or when value cannot be
     estimated from the data."""
-    if data.orders is None:
-        return None
     if private_dir:
         saved = Path(private_dir).parent / "04_cohorts" / "customer_value.parquet"
         if saved.exists():
-            return pd.read_parquet(saved, columns=["clv"])["clv"]
+            clv = pd.read_parquet(saved, columns=["clv"])["clv"]
+            return clv if clv.notna().any() else None
+    if data.orders is None:
+        return None
     params = data.params
     result = fit_value(data.engine, data.orders, params.as_of, params.value, params.cohorts.margin)
     return result.customers["clv"] if result.value_ok else None
@@ -629,7 +630,7 @@ def rfm_table(result: ValueResult) -> pd.DataFrame:
         customers=("clv", "size"), frequency=("frequency", "mean"),
         total_spend=("total_spend", "mean"), p_alive=("p_alive", "mean"), clv=("clv", "mean"))
     g["customers %"] = 100 * g["customers"] / g["customers"].sum()
-    g = g.rename(columns={"frequency": "mean repeat days", "total_spend": "mean spend",
+    g = g.rename(columns={"frequency": "mean repeat purchases", "total_spend": "mean spend",
                           "p_alive": "mean P(alive)", "clv": "mean value"})
     order = [name for name, _ in RFM_GROUPS] + ["Others"]
     g = g.reindex([o for o in order if o in g.index])

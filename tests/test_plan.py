@@ -1,0 +1,44 @@
+"""The plan: what each report section needs, what this run has, and what `check` prints."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+from helpers import plan
+from helpers.config import load_params
+from helpers.report import list_notebooks
+
+NOTEBOOKS = list_notebooks(ROOT / "notebooks")
+
+
+def test_the_demo_has_everything_the_reports_need(make_params):
+    params = load_params(make_params())
+    assert {"customers", "orders", "amount", "linked", "churn", "attitudes", "weights"} <= \
+        plan.available(params)
+    lines = plan.describe(NOTEBOOKS, params)
+    assert all("skipped" not in line for line in lines)
+
+
+def test_an_orders_only_run_skips_the_profile_reports(tmp_path):
+    path = tmp_path / "p.yaml"
+    (tmp_path / "o.csv").write_text("c,t\n1,2024-01-01\n")
+    path.write_text("period: o\nas_of: 2024-01-31\ndata: {orders: {path: o.csv}}\n"
+                    "orders: {customer_id: c, timestamp: t}\n")
+    params = load_params(path)
+    assert plan.available(params) == {"orders"}
+    lines = "\n".join(plan.describe(NOTEBOOKS, params))
+    for report in ("02_filter", "03_segment", "05_personas"):
+        assert f"{report}: skipped — needs a customer file" in lines
+    assert "01_explore:" in lines and "order amounts (`orders.amount`)" in lines
+
+
+def test_a_missing_need_is_one_sentence():
+    text = plan.sentence(["orders", "amount"])
+    assert text.startswith("*Not shown for this run: this part needs an orders file")
+    assert "and order amounts" in text
+
+
+def test_unknown_needs_are_refused(make_params):
+    with pytest.raises(ValueError, match="unknown need"):
+        plan.missing(["oders"], load_params(make_params()))
