@@ -74,6 +74,7 @@ class Table:
     bases: pd.DataFrame  # per column: unweighted base, effective base, low-base flag
     chi2: dict[str, tuple[float, int, float]] = field(default_factory=dict)
     columns: list[Column] = field(default_factory=list)
+    min_cell: int = 0  # the privacy minimum the table was built with
 
 
 # --- building the pieces ---------------------------------------------------------------------
@@ -185,7 +186,9 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
         ind[TOP_BOX] = scale.in_top(frame[name])  # from the answers as the file writes them
         ind[BOTTOM_BOX] = scale.in_bottom(frame[name])
         ind = pd.DataFrame(ind).where(values.notna())
-        return Question(name, label, "likert", indicators=ind, values=values, scale=scale)
+        # a mean of a two-point answer (yes/no) says nothing the shares do not: none is shown
+        return Question(name, label, "likert", indicators=ind,
+                        values=values if scale.size > 2 else None, scale=scale)
     series = frame[name]
     if name in DERIVED_FIELDS or name in params.numeric or is_numeric_column(series):
         return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce")
@@ -414,7 +417,7 @@ def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: Cros
     cells = pd.DataFrame(records)
     cells["hidden"] = _hidden(cells, min_cell)
     bases = _bases(q, columns, col_stats, total, low)
-    return Table(q, cells, bases, _chi2(q, columns, col_stats), columns)
+    return Table(q, cells, bases, _chi2(q, columns, col_stats), columns, min_cell)
 
 
 def _hidden(cells: pd.DataFrame, min_cell: int) -> pd.Series:
@@ -593,9 +596,11 @@ def build_tables(frame: pd.DataFrame, params: Params, weights: pd.Series,
                  columns: list[Column], rows: list[str] | None = None,
                  base: pd.Series | None = None) -> list[Table]:
     """Every configured banner table."""
-    if not (rows or params.crosstab.rows):  # the defaults never cross a banner with itself
-        used = set().union(*(c.uses for c in columns)) if columns else set()
-        rows = [r for r in default_rows(params) if r not in used]
+    if not (rows or params.crosstab.rows):
+        rows = default_rows(params)
+        if not params.crosstab.banners:  # default banners come from the same columns: never
+            used = set().union(*(c.uses for c in columns)) if columns else set()  # cross one
+            rows = [r for r in rows if r not in used]  # with itself
     rows = rows or params.crosstab.rows
     base_arr = None if base is None else base.to_numpy(bool)
     return [build_table(make_question(frame, params, r), columns, weights, params.crosstab,
@@ -618,11 +623,19 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
     for t in tables:
         q = t.question
         by_key = {(c.group, c.label): c for c in t.columns}
+        total_n = t.cells[t.cells["column"] == TOTAL].set_index("row")["n"]
+        group_size = t.cells.groupby("group")["column"].nunique()
         c = t.cells
         c = c[(c["column"] != TOTAL) & (c["vs_rest"] != 0) & ~c["hidden"] & ~c["low_base"]]
         for r in c.itertuples():
             col = by_key[(r.group, r.column)]
             if col.complement or q.name in col.uses or r.row == "Median":
+                continue
+            # the rest's figure must rest on enough people too (privacy), and a two-column
+            # group says each finding once (from the side that is higher), not as a mirror pair
+            if r.kind == "pct" and total_n.get(r.row, 0) - r.n < t.min_cell:
+                continue
+            if group_size.get(r.group, 0) == 2 and r.value < r.rest_value:
                 continue
             if q.kind == "likert" and r.row not in (TOP_BOX, "Mean"):
                 continue

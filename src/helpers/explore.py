@@ -172,7 +172,8 @@ def likert_summary(customers: pd.DataFrame | None, params: Params, items: list[s
         ok = x.notna()
         share = weighted_share(x[ok], w[ok]).reindex(list(scale.points), fill_value=0.0)
         row = {label: share[p] for p, label in zip(scale.points, scale.labels, strict=True)}
-        row["mean"] = np.average(x[ok], weights=w[ok]) if ok.any() else np.nan
+        row["mean"] = (np.average(x[ok], weights=w[ok]) if ok.any() and scale.size > 2
+                       else np.nan)  # a two-point answer has shares, not a mean
         row["top box %"] = share[list(scale.top)].sum()
         row["bottom box %"] = share[list(scale.bottom)].sum()
         row["respondents"] = int(ok.sum())
@@ -396,7 +397,13 @@ def numeric_profiles(customers: pd.DataFrame, params: Params, columns: list[str]
     w = weights(customers, params)
     frames = [profile_numeric(customers[c], w) for c in columns]
     frames = [f for f in frames if not f.empty]
-    return pd.concat(frames) if frames else pd.DataFrame()
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames)
+    out.index = [label_of(str(c), params) for c in out.index]
+    if not (params.columns and params.columns.weight):  # the same as the mean without weights
+        out = out.drop(columns="weighted mean")
+    return out
 
 
 def nps_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:

@@ -153,11 +153,15 @@ def default_criteria(index: pd.DataFrame | None, frame: pd.DataFrame, segments: 
               for label in [_label(c, params)]}
     out = []
     rows = index[best].sort_values(ascending=False)
+    used: set[str] = set()
     for (variable, answer), idx in rows.items():
         column = fields.get(variable)
         if column is None or answer == "mean" or idx < 125 or shares.loc[(variable, answer),
                                                                          best] < 0.2:
             continue
+        if column in used:  # one criterion per question: its answers exclude each other
+            continue
+        used.add(column)
         points = float(min(10, max(1, round((idx - 100) / 25))))
         values = frame[column]
         if pd.api.types.is_bool_dtype(values):
@@ -311,6 +315,14 @@ def read_leads(path: str | Path) -> pd.DataFrame:
     if not Path(path).exists():
         raise DataError(f"{path}: leads file not found")
     return read_frame(source)
+
+
+def question_table(proposed: pd.Series, params: Params, top: int = 10) -> pd.DataFrame:
+    """The best questions by their readable names, with what each tells about the segment."""
+    out = proposed.head(top).to_frame()
+    out.index = [label_of(str(q), params) for q in out.index]
+    out.index.name = "question"
+    return out
 
 
 def typing_summary(tool: TypingTool | None, params: Params, k: int) -> str:

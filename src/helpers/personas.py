@@ -174,11 +174,11 @@ def _traits(index: pd.DataFrame, shares: pd.DataFrame, s: int, columns: list[str
     labels = {label_of(c, params) for c in columns}
     rows = [(k, idx) for k, idx in index[s].items()
             if k[0] in labels and k[1] not in ("agree", "mean") and idx == idx
-            and shares.loc[k, s] >= 0.2]
+            and shares.loc[k, s] >= 0.25]
     rows.sort(key=lambda r: -r[1])
     out, used = [], set()
     for (variable, answer), idx in rows:
-        if variable in used or idx < 105:
+        if variable in used or idx < 115:
             continue
         used.add(variable)
         out.append(Fact(f"{variable}: {answer}",
@@ -372,20 +372,25 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     weights = pd.Series({k: pp.rubric[k] for k in usable})
     score = (scaled[weights.index] * weights).sum(axis=1) / weights.sum()
     table["score"] = score
-    order = score.sort_values(ascending=False).index
-    n_focus = min(pp.focus_count, len(order))
+    order = score.sort_values(ascending=False, kind="stable").index
+    # the ones not to focus on keep their places: with few personas, fewer are focus
+    n_avoid = min(pp.avoid_count, max(len(order) - 1, 0))
+    n_focus = min(pp.focus_count, len(order) - n_avoid)
     for rank, s in enumerate(order):
         p = next(q for q in personas if q.segment == s)
-        strengths = (scaled.loc[s, weights.index] * weights).sort_values(ascending=False)
-        weak = scaled.loc[s, weights.index].sort_values()
+        # a reason is a criterion where the persona stands out: top or bottom half of the range
+        strong = [k for k in (scaled.loc[s, weights.index] * weights).sort_values(
+            ascending=False).index if scaled.loc[s, k] > 0.5]
+        weak = [k for k in scaled.loc[s, weights.index].sort_values().index
+                if scaled.loc[s, k] < 0.5]
         if rank < n_focus:
             p.focus = "focus"
             p.reasons = [f"strong on {k} ({_metric_text(k, table.loc[s, k])})"
-                         for k in strengths.index[:2]]
-        elif rank >= len(order) - pp.avoid_count:
+                         for k in strong[:2]] or ["best overall score"]
+        elif rank >= len(order) - n_avoid:
             p.focus = "not a focus"
             p.reasons = [f"weak on {k} ({_metric_text(k, table.loc[s, k])})"
-                         for k in weak.index[:2]]
+                         for k in weak[:2]] or ["lowest overall score"]
         else:
             p.focus = "maintain"
             p.reasons = ["middle of the ranking"]

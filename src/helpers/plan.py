@@ -108,16 +108,10 @@ def use(params: Params) -> None:
     if shell is None:  # not in a notebook: nothing to register
         return
 
-    shown = {"text": "", "count": -1}
-
     def needs(line: str, cell: str) -> None:
         lacking = missing(line.split(), params)
         if lacking:
-            text = sentence(lacking)
-            # the same sentence for the cell right after is said once, not once per cell
-            if not (text == shown["text"] and shell.execution_count == shown["count"] + 1):
-                display(Markdown(text))
-            shown.update(text=text, count=shell.execution_count)
+            display(Markdown(sentence(lacking)))
             return
         # stored in history, so that a trailing ";" silences the last value as in any cell
         result = shell.run_cell(cell, store_history=True)

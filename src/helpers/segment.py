@@ -371,10 +371,16 @@ def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice
         for k in candidates:
             nxt = bic.get(k + 1)
             if nxt is None or nxt > bic[k] * (1 - seg.bic_tolerance) or not ok.get(k + 1, False):
-                why = (f"k = {k}: the smallest number of segments after which BIC improves by less "
-                       f"than {100 * seg.bic_tolerance:.1f}% (or the next k fails a knock-out), "
-                       f"with every segment at least {100 * seg.min_share:.0f}% of customers and "
-                       f"relative entropy ≥ {seg.min_entropy}.")
+                if nxt is not None and nxt <= bic[k] * (1 - seg.bic_tolerance):
+                    then = (f"k = {k + 1} would fit better but fails a knock-out "
+                            f"({_knockout(table.loc[k + 1], seg)})")
+                elif nxt is not None:
+                    then = (f"going to k = {k + 1} improves BIC by less than "
+                            f"{100 * seg.bic_tolerance:.1f}%")
+                else:
+                    then = "it is the largest k tried"
+                why = (f"k = {k}: {then}; every segment is at least {100 * seg.min_share:.0f}% "
+                       f"of customers and relative entropy is at least {seg.min_entropy}.")
                 return KChoice(table, k, why, models)
         return KChoice(table, 1, "No k passes the knock-outs: no segmentation.", models)
     sil = table["silhouette"].where(ok)
@@ -385,6 +391,18 @@ def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice
     return KChoice(table, k, f"k = {k}: the highest silhouette ({sil.max():.2f}) among k with "
                              f"every segment at least {100 * seg.min_share:.0f}% of customers.",
                    models)
+
+
+def _knockout(row: pd.Series, seg: Any) -> str:
+    """Which knock-out a number of segments fails, in words."""
+    reasons = []
+    if row["smallest segment %"] < 100 * seg.min_share:
+        reasons.append(f"a segment under {100 * seg.min_share:.0f}% of customers")
+    if row["mirrors one question"] >= 0.9:
+        reasons.append("its segments merely copy one question")
+    if "entropy" in row and row["entropy"] == row["entropy"] and row["entropy"] < seg.min_entropy:
+        reasons.append("segments too hard to tell apart (low entropy)")
+    return "; ".join(reasons) or "a knock-out"
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -502,17 +520,19 @@ def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: floa
 
 
 def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
-    """Plain-language names from the two traits each segment over-indexes on most (attitudes or
-    answers, each given by at least 15% of the segment), unique within the run; renamable in
-    `segment.names`."""
+    """Plain-language names from the two traits each segment over-indexes on most (index 115 or
+    more: an answer most of the segment gives, or an attitude at least a quarter of it holds),
+    unique within the run; renamable in `segment.names`."""
     shares = index.attrs.get("shares")
     answers = index.index.get_level_values("answer")
     ranked: dict[int, list[str]] = {}
     for seg in index.columns:
         traits = index[seg][answers != "mean"]
-        if shares is not None:
-            traits = traits[shares[seg].reindex(traits.index).fillna(0) >= 0.15]
-        traits = traits[traits >= 110].sort_values(ascending=False)
+        if shares is not None:  # a name says what most of the segment is (attitudes: many)
+            share = shares[seg].reindex(traits.index).fillna(0)
+            is_attitude = traits.index.get_level_values("answer") == "agree"
+            traits = traits[np.where(is_attitude, share >= 0.25, share >= 0.5)]
+        traits = traits[traits >= 115].sort_values(ascending=False)
         parts, used = [], set()
         for variable, answer in traits.index:
             if variable in used:
@@ -623,7 +643,7 @@ class Segmentation:
             j = self.stability.jaccard[s]
             if verdict != "stable":
                 notes.append(f"**Segment {s + 1} ({self.names.get(s + 1, '')}) is {verdict}** "
-                             f"(mean Jaccard {j:.2f}): treat it with care.")
+                             f"(mean Jaccard {j:.3f}): treat it with care.")
         if len(notes) == 1:
             notes.append(f"Every segment is stable (mean Jaccard ≥ {STABLE}).")
         return notes
@@ -687,6 +707,7 @@ def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
         d.insert(0, "segment", f"{s}. {result.names.get(s, '')}")
         parts.append(d)
     out = pd.concat(parts, ignore_index=True)
+    out["answer"] = out["answer"].replace({"agree": "top of its scale"})
     is_mean = out["answer"] == "mean"  # a number's mean is a value, not a share
     share, total = out.pop("share"), out.pop("total")
     out["share %"] = (100 * share).where(~is_mean)
