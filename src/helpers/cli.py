@@ -96,10 +96,10 @@ def assign(
 
     try:
         cfg = load_params(params)
-        model_path = latest_private(private, cfg.period) / "03_segment" / "segment_model.joblib"
-        if not model_path.exists():
-            raise WorkbookError(f"{model_path}: no segmentation model for period {cfg.period}; "
-                                f"run `workbook run {params}` first")
+        model = "03_segment/segment_model.joblib"
+        version = latest_private(private, cfg.period, having=model)
+        model_path = version / model
+        typer.echo(f"Using the segmentation model of {cfg.period} {version.name}", err=True)
         from helpers.segment import load_bundle
 
         bundle = load_bundle(model_path)
@@ -161,7 +161,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo("interrupted: nothing was published", err=True)
         sys.exit(130)
 
 

@@ -25,7 +25,8 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from helpers.engine import Engine, end_of
 from helpers.filters import evaluate
-from helpers.privacy import suppress_rows
+from helpers.privacy import SMALL_GROUPS, suppress_rows
+from helpers.schema import display_value
 
 PERIODS = ("week", "month", "quarter")
 MONDAY = dt.date(1970, 1, 5)
@@ -89,9 +90,12 @@ class Retention:
     period: str
     definition: str
 
-    def matrix(self, value: str = "retention", group: str = ALL) -> pd.DataFrame:
-        """A cohort × period table of one value (blank where a cohort is too young)."""
+    def matrix(self, value: str = "retention", group: str = ALL, min_cell: int = 0
+               ) -> pd.DataFrame:
+        """A cohort × period table of one value (blank where a cohort is too young, and where
+        it has fewer than ``min_cell`` customers: privacy)."""
         c = self.cells[self.cells["group"] == group]
+        c = c.assign(**{value: c[value].where(c["size"] >= min_cell)})
         out = c.pivot(index="cohort", columns="n", values=value)
         out.index = [_label(i, self.period) for i in out.index]
         out.index.name = "cohort"
@@ -183,9 +187,14 @@ def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "m
 
 
 def split_series(frame: pd.DataFrame, id_column: str, values: pd.Series,
-                 missing: str = "(not known)") -> pd.Series:
-    """A customer-level grouping indexed by customer id, for splitting cohorts."""
-    out = values.astype("string").fillna(missing)
+                 missing: str = "(not known)", min_cell: int = 0) -> pd.Series:
+    """A customer-level grouping indexed by customer id, for splitting cohorts; groups of fewer
+    than ``min_cell`` people are folded into one "Other (small groups)" (privacy)."""
+    out = values.map(display_value, na_action="ignore").astype("string").fillna(missing)
+    counts = out.value_counts()
+    small = counts.index[counts < min_cell]
+    if len(small):
+        out = out.where(~out.isin(small), SMALL_GROUPS)
     out.index = frame[id_column].astype(str).to_numpy()
     return out
 
@@ -393,7 +402,7 @@ def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: 
                                                              False: "everyone else"})
     else:
         values = frame[name]
-    return split_series(frame, id_col, values)
+    return split_series(frame, id_col, values, min_cell=params.privacy.min_cell)
 
 
 def split_retention(data, frame: pd.DataFrame | None, params,  # noqa: ANN001
@@ -419,7 +428,8 @@ def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None: 
     if not (acq.channel and acq.cost):
         return None
     ct = params.cohorts
-    groups = split_series(frame, params.columns.id, frame[acq.channel])
+    groups = split_series(frame, params.columns.id, frame[acq.channel],
+                          min_cell=params.privacy.min_cell)
     ret = retention(data.engine, data.orders, params.as_of, ct.period, "on", groups,
                     max(ct.economics_periods))
     cac = frame.groupby(acq.channel)[acq.cost].mean()

@@ -28,6 +28,12 @@ DIMENSIONS = ("demographic", "geographic", "psychographic", "behavioural")
 FORMATS = ("csv", "parquet", "excel", "spss")
 
 
+# names a period may not take: the index and the failed-runs folder of the reports root, and
+# device names Windows reserves (reports are often copied to a shared drive)
+RESERVED_NAMES = {"index", "failed", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                  *(f"lpt{i}" for i in range(10))}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -240,6 +246,9 @@ class OrderColumns(_Strict):
     full_price: str | None = None
     prepaid: str | None = None
     timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y%m%d")
+    refunds: Literal["exclude", "keep"] = Field(
+        "exclude", description="orders with a negative amount (refunds, returns): left out of "
+                               "every figure (exclude, said in the data-quality table) or kept")
     duplicates: Literal["drop", "keep"] = Field(
         "drop", description="rows identical in every column (without an order id: same customer, "
                             "time and amount): keep one copy (drop) or keep them all")
@@ -297,6 +306,9 @@ class Scale(Likert):
 
 class Privacy(_Strict):
     min_cell: int = Field(10, ge=1, description="hide table cells based on fewer respondents")
+    not_personal: list[str] = Field(
+        [], description="columns whose values look like e-mails, phones or names but are not "
+                        "(a false alarm of the personal-data scan)")
 
 
 class Validation(_Strict):
@@ -523,7 +535,8 @@ class SparkSettings(_Strict):
 class Params(_Strict):
     """A validated parameter file."""
 
-    period: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    period: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64,
+                        description="a folder name: letters, digits, _ . -, at most 64")
     as_of: dt.date
     title: str = "Customer profiles"
     engine: Literal["duckdb", "spark"] = Field(
@@ -572,6 +585,20 @@ class Params(_Strict):
                 str(col): {value_key(k): str(v) for k, v in codes.items()}
                 for col, codes in values.items()}}
         return raw
+
+    @field_validator("period")
+    @classmethod
+    def _safe_period(cls, value: str) -> str:
+        """A period is a folder beside the index: none of the names publishing itself uses,
+        and none a file system treats specially."""
+        lowered = value.lower()
+        reserved = lowered.split(".")[0] in RESERVED_NAMES or lowered.endswith(
+            (".html", ".htm", ".tmp", ".json", ".csv", ".lock")) or lowered.startswith(
+            ("_", ".")) or lowered.endswith(".")
+        if reserved:
+            raise ValueError(f"'{value}' is a name the reports folder uses or a system reserves; "
+                             "name the period like 2026Q3 or demo-q3")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Params:
@@ -759,8 +786,20 @@ def load_params(path: str | Path) -> Params:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: parameter file not found")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the parameter file inside it, e.g. "
+                          f"{path / 'demo.yaml'}")
     try:
-        raw = read_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if "\x00" in text:
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, "binary")
+        raw = read_yaml(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file (saved in another encoding, or not "
+                          "text at all); save it as UTF-8 from your editor") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path and its "
+                          "permissions") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

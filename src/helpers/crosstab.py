@@ -30,7 +30,7 @@ from scipy import stats
 from helpers.config import Banner, CrosstabParams, Params
 from helpers.data import is_numeric_column, multi_response
 from helpers.filters import DERIVED_FIELDS, evaluate, filter_columns
-from helpers.privacy import SUPPRESSED
+from helpers.privacy import SMALL_GROUPS, SUPPRESSED
 from helpers.schema import Scale, display_value, label_of, scale_of, status_column
 
 TOP_BOX, BOTTOM_BOX = "Top box", "Bottom box"
@@ -78,9 +78,6 @@ class Table:
 
 
 # --- building the pieces ---------------------------------------------------------------------
-
-
-SMALL_GROUPS = "Other (small groups)"
 
 
 def banners_in_use(frame: pd.DataFrame, params: Params) -> list[Banner]:
@@ -194,8 +191,13 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
         return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce")
                         .astype(float))
     answered = series.notna()
-    levels = _ordered_values(series)
-    ind = pd.DataFrame({display_value(v): (series == v).astype(float) for v in levels}).where(answered)
+    counts = series.value_counts()  # answers of fewer people than the minimum: one folded row
+    small = list(counts.index[counts < params.privacy.min_cell])
+    levels = [v for v in _ordered_values(series) if v not in small]
+    ind = {display_value(v): (series == v).astype(float) for v in levels}
+    if small:
+        ind[SMALL_GROUPS] = series.isin(small).astype(float)
+    ind = pd.DataFrame(ind, index=frame.index).where(answered)
     return Question(name, label, "single", indicators=ind)
 
 

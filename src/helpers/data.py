@@ -31,8 +31,8 @@ from helpers.fields import (
     check_values,
     nps_group,
 )
-from helpers.privacy import scrub_text
-from helpers.readers import read_frame
+from helpers.privacy import personal_share, scrub_text
+from helpers.readers import id_text, read_frame
 from helpers.schema import (
     apply_value_labels,
     data_keys,
@@ -151,6 +151,7 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
     roles = cols.role_of()
     _missing_columns(problems, list(roles), list(frame.columns), "columns")
     problems.raise_if_any()
+    _scan_personal(frame, params, roles, problems)
     if len(frame) < params.validation.min_rows:
         problems.add(None, f"only {len(frame)} rows; at least {params.validation.min_rows} needed",
                      "use a larger extract or lower `validation.min_rows`")
@@ -161,11 +162,11 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
     if dup.any():
         problems.add(cols.id, f"{int(ids[dup].nunique())} ids appear more than once "
                      f"(e.g. {_examples(ids[dup])})", "ids must be unique: remove duplicate rows")
-    frame[cols.id] = ids.astype("string")
+    frame[cols.id] = id_text(ids)
     today = dt.date.today()
     for col in [c for c in (cols.acquisition.date, cols.acquisition.first_contact) if c]:
         raw = frame[col]
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        parsed = _dates(raw, col, problems)
         bad = parsed.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
         if bad.any():
             problems.add(col, f"{int(bad.sum())} rows are not dates (e.g. {_examples(raw[bad])})",
@@ -250,6 +251,57 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
     return frame
 
 
+PERSONAL_SHARE = 0.3  # a column where this share of the values look personal is refused
+NOT_SCANNED = ("id", "personal", "hidden", "open_text")  # open answers are scrubbed instead
+
+
+def _scan_personal(frame: pd.DataFrame, params: Params, roles: dict[str, str],
+                   problems: _Problems) -> None:
+    """Personal data is found by its values, whatever role it was given: a column analysed as a
+    category or number whose values are mostly e-mails, phones or names is refused."""
+    for col, role in roles.items():
+        if role in NOT_SCANNED or col in params.privacy.not_personal or col not in frame:
+            continue
+        found = personal_share(frame[col], sample=2000)
+        if found and found[1] >= PERSONAL_SHARE:
+            problems.add(col, f"declared {role.replace('_', ' ')}, but {100 * found[1]:.0f}% of "
+                         f"its values look like {found[0]}",
+                         "declare it under `columns.personal` so that no report shows it (or, "
+                         "if they are not personal, list it under `privacy.not_personal`)")
+    problems.raise_if_any()
+
+
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\s*$")
+
+
+def _dates(raw: pd.Series, col: str, problems: _Problems) -> pd.Series:
+    """Dates read without guessing: ISO dates as they are; dates like 05/03/2024 only when the
+    column shows which part is the day (a value above 12 on one side, never on both)."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return pd.to_datetime(raw)
+    text = raw.astype("string")
+    parts = text.str.extract(_NUMERIC_DATE).astype("Float64")
+    numeric = parts[0].notna()
+    parsed = pd.to_datetime(text.where(~numeric), errors="coerce", format="mixed")
+    if not numeric.any():
+        return parsed
+    day_first, month_first = bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
+    examples = _examples(raw[numeric])
+    if day_first and month_first:
+        problems.add(col, f"mixes day-first and month-first dates (e.g. "
+                     f"{_examples(raw[numeric & (parts[0] > 12)], 2)} and "
+                     f"{_examples(raw[numeric & (parts[1] > 12)], 2)}), so some would be read with "
+                     "day and month swapped", "write every date as YYYY-MM-DD")
+        return parsed
+    if not (day_first or month_first):
+        problems.add(col, f"{int(numeric.sum())} dates could be day-first or month-first "
+                     f"(e.g. {examples})", "write dates as YYYY-MM-DD")
+        return parsed
+    fmt_parsed = pd.to_datetime(text.where(numeric), errors="coerce", dayfirst=day_first,
+                                format="mixed")
+    return parsed.where(~numeric, fmt_parsed)
+
+
 def _check_status(frame: pd.DataFrame, params: Params, problems: _Problems,
                   quality: list[QualityItem]) -> None:
     """Every status value the parameters give a meaning occurs in the data; say which don't."""
@@ -270,7 +322,7 @@ def _check_status(frame: pd.DataFrame, params: Params, problems: _Problems,
     if unmapped.any():
         quality.append(QualityItem("customers", "status values without a meaning", spec.column,
                                    int(unmapped.sum()), "shown as they are; not used as customer, "
-                                   "churned, lapsed or prospect", _examples(values[unmapped])))
+                                   "churned, lapsed or prospect"))
 
 
 def _apply_value_labels(frame: pd.DataFrame, params: Params, problems: _Problems,
@@ -296,8 +348,8 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
     cols = params.orders
     assert cols is not None
     problems = _Problems(path)
-    wanted = [c for k, c in cols.model_dump().items()
-              if c and k not in ("timestamp_format", "duplicates")]
+    wanted = [c for c in (cols.customer_id, cols.timestamp, cols.amount, cols.order_id,
+                          cols.full_price, cols.prepaid) if c]
     _missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
     chk = standard_orders(orders, cols, keep_raw=True)
@@ -336,6 +388,12 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
         problems.add(cols.customer_id, f"{stats['no_customer']} orders have no customer id",
                      "every order needs its customer's id")
     problems.raise_if_any()
+    if cols.amount and cols.refunds == "exclude":
+        refunds = int(engine.execute(std.count(where=std.amount < 0)))
+        if refunds:
+            quality.append(QualityItem("orders", "refunds (negative amounts)", cols.amount,
+                                       refunds, "left out of every figure"))
+            std = std.filter(std.amount.isnull() | (std.amount >= 0))
     if cols.order_id:
         distinct = engine.reuse(std.distinct())  # computed once: checked here, then analysed
         dup = engine.execute(distinct.aggregate(
@@ -488,7 +546,17 @@ def _check_links(customers: pd.DataFrame, orders: ir.Table, params: Params, engi
     assert params.columns is not None
     known = engine.register(customers[[params.columns.id]].rename(
         columns={params.columns.id: "customer_id"}), "_known_ids")
-    orphans = engine.execute(orders.anti_join(known, "customer_id").count())
+    orphans = int(engine.execute(orders.anti_join(known, "customer_id").count()))
+    total = int(engine.execute(orders.count()))
+    if total and orphans > total / 2:  # most orders belong to no one: the ids do not match
+        theirs = engine.execute(orders.anti_join(known, "customer_id").select("customer_id")
+                                .limit(3))["customer_id"].tolist()
+        ours = customers[params.columns.id].head(3).tolist()
+        raise DataError(
+            f"{params.data.orders.path}: only {total - orphans:,} of {total:,} orders link to a "
+            f"customer in {params.data.customers.path.name}: the ids do not match (orders have "
+            f"{', '.join(map(repr, theirs))}; customers have {', '.join(map(repr, ours))}); "
+            "write the ids the same way in both files, or fix `orders.customer_id`")
     if orphans:
         quality.append(QualityItem("orders", "customer not in the customer file", "customer_id",
                                    int(orphans), "kept for order-level figures"))

@@ -179,8 +179,11 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
     ts = raw[cols.timestamp]
     # without an amount column every amount is NULL: counts work, sums of money are missing
     amount = raw[cols.amount] if cols.amount else ibis.null().cast("float64")
+    cid = raw[cols.customer_id]
+    if cid.type().is_floating():  # ids stored as floats (SPSS, Excel): 1.0 is the id "1"
+        cid = cid.cast("int64")
     fields: dict[str, ir.Value] = {
-        "customer_id": raw[cols.customer_id].cast("string"),
+        "customer_id": cid.cast("string"),
         "order_ts": ts if ts.type().is_timestamp() else (
             ts.cast("string").as_timestamp(cols.timestamp_format).cast("timestamp")
             if cols.timestamp_format

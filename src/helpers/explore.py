@@ -11,7 +11,7 @@ import pandas as pd
 from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
 from helpers.engine import order_crosstab, orders_by_month
-from helpers.privacy import suppress_rows, suppress_small
+from helpers.privacy import SMALL_GROUPS, suppress_rows, suppress_small
 from helpers.schema import display_value, label_of, scale_of, status_column, status_groups
 
 __all__ = ["label_of"]  # notebooks name columns through explore.label_of
@@ -56,6 +56,9 @@ def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     assert column is not None
     values = customers[column]
     status = values.map(display_value, na_action="ignore").astype("string").fillna(NO_ANSWER)
+    counts = status.value_counts()  # a status of fewer people than the minimum is folded
+    status = status.where(~status.isin(counts.index[counts < params.privacy.min_cell]),
+                          SMALL_GROUPS)
     out = pd.DataFrame({"people": status.value_counts()})
     meaning = pd.Series(status_groups(values, params).to_numpy(), index=status.to_numpy())
     meaning = meaning[~meaning.index.duplicated()]
@@ -103,10 +106,15 @@ def odd_values(customers: pd.DataFrame, params: Params, columns: list[str] | Non
     return pd.DataFrame(rows, columns=["column", "usual range", "odd values", "odd %", "action"])
 
 
-def profile_categorical(values: pd.Series, w: pd.Series, max_categories: int = 12
-                        ) -> pd.DataFrame:
-    """Counts, unweighted and weighted shares of one categorical variable (missing shown apart)."""
+def profile_categorical(values: pd.Series, w: pd.Series, max_categories: int = 12,
+                        min_cell: int = 0) -> pd.DataFrame:
+    """Counts, unweighted and weighted shares of one categorical variable (missing shown apart;
+    answers of fewer people than ``min_cell`` folded into one "Other (small groups)" row)."""
     answered = values.dropna().map(display_value).astype(str)
+    counts = answered.value_counts()
+    small = counts.index[counts < min_cell]
+    if len(small):
+        answered = answered.where(~answered.isin(small), SMALL_GROUPS)
     counts = answered.value_counts()
     share = weighted_share(answered, w.loc[answered.index])
     out = pd.DataFrame({"respondents": counts, "share %": 100 * counts / max(counts.sum(), 1),
@@ -252,8 +260,12 @@ def revenue_by(data: Dataset, column: str | None = None, period: str = "quarter"
     if data.orders is None or data.customers is None or not column:
         return None
     assert params.columns is not None
-    people = data.engine.register(data.customers[[params.columns.id, column]].rename(
-        columns={params.columns.id: "customer_id"}), "_wb_revenue_by")
+    who = data.customers[[params.columns.id, column]].rename(columns={params.columns.id:
+                                                                     "customer_id"})
+    counts = who[column].value_counts()  # a value of fewer people than the minimum is folded
+    who[column] = who[column].astype("string").where(
+        ~who[column].isin(counts.index[counts < params.privacy.min_cell]), SMALL_GROUPS)
+    people = data.engine.register(who, "_wb_revenue_by")
     long = data.engine.execute(order_crosstab(data.orders, people, period, column))
     long[period] = pd.PeriodIndex(pd.to_datetime(long[period]), freq=period[0].upper()).astype(str)
     wide = long.pivot(index=period, columns=column, values="revenue").fillna(0.0)
@@ -387,7 +399,7 @@ def profile_dimension(customers: pd.DataFrame, params: Params, dimension: str,
             numeric.append(var)
             continue
         else:
-            t = profile_categorical(customers[var], w, params.explore.max_categories)
+            t = profile_categorical(customers[var], w, params.explore.max_categories, min_cell)
         tables[label] = suppress_rows(t, "respondents", min_cell)
     return DimensionProfile(dimension, tables, numeric)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 SUPPRESSED = "<n"  # marker shown in place of a hidden cell
+SMALL_GROUPS = "Other (small groups)"  # where groups of fewer people than the minimum are folded
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w(+])[+(]?\d[\d\s().-]{6,}\d(?!\w)")
@@ -60,3 +61,43 @@ def small_share(counts: pd.Series | np.ndarray, min_cell: int) -> float:
     """Share of cells hidden by the rule, for a footnote."""
     arr = np.asarray(counts, dtype=float)
     return float((arr < min_cell).mean()) if arr.size else 0.0
+
+
+# what personal data looks like in a value (not in a column's name: names lie)
+PERSONAL_PATTERNS = {
+    "e-mail addresses": re.compile(r"^\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*$"),
+    # a Chinese mobile number, or a number with separators that is not a date (2025-03-09,
+    # 05/03/2024) and not a plain number (12345.67)
+    "phone numbers": re.compile(r"^\s*(?:1[3-9]\d{9}|(?!\d{4}-\d{1,2}-\d{1,2}\b)"
+                                r"(?!\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$)(?!-?\d+(?:\.\d+)?\s*$)"
+                                r"[+(]?\d[\d\s().-]{6,}\d)\s*$"),
+    "person names": re.compile(r"^\s*(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+(?:\s+[A-ZÀ-Þ][a-zß-ÿ'’-]+){1,2}"
+                               r"|[\u4e00-\u9fff]{2,4})\s*$"),
+}
+
+
+def personal_share(values: pd.Series, sample: int = 2000) -> tuple[str, float] | None:
+    """The kind of personal data most common among a text column's values, and its share of
+    the distinct answered values; None when the column is not text. Names count only in a
+    column of many distinct values (a category such as "New York" repeats, a name does not)."""
+    text = values.dropna()
+    if text.empty:
+        return None
+    if pd.api.types.is_integer_dtype(text):  # phone numbers read as numbers: Chinese mobiles
+        digits = pd.Series(text.unique()[:sample]).astype(str)
+        share = float(digits.str.fullmatch(r"1[3-9]\d{9}").mean())
+        return ("phone numbers", share) if share else None
+    if not (pd.api.types.is_string_dtype(text) or text.dtype == object):
+        return None
+    text = text.astype(str)
+    distinct = pd.Series(text.unique())
+    if len(distinct) > sample:
+        distinct = distinct.sample(sample, random_state=0)
+    best = None
+    for kind, pattern in PERSONAL_PATTERNS.items():
+        if kind == "person names" and text.nunique() < 0.5 * len(text):
+            continue
+        share = float(distinct.str.match(pattern).mean())
+        if best is None or share > best[1]:
+            best = (kind, share)
+    return best

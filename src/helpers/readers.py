@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import charset_normalizer
 import duckdb
 import ibis
 import pandas as pd
@@ -25,19 +26,43 @@ DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16",
                     "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
 
 
+# what charset-normalizer names, as Python's codecs read it best: GB2312 and GBK text is read
+# as GB18030 (their superset), Shift-JIS as cp932 (Windows' superset), Big5 with HKSCS
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932", "big5": "big5hkscs"}
+
+
 def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """Guess a text file's encoding: a byte-order mark, else UTF-8 if it decodes, else cp1252."""
-    head = path.open("rb").read(sample_bytes)
+    """A text file's encoding: a byte-order mark, else UTF-8 if it decodes, else what
+    charset-normalizer finds (GB18030/GBK, Big5, Shift-JIS, cp1252, …); a file it cannot tell
+    stops with a message asking for `encoding:`. (charset-normalizer is the library made for
+    this: it scores decodings by how language-like the text is, which no rule of ours matches.)"""
+    with path.open("rb") as handle:
+        head = handle.read(sample_bytes)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     try:
         head.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            return "cp1252"
-    return "utf-8"
+        if exc.start >= len(head) - 4 and len(head) == sample_bytes:
+            return "utf-8"  # only a character cut at the end of the sample
+    if head[:2000].count(b"\x00") > len(head[:2000]) // 4:  # UTF-16 without a byte-order mark
+        return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+    results = list(charset_normalizer.from_bytes(head))
+    best = results[0] if results else None
+    # a tie between Western code pages goes to Windows-1252, the one spreadsheets export
+    for other in results:
+        if best is not None and other.chaos <= best.chaos and other.coherence >= best.coherence \
+                and "cp1252" in other.could_be_from_charset:
+            best = other
+            break
+    if best is None:
+        raise DataError(f"{path}: cannot tell the file's text encoding; add `encoding:` to its "
+                        "entry under `data` (e.g. gb18030, big5, shift_jis, cp1252, latin-1)")
+    encoding = "cp1252" if "cp1252" in best.could_be_from_charset else best.encoding
+    return _SUPERSETS.get(encoding.lower(), encoding)
 
 
 def _utf8_copy(path: Path, encoding: str) -> Path:
@@ -102,5 +127,13 @@ def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame
         raise DataError(f"{path}: cannot read the file as {source.kind}: {first}") from None
     for col in as_text:
         if col in frame.columns:
-            frame[col] = frame[col].astype("string")
+            frame[col] = id_text(frame[col])
     return frame
+
+
+def id_text(ids: pd.Series) -> pd.Series:
+    """Ids as text, the same in every file: whole numbers stored as floats (1.0, as SPSS and
+    Excel keep them) become "1"; surrounding spaces go."""
+    if pd.api.types.is_float_dtype(ids) and ids.dropna().mod(1).eq(0).all():
+        ids = ids.astype("Int64")
+    return ids.astype("string").str.strip()

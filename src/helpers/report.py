@@ -81,8 +81,41 @@ def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | N
     folder = Path(tables_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.csv"
-    table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex))
+    # 10 significant digits: the same inputs give the same bytes (parallel sums differ in the
+    # last bits); text that a spreadsheet would run as a formula is neutralised (OWASP)
+    safe_table(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex),
+                             float_format="%.10g")
     return path
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, with a leading apostrophe (numbers,
+    including negative ones, stay numbers)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def safe_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell and label neutralised for spreadsheets."""
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    out.columns = out.columns.map(lambda c: neutralise(c) if isinstance(c, str) else c)
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = pd.MultiIndex.from_tuples([tuple(neutralise(v) for v in t) for t in out.index],
+                                              names=out.index.names)
+    else:
+        out.index = out.index.map(neutralise)
+    return out
 
 
 def save_page(page: str, name: str, report_dir: str | Path | None) -> Path | None:
@@ -104,8 +137,9 @@ def kernel_of_this_python() -> Iterator[str]:
         spec = Path(tmp) / "kernels" / KERNEL_NAME
         spec.mkdir(parents=True)
         (spec / "kernel.json").write_text(json.dumps({
+            # CRITICAL: a Ctrl-C reaches the kernel too, and its log line is no user's business
             "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                     "--log-level=ERROR"],
+                     "--log-level=CRITICAL"],
             "display_name": "Customer workbook", "language": "python",
             "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         }))
@@ -331,13 +365,19 @@ def _lock(reports_root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def latest_private(private_root: str | Path, period: str) -> Path:
-    """The private artifacts folder of a period's latest published version."""
+def latest_private(private_root: str | Path, period: str, having: str | None = None) -> Path:
+    """The private artifacts folder of a period's latest published version (the latest that
+    holds the file ``having``, e.g. the segmentation model, when given)."""
     folder = Path(private_root) / period
-    versions = [int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()]
+    versions = sorted((int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()),
+                      reverse=True)
     if not versions:
         raise ConfigError(f"{folder}: no published run of period {period} yet; run it first")
-    return folder / f"v{max(versions)}"
+    for v in versions:
+        if having is None or (folder / f"v{v}" / having).exists():
+            return folder / f"v{v}"
+    raise ConfigError(f"{folder}: no published run of period {period} has {having}; run a "
+                      "version that includes 03_segment first")
 
 
 def _own_peak_mb() -> float:
@@ -453,6 +493,10 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     t0 = time.perf_counter()
     data = load_dataset(params)  # stops here, before any notebook, on bad data
     reports_root, private_root = Path(reports_root).resolve(), Path(private_root).resolve()
+    for option, root in (("--reports", reports_root), ("--private", private_root)):
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"{root}: {option} names a file; give a folder (it is created "
+                              "when missing)")
     reports_root.mkdir(parents=True, exist_ok=True)
     build = reports_root / f".build-{params.period}-{uuid.uuid4().hex[:8]}"
     private_build = private_root / f".build-{params.period}-{build.name[-8:]}"
@@ -509,6 +553,10 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
                               "peak_memory_mb": round(run.peak_memory_mb), "status": "ok"})
                 progress(f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB, "
                          f"peak memory {run.peak_memory_mb / 1024:.2f} GB)")
+    except KeyboardInterrupt:  # Ctrl-C: nothing published, nothing left behind
+        ok = False
+        shutil.rmtree(build, ignore_errors=True)
+        raise
     except BaseException:
         ok = False
         raise
@@ -532,7 +580,8 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     with _lock(reports_root):
         period_dir = reports_root / params.period
         period_dir.mkdir(exist_ok=True)
-        version = next_version(period_dir)
+        # one number for both roots: a version already in the private root is taken too
+        version = max(next_version(period_dir), next_version(private_root / params.period))
         manifest = {
             "period": params.period, "version": version, "title": params.title,
             "as_of": str(params.as_of), "started": started.isoformat(),

@@ -26,7 +26,7 @@ from scipy import optimize, special
 
 from helpers.data import stratified_index
 from helpers.engine import end_of
-from helpers.privacy import suppress_rows
+from helpers.privacy import SMALL_GROUPS, suppress_rows
 from helpers.schema import has_churn, label_of, scale_of, status_groups
 
 UNIT_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
@@ -642,5 +642,8 @@ def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:  # n
     if frame is None or params.columns is None or not params.columns.acquisition.channel:
         return None
     column = params.columns.acquisition.channel
-    return pd.Series(frame[column].astype("string").fillna("(not known)").to_numpy(),
-                     index=frame[params.columns.id].astype(str).to_numpy())
+    values = frame[column].astype("string").fillna("(not known)")
+    counts = values.value_counts()  # channels of fewer people than the minimum are folded
+    values = values.where(~values.isin(counts.index[counts < params.privacy.min_cell]),
+                          SMALL_GROUPS)
+    return pd.Series(values.to_numpy(), index=frame[params.columns.id].astype(str).to_numpy())
