@@ -46,3 +46,14 @@ def test_demo_data_command_is_deterministic(tmp_path):
 def test_demo_data_bad_date(tmp_path):
     result = run("demo-data", "--as-of", "soon", "--out", str(tmp_path))
     assert result.returncode == 2 and "--as-of 'soon' is not a date" in result.stderr
+
+
+def test_assign_uses_the_latest_version_with_a_model(tmp_path):
+    from helpers.report import latest_private
+
+    for v in (1, 2, 3):
+        (tmp_path / "q" / f"v{v}").mkdir(parents=True)
+    (tmp_path / "q" / "v2" / "03_segment").mkdir()
+    (tmp_path / "q" / "v2" / "03_segment" / "segment_model.joblib").write_text("model")
+    assert latest_private(tmp_path, "q").name == "v3"
+    assert latest_private(tmp_path, "q", having="03_segment/segment_model.joblib").name == "v2"

@@ -60,11 +60,14 @@ def test_missing_summary_counts_gaps(data):
     assert m.loc["social_platforms", "missing"] == data.customers["social_platforms"].isna().sum()
 
 
-def test_small_categories_are_hidden(data):
+def test_small_categories_are_folded_into_one_row(data):
     c = data.customers.copy()
     c.loc[c.index[:3], "region"] = "Islands"
+    c.loc[c.index[3:5], "region"] = "Atlantis"
     prof = explore.profile_dimension(c, data.params, "geographic")
-    row = prof.tables["Region"].loc["Islands"]
+    table = prof.tables["Region"]
+    assert "Islands" not in table.index and "Atlantis" not in table.index
+    row = table.loc["Other (small groups)"]  # 5 people: still under the minimum, so hidden too
     assert (row == SUPPRESSED).all()
 
 

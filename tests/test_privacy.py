@@ -29,3 +29,15 @@ def test_suppress_rows_hides_whole_rows_but_keeps_labels():
     out = suppress_rows(table, "respondents", 10, keep=["label"])
     assert list(out.loc[0]) == ["p", SUPPRESSED, SUPPRESSED]
     assert list(out.loc[1]) == ["q", 40, 93.0]
+
+
+def test_groups_of_fewer_people_than_the_minimum_are_folded():
+    import pandas as pd
+
+    from helpers.privacy import SMALL_GROUPS, fold_small
+
+    values = pd.Series(["North"] * 12 + ["Isle"] + ["Rock"] * 2 + [None])
+    out = fold_small(values, 10)
+    assert out.value_counts().to_dict() == {"North": 12, SMALL_GROUPS: 3}
+    assert out.isna().sum() == 1
+    assert fold_small(values, 1).equals(values)

@@ -130,7 +130,7 @@ def test_demo_computations_are_identical_on_duckdb_and_spark(demo_dir, tmp_path)
 
 @pytest.mark.skipif(not CDNOW.exists(), reason="../shared/data/cdnow not present")
 def test_cdnow_cohorts_and_rfm_are_identical_on_duckdb_and_spark():
-    params = load_params(ROOT / "parameters" / "cdnow.yaml")
+    params = load_params(ROOT / "parameters" / "examples" / "cdnow.yaml")
 
     def compute(data: Dataset) -> dict[str, pd.DataFrame]:
         ret = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on")

@@ -25,7 +25,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from helpers.engine import Engine, end_of
 from helpers.filters import evaluate
-from helpers.privacy import SMALL_GROUPS, suppress_rows
+from helpers.privacy import fold_small, suppress_rows
 from helpers.schema import display_value
 
 PERIODS = ("week", "month", "quarter")
@@ -190,11 +190,8 @@ def split_series(frame: pd.DataFrame, id_column: str, values: pd.Series,
                  missing: str = "(not known)", min_cell: int = 0) -> pd.Series:
     """A customer-level grouping indexed by customer id, for splitting cohorts; groups of fewer
     than ``min_cell`` people are folded into one "Other (small groups)" (privacy)."""
-    out = values.map(display_value, na_action="ignore").astype("string").fillna(missing)
-    counts = out.value_counts()
-    small = counts.index[counts < min_cell]
-    if len(small):
-        out = out.where(~out.isin(small), SMALL_GROUPS)
+    out = fold_small(values.map(display_value, na_action="ignore").astype("string")
+                     .fillna(missing), min_cell)
     out.index = frame[id_column].astype(str).to_numpy()
     return out
 

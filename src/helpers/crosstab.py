@@ -30,7 +30,7 @@ from scipy import stats
 from helpers.config import Banner, CrosstabParams, Params
 from helpers.data import is_numeric_column, multi_response
 from helpers.filters import DERIVED_FIELDS, evaluate, filter_columns
-from helpers.privacy import SMALL_GROUPS, SUPPRESSED
+from helpers.privacy import SMALL_GROUPS, SUPPRESSED, small_groups
 from helpers.schema import Scale, display_value, label_of, scale_of, status_column
 
 TOP_BOX, BOTTOM_BOX = "Top box", "Bottom box"
@@ -109,8 +109,7 @@ def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None =
         group: list[Column] = []
         if banner.column:
             values = frame[banner.column]
-            counts = values.value_counts()
-            small = [v for v in counts.index if counts[v] < min_cell]
+            small = small_groups(values, min_cell)
             for value in _ordered_values(values):
                 if value in small:
                     continue
@@ -191,8 +190,7 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
         return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce")
                         .astype(float))
     answered = series.notna()
-    counts = series.value_counts()  # answers of fewer people than the minimum: one folded row
-    small = list(counts.index[counts < params.privacy.min_cell])
+    small = small_groups(series, params.privacy.min_cell)  # folded into one row
     levels = [v for v in _ordered_values(series) if v not in small]
     ind = {display_value(v): (series == v).astype(float) for v in levels}
     if small:

@@ -11,7 +11,7 @@ import pandas as pd
 from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
 from helpers.engine import order_crosstab, orders_by_month
-from helpers.privacy import SMALL_GROUPS, suppress_rows, suppress_small
+from helpers.privacy import fold_small, suppress_rows, suppress_small
 from helpers.schema import display_value, label_of, scale_of, status_column, status_groups
 
 __all__ = ["label_of"]  # notebooks name columns through explore.label_of
@@ -56,9 +56,7 @@ def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     assert column is not None
     values = customers[column]
     status = values.map(display_value, na_action="ignore").astype("string").fillna(NO_ANSWER)
-    counts = status.value_counts()  # a status of fewer people than the minimum is folded
-    status = status.where(~status.isin(counts.index[counts < params.privacy.min_cell]),
-                          SMALL_GROUPS)
+    status = fold_small(status, params.privacy.min_cell)
     out = pd.DataFrame({"people": status.value_counts()})
     meaning = pd.Series(status_groups(values, params).to_numpy(), index=status.to_numpy())
     meaning = meaning[~meaning.index.duplicated()]
@@ -110,11 +108,7 @@ def profile_categorical(values: pd.Series, w: pd.Series, max_categories: int = 1
                         min_cell: int = 0) -> pd.DataFrame:
     """Counts, unweighted and weighted shares of one categorical variable (missing shown apart;
     answers of fewer people than ``min_cell`` folded into one "Other (small groups)" row)."""
-    answered = values.dropna().map(display_value).astype(str)
-    counts = answered.value_counts()
-    small = counts.index[counts < min_cell]
-    if len(small):
-        answered = answered.where(~answered.isin(small), SMALL_GROUPS)
+    answered = fold_small(values.dropna().map(display_value).astype(str), min_cell)
     counts = answered.value_counts()
     share = weighted_share(answered, w.loc[answered.index])
     out = pd.DataFrame({"respondents": counts, "share %": 100 * counts / max(counts.sum(), 1),
@@ -262,9 +256,7 @@ def revenue_by(data: Dataset, column: str | None = None, period: str = "quarter"
     assert params.columns is not None
     who = data.customers[[params.columns.id, column]].rename(columns={params.columns.id:
                                                                      "customer_id"})
-    counts = who[column].value_counts()  # a value of fewer people than the minimum is folded
-    who[column] = who[column].astype("string").where(
-        ~who[column].isin(counts.index[counts < params.privacy.min_cell]), SMALL_GROUPS)
+    who[column] = fold_small(who[column], params.privacy.min_cell)
     people = data.engine.register(who, "_wb_revenue_by")
     long = data.engine.execute(order_crosstab(data.orders, people, period, column))
     long[period] = pd.PeriodIndex(pd.to_datetime(long[period]), freq=period[0].upper()).astype(str)

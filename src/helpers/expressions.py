@@ -13,7 +13,9 @@ filter over data is `helpers.filters`.
 from __future__ import annotations
 
 import ast
+import keyword
 import operator
+import re
 
 MAX_LENGTH = 2000  # characters in one expression: longer ones are refused, not parsed
 BOOLEAN_WORDS = {"true": True, "false": False}
@@ -32,7 +34,7 @@ def parse_filter(expression: str) -> ast.Expression:
         raise FilterSyntaxError(f"the expression is {len(expression):,} characters long; filters "
                                 f"are at most {MAX_LENGTH:,}: split it into several named filters")
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = ast.parse(_unquote(expression.strip()), mode="eval")
     except SyntaxError as exc:
         raise FilterSyntaxError(f"cannot read '{_short(expression)}': {exc.msg}") from None
     except (RecursionError, MemoryError):
@@ -46,7 +48,35 @@ def parse_filter(expression: str) -> ast.Expression:
             raise FilterSyntaxError(
                 f"'{_short(expression)}' uses {type(node).__name__.lower()}, which filters do not allow; "
                 "write comparisons joined by and/or, e.g. orders_12m >= 6 and region == \"North\"")
+        if isinstance(node, ast.Compare):
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn) and not isinstance(right, ast.List | ast.Tuple):
+                    raise FilterSyntaxError(
+                        f"'{_short(expression)}': `in` needs a list of values, e.g. "
+                        "region in [\"North\", \"South\"]")
     return tree
+
+
+# a column whose name is not a plain word is written in backticks: `Job Role` == "Manager";
+# inside the parser it travels as a reversible identifier, so no state is kept anywhere
+_QUOTED = re.compile(r"`([^`]+)`")
+_ENCODED = re.compile(r"^__q_([0-9a-f]+)__$")
+
+
+def _unquote(expression: str) -> str:
+    return _QUOTED.sub(lambda m: f"__q_{m.group(1).encode().hex()}__", expression)
+
+
+def column_name(identifier: str) -> str:
+    """The column a name in a parsed expression stands for (backticked names decoded)."""
+    m = _ENCODED.match(identifier)
+    return bytes.fromhex(m.group(1)).decode() if m else identifier
+
+
+def quote(column: str) -> str:
+    """A column name as a filter writes it: backticks unless it is a plain word."""
+    return column if column.isidentifier() and not keyword.iskeyword(column) \
+        and column.lower() not in BOOLEAN_WORDS else f"`{column}`"
 
 
 def _short(text: str, width: int = 80) -> str:
@@ -61,7 +91,7 @@ def is_boolean_word(node: ast.AST) -> bool:
 
 def filter_columns(expression: str) -> set[str]:
     """The column names a filter expression uses."""
-    return {n.id for n in ast.walk(parse_filter(expression))
+    return {column_name(n.id) for n in ast.walk(parse_filter(expression))
             if isinstance(n, ast.Name) and not is_boolean_word(n)}
 
 
@@ -75,9 +105,9 @@ def comparisons(expression: str) -> list[tuple[str, str, object]]:
         for op, left, right in zip(node.ops, operands[:-1], operands[1:], strict=True):
             name, value = None, None
             if isinstance(left, ast.Name) and not is_boolean_word(left):
-                name, value = left.id, right
+                name, value = column_name(left.id), right
             elif isinstance(right, ast.Name) and not is_boolean_word(right):
-                name, value = right.id, left
+                name, value = column_name(right.id), left
             if name is None or isinstance(value, ast.Name) and not is_boolean_word(value):
                 continue
             try:

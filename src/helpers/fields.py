@@ -120,6 +120,13 @@ def check_values(params: Params, frame: pd.DataFrame) -> None:
     problems: list[str] = []
     for key, expression in all_expressions(params):
         for column, op, literal in comparisons(expression):
+            if column in DERIVED_FIELDS and column not in frame.columns:  # numbers from orders
+                if isinstance(literal, str | bool) or (isinstance(literal, list) and any(
+                        isinstance(v, str | bool) for v in literal)):
+                    problems.append(f"`{key}`: `{column} {_OPERATOR.get(op, op)} {literal!r}`: "
+                                    f"'{column}' is a number derived from orders; compare it "
+                                    "with a number")
+                continue
             if column not in frame.columns:
                 continue
             problem = _comparison_problem(frame[column], column, op, literal, params)

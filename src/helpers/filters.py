@@ -18,6 +18,7 @@ from helpers.data import profile_frame
 from helpers.expressions import (
     _COMPARE,
     FilterSyntaxError,
+    column_name,
     filter_columns,
     is_boolean_word,
     literal_value,
@@ -64,7 +65,7 @@ def _eval(node: ast.AST, cols: Any) -> Any:
     if is_boolean_word(node):
         return _literal(node)
     if isinstance(node, ast.Name):
-        return cols[node.id]
+        return cols[column_name(node.id)]
     if isinstance(node, ast.Constant | ast.List | ast.Tuple):
         return _literal(node)
     raise FilterSyntaxError(f"unsupported expression: {ast.dump(node)}")

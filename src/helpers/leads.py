@@ -26,6 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from helpers.config import IcpCriterion, Params, Source
 from helpers.data import stratified_index
 from helpers.errors import DataError
+from helpers.expressions import quote
 from helpers.filters import evaluate, filter_columns
 from helpers.privacy import suppress_rows
 from helpers.readers import read_frame
@@ -170,8 +171,8 @@ def default_criteria(index: pd.DataFrame | None, frame: pd.DataFrame, segments: 
             literal = answer
         else:
             literal = json.dumps(answer, ensure_ascii=False)
-        out.append(IcpCriterion(name=f"{variable}: {answer}", rule=f"{column} == {literal}",
-                                points=points))
+        out.append(IcpCriterion(name=f"{variable}: {answer}",
+                                rule=f"{quote(column)} == {literal}", points=points))
         if len(out) >= top:
             break
     return out

@@ -31,6 +31,22 @@ def scrub_text(text: pd.Series) -> pd.Series:
     return out
 
 
+def small_groups(values: pd.Series, min_cell: int) -> list:
+    """The values (groups) that fewer than ``min_cell`` people hold."""
+    counts = values.value_counts()
+    return list(counts.index[counts < min_cell])
+
+
+def fold_small(values: pd.Series, min_cell: int) -> pd.Series:
+    """The one small-group rule: values held by fewer than ``min_cell`` people become one
+    "Other (small groups)" value, so that no group of a few people is shown on its own (the
+    group as a whole is then hidden like any figure when it is still too small)."""
+    small = small_groups(values, min_cell)
+    if not small:
+        return values
+    return values.astype("string").where(~values.isin(small), SMALL_GROUPS)
+
+
 def suppress_small(table: pd.DataFrame, counts: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Blank every cell of ``table`` whose respondent count in ``counts`` is below ``min_cell``."""
     counts = counts.reindex(index=table.index, columns=table.columns)

@@ -26,7 +26,7 @@ from scipy import optimize, special
 
 from helpers.data import stratified_index
 from helpers.engine import end_of
-from helpers.privacy import SMALL_GROUPS, suppress_rows
+from helpers.privacy import fold_small, suppress_rows
 from helpers.schema import has_churn, label_of, scale_of, status_groups
 
 UNIT_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
@@ -481,6 +481,13 @@ def _model(name: str) -> BetaGeoModel | ParetoNBDModel:
     return BetaGeoModel() if name == "bgnbd" else ParetoNBDModel()
 
 
+def _exact(summary: pd.DataFrame) -> pd.DataFrame:
+    """Money sums rounded to a millionth: a parallel engine adds in a varying order, and the
+    last bits it leaves would make two fits of the same data differ."""
+    money = [c for c in ("monetary", "total_spend", "holdout_spend") if c in summary]
+    return summary.assign(**{c: summary[c].round(6) for c in money})
+
+
 def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float = 1.0  # noqa: ANN001
               ) -> ValueResult:
     """Fit the purchase and spend models (with a holdout check first) and score every buyer."""
@@ -491,15 +498,15 @@ def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float 
         cal_end = as_of - dt.timedelta(days=round(settings.holdout * unit_days))
         cal = engine.execute(rfm_summary(orders, cal_end, settings.unit, holdout_end=as_of,
                                          daily=daily))
-        cal = cal.set_index("customer_id").sort_index()  # the same order on every engine
+        cal = _exact(cal.set_index("customer_id").sort_index())  # the same order everywhere
         cal_model = _model(settings.model).fit(fit_rows(cal, settings.sample_size))
         check = calibration_holdout(cal, cal_model, settings.holdout)
         totals = {"actual": float(cal["holdout_frequency"].sum()),
                   "predicted": float(cal_model.expected_purchases(cal, settings.holdout).sum()),
                   "calibration_end": str(cal_end)}
         check_fit = dict(cal_model.params_)
-    summary = engine.execute(rfm_summary(orders, as_of, settings.unit, daily=daily)
-                             ).set_index("customer_id").sort_index()  # ties rank the same way
+    summary = _exact(engine.execute(rfm_summary(orders, as_of, settings.unit, daily=daily))
+                     .set_index("customer_id").sort_index())  # ties rank the same way
     sample = fit_rows(summary, settings.sample_size)
     purchases = _model(settings.model).fit(sample, start=check_fit or None)
     problems = {}
@@ -642,8 +649,6 @@ def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:  # n
     if frame is None or params.columns is None or not params.columns.acquisition.channel:
         return None
     column = params.columns.acquisition.channel
-    values = frame[column].astype("string").fillna("(not known)")
-    counts = values.value_counts()  # channels of fewer people than the minimum are folded
-    values = values.where(~values.isin(counts.index[counts < params.privacy.min_cell]),
-                          SMALL_GROUPS)
+    values = fold_small(frame[column].astype("string").fillna("(not known)"),
+                        params.privacy.min_cell)
     return pd.Series(values.to_numpy(), index=frame[params.columns.id].astype(str).to_numpy())
