@@ -21,6 +21,8 @@ pytestmark = pytest.mark.slow
 
 WORKBOOK = [sys.executable, "-m", "helpers.cli"]
 CANARIES = ["Qzxcanary Vwbname", "qzx.canary.mail@example.invalid", "+99 555 0199 7311"]
+PAYLOAD = '<img src=x onerror="alert(1)">'
+FORMULA = "=HYPERLINK(\"http://x\")"
 SINGLETONS = {"acquisition_channel": "Zeppelindrop", "status": "vipqzx",
               "promotion_code": "ONEOFFQZX", "region": "Isle of Qzxcanary"}
 EXTERNAL = re.compile(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|src=[\"']//|url\((?!data:)", re.I)
@@ -49,6 +51,9 @@ def site(tmp_path_factory, demo_dir):
     one = cust.index[7]
     for col, value in SINGLETONS.items():
         cust.loc[one, col] = value
+    # text that outsiders typed: markup and a spreadsheet formula, each held by 40 people
+    cust.loc[cust.index[100:140], "heard_about"] = PAYLOAD
+    cust.loc[cust.index[200:240], "channel_preference"] = FORMULA
     cust.to_parquet(work / "customers.parquet")
     raw = demo_params_raw()
     raw["data"]["customers"]["path"] = "customers.parquet"
@@ -130,6 +135,19 @@ def test_a_group_of_one_is_never_shown(site):
             text = path.read_text(encoding="utf-8", errors="ignore")
             for value in SINGLETONS.values():
                 assert value not in text, f"{value} (one person) appears in {path.name}"
+
+
+def test_text_from_data_is_shown_as_text_never_run(site):
+    v1 = site["reports"] / "demo" / "v1"
+    shown = 0
+    for page in v1.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<img src=x" not in text, f"markup from data rendered in {page.name}"
+        assert 'http-equiv="Content-Security-Policy"' in text and "default-src 'none'" in text
+        shown += text.count("&lt;img src=x")
+    assert shown > 0  # the value is there, as text
+    banner = (v1 / "tables" / "02_filter" / "banner_Buyers.csv").read_text()
+    assert "'=HYPERLINK" in banner and ",=HYPERLINK" not in banner
 
 
 def test_identical_runs_give_byte_identical_tables(site):

@@ -170,3 +170,24 @@ def test_reports_pointing_at_a_file_is_one_message(tmp_path):
     result = _cli("run", str(path), "--reports", "reports", cwd=tmp_path)
     assert result.returncode == 2 and "--reports names a file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_leftovers_of_killed_runs_are_removed_and_the_index_rebuilt(tmp_path):
+    import os
+
+    from helpers.report import OWNER, clean_stale
+
+    reports = tmp_path / "reports"
+    dead = reports / ".build-q-dead"
+    alive = reports / ".build-q-alive"
+    for folder in (dead, alive):
+        folder.mkdir(parents=True)
+    (dead / OWNER).write_text("999999999")  # no such process
+    (alive / OWNER).write_text(str(os.getppid()))  # a process that is running
+    (reports / "index.html.tmp").write_text("half")
+    removed = clean_stale(reports)
+    assert dead in removed and not dead.exists() and alive.exists()
+    assert not (reports / "index.html.tmp").exists()
+    result = _cli("index", "--reports", str(reports), cwd=tmp_path)
+    assert result.returncode == 0 and (reports / "index.html").exists()
+    assert "No reports published yet" in (reports / "index.html").read_text()

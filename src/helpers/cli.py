@@ -82,6 +82,21 @@ def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML)
 
 
 @app.command()
+def index(reports: Annotated[Path, typer.Option(help="The reports folder.")] = Path("reports")
+          ) -> None:
+    """Rebuild the reports index from the published versions on disk (after a crash, or a
+    version removed by hand); also removes what killed runs left behind."""
+    from helpers.report import clean_stale, write_index
+
+    if not reports.is_dir():
+        _fail(WorkbookError(f"{reports}: no such reports folder"))
+    removed = clean_stale(reports)
+    path = write_index(reports.resolve())
+    typer.echo(f"Index rebuilt: {path}" + (f" (removed {len(removed)} leftovers of killed runs)"
+                                            if removed else ""))
+
+
+@app.command()
 def assign(
     params: Annotated[Path, typer.Argument(help="The parameter file whose last run to use.")],
     leads_file: Annotated[Path, typer.Argument(metavar="LEADS", help="Leads to assign (CSV, "

@@ -19,6 +19,7 @@ percentages can add up to more than 100; each answer is tested on its own.
 
 from __future__ import annotations
 
+import html
 import string
 from dataclasses import dataclass, field
 from typing import Literal
@@ -559,7 +560,7 @@ def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: A
                      shown.shape[1], axis=1)
     sty = sty.apply(lambda _: pd.DataFrame(grey, index=shown.index, columns=shown.columns),
                     axis=None)
-    return (sty.set_caption(f"By {group}")
+    return (sty.set_caption(html.escape(f"By {group}"))
             .set_table_styles([
                 {"selector": "caption", "props": "caption-side: top; text-align: left; "
                                                  "font-weight: bold; font-size: 15px;"},

@@ -16,6 +16,7 @@ import pandas as pd
 
 from helpers.config import Params
 from helpers.data import multi_response
+from helpers.privacy import CSP_META
 from helpers.schema import (
     data_keys,
     has_churn,
@@ -554,7 +555,8 @@ def cards_html(personas: list[Persona]) -> str:
 def standalone_page(personas: list[Persona], params: Params) -> str:
     """A self-contained, offline `personas.html` for sales and support teams."""
     title = f"Personas — {params.title} ({params.period})"
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
             f"{html.escape(title)}</title><style>body{{margin:0 auto;max-width:1000px;padding:20px}}"
             f"{CARD_CSS}</style></head><body><h1 style=\"font-family:system-ui\">"
             f"{html.escape(title)}</h1><p style=\"font-family:system-ui;color:#555\">Data as of "

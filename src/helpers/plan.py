@@ -90,14 +90,14 @@ def missing(needs: list[str], params: Params) -> list[str]:
     return [n for n in needs if n not in have]
 
 
-def _words(need: str) -> str:
+def words(need: str) -> str:
     """A need in a reader's words, without the parameter key (stakeholders never see keys)."""
     return re.sub(r"\s*\(`[^)]*\)|;\s*`[^`]*`", "", NEEDS[need])
 
 
 def sentence(lacking: list[str]) -> str:
     """The one sentence shown in place of a section this run cannot show."""
-    parts = [_words(n) for n in lacking]
+    parts = [words(n) for n in lacking]
     needs = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"*Not shown for this run: this part needs {needs}.*"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html as html_text
 import math
+import re
 import warnings
 
 import matplotlib
@@ -35,13 +37,20 @@ def setup() -> None:
 
 
 def md(text: str) -> Markdown:
-    """Markdown computed from the data, for the report's narrative."""
-    return Markdown(text)
+    """Markdown computed from the data, for the report's narrative; any markup inside the text
+    (which may come from data values) is shown as text, never rendered."""
+    return Markdown(escape_markup(text))
+
+
+def escape_markup(text: str) -> str:
+    """HTML special characters escaped outside `code spans` (Markdown emphasis is kept)."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(p if p.startswith("`") else html_text.escape(p, quote=False) for p in parts)
 
 
 def bullets(lines: list[str], empty: str = "_Nothing to note._") -> Markdown:
-    """A bullet list of computed sentences."""
-    return Markdown("\n".join(f"- {line}" for line in lines) if lines else empty)
+    """A bullet list of computed sentences (markup in them shown as text)."""
+    return Markdown("\n".join(f"- {escape_markup(line)}" for line in lines) if lines else empty)
 
 
 def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None = None,
@@ -81,7 +90,7 @@ def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None 
     if text_cols:
         sty = sty.set_properties(subset=text_cols, **{"text-align": "left"})
     if caption:
-        sty = sty.set_caption(caption)
+        sty = sty.set_caption(html_text.escape(caption))
     if bar and bar in table.columns and pd.api.types.is_numeric_dtype(table[bar]):
         sty = sty.bar(subset=[bar], color="#c6d9ee", vmin=0)
     return sty.set_table_styles([

@@ -34,7 +34,8 @@ import psutil
 from helpers.config import Params, load_params, params_as_dict
 from helpers.data import CHECKED_ENV, load_dataset, save_checked
 from helpers.errors import ConfigError
-from helpers.plan import NEEDS, report_lacks
+from helpers.plan import NEEDS, report_lacks, words
+from helpers.privacy import CSP_META
 
 NOTEBOOK_NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+\.ipynb$")
 KERNEL_NAME = "workbook-python"
@@ -279,13 +280,14 @@ text-align:left}th{background:#f4f7fb}.muted{color:#666;font-size:13px}a{color:#
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{CSP_META}"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>"
             f"{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>{body}</body></html>")
 
 
 def _run_time(nb: dict[str, Any]) -> str:
     if nb["status"] == "skipped":
-        return "skipped: no " + " or ".join(nb.get("missing", [])) + " data"
+        return "not made: needs " + " and ".join(words(m) for m in nb.get("missing", []))
     return f"{nb['duration_s']:.1f} s"
 
 
@@ -363,6 +365,37 @@ def _lock(reports_root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+OWNER = ".owner"  # the process id of the run that builds a folder
+
+
+def clean_stale(root: Path) -> list[Path]:
+    """Remove what killed runs left in a root: build folders whose process is gone, and a
+    half-written index. Folders of runs still going are left alone."""
+    removed = []
+    for build in root.glob(".build-*"):
+        owner = build / OWNER
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            pid = None
+        if pid is None or not psutil.pid_exists(pid) or pid == os.getpid():
+            shutil.rmtree(build, ignore_errors=True)
+            removed.append(build)
+    for tmp in root.glob("*.tmp"):
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+@contextlib.contextmanager
+def _locked(*roots: Path) -> Iterator[None]:
+    """Every root locked, each once, always in the same order (no two runs wait on each other)."""
+    with contextlib.ExitStack() as stack:
+        for root in sorted({Path(r).resolve() for r in roots}):
+            stack.enter_context(_lock(root))
+        yield
 
 
 def latest_private(private_root: str | Path, period: str, having: str | None = None) -> Path:
@@ -455,7 +488,7 @@ def missing_inputs(notebook: Path, params: Params) -> list[str]:
 
 def skipped_page(title: str, missing: list[str], params: Params) -> str:
     """An offline page that says why a report was not made for this run."""
-    needs = " and ".join(NEEDS[m] for m in missing)
+    needs = " and ".join(words(m) for m in missing)
     body = (f"<p class=\"muted\">{html.escape(params.title)} · period {html.escape(params.period)}"
             f"</p><h1>{html.escape(title)}</h1><p>This report was not made for this run: it needs "
             f"{html.escape(needs)}, and this run's data has none.</p>"
@@ -500,8 +533,14 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     reports_root.mkdir(parents=True, exist_ok=True)
     build = reports_root / f".build-{params.period}-{uuid.uuid4().hex[:8]}"
     private_build = private_root / f".build-{params.period}-{build.name[-8:]}"
-    build.mkdir()
-    private_build.mkdir(parents=True)
+    private_root.mkdir(parents=True, exist_ok=True)
+    with _locked(reports_root, private_root):  # what killed runs left behind goes first
+        clean_stale(reports_root)
+        clean_stale(private_root)
+        build.mkdir()
+        private_build.mkdir(parents=True)
+        for folder in (build, private_build):
+            (folder / OWNER).write_text(str(os.getpid()))
     # the checked data, written once; every notebook's load_dataset reads it back (not published)
     checked = save_checked(data, private_build / "_checked")
     del data
@@ -577,7 +616,10 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
 
     finished = dt.datetime.now(dt.UTC)
     tables = sorted(str(p.relative_to(build)) for p in (build / "tables").rglob("*.csv"))
-    with _lock(reports_root):
+    for folder in (build, private_build):
+        (folder / OWNER).unlink(missing_ok=True)
+    # both roots locked, in one order: a version number is taken once across both
+    with _locked(reports_root, private_root):
         period_dir = reports_root / params.period
         period_dir.mkdir(exist_ok=True)
         # one number for both roots: a version already in the private root is taken too
