@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 WORKBOOK = [sys.executable, "-m", "helpers.cli"]
 CANARIES = ["Qzxcanary Vwbname", "qzx.canary.mail@example.invalid", "+99 555 0199 7311"]
-PAYLOAD = '<img src=x onerror="alert(1)">'
+PAYLOAD = "<img src=x onerror=\"document.body.setAttribute('data-pwned','yes')\">"
 FORMULA = "=HYPERLINK(\"http://x\")"
 SINGLETONS = {"acquisition_channel": "Zeppelindrop", "status": "vipqzx",
               "promotion_code": "ONEOFFQZX", "region": "Isle of Qzxcanary"}
@@ -148,6 +148,23 @@ def test_text_from_data_is_shown_as_text_never_run(site):
     assert shown > 0  # the value is there, as text
     banner = (v1 / "tables" / "02_filter" / "banner_Buyers.csv").read_text()
     assert "'=HYPERLINK" in banner and ",=HYPERLINK" not in banner
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install "
+                                             "chromium); the static checks above still run")
+def test_no_payload_fires_in_a_browser(site, tmp_path):
+    v1 = site["reports"] / "demo" / "v1"
+    for page in sorted(v1.glob("*.html")):
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={tmp_path / page.stem}", "--dump-dom",
+             page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+        assert "<body" in dom, page.name
+        assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0], page.name
 
 
 def test_identical_runs_give_byte_identical_tables(site):

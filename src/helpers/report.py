@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -368,6 +369,13 @@ def _lock(reports_root: Path) -> Iterator[None]:
 
 
 OWNER = ".owner"  # the process id of the run that builds a folder
+FAULT_ENV = "WORKBOOK_FAULT"  # tests only: kill the run at a named publishing step
+
+
+def _fault_point(step: str) -> None:
+    """A named step where the fault-injection tests kill the run (as a power cut would)."""
+    if os.environ.get(FAULT_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def clean_stale(root: Path) -> list[Path]:
@@ -637,9 +645,12 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
         (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         (build / "index.html").write_text(_version_page(manifest), encoding="utf-8")
         final = period_dir / f"v{version}"
-        build.rename(final)
+        _fault_point("before_move")
+        build.rename(final)  # the version appears whole, or not at all
+        _fault_point("after_move")
         private_final = private_root / params.period / f"v{version}"
         private_final.parent.mkdir(parents=True, exist_ok=True)
         private_build.rename(private_final)
-        index = write_index(reports_root)
+        _fault_point("before_index")
+        index = write_index(reports_root)  # from the manifests on disk: never orphans a version
     return RunResult(True, final, version, runs, time.perf_counter() - t0, index)

@@ -1,0 +1,111 @@
+"""Crash-proof publishing: a run killed at any publishing step leaves the published versions
+intact and the index listing exactly the complete ones; concurrent runs get distinct versions.
+
+The runs use one tiny notebook so that the publishing steps, not the analyses, are under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from conftest import demo_params_raw
+
+from helpers.report import FAULT_ENV
+
+pytestmark = pytest.mark.slow
+
+WORKBOOK = [sys.executable, "-m", "helpers.cli"]
+
+
+@pytest.fixture
+def tiny(tmp_path, demo_dir):
+    """A parameter file over the small demo and a notebooks folder with one quick notebook."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["workbook"] = {"requires": []}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Tiny report"),
+                nbformat.v4.new_code_cell('params_path: str = ""\ntables_dir: str = ""\n'
+                                          'private_dir: str = ""', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print('ok')")]
+    nbformat.write(nb, notebooks / "01_tiny.ipynb")
+    raw = demo_params_raw()
+    raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
+    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    return tmp_path
+
+
+def _run(work: Path, *extra: str, fault: str | None = None, reports: str = "reports",
+         private: str = "private") -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop(FAULT_ENV, None)
+    if fault:
+        env[FAULT_ENV] = fault
+    return subprocess.run([*WORKBOOK, "run", "params.yaml", "--notebooks", "notebooks",
+                           "--reports", reports, "--private", private, *extra], cwd=work,
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _listed(reports: Path) -> set[int]:
+    index = (reports / "index.html").read_text()
+    return {int(v) for v in __import__("re").findall(r"demo/v(\d+)/index\.html", index)}
+
+
+def _complete(reports: Path) -> set[int]:
+    return {int(p.name[1:]) for p in (reports / "demo").glob("v*")
+            if (p / "manifest.json").exists()}
+
+
+@pytest.mark.parametrize("step", ["before_move", "after_move", "before_index"])
+def test_a_run_killed_at_any_publishing_step_damages_nothing(tiny, step):
+    first = _run(tiny)
+    assert first.returncode == 0, first.stderr
+    v1 = _digest(tiny / "reports" / "demo" / "v1")
+    killed = _run(tiny, fault=step)
+    assert killed.returncode == -9  # killed, as by a power cut
+    after = _run(tiny)
+    assert after.returncode == 0, after.stderr
+    reports, private = tiny / "reports", tiny / "private"
+    assert _digest(reports / "demo" / "v1") == v1  # earlier versions byte-identical
+    assert _listed(reports) == _complete(reports)  # listed exactly when complete
+    for root in (reports, private):
+        assert not list(root.glob(".build-*")) and not list(root.glob("*.tmp"))
+    if step == "before_move":  # the killed run published nothing
+        assert _complete(reports) == {1, 2}
+    else:  # it had published its version whole: it stays, and the next run takes the next
+        assert _complete(reports) == {1, 2, 3}
+
+
+def test_concurrent_runs_on_one_reports_root_get_distinct_versions(tiny):
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: _run(tiny), range(4)))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    versions = sorted(json.loads((p / "manifest.json").read_text())["version"]
+                      for p in (tiny / "reports" / "demo").glob("v*"))
+    assert versions == [1, 2, 3, 4]
+    assert _listed(tiny / "reports") == {1, 2, 3, 4}
+
+
+def test_two_reports_roots_sharing_one_private_root(tiny):
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda r: _run(tiny, reports=r), ["reports-a", "reports-b"]))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    a = _complete(tiny / "reports-a")
+    b = _complete(tiny / "reports-b")
+    assert len(a) == len(b) == 1 and a != b  # one version number each, never the same
+    assert {p.name for p in (tiny / "private" / "demo").glob("v*")} == {f"v{v}" for v in a | b}
