@@ -36,13 +36,20 @@ def run(
     notebooks: Annotated[Path | None, typer.Option(help="The notebooks folder.")] = None,
 ) -> None:
     """Validate the parameters and data, run every notebook, publish a new report version."""
+    import logging
+
     from helpers.report import run_batch
 
+    # a Ctrl-C ends the kernel's cell as well: its unretrieved task is no user's business
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
         result = run_batch(params, reports, private, notebooks, only)
     except WorkbookError as exc:
         _fail(exc)
         return
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was published", err=True)
+        raise typer.Exit(130) from None
     if not result.ok:
         failed = next(r for r in result.notebooks if r.status == "failed")
         typer.echo(f"error: notebook {failed.name} failed ({failed.error}).\nNothing was "

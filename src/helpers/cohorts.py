@@ -339,6 +339,12 @@ def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = 
     return StickPoint(levels, thresholds, best, action, window_days)
 
 
+def shown_levels(sp: StickPoint, min_cell: int) -> pd.DataFrame:
+    """The levels of the stick-point chart, those of fewer customers than the minimum left
+    out (privacy)."""
+    return sp.levels[sp.levels["customers"] >= min_cell]
+
+
 # --- cohort rules -------------------------------------------------------------------------------
 
 
@@ -480,9 +486,12 @@ def rules(data, frame: pd.DataFrame | None, params, value: pd.Series | None = No
     return suppress_rows(out, "customers", params.privacy.min_cell, keep=["definition"])
 
 
-def stick_table(sp: StickPoint) -> pd.DataFrame:
-    """Every threshold in percentage points, for the report."""
+def stick_table(sp: StickPoint, min_cell: int = 0) -> pd.DataFrame:
+    """Every threshold in percentage points, for the report (a threshold with fewer customers
+    at or above it than the privacy minimum is left out)."""
     t = sp.thresholds.copy()
+    if len(t):
+        t = t[t["customers at or above"] >= min_cell]
     for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
         t[col] = 100 * t[col]
     t.index.name = f"{sp.action.replace('_', ' ')} in {sp.window_days} days"

@@ -387,11 +387,11 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
         if rank < n_focus:
             p.focus = "focus"
             p.reasons = [f"strong on {k} ({_metric_text(k, table.loc[s, k])})"
-                         for k in strong[:2]] or ["best overall score"]
+                         for k in strong[:2]] or [f"ranked {rank + 1} of {len(order)} overall"]
         elif rank >= len(order) - n_avoid:
             p.focus = "not a focus"
             p.reasons = [f"weak on {k} ({_metric_text(k, table.loc[s, k])})"
-                         for k in weak[:2]] or ["lowest overall score"]
+                         for k in weak[:2]] or [f"ranked {rank + 1} of {len(order)} overall"]
         else:
             p.focus = "maintain"
             p.reasons = ["middle of the ranking"]

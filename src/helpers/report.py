@@ -613,11 +613,11 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
             os.environ.pop(CHECKED_ENV, None)
         else:
             os.environ[CHECKED_ENV] = saved_env
-        if not ok:
+        if not ok and build.exists():
             failed = reports_root / FAILED_DIR / f"{params.period}-{started:%Y%m%dT%H%M%S}-{build.name[-8:]}"
             failed.parent.mkdir(parents=True, exist_ok=True)
-            if build.exists():
-                build.rename(failed)
+            build.rename(failed)
+        if not ok:
             shutil.rmtree(private_build, ignore_errors=True)
     if not ok:
         return RunResult(False, failed, None, runs, time.perf_counter() - t0)

@@ -376,7 +376,8 @@ def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice
                             f"({_knockout(table.loc[k + 1], seg)})")
                 elif nxt is not None:
                     then = (f"going to k = {k + 1} improves BIC by less than "
-                            f"{100 * seg.bic_tolerance:.1f}%")
+                            f"{100 * seg.bic_tolerance:.1f}%" if nxt < bic[k] else
+                            f"k = {k + 1} fits worse (higher BIC)")
                 else:
                     then = "it is the largest k tried"
                 why = (f"k = {k}: {then}; every segment is at least {100 * seg.min_share:.0f}% "
