@@ -191,3 +191,74 @@ def test_leftovers_of_killed_runs_are_removed_and_the_index_rebuilt(tmp_path):
     result = _cli("index", "--reports", str(reports), cwd=tmp_path)
     assert result.returncode == 0 and (reports / "index.html").exists()
     assert "No reports published yet" in (reports / "index.html").read_text()
+
+
+def test_an_orders_file_in_a_windows_encoding_is_read(tmp_path):
+    (tmp_path / "c.csv").write_text(_people().to_csv(index=False))
+    orders = _orders(list(range(1, 121))).assign(shop=["Zürich", "Malmö", "Café"] * 120)
+    (tmp_path / "o.csv").write_bytes(orders.to_csv(index=False).encode("cp1252"))
+    data = load_dataset(load_params(_params(tmp_path, "c.csv", "o.csv")))
+    assert int(data.engine.execute(data.orders.count())) == len(orders)
+
+
+def test_orders_without_amounts_have_no_money_figures(tmp_path):
+    from helpers import leads
+    from helpers.data import profile_frame
+
+    (tmp_path / "c.csv").write_text(_people().to_csv(index=False))
+    _orders(list(range(1, 121))).drop(columns="amount").to_csv(tmp_path / "o.csv", index=False)
+    path = _params(tmp_path, "c.csv", "o.csv")
+    raw = yaml.safe_load(path.read_text())
+    del raw["orders"]["amount"]
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    data = load_dataset(load_params(path))
+    assert data.behaviour()["spend_12m"].isna().all() and data.behaviour()["orders"].gt(0).all()
+    frame = profile_frame(data)
+    assert frame["spend"].isna().all() and frame["orders"].gt(0).all()
+    assert leads.value_of(frame, data.params)[0] is None  # no made-up value measure
+
+
+def test_refunds_are_not_counted_again_as_duplicates(tmp_path):
+    (tmp_path / "c.csv").write_text(_people().to_csv(index=False))
+    orders = _orders(list(range(1, 121)))
+    orders.loc[:4, "amount"] = -25.0
+    orders.to_csv(tmp_path / "o.csv", index=False)
+    data = load_dataset(load_params(_params(tmp_path, "c.csv", "o.csv")))
+    assert not [q for q in data.quality if "duplicate" in q.check]
+
+
+def test_a_status_mapped_by_its_label_or_its_code(tmp_path):
+    from helpers.schema import status_groups
+
+    _people().assign(s=[1, 2] * 60).to_csv(tmp_path / "c.csv", index=False)
+    for churned in (["Churned"], [2]):
+        path = _params(tmp_path, **{"columns.status": {"column": "s", "churned": churned,
+                                                       "customer": ["Active"]},
+                                    "labels": {"values": {"s": {1: "Active", 2: "Churned"}}}})
+        data = load_dataset(load_params(path))
+        groups = status_groups(data.customers["s"], data.params)
+        assert groups.value_counts().to_dict() == {"customer": 60, "churned": 60}
+
+
+def test_ambiguous_dates_with_a_time_stop_the_run(tmp_path):
+    _people().assign(first="05/03/2024 10:00").to_csv(tmp_path / "c.csv", index=False)
+    path = _params(tmp_path, **{"columns.acquisition": {"date": "first"}})
+    with pytest.raises(DataError, match="could be day-first or month-first"):
+        load_dataset(load_params(path))
+
+
+def test_value_labels_only_on_categories_and_persona_columns_analysed(tmp_path):
+    (tmp_path / "c.csv").write_text(_people().assign(w=1.0, age=30).to_csv(index=False))
+    with pytest.raises(ConfigError, match="`labels.values.w`: 'w' is a weight, not a category"):
+        load_params(_params(tmp_path, **{"columns.weight": "w",
+                                         "labels": {"values": {"w": {1: "one"}}}}))
+    with pytest.raises(ConfigError, match="`personas.age`: 'age' is not analysed"):
+        load_params(_params(tmp_path, **{"columns.personal": ["age"], "personas.age": "age"}))
+
+
+def test_ranges_and_postcodes_are_not_phone_numbers():
+    from helpers.privacy import personal_share
+
+    for values in (["1000-2000", "25000-49999"], ["12345-6789", "90210-1234"]):
+        kind, share = personal_share(pd.Series(values * 20))
+        assert share == 0 or kind != "phone numbers"

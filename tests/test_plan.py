@@ -7,6 +7,7 @@ from conftest import ROOT
 
 from helpers import plan
 from helpers.config import load_params
+from helpers.errors import ConfigError
 from helpers.report import list_notebooks
 
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
@@ -40,5 +41,5 @@ def test_a_missing_need_is_one_sentence():
 
 
 def test_unknown_needs_are_refused(make_params):
-    with pytest.raises(ValueError, match="unknown need"):
+    with pytest.raises(ConfigError, match="unknown need"):
         plan.missing(["oders"], load_params(make_params()))

@@ -73,6 +73,7 @@ def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML)
     try:
         cfg = load_params(params)
         ds = load_dataset(cfg)
+        plan_lines = describe(list_notebooks(notebooks or default_notebooks_dir()), cfg)
     except WorkbookError as exc:
         _fail(exc)
         return
@@ -84,7 +85,7 @@ def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML)
         typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, "
                    f"{item.action}")
     typer.echo("Plan:")
-    for line in describe(list_notebooks(notebooks or default_notebooks_dir()), cfg):
+    for line in plan_lines:
         typer.echo(line)
 
 
@@ -93,12 +94,13 @@ def index(reports: Annotated[Path, typer.Option(help="The reports folder.")] = P
           ) -> None:
     """Rebuild the reports index from the published versions on disk (after a crash, or a
     version removed by hand); also removes what killed runs left behind."""
-    from helpers.report import clean_stale, write_index
+    from helpers.report import clean_stale, locked, write_index
 
     if not reports.is_dir():
         _fail(WorkbookError(f"{reports}: no such reports folder"))
-    removed = clean_stale(reports)
-    path = write_index(reports.resolve())
+    with locked(reports):  # never while a run publishes
+        removed = clean_stale(reports)
+        path = write_index(reports.resolve())
     typer.echo(f"Index rebuilt: {path}" + (f" (removed {len(removed)} leftovers of killed runs)"
                                             if removed else ""))
 

@@ -329,7 +329,9 @@ def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = 
                      "retention at or above": c1 / n1, "retention below": c0 / n0,
                      "lift": c1 / n1 - c0 / n0, "lift low": low, "lift high": high,
                      "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan})
-    thresholds = pd.DataFrame(rows).set_index("threshold")
+    thresholds = pd.DataFrame(rows, columns=[
+        "threshold", "customers at or above", "retention at or above", "retention below", "lift",
+        "lift low", "lift high", "ratio"]).set_index("threshold")
     total = levels["customers"].sum()
     eligible = thresholds[thresholds["customers at or above"] >= min_share * total] if len(
         thresholds) else thresholds

@@ -608,13 +608,23 @@ class Params(_Strict):
             raise ValueError("`data.customers` is set, so `columns` must say each column's role")
         if self.data.orders is not None and self.orders is None:
             raise ValueError("`data.orders` is set, so `orders` must name its columns")
-        declared = set(self.columns.role_of()) if self.columns else set()
+        roles = self.columns.role_of() if self.columns else {}
         for key, col in (("personas.age", self.personas.age),
                          ("personas.gender.column", self.personas.gender and
                           self.personas.gender.column)):
-            if col and col not in declared:
-                raise ValueError(f"`{key}`: '{col}' has no role under `columns`; declare it "
-                                 "(usually as demographic)")
+            if col and roles.get(col) in (None, "personal", "hidden", "open_text", "id"):
+                raise ValueError(f"`{key}`: '{col}' is not analysed (role: "
+                                 f"{roles.get(col, 'none')}); declare it under "
+                                 "`columns.demographic`")
+        scale_items = set(self.columns.psychographic) if self.columns else set()
+        for col in self.value_labels:
+            role = roles.get(col, "")
+            if role in ("id", "weight", "nps", "acquisition_cost", "acquisition_date",
+                        "acquisition_first_contact") or col in scale_items:
+                fix = ("give answer labels under `likert.labels` or `scales.<name>.labels`"
+                       if col in scale_items else "a number keeps its values")
+                raise ValueError(f"`labels.values.{col}`: '{col}' is a {role or 'scale item'}, "
+                                 f"not a category; {fix}")
         psychographic = set(self.columns.psychographic) if self.columns else set()
         seen: dict[str, str] = {}
         for name, scale in self.scales.items():

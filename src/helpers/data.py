@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from helpers.config import STATUS_GROUPS, Params, params_as_dict, value_key
+from helpers.config import STATUS_GROUPS, Params, params_as_dict
 from helpers.engine import Engine, customer_summary, end_of, standard_orders
 from helpers.errors import DataError
 from helpers.fields import (
@@ -73,13 +73,24 @@ class Dataset:
         """One row per buyer: orders, spend, recency, tenure (computed by the engine once)."""
         if self._behaviour is None:
             assert self.orders is not None
-            self._behaviour = self.engine.execute(customer_summary(self.orders, self.params.as_of))
+            self._behaviour = without_money(
+                self.engine.execute(customer_summary(self.orders, self.params.as_of)), self.params)
         return self._behaviour.copy()
 
     def quality_table(self) -> pd.DataFrame:
         """The data-quality findings as a table."""
         cols = ["table", "check", "column", "rows", "action", "examples"]
         return pd.DataFrame([vars(q) for q in self.quality], columns=cols)
+
+
+MONEY_FIELDS = ("spend", "spend_12m", "avg_order_value", "first_order_amount", "basket_growth")
+
+
+def without_money(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Orders without amounts have no money figures: they are missing, never 0."""
+    if params.orders is not None and not params.orders.amount:
+        frame = frame.assign(**{c: np.nan for c in MONEY_FIELDS if c in frame})
+    return frame
 
 
 def _examples(values: pd.Series, k: int = 3) -> str:
@@ -166,12 +177,15 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
     today = dt.date.today()
     for col in [c for c in (cols.acquisition.date, cols.acquisition.first_contact) if c]:
         raw = frame[col]
+        said = len(problems.lines)
         parsed = _dates(raw, col, problems)
+        if len(problems.lines) > said:  # dates that could be read two ways: said already
+            continue
         bad = parsed.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
         if bad.any():
             problems.add(col, f"{int(bad.sum())} rows are not dates (e.g. {_examples(raw[bad])})",
                          "write dates as YYYY-MM-DD")
-        future = parsed.dt.date > today
+        future = parsed > pd.Timestamp(today) + pd.Timedelta(days=1)
         if future.any():
             problems.add(col, f"{int(future.sum())} dates are in the future "
                          f"(e.g. {_examples(raw[future])})", "fix those dates")
@@ -241,8 +255,8 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
             if not ok.all():
                 problems.add(col, f"{int((~ok).sum())} rows of multiple-response set '{name}' are "
                              f"not 0/1 (e.g. {_examples(values[~ok])})", "code picks as 1, else 0")
-    _check_status(frame, params, problems, quality)
     _apply_value_labels(frame, params, problems, quality)
+    _check_status(frame, params, problems, quality)
     problems.raise_if_any()
     for col in [c for c, s in scales.items() if not s.words] + ([cols.nps] if cols.nps else []):
         frame[col] = frame[col].astype("Float64")
@@ -271,7 +285,8 @@ def _scan_personal(frame: pd.DataFrame, params: Params, roles: dict[str, str],
     problems.raise_if_any()
 
 
-_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\s*$")
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})"
+                           r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
 
 
 def _dates(raw: pd.Series, col: str, problems: _Problems) -> pd.Series:
@@ -283,6 +298,8 @@ def _dates(raw: pd.Series, col: str, problems: _Problems) -> pd.Series:
     parts = text.str.extract(_NUMERIC_DATE).astype("Float64")
     numeric = parts[0].notna()
     parsed = pd.to_datetime(text.where(~numeric), errors="coerce", format="mixed")
+    # a value with both parts above 12 is no date at all: it stays missing (reported as such)
+    numeric = numeric & ~((parts[0] > 12) & (parts[1] > 12)).fillna(False)
     if not numeric.any():
         return parsed
     day_first, month_first = bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
@@ -334,7 +351,7 @@ def _apply_value_labels(frame: pd.DataFrame, params: Params, problems: _Problems
                          "fix the column name")
             continue
         values = frame[col]
-        keys = values.dropna().map(lambda v: value_key(v.item() if hasattr(v, "item") else v))
+        keys = data_keys(values).dropna()
         unlabelled = ~keys.isin(list(labels))
         if unlabelled.any():
             quality.append(QualityItem("customers", "codes without a value label", col,
@@ -388,6 +405,7 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
         problems.add(cols.customer_id, f"{stats['no_customer']} orders have no customer id",
                      "every order needs its customer's id")
     problems.raise_if_any()
+    refunds = 0
     if cols.amount and cols.refunds == "exclude":
         refunds = int(engine.execute(std.count(where=std.amount < 0)))
         if refunds:
@@ -412,7 +430,7 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
         dup = engine.execute(distinct.aggregate(rows=distinct.count())).iloc[0]
         what = "duplicate rows (same customer, time" + (" and amount)" if cols.amount else ")")
         column = cols.customer_id
-    exact = int(stats["rows"] - dup["rows"])
+    exact = int(stats["rows"] - refunds - dup["rows"])
     if exact and cols.duplicates == "drop":
         quality.append(QualityItem("orders", what, column, exact, "kept one copy of each"))
         std = distinct
@@ -554,7 +572,7 @@ def _check_links(customers: pd.DataFrame, orders: ir.Table, params: Params, engi
         ours = customers[params.columns.id].head(3).tolist()
         raise DataError(
             f"{params.data.orders.path}: only {total - orphans:,} of {total:,} orders link to a "
-            f"customer in {params.data.customers.path.name}: the ids do not match (orders have "
+            f"customer in {params.data.customers.name}: the ids do not match (orders have "
             f"{', '.join(map(repr, theirs))}; customers have {', '.join(map(repr, ours))}); "
             "write the ids the same way in both files, or fix `orders.customer_id`")
     if orphans:
@@ -578,7 +596,8 @@ def profile_frame(data: Dataset) -> pd.DataFrame | None:
         if col not in joined.columns:
             continue
         values = joined[col].to_numpy(dtype=float)
-        if col in _ZERO_FOR_NON_BUYERS:
+        if col in _ZERO_FOR_NON_BUYERS and not (col in MONEY_FIELDS and not (
+                data.params.orders and data.params.orders.amount)):
             values = np.nan_to_num(values, nan=0.0)
         frame[col] = values
     if data.params.columns.nps:

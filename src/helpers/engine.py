@@ -21,7 +21,7 @@ import pandas as pd
 
 from helpers.config import OrderColumns, Source, SparkSettings
 from helpers.errors import DataError
-from helpers.readers import csv_options, read_frame
+from helpers.readers import csv_options, read_frame, readable_path
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y")
 FALSE_WORDS = ("0", "false", "f", "no", "n")
@@ -97,6 +97,7 @@ class Engine:
             return self.con.read_parquet(path)
         if source.kind == "csv" and source.delimiter != "whitespace":
             opts = csv_options(source)
+            path = str(readable_path(source))
             if self.name == "spark":  # every column as text; the workbook casts them itself
                 return self.con.read_csv(path, inferSchema=False, header=opts["header"],
                                          sep=opts.get("delim", ","),

@@ -11,7 +11,7 @@ import pandas as pd
 from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
 from helpers.engine import order_crosstab, orders_by_month
-from helpers.privacy import fold_small, suppress_rows, suppress_small
+from helpers.privacy import SMALL_GROUPS, fold_small, suppress_rows, suppress_small
 from helpers.schema import display_value, label_of, scale_of, status_column, status_groups
 
 __all__ = ["label_of"]  # notebooks name columns through explore.label_of
@@ -61,7 +61,9 @@ def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     meaning = pd.Series(status_groups(values, params).to_numpy(), index=status.to_numpy())
     meaning = meaning[~meaning.index.duplicated()]
     if meaning.notna().any():
-        out.insert(0, "meaning", meaning.reindex(out.index).fillna("—").to_numpy())
+        meaning = meaning.reindex(out.index)
+        meaning[meaning.index == SMALL_GROUPS] = pd.NA  # several statuses: no one meaning
+        out.insert(0, "meaning", meaning.fillna("—").to_numpy())
     out["share %"] = 100 * out["people"] / out["people"].sum()
     out.index.name = label_of(column, params)
     return suppress_rows(out, "people", params.privacy.min_cell, keep=["meaning"])

@@ -166,6 +166,10 @@ def _comparison_problem(values: pd.Series, column: str, op: str, literal: object
         order = f" in the order {', '.join(words)}" if words else ""
         return (f"`{text}`: '{column}' holds words{order}; `<` and `>` compare them "
                 f"alphabetically; list the values wanted instead, e.g. {column} in [...]")
+    numbers = [v for v in items if not isinstance(v, str)]
+    if numbers:
+        return (f"`{text}`: '{column}' holds text ({shown}{more}); write the value in quotes, "
+                f"e.g. {column} == {display_value(numbers[0])!r}")
     present = set(observed_values(values, 10_000))
     absent = [v for v in items if display_value(v) not in present]
     if not absent:

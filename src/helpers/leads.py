@@ -30,7 +30,7 @@ from helpers.expressions import quote
 from helpers.filters import evaluate, filter_columns
 from helpers.privacy import suppress_rows
 from helpers.readers import read_frame
-from helpers.schema import has_churn, label_of, scale_of, status_column, status_groups
+from helpers.schema import has_churn, label_of, scale_of, status_column, still_customer
 
 UNASSIGNED = "unassigned"
 TIERS = ("not fit", "workable fit", "perfect fit")
@@ -188,9 +188,8 @@ def value_of(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str
     if "spend_12m" in frame and frame["spend_12m"].notna().any():
         return frame["spend_12m"].astype(float), "spend in the last 12 months"
     if params is not None and has_churn(params):
-        group = status_groups(frame[status_column(params)], params)
-        still = group.isin(["customer", "lapsed"]).astype(float).where(group.notna())
-        return still, "the share still a customer (not churned)"
+        return (still_customer(frame[status_column(params)], params),
+                "the share still a customer (not churned)")
     return None, ("this run has no measure of value: name one with `icp.value_field` (a numeric "
                   "column), or map the status values (`columns.status`), or add orders with "
                   "amounts")
@@ -240,8 +239,7 @@ def tier_outcomes(frame: pd.DataFrame, fit: pd.DataFrame | None, min_cell: int,
     if not has_orders:
         g = g.drop(columns="buyers")
     if params is not None and has_churn(params):
-        group = status_groups(frame[status_column(params)], params)
-        d["still"] = group.isin(["customer", "lapsed"]).astype(float).where(group.notna())
+        d["still"] = still_customer(frame[status_column(params)], params)
         g["still a customer %"] = 100 * d.groupby("tier")["still"].mean()
     if "spend_12m" in d:
         b = d[d["buyer"]]

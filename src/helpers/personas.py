@@ -22,7 +22,7 @@ from helpers.schema import (
     has_churn,
     label_of,
     scale_of,
-    status_groups,
+    still_customer,
     value_keys,
 )
 
@@ -323,9 +323,9 @@ def _numbers(frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None,
         b = mask & buyers
         n[RETAINED] = float((frame.loc[b, "orders_12m"] > 0).mean())
     elif has_churn(params):  # no orders: the status says who is still a customer
-        group = status_groups(frame.loc[mask, cols.status.column], params).dropna()
-        if len(group):
-            n[STILL_CUSTOMER] = float(group.isin(["customer", "lapsed"]).mean())
+        still = still_customer(frame.loc[mask, cols.status.column], params).dropna()
+        if len(still):
+            n[STILL_CUSTOMER] = float(still.mean())
     if clv is not None:
         values = clv.reindex(frame.loc[mask, cols.id].astype(str).to_numpy())
         n["average customer value"] = float(np.nanmean(values)) if values.notna().any() else np.nan

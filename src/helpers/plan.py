@@ -85,7 +85,8 @@ def missing(needs: list[str], params: Params) -> list[str]:
     """The needs this run lacks."""
     unknown = [n for n in needs if n not in NEEDS]
     if unknown:
-        raise ValueError(f"unknown need {unknown[0]!r}; known: {', '.join(sorted(NEEDS))}")
+        raise ConfigError(f"a notebook names an unknown need {unknown[0]!r} (`%%needs` or "
+                          f"`workbook.requires`); known: {', '.join(sorted(NEEDS))}")
     have = available(params)
     return [n for n in needs if n not in have]
 
@@ -157,10 +158,7 @@ def sections(notebook: Path, params: Params) -> list[Section]:
 
 def report_lacks(requires: list[str], params: Params) -> list[str]:
     """What a whole report needs (its notebook's `workbook.requires`) that the run lacks."""
-    try:
-        return missing(requires, params)
-    except ValueError as exc:
-        raise ConfigError(f"notebook metadata: {exc}") from None
+    return missing(requires, params)
 
 
 def describe(notebooks: list[Path], params: Params) -> list[str]:

@@ -90,7 +90,8 @@ PERSONAL_PATTERNS = {
     "e-mail addresses": re.compile(r"^\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*$"),
     # a Chinese mobile number, or a number with separators that is not a date (2025-03-09,
     # 05/03/2024) and not a plain number (12345.67)
-    "phone numbers": re.compile(r"^\s*(?:1[3-9]\d{9}|(?!\d{4}-\d{1,2}-\d{1,2}\b)"
+    "phone numbers": re.compile(r"^\s*(?:1[3-9]\d{9}|(?=(?:\D*\d){9})(?!\d+\s*-\s*\d+\s*$)"
+                                r"(?!\d{4}-\d{1,2}-\d{1,2}\b)"
                                 r"(?!\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$)(?!-?\d+(?:\.\d+)?\s*$)"
                                 r"[+(]?\d[\d\s().-]{6,}\d)\s*$"),
     "person names": re.compile(r"^\s*(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+(?:\s+[A-ZÀ-Þ][a-zß-ÿ'’-]+){1,2}"

@@ -6,7 +6,9 @@ reads through it, and the dataset layer above both applies the roles.
 
 from __future__ import annotations
 
+import atexit
 import codecs
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -65,9 +67,20 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
     return _SUPERSETS.get(encoding.lower(), encoding)
 
 
+def readable_path(source: Source) -> Path:
+    """The CSV file as DuckDB can read it: the file itself, or a UTF-8 copy of a file in an
+    encoding DuckDB lacks (removed when the process ends: it may hold personal columns)."""
+    path = Path(source.path)
+    if "encoding" in csv_options(source):
+        return path
+    return _utf8_copy(path, source.encoding or detect_encoding(path))
+
+
 def _utf8_copy(path: Path, encoding: str) -> Path:
     """A UTF-8 copy of a file in another encoding, for DuckDB (it reads UTF-8/16 and Latin-1)."""
-    tmp = Path(tempfile.mkdtemp(prefix="workbook-csv-")) / path.name
+    folder = Path(tempfile.mkdtemp(prefix="workbook-csv-"))
+    atexit.register(shutil.rmtree, folder, True)
+    tmp = folder / path.name
     with path.open("r", encoding=encoding, newline="") as src, tmp.open("w", encoding="utf-8") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
@@ -105,8 +118,7 @@ def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame
                                 else None, names=source.names, dtype={c: str for c in as_text})
         elif source.kind == "csv":
             opts = csv_options(source)
-            if "encoding" not in opts:  # an encoding DuckDB lacks: transcode once
-                path = _utf8_copy(path, (source.encoding or detect_encoding(path)))
+            path = readable_path(source)  # an encoding DuckDB lacks: transcoded once
             con = ibis.duckdb.connect()  # the engine's own CSV reader (type and dialect sniffing)
             frame = con.read_csv(str(path), types={c: "VARCHAR" for c in as_text} or None,
                                  **opts).execute()

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psutil
 
@@ -86,8 +87,14 @@ def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | N
     # 10 significant digits: the same inputs give the same bytes (parallel sums differ in the
     # last bits); text that a spreadsheet would run as a formula is neutralised (OWASP)
     safe_table(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex),
-                             float_format="%.10g")
+                             float_format=_ten_digits)
     return path
+
+
+def _ten_digits(value: float) -> str:
+    """A float to 10 significant digits, written out in full (no 1.2e+10 for large money)."""
+    return np.format_float_positional(value, precision=10, unique=False, fractional=False,
+                                      trim="-")
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -398,7 +405,7 @@ def clean_stale(root: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _locked(*roots: Path) -> Iterator[None]:
+def locked(*roots: Path) -> Iterator[None]:
     """Every root locked, each once, always in the same order (no two runs wait on each other)."""
     with contextlib.ExitStack() as stack:
         for root in sorted({Path(r).resolve() for r in roots}):
@@ -542,7 +549,7 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     build = reports_root / f".build-{params.period}-{uuid.uuid4().hex[:8]}"
     private_build = private_root / f".build-{params.period}-{build.name[-8:]}"
     private_root.mkdir(parents=True, exist_ok=True)
-    with _locked(reports_root, private_root):  # what killed runs left behind goes first
+    with locked(reports_root, private_root):  # what killed runs left behind goes first
         clean_stale(reports_root)
         clean_stale(private_root)
         build.mkdir()
@@ -624,10 +631,10 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
 
     finished = dt.datetime.now(dt.UTC)
     tables = sorted(str(p.relative_to(build)) for p in (build / "tables").rglob("*.csv"))
-    for folder in (build, private_build):
-        (folder / OWNER).unlink(missing_ok=True)
     # both roots locked, in one order: a version number is taken once across both
-    with _locked(reports_root, private_root):
+    with locked(reports_root, private_root):
+        for folder in (build, private_build):  # inside the lock: never taken for a leftover
+            (folder / OWNER).unlink(missing_ok=True)
         period_dir = reports_root / params.period
         period_dir.mkdir(exist_ok=True)
         # one number for both roots: a version already in the private root is taken too

@@ -176,6 +176,13 @@ def status_groups(values: pd.Series, params: Params) -> pd.Series:
     return out
 
 
+def still_customer(values: pd.Series, params: Params) -> pd.Series:
+    """1 where the status means still a customer (customer or lapsed), 0 where churned or a
+    prospect, missing where the status has no meaning."""
+    group = status_groups(values, params)
+    return group.isin(["customer", "lapsed"]).astype(float).where(group.notna())
+
+
 def has_churn(params: Params) -> bool:
     """Whether the parameters say which status values mean churned (and which still active)."""
     spec = params.columns.status if params.columns else None

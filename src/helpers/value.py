@@ -94,8 +94,7 @@ def rfm_scores(summary: pd.DataFrame, days_since_last: pd.Series) -> pd.DataFram
     def score(x: pd.Series, reverse: bool = False) -> pd.Series:
         if x.isna().all():  # no amounts: no monetary score (0 matches no money rule)
             return pd.Series(0, index=x.index)
-        ranks = x.rank(method="first", ascending=not reverse, na_option="top" if not reverse
-                       else "bottom")
+        ranks = x.rank(method="first", ascending=not reverse, na_option="top")  # missing: worst
         return pd.qcut(ranks, 5, labels=[1, 2, 3, 4, 5]).astype(int)
 
     out = pd.DataFrame(index=summary.index)
