@@ -52,12 +52,26 @@ def site(tmp_path_factory, demo_dir):
     for col, value in SINGLETONS.items():
         cust.loc[one, col] = value
     # text that outsiders typed: markup and a spreadsheet formula, each held by 40 people
+    # in every place a string can come from: category, channel, promotion and status values, a
+    # multiple-response option, open answers; and in the parameters: a label, the title, a
+    # filter and banner name, a segment (persona) name
     cust.loc[cust.index[100:140], "heard_about"] = PAYLOAD
+    cust.loc[cust.index[300:340], "acquisition_channel"] = PAYLOAD
+    cust.loc[cust.index[400:440], "promotion_code"] = PAYLOAD
+    cust.loc[cust.index[500:540], "status"] = PAYLOAD
+    cust.loc[cust.index[600:640], "interests"] = "fashion;" + PAYLOAD
+    cust.loc[cust.index[700:740], "open_answer"] = "I love it " + PAYLOAD
     cust.loc[cust.index[200:240], "channel_preference"] = FORMULA
     cust.to_parquet(work / "customers.parquet")
     raw = demo_params_raw()
     raw["data"]["customers"]["path"] = "customers.parquet"
     raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
+    raw["title"] = "Northwind " + PAYLOAD
+    raw["labels"]["city_tier"] = "Place " + PAYLOAD
+    raw["filters"][PAYLOAD] = 'city_tier == "urban"'
+    raw["crosstab"]["compare_with_rest"].append(PAYLOAD)
+    raw["crosstab"]["banners"][0]["name"] = "Buyers " + PAYLOAD
+    raw["segment"]["names"] = {2: "Segment " + PAYLOAD}
     (work / "params.yaml").write_text(yaml.safe_dump(raw))
     first = workbook("run", "params.yaml", cwd=work)
     assert first.returncode == 0, first.stderr
@@ -71,11 +85,12 @@ def test_first_run_publishes_v1_with_every_part(site):
     v1 = site["reports"] / "demo" / "v1"
     for part in ("01_explore.html", "index.html", "manifest.json",
                  "notebooks/01_explore.ipynb", "tables/01_explore/status.csv",
-                 "02_filter.html", "tables/02_filter/banner_Buyers.csv", "04_cohorts.html",
+                 "02_filter.html", "04_cohorts.html",
                  "tables/04_cohorts/channel_economics.csv", "03_segment.html",
                  "tables/03_segment/segments.csv", "05_personas.html", "personas.html",
                  "tables/05_personas/persona_facts.csv"):
         assert (v1 / part).exists(), part
+    assert list((v1 / "tables" / "02_filter").glob("banner_Buyers*.csv"))
     assert "Report index:" in site["first"].stdout and "Published v1" in site["first"].stdout
     out = site["first"].stdout
     names = [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
@@ -146,7 +161,7 @@ def test_text_from_data_is_shown_as_text_never_run(site):
         assert 'http-equiv="Content-Security-Policy"' in text and "default-src 'none'" in text
         shown += text.count("&lt;img src=x")
     assert shown > 0  # the value is there, as text
-    banner = (v1 / "tables" / "02_filter" / "banner_Buyers.csv").read_text()
+    banner = next((v1 / "tables" / "02_filter").glob("banner_Buyers*.csv")).read_text()
     assert "'=HYPERLINK" in banner and ",=HYPERLINK" not in banner
 
 

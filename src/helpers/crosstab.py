@@ -701,6 +701,7 @@ def legend(params: Params) -> str:
         f"- Attitude items: the **top box** and **bottom box** are the two ends of each item's "
         f"own answer scale.\n"
         f"- `{SUPPRESSED}`: hidden because fewer than {params.privacy.min_cell} respondents stand "
-        f"behind it.\n"
+        f"behind it. *{SMALL_GROUPS}*: answers or groups that fewer than "
+        f"{params.privacy.min_cell} people each hold, put together so none is shown on its own.\n"
         f"- Multiple-response questions: several answers allowed, the base is everyone who "
         f"answered, so percentages can add up to more than 100%.")

@@ -554,7 +554,8 @@ def cards_html(personas: list[Persona]) -> str:
 
 def standalone_page(personas: list[Persona], params: Params) -> str:
     """A self-contained, offline `personas.html` for sales and support teams."""
-    title = f"Personas — {params.title} ({params.period})"
+    title = f"Personas — {params.title}" + ("" if params.period in params.title
+                                            else f" ({params.period})")
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
             '<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
             f"{html.escape(title)}</title><style>body{{margin:0 auto;max-width:1000px;padding:20px}}"
