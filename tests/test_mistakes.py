@@ -98,11 +98,18 @@ def test_day_first_dates_are_read_day_first(tmp_path):
     assert str(data.customers["first"].iloc[1].date()) == "2024-03-05"
 
 
-def test_refunds_are_left_out_and_said(tmp_path):
+@pytest.fixture
+def with_refunds(tmp_path) -> pd.DataFrame:
+    """A customer file and an orders file whose first five orders are refunds."""
     (tmp_path / "c.csv").write_text(_people().to_csv(index=False))
     orders = _orders(list(range(1, 121)))
     orders.loc[:4, "amount"] = -25.0
     orders.to_csv(tmp_path / "o.csv", index=False)
+    return orders
+
+
+def test_refunds_are_left_out_and_said(tmp_path, with_refunds):
+    orders = with_refunds
     data = load_dataset(load_params(_params(tmp_path, "c.csv", "o.csv")))
     refunds = [q for q in data.quality if q.check.startswith("refunds")]
     assert refunds and refunds[0].rows == 5
@@ -218,11 +225,7 @@ def test_orders_without_amounts_have_no_money_figures(tmp_path):
     assert leads.value_of(frame, data.params)[0] is None  # no made-up value measure
 
 
-def test_refunds_are_not_counted_again_as_duplicates(tmp_path):
-    (tmp_path / "c.csv").write_text(_people().to_csv(index=False))
-    orders = _orders(list(range(1, 121)))
-    orders.loc[:4, "amount"] = -25.0
-    orders.to_csv(tmp_path / "o.csv", index=False)
+def test_refunds_are_not_counted_again_as_duplicates(tmp_path, with_refunds):
     data = load_dataset(load_params(_params(tmp_path, "c.csv", "o.csv")))
     assert not [q for q in data.quality if "duplicate" in q.check]
 
