@@ -12,7 +12,7 @@ from conftest import ROOT
 
 # bottom to top: ground, parameters, readers, engine, dataset, analyses, presentation, faces
 LAYERS = ["errors", "privacy", "expressions", "config", "schema", "readers", "engine", "fields",
-          "data", "plan", "demo", "explore", "filters", "crosstab", "cohorts", "value", "segment",
+          "data", "plan", "demo", "explore", "filters", "crosstab", "cohorts", "value", "latent", "segment",
           "leads", "personas", "quarters", "plots", "report", "cli"]
 SRC = ROOT / "src" / "helpers"
 

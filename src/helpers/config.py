@@ -443,7 +443,10 @@ class SegmentParams(_Strict):
     strata: str | None = Field(None, description="column to stratify the fitting sample by")
     bootstrap: int = Field(10, ge=2, le=200)
     seeds: int = Field(3, ge=1, le=20)
-    n_init: int = Field(6, ge=1, le=50, description="random starts per fit (EM finds local optima)")
+    random_starts: int = Field(20, ge=1, le=500, description="latent class: random starts run "
+                               "for a few iterations each (Mplus STARTS, first number)")
+    n_init: int = Field(4, ge=1, le=50, description="latent class: the best starts continued to "
+                        "convergence (Mplus STARTS, second number); k-means: restarts")
     seed: int = 1
     names: dict[int, str] = Field({}, description="rename segments: {1: 'Bargain hunters'}")
 

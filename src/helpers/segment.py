@@ -3,9 +3,10 @@
 Two methods behind one scikit-learn style estimator (:class:`Segmenter`: fit / predict /
 predict_proba):
 
-* ``latent_class``: a latent class (finite mixture) model from ``stepmix``, with categorical
-  models for Likert items and nominal answers, binary models for multiple-response picks and
-  Gaussian models for numbers, all tolerant of missing answers (FIML);
+* ``latent_class``: a latent class (finite mixture) model (:mod:`helpers.latent`, checked
+  against ``stepmix`` in the tests), with categorical models for Likert items, nominal answers,
+  multiple-response picks (two levels) and numbers in ordered bins, all tolerant of missing
+  answers (FIML);
 * ``kmeans``: factor analysis of mixed data (FAMD) then k-means. FAMD is PCA on standardised
   numbers and on indicator columns scaled by 1/√(share); it is written here with scikit-learn
   rather than taken from ``prince``, which pulls in a plotting stack the workbook does not need.
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats.contingency import association
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
@@ -32,6 +34,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from helpers.config import Params
 from helpers.data import multi_response, stratified_index
+from helpers.latent import LatentClassModel
 from helpers.privacy import suppress_rows
 from helpers.schema import display_value, label_of, scale_of
 
@@ -111,7 +114,8 @@ class MixedEncoder:
 
     # latent class: integer codes (categorical), 0/1 (binary), z-scores (Gaussian), NaN missing
     def latent_blocks(self, frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
-        """The data matrix and stepmix's nested measurement description."""
+        """The data matrix and its blocks, described as stepmix's nested measurement (the
+        reference the tests compare with)."""
         s = self.spec
         blocks, desc = [], {}
         if s.likert:
@@ -192,28 +196,23 @@ class Segmenter(BaseEstimator, ClusterMixin):
 
     def __init__(self, params: Params | None = None, spec: FeatureSpec | None = None,
                  method: str = "latent_class", n_segments: int = 5, random_state: int = 0,
-                 n_init: int = 3) -> None:
+                 n_init: int = 4, random_starts: int = 20) -> None:
         self.params = params
         self.spec = spec
         self.method = method
         self.n_segments = n_segments
         self.random_state = random_state
         self.n_init = n_init
+        self.random_starts = random_starts
 
     def fit(self, frame: pd.DataFrame, y: Any = None) -> Segmenter:  # noqa: ARG002 - sklearn API
         """Fit the encoder and the model on a frame of customers."""
         self.encoder_ = MixedEncoder(self.spec, self.params).fit(frame)
         k = self.n_segments
         if self.method == "latent_class":
-            from stepmix import StepMix
-
-            x, desc = self.encoder_.latent_blocks(frame)
-            self.model_ = StepMix(n_components=k, measurement=desc, n_init=self.n_init,
-                                  random_state=self.random_state, progress_bar=0, max_iter=500,
-                                  abs_tol=1e-6, rel_tol=1e-7, verbose=0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.model_.fit(x)
+            x, _ = self.encoder_.latent_blocks(frame)
+            self.model_ = LatentClassModel(k, n_starts=self.random_starts, n_final=self.n_init,
+                                           random_state=self.random_state).fit(x)
             self._x_fit = x
         else:
             x = self.encoder_.dense(frame)
@@ -225,7 +224,27 @@ class Segmenter(BaseEstimator, ClusterMixin):
             d2 = ((z[:, None, :] - self.model_.cluster_centers_[None]) ** 2).sum(-1)
             self.temperature_ = float(np.mean(d2.min(axis=1))) or 1.0
             self._x_fit = z
+        self.labels_ = self.predict_encoded(self._x_fit)
         return self
+
+    def refit(self, rows: np.ndarray) -> Segmenter:
+        """The model refitted on rows of its own fitting data (a bootstrap draw), starting from
+        this solution: same encoding, this fit's parameters (latent class) or centres (k-means)
+        as the one start, as Mplus starts its bootstrap draws from the original estimates."""
+        other = Segmenter(self.params, self.spec, self.method, self.n_segments, self.random_state,
+                          self.n_init, self.random_starts)
+        other.encoder_ = self.encoder_
+        x = self._x_fit[rows]
+        if self.method == "latent_class":
+            other.model_ = LatentClassModel(self.n_segments, random_state=self.random_state
+                                            ).fit(x, init=self.model_)
+        else:
+            other.pca_ = self.pca_
+            other.model_ = KMeans(n_clusters=self.n_segments, init=self.model_.cluster_centers_,
+                                  n_init=1).fit(x)
+            other.temperature_ = self.temperature_
+        other._x_fit = x
+        return other
 
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
         if self.method == "latent_class":
@@ -234,7 +253,13 @@ class Segmenter(BaseEstimator, ClusterMixin):
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of each segment (posterior for latent class; distance-based for k-means)."""
-        x = self._matrix(frame)
+        return self._proba_matrix(self._matrix(frame))
+
+    def predict_encoded(self, x: np.ndarray) -> np.ndarray:
+        """Segments of rows already encoded as this model encodes (its fitting data's matrix)."""
+        return self._proba_matrix(x).argmax(axis=1)
+
+    def _proba_matrix(self, x: np.ndarray) -> np.ndarray:
         if self.method == "latent_class":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -297,18 +322,12 @@ class KChoice:
     models: dict[int, Segmenter]
 
 
-def _parallel(fn, items: list) -> list:  # noqa: ANN001
-    """Run independent fits on two processes (the EM loops hold the GIL, so threads do not help)."""
-    from joblib import Parallel, delayed
-
-    return Parallel(n_jobs=min(2, len(items)) or 1)(delayed(fn)(i) for i in items)
-
-
 def _fit_and_score(sample: pd.DataFrame, params: Params, spec: FeatureSpec, k: int
                    ) -> tuple[Segmenter, dict[str, float]]:
     seg = params.segment
-    model = Segmenter(params, spec, seg.method, k, seg.seed, seg.n_init).fit(sample)
-    labels = model.predict(sample)
+    model = Segmenter(params, spec, seg.method, k, seg.seed, seg.n_init, seg.random_starts
+                      ).fit(sample)
+    labels = model.labels_
     shares = np.bincount(labels, minlength=k) / len(labels)
     return model, {"k": k, **model.criteria(sample, labels), "smallest segment %": 100 * shares.min(),
                    "mirrors one question": mirrors(sample, labels, spec)}
@@ -322,15 +341,18 @@ def mirrors(frame: pd.DataFrame, labels: np.ndarray, spec: FeatureSpec) -> float
     """
     if len(np.unique(labels)) < 2:
         return 0.0
-    from scipy.stats.contingency import association
-
     best = 0.0
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1
     for col in spec.likert + spec.nominal:
-        values = frame[col].astype("string")
-        ok = values.notna().to_numpy()
-        table = pd.crosstab(labels[ok], values[ok].to_numpy())
+        codes, _ = pd.factorize(frame[col].astype("string"))  # missing: -1
+        ok = codes >= 0
+        m = int(codes.max()) + 1 if ok.any() else 0
+        # the crosstab of segment by answer, counted in one pass
+        table = np.bincount(labels[ok] * m + codes[ok], minlength=k * m).reshape(k, m)
+        table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
         if table.shape[0] > 1 and table.shape[1] > 1:
-            best = max(best, float(association(table.to_numpy(), method="cramer")))
+            best = max(best, float(association(table, method="cramer")))
     return best
 
 
@@ -349,14 +371,13 @@ def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice
     rows, models = [], {}
     k_min = 1 if seg.method == "latent_class" else 2
     ks = list(range(k_min, seg.k_max + 1))
-    # two k at a time on two cores; stop once a k fails the size knock-out (larger k only split
-    # segments further, so they fail it too)
-    for start in range(0, len(ks), 2):
-        fitted = _parallel(lambda k: _fit_and_score(sample, params, spec, k), ks[start:start + 2])
-        for k, (model, row) in zip(ks[start:start + 2], fitted, strict=True):
-            rows.append(row)
-            models[k] = model
-        if any(r["smallest segment %"] < 100 * seg.min_share for r in rows) and not seg.k:
+    # one k after another (each fit takes a fraction of a second, less than starting a second
+    # process); stop once a k fails the size knock-out (larger k only split segments further)
+    for k in ks:
+        model, row = _fit_and_score(sample, params, spec, k)
+        rows.append(row)
+        models[k] = model
+        if row["smallest segment %"] < 100 * seg.min_share and not seg.k:
             break
     table = pd.DataFrame(rows).set_index("k")
     ok = (table["smallest segment %"] >= 100 * seg.min_share) & (table["mirrors one question"] < 0.9)
@@ -423,25 +444,31 @@ class Stability:
 
 def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Segmenter
               ) -> Stability:
-    """Refit on bootstrap samples (Hennig's clusterboot) and on other seeds; compare memberships."""
+    """Refit on bootstrap samples (Hennig's clusterboot) and on other seeds; compare memberships.
+
+    ``model`` is the fit on ``sample``. The bootstrap refits start from its solution: they measure
+    whether the segments survive resampling of the people, and a warm start keeps local optima of
+    the optimiser out of that measure (as Mplus starts bootstrap draws from the original
+    estimates). Local optima are what the seed refits measure, so those start cold, from their
+    own random starts; together the two cover what cold bootstrap refits mixed into one number.
+    """
     seg = params.segment
-    base = model.predict(sample)
+    assert len(model.labels_) == len(sample), "stability needs the model fitted on the sample"
+    base = model.labels_
     k = model.n_segments
     rng = np.random.default_rng(seg.seed)
     draws = [rng.integers(0, len(sample), len(sample)) for _ in range(seg.bootstrap)]
 
     def refit(b: int) -> np.ndarray:
-        boot = Segmenter(params, spec, seg.method, k, seg.seed + b + 1,
-                         max(1, seg.n_init // 3)).fit(sample.iloc[draws[b]])
-        return boot.predict(sample)
+        return model.refit(draws[b]).predict_encoded(model._x_fit)
 
     scores = np.zeros((seg.bootstrap, k))
-    for b, other in enumerate(_parallel(refit, list(range(seg.bootstrap)))):
+    for b, other in enumerate(refit(b) for b in range(seg.bootstrap)):
         for s in range(k):
             scores[b, s] = max(jaccard(base == s, other == t) for t in range(k))
     seeds = list(range(seg.seed + 100, seg.seed + 100 + seg.seeds))
-    labels = _parallel(lambda seed: Segmenter(params, spec, seg.method, k, seed, seg.n_init)
-                       .fit(sample).predict(sample), seeds)
+    labels = [Segmenter(params, spec, seg.method, k, seed, seg.n_init, seg.random_starts)
+              .fit(sample).labels_ for seed in seeds]
     aris = [adjusted_rand_score(a, b) for a, b in itertools.combinations([base, *labels], 2)]
     mean = pd.Series(scores.mean(axis=0), index=range(k), name="mean Jaccard")
     verdict = pd.Series(np.where(mean >= STABLE, "stable", np.where(mean <= DISSOLVED, "dissolved",
@@ -657,7 +684,8 @@ def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation
     sample = fit_sample(frame, seg.sample_size, seg.strata, seg.seed)
     choice = choose_k(sample, params, spec)
     model = choice.models.get(choice.k) or Segmenter(params, spec, seg.method, choice.k,
-                                                     seg.seed, seg.n_init).fit(sample)
+                                                     seg.seed, seg.n_init, seg.random_starts
+                                                     ).fit(sample)
     raw = model.predict(frame)
     counts = np.bincount(raw, minlength=choice.k)
     order = np.argsort(-counts, kind="stable")
