@@ -109,3 +109,51 @@ def test_two_reports_roots_sharing_one_private_root(tiny):
     b = _complete(tiny / "reports-b")
     assert len(a) == len(b) == 1 and a != b  # one version number each, never the same
     assert {p.name for p in (tiny / "private" / "demo").glob("v*")} == {f"v{v}" for v in a | b}
+
+
+def test_ctrl_c_with_two_notebooks_running_stops_both_and_publishes_nothing(tiny):
+    """Ctrl-C reaches only the batch (as from another terminal): the kernels beside it stop too."""
+    import signal
+    import time
+    import uuid
+
+    import psutil
+
+    for name in ("01_slow", "02_slow"):
+        nb = nbformat.read(tiny / "notebooks" / "01_tiny.ipynb", as_version=4)
+        nb.metadata["workbook"]["after"] = []
+        nb.cells[-1].source = "import time\ntime.sleep(120)"
+        nbformat.write(nb, tiny / "notebooks" / f"{name}.ipynb")
+    (tiny / "notebooks" / "01_tiny.ipynb").unlink()
+    mark = uuid.uuid4().hex
+    env = dict(os.environ, WORKBOOK_TEST_MARK=mark)
+    env.pop(FAULT_ENV, None)
+
+    def kernels() -> list[psutil.Process]:
+        found = []
+        for p in psutil.process_iter():
+            try:
+                if p.environ().get("WORKBOOK_TEST_MARK") == mark and "ipykernel" in " ".join(
+                        p.cmdline()):
+                    found.append(p)
+            except psutil.Error:
+                continue
+        return found
+
+    batch = subprocess.Popen([*WORKBOOK, "run", "params.yaml", "--notebooks", "notebooks",
+                              "--reports", "reports", "--private", "private", "--jobs", "2"],
+                             cwd=tiny, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    deadline = time.monotonic() + 120
+    while len(kernels()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(kernels()) == 2, "two kernels side by side"
+    time.sleep(2)  # both are inside their cell
+    batch.send_signal(signal.SIGINT)
+    out, err = batch.communicate(timeout=60)
+    assert batch.returncode == 130, err
+    assert "interrupted: nothing was published" in err and "Traceback" not in err
+    assert not list((tiny / "reports").glob("demo/v*"))
+    assert not list((tiny / "reports").glob(".build-*"))
+    time.sleep(1)
+    assert kernels() == []

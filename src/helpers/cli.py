@@ -34,6 +34,9 @@ def run(
     private: Annotated[Path, typer.Option(help="Where private run artifacts are kept "
                                                "(never published).")] = Path("private"),
     notebooks: Annotated[Path | None, typer.Option(help="The notebooks folder.")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, max=8, help="Notebooks run side by side "
+                                             "(default: 2 on two cores or more; 1: one by "
+                                             "one).")] = None,
 ) -> None:
     """Validate the parameters and data, run every notebook, publish a new report version."""
     import logging
@@ -43,7 +46,7 @@ def run(
     # a Ctrl-C ends the kernel's cell as well: its unretrieved task is no user's business
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
-        result = run_batch(params, reports, private, notebooks, only)
+        result = run_batch(params, reports, private, notebooks, only, jobs=jobs)
     except WorkbookError as exc:
         _fail(exc)
         return

@@ -45,6 +45,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 PACKAGES = ["pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "seaborn", "matplotlib",
             "papermill", "nbconvert", "ibis-framework", "duckdb", "pydantic"]
 FAILED_DIR = "_failed"
+SLOT_ENV = "WORKBOOK_SLOT"
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def project_root() -> Path:
@@ -140,18 +142,26 @@ def save_page(page: str, name: str, report_dir: str | Path | None) -> Path | Non
 
 
 @contextlib.contextmanager
-def kernel_of_this_python() -> Iterator[str]:
-    """A kernelspec that runs this interpreter, so notebooks use the project's environment."""
+def kernel_of_this_python(slots: int = 1) -> Iterator[str]:
+    """A kernelspec that runs this interpreter, so notebooks use the project's environment.
+
+    With several slots (notebooks run side by side) it yields the first name and makes one spec
+    per slot, `<name>-<slot>`, whose kernels carry `WORKBOOK_SLOT` so their memory is told apart.
+    """
     with tempfile.TemporaryDirectory(prefix="workbook-kernel-") as tmp:
-        spec = Path(tmp) / "kernels" / KERNEL_NAME
-        spec.mkdir(parents=True)
-        (spec / "kernel.json").write_text(json.dumps({
-            # CRITICAL: a Ctrl-C reaches the kernel too, and its log line is no user's business
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                     "--log-level=CRITICAL"],
-            "display_name": "Customer workbook", "language": "python",
-            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
-        }))
+        for slot in range(slots):
+            spec = Path(tmp) / "kernels" / (KERNEL_NAME if slot == 0 else f"{KERNEL_NAME}-{slot}")
+            spec.mkdir(parents=True)
+            (spec / "kernel.json").write_text(json.dumps({
+                # CRITICAL: a Ctrl-C reaches the kernel too, and its log line is no user's business
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                         "--log-level=CRITICAL"],
+                "display_name": "Customer workbook", "language": "python",
+                "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1", SLOT_ENV: str(slot),
+                        # kernels side by side share the cores: one BLAS thread each, or
+                        # OpenBLAS threads spin against the other notebook (03 took 20 s, not 9)
+                        **({v: "1" for v in BLAS_THREADS} if slots > 1 else {})},
+            }))
         old = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = tmp + (os.pathsep + old if old else "")
         try:
@@ -163,15 +173,22 @@ def kernel_of_this_python() -> Iterator[str]:
                 os.environ["JUPYTER_PATH"] = old
 
 
+def slot_kernel(kernel: str, slot: int) -> str:
+    """The kernelspec name of a slot (see :func:`kernel_of_this_python`)."""
+    return kernel if slot == 0 else f"{kernel}-{slot}"
+
+
 def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], kernel: str,
                      cwd: Path, timeout: int | None = None) -> None:
     """Run one notebook with Papermill (raises PapermillExecutionError on a failed cell)."""
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    # the kernel starts in cwd; papermill's own cwd= changes this whole process's directory,
+    # which is not safe while another notebook runs beside this one
     pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
-                        language="python", cwd=str(cwd), progress_bar=False, log_output=False,
-                        execution_timeout=timeout)
+                        language="python", progress_bar=False, log_output=False,
+                        execution_timeout=timeout, resources={"metadata": {"path": str(cwd)}})
 
 
 def declared(notebook: Path, values: dict[str, Any]) -> dict[str, Any]:
@@ -448,19 +465,30 @@ class PeakMemory:
     """The peak resident memory of this process's children (the notebook kernel and the processes
     it starts: joblib workers, a Spark JVM), sampled a few times a second."""
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.2, slot: int | None = None) -> None:
         self.interval = interval
+        self.slot = slot  # only the kernel of this slot and its children; None: every child
         self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
-    def _watch(self) -> None:
+    def _processes(self) -> list[psutil.Process]:
         me = psutil.Process()
+        if self.slot is None:
+            return me.children(recursive=True)
+        out = []
+        for child in me.children():
+            with contextlib.suppress(psutil.Error):
+                if child.environ().get(SLOT_ENV) == str(self.slot):
+                    out += [child, *child.children(recursive=True)]
+        return out
+
+    def _watch(self) -> None:
         while not self._stop.is_set():
             total = 0
-            for child in me.children(recursive=True):
+            for process in self._processes():
                 with contextlib.suppress(psutil.Error):
-                    total += child.memory_info().rss
+                    total += process.memory_info().rss
             self.peak_bytes = max(self.peak_bytes, total)
             self._stop.wait(self.interval)
 
@@ -523,11 +551,96 @@ def _title_of(notebook: Path) -> str:
     return notebook.stem
 
 
+def default_jobs() -> int:
+    """Notebooks run side by side by default: two where the machine has two cores or more."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def notebook_after(notebook: Path, names: list[str]) -> list[str]:
+    """The notebooks of this run whose private results a notebook reads: `workbook.after` in its
+    metadata, or every earlier notebook when it says nothing (a new notebook runs in order)."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    earlier = names[:names.index(notebook.stem)]
+    after = meta.get("workbook", {}).get("after")
+    return earlier if after is None else [n for n in after if n in earlier]
+
+
+def run_in_order(notebooks: list[Path], one: Callable[[int, int], tuple[Any, list[str]]],
+                 slots: int, progress: Callable[[str], None]) -> dict[int, tuple[Any, list[str]]]:
+    """Run `one(i, slot)` for each notebook, up to `slots` at once, each after the notebooks it
+    reads; progress lines come out in notebook order, as a run one by one prints them.
+
+    With more than one slot, the notebook with most others waiting on it starts first (03 before
+    01: 04 and 05 wait for it). After a failure no further notebook starts; those running finish.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    names = [nb.stem for nb in notebooks]
+    after = {i: [names.index(d) for d in notebook_after(nb, names)]
+             for i, nb in enumerate(notebooks)}
+
+    def waiting_on(i: int) -> int:
+        return sum(1 for j in after if i in after[j]) + sum(waiting_on(j) for j in after
+                                                           if i in after[j])
+
+    # one slot: the notebook order, exactly as always
+    priority = sorted(range(len(notebooks)), key=lambda i: (-waiting_on(i) if slots > 1 else 0, i))
+    finished: dict[int, tuple[Any, list[str]]] = {}
+    failed: set[int] = set()
+    started: set[int] = set()
+    free = list(range(slots))[::-1]
+    shown = announced = 0
+
+    def show() -> None:  # the next notebooks in order: their start line, then their outcome
+        nonlocal shown, announced
+        while shown < len(notebooks) and shown in started:
+            if announced == shown:
+                progress(f"  [{shown + 1}/{len(notebooks)}] {names[shown]} …")
+                announced += 1
+            if shown not in finished:
+                return
+            for line in finished[shown][1]:
+                progress(line)
+            shown += 1
+
+    pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="notebook")
+    running: dict[Any, tuple[int, int]] = {}
+    try:
+        while True:
+            for i in priority:
+                if failed or not free:
+                    break
+                if i not in started and all(d in finished for d in after[i]):
+                    slot = free.pop()
+                    started.add(i)
+                    running[pool.submit(one, i, slot)] = (i, slot)
+            show()
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i, slot = running.pop(future)
+                free.append(slot)
+                finished[i] = future.result()
+                if finished[i][0] is None:
+                    failed.add(i)
+        show()
+    except BaseException:  # Ctrl-C: stop the kernels, so the notebooks beside end too
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return finished
+
+
 def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
               private_root: str | Path = "private", notebooks_dir: str | Path | None = None,
               only: list[str] | None = None, timeout: int | None = 3600,
-              progress: Callable[[str], None] = print) -> RunResult:
-    """Validate, run the notebooks, and publish `reports/<period>/v<N>/` if all succeeded."""
+              progress: Callable[[str], None] = print, jobs: int | None = None) -> RunResult:
+    """Validate, run the notebooks (`jobs` side by side where one does not read another's
+    results), and publish `reports/<period>/v<N>/` if all succeeded."""
     from papermill.exceptions import PapermillExecutionError
 
     params_file = Path(params_file).resolve()
@@ -563,50 +676,57 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     saved_env = os.environ.get(CHECKED_ENV)
     os.environ[CHECKED_ENV] = str(checked)
     runs = [NotebookRun(p.stem) for p in notebooks]
-    pages = []
+    pages: list[dict[str, Any]] = []
     ok = True
     footer = f"{params.title} · period {params.period} · data as of {params.as_of}"
+    slots = max(1, min(jobs or default_jobs(), len(notebooks)))
+
+    def one(i: int, slot: int) -> tuple[dict[str, Any] | None, list[str]]:
+        """Run (or skip) notebook i in a slot: its manifest entry and its progress lines."""
+        nb, run = notebooks[i], runs[i]
+        missing = missing_inputs(nb, params)
+        if missing:
+            page = build / f"{nb.stem}.html"
+            page.write_text(skipped_page(_title_of(nb), missing, params), encoding="utf-8")
+            run.status = "skipped"
+            return ({"name": nb.stem, "title": _title_of(nb), "html": page.name,
+                     "html_bytes": page.stat().st_size, "duration_s": 0.0, "status": "skipped",
+                     "missing": missing},
+                    [f"        skipped: needs {'; '.join(NEEDS[m] for m in missing)}"])
+        executed = build / "notebooks" / nb.name
+        t = time.perf_counter()
+        try:
+            with PeakMemory(slot=slot if slots > 1 else None) as memory:
+                execute_notebook(nb, executed, declared(nb, {
+                    "params_path": str(params_file),
+                    "tables_dir": str(build / "tables" / nb.stem),
+                    "private_dir": str(private_build / nb.stem),
+                    "report_dir": str(build),
+                }), slot_kernel(kernel, slot), cwd=notebooks_dir, timeout=timeout)
+        except PapermillExecutionError:
+            run.status, run.error = "failed", _failed_cell(executed)
+        except Exception as exc:  # kernel died, timeout: still a failed notebook
+            run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        run.duration_s = time.perf_counter() - t
+        run.peak_memory_mb = memory.peak_bytes / 2**20
+        if run.status == "failed":
+            return None, [f"        failed after {run.duration_s:.1f} s: {run.error}"]
+        size = export_html(executed, build / f"{nb.stem}.html", footer)
+        run.status = "ok"
+        return ({"name": nb.stem, "title": _title_of(nb), "html": f"{nb.stem}.html",
+                 "html_bytes": size, "duration_s": round(run.duration_s, 2),
+                 "peak_memory_mb": round(run.peak_memory_mb), "status": "ok"},
+                [f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB, "
+                 f"peak memory {run.peak_memory_mb / 1024:.2f} GB)"])
+
     try:
-        with kernel_of_this_python() as kernel:
-            for i, (nb, run) in enumerate(zip(notebooks, runs, strict=True), start=1):
-                progress(f"  [{i}/{len(notebooks)}] {nb.stem} …")
-                missing = missing_inputs(nb, params)
-                if missing:
-                    page = build / f"{nb.stem}.html"
-                    page.write_text(skipped_page(_title_of(nb), missing, params), encoding="utf-8")
-                    run.status = "skipped"
-                    pages.append({"name": nb.stem, "title": _title_of(nb), "html": page.name,
-                                  "html_bytes": page.stat().st_size, "duration_s": 0.0,
-                                  "status": "skipped", "missing": missing})
-                    progress(f"        skipped: needs {'; '.join(NEEDS[m] for m in missing)}")
-                    continue
-                executed = build / "notebooks" / nb.name
-                t = time.perf_counter()
-                try:
-                    with PeakMemory() as memory:
-                        execute_notebook(nb, executed, declared(nb, {
-                            "params_path": str(params_file),
-                            "tables_dir": str(build / "tables" / nb.stem),
-                            "private_dir": str(private_build / nb.stem),
-                            "report_dir": str(build),
-                        }), kernel, cwd=notebooks_dir, timeout=timeout)
-                except PapermillExecutionError:
-                    run.status, run.error = "failed", _failed_cell(executed)
-                except Exception as exc:  # kernel died, timeout: still a failed notebook
-                    run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
-                run.duration_s = time.perf_counter() - t
-                run.peak_memory_mb = memory.peak_bytes / 2**20
-                if run.status == "failed":
-                    progress(f"        failed after {run.duration_s:.1f} s: {run.error}")
-                    ok = False
-                    break
-                size = export_html(executed, build / f"{nb.stem}.html", footer)
-                run.status = "ok"
-                pages.append({"name": nb.stem, "title": _title_of(nb), "html": f"{nb.stem}.html",
-                              "html_bytes": size, "duration_s": round(run.duration_s, 2),
-                              "peak_memory_mb": round(run.peak_memory_mb), "status": "ok"})
-                progress(f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB, "
-                         f"peak memory {run.peak_memory_mb / 1024:.2f} GB)")
+        with kernel_of_this_python(slots) as kernel:
+            results = run_in_order(notebooks, one, slots, progress)
+        for i in sorted(results):
+            page, _ = results[i]
+            if page is not None:
+                pages.append(page)
+        ok = all(r.status in ("ok", "skipped") for r in runs)
     except KeyboardInterrupt:  # Ctrl-C: nothing published, nothing left behind
         ok = False
         shutil.rmtree(build, ignore_errors=True)
