@@ -1,6 +1,7 @@
 """Benchmark: segment a large customer base (fit on a stratified sample, assign everyone).
 
     .venv/bin/python benchmarks/bench_segment.py [--customers 1000000]
+    .venv/bin/python benchmarks/bench_segment.py --data /tmp/big/data   # reuse built data
 """
 
 from __future__ import annotations
@@ -24,19 +25,22 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--data", type=Path, help="an existing demo data folder (skips building)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        write_demo(tmp, customers=args.customers)
-        print(f"demo data: {time.perf_counter() - t:.1f} s")
+    with tempfile.TemporaryDirectory() as work:
+        tmp = str(args.data or work)
+        if args.data is None:
+            t = time.perf_counter()
+            write_demo(tmp, customers=args.customers)
+            print(f"demo data: {time.perf_counter() - t:.1f} s")
         import yaml
 
         raw = read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
         raw["data"]["customers"]["path"] = f"{tmp}/customers.parquet"
         raw["data"]["orders"]["path"] = f"{tmp}/orders.parquet"
-        (Path(tmp) / "p.yaml").write_text(yaml.safe_dump(raw))
-        params = load_params(Path(tmp) / "p.yaml")
+        (Path(work) / "p.yaml").write_text(yaml.safe_dump(raw))
+        params = load_params(Path(work) / "p.yaml")
         t = time.perf_counter()
         frame = profile_frame(load_dataset(params))
         print(f"load and derive: {time.perf_counter() - t:.1f} s ({len(frame):,} customers)")
@@ -52,6 +56,10 @@ def main() -> None:
         truth = pd.read_parquet(f"{tmp}/_truth.parquet")["segment"]
         print(f"adjusted Rand index against the planted segments: "
               f"{adjusted_rand_score(truth, result.segments):.3f}")
+        if result.stability is not None:
+            print("stability: " + ", ".join(
+                f"{s + 1} {v} ({j:.3f})" for s, (v, j) in enumerate(zip(
+                    result.stability.verdict, result.stability.jaccard, strict=True))))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import time
 import pytest
 from conftest import ROOT
 
-from helpers.report import list_notebooks, notebook_after, run_in_order
+from helpers.report import list_notebooks, memory_rule, notebook_after, run_in_order
 
 DAG = {"01_explore": [], "02_filter": [], "03_segment": [], "04_cohorts": ["03_segment"],
        "05_personas": ["03_segment", "04_cohorts"]}
@@ -111,3 +111,34 @@ def test_an_error_in_the_runner_stops_the_run(tmp_path, slots):
 
     with pytest.raises(RuntimeError, match="boom"):
         run_in_order(paths, broken, slots, lambda _: None)
+
+
+def test_a_notebook_starts_beside_others_only_where_the_memory_allows(tmp_path):
+    paths = notebooks_at(tmp_path, DAG)
+    # peaks of the last run: 03 and 01 fit together in 5 GB, 04 fits beside nothing heavy
+    peaks = {"01_explore": 2000, "02_filter": 3600, "03_segment": 1700, "04_cohorts": 4400,
+             "05_personas": 1800}
+    version = tmp_path / "reports" / "2026-Q3" / "v1"
+    version.mkdir(parents=True)
+    (version / "manifest.json").write_text(json.dumps({
+        "finished": "2026-10-01T00:00:00", "version": 1,
+        "notebooks": [{"name": n, "peak_memory_mb": m} for n, m in peaks.items()]}))
+    fits = memory_rule(tmp_path / "reports", list(DAG), budget_mb=5000)
+    assert fits(0, [2]) and not fits(1, [3]) and not fits(3, [1])
+    runner = Recorder(paths, {"03_segment": 0.3, "01_explore": 0.1, "02_filter": 0.2,
+                              "04_cohorts": 0.3})
+    run_in_order(paths, runner, 2, lambda _: None, fits)
+    running: set[str] = set()
+    for event, name in runner.events:
+        if event == "start":
+            together = sum(peaks[n] for n in running | {name})
+            assert together <= 5000, (name, running)
+            running.add(name)
+        else:
+            running.discard(name)
+    assert runner.most_at_once == 2  # 03 and 01 still side by side
+
+
+def test_without_a_measured_run_notebooks_may_start_side_by_side(tmp_path):
+    fits = memory_rule(tmp_path / "reports", list(DAG), budget_mb=1)
+    assert fits(3, [1])

@@ -37,6 +37,9 @@ def run(
     jobs: Annotated[int | None, typer.Option(min=1, max=8, help="Notebooks run side by side "
                                              "(default: 2 on two cores or more; 1: one by "
                                              "one).")] = None,
+    memory_gb: Annotated[float | None, typer.Option(
+        "--memory-gb", min=0.5, help="Memory the notebooks side by side may use together, by "
+        "their peaks in the last run (default: 70% of what is available).")] = None,
 ) -> None:
     """Validate the parameters and data, run every notebook, publish a new report version."""
     import logging
@@ -46,7 +49,8 @@ def run(
     # a Ctrl-C ends the kernel's cell as well: its unretrieved task is no user's business
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
-        result = run_batch(params, reports, private, notebooks, only, jobs=jobs)
+        result = run_batch(params, reports, private, notebooks, only, jobs=jobs,
+                           memory_mb=memory_gb * 1024 if memory_gb else None)
     except WorkbookError as exc:
         _fail(exc)
         return

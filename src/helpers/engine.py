@@ -18,6 +18,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from helpers.config import OrderColumns, Source, SparkSettings
 from helpers.errors import DataError
@@ -77,6 +78,14 @@ class Engine:
     def is_local(self) -> bool:
         """Whether the engine runs on this machine (so a local folder is visible to it)."""
         return self.name == "duckdb" or self.session.sparkContext.master.startswith("local")
+
+    def close(self) -> None:
+        """Give the memory back: the DuckDB database and Arrow's unused buffers (a local Spark
+        session stays, as the process that started it may use it again)."""
+        self._reused.clear()
+        if self.name == "duckdb":
+            self.con.disconnect()
+        pa.default_memory_pool().release_unused()
 
     def save_parquet(self, expr: ir.Table, path: str | Path) -> None:
         """Write an expression's rows as Parquet (a folder of part files on Spark)."""
