@@ -1,18 +1,44 @@
-# The two commands a newcomer needs: `make demo` and `make test`. Everything installs into .venv.
-PYTHON ?= python3
+# The commands a newcomer needs: `make demo`, `make lab` and `make test`. Everything installs into
+# .venv, from the exact versions in requirements.lock.
+#
+# Python 3.11, 3.12 or 3.13: the first of python3.13, python3.12, python3.11 and python3 that is
+# one of them; `make PYTHON=/path/to/python3.12 ...` chooses another.
+SUPPORTED := (3, 11) <= sys.version_info[:2] < (3, 14)
+PYTHON ?= $(firstword $(foreach p,python3.13 python3.12 python3.11 python3,\
+	$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; sys.exit(not ($(SUPPORTED)))' \
+	2>/dev/null && echo $(p))))
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 PARAMS ?= parameters/demo.yaml
+KERNEL := customer-workbook
+LAB_OPTS ?=
 
-.PHONY: demo test lint demo-data demo-previous install
+.PHONY: demo test lint lab lock demo-data demo-previous install python
 
-$(BIN)/python:
+python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "The workbook needs Python 3.11, 3.12 or 3.13, and none was found as python3.13," \
+		     "python3.12, python3.11 or python3."; \
+		echo "Install one (python.org, Homebrew, apt, pyenv), or name it: make PYTHON=/path/to/python3.12"; \
+		exit 2; \
+	fi
+	@if ! $(PYTHON) -c 'import sys; sys.exit(not ($(SUPPORTED)))' >/dev/null 2>&1; then \
+		version=$$($(PYTHON) -c 'import platform; print("Python", platform.python_version())' \
+			2>/dev/null || echo "not a Python found on this machine"); \
+		echo "$(PYTHON) is $$version; the workbook needs Python 3.11, 3.12 or 3.13."; \
+		echo "Name another: make PYTHON=/path/to/python3.12"; exit 2; \
+	fi
+
+$(BIN)/python: | python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
+# the lock is a constraints file: the project's ranges, resolved once, for every supported Python
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,dev,spark]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
+		--display-name "Customer workbook" >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,8 +55,23 @@ demo-previous: demo-data
 demo: demo-previous
 	$(BIN)/workbook run $(PARAMS)
 
+# JupyterLab on the notebooks, with the project's kernel ("Customer workbook"); LAB_OPTS passes
+# options, e.g. make lab LAB_OPTS="--no-browser --port 8890"
+lab: demo-data
+	cd notebooks && ../$(BIN)/jupyter lab $(LAB_OPTS)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# the pre-commit hooks on every file: ruff (lint and format), notebooks without outputs and in
+# step with their scripts, whitespace and YAML
 lint: $(STAMP)
-	$(BIN)/ruff check src tests notebooks benchmarks
+	$(BIN)/pre-commit run --all-files
+
+# re-resolve requirements.lock after a change to pyproject.toml (keeps every pin it can;
+# UPGRADE=1 takes the newest versions the ranges allow)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet "uv>=0.13.9,<0.14"
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--no-annotate --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
+		--quiet -o requirements.lock

@@ -105,7 +105,9 @@ def test_manifest_records_how_the_version_was_made(site):
     roles = {i["role"] for i in m["inputs"]}
     assert roles == {"parameters", "customers", "orders"}
     assert all(len(i["sha256"]) == 64 for i in m["inputs"])
-    assert m["packages"]["pandas"] and m["packages"]["python"].startswith("3.11")
+    assert m["packages"]["pandas"] and m["packages"]["python"].startswith("3.1")
+    assert m["lock_sha256"] == hashlib.sha256((ROOT / "requirements.lock").read_bytes()).hexdigest()
+    assert m["notebooks_side_by_side"] in (1, 2)
     nb = m["notebooks"][0]
     assert nb["name"] == "01_explore" and nb["status"] == "ok" and nb["duration_s"] > 0
     assert m["started"] < m["finished"]

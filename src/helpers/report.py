@@ -342,6 +342,12 @@ def _version_page(manifest: dict[str, Any]) -> str:
     return _page(f"{manifest['title']} · {manifest['period']} v{manifest['version']}", body)
 
 
+def _lock_hash() -> str | None:
+    """The fingerprint of requirements.lock, the exact package set the project installs."""
+    lock = project_root() / "requirements.lock"
+    return sha256(lock) if lock.exists() else None
+
+
 def published_versions(reports_root: Path) -> list[dict[str, Any]]:
     """Manifests of every published version, newest first."""
     out = []
@@ -795,7 +801,7 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
             "runner_peak_memory_mb": round(_own_peak_mb()),
             "parameters": params_as_dict(params), "inputs": _inputs(params, params_file),
             "git_commit": git_commit(project_root()), "packages": package_versions(),
-            "notebooks_side_by_side": slots,
+            "lock_sha256": _lock_hash(), "notebooks_side_by_side": slots,
             "notebooks": pages, "tables": tables,
         }
         (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
