@@ -1,6 +1,6 @@
 """Benchmark: build the demo data at several sizes and print wall time, rows and peak memory.
 
-    .venv/bin/python benchmarks/bench_demo.py [N ...]      (default: 20000 200000 1000000)
+.venv/bin/python benchmarks/bench_demo.py [N ...]      (default: 20000 200000 1000000)
 """
 
 from __future__ import annotations

@@ -32,8 +32,7 @@ def empty_notebook(path: Path) -> None:
     params = nbformat.v4.new_code_cell('params_path: str = ""')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Empty"), params, nbformat.v4.new_code_cell("1")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
 
 
@@ -58,8 +57,21 @@ def quarter(work: Path, data: Path) -> float:
     raw["data"]["orders"]["path"] = str(data / "orders.parquet")
     (work / "params.yaml").write_text(yaml.safe_dump(raw))
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "helpers.cli", "run", "params.yaml", "--reports",
-                    "reports", "--private", "private"], cwd=work, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.cli",
+            "run",
+            "params.yaml",
+            "--reports",
+            "reports",
+            "--private",
+            "private",
+        ],
+        cwd=work,
+        check=True,
+    )
     return time.perf_counter() - t
 
 
@@ -69,9 +81,20 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        subprocess.run([sys.executable, "-m", "helpers.cli", "demo-data", "--customers",
-                        str(args.customers), "--out", str(work / "data")], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers.cli",
+                "demo-data",
+                "--customers",
+                str(args.customers),
+                "--out",
+                str(work / "data"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         empty = floor(work)
         print(f"Papermill floor (five empty notebooks, executed and exported): {empty:.1f} s")
         demo = quarter(work, work / "data")

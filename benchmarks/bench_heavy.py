@@ -43,15 +43,22 @@ def make_data(n: int, folder: Path, seed: int = 1) -> None:
     first = rng.integers(0, 1000, customers)
     ids = np.char.add("C", np.arange(customers).astype(str))
     pd.DataFrame({"customer_id": ids, "region": REGIONS[rng.integers(0, 5, customers)]}).to_parquet(
-        folder / "customers.parquet")
+        folder / "customers.parquet"
+    )
     writer = None
     for start in range(0, n, CHUNK):  # in chunks, so that building 50M orders stays small
         m = min(CHUNK, n - start)
         cust = rng.integers(0, customers, m)
         day = np.minimum(first[cust] + rng.exponential(200, m).astype(int), 1003)
         ts = START + day.astype("timedelta64[D]") + rng.integers(0, 86400, m).astype("timedelta64[s]")
-        table = pa.table({"order_id": np.arange(start, start + m), "customer_id": ids[cust],
-                          "order_ts": ts, "amount": rng.lognormal(3.5, 0.5, m).round(2)})
+        table = pa.table(
+            {
+                "order_id": np.arange(start, start + m),
+                "customer_id": ids[cust],
+                "order_ts": ts,
+                "amount": rng.lognormal(3.5, 0.5, m).round(2),
+            }
+        )
         writer = writer or pq.ParquetWriter(folder / "orders.parquet", table.schema)
         writer.write_table(table, row_group_size=1_000_000)
     assert writer is not None
@@ -69,14 +76,19 @@ def engine_run(folder: Path, engine_name: str = "duckdb") -> dict[str, int]:
 
     engine = Engine(engine_name)
     raw = engine.read(Source(path=folder / "orders.parquet"))
-    orders = standard_orders(raw, OrderColumns(customer_id="customer_id", timestamp="order_ts",
-                                               amount="amount"))
+    orders = standard_orders(
+        raw, OrderColumns(customer_id="customer_id", timestamp="order_ts", amount="amount")
+    )
     people = engine.read(Source(path=folder / "customers.parquet"))
     matrix = retention(engine, orders, AS_OF, "month", "on").cells
     rfm = engine.execute(rfm_summary(orders, AS_OF, "weeks"))
     cross = engine.execute(order_crosstab(orders, people, "region", "quarter"))
-    return {"cohort cells": len(matrix), "customers": len(rfm), "crosstab cells": len(cross),
-            "orders counted": int(cross["orders"].sum())}
+    return {
+        "cohort cells": len(matrix),
+        "customers": len(rfm),
+        "crosstab cells": len(cross),
+        "orders counted": int(cross["orders"].sum()),
+    }
 
 
 def pandas_run(folder: Path) -> dict[str, int]:
@@ -84,19 +96,31 @@ def pandas_run(folder: Path) -> dict[str, int]:
     o = o[o["order_ts"] < pd.Timestamp(AS_OF) + pd.Timedelta(days=1)]
     p = o["order_ts"].dt.year * 12 + o["order_ts"].dt.month - 1
     cohort = p.groupby(o["customer_id"]).transform("min")
-    act = pd.DataFrame({"cohort": cohort, "n": p - cohort, "customer_id": o["customer_id"],
-                        "amount": o["amount"]})
-    matrix = act.groupby(["cohort", "n"]).agg(active=("customer_id", "nunique"),
-                                              revenue=("amount", "sum")).reset_index()
+    act = pd.DataFrame(
+        {"cohort": cohort, "n": p - cohort, "customer_id": o["customer_id"], "amount": o["amount"]}
+    )
+    matrix = (
+        act.groupby(["cohort", "n"])
+        .agg(active=("customer_id", "nunique"), revenue=("amount", "sum"))
+        .reset_index()
+    )
     del act
     day = o["order_ts"].dt.normalize()
     daily = o.assign(day=day).groupby(["customer_id", "day"], as_index=False)["amount"].sum()
     g = daily.groupby("customer_id")
     first, last, count = g["day"].transform("min"), g["day"].transform("max"), g["day"].transform("size")
     daily["repeat"] = np.where(daily["day"] > first, daily["amount"], 0.0)
-    rfm = daily.assign(first=first, last=last, frequency=count - 1).groupby("customer_id").agg(
-        frequency=("frequency", "first"), first=("first", "first"), last=("last", "first"),
-        repeat=("repeat", "sum"), total=("amount", "sum"))
+    rfm = (
+        daily.assign(first=first, last=last, frequency=count - 1)
+        .groupby("customer_id")
+        .agg(
+            frequency=("frequency", "first"),
+            first=("first", "first"),
+            last=("last", "first"),
+            repeat=("repeat", "sum"),
+            total=("amount", "sum"),
+        )
+    )
     rfm["recency"] = (rfm["last"] - rfm["first"]).dt.days / 7
     rfm["T"] = (pd.Timestamp(AS_OF) - rfm["first"]).dt.days / 7
     rfm["monetary"] = np.where(rfm["frequency"] > 0, rfm["repeat"] / rfm["frequency"].clip(lower=1), 0)
@@ -104,11 +128,17 @@ def pandas_run(folder: Path) -> dict[str, int]:
     people = pd.read_parquet(folder / "customers.parquet")
     x = o.merge(people, on="customer_id", how="left")
     x["quarter"] = x["order_ts"].dt.to_period("Q")
-    cross = x.groupby(["region", "quarter"]).agg(orders=("amount", "size"),
-                                                 buyers=("customer_id", "nunique"),
-                                                 revenue=("amount", "sum")).reset_index()
-    return {"cohort cells": len(matrix), "customers": len(rfm), "crosstab cells": len(cross),
-            "orders counted": int(cross["orders"].sum())}
+    cross = (
+        x.groupby(["region", "quarter"])
+        .agg(orders=("amount", "size"), buyers=("customer_id", "nunique"), revenue=("amount", "sum"))
+        .reset_index()
+    )
+    return {
+        "cohort cells": len(matrix),
+        "customers": len(rfm),
+        "crosstab cells": len(cross),
+        "orders counted": int(cross["orders"].sum()),
+    }
 
 
 SQL_MATRIX = """
@@ -145,8 +175,12 @@ def sql_run(folder: Path) -> dict[str, int]:
     matrix = con.sql(SQL_MATRIX.format(path=folder, end=end)).df()
     rfm = con.sql(SQL_RFM.format(path=folder, end=end, as_of=AS_OF)).df()
     cross = con.sql(SQL_CROSS.format(path=folder, end=end)).df()
-    return {"cohort cells": len(matrix), "customers": len(rfm), "crosstab cells": len(cross),
-            "orders counted": int(cross["orders"].sum())}
+    return {
+        "cohort cells": len(matrix),
+        "customers": len(rfm),
+        "crosstab cells": len(cross),
+        "orders counted": int(cross["orders"].sum()),
+    }
 
 
 IMPLEMENTATIONS = {
@@ -172,8 +206,12 @@ def measured(name: str, folder: Path) -> dict:
     from helpers.report import PeakMemory
 
     with PeakMemory(interval=0.05) as memory:
-        done = subprocess.run([sys.executable, __file__, "--child", name, "--folder", str(folder)],
-                              check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", name, "--folder", str(folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["peak_gb"] = memory.peak_bytes / 2**30
     return result
@@ -198,14 +236,19 @@ def main() -> None:
         results = {}
         for name in names:
             r = results[name] = measured(name, folder)
-            print(f"{IMPLEMENTATIONS[name][0]:<26} cohort matrix + RFM + crosstab counts: "
-                  f"{r['seconds']:6.1f} s, peak memory {r['peak_gb']:5.2f} GB "
-                  f"({r['cohort cells']:,} cohort cells, {r['customers']:,} customers, "
-                  f"{r['crosstab cells']:,} crosstab cells)", flush=True)
+            print(
+                f"{IMPLEMENTATIONS[name][0]:<26} cohort matrix + RFM + crosstab counts: "
+                f"{r['seconds']:6.1f} s, peak memory {r['peak_gb']:5.2f} GB "
+                f"({r['cohort cells']:,} cohort cells, {r['customers']:,} customers, "
+                f"{r['crosstab cells']:,} crosstab cells)",
+                flush=True,
+            )
         eng, sql, pdr = results["engine"], results["sql"], results["pandas"]
         assert eng["orders counted"] == sql["orders counted"] == pdr["orders counted"]
-        print(f"\npandas / engine time: {pdr['seconds'] / eng['seconds']:.1f}× "
-              f"(the engine is that many times faster; target ≥ 2)")
+        print(
+            f"\npandas / engine time: {pdr['seconds'] / eng['seconds']:.1f}× "
+            f"(the engine is that many times faster; target ≥ 2)"
+        )
         print(f"engine / hand-written SQL time: {eng['seconds'] / sql['seconds']:.2f}× (target ≤ 1.25)")
         print(f"engine / pandas peak memory: {eng['peak_gb'] / pdr['peak_gb']:.2f} (target ≤ 0.5)")
         if "spark" in results:

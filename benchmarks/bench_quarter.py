@@ -35,8 +35,12 @@ def main() -> None:
     ap.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
     ap.add_argument("--keep", type=Path, help="run in this folder and keep the reports")
     ap.add_argument("--jobs", type=int, help="notebooks side by side (default: the batch's)")
-    ap.add_argument("--memory-gb", type=float, help="memory budget of notebooks side by side "
-                    "(needs a measured run: the benchmark runs the quarter twice)")
+    ap.add_argument(
+        "--memory-gb",
+        type=float,
+        help="memory budget of notebooks side by side "
+        "(needs a measured run: the benchmark runs the quarter twice)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
@@ -45,9 +49,21 @@ def main() -> None:
         if data is None:
             data = work / "data"
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "helpers.cli", "demo-data", "--customers",
-                            str(args.customers), "--order-rate", str(args.order_rate),
-                            "--out", str(data)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "helpers.cli",
+                    "demo-data",
+                    "--customers",
+                    str(args.customers),
+                    "--order-rate",
+                    str(args.order_rate),
+                    "--out",
+                    str(data),
+                ],
+                check=True,
+            )
             print(f"demo data: {time.perf_counter() - t:.1f} s")
         people = pd.read_parquet(data / "customers.parquet", columns=["customer_id"])
         orders = pd.read_parquet(data / "orders.parquet", columns=["order_id"])
@@ -62,22 +78,30 @@ def main() -> None:
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         if args.memory_gb:  # the budget reads the peaks of a published run: make one first
             jobs += ["--memory-gb", str(args.memory_gb)]
-            subprocess.run([sys.executable, "-m", "helpers.cli", "run", "params.yaml", "--jobs",
-                            "1"], cwd=work, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "helpers.cli", "run", "params.yaml", "--jobs", "1"],
+                cwd=work,
+                check=True,
+                capture_output=True,
+            )
         t = time.perf_counter()
         with PeakMemory() as whole:  # the batch and every kernel, side by side or not
-            subprocess.run([sys.executable, "-m", "helpers.cli", "run", "params.yaml", *jobs],
-                           cwd=work, check=True)
+            subprocess.run(
+                [sys.executable, "-m", "helpers.cli", "run", "params.yaml", *jobs], cwd=work, check=True
+            )
         wall = time.perf_counter() - t
         latest = max((work / "reports" / "demo").glob("v*"), key=lambda p: int(p.name[1:]))
         manifest = json.loads((latest / "manifest.json").read_text())
-        print(f"\n{size} on {args.engine}: whole run {wall:.1f} s "
-              f"(checking the data first: {manifest['runner_peak_memory_mb'] / 1024:.2f} GB)")
+        print(
+            f"\n{size} on {args.engine}: whole run {wall:.1f} s "
+            f"(checking the data first: {manifest['runner_peak_memory_mb'] / 1024:.2f} GB)"
+        )
         for nb in manifest["notebooks"]:
-            print(f"  {nb['name']:<12} {nb['duration_s']:6.1f} s, peak memory "
-                  f"{nb['peak_memory_mb'] / 1024:5.2f} GB, HTML {nb['html_bytes'] / 1024:5.0f} KB")
-        print(f"peak memory of the run (all its processes at once): "
-              f"{whole.peak_bytes / 1024**3:.2f} GB")
+            print(
+                f"  {nb['name']:<12} {nb['duration_s']:6.1f} s, peak memory "
+                f"{nb['peak_memory_mb'] / 1024:5.2f} GB, HTML {nb['html_bytes'] / 1024:5.0f} KB"
+            )
+        print(f"peak memory of the run (all its processes at once): {whole.peak_bytes / 1024**3:.2f} GB")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Benchmark: segment a large customer base (fit on a stratified sample, assign everyone).
 
-    .venv/bin/python benchmarks/bench_segment.py [--customers 1000000]
-    .venv/bin/python benchmarks/bench_segment.py --data /tmp/big/data   # reuse built data
+.venv/bin/python benchmarks/bench_segment.py [--customers 1000000]
+.venv/bin/python benchmarks/bench_segment.py --data /tmp/big/data   # reuse built data
 """
 
 from __future__ import annotations
@@ -48,18 +48,28 @@ def main() -> None:
         result = run(frame, params, weights(frame, params))
         seconds = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-        print(f"segmentation (k search, stability, assign everyone, profile): {seconds:.1f} s, "
-              f"k = {result.k}, peak memory {peak:.2f} GB")
+        print(
+            f"segmentation (k search, stability, assign everyone, profile): {seconds:.1f} s, "
+            f"k = {result.k}, peak memory {peak:.2f} GB"
+        )
         import pandas as pd
         from sklearn.metrics import adjusted_rand_score
 
         truth = pd.read_parquet(f"{tmp}/_truth.parquet")["segment"]
-        print(f"adjusted Rand index against the planted segments: "
-              f"{adjusted_rand_score(truth, result.segments):.3f}")
+        print(
+            f"adjusted Rand index against the planted segments: "
+            f"{adjusted_rand_score(truth, result.segments):.3f}"
+        )
         if result.stability is not None:
-            print("stability: " + ", ".join(
-                f"{s + 1} {v} ({j:.3f})" for s, (v, j) in enumerate(zip(
-                    result.stability.verdict, result.stability.jaccard, strict=True))))
+            print(
+                "stability: "
+                + ", ".join(
+                    f"{s + 1} {v} ({j:.3f})"
+                    for s, (v, j) in enumerate(
+                        zip(result.stability.verdict, result.stability.jaccard, strict=True)
+                    )
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,9 @@ def demo_dir_full(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_params(tmp_path: Path, demo_dir: Path):
     """Write a parameter file based on demo.yaml; `changes` are applied with dotted keys."""
 
-    def make(changes: dict[str, Any] | None = None, raw: dict[str, Any] | None = None,
-             name: str = "params.yaml") -> Path:
+    def make(
+        changes: dict[str, Any] | None = None, raw: dict[str, Any] | None = None, name: str = "params.yaml"
+    ) -> Path:
         doc = copy.deepcopy(raw if raw is not None else demo_params_raw())
         doc["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
         doc["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")

@@ -22,9 +22,13 @@ pytestmark = pytest.mark.slow
 WORKBOOK = [sys.executable, "-m", "helpers.cli"]
 CANARIES = ["Qzxcanary Vwbname", "qzx.canary.mail@example.invalid", "+99 555 0199 7311"]
 PAYLOAD = "<img src=x onerror=\"document.body.setAttribute('data-pwned','yes')\">"
-FORMULA = "=HYPERLINK(\"http://x\")"
-SINGLETONS = {"acquisition_channel": "Zeppelindrop", "status": "vipqzx",
-              "promotion_code": "ONEOFFQZX", "region": "Isle of Qzxcanary"}
+FORMULA = '=HYPERLINK("http://x")'
+SINGLETONS = {
+    "acquisition_channel": "Zeppelindrop",
+    "status": "vipqzx",
+    "promotion_code": "ONEOFFQZX",
+    "region": "Isle of Qzxcanary",
+}
 EXTERNAL = re.compile(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|src=[\"']//|url\((?!data:)", re.I)
 
 
@@ -33,8 +37,11 @@ def workbook(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +90,21 @@ def site(tmp_path_factory, demo_dir):
 
 def test_first_run_publishes_v1_with_every_part(site):
     v1 = site["reports"] / "demo" / "v1"
-    for part in ("01_explore.html", "index.html", "manifest.json",
-                 "notebooks/01_explore.ipynb", "tables/01_explore/status.csv",
-                 "02_filter.html", "04_cohorts.html",
-                 "tables/04_cohorts/channel_economics.csv", "03_segment.html",
-                 "tables/03_segment/segments.csv", "05_personas.html", "personas.html",
-                 "tables/05_personas/persona_facts.csv"):
+    for part in (
+        "01_explore.html",
+        "index.html",
+        "manifest.json",
+        "notebooks/01_explore.ipynb",
+        "tables/01_explore/status.csv",
+        "02_filter.html",
+        "04_cohorts.html",
+        "tables/04_cohorts/channel_economics.csv",
+        "03_segment.html",
+        "tables/03_segment/segments.csv",
+        "05_personas.html",
+        "personas.html",
+        "tables/05_personas/persona_facts.csv",
+    ):
         assert (v1 / part).exists(), part
     assert list((v1 / "tables" / "02_filter").glob("banner_Buyers*.csv"))
     assert "Report index:" in site["first"].stdout and "Published v1" in site["first"].stdout
@@ -127,7 +143,7 @@ def test_reports_are_offline(site):
     for page in pages:
         text = page.read_text(encoding="utf-8")
         hit = EXTERNAL.search(text)
-        assert hit is None, f"{page} points at the network: {text[max(0, hit.start() - 60):hit.end() + 60]}"
+        assert hit is None, f"{page} points at the network: {text[max(0, hit.start() - 60) : hit.end() + 60]}"
         assert "<script src" not in text
 
 
@@ -170,16 +186,32 @@ def test_text_from_data_is_shown_as_text_never_run(site):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install "
-                                             "chromium); the static checks above still run")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless Chromium is not installed (apt-get install chromium); the static checks above still run",
+)
 def test_no_payload_fires_in_a_browser(site, tmp_path):
     v1 = site["reports"] / "demo" / "v1"
     for page in sorted(v1.glob("*.html")):
         dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={tmp_path / page.stem}", "--dump-dom",
-             page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / page.stem}",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
         assert "<body" in dom, page.name
         assert "data-pwned" not in dom.split("<body", 1)[1].split(">", 1)[0], page.name
 
@@ -218,9 +250,12 @@ def test_a_failed_notebook_publishes_nothing(site, tmp_path):
     notebooks = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", notebooks)
     boom = nbformat.v4.new_notebook()
-    boom.cells = [nbformat.v4.new_code_cell('params_path = ""\ntables_dir = ""\nprivate_dir = ""',
-                                            metadata={"tags": ["parameters"]}),
-                  nbformat.v4.new_code_cell("raise RuntimeError('planted failure')")]
+    boom.cells = [
+        nbformat.v4.new_code_cell(
+            'params_path = ""\ntables_dir = ""\nprivate_dir = ""', metadata={"tags": ["parameters"]}
+        ),
+        nbformat.v4.new_code_cell("raise RuntimeError('planted failure')"),
+    ]
     nbformat.write(boom, notebooks / "02_boom.ipynb")
     before = tree_digest(site["reports"])
     result = workbook("run", "params.yaml", "--notebooks", str(notebooks), cwd=site["work"])
@@ -264,10 +299,16 @@ def test_the_whole_workbook_on_cdnow_orders_only(tmp_path):
     import yaml
 
     params = {
-        "period": "cdnow", "as_of": "1998-06-30", "title": "CDNOW",
+        "period": "cdnow",
+        "as_of": "1998-06-30",
+        "title": "CDNOW",
         "data": {"orders": {"path": str(CDNOW), "delimiter": "whitespace"}},
-        "orders": {"customer_id": "customer_id", "timestamp": "date",
-                   "timestamp_format": "%Y%m%d", "amount": "dollar_value"},
+        "orders": {
+            "customer_id": "customer_id",
+            "timestamp": "date",
+            "timestamp_format": "%Y%m%d",
+            "amount": "dollar_value",
+        },
         "value": {"holdout": 39, "churn_drivers": False},
     }
     (tmp_path / "cdnow.yaml").write_text(yaml.safe_dump(params))
@@ -282,8 +323,13 @@ def test_the_whole_workbook_on_cdnow_orders_only(tmp_path):
     skipped = (v1 / "02_filter.html").read_text()
     assert "needs a customer file" in skipped
     report = (v1 / "04_cohorts.html").read_text()
-    for part in ("Retention by acquisition cohort", "Stick point", "Model check", "RFM groups",
-                 "Not available for this run"):
+    for part in (
+        "Retention by acquisition cohort",
+        "Stick point",
+        "Model check",
+        "RFM groups",
+        "Not available for this run",
+    ):
         assert part in report, part
     assert "Traceback" not in report
     retention = pd.read_csv(v1 / "tables" / "04_cohorts" / "retention_customers.csv", index_col=0)

@@ -37,8 +37,9 @@ def test_demo_data_command_is_deterministic(tmp_path):
     a = run("demo-data", "--customers", "300", "--seed", "4", "--out", str(tmp_path / "a"))
     b = run("demo-data", "--customers", "300", "--seed", "4", "--out", str(tmp_path / "b"))
     assert a.returncode == 0 and b.returncode == 0, a.stderr
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "orders.parquet"),
-                                  pd.read_parquet(tmp_path / "b" / "orders.parquet"))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "a" / "orders.parquet"), pd.read_parquet(tmp_path / "b" / "orders.parquet")
+    )
     again = run("demo-data", "--out", str(tmp_path / "a"), "--if-missing")
     assert "already" in again.stdout
 

@@ -28,8 +28,7 @@ def pandas_retention(orders: pd.DataFrame, as_of: dt.date, definition: str) -> p
     else:
         last = o.groupby(["cohort", "customer_id"])["n"].max().reset_index()
         cols = range(int(last["n"].max()) + 1)
-        active = pd.DataFrame({n: last[last["n"] >= n].groupby("cohort").size() for n in cols}
-                              ).fillna(0)
+        active = pd.DataFrame({n: last[last["n"] >= n].groupby("cohort").size() for n in cols}).fillna(0)
     share = active.div(sizes, axis=0)
     now = as_of.year * 12 + as_of.month - 1
     for cohort in share.index:
@@ -57,11 +56,13 @@ def test_monthly_retention_matches_pandas_on_demo(demo, demo_dir_full, definitio
     assert ours.iloc[-1, 0] == 1.0 and np.isnan(ours.iloc[-1, 1:]).all()
 
 
-@pytest.mark.skipif(not (SHARED / "cdnow" / "CDNOW_master.txt").exists(),
-                    reason="../shared/data/cdnow not present")
+@pytest.mark.skipif(
+    not (SHARED / "cdnow" / "CDNOW_master.txt").exists(), reason="../shared/data/cdnow not present"
+)
 def test_monthly_retention_of_the_full_cdnow_file_matches_pandas():
-    raw = pd.read_csv(SHARED / "cdnow" / "CDNOW_master.txt", sep=r"\s+",
-                      dtype={"customer_id": str, "date": str})
+    raw = pd.read_csv(
+        SHARED / "cdnow" / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str}
+    )
     raw["order_ts"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     raw = raw.rename(columns={"dollar_value": "amount"})[["customer_id", "order_ts", "amount"]]
     engine = Engine()
@@ -70,8 +71,9 @@ def test_monthly_retention_of_the_full_cdnow_file_matches_pandas():
     for definition in ("on", "on_or_after"):
         ours = cohorts.retention(engine, orders, as_of, "month", definition)
         ref = pandas_retention(raw, as_of, definition)
-        np.testing.assert_allclose(ours.matrix().to_numpy(),
-                                   ref.reindex(columns=range(18)).to_numpy(), rtol=1e-12)
+        np.testing.assert_allclose(
+            ours.matrix().to_numpy(), ref.reindex(columns=range(18)).to_numpy(), rtol=1e-12
+        )
     sizes = ours.sizes()
     assert sizes.sum() == 23_570 and list(sizes.index) == ["1997-01", "1997-02", "1997-03"]
     revenue = ours.matrix("revenue")
@@ -133,15 +135,15 @@ def test_cohort_rules_side_by_side(demo):
     params, data, frame = demo
     table = cohorts.rules(data, frame, params)
     assert list(table.index) == list(params.cohorts.rules)
-    assert table.loc["referred_two_or_more", "retention 12 %"] > table.loc["referred_two_or_more",
-                                                                          "rest 12 %"]
+    assert (
+        table.loc["referred_two_or_more", "retention 12 %"] > table.loc["referred_two_or_more", "rest 12 %"]
+    )
     assert table.loc["ready_to_buy", "retention 6 %"] > table.loc["ready_to_buy", "rest 6 %"]
 
 
 def test_nps_groups():
     g = fields.nps_group(pd.Series([10, 9, 8, 7, 6, 0, None]))
-    assert g.tolist()[:6] == ["promoters", "promoters", "passives", "passives", "detractors",
-                              "detractors"]
+    assert g.tolist()[:6] == ["promoters", "promoters", "passives", "passives", "detractors", "detractors"]
     assert g.isna().tolist()[-1]
 
 
@@ -154,10 +156,10 @@ def test_cohort_rules_equal_split_retention_computed_rule_by_rule(demo):
     last = max(ct.economics_periods)
     for rule, expr in list(ct.rules.items())[:3]:
         meets = evaluate(expr, buyers).to_numpy(bool)
-        groups = pd.Series(np.where(meets, "meets", "rest"),
-                           index=buyers[params.columns.id].astype(str).to_numpy())
-        ret = cohorts.retention(data.engine, data.orders, params.as_of, ct.period, "on", groups,
-                                last)
+        groups = pd.Series(
+            np.where(meets, "meets", "rest"), index=buyers[params.columns.id].astype(str).to_numpy()
+        )
+        ret = cohorts.retention(data.engine, data.orders, params.as_of, ct.period, "on", groups, last)
         at = ret.at(ct.economics_periods)
         curve = ret.curve()
         revenue = curve[curve["n"] <= last].groupby("group")["revenue_per_customer"].sum()

@@ -19,8 +19,9 @@ def test_the_shipped_parameter_files_are_valid(demo_dir, make_params):
 
 
 def test_relative_paths_start_at_the_parameter_file(tmp_path, demo_dir, make_params):
-    path = make_params({"data.customers.path": "data/customers.parquet",
-                        "data.orders.path": "data/orders.parquet"})
+    path = make_params(
+        {"data.customers.path": "data/customers.parquet", "data.orders.path": "data/orders.parquet"}
+    )
     (tmp_path / "data").mkdir()
     for name in ("customers", "orders"):
         (tmp_path / "data" / f"{name}.parquet").write_bytes((demo_dir / f"{name}.parquet").read_bytes())
@@ -38,12 +39,18 @@ BAD = [
     ({"privacy.min_cell": 0}, ["`privacy.min_cell`", "greater than or equal to 1"]),
     ({"period": "2026/Q3"}, ["`period`", "2026/Q3"]),
     ({"columns.hidden": ["age"]}, ["column 'age' is given two roles", "demographic", "hidden"]),
-    ({"data.customers.path": "nowhere/customers.parquet"},
-     ["`data.customers.path`", "file not found", "nowhere"]),
-    ({"data.customers.path": str(ROOT / "README.md")},
-     ["`data.customers.path`", "cannot tell the format", "add `format:`"]),
-    ({"columns.multi_response.interests.columns": ["a", "b"]},
-     ["multi_response.interests", "exactly one of `column`"]),
+    (
+        {"data.customers.path": "nowhere/customers.parquet"},
+        ["`data.customers.path`", "file not found", "nowhere"],
+    ),
+    (
+        {"data.customers.path": str(ROOT / "README.md")},
+        ["`data.customers.path`", "cannot tell the format", "add `format:`"],
+    ),
+    (
+        {"columns.multi_response.interests.columns": ["a", "b"]},
+        ["multi_response.interests", "exactly one of `column`"],
+    ),
     ({"validation.ranges": {"age": [100, 16]}}, ["validation.ranges", "low end is above"]),
     ({"engine": "oracle"}, ["`engine`", "duckdb", "spark"]),
     ({"data.orders.path": "s3a://lake/orders/"}, ["`data.orders.path`", "URL", "engine: spark"]),
@@ -91,16 +98,26 @@ def test_the_example_quarter_file_is_valid_apart_from_its_data():
 
 def test_an_impossible_date_is_a_message_not_a_crash(make_params):
     path = make_params()
-    path.write_text(path.read_text().replace("as_of: '2026-09-30'", "as_of: 2026-13-01")
-                    .replace("as_of: 2026-09-30", "as_of: 2026-13-01"))
+    path.write_text(
+        path.read_text()
+        .replace("as_of: '2026-09-30'", "as_of: 2026-13-01")
+        .replace("as_of: 2026-09-30", "as_of: 2026-13-01")
+    )
     with pytest.raises(ConfigError, match=r"`as_of`: .*2026-13-01"):
         load_params(path)
 
 
 def test_spark_settings_and_remote_parquet(make_params):
-    params = load_params(make_params({"engine": "spark", "spark.master": "spark://head:7077",
-                                      "data.orders.path": "s3a://lake/orders/",
-                                      "data.orders.format": "parquet"}))
+    params = load_params(
+        make_params(
+            {
+                "engine": "spark",
+                "spark.master": "spark://head:7077",
+                "data.orders.path": "s3a://lake/orders/",
+                "data.orders.format": "parquet",
+            }
+        )
+    )
     assert params.engine == "spark" and params.spark.master == "spark://head:7077"
     assert params.data.orders.path == "s3a://lake/orders/" and params.data.orders.remote
     assert params.spark.driver_memory == "4g"  # more than Spark's 1g default
@@ -110,8 +127,9 @@ def test_choosing_spark_without_pyspark_says_what_to_install(make_params, monkey
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a)
+    )
     path = make_params({"engine": "spark"})
     with pytest.raises(ConfigError) as err:
         load_params(path)

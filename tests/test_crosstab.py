@@ -22,8 +22,14 @@ def params_for(tmp_path, frame: pd.DataFrame, columns: dict, **extra):
     """Validated parameters for a synthetic frame written as Parquet."""
     path = tmp_path / "survey.parquet"
     frame.to_parquet(path)
-    raw = {"period": "t", "as_of": "2026-01-01", "data": {"customers": {"path": str(path)}},
-           "columns": columns, "validation": {"min_rows": 1}, **extra}
+    raw = {
+        "period": "t",
+        "as_of": "2026-01-01",
+        "data": {"customers": {"path": str(path)}},
+        "columns": columns,
+        "validation": {"min_rows": 1},
+        **extra,
+    }
     return parse_params(raw, "test.yaml", tmp_path)
 
 
@@ -40,14 +46,19 @@ def two_groups(tmp_path):
     rng = np.random.default_rng(0)
     n = 400
     grp = np.where(np.arange(n) < 200, "a", "b")
-    answer = np.where(grp == "a", rng.choice(["x", "y", "z"], n, p=[.6, .3, .1]),
-                      rng.choice(["x", "y", "z"], n, p=[.3, .4, .3]))
+    answer = np.where(
+        grp == "a",
+        rng.choice(["x", "y", "z"], n, p=[0.6, 0.3, 0.1]),
+        rng.choice(["x", "y", "z"], n, p=[0.3, 0.4, 0.3]),
+    )
     score = rng.normal(np.where(grp == "a", 5.0, 5.6), 1.5)
     w = rng.lognormal(0, 0.5, n)
-    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "grp": grp, "answer": answer,
-                          "score": score, "w": w})
-    params = params_for(tmp_path, frame, {"id": "id", "demographic": ["grp", "answer", "score"],
-                                          "weight": "w"})
+    frame = pd.DataFrame(
+        {"id": [f"r{i}" for i in range(n)], "grp": grp, "answer": answer, "score": score, "w": w}
+    )
+    params = params_for(
+        tmp_path, frame, {"id": "id", "demographic": ["grp", "answer", "score"], "weight": "w"}
+    )
     return frame, params
 
 
@@ -82,9 +93,13 @@ def test_unweighted_percentages_tests_and_chi2_match_scipy_and_statsmodels(two_g
 
 
 def test_letters_go_on_the_higher_cell_upper_case_at_the_stricter_level(tmp_path):
-    frame = pd.DataFrame({"id": [f"r{i}" for i in range(400)],
-                          "grp": ["a"] * 200 + ["b"] * 200,
-                          "answer": ["x"] * 120 + ["y"] * 80 + ["x"] * 60 + ["y"] * 140})
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(400)],
+            "grp": ["a"] * 200 + ["b"] * 200,
+            "answer": ["x"] * 120 + ["y"] * 80 + ["x"] * 60 + ["y"] * 140,
+        }
+    )
     params = params_for(tmp_path, frame, {"id": "id", "demographic": ["grp", "answer"]})
     frame["w"] = 1.0
     t = _table(frame, params, "answer")
@@ -92,8 +107,14 @@ def test_letters_go_on_the_higher_cell_upper_case_at_the_stricter_level(tmp_path
     assert _cell(t, "y", "b")["letters"] == "A"
     assert _cell(t, "x", "b")["letters"] == ""
     # a difference significant at 95% but not at 99%: lower case
-    frame2 = pd.DataFrame({"id": [f"r{i}" for i in range(400)], "grp": ["a"] * 200 + ["b"] * 200,
-                           "answer": ["x"] * 110 + ["y"] * 90 + ["x"] * 88 + ["y"] * 112, "w": 1.0})
+    frame2 = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(400)],
+            "grp": ["a"] * 200 + ["b"] * 200,
+            "answer": ["x"] * 110 + ["y"] * 90 + ["x"] * 88 + ["y"] * 112,
+            "w": 1.0,
+        }
+    )
     p = proportions_ztest([110, 88], [200, 200])[1]
     assert 0.01 < p < 0.05
     t2 = _table(frame2, params, "answer")
@@ -110,10 +131,10 @@ def test_weighted_case_uses_the_effective_base(two_groups):
     assert a["eff_base"] == pytest.approx(n_eff)
     assert a["value"] == pytest.approx(wa[frame.loc[a_mask, "answer"] == "x"].sum() / wa.sum())
     b = _cell(t, "x", "b")
-    z, p = proportions_ztest([a["value"] * a["eff_base"], b["value"] * b["eff_base"]],
-                             [a["eff_base"], b["eff_base"]])
-    assert crosstab.proportion_z(a["value"], a["eff_base"], b["value"], b["eff_base"])[1] == \
-        pytest.approx(p)
+    z, p = proportions_ztest(
+        [a["value"] * a["eff_base"], b["value"] * b["eff_base"]], [a["eff_base"], b["eff_base"]]
+    )
+    assert crosstab.proportion_z(a["value"], a["eff_base"], b["value"], b["eff_base"])[1] == pytest.approx(p)
     assert crosstab.effective_base(np.array([1.0, 1.0, 4.0])) == pytest.approx(36 / 18)
 
 
@@ -123,8 +144,9 @@ def test_means_use_welch_unweighted_and_weighted(two_groups):
     a, b = _cell(t, "Mean", "a"), _cell(t, "Mean", "b")
     xa, xb = frame.loc[frame.grp == "a", "score"], frame.loc[frame.grp == "b", "score"]
     ref = stats.ttest_ind(xa, xb, equal_var=False)
-    ours = crosstab.welch_t(a["value"], a["n"] and np.var(xa, ddof=1), 200,
-                            b["value"], np.var(xb, ddof=1), 200)
+    ours = crosstab.welch_t(
+        a["value"], a["n"] and np.var(xa, ddof=1), 200, b["value"], np.var(xb, ddof=1), 200
+    )
     assert ours[0] == pytest.approx(ref.statistic) and ours[1] == pytest.approx(ref.pvalue)
     assert ("A" in b["letters"]) == (ref.pvalue < 0.01)
     assert _cell(t, "Median", "a")["value"] == pytest.approx(np.median(xa), abs=0.05)
@@ -133,8 +155,9 @@ def test_means_use_welch_unweighted_and_weighted(two_groups):
     wa, wb = frame.loc[frame.grp == "a", "w"], frame.loc[frame.grp == "b", "w"]
     ma, va, na = crosstab.weighted_mean_var(xa.to_numpy(), wa.to_numpy())
     mb, vb, nb = crosstab.weighted_mean_var(xb.to_numpy(), wb.to_numpy())
-    cm = CompareMeans(DescrStatsW(xa, weights=wa * na / wa.sum()),
-                      DescrStatsW(xb, weights=wb * nb / wb.sum()))
+    cm = CompareMeans(
+        DescrStatsW(xa, weights=wa * na / wa.sum()), DescrStatsW(xb, weights=wb * nb / wb.sum())
+    )
     tstat, pval, _ = cm.ttest_ind(usevar="unequal")
     assert crosstab.welch_t(ma, va, na, mb, vb, nb)[1] == pytest.approx(pval)
     assert _cell(wt, "Mean", "a")["value"] == pytest.approx(np.average(xa, weights=wa))
@@ -154,13 +177,22 @@ def test_multiple_response_base_is_respondents_and_tests_each_answer(tmp_path):
     grp = np.where(np.arange(n) < 150, "a", "b")
     picks = []
     for g in grp:
-        chosen = [o for o, pa, pb in (("tv", .7, .4), ("web", .6, .6), ("radio", .2, .5))
-                  if rng.random() < (pa if g == "a" else pb)]
+        chosen = [
+            o
+            for o, pa, pb in (("tv", 0.7, 0.4), ("web", 0.6, 0.6), ("radio", 0.2, 0.5))
+            if rng.random() < (pa if g == "a" else pb)
+        ]
         picks.append(";".join(chosen) if chosen else None)
     frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "grp": grp, "media": picks, "w": 1.0})
-    params = params_for(tmp_path, frame, {
-        "id": "id", "demographic": ["grp"],
-        "multi_response": {"media": {"dimension": "behavioural", "column": "media"}}})
+    params = params_for(
+        tmp_path,
+        frame,
+        {
+            "id": "id",
+            "demographic": ["grp"],
+            "multi_response": {"media": {"dimension": "behavioural", "column": "media"}},
+        },
+    )
     t = _table(frame, params, "media", correction="none")
     answered = frame["media"].notna()
     base_a = int((answered & (frame.grp == "a")).sum())
@@ -177,9 +209,14 @@ def test_multiple_response_base_is_respondents_and_tests_each_answer(tmp_path):
 
 
 def test_low_bases_are_flagged_and_not_tested_small_cells_hidden(tmp_path):
-    frame = pd.DataFrame({"id": [f"r{i}" for i in range(230)], "grp": ["a"] * 200 + ["b"] * 20 + ["c"] * 10,
-                          "answer": (["x"] * 150 + ["y"] * 50) + ["y"] * 18 + ["x"] * 2 + ["x"] * 10,
-                          "w": 1.0})
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(230)],
+            "grp": ["a"] * 200 + ["b"] * 20 + ["c"] * 10,
+            "answer": (["x"] * 150 + ["y"] * 50) + ["y"] * 18 + ["x"] * 2 + ["x"] * 10,
+            "w": 1.0,
+        }
+    )
     params = params_for(tmp_path, frame, {"id": "id", "demographic": ["grp", "answer"]})
     t = _table(frame, params, "answer")
     b = t.bases.set_index("column")
@@ -204,8 +241,9 @@ def demo_frame(demo_dir, tmp_path_factory):
 def test_planted_differences_are_significant(demo_frame):
     frame, params = demo_frame
     cols = crosstab.banner_columns(frame, params)
-    tables = crosstab.build_tables(frame, params, weights(frame, params), cols,
-                                   rows=["att_price_sensitive", "att_quality_first"])
+    tables = crosstab.build_tables(
+        frame, params, weights(frame, params), cols, rows=["att_price_sensitive", "att_quality_first"]
+    )
     price = tables[0].cells
     email = price[(price.column == "email") & (price.row == "Top box")].iloc[0]
     paid = price[(price.column == "paid search") & (price.row == "Top box")].iloc[0]
@@ -221,13 +259,15 @@ def test_a_random_split_shows_no_more_significance_than_chance(demo_frame):
     frame, params = demo_frame
     rng = np.random.default_rng(42)
     half = rng.random(len(frame)) < 0.5
-    cols = crosstab._lettered([crosstab.Column("one", "Split", half),
-                               crosstab.Column("two", "Split", ~half)], None)
+    cols = crosstab._lettered(
+        [crosstab.Column("one", "Split", half), crosstab.Column("two", "Split", ~half)], None
+    )
     raw_ct = params.crosstab.model_copy(update={"correction": "none"})
     rows = crosstab.default_rows(params)
     w = weights(frame, params)
-    tables = [crosstab.build_table(crosstab.make_question(frame, params, r), cols, w, raw_ct, 10)
-              for r in rows]
+    tables = [
+        crosstab.build_table(crosstab.make_question(frame, params, r), cols, w, raw_ct, 10) for r in rows
+    ]
     cells = pd.concat([t.cells for t in tables])
     tested = cells[(cells.column == "one") & cells.kind.isin(["pct", "mean"])]
     significant = (tested["p_vs_rest"] < 0.05).sum()
@@ -243,29 +283,45 @@ so_file = SHARED / "survey" / "stackoverflow_2017.csv"
 @pytest.mark.skipif(not so_file.exists(), reason="../shared/data/survey not present")
 def test_developer_survey_career_satisfaction_by_remote_work(tmp_path):
     roles = ["Data_scientist", "Database_administrator", "DevOps", "Mobile_developer", "Web_developer"]
-    raw = {"period": "so", "as_of": "2017-12-31", "data": {"customers": {"path": str(so_file)}},
-           "columns": {"id": "respondent_id", "demographic": ["Remote", "CareerSatisfaction"],
-                       "geographic": ["Country"],
-                       "multi_response": {"roles": {"dimension": "demographic", "columns": roles}}},
-           "numeric": ["CareerSatisfaction"], "filters": {"remote": 'Remote == "Remote"'},
-           "crosstab": {"banners": [{"name": "Work", "column": "Remote"}]}}
+    raw = {
+        "period": "so",
+        "as_of": "2017-12-31",
+        "data": {"customers": {"path": str(so_file)}},
+        "columns": {
+            "id": "respondent_id",
+            "demographic": ["Remote", "CareerSatisfaction"],
+            "geographic": ["Country"],
+            "multi_response": {"roles": {"dimension": "demographic", "columns": roles}},
+        },
+        "numeric": ["CareerSatisfaction"],
+        "filters": {"remote": 'Remote == "Remote"'},
+        "crosstab": {"banners": [{"name": "Work", "column": "Remote"}]},
+    }
     params = parse_params(raw, "so.yaml", tmp_path)
     data = load_dataset(params)
     frame = data.customers
     so = pd.read_csv(so_file)
     cols = crosstab.banner_columns(frame, params)
     w = weights(frame, params)
-    t = crosstab.build_table(crosstab.make_question(frame, params, "CareerSatisfaction"), cols, w,
-                             params.crosstab.model_copy(update={"correction": "none"}), 10)
-    remote, office = so.loc[so.Remote == "Remote", "CareerSatisfaction"], so.loc[
-        so.Remote == "Not remote", "CareerSatisfaction"]
+    t = crosstab.build_table(
+        crosstab.make_question(frame, params, "CareerSatisfaction"),
+        cols,
+        w,
+        params.crosstab.model_copy(update={"correction": "none"}),
+        10,
+    )
+    remote, office = (
+        so.loc[so.Remote == "Remote", "CareerSatisfaction"],
+        so.loc[so.Remote == "Not remote", "CareerSatisfaction"],
+    )
     ref = stats.ttest_ind(remote, office, equal_var=False)
     r = _cell(t, "Mean", "Remote")
     assert r["value"] == pytest.approx(remote.mean())
     rest = t.cells[(t.cells.column == "Remote") & (t.cells.row == "Mean")]["p_vs_rest"].iloc[0]
     assert rest == pytest.approx(ref.pvalue)
-    roles_t = crosstab.build_table(crosstab.make_question(frame, params, "roles"), cols, w,
-                                   params.crosstab, 10)
+    roles_t = crosstab.build_table(
+        crosstab.make_question(frame, params, "roles"), cols, w, params.crosstab, 10
+    )
     web = _cell(roles_t, "Web_developer", "Remote")
     answered = so[roles].notna().any(axis=1)
     assert web["base"] == (answered & (so.Remote == "Remote")).sum()
@@ -277,17 +333,25 @@ bfi_file = SHARED / "survey" / "bfi.csv"
 
 @pytest.mark.skipif(not bfi_file.exists(), reason="../shared/data/survey not present")
 def test_six_point_likert_with_missing_answers_by_gender(tmp_path):
-    raw = {"period": "bfi", "as_of": "2020-01-01", "data": {"customers": {"path": str(bfi_file)}},
-           "columns": {"id": "respondent_id", "demographic": ["gender", "age", "education"],
-                       "psychographic": ["A1", "C1", "N1"]},
-           "likert": {"min": 1, "max": 6},
-           "crosstab": {"banners": [{"name": "Gender", "column": "gender"}]}}
+    raw = {
+        "period": "bfi",
+        "as_of": "2020-01-01",
+        "data": {"customers": {"path": str(bfi_file)}},
+        "columns": {
+            "id": "respondent_id",
+            "demographic": ["gender", "age", "education"],
+            "psychographic": ["A1", "C1", "N1"],
+        },
+        "likert": {"min": 1, "max": 6},
+        "crosstab": {"banners": [{"name": "Gender", "column": "gender"}]},
+    }
     params = parse_params(raw, "bfi.yaml", tmp_path)
     data = load_dataset(params)
     frame = data.customers
     cols = crosstab.banner_columns(frame, params)
-    t = crosstab.build_table(crosstab.make_question(frame, params, "N1"), cols,
-                             weights(frame, params), params.crosstab, 10)
+    t = crosstab.build_table(
+        crosstab.make_question(frame, params, "N1"), cols, weights(frame, params), params.crosstab, 10
+    )
     bfi = pd.read_csv(bfi_file)
     women = bfi.loc[bfi.gender == 2, "N1"].dropna()
     cell = _cell(t, "Top box", "2")

@@ -86,8 +86,7 @@ def test_likert_out_of_range_stops_or_is_blanked_by_choice(make_params, tmp_path
     msg = _data_error(_with(make_params, tmp_path, bad))
     assert "column 'att_tries_new': 5 answers are not points of its scale 1, 2, 3, 4, 5 (e.g. 0, 7, 9)" in msg
     assert "validation.out_of_range: set_missing" in msg
-    data = load_dataset(_with(make_params, tmp_path, bad, changes={
-        "validation.out_of_range": "set_missing"}))
+    data = load_dataset(_with(make_params, tmp_path, bad, changes={"validation.out_of_range": "set_missing"}))
     assert data.customers["att_tries_new"].max() <= 5
     q = data.quality_table().set_index("column")
     assert q.loc["att_tries_new", "rows"] == 5 and q.loc["att_tries_new", "action"] == "set to missing"
@@ -148,8 +147,9 @@ def test_undeclared_columns_never_pass(make_params, tmp_path, customers):
 
 
 def test_csv_with_detected_encoding_and_delimiter(tmp_path):
-    frame = pd.DataFrame({"id": ["001", "002", "003"], "city": ["Zürich", "Málaga", "Łódź"],
-                          "score": [1, 2, 3]})
+    frame = pd.DataFrame(
+        {"id": ["001", "002", "003"], "city": ["Zürich", "Málaga", "Łódź"], "score": [1, 2, 3]}
+    )
     utf = tmp_path / "utf.csv"
     frame.to_csv(utf, sep=";", index=False, encoding="utf-8")
     cp = tmp_path / "cp.csv"
@@ -171,8 +171,12 @@ def test_excel_and_spss_with_value_labels(tmp_path):
     frame.to_excel(xlsx, index=False)
     assert read_frame(Source(path=xlsx)).shape == (3, 2)
     sav = tmp_path / "f.sav"
-    pyreadstat.write_sav(frame, str(sav), variable_value_labels={"gender": {1.0: "male", 2.0: "female"}},
-                         column_labels=["Respondent", "Gender"])
+    pyreadstat.write_sav(
+        frame,
+        str(sav),
+        variable_value_labels={"gender": {1.0: "male", 2.0: "female"}},
+        column_labels=["Respondent", "Gender"],
+    )
     got = read_frame(Source(path=sav))
     assert list(got["gender"]) == ["male", "female", "male"]
     assert got.attrs["labels"]["gender"] == "Gender"
@@ -199,7 +203,9 @@ def test_multi_response_from_delimited_and_from_dummy_columns(make_params, custo
     wide = pd.concat([customers, dummies], axis=1)
     raw = yaml_like(params)
     raw["columns"]["multi_response"]["social_platforms"] = {
-        "dimension": "behavioural", "columns": list(dummies.columns)}
+        "dimension": "behavioural",
+        "columns": list(dummies.columns),
+    }
     from helpers.config import parse_params
 
     p2 = parse_params(raw, "test", params.source)
@@ -214,8 +220,9 @@ def yaml_like(params) -> dict:
     return params_as_dict(params)
 
 
-def test_checked_data_is_read_back_only_for_the_same_parameters_and_inputs(make_params, tmp_path,
-                                                                          monkeypatch):
+def test_checked_data_is_read_back_only_for_the_same_parameters_and_inputs(
+    make_params, tmp_path, monkeypatch
+):
     from helpers.data import CHECKED_ENV, save_checked
 
     params = load_params(make_params())
@@ -224,8 +231,7 @@ def test_checked_data_is_read_back_only_for_the_same_parameters_and_inputs(make_
     monkeypatch.setenv(CHECKED_ENV, str(folder))
     again = load_dataset(params)
     # (Parquet keeps dates to the millisecond: same values, a finer unit)
-    pd.testing.assert_frame_equal(again.customers.astype(first.customers.dtypes.to_dict()),
-                                  first.customers)
+    pd.testing.assert_frame_equal(again.customers.astype(first.customers.dtypes.to_dict()), first.customers)
     assert again.quality_table().equals(first.quality_table())
     assert again.dropped_columns == first.dropped_columns
     n = first.engine.execute(first.orders.count())

@@ -26,8 +26,12 @@ def _first_year(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     base = first[first <= pd.Timestamp(demo.DEFAULT_AS_OF) - pd.Timedelta(days=365)].index
     early = o[o["since"] < demo.EARLY_WINDOW_DAYS].groupby("customer_id").size()
     later = o[(o["since"] >= 180) & (o["since"] < 365)].groupby("customer_id").size() > 0
-    out = pd.DataFrame({"early": early.reindex(base).fillna(0),
-                        "retained": later.reindex(base, fill_value=False).astype(bool)})
+    out = pd.DataFrame(
+        {
+            "early": early.reindex(base).fillna(0),
+            "retained": later.reindex(base, fill_value=False).astype(bool),
+        }
+    )
     cust = tables["customers"].set_index("customer_id").loc[base]
     return out.join(cust[["acquisition_channel", "promotion_code", "first_order_date"]])
 
@@ -43,19 +47,37 @@ def test_same_seed_same_data_other_seed_other_data():
 def test_shape_and_columns(tables):
     cust, orders = tables["customers"], tables["orders"]
     assert len(cust) == 20_000 and cust["customer_id"].is_unique
-    for col in demo.ATTITUDES + ["age", "gender", "income_band", "education", "occupation",
-                                 "household", "region", "city_tier", "interests",
-                                 "social_platforms", "channel_preference", "heard_about",
-                                 "shopping_style", "first_order_date", "acquisition_channel",
-                                 "promotion_code", "acquisition_cost", "nps", "weight",
-                                 "open_answer", "name", "email", "phone"]:
+    for col in demo.ATTITUDES + [
+        "age",
+        "gender",
+        "income_band",
+        "education",
+        "occupation",
+        "household",
+        "region",
+        "city_tier",
+        "interests",
+        "social_platforms",
+        "channel_preference",
+        "heard_about",
+        "shopping_style",
+        "first_order_date",
+        "acquisition_channel",
+        "promotion_code",
+        "acquisition_cost",
+        "nps",
+        "weight",
+        "open_answer",
+        "name",
+        "email",
+        "phone",
+    ]:
         assert col in cust.columns, col
     assert set(cust["status"]) == {"customer", "prospect", "churned"}
     assert len(demo.ATTITUDES) >= 10
     likert = cust[demo.ATTITUDES]
     assert likert.min().min() >= 1 and likert.max().max() <= 5
-    assert set(orders.columns) == {"order_id", "customer_id", "order_ts", "amount", "full_price",
-                                   "prepaid"}
+    assert set(orders.columns) == {"order_id", "customer_id", "order_ts", "amount", "full_price", "prepaid"}
     assert orders["order_ts"].max() < pd.Timestamp(demo.DEFAULT_AS_OF) + pd.Timedelta(days=1)
     assert (orders["amount"] > 0).all()
     # prospects never ordered; everyone else did, first on their first-order date
@@ -92,8 +114,9 @@ def test_segments_differ_in_attitudes_demographics_and_buying(tables):
         assert stats.f_oneway(*groups).statistic > 200, item
     means = cust.groupby(seg)["age"].mean()
     assert means[2] < 30 < 50 < means[1]  # trendsetters are young, loyalists older
-    spend = tables["orders"].drop_duplicates().merge(truth, on="customer_id").groupby("segment")[
-        "amount"].mean()
+    spend = (
+        tables["orders"].drop_duplicates().merge(truth, on="customer_id").groupby("segment")["amount"].mean()
+    )
     assert spend.idxmax() == 1 and spend.idxmin() == 0
 
 
@@ -110,10 +133,10 @@ def test_the_promotion_cohort_churns_after_the_promotion_ends(tables):
     cust = tables["customers"]
     promo_ids = cust.loc[cust["promotion_code"] == demo.PROMO_CODE, "customer_id"]
     assert len(promo_ids) > 200
-    window = (cust["first_order_date"] >= demo.PROMO_START) & (
-        cust["first_order_date"] <= demo.PROMO_END)
-    others = cust.loc[window & (cust["promotion_code"] != demo.PROMO_CODE)
-                      & cust["first_order_date"].notna(), "customer_id"]
+    window = (cust["first_order_date"] >= demo.PROMO_START) & (cust["first_order_date"] <= demo.PROMO_END)
+    others = cust.loc[
+        window & (cust["promotion_code"] != demo.PROMO_CODE) & cust["first_order_date"].notna(), "customer_id"
+    ]
     end = pd.Timestamp(demo.PROMO_END)
 
     def active_after(ids: pd.Series, days: int) -> float:
@@ -147,7 +170,6 @@ def test_personal_data_and_contact_details_in_open_answers(tables):
 
 def test_write_demo_writes_parquet_and_hidden_truth(tmp_path):
     paths = demo.write_demo(tmp_path, customers=500, seed=1)
-    assert {p.name for p in paths.values()} == {"customers.parquet", "orders.parquet",
-                                                 "_truth.parquet"}
+    assert {p.name for p in paths.values()} == {"customers.parquet", "orders.parquet", "_truth.parquet"}
     assert "segment" not in pd.read_parquet(paths["customers"]).columns
     assert demo.demo_exists(tmp_path)

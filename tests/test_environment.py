@@ -25,16 +25,22 @@ LOCK = ROOT / "requirements.lock"
 
 def _direct() -> list[Requirement]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = meta["dependencies"] + [r for extra in meta["optional-dependencies"].values()
-                                   for r in extra]
+    reqs = meta["dependencies"] + [r for extra in meta["optional-dependencies"].values() for r in extra]
     return [Requirement(r) for r in reqs]
 
 
 def _environment(python: str) -> dict[str, str]:
     full = f"{python}.5"
-    return {"python_version": python, "python_full_version": full, "sys_platform": "linux",
-            "os_name": "posix", "platform_system": "Linux", "implementation_name": "cpython",
-            "platform_machine": "x86_64", "platform_python_implementation": "CPython"}
+    return {
+        "python_version": python,
+        "python_full_version": full,
+        "sys_platform": "linux",
+        "os_name": "posix",
+        "platform_system": "Linux",
+        "implementation_name": "cpython",
+        "platform_machine": "x86_64",
+        "platform_python_implementation": "CPython",
+    }
 
 
 def _lock(python: str) -> dict[str, str]:
@@ -66,7 +72,8 @@ def test_the_lock_pins_every_direct_dependency_within_its_range(python):
         assert name in pins, f"requirements.lock has no {req.name}: run `make lock`"
         assert Version(pins[name]) in req.specifier, (
             f"requirements.lock pins {req.name}=={pins[name]}, outside pyproject.toml's "
-            f"'{req.specifier}': run `make lock`")
+            f"'{req.specifier}': run `make lock`"
+        )
         for extra in req.extras:  # ibis-framework[duckdb]: the extra's packages are locked too
             assert canonicalize_name(extra) in pins or extra == "duckdb"
 
@@ -76,8 +83,7 @@ def test_the_machine_runs_what_the_lock_pins():
 
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()}
     pins = _lock(f"{sys.version_info.major}.{sys.version_info.minor}")
-    wrong = {n: (v, installed.get(n)) for n, v in pins.items()
-             if n in installed and installed[n] != v}
+    wrong = {n: (v, installed.get(n)) for n, v in pins.items() if n in installed and installed[n] != v}
     assert not wrong, f"installed versions differ from requirements.lock (make install): {wrong}"
 
 
@@ -138,17 +144,43 @@ def test_every_locked_package_has_a_wheel_for_python(python, tmp_path):
     pins = {n: v for n, v in _lock(python).items() if n != "pyspark"}
     requirements = tmp_path / "lock.txt"
     requirements.write_text("\n".join(f"{n}=={v}" for n, v in pins.items()))
-    platforms = [a for p in ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64",
-                             "manylinux2014_x86_64") for a in ("--platform", p)]
+    platforms = [
+        a
+        for p in ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
+        for a in ("--platform", p)
+    ]
     report = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-         "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
-         *platforms, "--target", str(tmp_path / "target"), "--report", str(report),
-         "-r", str(requirements)], capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--only-binary=:all:",
+            "--python-version",
+            python,
+            "--implementation",
+            "cp",
+            *platforms,
+            "--target",
+            str(tmp_path / "target"),
+            "--report",
+            str(report),
+            "-r",
+            str(requirements),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    chosen = {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"]
-              for i in json.loads(report.read_text())["install"]}
+    chosen = {
+        canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"]
+        for i in json.loads(report.read_text())["install"]
+    }
     # every pin has a wheel for that Python (pip may add a package whose marker it evaluated
     # for the Python it runs on, such as overrides for < 3.12: one wheel more, never one less)
     assert {n: chosen.get(n) for n in pins} == pins

@@ -18,8 +18,16 @@ needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data no
 
 
 def test_there_is_an_example_for_each_real_data_set():
-    assert {p.stem for p in EXAMPLES} >= {"cdnow", "ess9_gb", "ces11", "mlc_churn", "attrition",
-                                          "caravan", "bfi", "stackoverflow"}
+    assert {p.stem for p in EXAMPLES} >= {
+        "cdnow",
+        "ess9_gb",
+        "ces11",
+        "mlc_churn",
+        "attrition",
+        "caravan",
+        "bfi",
+        "stackoverflow",
+    }
 
 
 @needs_shared

@@ -85,8 +85,9 @@ def test_nps_is_promoters_minus_detractors(data):
 def test_buyer_behaviour_matches_pandas(data, demo_dir):
     b = explore.buyer_behaviour(data).set_index("customer_id").sort_index()
     o = pd.read_parquet(demo_dir / "orders.parquet").drop_duplicates()
-    g = o.groupby("customer_id").agg(orders=("amount", "size"), spend=("amount", "sum"),
-                                     last=("order_ts", "max"))
+    g = o.groupby("customer_id").agg(
+        orders=("amount", "size"), spend=("amount", "sum"), last=("order_ts", "max")
+    )
     g = g.sort_index()
     assert (b["orders"] == g["orders"]).all()
     np.testing.assert_allclose(b["spend"], g["spend"], rtol=1e-9)
@@ -110,9 +111,13 @@ def test_odd_values_flags_extremes(data):
 
 
 def test_highlights_are_computed_sentences(data):
-    lines = explore.highlights(data, explore.missing_summary(data.customers, data.params),
-                               explore.likert_summary(data.customers, data.params),
-                               explore.buyer_behaviour(data), explore.monthly_orders(data))
+    lines = explore.highlights(
+        data,
+        explore.missing_summary(data.customers, data.params),
+        explore.likert_summary(data.customers, data.params),
+        explore.buyer_behaviour(data),
+        explore.monthly_orders(data),
+    )
     text = " ".join(lines)
     assert f"{len(data.customers):,} people" in text
     assert "Income band" in text  # the largest gap in the demo
@@ -129,8 +134,9 @@ def test_revenue_by_channel_matches_pandas_and_hides_small_cells(data, demo_dir)
     import dataclasses
 
     min_cell = 60  # some quarters of the small demo have fewer buyers in a channel
-    params = data.params.model_copy(update={"privacy": data.params.privacy.model_copy(
-        update={"min_cell": min_cell})})
+    params = data.params.model_copy(
+        update={"privacy": data.params.privacy.model_copy(update={"min_cell": min_cell})}
+    )
     table = explore.revenue_by(dataclasses.replace(data, params=params))
     orders = pd.read_parquet(demo_dir / "orders.parquet").drop_duplicates()
     orders = orders[orders["order_ts"] < pd.Timestamp(data.params.as_of) + pd.Timedelta(days=1)]

@@ -14,29 +14,44 @@ from helpers.errors import ConfigError
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({"region": ["North", "South", None, "North"],
-                         "orders_12m": [7, 1, 0, 3], "age": [25.0, np.nan, 40.0, 61.0],
-                         "gender": ["female", "male", "female", "female"]})
+    return pd.DataFrame(
+        {
+            "region": ["North", "South", None, "North"],
+            "orders_12m": [7, 1, 0, 3],
+            "age": [25.0, np.nan, 40.0, 61.0],
+            "gender": ["female", "male", "female", "female"],
+        }
+    )
 
 
-@pytest.mark.parametrize(("expression", "expected"), [
-    ("orders_12m >= 6", [True, False, False, False]),
-    ('region == "North" and gender == "female"', [True, False, False, True]),
-    ('region in ["North", "South"]', [True, True, False, True]),
-    ('region not in ["North"]', [False, True, True, False]),
-    ("not orders_12m > 2", [False, True, True, False]),
-    ("age >= 30 or orders_12m == 1", [False, True, True, True]),
-    ("1 <= orders_12m <= 3", [False, True, False, True]),
-    ("age > 30", [False, False, True, True]),  # a missing age never matches
-])
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("orders_12m >= 6", [True, False, False, False]),
+        ('region == "North" and gender == "female"', [True, False, False, True]),
+        ('region in ["North", "South"]', [True, True, False, True]),
+        ('region not in ["North"]', [False, True, True, False]),
+        ("not orders_12m > 2", [False, True, True, False]),
+        ("age >= 30 or orders_12m == 1", [False, True, True, True]),
+        ("1 <= orders_12m <= 3", [False, True, False, True]),
+        ("age > 30", [False, False, True, True]),  # a missing age never matches
+    ],
+)
 def test_expressions(frame, expression, expected):
     assert filters.evaluate(expression, frame).tolist() == expected
 
 
-@pytest.mark.parametrize("expression", [
-    "__import__('os').system('true')", "region.upper() == 'NORTH'", "orders_12m[0] > 1",
-    "lambda: 1", "orders_12m >= ", "open('x')",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('true')",
+        "region.upper() == 'NORTH'",
+        "orders_12m[0] > 1",
+        "lambda: 1",
+        "orders_12m >= ",
+        "open('x')",
+    ],
+)
 def test_code_is_rejected(expression):
     with pytest.raises(filters.FilterSyntaxError):
         filters.parse_filter(expression)
@@ -49,8 +64,7 @@ def test_a_malformed_filter_is_a_parameter_error(make_params):
 
 
 def test_unknown_and_personal_columns_stop_before_the_run(make_params):
-    params = load_params(make_params({"filters.typo": "order_12m >= 6",
-                                      "filters.pii": 'email == "x"'}))
+    params = load_params(make_params({"filters.typo": "order_12m >= 6", "filters.pii": 'email == "x"'}))
     with pytest.raises(ConfigError) as err:
         load_dataset(params)
     msg = str(err.value)

@@ -33,9 +33,17 @@ def encoded(params, size: int = 3000) -> tuple[np.ndarray, dict]:
 
 
 def compare(x: np.ndarray, desc: dict, k: int, seed: int = 3) -> None:
-    reference = stepmix.StepMix(n_components=k, measurement=desc, n_init=1, random_state=seed,
-                                progress_bar=0, max_iter=5000, abs_tol=1e-10, rel_tol=0,
-                                verbose=0)
+    reference = stepmix.StepMix(
+        n_components=k,
+        measurement=desc,
+        n_init=1,
+        random_state=seed,
+        progress_bar=0,
+        max_iter=5000,
+        abs_tol=1e-10,
+        rel_tol=0,
+        verbose=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference.fit(x)
@@ -71,9 +79,17 @@ def test_two_stage_starts_reach_the_best_of_stepmix_random_starts(demo_dir, tmp_
     x, desc = encoded(demo_params_at(demo_dir, tmp_path))
     best = -np.inf
     for seed in range(4):
-        reference = stepmix.StepMix(n_components=4, measurement=desc, n_init=1,
-                                    random_state=seed, progress_bar=0, max_iter=2000,
-                                    abs_tol=1e-8, rel_tol=0, verbose=0)
+        reference = stepmix.StepMix(
+            n_components=4,
+            measurement=desc,
+            n_init=1,
+            random_state=seed,
+            progress_bar=0,
+            max_iter=2000,
+            abs_tol=1e-8,
+            rel_tol=0,
+            verbose=0,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             best = max(best, reference.fit(x).score(x))
@@ -116,8 +132,9 @@ def test_a_segment_model_saved_with_stepmix_still_assigns(demo_dir, tmp_path):
     spec = segment.feature_spec(frame, params)
     model = segment.Segmenter(params, spec, n_segments=3).fit(frame)
     x, desc = model.encoder_.latent_blocks(frame)
-    old = stepmix.StepMix(n_components=3, measurement=desc, n_init=1, random_state=0,
-                          progress_bar=0, verbose=0)
+    old = stepmix.StepMix(
+        n_components=3, measurement=desc, n_init=1, random_state=0, progress_bar=0, verbose=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         old.fit(x)

@@ -11,9 +11,32 @@ import pytest
 from conftest import ROOT
 
 # bottom to top: ground, parameters, readers, engine, dataset, analyses, presentation, faces
-LAYERS = ["errors", "privacy", "expressions", "config", "schema", "readers", "engine", "fields",
-          "data", "plan", "demo", "explore", "filters", "crosstab", "cohorts", "value", "latent", "segment",
-          "leads", "personas", "quarters", "plots", "report", "cli"]
+LAYERS = [
+    "errors",
+    "privacy",
+    "expressions",
+    "config",
+    "schema",
+    "readers",
+    "engine",
+    "fields",
+    "data",
+    "plan",
+    "demo",
+    "explore",
+    "filters",
+    "crosstab",
+    "cohorts",
+    "value",
+    "latent",
+    "segment",
+    "leads",
+    "personas",
+    "quarters",
+    "plots",
+    "report",
+    "cli",
+]
 SRC = ROOT / "src" / "helpers"
 
 
@@ -23,8 +46,7 @@ def _imports(module: str) -> list[tuple[str, bool]]:
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers"):
-            names = ([node.module.split(".", 1)[1]] if "." in node.module
-                     else [a.name for a in node.names])
+            names = [node.module.split(".", 1)[1]] if "." in node.module else [a.name for a in node.names]
             out += [(n, node.col_offset > 0) for n in names]
     return out
 

@@ -20,14 +20,13 @@ WORKBOOK = [sys.executable, "-m", "helpers.cli"]
 
 
 def _people(n: int = 120) -> pd.DataFrame:
-    return pd.DataFrame({"id": range(1, n + 1),
-                         "city": ["上海", "北京", "广州"] * (n // 3),
-                         "plan": ["Yes", "No"] * (n // 2)})
+    return pd.DataFrame(
+        {"id": range(1, n + 1), "city": ["上海", "北京", "广州"] * (n // 3), "plan": ["Yes", "No"] * (n // 2)}
+    )
 
 
 def _params(tmp_path, customers: str | None = "c.csv", orders: str | None = None, **extra):
-    raw = {"period": "t", "as_of": "2024-12-31", "data": {},
-           "validation": {"min_rows": 10}}
+    raw = {"period": "t", "as_of": "2024-12-31", "data": {}, "validation": {"min_rows": 10}}
     if customers:
         raw["data"]["customers"] = {"path": customers}
         raw["columns"] = {"id": "id", "geographic": ["city"], "behavioural": ["plan"]}
@@ -46,8 +45,11 @@ def _params(tmp_path, customers: str | None = "c.csv", orders: str | None = None
 
 
 def _orders(ids: list, n: int = 3) -> pd.DataFrame:
-    rows = [{"customer": i, "ts": f"2024-0{1 + k % 9}-1{k % 9} 10:00:00", "amount": 10.0 + k}
-            for i in ids for k in range(n)]
+    rows = [
+        {"customer": i, "ts": f"2024-0{1 + k % 9}-1{k % 9} 10:00:00", "amount": 10.0 + k}
+        for i in ids
+        for k in range(n)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -114,20 +116,48 @@ def test_refunds_are_left_out_and_said(tmp_path, with_refunds):
     refunds = [q for q in data.quality if q.check.startswith("refunds")]
     assert refunds and refunds[0].rows == 5
     assert int(data.engine.execute(data.orders.count())) == len(orders) - 5
-    kept = load_dataset(load_params(_params(tmp_path, "c.csv", "o.csv",
-                                            **{"orders.refunds": "keep"})))
+    kept = load_dataset(load_params(_params(tmp_path, "c.csv", "o.csv", **{"orders.refunds": "keep"})))
     assert int(kept.engine.execute(kept.orders.count())) == len(orders)
 
 
-@pytest.mark.parametrize(("column", "values", "kind"), [
-    ("contact", [f"p{i}@example.com" for i in range(120)], "e-mail addresses"),
-    ("contact", [f"+44 7700 900{i:03d}" for i in range(120)], "phone numbers"),
-    ("contact", [f"1381234{i:04d}" for i in range(120)], "phone numbers"),
-    ("contact", [f"{a} {b}" for a in ["Anna", "Omar", "Liam", "Sara", "Wei", "Ravi"]
-                 for b in ["Smith", "Jones", "Evans", "Brown", "Clark", "Lewis", "Moore", "Young",
-                           "Hall", "Allen", "King", "Scott", "Green", "Baker", "Adams", "Hill",
-                           "Wood", "Ward", "Cox", "Gray"]], "person names"),
-])
+@pytest.mark.parametrize(
+    ("column", "values", "kind"),
+    [
+        ("contact", [f"p{i}@example.com" for i in range(120)], "e-mail addresses"),
+        ("contact", [f"+44 7700 900{i:03d}" for i in range(120)], "phone numbers"),
+        ("contact", [f"1381234{i:04d}" for i in range(120)], "phone numbers"),
+        (
+            "contact",
+            [
+                f"{a} {b}"
+                for a in ["Anna", "Omar", "Liam", "Sara", "Wei", "Ravi"]
+                for b in [
+                    "Smith",
+                    "Jones",
+                    "Evans",
+                    "Brown",
+                    "Clark",
+                    "Lewis",
+                    "Moore",
+                    "Young",
+                    "Hall",
+                    "Allen",
+                    "King",
+                    "Scott",
+                    "Green",
+                    "Baker",
+                    "Adams",
+                    "Hill",
+                    "Wood",
+                    "Ward",
+                    "Cox",
+                    "Gray",
+                ]
+            ],
+            "person names",
+        ),
+    ],
+)
 def test_personal_data_under_a_wrong_role_is_refused(tmp_path, column, values, kind):
     _people().assign(contact=values).to_csv(tmp_path / "c.csv", index=False)
     path = _params(tmp_path, **{"columns.demographic": ["contact"]})
@@ -136,8 +166,9 @@ def test_personal_data_under_a_wrong_role_is_refused(tmp_path, column, values, k
     msg = str(err.value)
     assert f"column 'contact': declared demographic, but 100% of its values look like {kind}" in msg
     assert "`columns.personal`" in msg
-    acknowledged = _params(tmp_path, **{"columns.demographic": ["contact"],
-                                        "privacy.not_personal": ["contact"]})
+    acknowledged = _params(
+        tmp_path, **{"columns.demographic": ["contact"], "privacy.not_personal": ["contact"]}
+    )
     load_dataset(load_params(acknowledged))
 
 
@@ -145,12 +176,15 @@ def _cli(*args, cwd):
     return subprocess.run([*WORKBOOK, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("folder", "is a folder"),
-    ("period: t\ntitle: Caf\xe9 \xe0 la carte\n".encode("cp1252"), "not a UTF-8 text file"),
-    ("period: t\n".encode("utf-16"), "not a UTF-8 text file"),
-    (b"\x00\x01\x02binary", "not a UTF-8 text file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("folder", "is a folder"),
+        ("period: t\ntitle: Caf\xe9 \xe0 la carte\n".encode("cp1252"), "not a UTF-8 text file"),
+        ("period: t\n".encode("utf-16"), "not a UTF-8 text file"),
+        (b"\x00\x01\x02binary", "not a UTF-8 text file"),
+    ],
+)
 def test_unreadable_parameter_files_are_one_message(tmp_path, content, message):
     target = tmp_path / "p.yaml"
     if content == "folder":
@@ -235,9 +269,13 @@ def test_a_status_mapped_by_its_label_or_its_code(tmp_path):
 
     _people().assign(s=[1, 2] * 60).to_csv(tmp_path / "c.csv", index=False)
     for churned in (["Churned"], [2]):
-        path = _params(tmp_path, **{"columns.status": {"column": "s", "churned": churned,
-                                                       "customer": ["Active"]},
-                                    "labels": {"values": {"s": {1: "Active", 2: "Churned"}}}})
+        path = _params(
+            tmp_path,
+            **{
+                "columns.status": {"column": "s", "churned": churned, "customer": ["Active"]},
+                "labels": {"values": {"s": {1: "Active", 2: "Churned"}}},
+            },
+        )
         data = load_dataset(load_params(path))
         groups = status_groups(data.customers["s"], data.params)
         assert groups.value_counts().to_dict() == {"customer": 60, "churned": 60}
@@ -253,8 +291,7 @@ def test_ambiguous_dates_with_a_time_stop_the_run(tmp_path):
 def test_value_labels_only_on_categories_and_persona_columns_analysed(tmp_path):
     (tmp_path / "c.csv").write_text(_people().assign(w=1.0, age=30).to_csv(index=False))
     with pytest.raises(ConfigError, match="`labels.values.w`: 'w' is a weight, not a category"):
-        load_params(_params(tmp_path, **{"columns.weight": "w",
-                                         "labels": {"values": {"w": {1: "one"}}}}))
+        load_params(_params(tmp_path, **{"columns.weight": "w", "labels": {"values": {"w": {1: "one"}}}}))
     with pytest.raises(ConfigError, match="`personas.age`: 'age' is not analysed"):
         load_params(_params(tmp_path, **{"columns.personal": ["age"], "personas.age": "age"}))
 

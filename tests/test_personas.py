@@ -37,8 +37,7 @@ def test_numbers_on_a_card_come_from_the_data(built):
     mask = seg.segments == card.segment
     assert card.numbers["share of customers"] == pytest.approx(mask.mean())
     spend = frame["spend_12m"]
-    assert card.numbers["share of revenue (12 months)"] == pytest.approx(
-        spend[mask].sum() / spend.sum())
+    assert card.numbers["share of revenue (12 months)"] == pytest.approx(spend[mask].sum() / spend.sum())
     nps = frame.loc[mask, "nps"].astype(float).dropna()
     assert card.numbers["NPS"] == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
     who = card.facts["Who"][0]
@@ -99,8 +98,9 @@ def test_focus_follows_the_rubric(built):
     assert (table["focus"] == "focus").sum() == params.personas.focus_count
     assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count
     assert table["score"].is_monotonic_decreasing
-    size_only = params.model_copy(update={"personas": params.personas.model_copy(update={
-        "rubric": {"size": 1.0}})})
+    size_only = params.model_copy(
+        update={"personas": params.personas.model_copy(update={"rubric": {"size": 1.0}})}
+    )
     by_size = personas.focus(cards, size_only)
     largest = max(cards, key=lambda c: c.numbers["share of customers"])
     assert by_size.index[0].startswith(f"{largest.segment}.")

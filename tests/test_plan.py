@@ -15,8 +15,9 @@ NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 
 def test_the_demo_has_everything_the_reports_need(make_params):
     params = load_params(make_params())
-    assert {"customers", "orders", "amount", "linked", "churn", "attitudes", "weights"} <= \
-        plan.available(params)
+    assert {"customers", "orders", "amount", "linked", "churn", "attitudes", "weights"} <= plan.available(
+        params
+    )
     lines = plan.describe(NOTEBOOKS, params)
     assert all("skipped" not in line for line in lines)
 
@@ -24,8 +25,10 @@ def test_the_demo_has_everything_the_reports_need(make_params):
 def test_an_orders_only_run_skips_the_profile_reports(tmp_path):
     path = tmp_path / "p.yaml"
     (tmp_path / "o.csv").write_text("c,t\n1,2024-01-01\n")
-    path.write_text("period: o\nas_of: 2024-01-31\ndata: {orders: {path: o.csv}}\n"
-                    "orders: {customer_id: c, timestamp: t}\n")
+    path.write_text(
+        "period: o\nas_of: 2024-01-31\ndata: {orders: {path: o.csv}}\n"
+        "orders: {customer_id: c, timestamp: t}\n"
+    )
     params = load_params(path)
     assert plan.available(params) == {"orders"}
     lines = "\n".join(plan.describe(NOTEBOOKS, params))

@@ -6,8 +6,15 @@ from helpers.privacy import SUPPRESSED, scrub_text, suppress_rows, suppress_smal
 
 
 def test_scrub_text_removes_contact_details_and_keeps_words():
-    text = pd.Series(["Mail me: jane.doe+x@mail.example.org today", "Call +44 7700 900123 or (020) 7946-0958",
-                      "See www.example.com/page", None, "Price is 12 pounds for 3 items"])
+    text = pd.Series(
+        [
+            "Mail me: jane.doe+x@mail.example.org today",
+            "Call +44 7700 900123 or (020) 7946-0958",
+            "See www.example.com/page",
+            None,
+            "Price is 12 pounds for 3 items",
+        ]
+    )
     out = scrub_text(text)
     assert out[0] == "Mail me: [email] today"
     assert out[1] == "Call [phone] or [phone]"

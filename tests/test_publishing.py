@@ -33,10 +33,14 @@ def tiny(tmp_path, demo_dir):
     notebooks.mkdir()
     nb = nbformat.v4.new_notebook()
     nb.metadata["workbook"] = {"requires": []}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Tiny report"),
-                nbformat.v4.new_code_cell('params_path: str = ""\ntables_dir: str = ""\n'
-                                          'private_dir: str = ""', metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("print('ok')")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Tiny report"),
+        nbformat.v4.new_code_cell(
+            'params_path: str = ""\ntables_dir: str = ""\nprivate_dir: str = ""',
+            metadata={"tags": ["parameters"]},
+        ),
+        nbformat.v4.new_code_cell("print('ok')"),
+    ]
     nbformat.write(nb, notebooks / "01_tiny.ipynb")
     raw = demo_params_raw()
     raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
@@ -45,20 +49,40 @@ def tiny(tmp_path, demo_dir):
     return tmp_path
 
 
-def _run(work: Path, *extra: str, fault: str | None = None, reports: str = "reports",
-         private: str = "private") -> subprocess.CompletedProcess:
+def _run(
+    work: Path, *extra: str, fault: str | None = None, reports: str = "reports", private: str = "private"
+) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop(FAULT_ENV, None)
     if fault:
         env[FAULT_ENV] = fault
-    return subprocess.run([*WORKBOOK, "run", "params.yaml", "--notebooks", "notebooks",
-                           "--reports", reports, "--private", private, *extra], cwd=work,
-                          capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        [
+            *WORKBOOK,
+            "run",
+            "params.yaml",
+            "--notebooks",
+            "notebooks",
+            "--reports",
+            reports,
+            "--private",
+            private,
+            *extra,
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _listed(reports: Path) -> set[int]:
@@ -67,8 +91,7 @@ def _listed(reports: Path) -> set[int]:
 
 
 def _complete(reports: Path) -> set[int]:
-    return {int(p.name[1:]) for p in (reports / "demo").glob("v*")
-            if (p / "manifest.json").exists()}
+    return {int(p.name[1:]) for p in (reports / "demo").glob("v*") if (p / "manifest.json").exists()}
 
 
 @pytest.mark.parametrize("step", ["before_move", "after_move", "before_index"])
@@ -95,8 +118,10 @@ def test_concurrent_runs_on_one_reports_root_get_distinct_versions(tiny):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: _run(tiny), range(4)))
     assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
-    versions = sorted(json.loads((p / "manifest.json").read_text())["version"]
-                      for p in (tiny / "reports" / "demo").glob("v*"))
+    versions = sorted(
+        json.loads((p / "manifest.json").read_text())["version"]
+        for p in (tiny / "reports" / "demo").glob("v*")
+    )
     assert versions == [1, 2, 3, 4]
     assert _listed(tiny / "reports") == {1, 2, 3, 4}
 
@@ -133,17 +158,32 @@ def test_ctrl_c_with_two_notebooks_running_stops_both_and_publishes_nothing(tiny
         found = []
         for p in psutil.process_iter():
             try:
-                if p.environ().get("WORKBOOK_TEST_MARK") == mark and "ipykernel" in " ".join(
-                        p.cmdline()):
+                if p.environ().get("WORKBOOK_TEST_MARK") == mark and "ipykernel" in " ".join(p.cmdline()):
                     found.append(p)
             except psutil.Error:
                 continue
         return found
 
-    batch = subprocess.Popen([*WORKBOOK, "run", "params.yaml", "--notebooks", "notebooks",
-                              "--reports", "reports", "--private", "private", "--jobs", "2"],
-                             cwd=tiny, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    batch = subprocess.Popen(
+        [
+            *WORKBOOK,
+            "run",
+            "params.yaml",
+            "--notebooks",
+            "notebooks",
+            "--reports",
+            "reports",
+            "--private",
+            "private",
+            "--jobs",
+            "2",
+        ],
+        cwd=tiny,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while len(kernels()) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -55,12 +55,12 @@ def test_planted_changes_are_detected(quarters_pair):
     tmp, private, (params, frame, result, facts) = quarters_pair
     folder = quarters.previous_folder(private / ".build-x" / "05_personas", params)
     assert folder == private / "q-prev" / "v1"
-    change = quarters.compare(frame, result.segments, result.index, result.names, params, folder,
-                              facts)
+    change = quarters.compare(frame, result.segments, result.index, result.names, params, folder, facts)
     truth = pd.read_parquet(tmp / "now" / "_truth.parquet")["segment_name"].to_numpy()
     majority = pd.crosstab(result.segments.to_numpy(), truth).idxmax(axis=1)
-    rows = change.changes.assign(planted=[majority[int(i.split(".")[0])] for i in
-                                          change.changes.index]).set_index("planted")
+    rows = change.changes.assign(
+        planted=[majority[int(i.split(".")[0])] for i in change.changes.index]
+    ).set_index("planted")
     grows, shrinks, drifts = rows.loc[demo.GROWS], rows.loc[demo.SHRINKS], rows.loc[demo.DRIFTS]
     assert grows["size change beyond noise"] and grows["share now %"] > grows["share before %"]
     assert shrinks["size change beyond noise"] and shrinks["share now %"] < shrinks["share before %"]
@@ -74,11 +74,9 @@ def test_planted_changes_are_detected(quarters_pair):
 
 def test_an_unchanged_rerun_reports_no_change(quarters_pair):
     tmp, private, (params, frame, result, facts) = quarters_pair
-    same = params.model_copy(update={"previous": params.previous.model_copy(update={
-        "period": "q-now"})})
+    same = params.model_copy(update={"previous": params.previous.model_copy(update={"period": "q-now"})})
     folder = quarters.previous_folder(private / ".build-y" / "05_personas", same)
-    change = quarters.compare(frame, result.segments, result.index, result.names, same, folder,
-                              facts)
+    change = quarters.compare(frame, result.segments, result.index, result.names, same, folder, facts)
     assert not change.changes["size change beyond noise"].any()
     assert not change.changes["drifted"].any()
     assert not change.appeared and not change.vanished

@@ -11,8 +11,13 @@ from conftest import ROOT
 
 from helpers.report import list_notebooks, memory_rule, notebook_after, run_in_order
 
-DAG = {"01_explore": [], "02_filter": [], "03_segment": [], "04_cohorts": ["03_segment"],
-       "05_personas": ["03_segment", "04_cohorts"]}
+DAG = {
+    "01_explore": [],
+    "02_filter": [],
+    "03_segment": [],
+    "04_cohorts": ["03_segment"],
+    "05_personas": ["03_segment", "04_cohorts"],
+}
 
 
 def notebooks_at(folder, after: dict[str, list[str] | None]):
@@ -20,8 +25,7 @@ def notebooks_at(folder, after: dict[str, list[str] | None]):
     for name, deps in after.items():
         meta = {"workbook": {"requires": []} | ({} if deps is None else {"after": deps})}
         path = folder / f"{name}.ipynb"
-        path.write_text(json.dumps({"cells": [], "metadata": meta, "nbformat": 4,
-                                    "nbformat_minor": 5}))
+        path.write_text(json.dumps({"cells": [], "metadata": meta, "nbformat": 4, "nbformat_minor": 5}))
         paths.append(path)
     return paths
 
@@ -68,8 +72,7 @@ def test_a_notebook_that_says_nothing_waits_for_every_earlier_one(tmp_path):
 def test_side_by_side_in_dependency_order_with_progress_in_notebook_order(tmp_path):
     paths = notebooks_at(tmp_path, DAG)
     # 03 is slow and 01 fast: 03 starts first (two wait on it), 01 and 02 finish beside it
-    runner = Recorder(paths, {"03_segment": 0.6, "01_explore": 0.1, "02_filter": 0.1,
-                              "04_cohorts": 0.2})
+    runner = Recorder(paths, {"03_segment": 0.6, "01_explore": 0.1, "02_filter": 0.1, "04_cohorts": 0.2})
     lines: list[str] = []
     results = run_in_order(paths, runner, 2, lines.append)
     assert sorted(results) == [0, 1, 2, 3, 4]
@@ -79,8 +82,9 @@ def test_side_by_side_in_dependency_order_with_progress_in_notebook_order(tmp_pa
     assert order.index(("start", "05_personas")) > order.index(("end", "04_cohorts"))
     assert order.index(("end", "02_filter")) < order.index(("end", "03_segment"))
     assert runner.most_at_once == 2
-    assert lines == [line for i, name in enumerate(DAG)
-                     for line in (f"  [{i + 1}/5] {name} …", f"        {name} done")]
+    assert lines == [
+        line for i, name in enumerate(DAG) for line in (f"  [{i + 1}/5] {name} …", f"        {name} done")
+    ]
 
 
 def test_one_slot_runs_one_by_one_in_order(tmp_path):
@@ -116,17 +120,27 @@ def test_an_error_in_the_runner_stops_the_run(tmp_path, slots):
 def test_a_notebook_starts_beside_others_only_where_the_memory_allows(tmp_path):
     paths = notebooks_at(tmp_path, DAG)
     # peaks of the last run: 03 and 01 fit together in 5 GB, 04 fits beside nothing heavy
-    peaks = {"01_explore": 2000, "02_filter": 3600, "03_segment": 1700, "04_cohorts": 4400,
-             "05_personas": 1800}
+    peaks = {
+        "01_explore": 2000,
+        "02_filter": 3600,
+        "03_segment": 1700,
+        "04_cohorts": 4400,
+        "05_personas": 1800,
+    }
     version = tmp_path / "reports" / "2026-Q3" / "v1"
     version.mkdir(parents=True)
-    (version / "manifest.json").write_text(json.dumps({
-        "finished": "2026-10-01T00:00:00", "version": 1,
-        "notebooks": [{"name": n, "peak_memory_mb": m} for n, m in peaks.items()]}))
+    (version / "manifest.json").write_text(
+        json.dumps(
+            {
+                "finished": "2026-10-01T00:00:00",
+                "version": 1,
+                "notebooks": [{"name": n, "peak_memory_mb": m} for n, m in peaks.items()],
+            }
+        )
+    )
     fits = memory_rule(tmp_path / "reports", list(DAG), budget_mb=5000)
     assert fits(0, [2]) and not fits(1, [3]) and not fits(3, [1])
-    runner = Recorder(paths, {"03_segment": 0.3, "01_explore": 0.1, "02_filter": 0.2,
-                              "04_cohorts": 0.3})
+    runner = Recorder(paths, {"03_segment": 0.3, "01_explore": 0.1, "02_filter": 0.2, "04_cohorts": 0.3})
     run_in_order(paths, runner, 2, lambda _: None, fits)
     running: set[str] = set()
     for event, name in runner.events:

@@ -13,8 +13,12 @@ from helpers.readers import read_frame
 
 
 def _params(tmp_path, **extra):
-    raw = {"period": "t", "as_of": "2024-01-31", "data": {"customers": {"path": "c.csv"}},
-           "columns": {"id": "id", "psychographic": ["q1", "q2", "q3"]}}
+    raw = {
+        "period": "t",
+        "as_of": "2024-01-31",
+        "data": {"customers": {"path": "c.csv"}},
+        "columns": {"id": "id", "psychographic": ["q1", "q2", "q3"]},
+    }
     (tmp_path / "c.csv").write_text("id\n1\n")
     for key, value in extra.items():
         node = raw
@@ -25,14 +29,17 @@ def _params(tmp_path, **extra):
     return parse_params(raw, "p.yaml", tmp_path)
 
 
-@pytest.mark.parametrize(("spec", "top", "bottom"), [
-    ({"points": [-1, 0, 1]}, (1.0,), (-1.0,)),
-    ({"min": 1, "max": 5}, (4.0, 5.0), (1.0, 2.0)),
-    ({"min": 1, "max": 4}, (3.0, 4.0), (1.0, 2.0)),
-    ({"min": 0, "max": 10}, (9.0, 10.0), (0.0, 1.0, 2.0, 3.0, 4.0)),
-    ({"min": 1, "max": 2}, (2.0,), (1.0,)),
-    ({"points": ["Low", "Medium", "High", "Very_High"]}, (3.0, 4.0), (1.0, 2.0)),
-])
+@pytest.mark.parametrize(
+    ("spec", "top", "bottom"),
+    [
+        ({"points": [-1, 0, 1]}, (1.0,), (-1.0,)),
+        ({"min": 1, "max": 5}, (4.0, 5.0), (1.0, 2.0)),
+        ({"min": 1, "max": 4}, (3.0, 4.0), (1.0, 2.0)),
+        ({"min": 0, "max": 10}, (9.0, 10.0), (0.0, 1.0, 2.0, 3.0, 4.0)),
+        ({"min": 1, "max": 2}, (2.0,), (1.0,)),
+        ({"points": ["Low", "Medium", "High", "Very_High"]}, (3.0, 4.0), (1.0, 2.0)),
+    ],
+)
 def test_boxes_never_overlap_and_leave_the_middle_out(spec, top, bottom):
     scale = schema.Scale.from_spec(Likert(**spec))
     assert scale.top == top and scale.bottom == bottom
@@ -45,8 +52,9 @@ def test_overlapping_boxes_are_refused():
 
 
 def test_words_are_counted_by_position_and_keep_their_labels():
-    scale = schema.Scale.from_spec(Likert(points=["not", "notvery", "somewhat", "very"],
-                                          labels={"very": "Very important"}))
+    scale = schema.Scale.from_spec(
+        Likert(points=["not", "notvery", "somewhat", "very"], labels={"very": "Very important"})
+    )
     answers = pd.Series(["very", "NOT", None, "somewhat"])
     assert scale.numbers(answers).tolist()[:2] == [4.0, 1.0]
     assert scale.in_top(answers).tolist()[0] == 1.0 and scale.in_top(answers).isna()[2]
@@ -72,13 +80,16 @@ def test_a_scale_item_must_be_psychographic_and_on_one_scale(tmp_path):
     with pytest.raises(ConfigError, match="not a psychographic item"):
         _params(tmp_path, scales={"s": {"min": 0, "max": 10, "items": ["age"]}})
     with pytest.raises(ConfigError, match="also on scale"):
-        _params(tmp_path, scales={"a": {"min": 0, "max": 10, "items": ["q1"]},
-                                  "b": {"min": 1, "max": 3, "items": ["q1"]}})
+        _params(
+            tmp_path,
+            scales={"a": {"min": 0, "max": 10, "items": ["q1"]}, "b": {"min": 1, "max": 3, "items": ["q1"]}},
+        )
 
 
 def test_status_mapping_in_the_files_own_words(tmp_path):
-    params = _params(tmp_path, **{"columns.status": {"column": "churn", "churned": ["Yes"],
-                                                     "customer": ["no"]}})
+    params = _params(
+        tmp_path, **{"columns.status": {"column": "churn", "churned": ["Yes"], "customer": ["no"]}}
+    )
     groups = schema.status_groups(pd.Series(["yes", "No", None, "maybe"]), params)
     assert groups.tolist()[:2] == ["churned", "customer"]
     assert groups.isna().tolist()[2:] == [True, True]
@@ -87,8 +98,7 @@ def test_status_mapping_in_the_files_own_words(tmp_path):
 
 def test_a_status_value_with_two_meanings_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="both customer and churned"):
-        _params(tmp_path, **{"columns.status": {"column": "s", "customer": ["x"],
-                                                "churned": ["X"]}})
+        _params(tmp_path, **{"columns.status": {"column": "s", "customer": ["x"], "churned": ["X"]}})
 
 
 def test_a_plain_status_column_has_no_meaning(tmp_path):
@@ -98,8 +108,7 @@ def test_a_plain_status_column_has_no_meaning(tmp_path):
 
 
 def test_value_labels_are_written_under_labels_values(tmp_path):
-    params = _params(tmp_path, labels={"region": "Region", "values": {"region": {1: "North",
-                                                                                  2.0: "South"}}})
+    params = _params(tmp_path, labels={"region": "Region", "values": {"region": {1: "North", 2.0: "South"}}})
     assert params.labels == {"region": "Region"}
     out = schema.apply_value_labels(pd.Series([1, 2.0, 3, None]), params.value_labels["region"])
     assert out.tolist()[:3] == ["North", "South", "3"] and out.isna()[3]
@@ -116,29 +125,43 @@ def test_yes_no_columns_keep_their_words(tmp_path):
     assert frame["flag"].tolist() == ["true", "false"]
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ('churn == "Yes"', "'churn' never holds 'Yes'; it holds 'yes', 'no'"),
-    ("churn == true", "holds the words 'yes', 'no', not true/false"),
-    ('calls >= "four"', "'calls' holds numbers"),
-    ('importance >= "somewhat"', "holds words in the order not, notvery, somewhat, very"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ('churn == "Yes"', "'churn' never holds 'Yes'; it holds 'yes', 'no'"),
+        ("churn == true", "holds the words 'yes', 'no', not true/false"),
+        ('calls >= "four"', "'calls' holds numbers"),
+        ('importance >= "somewhat"', "holds words in the order not, notvery, somewhat, very"),
+    ],
+)
 def test_filters_are_checked_against_the_values(tmp_path, expression, message):
-    params = _params(tmp_path, filters={"f": expression},
-                     columns={"id": "id", "psychographic": ["importance"]},
-                     scales={"r": {"points": ["not", "notvery", "somewhat", "very"],
-                                   "items": ["importance"]}})
-    frame = pd.DataFrame({"churn": ["yes", "no", "yes"], "region": ["North", "South", "East"],
-                          "calls": [1, 2, 3], "importance": ["not", "very", "somewhat"]})
+    params = _params(
+        tmp_path,
+        filters={"f": expression},
+        columns={"id": "id", "psychographic": ["importance"]},
+        scales={"r": {"points": ["not", "notvery", "somewhat", "very"], "items": ["importance"]}},
+    )
+    frame = pd.DataFrame(
+        {
+            "churn": ["yes", "no", "yes"],
+            "region": ["North", "South", "East"],
+            "calls": [1, 2, 3],
+            "importance": ["not", "very", "somewhat"],
+        }
+    )
     with pytest.raises(ConfigError, match="filters that cannot select") as err:
         fields.check_values(params, frame)
     assert message in str(err.value)
 
 
 def test_good_filters_pass(tmp_path):
-    params = _params(tmp_path, filters={"a": 'churn == "yes"', "b": 'region in ["North"]',
-                                        "c": "calls >= 2", "d": "paid == true"})
-    frame = pd.DataFrame({"churn": ["yes", "no"], "region": ["North", "South"], "calls": [1, 2],
-                          "paid": [True, False]})
+    params = _params(
+        tmp_path,
+        filters={"a": 'churn == "yes"', "b": 'region in ["North"]', "c": "calls >= 2", "d": "paid == true"},
+    )
+    frame = pd.DataFrame(
+        {"churn": ["yes", "no"], "region": ["North", "South"], "calls": [1, 2], "paid": [True, False]}
+    )
     fields.check_values(params, frame)
 
 

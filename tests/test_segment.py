@@ -58,8 +58,12 @@ def test_profiles_index_and_labels(demo_full, result):
     assert index.loc[key, 1] == pytest.approx(100 * s1 / shares.loc[key, "Total"])
     names = result.names
     assert len(set(names.values())) == 5 and all(names.values())
-    renamed = segment.propose_labels(index, params.model_copy(update={
-        "segment": params.segment.model_copy(update={"names": {1: "Bargain hunters"}})}))
+    renamed = segment.propose_labels(
+        index,
+        params.model_copy(
+            update={"segment": params.segment.model_copy(update={"names": {1: "Bargain hunters"}})}
+        ),
+    )
     assert renamed[1] == "Bargain hunters"
     sizes = result.sizes(weights(frame, params), 10)
     assert sizes["people"].is_monotonic_decreasing and sizes["people"].sum() == len(frame)
@@ -75,10 +79,14 @@ def _noise_params(tmp_path, method: str):
     frame["style"] = rng.choice(["a", "b", "c"], n)
     path = tmp_path / "noise.parquet"
     frame.to_parquet(path)
-    raw = {"period": "noise", "as_of": "2026-01-01", "data": {"customers": {"path": str(path)}},
-           "columns": {"id": "id", "psychographic": items, "behavioural": ["style"]},
-           "validation": {"min_rows": 10},
-           "segment": {"method": method, "k_max": 5, "bootstrap": 4, "seeds": 2, "n_init": 2}}
+    raw = {
+        "period": "noise",
+        "as_of": "2026-01-01",
+        "data": {"customers": {"path": str(path)}},
+        "columns": {"id": "id", "psychographic": items, "behavioural": ["style"]},
+        "validation": {"min_rows": 10},
+        "segment": {"method": method, "k_max": 5, "bootstrap": 4, "seeds": 2, "n_init": 2},
+    }
     return parse_params(raw, "noise.yaml", tmp_path), frame
 
 
@@ -96,8 +104,9 @@ def test_pure_noise_does_not_come_out_as_stable_segments(tmp_path, method):
 
 def test_kmeans_method_finds_structure_in_the_demo(demo_full):
     params, frame, truth = demo_full
-    p = params.model_copy(update={"segment": params.segment.model_copy(update={
-        "method": "kmeans", "bootstrap": 3, "seeds": 1})})
+    p = params.model_copy(
+        update={"segment": params.segment.model_copy(update={"method": "kmeans", "bootstrap": 3, "seeds": 1})}
+    )
     spec = segment.feature_spec(frame, p)
     sample = segment.fit_sample(frame, 4000, "status", 1)
     choice = segment.choose_k(sample, p, spec)
@@ -113,8 +122,9 @@ def test_typing_tool_accuracy_and_unassigned_leads(demo_full, result):
     assert np.allclose(tool.confusion.sum(axis=1), 100)
     out = tool.assign(frame.head(200))
     assert set(out["segment"]) <= {1, 2, 3, 4, 5, leads.UNASSIGNED}
-    strict = leads.TypingTool(tool.questions, tool.model, tool.classes, 0.999, tool.accuracy,
-                              tool.confusion, tool.categories)
+    strict = leads.TypingTool(
+        tool.questions, tool.model, tool.classes, 0.999, tool.accuracy, tool.confusion, tool.categories
+    )
     assert (strict.assign(frame.head(200))["segment"] == leads.UNASSIGNED).any()
     ranked = leads.propose_questions(frame, result.segments.to_numpy(), params)
     assert any(q.startswith("att_") for q in ranked.index[:5])  # attitudes carry the segments
@@ -142,16 +152,22 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
     tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
     criteria = leads.default_criteria(result.index, frame, result.segments, params)
     private = tmp_path / "private"
-    segment.save_bundle(leads.bundle(result, tool, criteria, frame, params),
-                        private / params.period / "v3" / "03_segment")
-    columns = sorted(set(tool.questions) | {c for cr in criteria for c in
-                                            __import__("helpers.filters").filters.filter_columns(cr.rule)})
+    segment.save_bundle(
+        leads.bundle(result, tool, criteria, frame, params), private / params.period / "v3" / "03_segment"
+    )
+    columns = sorted(
+        set(tool.questions)
+        | {c for cr in criteria for c in __import__("helpers.filters").filters.filter_columns(cr.rule)}
+    )
     good = frame[["customer_id", *columns]].head(30).rename(columns={"customer_id": "lead_id"})
     good.to_csv(tmp_path / "good.csv", index=False)
     params_file = params.source_file
     run = [sys.executable, "-m", "helpers.cli", "assign", params_file]
-    ok = subprocess.run([*run, str(tmp_path / "good.csv"), "-o", str(tmp_path / "out.csv"),
-                         "--private", str(private)], capture_output=True, text=True)
+    ok = subprocess.run(
+        [*run, str(tmp_path / "good.csv"), "-o", str(tmp_path / "out.csv"), "--private", str(private)],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     out = pd.read_csv(tmp_path / "out.csv")
     assert list(out.columns[:3]) == ["lead_id", "segment", "probability"]
@@ -161,8 +177,11 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
     bad.loc[bad.index[1], "age"] = "forty"
     bad.loc[bad.index[2], "att_price_sensitive"] = 7
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    res = subprocess.run([*run, str(tmp_path / "bad.csv"), "-o", str(tmp_path / "out2.csv"),
-                          "--private", str(private)], capture_output=True, text=True)
+    res = subprocess.run(
+        [*run, str(tmp_path / "bad.csv"), "-o", str(tmp_path / "out2.csv"), "--private", str(private)],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0 and "3 rows have problems" in res.stderr
     out2 = pd.read_csv(tmp_path / "out2.csv")
     assert len(out2) == 30  # nothing dropped silently
@@ -171,12 +190,25 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
     assert "outside 1–5" in out2.loc[2, "problems"]
     missing = good.drop(columns=["age"])
     missing.to_csv(tmp_path / "missing.csv", index=False)
-    res = subprocess.run([*run, str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o3.csv"),
-                          "--private", str(private)], capture_output=True, text=True)
+    res = subprocess.run(
+        [*run, str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o3.csv"), "--private", str(private)],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 2 and "lacks the columns" in res.stderr and "age" in res.stderr
     assert "Traceback" not in res.stderr
-    none = subprocess.run([*run, str(tmp_path / "good.csv"), "-o", str(tmp_path / "o4.csv"),
-                           "--private", str(tmp_path / "nowhere")], capture_output=True, text=True)
+    none = subprocess.run(
+        [
+            *run,
+            str(tmp_path / "good.csv"),
+            "-o",
+            str(tmp_path / "o4.csv"),
+            "--private",
+            str(tmp_path / "nowhere"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert none.returncode == 2 and "no published run" in none.stderr
 
 
@@ -184,8 +216,9 @@ def test_stratified_samples_keep_each_group_share():
     from helpers.data import stratified_index
 
     rng = np.random.default_rng(3)
-    groups = pd.Series(rng.choice(["a", "b", "c"], 100_000, p=[0.7, 0.25, 0.05]),
-                       index=np.arange(100_000) * 2)  # labels, not positions
+    groups = pd.Series(
+        rng.choice(["a", "b", "c"], 100_000, p=[0.7, 0.25, 0.05]), index=np.arange(100_000) * 2
+    )  # labels, not positions
     keep = stratified_index(groups, 10_000, seed=1)
     assert abs(len(keep) - 10_000) <= 3 and keep.is_unique and keep.isin(groups.index).all()
     shares = groups.loc[keep].value_counts(normalize=True)

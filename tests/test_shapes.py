@@ -23,8 +23,14 @@ from helpers.report import run_batch
 
 pytestmark = pytest.mark.slow
 
-ITEMS = ["att_price_sensitive", "att_deal_hunter", "att_quality_first", "att_brand_loyal",
-         "att_tries_new", "att_social_influence"]
+ITEMS = [
+    "att_price_sensitive",
+    "att_deal_hunter",
+    "att_quality_first",
+    "att_brand_loyal",
+    "att_tries_new",
+    "att_social_influence",
+]
 FAST_SEGMENTS = {"k_max": 4, "bootstrap": 2, "seeds": 1, "n_init": 2, "sample_size": 1500}
 REPORTS = ["01_explore", "02_filter", "03_segment", "04_cohorts", "05_personas"]
 
@@ -56,26 +62,38 @@ def _survey_only(demo_dir: Path, work: Path) -> dict[str, Any]:
     c = c.rename(columns={"weight": "survey_wt", "nps": "recommend"})
     c.to_csv(work / "survey.csv", index=False)
     return {
-        "period": "survey", "as_of": "2026-09-30", "title": "Survey only",
+        "period": "survey",
+        "as_of": "2026-09-30",
+        "title": "Survey only",
         "data": {"customers": {"path": "survey.csv"}},
-        "columns": {"id": "customer_id", "demographic": ["age", "income_band"],
-                    "geographic": ["region_code", "city_tier"], "psychographic": ITEMS,
-                    "multi_response": {"interests": {"dimension": "psychographic",
-                                                     "column": "interests"}},
-                    "nps": "recommend", "weight": "survey_wt", "open_text": ["open_answer"],
-                    "personal": ["name", "email", "phone"]},
-        "labels": {"region_code": "Region",
-                   "values": {"region_code": {v: k for k, v in codes.items()}}},
+        "columns": {
+            "id": "customer_id",
+            "demographic": ["age", "income_band"],
+            "geographic": ["region_code", "city_tier"],
+            "psychographic": ITEMS,
+            "multi_response": {"interests": {"dimension": "psychographic", "column": "interests"}},
+            "nps": "recommend",
+            "weight": "survey_wt",
+            "open_text": ["open_answer"],
+            "personal": ["name", "email", "phone"],
+        },
+        "labels": {"region_code": "Region", "values": {"region_code": {v: k for k, v in codes.items()}}},
         "scales": {
-            "three": {"points": [-1, 0, 1], "labels": {-1: "Disagree", 0: "Neutral", 1: "Agree"},
-                      "items": ITEMS[:2]},
-            "eleven": {"min": 0, "max": 10, "low": "unlikely", "high": "likely",
-                       "items": ITEMS[2:4]},
-            "words": {"points": list(words.values()), "low": "never", "high": "always",
-                      "items": ITEMS[4:]}},
+            "three": {
+                "points": [-1, 0, 1],
+                "labels": {-1: "Disagree", 0: "Neutral", 1: "Agree"},
+                "items": ITEMS[:2],
+            },
+            "eleven": {"min": 0, "max": 10, "low": "unlikely", "high": "likely", "items": ITEMS[2:4]},
+            "words": {"points": list(words.values()), "low": "never", "high": "always", "items": ITEMS[4:]},
+        },
         "filters": {"north": 'region_code == "North"', "always_new": 'att_tries_new == "always"'},
-        "crosstab": {"banners": [{"name": "Region", "column": "region_code"},
-                                 {"name": "Try new", "filters": ["always_new"]}]},
+        "crosstab": {
+            "banners": [
+                {"name": "Region", "column": "region_code"},
+                {"name": "Try new", "filters": ["always_new"]},
+            ]
+        },
         "segment": FAST_SEGMENTS,
     }
 
@@ -85,24 +103,40 @@ def _crm_only(demo_dir: Path, work: Path) -> dict[str, Any]:
     c = _customers(demo_dir)
     c["Churn"] = np.where(c["status"] == "churned", "Yes", "No")
     c["Plan"] = np.where(c["channel_preference"] == "online", "Yes", "No")
-    keep = ["customer_id", "Churn", "gender", "income_band", "region", "city_tier", "Plan",
-            "referrals_made", "reviews_left", "acquisition_cost"]
+    keep = [
+        "customer_id",
+        "Churn",
+        "gender",
+        "income_band",
+        "region",
+        "city_tier",
+        "Plan",
+        "referrals_made",
+        "reviews_left",
+        "acquisition_cost",
+    ]
     c[keep].to_csv(work / "crm.csv", index=False)
     return {
-        "period": "crm", "as_of": "2026-09-30", "title": "CRM only",
+        "period": "crm",
+        "as_of": "2026-09-30",
+        "title": "CRM only",
         "data": {"customers": {"path": "crm.csv"}},
-        "columns": {"id": "customer_id",
-                    "status": {"column": "Churn", "churned": ["Yes"], "customer": ["No"]},
-                    "demographic": ["gender", "income_band"], "geographic": ["region", "city_tier"],
-                    "behavioural": ["Plan", "referrals_made", "reviews_left", "acquisition_cost"]},
+        "columns": {
+            "id": "customer_id",
+            "status": {"column": "Churn", "churned": ["Yes"], "customer": ["No"]},
+            "demographic": ["gender", "income_band"],
+            "geographic": ["region", "city_tier"],
+            "behavioural": ["Plan", "referrals_made", "reviews_left", "acquisition_cost"],
+        },
         "filters": {"churned": 'Churn == "Yes"', "on_plan": 'Plan == "Yes"'},
         "crosstab": {"banners": [{"name": "Churn", "column": "Churn"}]},
         "segment": FAST_SEGMENTS,
     }
 
 
-def _orders_only(demo_dir: Path, work: Path, amount: bool = True, order_id: bool = True,
-                 duplicates: int = 0) -> dict[str, Any]:
+def _orders_only(
+    demo_dir: Path, work: Path, amount: bool = True, order_id: bool = True, duplicates: int = 0
+) -> dict[str, Any]:
     o = _orders(demo_dir)
     if not amount:
         o = o.drop(columns=["amount"])
@@ -116,9 +150,14 @@ def _orders_only(demo_dir: Path, work: Path, amount: bool = True, order_id: bool
         cols["amount"] = "amount"
     if order_id:
         cols["order_id"] = "order_id"
-    return {"period": "orders", "as_of": "2026-09-30", "title": "Orders only",
-            "data": {"orders": {"path": "orders.csv"}}, "orders": cols,
-            "value": {"holdout": 26}}
+    return {
+        "period": "orders",
+        "as_of": "2026-09-30",
+        "title": "Orders only",
+        "data": {"orders": {"path": "orders.csv"}},
+        "orders": cols,
+        "value": {"holdout": 26},
+    }
 
 
 def _customers_and_orders_no_amount(demo_dir: Path, work: Path) -> dict[str, Any]:
@@ -137,10 +176,11 @@ SHAPES = {
     "survey_only": (_survey_only, ["01_explore", "02_filter", "03_segment", "05_personas"]),
     "crm_only": (_crm_only, ["01_explore", "02_filter", "03_segment", "05_personas"]),
     "orders_only": (_orders_only, ["01_explore", "04_cohorts"]),
-    "orders_without_amounts": (lambda d, w: _orders_only(d, w, amount=False),
-                               ["01_explore", "04_cohorts"]),
-    "orders_without_ids": (lambda d, w: _orders_only(d, w, order_id=False, duplicates=40),
-                           ["01_explore", "04_cohorts"]),
+    "orders_without_amounts": (lambda d, w: _orders_only(d, w, amount=False), ["01_explore", "04_cohorts"]),
+    "orders_without_ids": (
+        lambda d, w: _orders_only(d, w, order_id=False, duplicates=40),
+        ["01_explore", "04_cohorts"],
+    ),
     "customers_and_orders_without_amounts": (_customers_and_orders_no_amount, REPORTS),
 }
 
@@ -152,8 +192,7 @@ def published(request, demo_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp(name)
     raw = build(demo_dir, work)
     (work / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
-    result = run_batch(work / "params.yaml", work / "reports", work / "private",
-                       progress=lambda _: None)
+    result = run_batch(work / "params.yaml", work / "reports", work / "private", progress=lambda _: None)
     return name, expected, result, raw
 
 

@@ -41,8 +41,18 @@ def _spark_available():
 MODEL_RTOL = 1e-7
 
 
-MODEL_WORDS = ("clv", "alive", "value", "predicted", "expected", "estimate", "odds", "95%",
-               "p-value", "log_likelihood")
+MODEL_WORDS = (
+    "clv",
+    "alive",
+    "value",
+    "predicted",
+    "expected",
+    "estimate",
+    "odds",
+    "95%",
+    "p-value",
+    "log_likelihood",
+)
 
 
 def rtol_of(column: object) -> float:
@@ -57,9 +67,14 @@ def assert_same(duck: pd.DataFrame, spark: pd.DataFrame, what: str) -> None:
     for col in duck.columns:
         a, b = duck[col], spark[col]
         if pd.api.types.is_float_dtype(a) or pd.api.types.is_float_dtype(b):
-            np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float),
-                                       rtol=rtol_of(col), atol=0,
-                                       equal_nan=True, err_msg=f"{what}: {col}")
+            np.testing.assert_allclose(
+                a.to_numpy(float),
+                b.to_numpy(float),
+                rtol=rtol_of(col),
+                atol=0,
+                equal_nan=True,
+                err_msg=f"{what}: {col}",
+            )
         else:  # counts, labels, dates; numbers in mixed columns (hidden cells) within 1e-9
             assert a.dtype == b.dtype, f"{what}: {col}: {a.dtype} vs {b.dtype}"
             for x, y in zip(a.tolist(), b.tolist(), strict=True):
@@ -85,13 +100,14 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
         "revenue by channel (crosstab counts)": explore.revenue_by(data),
         "filter masks": filters.filter_masks(frame, params),
     }
-    people = data.engine.register(frame[["customer_id", "region", "acquisition_channel"]],
-                                  "_parity_people")
+    people = data.engine.register(frame[["customer_id", "region", "acquisition_channel"]], "_parity_people")
     out["order crosstab"] = data.engine.execute(
-        order_crosstab(data.orders, people, "region", "acquisition_channel"))
+        order_crosstab(data.orders, people, "region", "acquisition_channel")
+    )
     for definition in ("on", "on_or_after"):
-        ret = cohorts.retention(data.engine, data.orders, params.as_of, ct.period, definition,
-                                max_periods=ct.max_periods)
+        ret = cohorts.retention(
+            data.engine, data.orders, params.as_of, ct.period, definition, max_periods=ct.max_periods
+        )
         out[f"retention {definition}"] = ret.matrix()
         out[f"revenue retention {definition}"] = ret.matrix("revenue_retention")
         out[f"cohort sizes {definition}"] = ret.sizes().to_frame()
@@ -100,18 +116,19 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
     out["channel economics"] = cohorts.economics(data, frame, params)
     for code, effect in cohorts.promotions(data, frame, params).items():
         out[f"promotion {code}"] = effect
-    stick = cohorts.stick_point(data.engine, data.orders, params.as_of,
-                                **ct.stick_point.model_dump())
+    stick = cohorts.stick_point(data.engine, data.orders, params.as_of, **ct.stick_point.model_dump())
     out["stick point counts"] = stick.levels
     result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
     out["rfm summary"] = sorted_rows(result.customers.reset_index(), ["customer_id"])[
-        ["customer_id", "frequency", "recency", "T", "monetary"]]
+        ["customer_id", "frequency", "recency", "T", "monetary"]
+    ]
     out["cohort rules"] = cohorts.rules(data, frame, params, result.customers["clv"])
     return out
 
 
-def on_both(load: Callable[[str], Dataset], compute: Callable[[Dataset], dict[str, pd.DataFrame]]
-            ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+def on_both(
+    load: Callable[[str], Dataset], compute: Callable[[Dataset], dict[str, pd.DataFrame]]
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     duck, spark = load("duckdb"), load("spark")
     assert duck.engine.name == "duckdb" and spark.engine.name == "spark"
     return compute(duck), compute(spark)
@@ -119,8 +136,7 @@ def on_both(load: Callable[[str], Dataset], compute: Callable[[Dataset], dict[st
 
 def test_demo_computations_are_identical_on_duckdb_and_spark(demo_dir, tmp_path):
     params = demo_params_at(demo_dir, tmp_path)
-    duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})),
-                          demo_tables)
+    duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), demo_tables)
     assert duck.keys() == spark.keys()
     for name in duck:
         assert_same(duck[name], spark[name], name)
@@ -135,10 +151,13 @@ def test_cdnow_cohorts_and_rfm_are_identical_on_duckdb_and_spark():
     def compute(data: Dataset) -> dict[str, pd.DataFrame]:
         ret = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on")
         summary = data.engine.execute(value.rfm_summary(data.orders, params.as_of, "weeks"))
-        return {"retention": ret.matrix(), "revenue": ret.matrix("revenue"),
-                "sizes": ret.sizes().to_frame(),
-                "rfm": sorted_rows(summary, ["customer_id"]),
-                "monthly": explore.monthly_orders(data)}
+        return {
+            "retention": ret.matrix(),
+            "revenue": ret.matrix("revenue"),
+            "sizes": ret.sizes().to_frame(),
+            "rfm": sorted_rows(summary, ["customer_id"]),
+            "monthly": explore.monthly_orders(data),
+        }
 
     duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), compute)
     for name in duck:
@@ -164,16 +183,21 @@ def test_the_cohort_report_runs_on_spark_with_the_same_tables_and_no_spark_noise
         folder = tmp_path / engine
         folder.mkdir()
         (folder / "params.yaml").write_text(yaml.safe_dump(raw))
-        done = subprocess.run([sys.executable, "-m", "helpers.cli", "run", "params.yaml",
-                               "--only", "04_cohorts"], cwd=folder, capture_output=True,
-                              text=True, timeout=900)
+        done = subprocess.run(
+            [sys.executable, "-m", "helpers.cli", "run", "params.yaml", "--only", "04_cohorts"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         v1 = folder / "reports" / "demo" / "v1"
         html = re.sub(r"base64,[A-Za-z0-9+/=]+", "", (v1 / "04_cohorts.html").read_text())
         for noise in ("WARN", "log4j", "SparkSession", "py4j", "Traceback", "Stage "):
             assert noise not in html, noise
-        tables[engine] = {p.name: pd.read_csv(p, index_col=0)
-                          for p in sorted((v1 / "tables" / "04_cohorts").glob("*.csv"))}
+        tables[engine] = {
+            p.name: pd.read_csv(p, index_col=0) for p in sorted((v1 / "tables" / "04_cohorts").glob("*.csv"))
+        }
     assert tables["duckdb"].keys() == tables["spark"].keys() and len(tables["duckdb"]) > 5
     for name, duck in tables["duckdb"].items():
         assert_same(duck, tables["spark"][name], name)

@@ -13,20 +13,26 @@ from conftest import SHARED
 from helpers import value
 
 CDNOW = SHARED / "cdnow"
-needs_cdnow = pytest.mark.skipif(not (CDNOW / "CDNOW_sample.txt").exists(),
-                                 reason="../shared/data/cdnow not present")
+needs_cdnow = pytest.mark.skipif(
+    not (CDNOW / "CDNOW_sample.txt").exists(), reason="../shared/data/cdnow not present"
+)
 
 
 @pytest.fixture(scope="module")
 def sample_summary() -> pd.DataFrame:
-    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["master", "customer_id", "date", "cds", "amount"],
-                      dtype={"customer_id": str, "date": str})
+    raw = pd.read_csv(
+        CDNOW / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master", "customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": str, "date": str},
+    )
     raw["order_ts"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     con = ibis.duckdb.connect()
     orders = con.create_table("orders", raw[["customer_id", "order_ts", "amount"]])
-    summary = con.execute(value.rfm_summary(orders, dt.date(1997, 9, 30), "weeks",
-                                            holdout_end=dt.date(1998, 6, 30)))
+    summary = con.execute(
+        value.rfm_summary(orders, dt.date(1997, 9, 30), "weeks", holdout_end=dt.date(1998, 6, 30))
+    )
     return summary.set_index("customer_id")
 
 
@@ -104,8 +110,7 @@ def test_value_step_on_demo_data(make_params):
 
     params = load_params(make_params())
     data = load_dataset(params)
-    result = value.fit_value(data.engine, data.orders, params.as_of, params.value,
-                             params.cohorts.margin)
+    result = value.fit_value(data.engine, data.orders, params.as_of, params.value, params.cohorts.margin)
     c = result.customers
     assert ((c["p_alive"] >= 0) & (c["p_alive"] <= 1)).all() and (c["clv"] >= 0).all()
     assert result.check is not None and result.check_totals["actual"] > 0
@@ -138,21 +143,25 @@ def _fit_on(frame: pd.DataFrame, holdout: float = 0) -> value.ValueResult:
 
     engine = Engine()
     orders = engine.con.create_table("o", frame)
-    return value.fit_value(engine, orders, dt.date(1998, 6, 30),
-                           ValueParams(holdout=holdout, sample_size=5000))
+    return value.fit_value(
+        engine, orders, dt.date(1998, 6, 30), ValueParams(holdout=holdout, sample_size=5000)
+    )
 
 
 @needs_cdnow
 def test_a_constant_amount_is_reported_not_modelled(sample_summary):
-    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["master", "customer_id", "date", "cds", "amount"],
-                      dtype={"customer_id": str, "date": str})
+    raw = pd.read_csv(
+        CDNOW / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master", "customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": str, "date": str},
+    )
     raw["order_ts"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     raw["amount"] = 15.0  # every purchase the same: Gamma-Gamma runs to p → ∞, gamma → 0
     result = _fit_on(raw[["customer_id", "order_ts", "amount"]])
     assert result.purchases_ok and not result.value_ok
-    assert ("spends the same" in result.problems["spend"]
-            or "ran to an extreme" in result.problems["spend"])
+    assert "spends the same" in result.problems["spend"] or "ran to an extreme" in result.problems["spend"]
     assert result.customers["clv"].isna().all() and result.customers["p_alive"].notna().all()
     assert set(result.parameters()["model"]) == {"BetaGeoModel"}
     assert "cannot be estimated from this data" in result.problem_sentences()[0]
@@ -160,9 +169,13 @@ def test_a_constant_amount_is_reported_not_modelled(sample_summary):
 
 @needs_cdnow
 def test_orders_without_amounts_still_model_purchases():
-    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
-                      names=["master", "customer_id", "date", "cds", "amount"],
-                      dtype={"customer_id": str, "date": str})
+    raw = pd.read_csv(
+        CDNOW / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["master", "customer_id", "date", "cds", "amount"],
+        dtype={"customer_id": str, "date": str},
+    )
     raw["order_ts"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     raw["amount"] = np.nan
     result = _fit_on(raw[["customer_id", "order_ts", "amount"]], holdout=39)
@@ -174,7 +187,8 @@ def test_orders_without_amounts_still_model_purchases():
 
 def test_degenerate_fits_are_named():
     assert value.degenerate({"p": 1.9e17, "q": 1.0, "gamma": 0.0}, -10.0).startswith(
-        "the fit ran to an extreme (p = 1.9e+17)")
+        "the fit ran to an extreme (p = 1.9e+17)"
+    )
     assert value.degenerate({"r": np.nan}, -1.0).startswith("the fit did not converge")
     assert value.degenerate({"r": 0.24, "alpha": 4.4}, np.inf) == "the fit did not converge"
     assert value.degenerate({"r": 0.24, "alpha": 4.4}, -9582.4) is None

@@ -14,9 +14,12 @@ import typer
 
 from helpers.errors import WorkbookError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Customer-analysis workbook: run a quarter's notebooks and publish reports.",
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Customer-analysis workbook: run a quarter's notebooks and publish reports.",
+    pretty_exceptions_enable=False,
+)
 
 
 def _fail(exc: WorkbookError) -> None:
@@ -27,19 +30,29 @@ def _fail(exc: WorkbookError) -> None:
 @app.command()
 def run(
     params: Annotated[Path, typer.Argument(help="The quarter's parameter file (YAML).")],
-    only: Annotated[list[str] | None, typer.Option("--only", help="Run only this notebook "
-                                                     "(name or number); repeatable.")] = None,
-    reports: Annotated[Path, typer.Option(help="Where versioned reports are published.")] = Path(
-        "reports"),
-    private: Annotated[Path, typer.Option(help="Where private run artifacts are kept "
-                                               "(never published).")] = Path("private"),
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this notebook (name or number); repeatable.")
+    ] = None,
+    reports: Annotated[Path, typer.Option(help="Where versioned reports are published.")] = Path("reports"),
+    private: Annotated[
+        Path, typer.Option(help="Where private run artifacts are kept (never published).")
+    ] = Path("private"),
     notebooks: Annotated[Path | None, typer.Option(help="The notebooks folder.")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, max=8, help="Notebooks run side by side "
-                                             "(default: 2 on two cores or more; 1: one by "
-                                             "one).")] = None,
-    memory_gb: Annotated[float | None, typer.Option(
-        "--memory-gb", min=0.5, help="Memory the notebooks side by side may use together, by "
-        "their peaks in the last run (default: 70% of what is available).")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=8, help="Notebooks run side by side (default: 2 on two cores or more; 1: one by one)."
+        ),
+    ] = None,
+    memory_gb: Annotated[
+        float | None,
+        typer.Option(
+            "--memory-gb",
+            min=0.5,
+            help="Memory the notebooks side by side may use together, by "
+            "their peaks in the last run (default: 70% of what is available).",
+        ),
+    ] = None,
 ) -> None:
     """Validate the parameters and data, run every notebook, publish a new report version."""
     import logging
@@ -49,8 +62,15 @@ def run(
     # a Ctrl-C ends the kernel's cell as well: its unretrieved task is no user's business
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
-        result = run_batch(params, reports, private, notebooks, only, jobs=jobs,
-                           memory_mb=memory_gb * 1024 if memory_gb else None)
+        result = run_batch(
+            params,
+            reports,
+            private,
+            notebooks,
+            only,
+            jobs=jobs,
+            memory_mb=memory_gb * 1024 if memory_gb else None,
+        )
     except WorkbookError as exc:
         _fail(exc)
         return
@@ -59,17 +79,21 @@ def run(
         raise typer.Exit(130) from None
     if not result.ok:
         failed = next(r for r in result.notebooks if r.status == "failed")
-        typer.echo(f"error: notebook {failed.name} failed ({failed.error}).\nNothing was "
-                   f"published; the executed notebooks are kept in {result.folder}", err=True)
+        typer.echo(
+            f"error: notebook {failed.name} failed ({failed.error}).\nNothing was "
+            f"published; the executed notebooks are kept in {result.folder}",
+            err=True,
+        )
         raise typer.Exit(1)
     typer.echo(f"Published v{result.version} in {result.duration_s:.1f} s: {result.folder}")
     typer.echo(f"Report index: {result.index}")
 
 
 @app.command()
-def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML).")],
-          notebooks: Annotated[Path | None, typer.Option(help="The notebooks folder.")] = None,
-          ) -> None:
+def check(
+    params: Annotated[Path, typer.Argument(help="The parameter file (YAML).")],
+    notebooks: Annotated[Path | None, typer.Option(help="The notebooks folder.")] = None,
+) -> None:
     """Validate the parameters and the data, and print the plan: which reports and sections
     the run will make, and what each one it leaves out needs; run nothing."""
     from helpers.config import load_params
@@ -85,20 +109,19 @@ def check(params: Annotated[Path, typer.Argument(help="The parameter file (YAML)
         _fail(exc)
         return
     n_cust = "no customer file" if ds.customers is None else f"{len(ds.customers):,} customers"
-    n_orders = ("no orders file" if ds.orders is None
-                else f"{int(ds.engine.execute(ds.orders.count())):,} orders")
+    n_orders = (
+        "no orders file" if ds.orders is None else f"{int(ds.engine.execute(ds.orders.count())):,} orders"
+    )
     typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust}, {n_orders}.")
     for item in ds.quality:
-        typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, "
-                   f"{item.action}")
+        typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, {item.action}")
     typer.echo("Plan:")
     for line in plan_lines:
         typer.echo(line)
 
 
 @app.command()
-def index(reports: Annotated[Path, typer.Option(help="The reports folder.")] = Path("reports")
-          ) -> None:
+def index(reports: Annotated[Path, typer.Option(help="The reports folder.")] = Path("reports")) -> None:
     """Rebuild the reports index from the published versions on disk (after a crash, or a
     version removed by hand); also removes what killed runs left behind."""
     from helpers.report import clean_stale, locked, write_index
@@ -108,15 +131,17 @@ def index(reports: Annotated[Path, typer.Option(help="The reports folder.")] = P
     with locked(reports):  # never while a run publishes
         removed = clean_stale(reports)
         path = write_index(reports.resolve())
-    typer.echo(f"Index rebuilt: {path}" + (f" (removed {len(removed)} leftovers of killed runs)"
-                                            if removed else ""))
+    typer.echo(
+        f"Index rebuilt: {path}" + (f" (removed {len(removed)} leftovers of killed runs)" if removed else "")
+    )
 
 
 @app.command()
 def assign(
     params: Annotated[Path, typer.Argument(help="The parameter file whose last run to use.")],
-    leads_file: Annotated[Path, typer.Argument(metavar="LEADS", help="Leads to assign (CSV, "
-                                               "Excel, Parquet or SPSS).")],
+    leads_file: Annotated[
+        Path, typer.Argument(metavar="LEADS", help="Leads to assign (CSV, Excel, Parquet or SPSS).")
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the result (CSV).")],
     private: Annotated[Path, typer.Option(help="Where run artifacts are kept.")] = Path("private"),
 ) -> None:
@@ -139,18 +164,19 @@ def assign(
     except WorkbookError as exc:
         _fail(exc)
         return
-    keep = [c for c in leads.columns if c in (cfg.columns.id if cfg.columns else None,
-                                              "lead_id", "id")]
+    keep = [c for c in leads.columns if c in (cfg.columns.id if cfg.columns else None, "lead_id", "id")]
     leads[keep].join(result).to_csv(out, index=False)
     assigned = (result["segment"] != "unassigned").sum()
-    typer.echo(f"{len(result):,} leads: {assigned:,} assigned to a segment, "
-               f"{len(result) - assigned:,} unassigned; written to {out}")
+    typer.echo(
+        f"{len(result):,} leads: {assigned:,} assigned to a segment, "
+        f"{len(result) - assigned:,} unassigned; written to {out}"
+    )
     tiers = result["fit tier"].value_counts()
-    typer.echo("Fit: " + ", ".join(f"{t} {tiers.get(t, 0):,}" for t in
-                                   ("perfect fit", "workable fit", "not fit")))
+    typer.echo(
+        "Fit: " + ", ".join(f"{t} {tiers.get(t, 0):,}" for t in ("perfect fit", "workable fit", "not fit"))
+    )
     if problems:
-        typer.echo(f"{len(problems)} rows have problems (kept, see the 'problems' column):",
-                   err=True)
+        typer.echo(f"{len(problems)} rows have problems (kept, see the 'problems' column):", err=True)
         for line in problems[:20]:
             typer.echo(f"  {line}", err=True)
         if len(problems) > 20:
@@ -163,12 +189,18 @@ def demo_data(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/demo"),
     as_of: Annotated[str, typer.Option(help="Last day of the data (YYYY-MM-DD).")] = "2026-09-30",
-    if_missing: Annotated[bool, typer.Option("--if-missing",
-                                             help="Do nothing when the files exist.")] = False,
-    previous_quarter: Annotated[bool, typer.Option(
-        "--previous-quarter", help="Build the quarter before, with planted changes.")] = False,
-    order_rate: Annotated[float, typer.Option(
-        min=0.1, max=50, help="How often people buy: 1 gives about 3.9 orders each, 4 about 20.")] = 1.0,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing when the files exist.")
+    ] = False,
+    previous_quarter: Annotated[
+        bool, typer.Option("--previous-quarter", help="Build the quarter before, with planted changes.")
+    ] = False,
+    order_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.1, max=50, help="How often people buy: 1 gives about 3.9 orders each, 4 about 20."
+        ),
+    ] = 1.0,
 ) -> None:
     """Build the demo brand's customers and orders (Parquet) with a planted truth."""
     from helpers.demo import demo_exists, write_demo
@@ -181,10 +213,18 @@ def demo_data(
     except ValueError:
         typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
         raise typer.Exit(2) from None
-    paths = write_demo(out, customers=customers, seed=seed, as_of=day,
-                       previous_quarter=previous_quarter, order_rate=order_rate)
-    typer.echo(f"Demo data ({customers:,} people, seed {seed}) written to {out}: "
-               + ", ".join(p.name for p in paths.values()))
+    paths = write_demo(
+        out,
+        customers=customers,
+        seed=seed,
+        as_of=day,
+        previous_quarter=previous_quarter,
+        order_rate=order_rate,
+    )
+    typer.echo(
+        f"Demo data ({customers:,} people, seed {seed}) written to {out}: "
+        + ", ".join(p.name for p in paths.values())
+    )
 
 
 def main() -> None:

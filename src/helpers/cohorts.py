@@ -77,8 +77,11 @@ def activity(orders: ir.Table, as_of: dt.date, period: str) -> ir.Table:
     o = orders.filter(orders.order_ts < end_of(as_of))
     o = o.mutate(p=period_index(o.order_ts, period))
     first = o.group_by("customer_id").aggregate(cohort=o.p.min())
-    act = o.join(first, "customer_id").group_by(["customer_id", "cohort", "p"]).aggregate(
-        revenue=o.amount.sum())
+    act = (
+        o.join(first, "customer_id")
+        .group_by(["customer_id", "cohort", "p"])
+        .aggregate(revenue=o.amount.sum())
+    )
     return act.mutate(n=act.p - act.cohort)
 
 
@@ -90,8 +93,7 @@ class Retention:
     period: str
     definition: str
 
-    def matrix(self, value: str = "retention", group: str = ALL, min_cell: int = 0
-               ) -> pd.DataFrame:
+    def matrix(self, value: str = "retention", group: str = ALL, min_cell: int = 0) -> pd.DataFrame:
         """A cohort × period table of one value (blank where a cohort is too young, and where
         it has fewer than ``min_cell`` customers: privacy)."""
         c = self.cells[self.cells["group"] == group]
@@ -104,14 +106,16 @@ class Retention:
     def sizes(self, group: str = ALL) -> pd.Series:
         """Customers in each cohort."""
         c = self.cells[(self.cells["group"] == group) & (self.cells["n"] == 0)]
-        return pd.Series(c["size"].to_numpy(), index=[_label(i, self.period) for i in c["cohort"]],
-                         name="customers")
+        return pd.Series(
+            c["size"].to_numpy(), index=[_label(i, self.period) for i in c["cohort"]], name="customers"
+        )
 
     def curve(self) -> pd.DataFrame:
         """Retention per period offset, pooled over cohorts old enough (weighted by size)."""
         c = self.cells.dropna(subset=["retention"])
-        g = c.groupby(["group", "n"]).agg(active=("active", "sum"), size=("size", "sum"),
-                                          revenue=("revenue", "sum"))
+        g = c.groupby(["group", "n"]).agg(
+            active=("active", "sum"), size=("size", "sum"), revenue=("revenue", "sum")
+        )
         g["retention"] = g["active"] / g["size"]
         g["revenue_per_customer"] = g["revenue"] / g["size"]
         return g.reset_index()
@@ -139,13 +143,20 @@ def _label(index: int, period: str) -> str:
 
 def _active_by_period(engine: Engine, act: ir.Table) -> pd.DataFrame:
     # act has one row per customer and active period, so a row count is a customer count
-    return engine.execute(act.group_by(["group", "cohort", "n"]).aggregate(
-        active=act.count(), revenue=act.revenue.sum()))
+    return engine.execute(
+        act.group_by(["group", "cohort", "n"]).aggregate(active=act.count(), revenue=act.revenue.sum())
+    )
 
 
-def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "month",
-              definition: str = "on", groups: pd.Series | None = None,
-              max_periods: int | None = None) -> Retention:
+def retention(
+    engine: Engine,
+    orders: ir.Table,
+    as_of: dt.date,
+    period: str = "month",
+    definition: str = "on",
+    groups: pd.Series | None = None,
+    max_periods: int | None = None,
+) -> Retention:
     """Cohort retention of customers and revenue, optionally split by a customer-level group."""
     act = _with_groups(engine, engine.reuse(activity(orders, as_of, period)), groups)
     by_last = pd.DataFrame(columns=["group", "cohort", "last_n", "k"])
@@ -155,8 +166,7 @@ def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "m
         with engine.materialised(act) as act:
             by_n = _active_by_period(engine, act)
             last = act.group_by(["group", "customer_id", "cohort"]).aggregate(last_n=act.n.max())
-            by_last = engine.execute(last.group_by(["group", "cohort", "last_n"]).aggregate(
-                k=last.count()))
+            by_last = engine.execute(last.group_by(["group", "cohort", "last_n"]).aggregate(k=last.count()))
     now = index_of(as_of, period)
     rows = []
     for (group, cohort), part in by_n.groupby(["group", "cohort"]):
@@ -170,28 +180,39 @@ def retention(engine: Engine, orders: ir.Table, as_of: dt.date, period: str = "m
         on_or_after = later[::-1].cumsum()[::-1]
         for n in range(top + 1):
             kept = int(active[n]) if definition == "on" else int(on_or_after[n])
-            rows.append({"group": group, "cohort": int(cohort), "n": n, "size": size,
-                         "active": kept, "retention": kept / size if size else np.nan,
-                         "revenue": float(revenue[n]),
-                         "revenue_per_customer": float(revenue[n]) / size if size else np.nan})
-    cells = pd.DataFrame(rows, columns=["group", "cohort", "n", "size", "active", "retention",
-                                        "revenue", "revenue_per_customer"])
+            rows.append(
+                {
+                    "group": group,
+                    "cohort": int(cohort),
+                    "n": n,
+                    "size": size,
+                    "active": kept,
+                    "retention": kept / size if size else np.nan,
+                    "revenue": float(revenue[n]),
+                    "revenue_per_customer": float(revenue[n]) / size if size else np.nan,
+                }
+            )
+    cells = pd.DataFrame(
+        rows,
+        columns=["group", "cohort", "n", "size", "active", "retention", "revenue", "revenue_per_customer"],
+    )
     first = cells[cells["n"] == 0].set_index(["group", "cohort"])["revenue"]
-    cells["revenue_retention"] = cells["revenue"].to_numpy() / first.reindex(
-        list(zip(cells["group"], cells["cohort"], strict=True))).to_numpy()
-    return Retention(cells.sort_values(["group", "cohort", "n"], ignore_index=True), period,
-                     definition)
+    cells["revenue_retention"] = (
+        cells["revenue"].to_numpy()
+        / first.reindex(list(zip(cells["group"], cells["cohort"], strict=True))).to_numpy()
+    )
+    return Retention(cells.sort_values(["group", "cohort", "n"], ignore_index=True), period, definition)
 
 
 # --- splits ------------------------------------------------------------------------------------
 
 
-def split_series(frame: pd.DataFrame, id_column: str, values: pd.Series,
-                 missing: str = "(not known)", min_cell: int = 0) -> pd.Series:
+def split_series(
+    frame: pd.DataFrame, id_column: str, values: pd.Series, missing: str = "(not known)", min_cell: int = 0
+) -> pd.Series:
     """A customer-level grouping indexed by customer id, for splitting cohorts; groups of fewer
     than ``min_cell`` people are folded into one "Other (small groups)" (privacy)."""
-    out = fold_small(values.map(display_value, na_action="ignore").astype("string")
-                     .fillna(missing), min_cell)
+    out = fold_small(values.map(display_value, na_action="ignore").astype("string").fillna(missing), min_cell)
     out.index = frame[id_column].astype(str).to_numpy()
     return out
 
@@ -199,8 +220,9 @@ def split_series(frame: pd.DataFrame, id_column: str, values: pd.Series,
 # --- channel economics ---------------------------------------------------------------------------
 
 
-def channel_economics(ret: Retention, cac: pd.Series, periods: list[int], margin: float = 1.0
-                      ) -> pd.DataFrame:
+def channel_economics(
+    ret: Retention, cac: pd.Series, periods: list[int], margin: float = 1.0
+) -> pd.DataFrame:
     """Per channel: customers, CAC, retention at chosen periods, value, value-to-CAC, payback."""
     curve = ret.curve()
     rows = []
@@ -224,16 +246,25 @@ def channel_economics(ret: Retention, cac: pd.Series, periods: list[int], margin
 # --- promotions --------------------------------------------------------------------------------
 
 
-def promotion_window(frame: pd.DataFrame, date_col: str, promo_col: str, code: str
-                     ) -> tuple[pd.Timestamp, pd.Timestamp]:
+def promotion_window(
+    frame: pd.DataFrame, date_col: str, promo_col: str, code: str
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """When a promotion ran: the first and last first-order dates of its customers."""
     dates = pd.to_datetime(frame.loc[frame[promo_col] == code, date_col])
     return dates.min(), dates.max()
 
 
-def promotion_effect(engine: Engine, orders: ir.Table, frame: pd.DataFrame, id_col: str,
-                     date_col: str, promo_col: str, code: str, as_of: dt.date,
-                     period: str = "month") -> pd.DataFrame:
+def promotion_effect(
+    engine: Engine,
+    orders: ir.Table,
+    frame: pd.DataFrame,
+    id_col: str,
+    date_col: str,
+    promo_col: str,
+    code: str,
+    as_of: dt.date,
+    period: str = "month",
+) -> pd.DataFrame:
     """Activity per calendar period of a promotion's customers against others acquired meanwhile."""
     start, end = promotion_window(frame, date_col, promo_col, code)
     acquired = pd.to_datetime(frame[date_col])
@@ -242,8 +273,9 @@ def promotion_effect(engine: Engine, orders: ir.Table, frame: pd.DataFrame, id_c
     group = np.where(who[promo_col] == code, f"with {code}", f"without {code}")
     groups = pd.Series(group, index=who[id_col].astype(str).to_numpy())
     act = _with_groups(engine, engine.reuse(activity(orders, as_of, period)), groups)
-    per = engine.execute(act.group_by(["group", "p"]).aggregate(
-        active=act.customer_id.nunique(), revenue=act.revenue.sum()))
+    per = engine.execute(
+        act.group_by(["group", "p"]).aggregate(active=act.customer_id.nunique(), revenue=act.revenue.sum())
+    )
     sizes = groups.value_counts()
     per["size"] = per["group"].map(sizes)
     per["active %"] = 100 * per["active"] / per["size"]
@@ -253,8 +285,9 @@ def promotion_effect(engine: Engine, orders: ir.Table, frame: pd.DataFrame, id_c
     per["after end"] = per["p"] - end_p
     out = per.sort_values(["group", "p"], ignore_index=True)
     out.attrs.update(start=start, end=end, code=code)
-    return out[["group", "period", "after end", "size", "active", "active %", "revenue",
-                "revenue per customer"]]
+    return out[
+        ["group", "period", "after end", "size", "active", "active %", "revenue", "revenue per customer"]
+    ]
 
 
 def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFrame:
@@ -264,11 +297,17 @@ def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFr
         during = c[c["after end"] == 0]["active %"].mean()
         after = c[(c["after end"] > 0) & (c["after end"] <= periods_after)]["active %"].mean()
         spend_after = c[(c["after end"] > 0) & (c["after end"] <= periods_after)][
-            "revenue per customer"].mean()
-        rows.append({"group": group, "customers": int(c["size"].iloc[0]),
-                     "active % in the last promotion period": during,
-                     f"active % in the {periods_after} periods after": after,
-                     "revenue per customer per period after": spend_after})
+            "revenue per customer"
+        ].mean()
+        rows.append(
+            {
+                "group": group,
+                "customers": int(c["size"].iloc[0]),
+                "active % in the last promotion period": during,
+                f"active % in the {periods_after} periods after": after,
+                "revenue per customer per period after": spend_after,
+            }
+        )
     return pd.DataFrame(rows).set_index("group")
 
 
@@ -286,10 +325,17 @@ class StickPoint:
     window_days: int
 
 
-def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = "orders",
-                window_days: int = 60, outcome_days: tuple[int, int] = (180, 365),
-                max_level: int = 8, spend_step: float = 50.0, min_share: float = 0.05
-                ) -> StickPoint:
+def stick_point(
+    engine: Engine,
+    orders: ir.Table,
+    as_of: dt.date,
+    action: str = "orders",
+    window_days: int = 60,
+    outcome_days: tuple[int, int] = (180, 365),
+    max_level: int = 8,
+    spend_step: float = 50.0,
+    min_share: float = 0.05,
+) -> StickPoint:
     """Find the early action threshold after which customers retain best.
 
     ``action`` is counted in the first ``window_days`` days after the first order (the first order
@@ -305,36 +351,65 @@ def stick_point(engine: Engine, orders: ir.Table, as_of: dt.date, action: str = 
     j = o.join(first, "customer_id")
     j = j.mutate(since=j.day.delta(j.first, unit="day"))
     early = j.since < window_days
-    measure = {"orders": j.count(where=early),
-               "active_days": j.day.nunique(where=early),
-               "spend": j.amount.sum(where=early)}[action]
+    measure = {
+        "orders": j.count(where=early),
+        "active_days": j.day.nunique(where=early),
+        "spend": j.amount.sum(where=early),
+    }[action]
     per = j.group_by(["customer_id", "first"]).aggregate(
-        level=measure, later=j.count(where=(j.since >= outcome_days[0]) & (j.since < outcome_days[1])))
+        level=measure, later=j.count(where=(j.since >= outcome_days[0]) & (j.since < outcome_days[1]))
+    )
     per = per.filter(per.first <= as_of - dt.timedelta(days=outcome_days[1]))
     lvl = (per.level / spend_step).floor().cast("int64") if action == "spend" else per.level
     per = per.mutate(level=ibis.least(lvl, max_level), retained=(per.later > 0).cast("int64"))
-    levels = engine.execute(per.group_by("level").aggregate(
-        customers=per.count(), retained=per.retained.sum())).sort_values("level")
+    levels = engine.execute(
+        per.group_by("level").aggregate(customers=per.count(), retained=per.retained.sum())
+    ).sort_values("level")
     levels = levels.set_index("level")
     levels["retention"] = levels["retained"] / levels["customers"]
     rows = []
     for k in levels.index[1:]:
         hi, lo = levels[levels.index >= k], levels[levels.index < k]
-        n1, c1, n0, c0 = (int(hi["customers"].sum()), int(hi["retained"].sum()),
-                          int(lo["customers"].sum()), int(lo["retained"].sum()))
+        n1, c1, n0, c0 = (
+            int(hi["customers"].sum()),
+            int(hi["retained"].sum()),
+            int(lo["customers"].sum()),
+            int(lo["retained"].sum()),
+        )
         if min(n1, n0) == 0:
             continue
         low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="diff", method="newcomb")
-        rows.append({"threshold": int(k), "customers at or above": n1,
-                     "retention at or above": c1 / n1, "retention below": c0 / n0,
-                     "lift": c1 / n1 - c0 / n0, "lift low": low, "lift high": high,
-                     "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan})
-    thresholds = pd.DataFrame(rows, columns=[
-        "threshold", "customers at or above", "retention at or above", "retention below", "lift",
-        "lift low", "lift high", "ratio"]).set_index("threshold")
+        rows.append(
+            {
+                "threshold": int(k),
+                "customers at or above": n1,
+                "retention at or above": c1 / n1,
+                "retention below": c0 / n0,
+                "lift": c1 / n1 - c0 / n0,
+                "lift low": low,
+                "lift high": high,
+                "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan,
+            }
+        )
+    thresholds = pd.DataFrame(
+        rows,
+        columns=[
+            "threshold",
+            "customers at or above",
+            "retention at or above",
+            "retention below",
+            "lift",
+            "lift low",
+            "lift high",
+            "ratio",
+        ],
+    ).set_index("threshold")
     total = levels["customers"].sum()
-    eligible = thresholds[thresholds["customers at or above"] >= min_share * total] if len(
-        thresholds) else thresholds
+    eligible = (
+        thresholds[thresholds["customers at or above"] >= min_share * total]
+        if len(thresholds)
+        else thresholds
+    )
     best = int(eligible["lift"].idxmax()) if len(eligible) else int(levels.index.max())
     if action == "spend":
         levels.index = [f"{int(i * spend_step)}–{int((i + 1) * spend_step)}" for i in levels.index]
@@ -350,8 +425,9 @@ def shown_levels(sp: StickPoint, min_cell: int) -> pd.DataFrame:
 # --- cohort rules -------------------------------------------------------------------------------
 
 
-def customer_periods(engine: Engine, orders: ir.Table, as_of: dt.date, period: str,
-                     last: int) -> pd.DataFrame:
+def customer_periods(
+    engine: Engine, orders: ir.Table, as_of: dt.date, period: str, last: int
+) -> pd.DataFrame:
     """One row per customer: cohort, and for each period offset n ≤ ``last`` whether they were
     active and their revenue (the per-customer pieces of pooled retention, computed once)."""
     act = engine.reuse(activity(orders, as_of, period))
@@ -362,9 +438,16 @@ def customer_periods(engine: Engine, orders: ir.Table, as_of: dt.date, period: s
     return engine.execute(act.group_by("customer_id").aggregate(**cols)).set_index("customer_id")
 
 
-def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.DataFrame,
-                  ids: pd.Series, period: str, periods: list[int],
-                  value: pd.Series | None = None) -> pd.DataFrame:
+def compare_rules(
+    engine: Engine,
+    orders: ir.Table,
+    as_of: dt.date,
+    masks: pd.DataFrame,
+    ids: pd.Series,
+    period: str,
+    periods: list[int],
+    value: pd.Series | None = None,
+) -> pd.DataFrame:
     """Each cohort rule side by side: people meeting it vs the rest, retention and value.
 
     Retention at n is pooled over the cohorts old enough to have an n-th period, as in
@@ -385,10 +468,10 @@ def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.Da
             for label, who in ((f"retention {n} %", meets), (f"rest {n} %", ~meets)):
                 sel = who & (age >= n)
                 row[label] = 100 * active[n][sel].sum() / sel.sum() if sel.any() else np.nan
-        for label, who in ((f"revenue per customer ({last})", meets),
-                           (f"rest revenue ({last})", ~meets)):
-            sums = [spent[n][sel].sum() / sel.sum() for n in range(last + 1)
-                    if (sel := who & (age >= n)).any()]
+        for label, who in ((f"revenue per customer ({last})", meets), (f"rest revenue ({last})", ~meets)):
+            sums = [
+                spent[n][sel].sum() / sel.sum() for n in range(last + 1) if (sel := who & (age >= n)).any()
+            ]
             row[label] = float(np.sum(sums)) if sums else np.nan
         if clv is not None:
             row["mean CLV"] = np.nanmean(clv[meets]) if meets.any() else np.nan
@@ -399,29 +482,45 @@ def compare_rules(engine: Engine, orders: ir.Table, as_of: dt.date, masks: pd.Da
 
 # --- the notebook's sections -------------------------------------------------------------------
 
+
 def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: ANN001
     """A split's group per customer id: a column's values, or a filter as yes/no."""
     id_col = params.columns.id
     if name in params.filters and name not in frame.columns:
-        values = evaluate(params.filters[name], frame).map({True: name.replace("_", " "),
-                                                             False: "everyone else"})
+        values = evaluate(params.filters[name], frame).map(
+            {True: name.replace("_", " "), False: "everyone else"}
+        )
     else:
         values = frame[name]
     return split_series(frame, id_col, values, min_cell=params.privacy.min_cell)
 
 
-def split_retention(data, frame: pd.DataFrame | None, params,  # noqa: ANN001
-                    segments: pd.Series | None = None) -> dict[str, Retention]:
+def split_retention(
+    data,
+    frame: pd.DataFrame | None,
+    params,  # noqa: ANN001
+    segments: pd.Series | None = None,
+) -> dict[str, Retention]:
     """Retention split by each configured column or filter, and by segment when known."""
     ct = params.cohorts
     if frame is None:
         return {}
-    out = {name: retention(data.engine, data.orders, params.as_of, ct.period, ct.definition,
-                           split_values(frame, params, name), ct.max_periods)
-           for name in ct.splits}
+    out = {
+        name: retention(
+            data.engine,
+            data.orders,
+            params.as_of,
+            ct.period,
+            ct.definition,
+            split_values(frame, params, name),
+            ct.max_periods,
+        )
+        for name in ct.splits
+    }
     if segments is not None:
-        out["segment"] = retention(data.engine, data.orders, params.as_of, ct.period,
-                                   ct.definition, segments, ct.max_periods)
+        out["segment"] = retention(
+            data.engine, data.orders, params.as_of, ct.period, ct.definition, segments, ct.max_periods
+        )
     return out
 
 
@@ -433,16 +532,20 @@ def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None: 
     if not (acq.channel and acq.cost):
         return None
     ct = params.cohorts
-    groups = split_series(frame, params.columns.id, frame[acq.channel],
-                          min_cell=params.privacy.min_cell)
-    ret = retention(data.engine, data.orders, params.as_of, ct.period, "on", groups,
-                    max(ct.economics_periods))
+    groups = split_series(frame, params.columns.id, frame[acq.channel], min_cell=params.privacy.min_cell)
+    ret = retention(
+        data.engine, data.orders, params.as_of, ct.period, "on", groups, max(ct.economics_periods)
+    )
     cac = frame.groupby(acq.channel)[acq.cost].mean()
     return channel_economics(ret, cac, ct.economics_periods, ct.margin)
 
 
-def promotions(data, frame: pd.DataFrame | None, params, min_customers: int = 30  # noqa: ANN001
-               ) -> dict[str, pd.DataFrame]:
+def promotions(
+    data,
+    frame: pd.DataFrame | None,
+    params,
+    min_customers: int = 30,  # noqa: ANN001
+) -> dict[str, pd.DataFrame]:
     """Before/after activity for each studied promotion code with enough customers."""
     if frame is None:
         return {}
@@ -451,39 +554,71 @@ def promotions(data, frame: pd.DataFrame | None, params, min_customers: int = 30
         return {}
     counts = frame[acq.promotion].value_counts()
     codes = params.cohorts.promotions or list(counts.index)
-    return {code: promotion_effect(data.engine, data.orders, frame, params.columns.id, acq.date,
-                                   acq.promotion, code, params.as_of, params.cohorts.period)
-            for code in codes if counts.get(code, 0) >= min_customers}
+    return {
+        code: promotion_effect(
+            data.engine,
+            data.orders,
+            frame,
+            params.columns.id,
+            acq.date,
+            acq.promotion,
+            code,
+            params.as_of,
+            params.cohorts.period,
+        )
+        for code in codes
+        if counts.get(code, 0) >= min_customers
+    }
 
 
-def promotion_note(promos: dict[str, pd.DataFrame], frame: pd.DataFrame | None, params,  # noqa: ANN001
-                   min_customers: int = 30) -> str:
+def promotion_note(
+    promos: dict[str, pd.DataFrame],
+    frame: pd.DataFrame | None,
+    params,  # noqa: ANN001
+    min_customers: int = 30,
+) -> str:
     """What the promotion section shows, or why it shows nothing."""
     if promos:
         return f"Promotions studied: {', '.join(f'**{c}**' for c in promos)}."
     acq = params.columns.acquisition if params.columns else None
     if frame is None or acq is None or not acq.promotion:
-        return "*No promotion is studied: this run has no promotion code " \
-               "(`columns.acquisition.promotion`).*"
+        return "*No promotion is studied: this run has no promotion code (`columns.acquisition.promotion`).*"
     if not acq.date:
-        return "*No promotion is studied: it needs each customer's first order date " \
-               "(`columns.acquisition.date`).*"
+        return (
+            "*No promotion is studied: it needs each customer's first order date "
+            "(`columns.acquisition.date`).*"
+        )
     wanted = params.cohorts.promotions or "any code"
-    return (f"*No promotion is studied: {wanted if isinstance(wanted, str) else ', '.join(wanted)}"
-            f" has fewer than {min_customers} customers in this period.*")
+    return (
+        f"*No promotion is studied: {wanted if isinstance(wanted, str) else ', '.join(wanted)}"
+        f" has fewer than {min_customers} customers in this period.*"
+    )
 
 
-def rules(data, frame: pd.DataFrame | None, params, value: pd.Series | None = None  # noqa: ANN001
-          ) -> pd.DataFrame | None:
+def rules(
+    data,
+    frame: pd.DataFrame | None,
+    params,
+    value: pd.Series | None = None,  # noqa: ANN001
+) -> pd.DataFrame | None:
     """The configured cohort rules compared side by side."""
     ct = params.cohorts
     if frame is None or not ct.rules:
         return None
     buyers = frame[frame["orders"] > 0] if "orders" in frame else frame
-    masks = pd.DataFrame({name: evaluate(expr, buyers) for name, expr in ct.rules.items()},
-                         index=buyers.index)
-    out = compare_rules(data.engine, data.orders, params.as_of, masks, buyers[params.columns.id],
-                        ct.period, ct.economics_periods, value)
+    masks = pd.DataFrame(
+        {name: evaluate(expr, buyers) for name, expr in ct.rules.items()}, index=buyers.index
+    )
+    out = compare_rules(
+        data.engine,
+        data.orders,
+        params.as_of,
+        masks,
+        buyers[params.columns.id],
+        ct.period,
+        ct.economics_periods,
+        value,
+    )
     out.insert(0, "definition", [ct.rules[r] for r in out.index])
     return suppress_rows(out, "customers", params.privacy.min_cell, keep=["definition"])
 
@@ -497,9 +632,15 @@ def stick_table(sp: StickPoint, min_cell: int = 0) -> pd.DataFrame:
     for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
         t[col] = 100 * t[col]
     t.index.name = f"{sp.action.replace('_', ' ')} in {sp.window_days} days"
-    return t.rename(columns={"retention at or above": "retained at or above %",
-                             "retention below": "retained below %", "lift": "lift (points)",
-                             "lift low": "lift, 95% CI low", "lift high": "lift, 95% CI high"})
+    return t.rename(
+        columns={
+            "retention at or above": "retained at or above %",
+            "retention below": "retained below %",
+            "lift": "lift (points)",
+            "lift low": "lift, 95% CI low",
+            "lift high": "lift, 95% CI high",
+        }
+    )
 
 
 def stick_sentence(sp: StickPoint) -> str:
@@ -508,52 +649,74 @@ def stick_sentence(sp: StickPoint) -> str:
         return "Too few customers have been with us long enough to find a stick point."
     t = sp.thresholds.loc[sp.best]
     if not t["lift low"] > 0:  # the interval includes no lift: nothing to announce
-        return (f"**No stick point found:** no threshold of {sp.action.replace('_', ' ')} within "
-                f"{sp.window_days} days of the first order raises retention clearly (the best, "
-                f"{sp.best}, has a lift of {100 * t['lift']:.0f} points, 95% CI "
-                f"{100 * t['lift low']:.0f} to {100 * t['lift high']:.0f}).")
+        return (
+            f"**No stick point found:** no threshold of {sp.action.replace('_', ' ')} within "
+            f"{sp.window_days} days of the first order raises retention clearly (the best, "
+            f"{sp.best}, has a lift of {100 * t['lift']:.0f} points, 95% CI "
+            f"{100 * t['lift low']:.0f} to {100 * t['lift high']:.0f})."
+        )
     what = sp.action.replace("_", " ")
     level = sp.best if sp.action != "spend" else f"{sp.best} spend steps"
-    return (f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
-            f"Customers who get there are retained at {100 * t['retention at or above']:.0f}% "
-            f"against {100 * t['retention below']:.0f}% for those who do not: a lift of "
-            f"{100 * t['lift']:.0f} points (95% CI {100 * t['lift low']:.0f}–"
-            f"{100 * t['lift high']:.0f}), {t['ratio']:.1f}× the retention.")
+    return (
+        f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
+        f"Customers who get there are retained at {100 * t['retention at or above']:.0f}% "
+        f"against {100 * t['retention below']:.0f}% for those who do not: a lift of "
+        f"{100 * t['lift']:.0f} points (95% CI {100 * t['lift low']:.0f}–"
+        f"{100 * t['lift high']:.0f}), {t['ratio']:.1f}× the retention."
+    )
 
 
 def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
     """The pooled retention curve under both definitions, for one chart."""
     ct = params.cohorts
-    curves = [retention(data.engine, data.orders, params.as_of, ct.period, d,
-                        max_periods=ct.max_periods).curve().assign(group=d.replace("_", " "))
-              for d in ("on", "on_or_after")]
+    curves = [
+        retention(data.engine, data.orders, params.as_of, ct.period, d, max_periods=ct.max_periods)
+        .curve()
+        .assign(group=d.replace("_", " "))
+        for d in ("on", "on_or_after")
+    ]
     return pd.concat(curves, ignore_index=True)
 
 
-def headlines(ret: Retention, by_split: dict[str, Retention], econ: pd.DataFrame | None,
-              sp: StickPoint, promos: dict[str, pd.DataFrame]) -> list[str]:
+def headlines(
+    ret: Retention,
+    by_split: dict[str, Retention],
+    econ: pd.DataFrame | None,
+    sp: StickPoint,
+    promos: dict[str, pd.DataFrame],
+) -> list[str]:
     """Short computed findings for the top of the report."""
     out = []
     curve = ret.curve().set_index("n")
     for n in (1, 3, 12):
         if n in curve.index:
-            out.append(f"{100 * curve.loc[n, 'retention']:.0f}% of a typical cohort is active "
-                       f"{n} {ret.period}{'s' if n > 1 else ''} after its first order.")
-    if econ is not None and len(econ) > 1 and "value / CAC" in econ and pd.to_numeric(
-            econ["value / CAC"], errors="coerce").notna().sum() > 1:
+            out.append(
+                f"{100 * curve.loc[n, 'retention']:.0f}% of a typical cohort is active "
+                f"{n} {ret.period}{'s' if n > 1 else ''} after its first order."
+            )
+    if (
+        econ is not None
+        and len(econ) > 1
+        and "value / CAC" in econ
+        and pd.to_numeric(econ["value / CAC"], errors="coerce").notna().sum() > 1
+    ):
         econ = econ[pd.to_numeric(econ["value / CAC"], errors="coerce").notna()]
         best, worst = econ.index[0], econ.index[-1]
         ret_col = [c for c in econ.columns if c.startswith("retention")][-1]
-        out.append(f"**{best}** brings the best value for its cost ({econ.loc[best, 'value / CAC']:.1f}× "
-                   f"CAC); **{worst}** the least ({econ.loc[worst, 'value / CAC']:.1f}×). "
-                   f"{ret_col.removesuffix(' %').capitalize()}: {econ.loc[best, ret_col]:.0f}% vs "
-                   f"{econ.loc[worst, ret_col]:.0f}%.")
+        out.append(
+            f"**{best}** brings the best value for its cost ({econ.loc[best, 'value / CAC']:.1f}× "
+            f"CAC); **{worst}** the least ({econ.loc[worst, 'value / CAC']:.1f}×). "
+            f"{ret_col.removesuffix(' %').capitalize()}: {econ.loc[best, ret_col]:.0f}% vs "
+            f"{econ.loc[worst, ret_col]:.0f}%."
+        )
     out.append(stick_sentence(sp))
     for code, effect in promos.items():
         summary = promotion_summary(effect)
         after = [c for c in summary.columns if c.startswith("active % in the") and "after" in c][0]
         with_code = summary.loc[f"with {code}", after]
         without = summary.loc[f"without {code}", after]
-        out.append(f"After **{code}** ended, {with_code:.0f}% of its customers stayed active per "
-                   f"period, against {without:.0f}% of customers acquired without it meanwhile.")
+        out.append(
+            f"After **{code}** ended, {with_code:.0f}% of its customers stayed active per "
+            f"period, against {without:.0f}% of customers acquired without it meanwhile."
+        )
     return out

@@ -30,8 +30,16 @@ FORMATS = ("csv", "parquet", "excel", "spss")
 
 # names a period may not take: the index and the failed-runs folder of the reports root, and
 # device names Windows reserves (reports are often copied to a shared drive)
-RESERVED_NAMES = {"index", "failed", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
-                  *(f"lpt{i}" for i in range(10))}
+RESERVED_NAMES = {
+    "index",
+    "failed",
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
 
 
 class _Strict(BaseModel):
@@ -69,8 +77,15 @@ class Source(_Strict):
             return "parquet"  # a folder of Parquet files (as Spark and most lakes write them)
         suffix = Path(str(self.path).rstrip("/")).suffix.lower()
         return {
-            ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-            ".xlsx": "excel", ".xls": "excel", ".sav": "spss", ".zsav": "spss",
+            ".csv": "csv",
+            ".txt": "csv",
+            ".tsv": "csv",
+            ".parquet": "parquet",
+            ".pq": "parquet",
+            ".xlsx": "excel",
+            ".xls": "excel",
+            ".sav": "spss",
+            ".zsav": "spss",
         }.get(suffix, "")
 
     @property
@@ -153,8 +168,10 @@ class StatusColumn(_Strict):
             for value in getattr(self, group):
                 key = value_key(value)
                 if key in seen and seen[key] != group:
-                    raise ValueError(f"status value '{value}' is listed as both {seen[key]} and "
-                                     f"{group}; give each value one meaning")
+                    raise ValueError(
+                        f"status value '{value}' is listed as both {seen[key]} and "
+                        f"{group}; give each value one meaning"
+                    )
                 seen[key] = group
         return self
 
@@ -240,18 +257,23 @@ class OrderColumns(_Strict):
 
     customer_id: str
     timestamp: str
-    amount: str | None = Field(None, description="order value; without it the parts that need "
-                                                  "spend are left out")
+    amount: str | None = Field(
+        None, description="order value; without it the parts that need spend are left out"
+    )
     order_id: str | None = None
     full_price: str | None = None
     prepaid: str | None = None
     timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y%m%d")
     refunds: Literal["exclude", "keep"] = Field(
-        "exclude", description="orders with a negative amount (refunds, returns): left out of "
-                               "every figure (exclude, said in the data-quality table) or kept")
+        "exclude",
+        description="orders with a negative amount (refunds, returns): left out of "
+        "every figure (exclude, said in the data-quality table) or kept",
+    )
     duplicates: Literal["drop", "keep"] = Field(
-        "drop", description="rows identical in every column (without an order id: same customer, "
-                            "time and amount): keep one copy (drop) or keep them all")
+        "drop",
+        description="rows identical in every column (without an order id: same customer, "
+        "time and amount): keep one copy (drop) or keep them all",
+    )
 
 
 class Likert(_Strict):
@@ -264,8 +286,9 @@ class Likert(_Strict):
 
     min: int = 1
     max: int = 5
-    points: list[int | float | str] | None = Field(None, description="the points in order, low "
-                                                   "to high (numbers or words); default min..max")
+    points: list[int | float | str] | None = Field(
+        None, description="the points in order, low to high (numbers or words); default min..max"
+    )
     labels: dict[int | float | str, str] = {}
     top_box: int | None = Field(None, ge=1, description="points in the top box (default by length)")
     bottom_box: int | None = Field(None, ge=1, description="points in the bottom box")
@@ -307,8 +330,10 @@ class Scale(Likert):
 class Privacy(_Strict):
     min_cell: int = Field(10, ge=1, description="hide table cells based on fewer respondents")
     not_personal: list[str] = Field(
-        [], description="columns whose values look like e-mails, phones or names but are not "
-                        "(a false alarm of the personal-data scan)")
+        [],
+        description="columns whose values look like e-mails, phones or names but are not "
+        "(a false alarm of the personal-data scan)",
+    )
 
 
 class Validation(_Strict):
@@ -421,10 +446,17 @@ class ValueParams(_Strict):
     discount_rate: float = Field(0.01, ge=0, lt=1, description="discount rate per step")
     at_risk_threshold: float = Field(0.5, gt=0, lt=1)
     churn_drivers: bool = True
-    sample_size: int = Field(50_000, ge=1000, description="buyers the value models are fitted on, "
-                             "stratified by first-purchase month; everyone is scored")
-    churn_sample_size: int = Field(30_000, ge=1000, description="buyers the churn-driver model is "
-                                   "fitted on, stratified by churned or not")
+    sample_size: int = Field(
+        50_000,
+        ge=1000,
+        description="buyers the value models are fitted on, "
+        "stratified by first-purchase month; everyone is scored",
+    )
+    churn_sample_size: int = Field(
+        30_000,
+        ge=1000,
+        description="buyers the churn-driver model is fitted on, stratified by churned or not",
+    )
 
 
 class SegmentParams(_Strict):
@@ -443,10 +475,19 @@ class SegmentParams(_Strict):
     strata: str | None = Field(None, description="column to stratify the fitting sample by")
     bootstrap: int = Field(10, ge=2, le=200)
     seeds: int = Field(3, ge=1, le=20)
-    random_starts: int = Field(20, ge=1, le=500, description="latent class: random starts run "
-                               "for a few iterations each (Mplus STARTS, first number)")
-    n_init: int = Field(4, ge=1, le=50, description="latent class: the best starts continued to "
-                        "convergence (Mplus STARTS, second number); k-means: restarts")
+    random_starts: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="latent class: random starts run for a few iterations each (Mplus STARTS, first number)",
+    )
+    n_init: int = Field(
+        4,
+        ge=1,
+        le=50,
+        description="latent class: the best starts continued to "
+        "convergence (Mplus STARTS, second number); k-means: restarts",
+    )
     seed: int = 1
     names: dict[int, str] = Field({}, description="rename segments: {1: 'Bargain hunters'}")
 
@@ -458,8 +499,9 @@ class TypingParams(_Strict):
     propose: int = Field(5, ge=1, le=20)
     min_probability: float = Field(0.5, gt=0, lt=1)
     folds: int = Field(5, ge=2, le=10)
-    sample_size: int = Field(20_000, ge=500, description="customers the typing tool is fitted on, "
-                                                         "stratified by segment")
+    sample_size: int = Field(
+        20_000, ge=500, description="customers the typing tool is fitted on, stratified by segment"
+    )
 
 
 class IcpCriterion(_Strict):
@@ -473,10 +515,13 @@ class IcpParams(_Strict):
 
     criteria: list[IcpCriterion] = Field([], description="empty: derived from the best segments")
     tiers: tuple[float, float] = (1 / 3, 2 / 3)
-    value_field: str | None = Field(None, description="what 'highest value' means for the default "
-                                    "criteria: a numeric column or derived field; none: spend in "
-                                    "the last 12 months with orders, else staying a customer "
-                                    "(with a status mapping)")
+    value_field: str | None = Field(
+        None,
+        description="what 'highest value' means for the default "
+        "criteria: a numeric column or derived field; none: spend in "
+        "the last 12 months with orders, else staying a customer "
+        "(with a status mapping)",
+    )
     engaged_days: int = Field(90, ge=1, description="engaged: ordered within this many days")
 
     @field_validator("tiers")
@@ -499,15 +544,24 @@ class PersonaGender(_Strict):
 class PersonaParams(_Strict):
     """Personas and focus choices (notebook 05_personas)."""
 
-    age: str | None = Field(None, description="a numeric age column, for the age line, the "
-                                              "name and the face; none: no age is stated")
-    gender: PersonaGender | None = Field(None, description="gender column and values; none: no "
-                                                           "gender is stated or implied")
+    age: str | None = Field(
+        None,
+        description="a numeric age column, for the age line, the name and the face; none: no age is stated",
+    )
+    gender: PersonaGender | None = Field(
+        None, description="gender column and values; none: no gender is stated or implied"
+    )
 
-    goal: Literal["grow repeat revenue", "raise customer value", "acquire new customers",
-                  "improve loyalty"] = "grow repeat revenue"
+    goal: Literal[
+        "grow repeat revenue", "raise customer value", "acquire new customers", "improve loyalty"
+    ] = "grow repeat revenue"
     rubric: dict[Literal["size", "value", "growth", "retention", "goal"], float] = {
-        "size": 1.0, "value": 2.0, "growth": 1.0, "retention": 1.0, "goal": 1.5}
+        "size": 1.0,
+        "value": 2.0,
+        "growth": 1.0,
+        "retention": 1.0,
+        "goal": 1.5,
+    }
     focus_count: int = Field(2, ge=1)
     avoid_count: int = Field(1, ge=0)
 
@@ -518,41 +572,55 @@ class PreviousRun(_Strict):
     period: str | None = Field(None, description="the previous period's name; none: no comparison")
     version: int | None = Field(None, ge=1, description="none: its latest published version")
     match_threshold: float = Field(0.3, gt=0, lt=1, description="overlap to count as the same segment")
-    drift_threshold: float = Field(0.15, gt=0, lt=1,
-                                   description="change in an agree share that counts as drift")
+    drift_threshold: float = Field(
+        0.15, gt=0, lt=1, description="change in an agree share that counts as drift"
+    )
 
 
 class SparkSettings(_Strict):
     """Spark settings, used when `engine: spark` (install with `pip install -e ".[spark]"`)."""
 
-    master: str = Field("local[*]", description="`local[*]` on one machine; a cluster URL such as "
-                                                "`spark://host:7077` or `yarn` otherwise")
-    driver_memory: str = Field("4g", pattern=r"^[0-9]+[kmgt]$",
-                               description="memory of the driver (Spark's default 1g is too small)")
-    shuffle_partitions: int = Field(8, ge=1, description="partitions after a group-by; raise it on "
-                                                         "a cluster (e.g. 2-3 per core)")
+    master: str = Field(
+        "local[*]",
+        description="`local[*]` on one machine; a cluster URL such as "
+        "`spark://host:7077` or `yarn` otherwise",
+    )
+    driver_memory: str = Field(
+        "4g", pattern=r"^[0-9]+[kmgt]$", description="memory of the driver (Spark's default 1g is too small)"
+    )
+    shuffle_partitions: int = Field(
+        8, ge=1, description="partitions after a group-by; raise it on a cluster (e.g. 2-3 per core)"
+    )
     conf: dict[str, str | int | float | bool] = Field(
-        {}, description="any other Spark setting, e.g. `spark.executor.memory: 8g`")
+        {}, description="any other Spark setting, e.g. `spark.executor.memory: 8g`"
+    )
 
 
 class Params(_Strict):
     """A validated parameter file."""
 
-    period: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64,
-                        description="a folder name: letters, digits, _ . -, at most 64")
+    period: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=64,
+        description="a folder name: letters, digits, _ . -, at most 64",
+    )
     as_of: dt.date
     title: str = "Customer profiles"
     engine: Literal["duckdb", "spark"] = Field(
-        "duckdb", description="where heavy work over orders runs: duckdb (embedded) or spark")
+        "duckdb", description="where heavy work over orders runs: duckdb (embedded) or spark"
+    )
     spark: SparkSettings = SparkSettings()
     data: DataSources
     columns: Columns | None = None
     orders: OrderColumns | None = None
     labels: dict[str, str] = Field({}, description="readable names of columns in the reports")
     value_labels: dict[str, dict[str, str]] = Field(
-        {}, description="readable names of coded values, per column (written `labels.values`)")
-    numeric: list[str] = Field([], description="columns shown as numbers (mean, median) even "
-                                               "with few distinct values, e.g. 0–10 scores")
+        {}, description="readable names of coded values, per column (written `labels.values`)"
+    )
+    numeric: list[str] = Field(
+        [],
+        description="columns shown as numbers (mean, median) even with few distinct values, e.g. 0–10 scores",
+    )
     filters: dict[str, FilterExpression] = {}
     crosstab: CrosstabParams = CrosstabParams()
     segment: SegmentParams = SegmentParams()
@@ -576,17 +644,27 @@ class Params(_Strict):
     @classmethod
     def _value_labels(cls, raw: Any) -> Any:
         """`labels.values: {column: {code: label}}` is where value labels are written."""
-        if isinstance(raw, dict) and isinstance(raw.get("labels"), dict) and isinstance(
-                raw["labels"].get("values"), dict):
+        if (
+            isinstance(raw, dict)
+            and isinstance(raw.get("labels"), dict)
+            and isinstance(raw["labels"].get("values"), dict)
+        ):
             labels = dict(raw["labels"])
             values = labels.pop("values")
             bad = [k for k, v in values.items() if not isinstance(v, dict)]
             if bad:
-                raise ValueError(f"`labels.values.{bad[0]}` must map each code to its label, "
-                                 "e.g. {1: Successful hedonists, 2: Driven growers}")
-            raw = {**raw, "labels": labels, "value_labels": {
-                str(col): {value_key(k): str(v) for k, v in codes.items()}
-                for col, codes in values.items()}}
+                raise ValueError(
+                    f"`labels.values.{bad[0]}` must map each code to its label, "
+                    "e.g. {1: Successful hedonists, 2: Driven growers}"
+                )
+            raw = {
+                **raw,
+                "labels": labels,
+                "value_labels": {
+                    str(col): {value_key(k): str(v) for k, v in codes.items()}
+                    for col, codes in values.items()
+                },
+            }
         return raw
 
     @field_validator("period")
@@ -595,12 +673,17 @@ class Params(_Strict):
         """A period is a folder beside the index: none of the names publishing itself uses,
         and none a file system treats specially."""
         lowered = value.lower()
-        reserved = lowered.split(".")[0] in RESERVED_NAMES or lowered.endswith(
-            (".html", ".htm", ".tmp", ".json", ".csv", ".lock")) or lowered.startswith(
-            ("_", ".")) or lowered.endswith(".")
+        reserved = (
+            lowered.split(".")[0] in RESERVED_NAMES
+            or lowered.endswith((".html", ".htm", ".tmp", ".json", ".csv", ".lock"))
+            or lowered.startswith(("_", "."))
+            or lowered.endswith(".")
+        )
         if reserved:
-            raise ValueError(f"'{value}' is a name the reports folder uses or a system reserves; "
-                             "name the period like 2026Q3 or demo-q3")
+            raise ValueError(
+                f"'{value}' is a name the reports folder uses or a system reserves; "
+                "name the period like 2026Q3 or demo-q3"
+            )
         return value
 
     @model_validator(mode="after")
@@ -612,37 +695,57 @@ class Params(_Strict):
         if self.data.orders is not None and self.orders is None:
             raise ValueError("`data.orders` is set, so `orders` must name its columns")
         roles = self.columns.role_of() if self.columns else {}
-        for key, col in (("personas.age", self.personas.age),
-                         ("personas.gender.column", self.personas.gender and
-                          self.personas.gender.column)):
+        for key, col in (
+            ("personas.age", self.personas.age),
+            ("personas.gender.column", self.personas.gender and self.personas.gender.column),
+        ):
             if col and roles.get(col) in (None, "personal", "hidden", "open_text", "id"):
-                raise ValueError(f"`{key}`: '{col}' is not analysed (role: "
-                                 f"{roles.get(col, 'none')}); declare it under "
-                                 "`columns.demographic`")
+                raise ValueError(
+                    f"`{key}`: '{col}' is not analysed (role: "
+                    f"{roles.get(col, 'none')}); declare it under "
+                    "`columns.demographic`"
+                )
         scale_items = set(self.columns.psychographic) if self.columns else set()
         for col in self.value_labels:
             role = roles.get(col, "")
-            if role in ("id", "weight", "nps", "acquisition_cost", "acquisition_date",
-                        "acquisition_first_contact") or col in scale_items:
-                fix = ("give answer labels under `likert.labels` or `scales.<name>.labels`"
-                       if col in scale_items else "a number keeps its values")
-                raise ValueError(f"`labels.values.{col}`: '{col}' is a {role or 'scale item'}, "
-                                 f"not a category; {fix}")
+            if (
+                role
+                in (
+                    "id",
+                    "weight",
+                    "nps",
+                    "acquisition_cost",
+                    "acquisition_date",
+                    "acquisition_first_contact",
+                )
+                or col in scale_items
+            ):
+                fix = (
+                    "give answer labels under `likert.labels` or `scales.<name>.labels`"
+                    if col in scale_items
+                    else "a number keeps its values"
+                )
+                raise ValueError(
+                    f"`labels.values.{col}`: '{col}' is a {role or 'scale item'}, not a category; {fix}"
+                )
         psychographic = set(self.columns.psychographic) if self.columns else set()
         seen: dict[str, str] = {}
         for name, scale in self.scales.items():
             for item in scale.items:
                 if item not in psychographic:
-                    raise ValueError(f"`scales.{name}.items`: '{item}' is not a psychographic item; "
-                                     "add it to `columns.psychographic` (answer scales are for "
-                                     "attitude items)")
+                    raise ValueError(
+                        f"`scales.{name}.items`: '{item}' is not a psychographic item; "
+                        "add it to `columns.psychographic` (answer scales are for "
+                        "attitude items)"
+                    )
                 if item in seen:
-                    raise ValueError(f"`scales.{name}.items`: '{item}' is also on scale "
-                                     f"'{seen[item]}'; an item has one scale")
+                    raise ValueError(
+                        f"`scales.{name}.items`: '{item}' is also on scale "
+                        f"'{seen[item]}'; an item has one scale"
+                    )
                 seen[item] = name
         ct = self.crosstab
-        named = [(f"crosstab.banners[{i}].filters", f) for i, b in enumerate(ct.banners)
-                 for f in b.filters]
+        named = [(f"crosstab.banners[{i}].filters", f) for i, b in enumerate(ct.banners) for f in b.filters]
         named += [("crosstab.compare_with_rest", f) for f in ct.compare_with_rest]
         named += [("crosstab.base", ct.base)] if ct.base else []
         for key, name in named:
@@ -718,8 +821,9 @@ def _resolve(params: Params, base: Path, where: str) -> Params:
         src = getattr(data, name)
         if src is not None and not src.remote and not src.path.is_absolute():
             update[name] = src.model_copy(update={"path": (base / src.path).resolve()})
-    return params.model_copy(update={"data": data.model_copy(update=update), "source": base,
-                                     "source_file": where})
+    return params.model_copy(
+        update={"data": data.model_copy(update=update), "source": base, "source_file": where}
+    )
 
 
 def parse_params(raw: Any, where: str, base: Path) -> Params:
@@ -742,7 +846,8 @@ def parse_params(raw: Any, where: str, base: Path) -> Params:
             raise ConfigError(
                 f"{where}: `data.{name}.path`: '{src.path}' is a URL; only Spark reads those, "
                 "and only Parquet: set `engine: spark` and `format: parquet`, or copy the "
-                "file to a local path")
+                "file to a local path"
+            )
         if not src.kind:
             raise ConfigError(
                 f"{where}: `data.{name}.path`: cannot tell the format of '{src.name}'; "
@@ -768,11 +873,13 @@ def _check_spark(where: str) -> None:
     if importlib.util.find_spec("pyspark") is None:
         raise ConfigError(
             f"{where}: `engine: spark`: PySpark is not installed; install the Spark extra with "
-            "`.venv/bin/pip install -e \".[spark]\"`, or use `engine: duckdb`")
+            '`.venv/bin/pip install -e ".[spark]"`, or use `engine: duckdb`'
+        )
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise ConfigError(
             f"{where}: `engine: spark`: Spark needs Java (17 or 21) and none was found; install a "
-            "JDK and put `java` on the PATH (or set JAVA_HOME), or use `engine: duckdb`")
+            "JDK and put `java` on the PATH (or set JAVA_HOME), or use `engine: duckdb`"
+        )
 
 
 class _Loader(yaml.SafeLoader):
@@ -781,12 +888,16 @@ class _Loader(yaml.SafeLoader):
 
 # and YAML 1.2 booleans: only true/false, so `definition: on` stays the word "on"
 _Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers
-          if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    key: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
-                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def read_yaml(text: str) -> Any:
@@ -800,19 +911,23 @@ def load_params(path: str | Path) -> Params:
     if not path.exists():
         raise ConfigError(f"{path}: parameter file not found")
     if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; give the parameter file inside it, e.g. "
-                          f"{path / 'demo.yaml'}")
+        raise ConfigError(
+            f"{path}: is a folder; give the parameter file inside it, e.g. {path / 'demo.yaml'}"
+        )
     try:
         text = path.read_text(encoding="utf-8")
         if "\x00" in text:
             raise UnicodeDecodeError("utf-8", b"", 0, 1, "binary")
         raw = read_yaml(text)
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file (saved in another encoding, or not "
-                          "text at all); save it as UTF-8 from your editor") from None
+        raise ConfigError(
+            f"{path}: not a UTF-8 text file (saved in another encoding, or not "
+            "text at all); save it as UTF-8 from your editor"
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror}); check the path and its "
-                          "permissions") from None
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror}); check the path and its permissions"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

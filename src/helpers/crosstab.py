@@ -100,8 +100,7 @@ def banners_in_use(frame: pd.DataFrame, params: Params) -> list[Banner]:
     return out
 
 
-def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None = None
-                   ) -> list[Column]:
+def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None = None) -> list[Column]:
     """The banner columns (letters A, B, … within each group); the values of a column held by
     fewer people than the privacy minimum are folded into one "Other (small groups)" column."""
     cols: list[Column] = []
@@ -115,29 +114,50 @@ def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None =
                 if value in small:
                     continue
                 shown = display_value(value)
-                group.append(Column(shown, banner.name, (values == value).fillna(False)
-                                    .to_numpy(bool), title=f"{banner.name}: {shown}",
-                                    uses=frozenset([banner.column])))
+                group.append(
+                    Column(
+                        shown,
+                        banner.name,
+                        (values == value).fillna(False).to_numpy(bool),
+                        title=f"{banner.name}: {shown}",
+                        uses=frozenset([banner.column]),
+                    )
+                )
             if small:
                 mask = values.isin(small).fillna(False).to_numpy(bool)
-                group.append(Column(SMALL_GROUPS, banner.name, mask,
-                                    title=f"{banner.name}: {SMALL_GROUPS.lower()} "
-                                          f"({len(small)} values held by fewer than {min_cell} "
-                                          "people each)",
-                                    uses=frozenset([banner.column])))
+                group.append(
+                    Column(
+                        SMALL_GROUPS,
+                        banner.name,
+                        mask,
+                        title=f"{banner.name}: {SMALL_GROUPS.lower()} "
+                        f"({len(small)} values held by fewer than {min_cell} "
+                        "people each)",
+                        uses=frozenset([banner.column]),
+                    )
+                )
         for name in banner.filters:
-            group.append(Column(_pretty(name), banner.name,
-                                evaluate(params.filters[name], frame).to_numpy(bool),
-                                title=_pretty(name),
-                                uses=frozenset(filter_columns(params.filters[name]))))
+            group.append(
+                Column(
+                    _pretty(name),
+                    banner.name,
+                    evaluate(params.filters[name], frame).to_numpy(bool),
+                    title=_pretty(name),
+                    uses=frozenset(filter_columns(params.filters[name])),
+                )
+            )
         cols += _lettered(group, base)
     for name in params.crosstab.compare_with_rest:
         mask = evaluate(params.filters[name], frame).to_numpy(bool)
         group_name = f"{_pretty(name)} vs the rest"
         uses = frozenset(filter_columns(params.filters[name]))
-        cols += _lettered([Column(_pretty(name), group_name, mask, title=_pretty(name), uses=uses),
-                           Column("Everyone else", group_name, ~mask, uses=uses,
-                                  complement=True)], base)
+        cols += _lettered(
+            [
+                Column(_pretty(name), group_name, mask, title=_pretty(name), uses=uses),
+                Column("Everyone else", group_name, ~mask, uses=uses, complement=True),
+            ],
+            base,
+        )
     return cols
 
 
@@ -178,18 +198,17 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
     if cols is not None and name in cols.psychographic:
         scale = scale_of(name, params)
         values = scale.numbers(frame[name])
-        ind = {lab: (values == v).astype(float) for v, lab in zip(scale.points, scale.labels,
-                                                                   strict=True)}
+        ind = {lab: (values == v).astype(float) for v, lab in zip(scale.points, scale.labels, strict=True)}
         ind[TOP_BOX] = scale.in_top(frame[name])  # from the answers as the file writes them
         ind[BOTTOM_BOX] = scale.in_bottom(frame[name])
         ind = pd.DataFrame(ind).where(values.notna())
         # a mean of a two-point answer (yes/no) says nothing the shares do not: none is shown
-        return Question(name, label, "likert", indicators=ind,
-                        values=values if scale.size > 2 else None, scale=scale)
+        return Question(
+            name, label, "likert", indicators=ind, values=values if scale.size > 2 else None, scale=scale
+        )
     series = frame[name]
     if name in DERIVED_FIELDS or name in params.numeric or is_numeric_column(series):
-        return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce")
-                        .astype(float))
+        return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce").astype(float))
     answered = series.notna()
     small = small_groups(series, params.privacy.min_cell)  # folded into one row
     levels = [v for v in _ordered_values(series) if v not in small]
@@ -209,8 +228,9 @@ def effective_base(w: np.ndarray) -> float:
     return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
 
 
-def proportion_z(p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def proportion_z(
+    p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Pooled two-proportion z-test (no continuity correction): z and two-sided p-values."""
     p1, n1, p2, n2 = (np.asarray(a, dtype=float) for a in (p1, n1, p2, n2))
     pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
@@ -220,8 +240,7 @@ def proportion_z(p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray
     return z, 2 * stats.norm.sf(np.abs(z))
 
 
-def welch_t(m1: float, v1: float, n1: float, m2: float, v2: float, n2: float
-            ) -> tuple[float, float]:
+def welch_t(m1: float, v1: float, n1: float, m2: float, v2: float, n2: float) -> tuple[float, float]:
     """Welch's unequal-variance t-test from means, variances and (effective) bases."""
     a, b = v1 / n1, v2 / n2
     se = np.sqrt(a + b)
@@ -295,12 +314,18 @@ def _indicator_sums(q: Question, mask: np.ndarray, w: np.ndarray) -> dict[str, n
     # everyone, with no copy of the answers per column (a banner has dozens of columns)
     answered = mask & has
     wa = np.where(answered, w, 0.0)
-    return {"wx": wa @ sel, "w": float(wa.sum()), "w2": float(wa @ wa),
-            "n": answered.astype(float) @ sel, "base": float(answered.sum())}
+    return {
+        "wx": wa @ sel,
+        "w": float(wa.sum()),
+        "w2": float(wa @ wa),
+        "n": answered.astype(float) @ sel,
+        "base": float(answered.sum()),
+    }
 
 
-def _column_stats(q: Question, mask: np.ndarray, w: np.ndarray,
-                  sums: dict[str, np.ndarray | float] | None = None) -> dict[str, np.ndarray]:
+def _column_stats(
+    q: Question, mask: np.ndarray, w: np.ndarray, sums: dict[str, np.ndarray | float] | None = None
+) -> dict[str, np.ndarray]:
     """Per-row statistics of one column: value, respondents in the cell, base, effective base.
 
     ``sums`` may give the column's indicator sums already (the rest of the base is the total's
@@ -330,8 +355,7 @@ def _column_stats(q: Question, mask: np.ndarray, w: np.ndarray,
             out["base"] = np.append(out.get("base", np.array([])), ok.sum())
             out["eff"] = np.append(out.get("eff", np.array([])), n_eff)
             out["var"] = np.append(out.get("var", np.array([])), var if key == "Mean" else np.nan)
-            out["kind"] = np.append(out.get("kind", np.array([])), "mean" if key == "Mean"
-                                    else "median")
+            out["kind"] = np.append(out.get("kind", np.array([])), "mean" if key == "Mean" else "median")
     return out
 
 
@@ -346,13 +370,20 @@ def _pair_p(kind: str, s1: dict, s2: dict, r: int) -> float:
     if kind == "pct":
         return float(proportion_z(s1["value"][r], s1["eff"][r], s2["value"][r], s2["eff"][r])[1])
     if kind == "mean":
-        return welch_t(s1["value"][r], s1["var"][r], s1["eff"][r], s2["value"][r], s2["var"][r],
-                       s2["eff"][r])[1]
+        return welch_t(
+            s1["value"][r], s1["var"][r], s1["eff"][r], s2["value"][r], s2["var"][r], s2["eff"][r]
+        )[1]
     return np.nan  # medians are shown, not tested
 
 
-def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: CrosstabParams,
-                min_cell: int, base: np.ndarray | None = None) -> Table:
+def build_table(
+    q: Question,
+    columns: list[Column],
+    weights: pd.Series,
+    ct: CrosstabParams,
+    min_cell: int,
+    base: np.ndarray | None = None,
+) -> Table:
     """Compute one banner table: values, letters, vs-rest arrows, index, bases and chi-square."""
     w = weights.to_numpy(float)
     everyone = np.ones(len(w), bool) if base is None else base
@@ -366,8 +397,7 @@ def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: Cros
         total_sums, sums, rest_sums = None, [None] * len(columns), [None] * len(columns)
     total = _column_stats(q, everyone, w, total_sums)
     col_stats = [_column_stats(q, c.mask, w, s) for c, s in zip(columns, sums, strict=True)]
-    rest_stats = [_column_stats(q, everyone & ~c.mask, w, s)
-                  for c, s in zip(columns, rest_sums, strict=True)]
+    rest_stats = [_column_stats(q, everyone & ~c.mask, w, s) for c, s in zip(columns, rest_sums, strict=True)]
     low = [bool(s["base"].max(initial=0) < ct.min_base) for s in col_stats]
     records = []
     letters = {(r, i): "" for r in range(len(labels)) for i in range(len(columns))}
@@ -377,8 +407,7 @@ def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: Cros
         for i, c in enumerate(columns):
             groups.setdefault(c.group, []).append(i)
         for idx in groups.values():
-            pairs = [(i, j) for a, i in enumerate(idx) for j in idx[a + 1:]
-                     if not low[i] and not low[j]]
+            pairs = [(i, j) for a, i in enumerate(idx) for j in idx[a + 1 :] if not low[i] and not low[j]]
             pv = np.array([_pair_p(kind, col_stats[i], col_stats[j], r) for i, j in pairs])
             tested = ~np.isnan(pv)
             adj = np.full(len(pv), np.nan)
@@ -389,8 +418,9 @@ def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: Cros
                 hi, lo = (i, j) if col_stats[i]["value"][r] > col_stats[j]["value"][r] else (j, i)
                 mark = columns[lo].letter.upper() if p < strict else columns[lo].letter.lower()
                 letters[(r, hi)] += mark
-        vs_rest = np.array([np.nan if low[i] else _pair_p(kind, col_stats[i], rest_stats[i], r)
-                            for i in range(len(columns))])
+        vs_rest = np.array(
+            [np.nan if low[i] else _pair_p(kind, col_stats[i], rest_stats[i], r) for i in range(len(columns))]
+        )
         tested = ~np.isnan(vs_rest)
         adj_rest = np.full(len(columns), np.nan)
         adj_rest[tested] = adjust(vs_rest[tested], ct.correction)
@@ -401,20 +431,44 @@ def build_table(q: Question, columns: list[Column], weights: pd.Series, ct: Cros
             if not np.isnan(adj_rest[i]) and adj_rest[i] < loose:
                 direction = 1 if value > rest["value"][r] else -1
             tv = total["value"][r]
-            records.append({
-                "row": labels[r], "column": c.label, "group": c.group, "letter": c.letter,
-                "kind": kind, "value": value, "n": s["n"][r], "base": s["base"][r],
-                "eff_base": s["eff"][r], "letters": "".join(sorted(letters[(r, i)],
-                                                                   key=str.upper)),
-                "vs_rest": direction, "p_vs_rest": adj_rest[i], "rest_value": rest["value"][r],
-                "index": 100 * value / tv if tv and not np.isnan(tv) and kind == "pct" else np.nan,
-                "low_base": low[i],
-            })
-        records.append({"row": labels[r], "column": TOTAL, "group": TOTAL, "letter": "",
-                        "kind": kind, "value": total["value"][r], "n": total["n"][r],
-                        "base": total["base"][r], "eff_base": total["eff"][r], "letters": "",
-                        "vs_rest": 0, "p_vs_rest": np.nan, "rest_value": np.nan,
-                        "index": 100.0 if kind == "pct" else np.nan, "low_base": False})
+            records.append(
+                {
+                    "row": labels[r],
+                    "column": c.label,
+                    "group": c.group,
+                    "letter": c.letter,
+                    "kind": kind,
+                    "value": value,
+                    "n": s["n"][r],
+                    "base": s["base"][r],
+                    "eff_base": s["eff"][r],
+                    "letters": "".join(sorted(letters[(r, i)], key=str.upper)),
+                    "vs_rest": direction,
+                    "p_vs_rest": adj_rest[i],
+                    "rest_value": rest["value"][r],
+                    "index": 100 * value / tv if tv and not np.isnan(tv) and kind == "pct" else np.nan,
+                    "low_base": low[i],
+                }
+            )
+        records.append(
+            {
+                "row": labels[r],
+                "column": TOTAL,
+                "group": TOTAL,
+                "letter": "",
+                "kind": kind,
+                "value": total["value"][r],
+                "n": total["n"][r],
+                "base": total["base"][r],
+                "eff_base": total["eff"][r],
+                "letters": "",
+                "vs_rest": 0,
+                "p_vs_rest": np.nan,
+                "rest_value": np.nan,
+                "index": 100.0 if kind == "pct" else np.nan,
+                "low_base": False,
+            }
+        )
     cells = pd.DataFrame(records)
     cells["hidden"] = _hidden(cells, min_cell)
     bases = _bases(q, columns, col_stats, total, low)
@@ -428,19 +482,34 @@ def _hidden(cells: pd.DataFrame, min_cell: int) -> pd.Series:
     return small_n | small_base
 
 
-def _bases(q: Question, columns: list[Column], col_stats: list[dict], total: dict,
-           low: list[bool]) -> pd.DataFrame:
-    rows = [{"column": TOTAL, "group": TOTAL, "letter": "", "base": total["base"].max(initial=0),
-             "eff_base": total["eff"].max(initial=0), "low_base": False}]
+def _bases(
+    q: Question, columns: list[Column], col_stats: list[dict], total: dict, low: list[bool]
+) -> pd.DataFrame:
+    rows = [
+        {
+            "column": TOTAL,
+            "group": TOTAL,
+            "letter": "",
+            "base": total["base"].max(initial=0),
+            "eff_base": total["eff"].max(initial=0),
+            "low_base": False,
+        }
+    ]
     for c, s, lo in zip(columns, col_stats, low, strict=True):
-        rows.append({"column": c.label, "group": c.group, "letter": c.letter,
-                     "base": s["base"].max(initial=0), "eff_base": s["eff"].max(initial=0),
-                     "low_base": lo})
+        rows.append(
+            {
+                "column": c.label,
+                "group": c.group,
+                "letter": c.letter,
+                "base": s["base"].max(initial=0),
+                "eff_base": s["eff"].max(initial=0),
+                "low_base": lo,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _chi2(q: Question, columns: list[Column], col_stats: list[dict]
-          ) -> dict[str, tuple[float, int, float]]:
+def _chi2(q: Question, columns: list[Column], col_stats: list[dict]) -> dict[str, tuple[float, int, float]]:
     """Overall chi-square per banner group, for single-choice questions over exclusive columns."""
     out: dict[str, tuple[float, int, float]] = {}
     if q.kind not in ("single", "likert") or q.indicators is None:
@@ -470,22 +539,23 @@ def groups(tables: list[Table]) -> list[str]:
     return list(dict.fromkeys(c.group for c in tables[0].columns)) if tables else []
 
 
-def wide(table: Table, group: str | None = None, hide: bool = True, decimals: int = 0
-         ) -> pd.DataFrame:
+def wide(table: Table, group: str | None = None, hide: bool = True, decimals: int = 0) -> pd.DataFrame:
     """One question as text: base rows, then answers; Total and one group's columns (or all)."""
     cells = table.cells
     bases = table.bases
     if group is not None:
         cells = cells[cells["group"].isin([TOTAL, group])]
         bases = bases[bases["group"].isin([TOTAL, group])]
-    cells = cells.assign(text=[_cell_text(r, hide, decimals) for r in cells.itertuples()],
-                         key=list(zip(cells["group"], cells["column"], strict=True)))
-    header = bases.assign(key=list(zip(bases["group"], bases["column"], strict=True))
-                          ).set_index("key")
+    cells = cells.assign(
+        text=[_cell_text(r, hide, decimals) for r in cells.itertuples()],
+        key=list(zip(cells["group"], cells["column"], strict=True)),
+    )
+    header = bases.assign(key=list(zip(bases["group"], bases["column"], strict=True))).set_index("key")
     out = cells.pivot(index="row", columns="key", values="text")
     out = out.reindex(index=list(dict.fromkeys(cells["row"])), columns=header.index)
-    base_row = [f"{int(b):,}" + (" *" if lo else "") for b, lo in
-                zip(header["base"], header["low_base"], strict=True)]
+    base_row = [
+        f"{int(b):,}" + (" *" if lo else "") for b, lo in zip(header["base"], header["low_base"], strict=True)
+    ]
     eff_row = [f"{e:,.0f}" for e in header["eff_base"]]
     top = pd.DataFrame([base_row, eff_row], columns=header.index, index=BASE_ROWS)
     out = pd.concat([top, out])
@@ -493,8 +563,11 @@ def wide(table: Table, group: str | None = None, hide: bool = True, decimals: in
     if chi:
         out.loc["Overall test"] = [f"χ² p {_p_text(chi[2])}"] + [""] * (out.shape[1] - 1)
     out.columns = pd.MultiIndex.from_tuples(
-        [(g, f"{c} ({letter})" if letter else c) for g, c, letter in
-         zip(header["group"], header["column"], header["letter"], strict=True)])
+        [
+            (g, f"{c} ({letter})" if letter else c)
+            for g, c, letter in zip(header["group"], header["column"], header["letter"], strict=True)
+        ]
+    )
     return out
 
 
@@ -523,13 +596,14 @@ def _cell_text(r: object, hide: bool, decimals: int) -> str:
 
 def stacked(tables: list[Table], group: str, hide: bool = True) -> pd.DataFrame:
     """A tab book page: every question stacked under one banner group's columns."""
-    parts = {t.question.label + (" (several answers)" if t.question.kind == "multi" else ""):
-             wide(t, group, hide) for t in tables}
+    parts = {
+        t.question.label + (" (several answers)" if t.question.kind == "multi" else ""): wide(t, group, hide)
+        for t in tables
+    }
     return pd.concat(parts, names=["question", "answer"])
 
 
-def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.DataFrame
-             ) -> pd.DataFrame:
+def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.DataFrame) -> pd.DataFrame:
     """CSS per cell: green where a column over-indexes, red where it under-indexes."""
     css = pd.DataFrame("", index=shown.index, columns=shown.columns)
     for t in tables:
@@ -540,11 +614,11 @@ def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.Data
         for r in cells.itertuples():
             if r.hidden or r.low_base or np.isnan(r.index):
                 continue
-            colour = ("#d9f0d3" if r.index >= ct.index_high else
-                      "#f9d6d5" if r.index <= ct.index_low else "")
+            colour = "#d9f0d3" if r.index >= ct.index_high else "#f9d6d5" if r.index <= ct.index_low else ""
             if colour:
                 css.iat[css.index.get_loc((label, r.row)), order.index((r.group, r.column))] = (
-                    f"background-color: {colour};")
+                    f"background-color: {colour};"
+                )
     return css
 
 
@@ -553,22 +627,28 @@ def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: A
     shown = stacked(tables, group)
     css = _colours(tables, group, ct, shown)
     base_rows = shown.index.get_level_values(1).isin(BASE_ROWS + ["Overall test"])
-    sty = (shown.style.format(escape="html").format_index(escape="html", axis=0)
-           .format_index(escape="html", axis=1)  # the "<n" marker and data text stay text
-           .apply(lambda _: css, axis=None).hide(axis="index", names=True))
-    grey = np.repeat(np.where(base_rows, "color: #777; font-size: 11px;", "")[:, None],
-                     shown.shape[1], axis=1)
-    sty = sty.apply(lambda _: pd.DataFrame(grey, index=shown.index, columns=shown.columns),
-                    axis=None)
-    return (sty.set_caption(html.escape(f"By {group}"))
-            .set_table_styles([
-                {"selector": "caption", "props": "caption-side: top; text-align: left; "
-                                                 "font-weight: bold; font-size: 15px;"},
-                {"selector": "th.col_heading", "props": "text-align: center; max-width: 110px;"},
-                {"selector": "th.row_heading.level0", "props": "max-width: 170px; "
-                                                               "vertical-align: top;"},
-                {"selector": "td", "props": "text-align: right; white-space: nowrap;"},
-            ]))
+    sty = (
+        shown.style.format(escape="html")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)  # the "<n" marker and data text stay text
+        .apply(lambda _: css, axis=None)
+        .hide(axis="index", names=True)
+    )
+    grey = np.repeat(
+        np.where(base_rows, "color: #777; font-size: 11px;", "")[:, None], shown.shape[1], axis=1
+    )
+    sty = sty.apply(lambda _: pd.DataFrame(grey, index=shown.index, columns=shown.columns), axis=None)
+    return sty.set_caption(html.escape(f"By {group}")).set_table_styles(
+        [
+            {
+                "selector": "caption",
+                "props": "caption-side: top; text-align: left; font-weight: bold; font-size: 15px;",
+            },
+            {"selector": "th.col_heading", "props": "text-align: center; max-width: 110px;"},
+            {"selector": "th.row_heading.level0", "props": "max-width: 170px; vertical-align: top;"},
+            {"selector": "td", "props": "text-align: right; white-space: nowrap;"},
+        ]
+    )
 
 
 def export(tables: list[Table], group: str) -> pd.DataFrame:
@@ -588,14 +668,20 @@ def default_rows(params: Params) -> list[str]:
     cols = params.columns
     if cols is None:
         return []
-    rows = (cols.psychographic + list(cols.multi_response) + cols.behavioural
-            + ([cols.nps] if cols.nps else []))
+    rows = (
+        cols.psychographic + list(cols.multi_response) + cols.behavioural + ([cols.nps] if cols.nps else [])
+    )
     return rows or cols.demographic + cols.geographic
 
 
-def build_tables(frame: pd.DataFrame, params: Params, weights: pd.Series,
-                 columns: list[Column], rows: list[str] | None = None,
-                 base: pd.Series | None = None) -> list[Table]:
+def build_tables(
+    frame: pd.DataFrame,
+    params: Params,
+    weights: pd.Series,
+    columns: list[Column],
+    rows: list[str] | None = None,
+    base: pd.Series | None = None,
+) -> list[Table]:
     """Every configured banner table."""
     if not (rows or params.crosstab.rows):
         rows = default_rows(params)
@@ -604,8 +690,17 @@ def build_tables(frame: pd.DataFrame, params: Params, weights: pd.Series,
             rows = [r for r in rows if r not in used]  # with itself
     rows = rows or params.crosstab.rows
     base_arr = None if base is None else base.to_numpy(bool)
-    return [build_table(make_question(frame, params, r), columns, weights, params.crosstab,
-                        params.privacy.min_cell, base_arr) for r in rows]
+    return [
+        build_table(
+            make_question(frame, params, r),
+            columns,
+            weights,
+            params.crosstab,
+            params.privacy.min_cell,
+            base_arr,
+        )
+        for r in rows
+    ]
 
 
 def significant_cells(tables: list[Table]) -> pd.DataFrame:
@@ -644,17 +739,24 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
                 if max(r.value, r.rest_value) < min_share or not r.rest_value > 0 or r.value <= 0:
                     continue
                 ratio = r.value / r.rest_value
-                likely = (f"{ratio:.1f}× as likely as" if ratio >= 1
-                          else f"{100 * (1 - ratio):.0f}% less likely than")
-                text = (f"**{col.title}** are {likely} everyone else to {_answer_phrase(q, r.row)} "
-                        f"({100 * r.value:.0f}% vs {100 * r.rest_value:.0f}%).")
+                likely = (
+                    f"{ratio:.1f}× as likely as"
+                    if ratio >= 1
+                    else f"{100 * (1 - ratio):.0f}% less likely than"
+                )
+                text = (
+                    f"**{col.title}** are {likely} everyone else to {_answer_phrase(q, r.row)} "
+                    f"({100 * r.value:.0f}% vs {100 * r.rest_value:.0f}%)."
+                )
             else:
                 if q.kind == "likert" or not r.rest_value or r.value <= 0 or r.rest_value <= 0:
                     continue
                 ratio = r.value / r.rest_value
                 word = "higher" if ratio > 1 else "lower"
-                text = (f"**{col.title}** have a {word} average *{q.label}* than everyone else "
-                        f"({r.value:,.1f} vs {r.rest_value:,.1f}).")
+                text = (
+                    f"**{col.title}** have a {word} average *{q.label}* than everyone else "
+                    f"({r.value:,.1f} vs {r.rest_value:,.1f})."
+                )
             found.append((abs(np.log(ratio)), text))
     found.sort(key=lambda x: -x[0])
     return list(dict.fromkeys(text for _, text in found))[:top]
@@ -686,8 +788,9 @@ def legend(params: Params) -> str:
     """How to read a banner table, with this run's settings."""
     ct = params.crosstab
     lo, hi = (f"{100 * level:.0f}%" for level in ct.levels)
-    method = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg",
-              "none": "no"}[ct.correction]
+    method = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg", "none": "no"}[
+        ct.correction
+    ]
     return (
         f"- Each column group has letters (A, B, …). A letter on a cell means the cell is "
         f"significantly **higher** than the column with that letter: **upper case** at {hi} "
@@ -695,8 +798,11 @@ def legend(params: Params) -> str:
         f"- ▲ / ▼: the column is significantly above / below everyone else in the base ({lo}).\n"
         f"- Green cells over-index (≥ {ct.index_high:.0f}: the share is at least "
         f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}).\n"
-        + ("- Percentages are weighted; tests use the **effective base** (shown under the "
-           "base). " if params.columns and params.columns.weight else "- ")
+        + (
+            "- Percentages are weighted; tests use the **effective base** (shown under the base). "
+            if params.columns and params.columns.weight
+            else "- "
+        )
         + f"Columns with fewer than {ct.min_base} respondents are marked * and not tested.\n"
         f"- Attitude items: the **top box** and **bottom box** are the two ends of each item's "
         f"own answer scale.\n"
@@ -704,4 +810,5 @@ def legend(params: Params) -> str:
         f"behind it. *{SMALL_GROUPS}*: answers or groups that fewer than "
         f"{params.privacy.min_cell} people each hold, put together so none is shown on its own.\n"
         f"- Multiple-response questions: several answers allowed, the base is everyone who "
-        f"answered, so percentages can add up to more than 100%.")
+        f"answered, so percentages can add up to more than 100%."
+    )

@@ -43,8 +43,12 @@ from helpers.schema import (
     value_keys,
 )
 
-NO_PROFILE = ("Not available for this run: it has orders but no customer file, and this part "
-              "needs customer fields (acquisition channel, promotion, survey answers).")
+NO_PROFILE = (
+    "Not available for this run: it has orders but no customer file, and this part "
+    "needs customer fields (acquisition channel, promotion, survey answers)."
+)
+
+
 @dataclass
 class QualityItem:
     """One data-quality finding and what was done about it."""
@@ -74,7 +78,8 @@ class Dataset:
         if self._behaviour is None:
             assert self.orders is not None
             self._behaviour = without_money(
-                self.engine.execute(customer_summary(self.orders, self.params.as_of)), self.params)
+                self.engine.execute(customer_summary(self.orders, self.params.as_of)), self.params
+            )
         return self._behaviour.copy()
 
     def quality_table(self) -> pd.DataFrame:
@@ -118,13 +123,15 @@ class _Problems:
             raise DataError(f"{self.path}: bad data\n  - " + "\n  - ".join(self.lines))
 
 
-def _missing_columns(problems: _Problems, wanted: list[str], present: list[str], key: str
-                     ) -> None:
+def _missing_columns(problems: _Problems, wanted: list[str], present: list[str], key: str) -> None:
     for col in wanted:
         if col not in present:
             hint = difflib.get_close_matches(col, present, n=1)
-            fix = (f"did you mean '{hint[0]}'? fix `{key}` in the parameter file" if hint
-                   else f"the file has: {', '.join(present[:12])}{' …' if len(present) > 12 else ''}")
+            fix = (
+                f"did you mean '{hint[0]}'? fix `{key}` in the parameter file"
+                if hint
+                else f"the file has: {', '.join(present[:12])}{' …' if len(present) > 12 else ''}"
+            )
             problems.add(col, "declared in the parameters but not in the file", fix)
 
 
@@ -133,13 +140,24 @@ def _numeric(frame: pd.DataFrame, col: str, problems: _Problems, what: str) -> p
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
     if bad.any():
-        problems.add(col, f"{int(bad.sum())} rows are not numbers (e.g. {_examples(raw[bad])})",
-                     f"{what} must be numeric; fix those rows")
+        problems.add(
+            col,
+            f"{int(bad.sum())} rows are not numbers (e.g. {_examples(raw[bad])})",
+            f"{what} must be numeric; fix those rows",
+        )
     return values
 
 
-def _out_of_range(frame: pd.DataFrame, col: str, lo: float, hi: float, params: Params,
-                  problems: _Problems, quality: list[QualityItem], table: str) -> None:
+def _out_of_range(
+    frame: pd.DataFrame,
+    col: str,
+    lo: float,
+    hi: float,
+    params: Params,
+    problems: _Problems,
+    quality: list[QualityItem],
+    table: str,
+) -> None:
     values = frame[col]
     bad = values.notna() & ((values < lo) | (values > hi))
     if not bad.any():
@@ -147,15 +165,20 @@ def _out_of_range(frame: pd.DataFrame, col: str, lo: float, hi: float, params: P
     examples = _examples(values[bad])
     if params.validation.out_of_range == "set_missing":
         frame.loc[bad, col] = pd.NA
-        quality.append(QualityItem(table, f"outside {lo:g}–{hi:g}", col, int(bad.sum()),
-                                   "set to missing", examples))
+        quality.append(
+            QualityItem(table, f"outside {lo:g}–{hi:g}", col, int(bad.sum()), "set to missing", examples)
+        )
     else:
-        problems.add(col, f"{int(bad.sum())} rows are outside {lo:g}–{hi:g} (e.g. {examples})",
-                     "fix the data, or set `validation.out_of_range: set_missing` to blank them")
+        problems.add(
+            col,
+            f"{int(bad.sum())} rows are outside {lo:g}–{hi:g} (e.g. {examples})",
+            "fix the data, or set `validation.out_of_range: set_missing` to blank them",
+        )
 
 
-def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
-                        quality: list[QualityItem]) -> pd.DataFrame:
+def _validate_customers(
+    frame: pd.DataFrame, params: Params, path: Path | str, quality: list[QualityItem]
+) -> pd.DataFrame:
     cols = params.columns
     assert cols is not None
     problems = _Problems(path)
@@ -164,15 +187,21 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
     problems.raise_if_any()
     _scan_personal(frame, params, roles, problems)
     if len(frame) < params.validation.min_rows:
-        problems.add(None, f"only {len(frame)} rows; at least {params.validation.min_rows} needed",
-                     "use a larger extract or lower `validation.min_rows`")
+        problems.add(
+            None,
+            f"only {len(frame)} rows; at least {params.validation.min_rows} needed",
+            "use a larger extract or lower `validation.min_rows`",
+        )
     ids = frame[cols.id]
     if ids.isna().any():
         problems.add(cols.id, f"{int(ids.isna().sum())} rows have no id", "every row needs an id")
     dup = ids.notna() & ids.duplicated(keep=False)
     if dup.any():
-        problems.add(cols.id, f"{int(ids[dup].nunique())} ids appear more than once "
-                     f"(e.g. {_examples(ids[dup])})", "ids must be unique: remove duplicate rows")
+        problems.add(
+            cols.id,
+            f"{int(ids[dup].nunique())} ids appear more than once (e.g. {_examples(ids[dup])})",
+            "ids must be unique: remove duplicate rows",
+        )
     frame[cols.id] = id_text(ids)
     today = dt.date.today()
     for col in [c for c in (cols.acquisition.date, cols.acquisition.first_contact) if c]:
@@ -183,15 +212,24 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
             continue
         bad = parsed.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
         if bad.any():
-            problems.add(col, f"{int(bad.sum())} rows are not dates (e.g. {_examples(raw[bad])})",
-                         "write dates as YYYY-MM-DD")
+            problems.add(
+                col,
+                f"{int(bad.sum())} rows are not dates (e.g. {_examples(raw[bad])})",
+                "write dates as YYYY-MM-DD",
+            )
         future = parsed > pd.Timestamp(today) + pd.Timedelta(days=1)
         if future.any():
-            problems.add(col, f"{int(future.sum())} dates are in the future "
-                         f"(e.g. {_examples(raw[future])})", "fix those dates")
+            problems.add(
+                col,
+                f"{int(future.sum())} dates are in the future (e.g. {_examples(raw[future])})",
+                "fix those dates",
+            )
         frame[col] = parsed.dt.normalize()
-    numeric_roles = [(cols.weight, "a weight"), (cols.nps, "NPS"),
-                     (cols.acquisition.cost, "acquisition cost")]
+    numeric_roles = [
+        (cols.weight, "a weight"),
+        (cols.nps, "NPS"),
+        (cols.acquisition.cost, "acquisition cost"),
+    ]
     scales = scales_in_use(params)
     for col, scale in scales.items():
         if scale.words:  # a scale written in words keeps its words; arithmetic uses positions
@@ -199,10 +237,13 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
             coded = scale.canonical(frame[col])
             bad = coded.isna() & text.notna() & (text != "")
             if bad.any():
-                problems.add(col, f"{int(bad.sum())} answers are not points of its scale "
-                             f"(e.g. {_examples(frame[col][bad])}; the scale is "
-                             f"{', '.join(scale.words)})", "add the missing words to the scale's "
-                             "`points`, in order, or correct the answers")
+                problems.add(
+                    col,
+                    f"{int(bad.sum())} answers are not points of its scale "
+                    f"(e.g. {_examples(frame[col][bad])}; the scale is "
+                    f"{', '.join(scale.words)})",
+                    "add the missing words to the scale's `points`, in order, or correct the answers",
+                )
             frame[col] = coded
         else:
             numeric_roles.append((col, "an answer on a numeric scale"))
@@ -211,8 +252,9 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
             frame[col] = _numeric(frame, col, problems, what)
     for col in params.validation.ranges:
         if col not in frame.columns:
-            problems.add(col, "has a range in `validation.ranges` but is not in the file",
-                         "fix the column name")
+            problems.add(
+                col, "has a range in `validation.ranges` but is not in the file", "fix the column name"
+            )
         elif not pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = _numeric(frame, col, problems, "a column with a range")
     problems.raise_if_any()
@@ -226,13 +268,25 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
         where = ", ".join(format_point(p) for p in scale.points)
         if params.validation.out_of_range == "set_missing":
             frame.loc[off, col] = pd.NA
-            quality.append(QualityItem("customers", f"not a point of the scale ({where})", col,
-                                       int(off.sum()), "set to missing", _examples(values[off])))
+            quality.append(
+                QualityItem(
+                    "customers",
+                    f"not a point of the scale ({where})",
+                    col,
+                    int(off.sum()),
+                    "set to missing",
+                    _examples(values[off]),
+                )
+            )
         else:
-            problems.add(col, f"{int(off.sum())} answers are not points of its scale {where} "
-                         f"(e.g. {_examples(values[off])})", "declare the item's scale under "
-                         "`likert` or `scales` (points, or min and max), or set "
-                         "`validation.out_of_range: set_missing` to blank them")
+            problems.add(
+                col,
+                f"{int(off.sum())} answers are not points of its scale {where} "
+                f"(e.g. {_examples(values[off])})",
+                "declare the item's scale under "
+                "`likert` or `scales` (points, or min and max), or set "
+                "`validation.out_of_range: set_missing` to blank them",
+            )
     if cols.nps:
         _out_of_range(frame, cols.nps, 0, 10, params, problems, quality, "customers")
     for col, (lo, hi) in params.validation.ranges.items():
@@ -241,20 +295,30 @@ def _validate_customers(frame: pd.DataFrame, params: Params, path: Path | str,
         w = frame[cols.weight]
         bad = w.isna() | (w <= 0)
         if bad.any():
-            problems.add(cols.weight, f"{int(bad.sum())} weights are missing or not above 0 "
-                         f"(e.g. {_examples(w[bad])})", "every respondent needs a positive weight")
+            problems.add(
+                cols.weight,
+                f"{int(bad.sum())} weights are missing or not above 0 (e.g. {_examples(w[bad])})",
+                "every respondent needs a positive weight",
+            )
     if cols.acquisition.cost:
         neg = frame[cols.acquisition.cost] < 0
         if neg.any():
-            problems.add(cols.acquisition.cost, f"{int(neg.sum())} costs are negative",
-                         "acquisition costs are 0 or more")
+            problems.add(
+                cols.acquisition.cost,
+                f"{int(neg.sum())} costs are negative",
+                "acquisition costs are 0 or more",
+            )
     for name, mr in cols.multi_response.items():
         for col in mr.columns or []:
             values = frame[col]
             ok = values.isna() | values.isin([0, 1, True, False, "0", "1"])
             if not ok.all():
-                problems.add(col, f"{int((~ok).sum())} rows of multiple-response set '{name}' are "
-                             f"not 0/1 (e.g. {_examples(values[~ok])})", "code picks as 1, else 0")
+                problems.add(
+                    col,
+                    f"{int((~ok).sum())} rows of multiple-response set '{name}' are "
+                    f"not 0/1 (e.g. {_examples(values[~ok])})",
+                    "code picks as 1, else 0",
+                )
     _apply_value_labels(frame, params, problems, quality)
     _check_status(frame, params, problems, quality)
     problems.raise_if_any()
@@ -269,8 +333,7 @@ PERSONAL_SHARE = 0.3  # a column where this share of the values look personal is
 NOT_SCANNED = ("id", "personal", "hidden", "open_text")  # open answers are scrubbed instead
 
 
-def _scan_personal(frame: pd.DataFrame, params: Params, roles: dict[str, str],
-                   problems: _Problems) -> None:
+def _scan_personal(frame: pd.DataFrame, params: Params, roles: dict[str, str], problems: _Problems) -> None:
     """Personal data is found by its values, whatever role it was given: a column analysed as a
     category or number whose values are mostly e-mails, phones or names is refused."""
     for col, role in roles.items():
@@ -278,15 +341,20 @@ def _scan_personal(frame: pd.DataFrame, params: Params, roles: dict[str, str],
             continue
         found = personal_share(frame[col], sample=2000)
         if found and found[1] >= PERSONAL_SHARE:
-            problems.add(col, f"declared {role.replace('_', ' ')}, but {100 * found[1]:.0f}% of "
-                         f"its values look like {found[0]}",
-                         "declare it under `columns.personal` so that no report shows it (or, "
-                         "if they are not personal, list it under `privacy.not_personal`)")
+            problems.add(
+                col,
+                f"declared {role.replace('_', ' ')}, but {100 * found[1]:.0f}% of "
+                f"its values look like {found[0]}",
+                "declare it under `columns.personal` so that no report shows it (or, "
+                "if they are not personal, list it under `privacy.not_personal`)",
+            )
     problems.raise_if_any()
 
 
-_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})"
-                           r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+_NUMERIC_DATE = re.compile(
+    r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\s*$"
+)
 
 
 def _dates(raw: pd.Series, col: str, problems: _Problems) -> pd.Series:
@@ -305,22 +373,29 @@ def _dates(raw: pd.Series, col: str, problems: _Problems) -> pd.Series:
     day_first, month_first = bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
     examples = _examples(raw[numeric])
     if day_first and month_first:
-        problems.add(col, f"mixes day-first and month-first dates (e.g. "
-                     f"{_examples(raw[numeric & (parts[0] > 12)], 2)} and "
-                     f"{_examples(raw[numeric & (parts[1] > 12)], 2)}), so some would be read with "
-                     "day and month swapped", "write every date as YYYY-MM-DD")
+        problems.add(
+            col,
+            f"mixes day-first and month-first dates (e.g. "
+            f"{_examples(raw[numeric & (parts[0] > 12)], 2)} and "
+            f"{_examples(raw[numeric & (parts[1] > 12)], 2)}), so some would be read with "
+            "day and month swapped",
+            "write every date as YYYY-MM-DD",
+        )
         return parsed
     if not (day_first or month_first):
-        problems.add(col, f"{int(numeric.sum())} dates could be day-first or month-first "
-                     f"(e.g. {examples})", "write dates as YYYY-MM-DD")
+        problems.add(
+            col,
+            f"{int(numeric.sum())} dates could be day-first or month-first (e.g. {examples})",
+            "write dates as YYYY-MM-DD",
+        )
         return parsed
-    fmt_parsed = pd.to_datetime(text.where(numeric), errors="coerce", dayfirst=day_first,
-                                format="mixed")
+    fmt_parsed = pd.to_datetime(text.where(numeric), errors="coerce", dayfirst=day_first, format="mixed")
     return parsed.where(~numeric, fmt_parsed)
 
 
-def _check_status(frame: pd.DataFrame, params: Params, problems: _Problems,
-                  quality: list[QualityItem]) -> None:
+def _check_status(
+    frame: pd.DataFrame, params: Params, problems: _Problems, quality: list[QualityItem]
+) -> None:
     """Every status value the parameters give a meaning occurs in the data; say which don't."""
     spec = params.columns.status if params.columns else None
     if spec is None or not spec.mapped:
@@ -328,59 +403,82 @@ def _check_status(frame: pd.DataFrame, params: Params, problems: _Problems,
     values = frame[spec.column]
     present = set(data_keys(values).dropna())
     for group in STATUS_GROUPS:
-        absent = [v for v in getattr(spec, group)
-                  if not value_keys([v], spec.column, params) & present]
+        absent = [v for v in getattr(spec, group) if not value_keys([v], spec.column, params) & present]
         if absent:
-            problems.add(spec.column, f"`columns.status.{group}` lists {', '.join(map(repr, absent))}, "
-                         f"which the column never holds (it holds {', '.join(observed_values(values))})",
-                         "list values exactly as the file writes them")
+            problems.add(
+                spec.column,
+                f"`columns.status.{group}` lists {', '.join(map(repr, absent))}, "
+                f"which the column never holds (it holds {', '.join(observed_values(values))})",
+                "list values exactly as the file writes them",
+            )
     groups = status_groups(values, params)
     unmapped = values.notna() & groups.isna()
     if unmapped.any():
-        quality.append(QualityItem("customers", "status values without a meaning", spec.column,
-                                   int(unmapped.sum()), "shown as they are; not used as customer, "
-                                   "churned, lapsed or prospect"))
+        quality.append(
+            QualityItem(
+                "customers",
+                "status values without a meaning",
+                spec.column,
+                int(unmapped.sum()),
+                "shown as they are; not used as customer, churned, lapsed or prospect",
+            )
+        )
 
 
-def _apply_value_labels(frame: pd.DataFrame, params: Params, problems: _Problems,
-                        quality: list[QualityItem]) -> None:
+def _apply_value_labels(
+    frame: pd.DataFrame, params: Params, problems: _Problems, quality: list[QualityItem]
+) -> None:
     """Coded columns shown with their labels (`labels.values`) from here on."""
     for col, labels in params.value_labels.items():
         if col not in frame.columns:
-            problems.add(col, "has value labels (`labels.values`) but is not in the file",
-                         "fix the column name")
+            problems.add(
+                col, "has value labels (`labels.values`) but is not in the file", "fix the column name"
+            )
             continue
         values = frame[col]
         keys = data_keys(values).dropna()
         unlabelled = ~keys.isin(list(labels))
         if unlabelled.any():
-            quality.append(QualityItem("customers", "codes without a value label", col,
-                                       int(unlabelled.sum()), "shown as the code",
-                                       _examples(values.dropna()[unlabelled])))
+            quality.append(
+                QualityItem(
+                    "customers",
+                    "codes without a value label",
+                    col,
+                    int(unlabelled.sum()),
+                    "shown as the code",
+                    _examples(values.dropna()[unlabelled]),
+                )
+            )
         frame[col] = apply_value_labels(values, labels)
 
 
-def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine: Engine,
-                     quality: list[QualityItem]) -> ir.Table:
+def _validate_orders(
+    orders: ir.Table, params: Params, path: Path | str, engine: Engine, quality: list[QualityItem]
+) -> ir.Table:
     cols = params.orders
     assert cols is not None
     problems = _Problems(path)
-    wanted = [c for c in (cols.customer_id, cols.timestamp, cols.amount, cols.order_id,
-                          cols.full_price, cols.prepaid) if c]
+    wanted = [
+        c
+        for c in (cols.customer_id, cols.timestamp, cols.amount, cols.order_id, cols.full_price, cols.prepaid)
+        if c
+    ]
     _missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
     chk = standard_orders(orders, cols, keep_raw=True)
     raw_ts, raw_amount = chk.raw_ts, chk.raw_amount
     now = end_of(dt.date.today())
-    stats = engine.execute(chk.aggregate(
-        rows=chk.count(),
-        bad_ts=chk.count(where=chk.order_ts.isnull() & raw_ts.notnull()),
-        no_ts=chk.count(where=raw_ts.isnull()),
-        future=chk.count(where=chk.order_ts >= now),
-        bad_amount=chk.count(where=chk.amount.isnull() & raw_amount.notnull()),
-        no_customer=chk.count(where=chk.customer_id.isnull()),
-        after_as_of=chk.count(where=chk.order_ts >= end_of(params.as_of)),
-    )).iloc[0]
+    stats = engine.execute(
+        chk.aggregate(
+            rows=chk.count(),
+            bad_ts=chk.count(where=chk.order_ts.isnull() & raw_ts.notnull()),
+            no_ts=chk.count(where=raw_ts.isnull()),
+            future=chk.count(where=chk.order_ts >= now),
+            bad_amount=chk.count(where=chk.amount.isnull() & raw_amount.notnull()),
+            no_customer=chk.count(where=chk.customer_id.isnull()),
+            after_as_of=chk.count(where=chk.order_ts >= end_of(params.as_of)),
+        )
+    ).iloc[0]
     std = chk.drop("raw_ts", "raw_amount")
 
     def examples(cond: ir.BooleanValue, col: ir.Value) -> str:
@@ -388,41 +486,62 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
         return ", ".join(repr(v) for v in vals)
 
     if stats["rows"] < params.validation.min_rows:
-        problems.add(None, f"only {stats['rows']} rows; at least {params.validation.min_rows} "
-                     "needed", "use a larger extract or lower `validation.min_rows`")
+        problems.add(
+            None,
+            f"only {stats['rows']} rows; at least {params.validation.min_rows} needed",
+            "use a larger extract or lower `validation.min_rows`",
+        )
     if stats["bad_ts"] or stats["no_ts"]:
-        problems.add(cols.timestamp, f"{stats['bad_ts'] + stats['no_ts']} rows have no readable "
-                     f"date (e.g. {examples(chk.order_ts.isnull(), raw_ts)})",
-                     "write timestamps as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
+        problems.add(
+            cols.timestamp,
+            f"{stats['bad_ts'] + stats['no_ts']} rows have no readable "
+            f"date (e.g. {examples(chk.order_ts.isnull(), raw_ts)})",
+            "write timestamps as YYYY-MM-DD or YYYY-MM-DD HH:MM:SS",
+        )
     if stats["future"]:
-        problems.add(cols.timestamp, f"{stats['future']} orders are dated in the future "
-                     f"(e.g. {examples(chk.order_ts >= now, raw_ts)})", "fix those dates")
+        problems.add(
+            cols.timestamp,
+            f"{stats['future']} orders are dated in the future "
+            f"(e.g. {examples(chk.order_ts >= now, raw_ts)})",
+            "fix those dates",
+        )
     if stats["bad_amount"]:
-        problems.add(cols.amount, f"{stats['bad_amount']} amounts are not numbers (e.g. "
-                     f"{examples(chk.amount.isnull() & raw_amount.notnull(), raw_amount)})",
-                     "amounts must be numeric, without currency signs")
+        problems.add(
+            cols.amount,
+            f"{stats['bad_amount']} amounts are not numbers (e.g. "
+            f"{examples(chk.amount.isnull() & raw_amount.notnull(), raw_amount)})",
+            "amounts must be numeric, without currency signs",
+        )
     if stats["no_customer"]:
-        problems.add(cols.customer_id, f"{stats['no_customer']} orders have no customer id",
-                     "every order needs its customer's id")
+        problems.add(
+            cols.customer_id,
+            f"{stats['no_customer']} orders have no customer id",
+            "every order needs its customer's id",
+        )
     problems.raise_if_any()
     refunds = 0
     if cols.amount and cols.refunds == "exclude":
         refunds = int(engine.execute(std.count(where=std.amount < 0)))
         if refunds:
-            quality.append(QualityItem("orders", "refunds (negative amounts)", cols.amount,
-                                       refunds, "left out of every figure"))
+            quality.append(
+                QualityItem(
+                    "orders", "refunds (negative amounts)", cols.amount, refunds, "left out of every figure"
+                )
+            )
             std = std.filter(std.amount.isnull() | (std.amount >= 0))
     if cols.order_id:
         distinct = engine.reuse(std.distinct())  # computed once: checked here, then analysed
-        dup = engine.execute(distinct.aggregate(
-            rows=distinct.count(), ids=distinct.order_id.nunique()
-        )).iloc[0]
+        dup = engine.execute(distinct.aggregate(rows=distinct.count(), ids=distinct.order_id.nunique())).iloc[
+            0
+        ]
         if dup["rows"] != dup["ids"]:
-            clash = distinct.group_by("order_id").aggregate(k=distinct.count()).filter(
-                lambda t: t.k > 1)
+            clash = distinct.group_by("order_id").aggregate(k=distinct.count()).filter(lambda t: t.k > 1)
             ex = ", ".join(repr(v) for v in engine.execute(clash.limit(3))["order_id"])
-            problems.add(cols.order_id, f"{int(dup['rows'] - dup['ids'])} order ids have "
-                         f"different rows (e.g. {ex})", "order ids must be unique")
+            problems.add(
+                cols.order_id,
+                f"{int(dup['rows'] - dup['ids'])} order ids have different rows (e.g. {ex})",
+                "order ids must be unique",
+            )
             problems.raise_if_any()
         what, column = "exact duplicate rows", cols.order_id
     else:  # no order id: a row repeating the same customer, time and amount is a duplicate
@@ -437,8 +556,15 @@ def _validate_orders(orders: ir.Table, params: Params, path: Path | str, engine:
     elif exact:
         quality.append(QualityItem("orders", what, column, exact, "kept, as the parameters ask"))
     if stats["after_as_of"]:
-        quality.append(QualityItem("orders", f"dated after as_of {params.as_of}", cols.timestamp,
-                                   int(stats["after_as_of"]), "left out of this period"))
+        quality.append(
+            QualityItem(
+                "orders",
+                f"dated after as_of {params.as_of}",
+                cols.timestamp,
+                int(stats["after_as_of"]),
+                "left out of this period",
+            )
+        )
     return std.filter(std.order_ts < end_of(params.as_of))
 
 
@@ -471,9 +597,12 @@ def save_checked(data: Dataset, folder: str | Path) -> Path:
         if data.engine.is_local:
             data.engine.save_parquet(data.orders, folder / "orders.parquet")
         data.behaviour().to_parquet(folder / "behaviour.parquet", index=False)
-    meta = {"fingerprint": fingerprint(data.params), "dropped_columns": data.dropped_columns,
-            "quality": [vars(q) for q in data.quality],
-            "orders_saved": data.orders is not None and data.engine.is_local}
+    meta = {
+        "fingerprint": fingerprint(data.params),
+        "dropped_columns": data.dropped_columns,
+        "quality": [vars(q) for q in data.quality],
+        "orders_saved": data.orders is not None and data.engine.is_local,
+    }
     (folder / "checked.json").write_text(json.dumps(meta, indent=1, default=str))
     return folder
 
@@ -486,15 +615,24 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
     meta = json.loads((Path(folder) / "checked.json").read_text())
     if meta["fingerprint"] != fingerprint(params):
         return None
-    customers = (pd.read_parquet(Path(folder) / "customers.parquet")
-                 if (Path(folder) / "customers.parquet").exists() else None)
+    customers = (
+        pd.read_parquet(Path(folder) / "customers.parquet")
+        if (Path(folder) / "customers.parquet").exists()
+        else None
+    )
     orders = None
     if params.data.orders is not None:
-        orders = (engine.con.read_parquet(str(Path(folder) / "orders.parquet"))
-                  if meta["orders_saved"] else _load_orders(params, engine, []))
+        orders = (
+            engine.con.read_parquet(str(Path(folder) / "orders.parquet"))
+            if meta["orders_saved"]
+            else _load_orders(params, engine, [])
+        )
     quality = [QualityItem(**q) for q in meta["quality"]]
-    behaviour = (pd.read_parquet(Path(folder) / "behaviour.parquet")
-                 if (Path(folder) / "behaviour.parquet").exists() else None)
+    behaviour = (
+        pd.read_parquet(Path(folder) / "behaviour.parquet")
+        if (Path(folder) / "behaviour.parquet").exists()
+        else None
+    )
     return Dataset(params, customers, orders, engine, quality, meta["dropped_columns"], behaviour)
 
 
@@ -518,25 +656,35 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     dropped: list[str] = []
     if params.data.customers is not None and params.columns is not None:
         src = params.data.customers
-        frame = (engine.execute(engine.read(src)) if src.remote  # a Parquet file only Spark reaches
-                 else read_frame(src, as_text=[params.columns.id]))
+        frame = (
+            engine.execute(engine.read(src))
+            if src.remote  # a Parquet file only Spark reaches
+            else read_frame(src, as_text=[params.columns.id])
+        )
         roles = params.columns.role_of()
         customers = _validate_customers(frame, params, src.path, quality)
         dropped = [c for c in customers.columns if roles.get(c) in (None, "personal", "hidden")]
         undeclared = [c for c in dropped if c not in roles]
         if undeclared:
-            shown = ", ".join(undeclared[:8]) + (f" and {len(undeclared) - 8} more"
-                                                  if len(undeclared) > 8 else "")
-            quality.append(QualityItem("customers", "columns without a role", shown,
-                                       len(customers), "left out (declare a role to use them)"))
+            shown = ", ".join(undeclared[:8]) + (
+                f" and {len(undeclared) - 8} more" if len(undeclared) > 8 else ""
+            )
+            quality.append(
+                QualityItem(
+                    "customers",
+                    "columns without a role",
+                    shown,
+                    len(customers),
+                    "left out (declare a role to use them)",
+                )
+            )
         _scrub_names(customers, params)
         customers = customers.drop(columns=dropped).reset_index(drop=True)
     orders = _load_orders(params, engine, quality) if params.data.orders is not None else None
     if customers is not None and orders is not None:
         _check_links(customers, orders, params, engine, quality)
     if customers is not None:
-        check_references(params, available_columns(params, list(customers.columns),
-                                                   orders is not None))
+        check_references(params, available_columns(params, list(customers.columns), orders is not None))
         check_values(params, customers)
     return Dataset(params, customers, orders, engine, quality, dropped)
 
@@ -559,25 +707,36 @@ def _scrub_names(customers: pd.DataFrame, params: Params) -> None:
         customers[col] = customers[col].str.replace(pattern, "[name]", regex=True)
 
 
-def _check_links(customers: pd.DataFrame, orders: ir.Table, params: Params, engine: Engine,
-                 quality: list[QualityItem]) -> None:
+def _check_links(
+    customers: pd.DataFrame, orders: ir.Table, params: Params, engine: Engine, quality: list[QualityItem]
+) -> None:
     assert params.columns is not None
-    known = engine.register(customers[[params.columns.id]].rename(
-        columns={params.columns.id: "customer_id"}), "_known_ids")
+    known = engine.register(
+        customers[[params.columns.id]].rename(columns={params.columns.id: "customer_id"}), "_known_ids"
+    )
     orphans = int(engine.execute(orders.anti_join(known, "customer_id").count()))
     total = int(engine.execute(orders.count()))
     if total and orphans > total / 2:  # most orders belong to no one: the ids do not match
-        theirs = engine.execute(orders.anti_join(known, "customer_id").select("customer_id")
-                                .limit(3))["customer_id"].tolist()
+        theirs = engine.execute(orders.anti_join(known, "customer_id").select("customer_id").limit(3))[
+            "customer_id"
+        ].tolist()
         ours = customers[params.columns.id].head(3).tolist()
         raise DataError(
             f"{params.data.orders.path}: only {total - orphans:,} of {total:,} orders link to a "
             f"customer in {params.data.customers.name}: the ids do not match (orders have "
             f"{', '.join(map(repr, theirs))}; customers have {', '.join(map(repr, ours))}); "
-            "write the ids the same way in both files, or fix `orders.customer_id`")
+            "write the ids the same way in both files, or fix `orders.customer_id`"
+        )
     if orphans:
-        quality.append(QualityItem("orders", "customer not in the customer file", "customer_id",
-                                   int(orphans), "kept for order-level figures"))
+        quality.append(
+            QualityItem(
+                "orders",
+                "customer not in the customer file",
+                "customer_id",
+                int(orphans),
+                "kept for order-level figures",
+            )
+        )
 
 
 def profile_frame(data: Dataset) -> pd.DataFrame | None:
@@ -596,16 +755,18 @@ def profile_frame(data: Dataset) -> pd.DataFrame | None:
         if col not in joined.columns:
             continue
         values = joined[col].to_numpy(dtype=float)
-        if col in _ZERO_FOR_NON_BUYERS and not (col in MONEY_FIELDS and not (
-                data.params.orders and data.params.orders.amount)):
+        if col in _ZERO_FOR_NON_BUYERS and not (
+            col in MONEY_FIELDS and not (data.params.orders and data.params.orders.amount)
+        ):
             values = np.nan_to_num(values, nan=0.0)
         frame[col] = values
     if data.params.columns.nps:
         frame["nps_group"] = nps_group(frame[data.params.columns.nps])
     acq = data.params.columns.acquisition
     if acq.first_contact and acq.date:
-        frame["days_to_convert"] = (pd.to_datetime(frame[acq.date])
-                                    - pd.to_datetime(frame[acq.first_contact])).dt.days
+        frame["days_to_convert"] = (
+            pd.to_datetime(frame[acq.date]) - pd.to_datetime(frame[acq.first_contact])
+        ).dt.days
     return frame
 
 
@@ -619,8 +780,11 @@ def multi_response(customers: pd.DataFrame, params: Params, name: str) -> pd.Dat
         # spread them to every row by their codes
         codes, distinct = pd.factorize(text, use_na_sentinel=True)
         sep = re.escape(mr.separator)
-        tidy = pd.Series(distinct, dtype="string").str.strip().str.replace(
-            rf"\s*{sep}\s*", mr.separator, regex=True)
+        tidy = (
+            pd.Series(distinct, dtype="string")
+            .str.strip()
+            .str.replace(rf"\s*{sep}\s*", mr.separator, regex=True)
+        )
         dummies = tidy.str.get_dummies(sep=mr.separator)
         table = dummies.to_numpy(bool)
         rows = table[np.where(codes >= 0, codes, 0)] if len(table) else np.zeros((len(codes), 0))
@@ -641,8 +805,10 @@ def stratified_index(strata: pd.Series, size: int, seed: int) -> pd.Index:
         return strata.index
     share = size / len(strata)
     keys = strata.astype("string").fillna("?")
-    picked = [g.sample(max(1, round(len(g) * share)), random_state=seed).index
-              for _, g in keys.groupby(keys, sort=True)]
+    picked = [
+        g.sample(max(1, round(len(g) * share)), random_state=seed).index
+        for _, g in keys.groupby(keys, sort=True)
+    ]
     return picked[0].append(picked[1:]).sort_values() if picked else strata.index[:0]
 
 

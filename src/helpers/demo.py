@@ -41,14 +41,27 @@ CHURN_INACTIVE_DAYS = 180  # status "churned": no order in this many days before
 MAX_ORDERS_PER_YEAR = 12.0
 
 SEGMENTS = [
-    "Bargain hunters", "Premium loyalists", "Digital trendsetters", "Busy families", "Eco locals",
+    "Bargain hunters",
+    "Premium loyalists",
+    "Digital trendsetters",
+    "Busy families",
+    "Eco locals",
 ]
 SEGMENT_SHARES = np.array([0.28, 0.22, 0.20, 0.18, 0.12])
 
 ATTITUDES = [
-    "att_price_sensitive", "att_deal_hunter", "att_quality_first", "att_brand_loyal",
-    "att_tries_new", "att_social_influence", "att_enjoys_shopping", "att_convenience",
-    "att_researches", "att_eco_conscious", "att_local_first", "att_trusts_reviews",
+    "att_price_sensitive",
+    "att_deal_hunter",
+    "att_quality_first",
+    "att_brand_loyal",
+    "att_tries_new",
+    "att_social_influence",
+    "att_enjoys_shopping",
+    "att_convenience",
+    "att_researches",
+    "att_eco_conscious",
+    "att_local_first",
+    "att_trusts_reviews",
 ]
 ATTITUDE_LABELS = {
     "att_price_sensitive": "Price is the first thing I look at",
@@ -65,66 +78,160 @@ ATTITUDE_LABELS = {
     "att_trusts_reviews": "I trust customer reviews",
 }
 #                          price deal qual loyal new social enjoy conv research eco local reviews
-ATTITUDE_MEANS = np.array([
-    [4.5, 4.5, 2.0, 2.0, 2.6, 2.9, 3.0, 2.0, 3.8, 2.2, 2.4, 4.2],  # Bargain hunters
-    [1.8, 1.7, 4.6, 4.6, 2.4, 1.8, 3.5, 3.9, 3.0, 3.0, 2.8, 2.6],  # Premium loyalists
-    [2.8, 3.2, 3.0, 1.9, 4.7, 4.6, 4.5, 3.4, 2.0, 2.7, 2.0, 3.9],  # Digital trendsetters
-    [3.3, 3.0, 3.2, 3.4, 2.3, 2.4, 1.8, 4.7, 2.2, 2.4, 2.4, 3.1],  # Busy families
-    [2.5, 2.2, 4.0, 3.0, 3.0, 1.7, 3.2, 2.4, 4.5, 4.7, 4.7, 3.2],  # Eco locals
-])
+ATTITUDE_MEANS = np.array(
+    [
+        [4.5, 4.5, 2.0, 2.0, 2.6, 2.9, 3.0, 2.0, 3.8, 2.2, 2.4, 4.2],  # Bargain hunters
+        [1.8, 1.7, 4.6, 4.6, 2.4, 1.8, 3.5, 3.9, 3.0, 3.0, 2.8, 2.6],  # Premium loyalists
+        [2.8, 3.2, 3.0, 1.9, 4.7, 4.6, 4.5, 3.4, 2.0, 2.7, 2.0, 3.9],  # Digital trendsetters
+        [3.3, 3.0, 3.2, 3.4, 2.3, 2.4, 1.8, 4.7, 2.2, 2.4, 2.4, 3.1],  # Busy families
+        [2.5, 2.2, 4.0, 3.0, 3.0, 1.7, 3.2, 2.4, 4.5, 4.7, 4.7, 3.2],  # Eco locals
+    ]
+)
 
 AGE = np.array([[34, 9], [54, 10], [26, 5], [40, 7], [46, 13]])
-GENDER = (["female", "male", "non-binary"],
-          [[.55, .43, .02], [.45, .54, .01], [.52, .43, .05], [.60, .39, .01], [.58, .40, .02]])
-INCOME = (["under 25k", "25k-50k", "50k-75k", "75k-100k", "100k+"],
-          [[.30, .38, .20, .08, .04], [.02, .10, .23, .30, .35], [.25, .35, .25, .10, .05],
-           [.05, .22, .38, .25, .10], [.10, .25, .30, .20, .15]])
-EDUCATION = (["secondary", "vocational", "bachelor", "postgraduate"],
-             [[.35, .35, .25, .05], [.10, .15, .40, .35], [.20, .15, .50, .15],
-              [.20, .30, .38, .12], [.10, .15, .40, .35]])
-OCCUPATION = (["student", "professional", "manager", "skilled trade", "service", "homemaker",
-               "retired", "self-employed"],
-              [[.15, .15, .05, .20, .30, .05, .05, .05], [.00, .30, .30, .05, .05, .02, .20, .08],
-               [.40, .30, .05, .05, .12, .00, .00, .08], [.00, .30, .15, .20, .15, .15, .00, .05],
-               [.05, .25, .10, .10, .10, .05, .15, .20]])
-HOUSEHOLD = (["single", "couple", "family with children", "single parent", "shared"],
-             [[.35, .25, .15, .10, .15], [.15, .55, .25, .02, .03], [.40, .15, .05, .02, .38],
-              [.02, .05, .78, .15, .00], [.25, .45, .20, .05, .05]])
-REGION = (["North", "South", "East", "West", "Central"],
-          [[.25, .20, .20, .15, .20], [.15, .25, .20, .25, .15], [.15, .20, .25, .15, .25],
-           [.20, .20, .20, .20, .20], [.30, .15, .15, .30, .10]])
-CITY_TIER = (["urban", "suburban", "rural"],
-             [[.35, .40, .25], [.30, .55, .15], [.75, .20, .05], [.15, .55, .30], [.30, .25, .45]])
-CHANNEL_PREF = (["online", "in store", "mobile app", "marketplace"],
-                [[.35, .15, .15, .35], [.25, .55, .15, .05], [.20, .05, .70, .05],
-                 [.60, .15, .20, .05], [.15, .70, .10, .05]])
-HEARD_ABOUT = (["search engine", "social media", "friends and family", "email", "tv and radio",
-                "in store"],
-               [[.35, .30, .15, .10, .05, .05], [.10, .05, .30, .35, .10, .10],
-                [.10, .65, .15, .05, .03, .02], [.30, .15, .25, .10, .15, .05],
-                [.10, .05, .45, .05, .05, .30]])
-SHOPPING_STYLE = (["bargain hunter", "loyal regular", "impulse buyer", "planner"],
-                  [[.70, .05, .10, .15], [.05, .75, .05, .15], [.10, .05, .75, .10],
-                   [.10, .15, .10, .65], [.05, .25, .05, .65]])
-ACQ_CHANNEL = (["email", "paid search", "social", "affiliate", "referral", "organic"],
-               [[.08, .34, .28, .18, .04, .08], [.38, .08, .04, .05, .25, .20],
-                [.06, .20, .52, .12, .05, .05], [.22, .34, .10, .10, .12, .12],
-                [.18, .08, .06, .06, .34, .28]])
-CHANNEL_CAC = {"email": 12.0, "paid search": 48.0, "social": 36.0, "affiliate": 28.0,
-               "referral": 20.0, "organic": 6.0}
-CHANNEL_LIFETIME = {"email": 1.8, "paid search": 0.6, "social": 0.85, "affiliate": 0.8,
-                    "referral": 1.5, "organic": 1.2}
-INTERESTS = (["fashion", "tech", "home", "outdoors", "food", "beauty", "sports", "travel", "kids",
-              "diy"],
-             [[.50, .30, .30, .15, .40, .40, .20, .15, .15, .30],
-              [.45, .25, .50, .30, .55, .30, .25, .60, .10, .15],
-              [.70, .70, .15, .20, .30, .55, .35, .45, .02, .05],
-              [.25, .25, .60, .30, .50, .20, .35, .20, .85, .45],
-              [.20, .15, .45, .70, .65, .20, .25, .30, .15, .50]])
-PLATFORMS = (["instagram", "tiktok", "facebook", "youtube", "linkedin", "pinterest", "x"],
-             [[.50, .35, .55, .60, .10, .25, .15], [.30, .05, .50, .45, .45, .15, .20],
-              [.90, .85, .25, .75, .20, .35, .35], [.45, .25, .70, .60, .20, .45, .10],
-              [.40, .10, .45, .40, .20, .50, .10]])
+GENDER = (
+    ["female", "male", "non-binary"],
+    [[0.55, 0.43, 0.02], [0.45, 0.54, 0.01], [0.52, 0.43, 0.05], [0.60, 0.39, 0.01], [0.58, 0.40, 0.02]],
+)
+INCOME = (
+    ["under 25k", "25k-50k", "50k-75k", "75k-100k", "100k+"],
+    [
+        [0.30, 0.38, 0.20, 0.08, 0.04],
+        [0.02, 0.10, 0.23, 0.30, 0.35],
+        [0.25, 0.35, 0.25, 0.10, 0.05],
+        [0.05, 0.22, 0.38, 0.25, 0.10],
+        [0.10, 0.25, 0.30, 0.20, 0.15],
+    ],
+)
+EDUCATION = (
+    ["secondary", "vocational", "bachelor", "postgraduate"],
+    [
+        [0.35, 0.35, 0.25, 0.05],
+        [0.10, 0.15, 0.40, 0.35],
+        [0.20, 0.15, 0.50, 0.15],
+        [0.20, 0.30, 0.38, 0.12],
+        [0.10, 0.15, 0.40, 0.35],
+    ],
+)
+OCCUPATION = (
+    [
+        "student",
+        "professional",
+        "manager",
+        "skilled trade",
+        "service",
+        "homemaker",
+        "retired",
+        "self-employed",
+    ],
+    [
+        [0.15, 0.15, 0.05, 0.20, 0.30, 0.05, 0.05, 0.05],
+        [0.00, 0.30, 0.30, 0.05, 0.05, 0.02, 0.20, 0.08],
+        [0.40, 0.30, 0.05, 0.05, 0.12, 0.00, 0.00, 0.08],
+        [0.00, 0.30, 0.15, 0.20, 0.15, 0.15, 0.00, 0.05],
+        [0.05, 0.25, 0.10, 0.10, 0.10, 0.05, 0.15, 0.20],
+    ],
+)
+HOUSEHOLD = (
+    ["single", "couple", "family with children", "single parent", "shared"],
+    [
+        [0.35, 0.25, 0.15, 0.10, 0.15],
+        [0.15, 0.55, 0.25, 0.02, 0.03],
+        [0.40, 0.15, 0.05, 0.02, 0.38],
+        [0.02, 0.05, 0.78, 0.15, 0.00],
+        [0.25, 0.45, 0.20, 0.05, 0.05],
+    ],
+)
+REGION = (
+    ["North", "South", "East", "West", "Central"],
+    [
+        [0.25, 0.20, 0.20, 0.15, 0.20],
+        [0.15, 0.25, 0.20, 0.25, 0.15],
+        [0.15, 0.20, 0.25, 0.15, 0.25],
+        [0.20, 0.20, 0.20, 0.20, 0.20],
+        [0.30, 0.15, 0.15, 0.30, 0.10],
+    ],
+)
+CITY_TIER = (
+    ["urban", "suburban", "rural"],
+    [[0.35, 0.40, 0.25], [0.30, 0.55, 0.15], [0.75, 0.20, 0.05], [0.15, 0.55, 0.30], [0.30, 0.25, 0.45]],
+)
+CHANNEL_PREF = (
+    ["online", "in store", "mobile app", "marketplace"],
+    [
+        [0.35, 0.15, 0.15, 0.35],
+        [0.25, 0.55, 0.15, 0.05],
+        [0.20, 0.05, 0.70, 0.05],
+        [0.60, 0.15, 0.20, 0.05],
+        [0.15, 0.70, 0.10, 0.05],
+    ],
+)
+HEARD_ABOUT = (
+    ["search engine", "social media", "friends and family", "email", "tv and radio", "in store"],
+    [
+        [0.35, 0.30, 0.15, 0.10, 0.05, 0.05],
+        [0.10, 0.05, 0.30, 0.35, 0.10, 0.10],
+        [0.10, 0.65, 0.15, 0.05, 0.03, 0.02],
+        [0.30, 0.15, 0.25, 0.10, 0.15, 0.05],
+        [0.10, 0.05, 0.45, 0.05, 0.05, 0.30],
+    ],
+)
+SHOPPING_STYLE = (
+    ["bargain hunter", "loyal regular", "impulse buyer", "planner"],
+    [
+        [0.70, 0.05, 0.10, 0.15],
+        [0.05, 0.75, 0.05, 0.15],
+        [0.10, 0.05, 0.75, 0.10],
+        [0.10, 0.15, 0.10, 0.65],
+        [0.05, 0.25, 0.05, 0.65],
+    ],
+)
+ACQ_CHANNEL = (
+    ["email", "paid search", "social", "affiliate", "referral", "organic"],
+    [
+        [0.08, 0.34, 0.28, 0.18, 0.04, 0.08],
+        [0.38, 0.08, 0.04, 0.05, 0.25, 0.20],
+        [0.06, 0.20, 0.52, 0.12, 0.05, 0.05],
+        [0.22, 0.34, 0.10, 0.10, 0.12, 0.12],
+        [0.18, 0.08, 0.06, 0.06, 0.34, 0.28],
+    ],
+)
+CHANNEL_CAC = {
+    "email": 12.0,
+    "paid search": 48.0,
+    "social": 36.0,
+    "affiliate": 28.0,
+    "referral": 20.0,
+    "organic": 6.0,
+}
+CHANNEL_LIFETIME = {
+    "email": 1.8,
+    "paid search": 0.6,
+    "social": 0.85,
+    "affiliate": 0.8,
+    "referral": 1.5,
+    "organic": 1.2,
+}
+INTERESTS = (
+    ["fashion", "tech", "home", "outdoors", "food", "beauty", "sports", "travel", "kids", "diy"],
+    [
+        [0.50, 0.30, 0.30, 0.15, 0.40, 0.40, 0.20, 0.15, 0.15, 0.30],
+        [0.45, 0.25, 0.50, 0.30, 0.55, 0.30, 0.25, 0.60, 0.10, 0.15],
+        [0.70, 0.70, 0.15, 0.20, 0.30, 0.55, 0.35, 0.45, 0.02, 0.05],
+        [0.25, 0.25, 0.60, 0.30, 0.50, 0.20, 0.35, 0.20, 0.85, 0.45],
+        [0.20, 0.15, 0.45, 0.70, 0.65, 0.20, 0.25, 0.30, 0.15, 0.50],
+    ],
+)
+PLATFORMS = (
+    ["instagram", "tiktok", "facebook", "youtube", "linkedin", "pinterest", "x"],
+    [
+        [0.50, 0.35, 0.55, 0.60, 0.10, 0.25, 0.15],
+        [0.30, 0.05, 0.50, 0.45, 0.45, 0.15, 0.20],
+        [0.90, 0.85, 0.25, 0.75, 0.20, 0.35, 0.35],
+        [0.45, 0.25, 0.70, 0.60, 0.20, 0.45, 0.10],
+        [0.40, 0.10, 0.45, 0.40, 0.20, 0.50, 0.10],
+    ],
+)
 ORDERS_PER_YEAR = np.array([5.0, 7.5, 6.0, 7.0, 4.5])
 MEAN_SPEND = np.array([28.0, 95.0, 46.0, 68.0, 55.0])
 FULL_PRICE = np.array([0.35, 0.88, 0.60, 0.65, 0.75])
@@ -139,30 +246,91 @@ SHORT_LIFETIME_DAYS = 70.0  # and for those who did not
 NPS_MEAN = np.array([6.0, 9.0, 7.5, 7.0, 8.0])
 
 OPEN_PHRASES = [
-    ["I always compare prices before I order", "Discount codes are the reason I came back",
-     "Shipping costs put me off small orders", "Tell me when things go on sale"],
-    ["The quality is worth paying for", "I have bought from you for years and trust the brand",
-     "Please keep the premium range in stock", "Service in the shop is excellent"],
-    ["I love finding new things in the app", "I saw your products on social media first",
-     "Faster drops of new collections would be great", "The app makes it fun to browse"],
-    ["Quick delivery matters most with the kids at home", "I order the same basics every month",
-     "Easy returns save me a lot of time", "A subscription for essentials would help"],
-    ["I want to know where products are made", "Less packaging please",
-     "I like that you work with local makers", "I read every review before buying"],
+    [
+        "I always compare prices before I order",
+        "Discount codes are the reason I came back",
+        "Shipping costs put me off small orders",
+        "Tell me when things go on sale",
+    ],
+    [
+        "The quality is worth paying for",
+        "I have bought from you for years and trust the brand",
+        "Please keep the premium range in stock",
+        "Service in the shop is excellent",
+    ],
+    [
+        "I love finding new things in the app",
+        "I saw your products on social media first",
+        "Faster drops of new collections would be great",
+        "The app makes it fun to browse",
+    ],
+    [
+        "Quick delivery matters most with the kids at home",
+        "I order the same basics every month",
+        "Easy returns save me a lot of time",
+        "A subscription for essentials would help",
+    ],
+    [
+        "I want to know where products are made",
+        "Less packaging please",
+        "I like that you work with local makers",
+        "I read every review before buying",
+    ],
 ]
 FIRST_NAMES = {
-    "female": ["Emma", "Olivia", "Sofia", "Grace", "Amelia", "Chloe", "Isla", "Maya", "Lucy",
-               "Hannah", "Zara", "Ruth"],
-    "male": ["Oliver", "Jack", "Noah", "Liam", "Arjun", "Samuel", "Daniel", "Leo", "Tom", "Omar",
-             "Peter", "Ethan"],
+    "female": [
+        "Emma",
+        "Olivia",
+        "Sofia",
+        "Grace",
+        "Amelia",
+        "Chloe",
+        "Isla",
+        "Maya",
+        "Lucy",
+        "Hannah",
+        "Zara",
+        "Ruth",
+    ],
+    "male": [
+        "Oliver",
+        "Jack",
+        "Noah",
+        "Liam",
+        "Arjun",
+        "Samuel",
+        "Daniel",
+        "Leo",
+        "Tom",
+        "Omar",
+        "Peter",
+        "Ethan",
+    ],
     "non-binary": ["Alex", "Sam", "Jordan", "Robin", "Charlie", "Riley"],
 }
-LAST_NAMES = ["Smith", "Jones", "Patel", "Brown", "Taylor", "Wilson", "Khan", "Evans", "Walker",
-              "Wright", "Green", "Hall", "Wood", "Clarke", "Hughes", "Lewis", "Shaw", "Price"]
+LAST_NAMES = [
+    "Smith",
+    "Jones",
+    "Patel",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Khan",
+    "Evans",
+    "Walker",
+    "Wright",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Hughes",
+    "Lewis",
+    "Shaw",
+    "Price",
+]
 
 
-def _pick(rng: np.random.Generator, seg: np.ndarray, spec: tuple[list[str], list[list[float]]]
-          ) -> np.ndarray:
+def _pick(rng: np.random.Generator, seg: np.ndarray, spec: tuple[list[str], list[list[float]]]) -> np.ndarray:
     """One categorical answer per person, drawn from their segment's probabilities."""
     labels, probs = spec
     p = np.asarray(probs, dtype=float)
@@ -172,8 +340,9 @@ def _pick(rng: np.random.Generator, seg: np.ndarray, spec: tuple[list[str], list
     return np.asarray(labels, dtype=object)[np.minimum(idx, len(labels) - 1)]
 
 
-def _multi(rng: np.random.Generator, seg: np.ndarray, spec: tuple[list[str], list[list[float]]]
-           ) -> np.ndarray:
+def _multi(
+    rng: np.random.Generator, seg: np.ndarray, spec: tuple[list[str], list[list[float]]]
+) -> np.ndarray:
     """A multiple-response answer per person: the picked options joined by ';'."""
     labels, probs = spec
     picks = rng.random((len(seg), len(labels))) < np.asarray(probs)[seg]
@@ -198,8 +367,13 @@ PREVIOUS_SHIFT = {(4, ATTITUDES.index("att_social_influence")): -1.5}  # current
 GROWS, SHRINKS, DRIFTS = "Digital trendsetters", "Premium loyalists", "Eco locals"
 
 
-def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF,
-              previous_quarter: bool = False, order_rate: float = 1.0) -> dict[str, pd.DataFrame]:
+def make_demo(
+    customers: int = 20_000,
+    seed: int = 7,
+    as_of: dt.date = DEFAULT_AS_OF,
+    previous_quarter: bool = False,
+    order_rate: float = 1.0,
+) -> dict[str, pd.DataFrame]:
     """Build the demo tables: ``customers``, ``orders`` and the hidden ``truth``.
 
     ``order_rate`` multiplies how often everyone buys (about 3.9 orders per person at 1, 20 at 4),
@@ -271,8 +445,13 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
     to_convert = np.where(quick, rng.integers(0, READY_DAYS + 1, n), rng.integers(READY_DAYS + 1, 181, n))
     reviewer = rng.random(n) < REVIEWER_SHARE[seg]
     mean_life = np.where(stuck, STICK_LIFETIME_DAYS, SHORT_LIFETIME_DAYS)
-    mean_life = (mean_life * chan_factor * SEGMENT_LIFETIME[seg]
-                 * np.where(quick, READY_LIFETIME, 1.0) * np.where(reviewer, REVIEWER_LIFETIME, 1.0))
+    mean_life = (
+        mean_life
+        * chan_factor
+        * SEGMENT_LIFETIME[seg]
+        * np.where(quick, READY_LIFETIME, 1.0)
+        * np.where(reviewer, REVIEWER_LIFETIME, 1.0)
+    )
     death = first_day + EARLY_WINDOW_DAYS + rng.exponential(mean_life)
     promo_death = _day(PROMO_END) + rng.exponential(PROMO_CHURN, n)
     death = np.where(promo, np.maximum(promo_death, first_day + 14), death)
@@ -295,19 +474,30 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
     who = np.concatenate([who_first, who_early, who_late])
     day = np.floor(np.concatenate([day_first, day_early, day_late])).clip(0, horizon - 1)
     seconds = rng.integers(8 * 3600, 22 * 3600, len(who))
-    ts = (np.datetime64(START, "s") + day.astype("timedelta64[D]").astype("timedelta64[s]")
-          + seconds.astype("timedelta64[s]"))
+    ts = (
+        np.datetime64(START, "s")
+        + day.astype("timedelta64[D]").astype("timedelta64[s]")
+        + seconds.astype("timedelta64[s]")
+    )
     order_seg = seg[who]
     amount = (MEAN_SPEND[order_seg] * rng.lognormal(-0.08, 0.4, len(who))).round(2)
     in_promo_order = promo[who] & (day <= _day(PROMO_END))
     full_price = (rng.random(len(who)) < FULL_PRICE[order_seg]) & ~in_promo_order
     amount = np.where(full_price, amount, (amount * 0.8).round(2))
     prepaid = rng.random(len(who)) < PREPAID[order_seg]
-    orders = pd.DataFrame({"customer_id": ids[who], "order_ts": ts, "amount": amount,
-                           "full_price": full_price, "prepaid": prepaid})
+    orders = pd.DataFrame(
+        {
+            "customer_id": ids[who],
+            "order_ts": ts,
+            "amount": amount,
+            "full_price": full_price,
+            "prepaid": prepaid,
+        }
+    )
     orders = orders.sort_values(["order_ts", "customer_id"], kind="stable", ignore_index=True)
-    orders.insert(0, "order_id", np.char.add("O", np.char.zfill(
-        np.arange(1, len(orders) + 1).astype(str), 9)))
+    orders.insert(
+        0, "order_id", np.char.add("O", np.char.zfill(np.arange(1, len(orders) + 1).astype(str), 9))
+    )
     dup = orders.sample(frac=0.001, random_state=seed)
     orders = pd.concat([orders, dup]).sort_values("order_ts", kind="stable", ignore_index=True)
 
@@ -341,21 +531,30 @@ def make_demo(customers: int = 20_000, seed: int = 7, as_of: dt.date = DEFAULT_A
         first[mask] = np.asarray(names, dtype=object)[rng.integers(0, len(names), mask.sum())]
     last = np.asarray(LAST_NAMES, dtype=object)[rng.integers(0, len(LAST_NAMES), n)]
     cust["name"] = pd.Series(first) + " " + pd.Series(last)
-    cust["email"] = (pd.Series(first).str.lower() + "." + pd.Series(last).str.lower()
-                     + pd.Series(np.arange(1, n + 1).astype(str)) + "@example.com")
+    cust["email"] = (
+        pd.Series(first).str.lower()
+        + "."
+        + pd.Series(last).str.lower()
+        + pd.Series(np.arange(1, n + 1).astype(str))
+        + "@example.com"
+    )
     # 07700 900000-900999 is the UK's range reserved for drama: never a real number
     cust["phone"] = "+44 7700 900" + pd.Series(rng.integers(0, 1000, n).astype(str)).str.zfill(3)
     cust["open_answer"] = _open_answers(rng, seg, cust["email"], cust["phone"])
 
-    truth = pd.DataFrame({
-        "customer_id": ids, "segment": seg, "segment_name": np.asarray(SEGMENTS)[seg],
-        "reached_stick_point": stuck & buyer, "promo_customer": promo,
-    })
+    truth = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "segment": seg,
+            "segment_name": np.asarray(SEGMENTS)[seg],
+            "reached_stick_point": stuck & buyer,
+            "promo_customer": promo,
+        }
+    )
     return {"customers": cust, "orders": orders, "truth": truth}
 
 
-def _open_answers(rng: np.random.Generator, seg: np.ndarray, email: pd.Series, phone: pd.Series
-                  ) -> pd.Series:
+def _open_answers(rng: np.random.Generator, seg: np.ndarray, email: pd.Series, phone: pd.Series) -> pd.Series:
     """One plain-language answer per person; a few include the person's own contact details."""
     n = len(seg)
     a = rng.integers(0, 4, n)
@@ -369,14 +568,20 @@ def _open_answers(rng: np.random.Generator, seg: np.ndarray, email: pd.Series, p
     return text.where(rng.random(n) >= 0.15, None)
 
 
-def write_demo(out: str | Path = "data/demo", customers: int = 20_000, seed: int = 7,
-               as_of: dt.date = DEFAULT_AS_OF, previous_quarter: bool = False,
-               order_rate: float = 1.0) -> dict[str, Path]:
+def write_demo(
+    out: str | Path = "data/demo",
+    customers: int = 20_000,
+    seed: int = 7,
+    as_of: dt.date = DEFAULT_AS_OF,
+    previous_quarter: bool = False,
+    order_rate: float = 1.0,
+) -> dict[str, Path]:
     """Build the demo data and write it as Parquet files into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tables = make_demo(customers=customers, seed=seed, as_of=as_of,
-                       previous_quarter=previous_quarter, order_rate=order_rate)
+    tables = make_demo(
+        customers=customers, seed=seed, as_of=as_of, previous_quarter=previous_quarter, order_rate=order_rate
+    )
     paths = {}
     for name, frame in tables.items():
         path = out / ("_truth.parquet" if name == "truth" else f"{name}.parquet")

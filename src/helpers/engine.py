@@ -36,8 +36,10 @@ def spark_session(settings: SparkSettings) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise DataError('`engine: spark` needs PySpark: install it with `pip install -e ".[spark]"`, '
-                        "or use `engine: duckdb`") from None
+        raise DataError(
+            '`engine: spark` needs PySpark: install it with `pip install -e ".[spark]"`, '
+            "or use `engine: duckdb`"
+        ) from None
     conf: dict[str, Any] = {
         "spark.driver.memory": settings.driver_memory,
         # Arrow moves results to pandas; no progress bars or UI in reports and logs
@@ -62,8 +64,9 @@ def spark_session(settings: SparkSettings) -> Any:
 class Engine:
     """A connection to the engine that runs heavy work: DuckDB (embedded) or Spark, via Ibis."""
 
-    def __init__(self, name: str = "duckdb", threads: int | None = None,
-                 spark: SparkSettings | None = None) -> None:
+    def __init__(
+        self, name: str = "duckdb", threads: int | None = None, spark: SparkSettings | None = None
+    ) -> None:
         self.name = name
         self._reused: dict[Any, ir.Table] = {}
         if name == "duckdb":
@@ -108,9 +111,13 @@ class Engine:
             opts = csv_options(source)
             path = str(readable_path(source))
             if self.name == "spark":  # every column as text; the workbook casts them itself
-                return self.con.read_csv(path, inferSchema=False, header=opts["header"],
-                                         sep=opts.get("delim", ","),
-                                         encoding=opts.get("encoding", "utf-8"))
+                return self.con.read_csv(
+                    path,
+                    inferSchema=False,
+                    header=opts["header"],
+                    sep=opts.get("delim", ","),
+                    encoding=opts.get("encoding", "utf-8"),
+                )
             return self.con.read_csv(path, types=types or None, **opts)
         return ibis.memtable(read_frame(source, as_text=list(types or {})))
 
@@ -194,12 +201,14 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
         cid = cid.cast("int64")
     fields: dict[str, ir.Value] = {
         "customer_id": cid.cast("string"),
-        "order_ts": ts if ts.type().is_timestamp() else (
+        "order_ts": ts
+        if ts.type().is_timestamp()
+        else (
             ts.cast("string").as_timestamp(cols.timestamp_format).cast("timestamp")
             if cols.timestamp_format
-            else ts.try_cast("timestamp")),
-        "amount": amount.cast("float64") if amount.type().is_numeric()
-        else amount.try_cast("float64"),
+            else ts.try_cast("timestamp")
+        ),
+        "amount": amount.cast("float64") if amount.type().is_numeric() else amount.try_cast("float64"),
     }
     if cols.order_id:
         fields["order_id"] = raw[cols.order_id].cast("string")
@@ -251,9 +260,11 @@ def orders_by_month(orders: ir.Table, as_of: dt.date) -> ir.Table:
     """Orders, buyers and revenue per calendar month."""
     o = orders.filter(orders.order_ts < end_of(as_of))
     o = o.mutate(month=o.order_ts.truncate("M").date())
-    return o.group_by("month").aggregate(
-        orders=o.count(), buyers=o.customer_id.nunique(), revenue=o.amount.sum()
-    ).order_by("month")
+    return (
+        o.group_by("month")
+        .aggregate(orders=o.count(), buyers=o.customer_id.nunique(), revenue=o.amount.sum())
+        .order_by("month")
+    )
 
 
 ORDER_PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
@@ -262,15 +273,19 @@ ORDER_PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
 def order_crosstab(orders: ir.Table, people: ir.Table | None, rows: str, columns: str) -> ir.Table:
     """Orders, buyers and revenue in each cell of two fields: an order period (`month`, `quarter`,
     `year`) or a customer attribute from `people` (joined on customer_id; missing: "(unknown)")."""
-    periods = {f: orders.order_ts.truncate(ORDER_PERIODS[f]).date() for f in (rows, columns)
-               if f in ORDER_PERIODS}
+    periods = {
+        f: orders.order_ts.truncate(ORDER_PERIODS[f]).date() for f in (rows, columns) if f in ORDER_PERIODS
+    }
     o = orders.mutate(**periods)
     if people is not None:
         wanted = [c for c in (rows, columns) if c not in ORDER_PERIODS]
-        people = people.select("customer_id", *[people[c].cast("string").fill_null("(unknown)")
-                                                .name(c) for c in wanted])
+        people = people.select(
+            "customer_id", *[people[c].cast("string").fill_null("(unknown)").name(c) for c in wanted]
+        )
         o = o.left_join(people, "customer_id").drop("customer_id_right")
         o = o.mutate(**{c: o[c].fill_null("(unknown)") for c in wanted})
-    return o.group_by([rows, columns]).aggregate(
-        orders=o.count(), buyers=o.customer_id.nunique(), revenue=o.amount.sum()
-    ).order_by([rows, columns])
+    return (
+        o.group_by([rows, columns])
+        .aggregate(orders=o.count(), buyers=o.customer_id.nunique(), revenue=o.amount.sum())
+        .order_by([rows, columns])
+    )

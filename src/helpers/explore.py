@@ -81,14 +81,20 @@ def missing_summary(customers: pd.DataFrame | None, params: Params) -> pd.DataFr
                 missing = int((~answered).sum())
             else:
                 missing = int(customers[var].isna().sum())
-            rows.append({"variable": label_of(var, params), "column": var, "dimension": dim,
-                         "missing": missing, "missing %": 100 * missing / max(len(customers), 1)})
+            rows.append(
+                {
+                    "variable": label_of(var, params),
+                    "column": var,
+                    "dimension": dim,
+                    "missing": missing,
+                    "missing %": 100 * missing / max(len(customers), 1),
+                }
+            )
     out = pd.DataFrame(rows, columns=["variable", "column", "dimension", "missing", "missing %"])
     return out.sort_values(["missing", "variable"], ascending=[False, True], ignore_index=True)
 
 
-def odd_values(customers: pd.DataFrame, params: Params, columns: list[str] | None = None
-               ) -> pd.DataFrame:
+def odd_values(customers: pd.DataFrame, params: Params, columns: list[str] | None = None) -> pd.DataFrame:
     """Numeric values far outside the usual range (beyond k IQRs of the quartiles), per column."""
     k = params.explore.outlier_iqr
     if columns is None:
@@ -101,24 +107,37 @@ def odd_values(customers: pd.DataFrame, params: Params, columns: list[str] | Non
         q1, q3 = np.percentile(x, [25, 75])
         lo, hi = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
         n_odd = int(((x < lo) | (x > hi)).sum())
-        rows.append({"column": col, "usual range": f"{max(lo, x.min()):,.1f} – {min(hi, x.max()):,.1f}",
-                     "odd values": n_odd, "odd %": 100 * n_odd / len(x), "action": "kept; shown here"})
+        rows.append(
+            {
+                "column": col,
+                "usual range": f"{max(lo, x.min()):,.1f} – {min(hi, x.max()):,.1f}",
+                "odd values": n_odd,
+                "odd %": 100 * n_odd / len(x),
+                "action": "kept; shown here",
+            }
+        )
     return pd.DataFrame(rows, columns=["column", "usual range", "odd values", "odd %", "action"])
 
 
-def profile_categorical(values: pd.Series, w: pd.Series, max_categories: int = 12,
-                        min_cell: int = 0) -> pd.DataFrame:
+def profile_categorical(
+    values: pd.Series, w: pd.Series, max_categories: int = 12, min_cell: int = 0
+) -> pd.DataFrame:
     """Counts, unweighted and weighted shares of one categorical variable (missing shown apart;
     answers of fewer people than ``min_cell`` folded into one "Other (small groups)" row)."""
     answered = fold_small(values.dropna().map(display_value).astype(str), min_cell)
     counts = answered.value_counts()
     share = weighted_share(answered, w.loc[answered.index])
-    out = pd.DataFrame({"respondents": counts, "share %": 100 * counts / max(counts.sum(), 1),
-                        "weighted %": share.reindex(counts.index)})
+    out = pd.DataFrame(
+        {
+            "respondents": counts,
+            "share %": 100 * counts / max(counts.sum(), 1),
+            "weighted %": share.reindex(counts.index),
+        }
+    )
     if _is_ordered(out.index):
         out = out.sort_index(key=_order_key)
     if len(out) > max_categories:
-        head, tail = out.iloc[: max_categories - 1], out.iloc[max_categories - 1:]
+        head, tail = out.iloc[: max_categories - 1], out.iloc[max_categories - 1 :]
         out = pd.concat([head, tail.sum().to_frame(OTHER).T])
     missing = int(values.isna().sum())
     if missing:
@@ -150,16 +169,23 @@ def profile_numeric(values: pd.Series, w: pd.Series) -> pd.DataFrame:
     xs, ws = x[ok].to_numpy(), w[ok].to_numpy()
     if not len(xs):
         return pd.DataFrame()
-    return pd.DataFrame({
-        "respondents": [int(ok.sum())], "missing": [int((~ok).sum())],
-        "mean": [xs.mean()], "weighted mean": [np.average(xs, weights=ws)],
-        "median": [np.median(xs)], "10th pct": [np.percentile(xs, 10)],
-        "90th pct": [np.percentile(xs, 90)],
-    }, index=[values.name])
+    return pd.DataFrame(
+        {
+            "respondents": [int(ok.sum())],
+            "missing": [int((~ok).sum())],
+            "mean": [xs.mean()],
+            "weighted mean": [np.average(xs, weights=ws)],
+            "median": [np.median(xs)],
+            "10th pct": [np.percentile(xs, 10)],
+            "90th pct": [np.percentile(xs, 90)],
+        },
+        index=[values.name],
+    )
 
 
-def likert_summary(customers: pd.DataFrame | None, params: Params, items: list[str] | None = None
-                   ) -> pd.DataFrame:
+def likert_summary(
+    customers: pd.DataFrame | None, params: Params, items: list[str] | None = None
+) -> pd.DataFrame:
     """Attitude items: weighted % per answer, mean, top box and bottom box (each item on its own
     scale; the boxes never overlap), sorted by the top box. Items on scales with other labels
     share the columns of their position, so one table holds scales of one length best: see
@@ -176,8 +202,9 @@ def likert_summary(customers: pd.DataFrame | None, params: Params, items: list[s
         ok = x.notna()
         share = weighted_share(x[ok], w[ok]).reindex(list(scale.points), fill_value=0.0)
         row = {label: share[p] for p, label in zip(scale.points, scale.labels, strict=True)}
-        row["mean"] = (np.average(x[ok], weights=w[ok]) if ok.any() and scale.size > 2
-                       else np.nan)  # a two-point answer has shares, not a mean
+        row["mean"] = (
+            np.average(x[ok], weights=w[ok]) if ok.any() and scale.size > 2 else np.nan
+        )  # a two-point answer has shares, not a mean
         row["top box %"] = share[list(scale.top)].sum()
         row["bottom box %"] = share[list(scale.bottom)].sum()
         row["respondents"] = int(ok.sum())
@@ -198,7 +225,7 @@ def likert_tables(customers: pd.DataFrame, params: Params) -> dict[str, pd.DataF
     out = {}
     for labels, items in groups.items():
         scale = scale_of(items[0], params)
-        name = (f"{labels[0]} … {labels[-1]}; {scale.box_text()}, {scale.box_text(top=False)}")
+        name = f"{labels[0]} … {labels[-1]}; {scale.box_text()}, {scale.box_text(top=False)}"
         out[name] = likert_summary(customers, params, items)
     return out
 
@@ -209,10 +236,12 @@ def multi_response_summary(customers: pd.DataFrame, params: Params, name: str) -
     answered = picks.notna().any(axis=1)
     w = weights(customers, params)[answered]
     p = picks[answered].fillna(False).astype(bool)
-    out = pd.DataFrame({
-        "respondents": p.sum(),
-        "weighted %": 100 * p.mul(w, axis=0).sum() / w.sum() if len(w) else np.nan,
-    })
+    out = pd.DataFrame(
+        {
+            "respondents": p.sum(),
+            "weighted %": 100 * p.mul(w, axis=0).sum() / w.sum() if len(w) else np.nan,
+        }
+    )
     out.index.name = "answer"
     out.attrs["base"] = int(answered.sum())
     return out.sort_values("weighted %", ascending=False)
@@ -247,8 +276,7 @@ def answer_levels(table: pd.DataFrame) -> list[str]:
     return list(table.columns[: list(table.columns).index("mean")])
 
 
-def revenue_by(data: Dataset, column: str | None = None, period: str = "quarter"
-               ) -> pd.DataFrame | None:
+def revenue_by(data: Dataset, column: str | None = None, period: str = "quarter") -> pd.DataFrame | None:
     """Revenue per period by a customer attribute (default: the acquisition channel), counted by
     the engine; cells with fewer buyers than the privacy minimum are hidden."""
     params = data.params
@@ -256,8 +284,7 @@ def revenue_by(data: Dataset, column: str | None = None, period: str = "quarter"
     if data.orders is None or data.customers is None or not column:
         return None
     assert params.columns is not None
-    who = data.customers[[params.columns.id, column]].rename(columns={params.columns.id:
-                                                                     "customer_id"})
+    who = data.customers[[params.columns.id, column]].rename(columns={params.columns.id: "customer_id"})
     who[column] = fold_small(who[column], params.privacy.min_cell)
     people = data.engine.register(who, "_wb_revenue_by")
     long = data.engine.execute(order_crosstab(data.orders, people, period, column))
@@ -285,25 +312,33 @@ def order_flags(data: Dataset) -> pd.DataFrame:
 
 def behaviour_summary(behaviour: pd.DataFrame) -> pd.DataFrame:
     """Median and spread of the per-buyer behaviour fields."""
-    cols = ["orders", "spend", "orders_12m", "spend_12m", "avg_order_value", "days_since_last",
-            "tenure_days"]
+    cols = ["orders", "spend", "orders_12m", "spend_12m", "avg_order_value", "days_since_last", "tenure_days"]
     desc = behaviour[cols].astype(float).describe(percentiles=[0.1, 0.5, 0.9]).T
     desc = desc[desc["count"] > 0]  # spend rows drop out when orders have no amounts
     desc = desc[["count", "mean", "10%", "50%", "90%"]].rename(
-        columns={"count": "buyers", "50%": "median", "10%": "10th pct", "90%": "90th pct"})
+        columns={"count": "buyers", "50%": "median", "10%": "10th pct", "90%": "90th pct"}
+    )
     return desc.rename(index=BEHAVIOUR_LABELS)
 
 
 BEHAVIOUR_LABELS = {
-    "orders": "Orders", "spend": "Total spend", "orders_12m": "Orders, last 12 months",
-    "spend_12m": "Spend, last 12 months", "avg_order_value": "Average order value",
-    "days_since_last": "Days since last order", "tenure_days": "Days since first order",
+    "orders": "Orders",
+    "spend": "Total spend",
+    "orders_12m": "Orders, last 12 months",
+    "spend_12m": "Spend, last 12 months",
+    "avg_order_value": "Average order value",
+    "days_since_last": "Days since last order",
+    "tenure_days": "Days since first order",
 }
 
 
-def highlights(data: Dataset, missing: pd.DataFrame | None = None,
-               likert: pd.DataFrame | None = None, behaviour: pd.DataFrame | None = None,
-               monthly: pd.DataFrame | None = None) -> list[str]:
+def highlights(
+    data: Dataset,
+    missing: pd.DataFrame | None = None,
+    likert: pd.DataFrame | None = None,
+    behaviour: pd.DataFrame | None = None,
+    monthly: pd.DataFrame | None = None,
+) -> list[str]:
     """Short, computed observations for the report's narrative."""
     p = data.params
     out: list[str] = []
@@ -318,37 +353,42 @@ def highlights(data: Dataset, missing: pd.DataFrame | None = None,
                 out.append(f"By {label_of(p.columns.status.column, p).lower()}: {parts}.")
         if missing is not None and not missing.empty and missing["missing"].iloc[0] > 0:
             top = missing.iloc[0]
-            out.append(f"The largest gap is **{top['variable']}**: {top['missing %']:.1f}% "
-                       "left it unanswered; shares below are among those who answered.")
+            out.append(
+                f"The largest gap is **{top['variable']}**: {top['missing %']:.1f}% "
+                "left it unanswered; shares below are among those who answered."
+            )
         elif missing is not None:
             out.append("No profile variable has missing answers.")
         if likert is not None and len(likert) >= 2:
             top_item, low_item = str(likert.index[0]), str(likert.index[-1])
             top, low = likert.iloc[0], likert.iloc[-1]
-            out.append(f"Most often at the top of its scale: “{label_of(top_item, p)}” "
-                       f"({top['top box %']:.0f}% {scale_of(top_item, p).high}, "
-                       f"{scale_of(top_item, p).box_text()}); least often: "
-                       f"“{label_of(low_item, p)}” ({low['top box %']:.0f}%).")
+            out.append(
+                f"Most often at the top of its scale: “{label_of(top_item, p)}” "
+                f"({top['top box %']:.0f}% {scale_of(top_item, p).high}, "
+                f"{scale_of(top_item, p).box_text()}); least often: "
+                f"“{label_of(low_item, p)}” ({low['top box %']:.0f}%)."
+            )
         if p.columns.weight:
             w = c[p.columns.weight].astype(float)
             eff = w.sum() ** 2 / (w**2).sum()
-            out.append(f"Survey weights are in use: the effective sample size is {eff:,.0f} "
-                       f"({100 * eff / len(c):.0f}% of the people), which the tests of later "
-                       "reports take into account.")
+            out.append(
+                f"Survey weights are in use: the effective sample size is {eff:,.0f} "
+                f"({100 * eff / len(c):.0f}% of the people), which the tests of later "
+                "reports take into account."
+            )
     if behaviour is not None and not behaviour.empty:
         repeat = (behaviour["orders"] > 1).mean() * 100
         spend = behaviour["spend"].dropna()
-        out.append(f"**{len(behaviour):,} buyers** placed orders up to {as_of_label(p.as_of)}; "
-                   f"{repeat:.0f}% of them ordered more than once"
-                   + (f", and the median buyer spent {spend.median():,.0f} in total."
-                      if len(spend) else "."))
+        out.append(
+            f"**{len(behaviour):,} buyers** placed orders up to {as_of_label(p.as_of)}; "
+            f"{repeat:.0f}% of them ordered more than once"
+            + (f", and the median buyer spent {spend.median():,.0f} in total." if len(spend) else ".")
+        )
     if monthly is not None and len(monthly) >= 2:
         peak = monthly.loc[monthly["orders"].idxmax()]
-        out.append(f"Orders peaked in {pd.Timestamp(peak['month']):%B %Y} "
-                   f"({int(peak['orders']):,} orders).")
+        out.append(f"Orders peaked in {pd.Timestamp(peak['month']):%B %Y} ({int(peak['orders']):,} orders).")
     for q in data.quality:
-        out.append(f"Data quality: {q.rows:,} {q.table} rows — {q.check} ({q.column}): "
-                   f"{q.action}.")
+        out.append(f"Data quality: {q.rows:,} {q.table} rows — {q.check} ({q.column}): {q.action}.")
     return out
 
 
@@ -374,8 +414,9 @@ class DimensionProfile:
         return out[["respondents", "share %", "weighted %"]] if "share %" in out else out
 
 
-def profile_dimension(customers: pd.DataFrame, params: Params, dimension: str,
-                      extra: list[str] | None = None) -> DimensionProfile:
+def profile_dimension(
+    customers: pd.DataFrame, params: Params, dimension: str, extra: list[str] | None = None
+) -> DimensionProfile:
     """Profile every variable of a dimension; categories below the privacy minimum are hidden."""
     w = weights(customers, params)
     min_cell = params.privacy.min_cell
@@ -419,19 +460,23 @@ def nps_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     group = pd.cut(score, [-0.5, 6.5, 8.5, 10.5], labels=["detractors", "passives", "promoters"])
     w = weights(customers, params)
     share = weighted_share(group.astype("string"), w)
-    out = pd.DataFrame({"respondents": group.value_counts(),
-                        "weighted %": share}).reindex(["promoters", "passives", "detractors"])
-    out.loc["Net Promoter Score (points)"] = [int(score.notna().sum()),
-                                     out.loc["promoters", "weighted %"]
-                                     - out.loc["detractors", "weighted %"]]
+    out = pd.DataFrame({"respondents": group.value_counts(), "weighted %": share}).reindex(
+        ["promoters", "passives", "detractors"]
+    )
+    out.loc["Net Promoter Score (points)"] = [
+        int(score.notna().sum()),
+        out.loc["promoters", "weighted %"] - out.loc["detractors", "weighted %"],
+    ]
     out["respondents"] = out["respondents"].astype(int)
     return suppress_rows(out, "respondents", params.privacy.min_cell)
 
 
-STOPWORDS = set("""a about after all also am an and any are as at be been but by can could do for
+STOPWORDS = set(
+    """a about after all also am an and any are as at be been but by can could do for
 from get had has have how i if in into is it its just me more most my no not of on or our so some
 than that the their them then there these they this to too up us was we were what when which who
-will with would you your i'm it's don't""".split())
+will with would you your i'm it's don't""".split()
+)
 
 
 def top_words(text: pd.Series, min_count: int, k: int = 15) -> pd.DataFrame:
@@ -440,8 +485,9 @@ def top_words(text: pd.Series, min_count: int, k: int = 15) -> pd.DataFrame:
 
     answers = text.dropna().astype(str)
     # binary counts: each word once per answer, i.e. "answers that used it"
-    vec = CountVectorizer(binary=True, token_pattern=r"[a-z][a-z']{2,}", stop_words=sorted(STOPWORDS),
-                          dtype=np.int32)
+    vec = CountVectorizer(
+        binary=True, token_pattern=r"[a-z][a-z']{2,}", stop_words=sorted(STOPWORDS), dtype=np.int32
+    )
     try:
         matrix = vec.fit_transform(answers.to_numpy())
     except ValueError:  # no words at all
@@ -449,5 +495,6 @@ def top_words(text: pd.Series, min_count: int, k: int = 15) -> pd.DataFrame:
     counts = pd.Series(np.asarray(matrix.sum(axis=0)).ravel(), index=vec.get_feature_names_out())
     counts = counts[counts >= min_count].sort_values(ascending=False, kind="stable").head(k)
     answered = int(text.notna().sum())
-    return pd.DataFrame({"answers using it": counts,
-                         "share of answers %": 100 * counts / max(answered, 1)}).rename_axis("word")
+    return pd.DataFrame(
+        {"answers using it": counts, "share of answers %": 100 * counts / max(answered, 1)}
+    ).rename_axis("word")

@@ -20,8 +20,14 @@ import re
 MAX_LENGTH = 2000  # characters in one expression: longer ones are refused, not parsed
 BOOLEAN_WORDS = {"true": True, "false": False}
 
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
 
 
 class FilterSyntaxError(ValueError):
@@ -31,29 +37,49 @@ class FilterSyntaxError(ValueError):
 def parse_filter(expression: str) -> ast.Expression:
     """Parse and check a filter expression (raises FilterSyntaxError)."""
     if len(expression) > MAX_LENGTH:
-        raise FilterSyntaxError(f"the expression is {len(expression):,} characters long; filters "
-                                f"are at most {MAX_LENGTH:,}: split it into several named filters")
+        raise FilterSyntaxError(
+            f"the expression is {len(expression):,} characters long; filters "
+            f"are at most {MAX_LENGTH:,}: split it into several named filters"
+        )
     try:
         tree = ast.parse(_unquote(expression.strip()), mode="eval")
     except SyntaxError as exc:
         raise FilterSyntaxError(f"cannot read '{_short(expression)}': {exc.msg}") from None
     except (RecursionError, MemoryError):
-        raise FilterSyntaxError("the expression is nested too deeply to read; write it as several "
-                                "named filters") from None
+        raise FilterSyntaxError(
+            "the expression is nested too deeply to read; write it as several named filters"
+        ) from None
     for node in ast.walk(tree):
-        allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
-                   ast.Compare, ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.In,
-                   ast.NotIn, *_COMPARE)
+        allowed = (
+            ast.Expression,
+            ast.BoolOp,
+            ast.And,
+            ast.Or,
+            ast.UnaryOp,
+            ast.Not,
+            ast.USub,
+            ast.Compare,
+            ast.Name,
+            ast.Load,
+            ast.Constant,
+            ast.List,
+            ast.Tuple,
+            ast.In,
+            ast.NotIn,
+            *_COMPARE,
+        )
         if not isinstance(node, allowed):
             raise FilterSyntaxError(
                 f"'{_short(expression)}' uses {type(node).__name__.lower()}, which filters do not allow; "
-                "write comparisons joined by and/or, e.g. orders_12m >= 6 and region == \"North\"")
+                'write comparisons joined by and/or, e.g. orders_12m >= 6 and region == "North"'
+            )
         if isinstance(node, ast.Compare):
             for op, right in zip(node.ops, node.comparators, strict=True):
                 if isinstance(op, ast.In | ast.NotIn) and not isinstance(right, ast.List | ast.Tuple):
                     raise FilterSyntaxError(
                         f"'{_short(expression)}': `in` needs a list of values, e.g. "
-                        "region in [\"North\", \"South\"]")
+                        'region in ["North", "South"]'
+                    )
     return tree
 
 
@@ -75,8 +101,11 @@ def column_name(identifier: str) -> str:
 
 def quote(column: str) -> str:
     """A column name as a filter writes it: backticks unless it is a plain word."""
-    return column if column.isidentifier() and not keyword.iskeyword(column) \
-        and column.lower() not in BOOLEAN_WORDS else f"`{column}`"
+    return (
+        column
+        if column.isidentifier() and not keyword.iskeyword(column) and column.lower() not in BOOLEAN_WORDS
+        else f"`{column}`"
+    )
 
 
 def _short(text: str, width: int = 80) -> str:
@@ -91,8 +120,11 @@ def is_boolean_word(node: ast.AST) -> bool:
 
 def filter_columns(expression: str) -> set[str]:
     """The column names a filter expression uses."""
-    return {column_name(n.id) for n in ast.walk(parse_filter(expression))
-            if isinstance(n, ast.Name) and not is_boolean_word(n)}
+    return {
+        column_name(n.id)
+        for n in ast.walk(parse_filter(expression))
+        if isinstance(n, ast.Name) and not is_boolean_word(n)
+    }
 
 
 def comparisons(expression: str) -> list[tuple[str, str, object]]:
@@ -125,5 +157,3 @@ def literal_value(node: ast.AST) -> object:
     if isinstance(node, ast.List | ast.Tuple):
         return [literal_value(e) for e in node.elts]
     return ast.literal_eval(node)
-
-

@@ -34,7 +34,6 @@ DERIVED_FIELDS = {
 _ZERO_FOR_NON_BUYERS = ("orders", "spend", "orders_12m", "spend_12m")
 
 
-
 def nps_group(score: pd.Series) -> pd.Series:
     """Promoters (9–10), passives (7–8), detractors (0–6); missing stays missing."""
     s = pd.to_numeric(score, errors="coerce").astype(float).to_numpy()
@@ -49,8 +48,12 @@ def available_columns(params: Params, customer_columns: list[str], has_orders: b
     if has_orders and acq is not None and acq.first_contact and acq.date:
         derived.append("days_to_convert")
     if has_orders and params.orders is not None:
-        derived = [f for f in derived if not (f.endswith("full_price") and not params.orders.full_price)
-                   and not (f.endswith("prepaid") and not params.orders.prepaid)]
+        derived = [
+            f
+            for f in derived
+            if not (f.endswith("full_price") and not params.orders.full_price)
+            and not (f.endswith("prepaid") and not params.orders.prepaid)
+        ]
     extra = ["nps_group"] if params.columns is not None and params.columns.nps else []
     return list(customer_columns) + derived + extra
 
@@ -108,8 +111,16 @@ def scale_words(column: str, params: Params) -> tuple[str, ...]:
 
 
 _ORDERING = {"Lt", "LtE", "Gt", "GtE"}
-_OPERATOR = {"Eq": "==", "NotEq": "!=", "Lt": "<", "LtE": "<=", "Gt": ">", "GtE": ">=",
-             "In": "in", "NotIn": "not in"}
+_OPERATOR = {
+    "Eq": "==",
+    "NotEq": "!=",
+    "Lt": "<",
+    "LtE": "<=",
+    "Gt": ">",
+    "GtE": ">=",
+    "In": "in",
+    "NotIn": "not in",
+}
 
 
 def check_values(params: Params, frame: pd.DataFrame) -> None:
@@ -121,11 +132,14 @@ def check_values(params: Params, frame: pd.DataFrame) -> None:
     for key, expression in all_expressions(params):
         for column, op, literal in comparisons(expression):
             if column in DERIVED_FIELDS and column not in frame.columns:  # numbers from orders
-                if isinstance(literal, str | bool) or (isinstance(literal, list) and any(
-                        isinstance(v, str | bool) for v in literal)):
-                    problems.append(f"`{key}`: `{column} {_OPERATOR.get(op, op)} {literal!r}`: "
-                                    f"'{column}' is a number derived from orders; compare it "
-                                    "with a number")
+                if isinstance(literal, str | bool) or (
+                    isinstance(literal, list) and any(isinstance(v, str | bool) for v in literal)
+                ):
+                    problems.append(
+                        f"`{key}`: `{column} {_OPERATOR.get(op, op)} {literal!r}`: "
+                        f"'{column}' is a number derived from orders; compare it "
+                        "with a number"
+                    )
                 continue
             if column not in frame.columns:
                 continue
@@ -133,18 +147,23 @@ def check_values(params: Params, frame: pd.DataFrame) -> None:
             if problem:
                 problems.append(f"`{key}`: {problem}")
     if problems:
-        raise ConfigError(f"{where}: filters that cannot select what they say\n  - "
-                          + "\n  - ".join(dict.fromkeys(problems)))
+        raise ConfigError(
+            f"{where}: filters that cannot select what they say\n  - "
+            + "\n  - ".join(dict.fromkeys(problems))
+        )
 
 
-def _comparison_problem(values: pd.Series, column: str, op: str, literal: object,
-                        params: Params) -> str | None:
+def _comparison_problem(
+    values: pd.Series, column: str, op: str, literal: object, params: Params
+) -> str | None:
     shown = ", ".join(repr(v) for v in observed_values(values, 12))
     more = " …" if values.nunique() > 12 else ""
     text = f"{column} {_OPERATOR.get(op, op)} {literal!r}"
     if op in ("In", "NotIn") and not isinstance(literal, list):
-        return (f"`{text}`: `in` needs a list, e.g. {column} in [{literal!r}] "
-                "(a single word would be matched letter by letter)")
+        return (
+            f"`{text}`: `in` needs a list, e.g. {column} in [{literal!r}] "
+            "(a single word would be matched letter by letter)"
+        )
     items = literal if isinstance(literal, list) else [literal]
     if pd.api.types.is_bool_dtype(values):
         if all(isinstance(v, bool) for v in items) and op not in _ORDERING:
@@ -153,26 +172,33 @@ def _comparison_problem(values: pd.Series, column: str, op: str, literal: object
     if pd.api.types.is_numeric_dtype(values):
         if any(isinstance(v, str | bool) for v in items):
             numbers = ", ".join(observed_values(values, 8))
-            return (f"`{text}`: '{column}' holds numbers (e.g. {numbers}); compare it with "
-                    "a number")
+            return f"`{text}`: '{column}' holds numbers (e.g. {numbers}); compare it with a number"
         return None
     if any(isinstance(v, bool) for v in items):
         example = next(iter(observed_values(values, 1)), "…")
-        return (f"`{text}`: '{column}' holds the words {shown}{more}, not true/false; write "
-                f"them as the file does, e.g. {column} == {example!r}")
+        return (
+            f"`{text}`: '{column}' holds the words {shown}{more}, not true/false; write "
+            f"them as the file does, e.g. {column} == {example!r}"
+        )
     # text (words, labels, codes as text)
     if op in _ORDERING:
         words = scale_words(column, params)
         order = f" in the order {', '.join(words)}" if words else ""
-        return (f"`{text}`: '{column}' holds words{order}; `<` and `>` compare them "
-                f"alphabetically; list the values wanted instead, e.g. {column} in [...]")
+        return (
+            f"`{text}`: '{column}' holds words{order}; `<` and `>` compare them "
+            f"alphabetically; list the values wanted instead, e.g. {column} in [...]"
+        )
     numbers = [v for v in items if not isinstance(v, str)]
     if numbers:
-        return (f"`{text}`: '{column}' holds text ({shown}{more}); write the value in quotes, "
-                f"e.g. {column} == {display_value(numbers[0])!r}")
+        return (
+            f"`{text}`: '{column}' holds text ({shown}{more}); write the value in quotes, "
+            f"e.g. {column} == {display_value(numbers[0])!r}"
+        )
     present = set(observed_values(values, 10_000))
     absent = [v for v in items if display_value(v) not in present]
     if not absent:
         return None
-    return (f"`{text}`: '{column}' never holds {', '.join(repr(v) for v in absent)}; it holds "
-            f"{shown}{more} (values are matched exactly, as the file writes them)")
+    return (
+        f"`{text}`: '{column}' never holds {', '.join(repr(v) for v in absent)}; it holds "
+        f"{shown}{more} (values are matched exactly, as the file writes them)"
+    )

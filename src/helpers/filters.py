@@ -26,8 +26,16 @@ from helpers.expressions import (
 )
 from helpers.fields import DERIVED_FIELDS, available_columns, check_references
 
-__all__ = ["DERIVED_FIELDS", "FilterSyntaxError", "available_columns", "check_references",
-           "evaluate", "filter_columns", "parse_filter", "profile_frame"]
+__all__ = [
+    "DERIVED_FIELDS",
+    "FilterSyntaxError",
+    "available_columns",
+    "check_references",
+    "evaluate",
+    "filter_columns",
+    "parse_filter",
+    "profile_frame",
+]
 
 
 def _literal(node: ast.AST) -> Any:
@@ -97,8 +105,7 @@ def empty_filter_notes(sizes: pd.DataFrame) -> list[str]:
     return out
 
 
-def filter_masks(frame: pd.DataFrame, params: Params, names: list[str] | None = None
-                 ) -> pd.DataFrame:
+def filter_masks(frame: pd.DataFrame, params: Params, names: list[str] | None = None) -> pd.DataFrame:
     """One boolean column per named filter."""
     names = list(params.filters) if names is None else names
     return pd.DataFrame({n: evaluate(params.filters[n], frame) for n in names}, index=frame.index)
@@ -107,9 +114,13 @@ def filter_masks(frame: pd.DataFrame, params: Params, names: list[str] | None = 
 def filter_sizes(masks: pd.DataFrame, weights: pd.Series, min_cell: int) -> pd.DataFrame:
     """People in each filter (unweighted and weighted share), with empty filters flagged."""
     n = masks.sum()
-    out = pd.DataFrame({"people": n.astype(int),
-                        "share %": 100 * n / max(len(masks), 1),
-                        "weighted %": 100 * masks.mul(weights, axis=0).sum() / weights.sum()})
+    out = pd.DataFrame(
+        {
+            "people": n.astype(int),
+            "share %": 100 * n / max(len(masks), 1),
+            "weighted %": 100 * masks.mul(weights, axis=0).sum() / weights.sum(),
+        }
+    )
     out["note"] = np.where(n == 0, "empty: no one matches", np.where(n < min_cell, "too few to show", ""))
     return out
 

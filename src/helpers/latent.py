@@ -30,9 +30,16 @@ _CHUNK = 65_536  # rows per block when scoring, so a million people need little 
 class LatentClassModel:
     """Latent classes on integer-coded answers (0, 1, …; NaN = missing): fit / predict_proba."""
 
-    def __init__(self, n_components: int = 2, n_starts: int = 20, n_final: int = 4,
-                 start_iter: int = 10, max_iter: int = 1000, tol: float = 1e-8,
-                 random_state: int | None = 0) -> None:
+    def __init__(
+        self,
+        n_components: int = 2,
+        n_starts: int = 20,
+        n_final: int = 4,
+        start_iter: int = 10,
+        max_iter: int = 1000,
+        tol: float = 1e-8,
+        random_state: int | None = 0,
+    ) -> None:
         self.n_components = n_components
         self.n_starts = n_starts
         self.n_final = n_final
@@ -62,8 +69,9 @@ class LatentClassModel:
 
     # --- EM over a stack of starts --------------------------------------------------------------
 
-    def _e_step(self, hot: np.ndarray, log_pis: np.ndarray, log_w: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _e_step(
+        self, hot: np.ndarray, log_pis: np.ndarray, log_w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Average log-likelihood per start and responsibilities (rows × starts × classes)."""
         s, k, t = log_pis.shape
         joint = (hot @ log_pis.reshape(s * k, t).T).reshape(len(hot), s, k) + log_w[None]
@@ -74,23 +82,31 @@ class LatentClassModel:
         resp /= total
         return (np.log(total[..., 0]) + top[..., 0]).mean(axis=0), resp
 
-    def _m_step(self, hot: np.ndarray, observed: np.ndarray, resp: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _m_step(
+        self, hot: np.ndarray, observed: np.ndarray, resp: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Class weights and answer probabilities from responsibilities, missing answers left out."""
         n, s, k = resp.shape
         flat = resp.reshape(n, s * k)
         counts = hot.T @ flat  # outcomes × (starts · classes)
         answered = (observed.T @ flat)[self.item_of_outcome_]
         uniform = (1.0 / self.levels_[self.item_of_outcome_])[:, None]
-        pis = np.divide(counts, answered, out=np.broadcast_to(uniform, counts.shape).copy(),
-                        where=answered > 0)
+        pis = np.divide(
+            counts, answered, out=np.broadcast_to(uniform, counts.shape).copy(), where=answered > 0
+        )
         log_pis = np.log(np.clip(pis, _EPS, 1 - _EPS)).T.reshape(s, k, -1)
         weights = np.clip(resp.mean(axis=0), _EPS, 1 - _EPS)
         return log_pis, np.log(weights)
 
-    def _em(self, hot: np.ndarray, observed: np.ndarray, log_pis: np.ndarray, log_w: np.ndarray,
-            iterations: int, until_converged: bool
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _em(
+        self,
+        hot: np.ndarray,
+        observed: np.ndarray,
+        log_pis: np.ndarray,
+        log_w: np.ndarray,
+        iterations: int,
+        until_converged: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Run EM on every start at once; a start that has converged stops moving."""
         s = len(log_pis)
         lower = np.full(s, -np.inf)
@@ -110,8 +126,9 @@ class LatentClassModel:
         ll, _ = self._e_step(hot, log_pis, log_w)  # the likelihood of the final parameters
         return log_pis, log_w, ll, done, n_iter
 
-    def _random_starts(self, hot: np.ndarray, observed: np.ndarray, count: int,
-                       rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+    def _random_starts(
+        self, hot: np.ndarray, observed: np.ndarray, count: int, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Random responsibilities (uniform, normalised) and their M-step, as stepmix starts."""
         k = self.n_components
         resp = rng.uniform(size=(len(hot), count, k))
@@ -119,8 +136,7 @@ class LatentClassModel:
         log_pis, _ = self._m_step(hot, observed, resp)
         return log_pis, np.full((count, k), -np.log(k))
 
-    def fit(self, x: np.ndarray, init: LatentClassModel | np.ndarray | None = None
-            ) -> LatentClassModel:
+    def fit(self, x: np.ndarray, init: LatentClassModel | np.ndarray | None = None) -> LatentClassModel:
         """Fit by EM; ``init`` is a fitted model to start from (one start) or starting
         responsibilities (rows × classes); without it, the two-stage random starts."""
         x = np.asarray(x, dtype=float)
@@ -141,16 +157,21 @@ class LatentClassModel:
             rng = np.random.RandomState(self.random_state)
             log_pis, log_w = self._random_starts(hot, observed, max(self.n_starts, 1), rng)
             if len(log_pis) > self.n_final:  # stage one: a few iterations each, keep the best
-                log_pis, log_w, ll, _, _ = self._em(hot, observed, log_pis, log_w,
-                                                    self.start_iter, until_converged=False)
-                best = np.argsort(-ll, kind="stable")[:max(self.n_final, 1)]
+                log_pis, log_w, ll, _, _ = self._em(
+                    hot, observed, log_pis, log_w, self.start_iter, until_converged=False
+                )
+                best = np.argsort(-ll, kind="stable")[: max(self.n_final, 1)]
                 log_pis, log_w = log_pis[best], log_w[best]
-        log_pis, log_w, ll, done, n_iter = self._em(hot, observed, log_pis, log_w,
-                                                    self.max_iter, until_converged=True)
+        log_pis, log_w, ll, done, n_iter = self._em(
+            hot, observed, log_pis, log_w, self.max_iter, until_converged=True
+        )
         best = int(np.argmax(ll))
         self.log_pis_, self.log_weights_ = log_pis[best], log_w[best]
-        self.lower_bound_, self.converged_, self.n_iter_ = float(ll[best]), bool(done[best]), \
-            int(n_iter[best])
+        self.lower_bound_, self.converged_, self.n_iter_ = (
+            float(ll[best]),
+            bool(done[best]),
+            int(n_iter[best]),
+        )
         self.start_lower_bounds_ = ll
         return self
 
@@ -160,7 +181,7 @@ class LatentClassModel:
         x = np.asarray(x, dtype=float)
         parts = []
         for i in range(0, len(x), _CHUNK):
-            hot, _ = self._one_hot(x[i:i + _CHUNK])
+            hot, _ = self._one_hot(x[i : i + _CHUNK])
             parts.append(hot @ self.log_pis_.T + self.log_weights_[None])
         return np.concatenate(parts) if parts else np.empty((0, self.n_components))
 
@@ -203,9 +224,11 @@ class LatentClassModel:
     def probabilities(self) -> list[np.ndarray]:
         """Answer probabilities per item: a classes × answers array each."""
         pis = np.exp(self.log_pis_)
-        return [pis[:, o:o + n] for o, n in zip(self.offsets_, self.levels_, strict=True)]
+        return [pis[:, o : o + n] for o, n in zip(self.offsets_, self.levels_, strict=True)]
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:  # noqa: ARG002 - sklearn API
         """The constructor's settings."""
-        return {k: getattr(self, k) for k in ("n_components", "n_starts", "n_final",
-                                              "start_iter", "max_iter", "tol", "random_state")}
+        return {
+            k: getattr(self, k)
+            for k in ("n_components", "n_starts", "n_final", "start_iter", "max_iter", "tol", "random_state")
+        }

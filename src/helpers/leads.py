@@ -43,8 +43,9 @@ def candidate_questions(frame: pd.DataFrame, params: Params) -> list[str]:
     """Single questions a new lead could answer: profile columns (not sets, not derived)."""
     cols = params.columns
     assert cols is not None
-    return [c for c in cols.demographic + cols.geographic + cols.psychographic + cols.behavioural
-            if c in frame]
+    return [
+        c for c in cols.demographic + cols.geographic + cols.psychographic + cols.behavioural if c in frame
+    ]
 
 
 def _kinds(frame: pd.DataFrame, questions: list[str]) -> tuple[list[str], list[str]]:
@@ -54,11 +55,19 @@ def _kinds(frame: pd.DataFrame, questions: list[str]) -> tuple[list[str], list[s
 
 def _pipeline(frame: pd.DataFrame, questions: list[str]) -> Pipeline:
     numeric, categorical = _kinds(frame, questions)
-    prep = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="(no answer)"),
-                              OneHotEncoder(handle_unknown="ignore")), categorical),
-    ])
+    prep = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="(no answer)"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                categorical,
+            ),
+        ]
+    )
     return make_pipeline(prep, LogisticRegression(max_iter=2000))
 
 
@@ -78,11 +87,19 @@ def propose_questions(frame: pd.DataFrame, segments: np.ndarray, params: Params)
     frame, segments = _sample(frame, segments, params.typing.sample_size)
     qs = candidate_questions(frame, params)
     numeric, _ = _kinds(frame, qs)
-    encoded = pd.DataFrame({q: (frame[q].astype(float).fillna(frame[q].astype(float).median())
-                                if q in numeric else frame[q].astype("string").fillna("?")
-                                .astype("category").cat.codes) for q in qs})
-    mi = mutual_info_classif(encoded, segments, discrete_features=[q not in numeric for q in qs],
-                             random_state=0)
+    encoded = pd.DataFrame(
+        {
+            q: (
+                frame[q].astype(float).fillna(frame[q].astype(float).median())
+                if q in numeric
+                else frame[q].astype("string").fillna("?").astype("category").cat.codes
+            )
+            for q in qs
+        }
+    )
+    mi = mutual_info_classif(
+        encoded, segments, discrete_features=[q not in numeric for q in qs], random_state=0
+    )
     return pd.Series(mi, index=qs, name="information").sort_values(ascending=False)
 
 
@@ -108,15 +125,15 @@ class TypingTool:
         return pd.DataFrame({"segment": segment, "probability": p.round(4)}, index=leads.index)
 
 
-def _sample(frame: pd.DataFrame, segments: np.ndarray, size: int
-            ) -> tuple[pd.DataFrame, np.ndarray]:
+def _sample(frame: pd.DataFrame, segments: np.ndarray, size: int) -> tuple[pd.DataFrame, np.ndarray]:
     """A sample stratified by segment, so that small segments keep their share."""
     keep = stratified_index(pd.Series(segments), size, seed=0).to_numpy()
     return frame.iloc[keep], segments[keep]
 
 
-def train_typing_tool(frame: pd.DataFrame, segments: np.ndarray, params: Params,
-                      questions: list[str]) -> TypingTool | None:
+def train_typing_tool(
+    frame: pd.DataFrame, segments: np.ndarray, params: Params, questions: list[str]
+) -> TypingTool | None:
     """Fit the calibrated classifier on a stratified sample; cross-validated accuracy and
     confusion matrix (None with a single segment)."""
     tp = params.typing
@@ -133,15 +150,17 @@ def train_typing_tool(frame: pd.DataFrame, segments: np.ndarray, params: Params,
     model.fit(x, segments)
     _, categorical = _kinds(frame, questions)
     cats = {q: sorted(frame[q].dropna().astype(str).unique()) for q in categorical}
-    return TypingTool(questions, model, classes, tp.min_probability,
-                      float((predicted == segments).mean()), confusion, cats)
+    return TypingTool(
+        questions, model, classes, tp.min_probability, float((predicted == segments).mean()), confusion, cats
+    )
 
 
 # --- ICP fit scorecard ---------------------------------------------------------------------------
 
 
-def default_criteria(index: pd.DataFrame | None, frame: pd.DataFrame, segments: pd.Series,
-                     params: Params, top: int = 6) -> list[IcpCriterion]:
+def default_criteria(
+    index: pd.DataFrame | None, frame: pd.DataFrame, segments: pd.Series, params: Params, top: int = 6
+) -> list[IcpCriterion]:
     """Criteria from the segments of highest value: their most over-indexed profile answers."""
     cols = params.columns
     assert cols is not None
@@ -150,15 +169,17 @@ def default_criteria(index: pd.DataFrame | None, frame: pd.DataFrame, segments: 
         return []
     best = value.groupby(segments).mean().sort_values(ascending=False).index[0]
     shares = index.attrs["shares"]
-    fields = {label: c for c in cols.demographic + cols.geographic + cols.behavioural
-              for label in [_label(c, params)]}
+    fields = {
+        label: c
+        for c in cols.demographic + cols.geographic + cols.behavioural
+        for label in [_label(c, params)]
+    }
     out = []
     rows = index[best].sort_values(ascending=False)
     used: set[str] = set()
     for (variable, answer), idx in rows.items():
         column = fields.get(variable)
-        if column is None or answer == "mean" or idx < 125 or shares.loc[(variable, answer),
-                                                                         best] < 0.2:
+        if column is None or answer == "mean" or idx < 125 or shares.loc[(variable, answer), best] < 0.2:
             continue
         if column in used:  # one criterion per question: its answers exclude each other
             continue
@@ -171,8 +192,9 @@ def default_criteria(index: pd.DataFrame | None, frame: pd.DataFrame, segments: 
             literal = answer
         else:
             literal = json.dumps(answer, ensure_ascii=False)
-        out.append(IcpCriterion(name=f"{variable}: {answer}",
-                                rule=f"{quote(column)} == {literal}", points=points))
+        out.append(
+            IcpCriterion(name=f"{variable}: {answer}", rule=f"{quote(column)} == {literal}", points=points)
+        )
         if len(out) >= top:
             break
     return out
@@ -188,19 +210,24 @@ def value_of(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str
     if "spend_12m" in frame and frame["spend_12m"].notna().any():
         return frame["spend_12m"].astype(float), "spend in the last 12 months"
     if params is not None and has_churn(params):
-        return (still_customer(frame[status_column(params)], params),
-                "the share still a customer (not churned)")
-    return None, ("this run has no measure of value: name one with `icp.value_field` (a numeric "
-                  "column), or map the status values (`columns.status`), or add orders with "
-                  "amounts")
+        return (
+            still_customer(frame[status_column(params)], params),
+            "the share still a customer (not churned)",
+        )
+    return None, (
+        "this run has no measure of value: name one with `icp.value_field` (a numeric "
+        "column), or map the status values (`columns.status`), or add orders with "
+        "amounts"
+    )
 
 
 def _label(column: str, params: Params) -> str:
     return label_of(column, params)
 
 
-def fit_scores(frame: pd.DataFrame, criteria: list[IcpCriterion], tiers: tuple[float, float]
-               ) -> pd.DataFrame | None:
+def fit_scores(
+    frame: pd.DataFrame, criteria: list[IcpCriterion], tiers: tuple[float, float]
+) -> pd.DataFrame | None:
     """Points, fit score (share of the maximum) and fit tier per person or lead (None without
     criteria: no fit is made up)."""
     if not criteria:
@@ -211,8 +238,9 @@ def fit_scores(frame: pd.DataFrame, criteria: list[IcpCriterion], tiers: tuple[f
         points += evaluate(c.rule, frame).to_numpy(bool) * c.points
     score = points / total
     tier = np.where(score >= tiers[1], TIERS[2], np.where(score >= tiers[0], TIERS[1], TIERS[0]))
-    return pd.DataFrame({"fit points": points, "fit score": score.round(4), "fit tier": tier},
-                        index=frame.index)
+    return pd.DataFrame(
+        {"fit points": points, "fit score": score.round(4), "fit tier": tier}, index=frame.index
+    )
 
 
 def engagement(frame: pd.DataFrame, days: int) -> pd.Series:
@@ -223,8 +251,9 @@ def engagement(frame: pd.DataFrame, days: int) -> pd.Series:
     return pd.Series(np.where(recent, "engaged", "not engaged"), index=frame.index)
 
 
-def tier_outcomes(frame: pd.DataFrame, fit: pd.DataFrame | None, min_cell: int,
-                  params: Params | None = None) -> pd.DataFrame | None:
+def tier_outcomes(
+    frame: pd.DataFrame, fit: pd.DataFrame | None, min_cell: int, params: Params | None = None
+) -> pd.DataFrame | None:
     """How fit tier relates to value and retention (among buyers; with a status mapping, the
     share still a customer)."""
     if fit is None:
@@ -253,20 +282,23 @@ def tier_outcomes(frame: pd.DataFrame, fit: pd.DataFrame | None, min_cell: int,
 # --- assigning a file of leads ------------------------------------------------------------------
 
 
-def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tuple[pd.DataFrame,
-                                                                                   list[str]]:
+def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tuple[pd.DataFrame, list[str]]:
     """Segment, probability and fit tier for each lead; problems are reported, rows kept."""
     tool: TypingTool | None = bundle["typing"]
     if tool is None:
-        raise DataError(f"{path}: the run behind this model found a single segment, so there is "
-                        "no typing tool to assign leads with; set `segment.k` or other "
-                        "`segment.features` and run again")
+        raise DataError(
+            f"{path}: the run behind this model found a single segment, so there is "
+            "no typing tool to assign leads with; set `segment.k` or other "
+            "`segment.features` and run again"
+        )
     criteria: list[IcpCriterion] = bundle["icp_criteria"]
     needed = set(tool.questions) | set().union(*[filter_columns(c.rule) for c in criteria])
     missing = sorted(needed - set(leads.columns))
     if missing:
-        raise DataError(f"{path}: the leads file lacks the columns the typing tool and the ICP "
-                        f"scorecard need: {', '.join(missing)}; add them (empty cells are allowed)")
+        raise DataError(
+            f"{path}: the leads file lacks the columns the typing tool and the ICP "
+            f"scorecard need: {', '.join(missing)}; add them (empty cells are allowed)"
+        )
     problems = pd.Series("", index=leads.index)
     numeric = [q for q in tool.questions if q not in tool.categories]
     for q in numeric:
@@ -329,8 +361,10 @@ def typing_summary(tool: TypingTool | None, params: Params, k: int) -> str:
     if tool is None:
         return "*No typing tool: with one segment there is nothing to tell apart.*"
     names = ", ".join(label_of(q, params) for q in tool.questions)
-    return (f"**Golden questions:** {names}. **Cross-validated accuracy: "
-            f"{100 * tool.accuracy:.1f}%** over {k} segments (chance: {100 / k:.0f}%).")
+    return (
+        f"**Golden questions:** {names}. **Cross-validated accuracy: "
+        f"{100 * tool.accuracy:.1f}%** over {k} segments (chance: {100 / k:.0f}%)."
+    )
 
 
 def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params) -> str:
@@ -341,22 +375,29 @@ def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Pa
     if value is None:
         return f"*No scorecard for this run: {what}.*"
     if not criteria:
-        return (f"*No scorecard for this run: no segment stands out clearly enough on {what} "
-                "to derive criteria from; name them in `icp.criteria`.*")
-    return (f"The criteria are the most distinctive traits of the segment highest on **{what}** "
-            "(rename or replace them in `icp.criteria`).")
+        return (
+            f"*No scorecard for this run: no segment stands out clearly enough on {what} "
+            "to derive criteria from; name them in `icp.criteria`.*"
+        )
+    return (
+        f"The criteria are the most distinctive traits of the segment highest on **{what}** "
+        "(rename or replace them in `icp.criteria`)."
+    )
 
 
 def criteria_table(criteria: list[IcpCriterion]) -> pd.DataFrame | None:
     """The scorecard as a table (None without criteria)."""
     if not criteria:
         return None
-    return pd.DataFrame([{"criterion": c.name, "rule": c.rule, "points": c.points}
-                         for c in criteria], columns=["criterion", "rule", "points"])
+    return pd.DataFrame(
+        [{"criterion": c.name, "rule": c.rule, "points": c.points} for c in criteria],
+        columns=["criterion", "rule", "points"],
+    )
 
 
-def tier_mix(fit: pd.DataFrame | None, segments: pd.Series, engaged: pd.Series, min_cell: int
-             ) -> pd.DataFrame | None:
+def tier_mix(
+    fit: pd.DataFrame | None, segments: pd.Series, engaged: pd.Series, min_cell: int
+) -> pd.DataFrame | None:
     """Fit tiers (% of each segment and overall) with the engaged share beside them."""
     if fit is None:
         return None
@@ -365,8 +406,9 @@ def tier_mix(fit: pd.DataFrame | None, segments: pd.Series, engaged: pd.Series, 
     counts = pd.concat([tiers, overall])
     out = 100 * counts.div(counts.sum(axis=1), axis=0)
     out.columns = [f"{c} %" for c in out.columns]
-    eng = pd.concat([(engaged == "engaged").groupby(segments).mean(),
-                     pd.Series({"All": (engaged == "engaged").mean()})])
+    eng = pd.concat(
+        [(engaged == "engaged").groupby(segments).mean(), pd.Series({"All": (engaged == "engaged").mean()})]
+    )
     if (engaged != "unknown").any():  # engagement needs orders
         out["engaged %"] = 100 * eng
     out.insert(0, "people", counts.sum(axis=1))
@@ -374,23 +416,37 @@ def tier_mix(fit: pd.DataFrame | None, segments: pd.Series, engaged: pd.Series, 
     return suppress_rows(out, "people", min_cell)
 
 
-def bundle(result: Any, tool: TypingTool | None, criteria: list[IcpCriterion], frame: pd.DataFrame,
-           params: Params) -> dict[str, Any]:
+def bundle(
+    result: Any, tool: TypingTool | None, criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params
+) -> dict[str, Any]:
     """Everything `workbook assign` and next quarter need, in one object."""
     questions = tool.questions if tool is not None else []
     categories = tool.categories if tool is not None else {}
-    ranges = {q: tuple(params.validation.ranges.get(q, (float(frame[q].min()),
-                                                           float(frame[q].max()))))
-              for q in questions if q not in categories}
+    ranges = {
+        q: tuple(params.validation.ranges.get(q, (float(frame[q].min()), float(frame[q].max()))))
+        for q in questions
+        if q not in categories
+    }
     for q in questions:
         if params.columns is not None and q in params.columns.psychographic:
             points = scale_of(q, params).points
             ranges[q] = (points[0], points[-1])
     icp_columns = set().union(*[filter_columns(c.rule) for c in criteria]) if criteria else set()
-    icp_values = {c: sorted(frame[c].dropna().astype(str).unique()) for c in icp_columns
-                  if c in frame and not pd.api.types.is_numeric_dtype(frame[c])}
-    return {"model": result.model, "typing": tool, "icp_criteria": criteria,
-            "icp_values": icp_values,
-            "tiers": tuple(params.icp.tiers), "names": result.names, "ranges": ranges,
-            "period": params.period, "as_of": str(params.as_of), "k": result.k,
-            "index": result.index}
+    icp_values = {
+        c: sorted(frame[c].dropna().astype(str).unique())
+        for c in icp_columns
+        if c in frame and not pd.api.types.is_numeric_dtype(frame[c])
+    }
+    return {
+        "model": result.model,
+        "typing": tool,
+        "icp_criteria": criteria,
+        "icp_values": icp_values,
+        "tiers": tuple(params.icp.tiers),
+        "names": result.names,
+        "ranges": ranges,
+        "period": params.period,
+        "as_of": str(params.as_of),
+        "k": result.k,
+        "index": result.index,
+    }

@@ -30,21 +30,44 @@ from helpers.schema import (
 # the data does not say (no gender column, or no age column): a name never implies a trait the
 # data does not have
 NAMES = {
-    "female": {"18-29": ["Maya", "Chloe", "Zara", "Isla"], "30-44": ["Sarah", "Priya", "Laura",
-                                                                       "Emma"],
-               "45-59": ["Karen", "Helen", "Fiona", "Anita"], "60+": ["Margaret", "Judith",
-                                                                       "Brenda", "Ruth"],
-               "any": ["Anna", "Nadia", "Elena", "Grace", "Lena", "Mira"]},
-    "male": {"18-29": ["Liam", "Noah", "Kai", "Leo"], "30-44": ["Daniel", "Arjun", "Tom", "Omar"],
-             "45-59": ["Mark", "Paul", "Rajesh", "Steven"], "60+": ["Geoffrey", "Peter", "Alan",
-                                                                    "Derek"],
-             "any": ["Adam", "Felix", "Hugo", "Ivan", "Jonas", "Ravi"]},
-    "any": {"18-29": ["Alex", "Sam", "Kit", "Rowan"], "30-44": ["Jordan", "Robin", "Casey",
-                                                                "Avery"],
-            "45-59": ["Charlie", "Morgan", "Drew", "Quinn"], "60+": ["Riley", "Jamie", "Lou",
-                                                                     "Frankie"],
-            "any": ["Alex", "Sam", "Jordan", "Robin", "Charlie", "Morgan", "Riley", "Jamie",
-                    "Casey", "Avery", "Quinn", "Rowan", "Drew", "Kit", "Lou", "Frankie"]},
+    "female": {
+        "18-29": ["Maya", "Chloe", "Zara", "Isla"],
+        "30-44": ["Sarah", "Priya", "Laura", "Emma"],
+        "45-59": ["Karen", "Helen", "Fiona", "Anita"],
+        "60+": ["Margaret", "Judith", "Brenda", "Ruth"],
+        "any": ["Anna", "Nadia", "Elena", "Grace", "Lena", "Mira"],
+    },
+    "male": {
+        "18-29": ["Liam", "Noah", "Kai", "Leo"],
+        "30-44": ["Daniel", "Arjun", "Tom", "Omar"],
+        "45-59": ["Mark", "Paul", "Rajesh", "Steven"],
+        "60+": ["Geoffrey", "Peter", "Alan", "Derek"],
+        "any": ["Adam", "Felix", "Hugo", "Ivan", "Jonas", "Ravi"],
+    },
+    "any": {
+        "18-29": ["Alex", "Sam", "Kit", "Rowan"],
+        "30-44": ["Jordan", "Robin", "Casey", "Avery"],
+        "45-59": ["Charlie", "Morgan", "Drew", "Quinn"],
+        "60+": ["Riley", "Jamie", "Lou", "Frankie"],
+        "any": [
+            "Alex",
+            "Sam",
+            "Jordan",
+            "Robin",
+            "Charlie",
+            "Morgan",
+            "Riley",
+            "Jamie",
+            "Casey",
+            "Avery",
+            "Quinn",
+            "Rowan",
+            "Drew",
+            "Kit",
+            "Lou",
+            "Frankie",
+        ],
+    },
 }
 AGE_BANDS = [(0, 29, "18-29"), (30, 44, "30-44"), (45, 59, "45-59"), (60, 200, "60+")]
 
@@ -93,8 +116,7 @@ def _pick_name(gender: str, band: str, key: str, taken: set[str]) -> str:
     """A first name for the gender and age band, chosen by a hash (the same every run), unique
     within the run (other pools of the same gender, then a number, when one runs out)."""
     pools = NAMES.get(gender, NAMES["any"])
-    candidates = list(pools.get(band, pools["any"])) + [n for b, ns in pools.items() if b != band
-                                                         for n in ns]
+    candidates = list(pools.get(band, pools["any"])) + [n for b, ns in pools.items() if b != band for n in ns]
     start = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(pools.get(band, pools["any"]))
     order = candidates[start:] + candidates[:start]
     for name in order:
@@ -168,32 +190,44 @@ def _gender_of(values: pd.Series, params: Params) -> pd.Series:
     return out
 
 
-def _traits(index: pd.DataFrame, shares: pd.DataFrame, s: int, columns: list[str],
-            params: Params, limit: int) -> list[Fact]:
+def _traits(
+    index: pd.DataFrame, shares: pd.DataFrame, s: int, columns: list[str], params: Params, limit: int
+) -> list[Fact]:
     """The answers of these columns the segment over-indexes on most (given by at least 20% of
     it), each with its figure."""
     labels = {label_of(c, params) for c in columns}
-    rows = [(k, idx) for k, idx in index[s].items()
-            if k[0] in labels and k[1] not in ("agree", "mean") and idx == idx
-            and shares.loc[k, s] >= 0.25]
+    rows = [
+        (k, idx)
+        for k, idx in index[s].items()
+        if k[0] in labels and k[1] not in ("agree", "mean") and idx == idx and shares.loc[k, s] >= 0.25
+    ]
     rows.sort(key=lambda r: -r[1])
     out, used = [], set()
     for (variable, answer), idx in rows:
         if variable in used or idx < 115:
             continue
         used.add(variable)
-        out.append(Fact(f"{variable}: {answer}",
-                        f"{_pct(shares.loc[(variable, answer), s])} of the segment, against "
-                        f"{_pct(shares.loc[(variable, answer), 'Total'])} of everyone "
-                        f"(index {idx:.0f})"))
+        out.append(
+            Fact(
+                f"{variable}: {answer}",
+                f"{_pct(shares.loc[(variable, answer), s])} of the segment, against "
+                f"{_pct(shares.loc[(variable, answer), 'Total'])} of everyone "
+                f"(index {idx:.0f})",
+            )
+        )
         if len(out) >= limit:
             break
     return out
 
 
-def build_personas(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
-                   names: dict[int, str], params: Params, clv: pd.Series | None = None
-                   ) -> list[Persona]:
+def build_personas(
+    frame: pd.DataFrame,
+    segments: pd.Series,
+    index: pd.DataFrame,
+    names: dict[int, str],
+    params: Params,
+    clv: pd.Series | None = None,
+) -> list[Persona]:
     """One persona per segment, every statement from the segment's data; a card line only for
     what the data has (no age, gender or attitude is stated or implied without its column)."""
     cols = params.columns
@@ -215,25 +249,32 @@ def build_personas(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame
                 top = g.value_counts(normalize=True)
                 if top.iloc[0] >= 0.6:  # a clear majority; otherwise the persona stays neutral
                     gender = str(top.index[0])
-                who.append(Fact(f"{_pct(top.get('female', 0.0))} women, "
-                                f"{_pct(top.get('male', 0.0))} men",
-                                f"{label_of(gender_spec.column, params)} of the segment's "
-                                f"{len(g):,} people who answered"))
+                who.append(
+                    Fact(
+                        f"{_pct(top.get('female', 0.0))} women, {_pct(top.get('male', 0.0))} men",
+                        f"{label_of(gender_spec.column, params)} of the segment's "
+                        f"{len(g):,} people who answered",
+                    )
+                )
         if age_col:
             ages = pd.to_numeric(seg[age_col], errors="coerce").dropna()
             if len(ages):
                 band = age_band(float(ages.median()))
-                who.insert(0, Fact(f"{band} years old" if band != "any" else "age varies",
-                                   f"median age {ages.median():.0f} "
-                                   f"({label_of(age_col, params).lower()})"))
+                who.insert(
+                    0,
+                    Fact(
+                        f"{band} years old" if band != "any" else "age varies",
+                        f"median age {ages.median():.0f} ({label_of(age_col, params).lower()})",
+                    ),
+                )
         name = _pick_name(gender, band, f"{s}-{names.get(s)}", taken={q.name for q in personas})
         p = Persona(int(s), names.get(s, f"Segment {s}"), name, gender, band, "")
         skip = [c for c in (age_col, gender_spec and gender_spec.column) if c]
-        who += _traits(index, shares, s, [c for c in cols.demographic + cols.geographic
-                                          if c not in skip], params, 4)
+        who += _traits(
+            index, shares, s, [c for c in cols.demographic + cols.geographic if c not in skip], params, 4
+        )
         p.facts["Who"] = who
-        agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(
-            ascending=False)
+        agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(ascending=False)
         top_items = [(v, idx) for (v, _), idx in agree.items() if idx >= 115][:3]
         low_items = [(v, idx) for (v, _), idx in agree.sort_values().items() if idx <= 85][:2]
 
@@ -241,18 +282,27 @@ def build_personas(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame
             scale = scale_of(by_label.get(variable, ""), params)
             sh, tot = shares.loc[(variable, "agree"), s], shares.loc[(variable, "agree"), "Total"]
             said = _statement(variable)
-            text = (f"{name} {said}." if said and scale.high.lower() == "agree"
-                    else f"More often {scale.agree_phrase(variable)}.")
-            return Fact(text, f"{_pct(sh)} of the segment {scale.agree_phrase(variable)}, "
-                              f"against {_pct(tot)} of everyone (index {idx:.0f})")
+            text = (
+                f"{name} {said}."
+                if said and scale.high.lower() == "agree"
+                else f"More often {scale.agree_phrase(variable)}."
+            )
+            return Fact(
+                text,
+                f"{_pct(sh)} of the segment {scale.agree_phrase(variable)}, "
+                f"against {_pct(tot)} of everyone (index {idx:.0f})",
+            )
 
         p.facts["Goals and motivations"] = [agree_fact(v, i) for v, i in top_items]
         p.facts["Pain points and frustrations"] = [
-            Fact(f"Less moved by “{v}”.",
-                 f"only {_pct(shares.loc[(v, 'agree'), s])} "
-                 f"{scale_of(by_label.get(v, ''), params).agree_phrase(v)}, against "
-                 f"{_pct(shares.loc[(v, 'agree'), 'Total'])} of everyone (index {i:.0f})")
-            for v, i in low_items]
+            Fact(
+                f"Less moved by “{v}”.",
+                f"only {_pct(shares.loc[(v, 'agree'), s])} "
+                f"{scale_of(by_label.get(v, ''), params).agree_phrase(v)}, against "
+                f"{_pct(shares.loc[(v, 'agree'), 'Total'])} of everyone (index {i:.0f})",
+            )
+            for v, i in low_items
+        ]
         p.facts["Splurges on / saves on"] = _interest_facts(seg, frame, params)
         p.facts["Where to reach them"] = _channel_facts(seg, frame, params)
         p.facts["How they behave"] = _traits(index, shares, s, cols.behavioural, params, 3)
@@ -279,12 +329,18 @@ def _interest_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> l
         idx = (100 * picks / picks_all).dropna().sort_values()
         if len(idx) >= 2:
             hi, lo = idx.index[-1], idx.index[0]
-            out.append(Fact(f"Splurges on {hi}", f"{_pct(picks[hi])} interested vs "
-                                                 f"{_pct(picks_all[hi])} overall (index "
-                                                 f"{idx[hi]:.0f})"))
-            out.append(Fact(f"Saves on {lo}", f"{_pct(picks[lo])} interested vs "
-                                              f"{_pct(picks_all[lo])} overall (index "
-                                              f"{idx[lo]:.0f})"))
+            out.append(
+                Fact(
+                    f"Splurges on {hi}",
+                    f"{_pct(picks[hi])} interested vs {_pct(picks_all[hi])} overall (index {idx[hi]:.0f})",
+                )
+            )
+            out.append(
+                Fact(
+                    f"Saves on {lo}",
+                    f"{_pct(picks[lo])} interested vs {_pct(picks_all[lo])} overall (index {idx[lo]:.0f})",
+                )
+            )
     return out
 
 
@@ -296,24 +352,37 @@ def _channel_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> li
         value, share = _mode(seg[channel])
         if value:
             overall = float((frame[channel].astype(str) == value).mean())
-            out.append(Fact(f"Came to us through {value}", f"{_pct(share)} of the segment, "
-                                                           f"against {_pct(overall)} of everyone"))
+            out.append(
+                Fact(
+                    f"Came to us through {value}",
+                    f"{_pct(share)} of the segment, against {_pct(overall)} of everyone",
+                )
+            )
     platforms = [n for n, mr in cols.multi_response.items() if mr.dimension == "behavioural"]
     for name in platforms[:1]:
         picks = multi_response(seg, params, name).astype("Float64").mean().sort_values()
         top = list(picks.index[-2:][::-1])
         if top:
-            out.append(Fact(f"{label_of(name, params)}: " + " and ".join(top),
-                            "; ".join(f"{t}: {_pct(picks[t])}" for t in top)))
+            out.append(
+                Fact(
+                    f"{label_of(name, params)}: " + " and ".join(top),
+                    "; ".join(f"{t}: {_pct(picks[t])}" for t in top),
+                )
+            )
     if "first_order_full_price" in seg and seg["first_order_full_price"].notna().any():
         fp = seg["first_order_full_price"].mean()
-        out.append(Fact("Pays full price" if fp >= 0.5 else "Waits for a discount",
-                        f"{_pct(fp)} paid full price for their first order"))
+        out.append(
+            Fact(
+                "Pays full price" if fp >= 0.5 else "Waits for a discount",
+                f"{_pct(fp)} paid full price for their first order",
+            )
+        )
     return out
 
 
-def _numbers(frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None,
-             clv: pd.Series | None, params: Params) -> dict[str, float]:
+def _numbers(
+    frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None, clv: pd.Series | None, params: Params
+) -> dict[str, float]:
     cols = params.columns
     n = {"share of customers": float(mask.mean())}
     if spend is not None:
@@ -344,29 +413,39 @@ def _numbers(frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None,
 
 RETAINED = "retention (ordered in last 12 months)"
 STILL_CUSTOMER = "still a customer (not churned)"
-GOAL_METRIC = {"grow repeat revenue": RETAINED,
-               "raise customer value": "average customer value",
-               "acquire new customers": "growth (share of new customers)",
-               "improve loyalty": "NPS"}
+GOAL_METRIC = {
+    "grow repeat revenue": RETAINED,
+    "raise customer value": "average customer value",
+    "acquire new customers": "growth (share of new customers)",
+    "improve loyalty": "NPS",
+}
 
 
 def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     """Score personas with the rubric; mark the ones to focus on and not to, with reasons."""
     pp = params.personas
     retention = RETAINED if any(RETAINED in p.numbers for p in personas) else STILL_CUSTOMER
-    metrics = {"size": "share of customers", "value": "average customer value",
-               "growth": "growth (share of new customers)", "retention": retention,
-               "goal": GOAL_METRIC.get(pp.goal, retention)}
+    metrics = {
+        "size": "share of customers",
+        "value": "average customer value",
+        "growth": "growth (share of new customers)",
+        "retention": retention,
+        "goal": GOAL_METRIC.get(pp.goal, retention),
+    }
     if metrics["goal"] == RETAINED:
         metrics["goal"] = retention
-    table = pd.DataFrame({p.segment: {k: p.numbers.get(m, np.nan) for k, m in metrics.items()}
-                          for p in personas}).T.astype(float)
+    table = pd.DataFrame(
+        {p.segment: {k: p.numbers.get(m, np.nan) for k, m in metrics.items()} for p in personas}
+    ).T.astype(float)
     # a criterion the data cannot measure (missing, or the same for every persona) is left out
     # of the score, and the table says so
     spread = table.max() - table.min()
     usable = [k for k in pp.rubric if table[k].notna().all() and spread[k] > 0]
-    left_out = {k: ("not measured in this data" if table[k].isna().any()
-                    else "the same for every persona") for k in pp.rubric if k not in usable}
+    left_out = {
+        k: ("not measured in this data" if table[k].isna().any() else "the same for every persona")
+        for k in pp.rubric
+        if k not in usable
+    }
     if not usable:
         usable, left_out = ["size"], {k: v for k, v in left_out.items() if k != "size"}
     scaled = (table - table.min()) / spread.replace(0, 1)
@@ -380,26 +459,32 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     for rank, s in enumerate(order):
         p = next(q for q in personas if q.segment == s)
         # a reason is a criterion where the persona stands out: top or bottom half of the range
-        strong = [k for k in (scaled.loc[s, weights.index] * weights).sort_values(
-            ascending=False).index if scaled.loc[s, k] > 0.5]
-        weak = [k for k in scaled.loc[s, weights.index].sort_values().index
-                if scaled.loc[s, k] < 0.5]
+        strong = [
+            k
+            for k in (scaled.loc[s, weights.index] * weights).sort_values(ascending=False).index
+            if scaled.loc[s, k] > 0.5
+        ]
+        weak = [k for k in scaled.loc[s, weights.index].sort_values().index if scaled.loc[s, k] < 0.5]
         if rank < n_focus:
             p.focus = "focus"
-            p.reasons = [f"strong on {k} ({_metric_text(k, table.loc[s, k])})"
-                         for k in strong[:2]] or [f"ranked {rank + 1} of {len(order)} overall"]
+            p.reasons = [f"strong on {k} ({_metric_text(k, table.loc[s, k])})" for k in strong[:2]] or [
+                f"ranked {rank + 1} of {len(order)} overall"
+            ]
         elif rank >= len(order) - n_avoid:
             p.focus = "not a focus"
-            p.reasons = [f"weak on {k} ({_metric_text(k, table.loc[s, k])})"
-                         for k in weak[:2]] or [f"ranked {rank + 1} of {len(order)} overall"]
+            p.reasons = [f"weak on {k} ({_metric_text(k, table.loc[s, k])})" for k in weak[:2]] or [
+                f"ranked {rank + 1} of {len(order)} overall"
+            ]
         else:
             p.focus = "maintain"
             p.reasons = ["middle of the ranking"]
     table["focus"] = [next(q.focus for q in personas if q.segment == s) for s in table.index]
-    table["why"] = ["; ".join(next(q.reasons for q in personas if q.segment == s))
-                    for s in table.index]
-    table.index = [f"{s}. {next(q.name for q in personas if q.segment == s)} — "
-                   f"{next(q.segment_name for q in personas if q.segment == s)}" for s in table.index]
+    table["why"] = ["; ".join(next(q.reasons for q in personas if q.segment == s)) for s in table.index]
+    table.index = [
+        f"{s}. {next(q.name for q in personas if q.segment == s)} — "
+        f"{next(q.segment_name for q in personas if q.segment == s)}"
+        for s in table.index
+    ]
     table = table.drop(columns=[k for k in left_out if table[k].isna().all()])
     out = table.sort_values("score", ascending=False)
     out.attrs["left_out"] = left_out
@@ -412,8 +497,7 @@ def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
     used = ", ".join(f"{k} {v:g}" for k, v in params.personas.rubric.items() if k not in left_out)
     text = f"**Business goal:** {params.personas.goal}. **Rubric weights:** {used}."
     if left_out:
-        text += " Left out of the score: " + "; ".join(
-            f"{k} ({why})" for k, why in left_out.items()) + "."
+        text += " Left out of the score: " + "; ".join(f"{k} ({why})" for k, why in left_out.items()) + "."
     return text
 
 
@@ -423,34 +507,49 @@ def _metric_text(kind: str, value: float) -> str:
     return f"{value:,.1f}"
 
 
-def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: Params
-              ) -> list[Fact]:
+def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> list[Fact]:
     """Channels, messages, offers and the customer journey the data points to."""
     out = []
     reach = persona.facts.get("Where to reach them", [])
     if reach:
-        out.append(Fact("Channels: " + "; ".join(f.text.lower() for f in reach),
-                        " / ".join(f.source for f in reach)))
+        out.append(
+            Fact("Channels: " + "; ".join(f.text.lower() for f in reach), " / ".join(f.source for f in reach))
+        )
     goals = persona.facts.get("Goals and motivations", [])
     if goals:
-        out.append(Fact("Message: speak to what they value — " + "; ".join(
-            f.text.split(" ", 1)[1].rstrip(".") for f in goals[:2]),
-            " / ".join(f.source for f in goals[:2])))
+        out.append(
+            Fact(
+                "Message: speak to what they value — "
+                + "; ".join(f.text.split(" ", 1)[1].rstrip(".") for f in goals[:2]),
+                " / ".join(f.source for f in goals[:2]),
+            )
+        )
     acq = params.columns.acquisition
     if acq.promotion and acq.promotion in seg and "orders_12m" in frame:
         promo = seg[acq.promotion].notna()
         kept_promo = (seg.loc[promo, "orders_12m"] > 0).mean() if promo.any() else np.nan
         kept_plain = (seg.loc[~promo, "orders_12m"] > 0).mean() if (~promo).any() else np.nan
         if kept_promo == kept_promo and kept_plain == kept_plain:
-            advice = ("Offers: promotions bring customers who stay — use them" if
-                      kept_promo >= kept_plain else
-                      "Offers: avoid deep discounts — promotion customers stay less")
-            out.append(Fact(advice, f"active in last 12 months: {_pct(kept_promo)} of those "
-                                    f"acquired with a promotion vs {_pct(kept_plain)} without"))
+            advice = (
+                "Offers: promotions bring customers who stay — use them"
+                if kept_promo >= kept_plain
+                else "Offers: avoid deep discounts — promotion customers stay less"
+            )
+            out.append(
+                Fact(
+                    advice,
+                    f"active in last 12 months: {_pct(kept_promo)} of those "
+                    f"acquired with a promotion vs {_pct(kept_plain)} without",
+                )
+            )
     behaviour = persona.facts.get("How they behave", [])
     if behaviour:
-        out.append(Fact("Recognise them by: " + "; ".join(f.text for f in behaviour[:2]),
-                        " / ".join(f.source for f in behaviour[:2])))
+        out.append(
+            Fact(
+                "Recognise them by: " + "; ".join(f.text for f in behaviour[:2]),
+                " / ".join(f.source for f in behaviour[:2]),
+            )
+        )
     return out
 
 
@@ -483,24 +582,30 @@ def avatar_svg(p: Persona, seg: pd.DataFrame, params: Params) -> str:
     """A simple face drawn from the segment's traits (age → hair, style → colours)."""
     colour = PALETTE[(p.segment - 1) % len(PALETTE)]
     hair = {"18-29": "#3b2a1a", "30-44": "#5a3d24", "45-59": "#7a6a5a", "60+": "#c9c9c9"}.get(
-        p.age_band, "#5a3d24")
+        p.age_band, "#5a3d24"
+    )
     long_hair = p.gender == "female"
     glasses = p.age_band in ("45-59", "60+")
     # inline SVG in HTML needs no namespace attribute, so the page names no address at all
-    parts = [f'<svg width="96" height="96" viewBox="0 0 96 96" role="img" '
-             f'aria-label="avatar of {html.escape(p.name)}">',
-             f'<circle cx="48" cy="48" r="47" fill="{colour}" opacity="0.18"/>',
-             f'<path d="M18 92 Q48 58 78 92 Z" fill="{colour}"/>']
+    parts = [
+        f'<svg width="96" height="96" viewBox="0 0 96 96" role="img" '
+        f'aria-label="avatar of {html.escape(p.name)}">',
+        f'<circle cx="48" cy="48" r="47" fill="{colour}" opacity="0.18"/>',
+        f'<path d="M18 92 Q48 58 78 92 Z" fill="{colour}"/>',
+    ]
     if long_hair:
         parts.append(f'<ellipse cx="48" cy="44" rx="22" ry="26" fill="{hair}"/>')
-    parts += ['<circle cx="48" cy="40" r="17" fill="#f1c9a5"/>',
-              f'<path d="M31 36 Q48 16 65 36 Q60 26 48 25 Q36 26 31 36 Z" fill="{hair}"/>',
-              '<circle cx="42" cy="40" r="1.8" fill="#333"/><circle cx="54" cy="40" r="1.8" '
-              'fill="#333"/>', '<path d="M42 47 Q48 51 54 47" stroke="#333" stroke-width="1.5" '
-                               'fill="none"/>']
+    parts += [
+        '<circle cx="48" cy="40" r="17" fill="#f1c9a5"/>',
+        f'<path d="M31 36 Q48 16 65 36 Q60 26 48 25 Q36 26 31 36 Z" fill="{hair}"/>',
+        '<circle cx="42" cy="40" r="1.8" fill="#333"/><circle cx="54" cy="40" r="1.8" fill="#333"/>',
+        '<path d="M42 47 Q48 51 54 47" stroke="#333" stroke-width="1.5" fill="none"/>',
+    ]
     if glasses:
-        parts.append('<g stroke="#333" stroke-width="1.2" fill="none"><circle cx="42" cy="40" '
-                     'r="4.5"/><circle cx="54" cy="40" r="4.5"/><path d="M46.5 40 H49.5"/></g>')
+        parts.append(
+            '<g stroke="#333" stroke-width="1.2" fill="none"><circle cx="42" cy="40" '
+            'r="4.5"/><circle cx="54" cy="40" r="4.5"/><path d="M46.5 40 H49.5"/></g>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -512,29 +617,41 @@ def card_html(p: Persona) -> str:
     def cite(f: Fact) -> str:
         notes.append(f.source)
         n = len(notes)
-        return (f'{html.escape(f.text)}<sup title="{html.escape(f.source)}">[{n}]</sup>')
+        return f'{html.escape(f.text)}<sup title="{html.escape(f.source)}">[{n}]</sup>'
 
     tag = {"focus": "focus", "not a focus": "not", "maintain": "maintain"}.get(p.focus, "maintain")
     sections = "".join(
-        f"<div><h3>{html.escape(title)}</h3><ul>{''.join(f'<li>{cite(f)}</li>' for f in facts)}"
-        f"</ul></div>" for title, facts in p.facts.items() if facts)
-    nums = "".join(f"<tr><td>{html.escape(k)}</td><td>{_num(k, v)}</td></tr>"
-                   for k, v in p.numbers.items())
-    quote = (f'<div class="quote">“{html.escape(p.quote)}”<sup title="A real answer from this '
-             f'segment, the one closest to its typical answer; contact details removed">'
-             f"[q]</sup></div>") if p.quote else ""
-    market = ("<h3>Marketing use</h3><ul>" + "".join(f"<li>{cite(f)}</li>" for f in p.marketing)
-              + "</ul>") if p.marketing else ""
+        f"<div><h3>{html.escape(title)}</h3><ul>{''.join(f'<li>{cite(f)}</li>' for f in facts)}</ul></div>"
+        for title, facts in p.facts.items()
+        if facts
+    )
+    nums = "".join(f"<tr><td>{html.escape(k)}</td><td>{_num(k, v)}</td></tr>" for k, v in p.numbers.items())
+    quote = (
+        (
+            f'<div class="quote">“{html.escape(p.quote)}”<sup title="A real answer from this '
+            f'segment, the one closest to its typical answer; contact details removed">'
+            f"[q]</sup></div>"
+        )
+        if p.quote
+        else ""
+    )
+    market = (
+        ("<h3>Marketing use</h3><ul>" + "".join(f"<li>{cite(f)}</li>" for f in p.marketing) + "</ul>")
+        if p.marketing
+        else ""
+    )
     reasons = "; ".join(p.reasons)
-    return (f'<section class="persona"><div class="top">{p.avatar}<div>'
-            f'<h2>{html.escape(p.name)}</h2><div class="seg">Segment {p.segment}: '
-            f'{html.escape(p.segment_name)} · <span class="tag {tag}">{html.escape(p.focus)}'
-            f"</span> {html.escape(reasons)}</div><div class=\"headline\">"
-            f"{html.escape(p.headline)}</div></div></div>{quote}"
-            f'<div class="grid">{sections}<div><h3>The numbers</h3><table class="nums">{nums}'
-            f"</table></div></div>{market}"
-            f'<div class="notes">{"<br>".join(f"[{i}] {html.escape(n)}" for i, n in enumerate(notes, 1))}'
-            f"</div></section>")
+    return (
+        f'<section class="persona"><div class="top">{p.avatar}<div>'
+        f'<h2>{html.escape(p.name)}</h2><div class="seg">Segment {p.segment}: '
+        f'{html.escape(p.segment_name)} · <span class="tag {tag}">{html.escape(p.focus)}'
+        f'</span> {html.escape(reasons)}</div><div class="headline">'
+        f"{html.escape(p.headline)}</div></div></div>{quote}"
+        f'<div class="grid">{sections}<div><h3>The numbers</h3><table class="nums">{nums}'
+        f"</table></div></div>{market}"
+        f'<div class="notes">{"<br>".join(f"[{i}] {html.escape(n)}" for i, n in enumerate(notes, 1))}'
+        f"</div></section>"
+    )
 
 
 def _num(key: str, value: float) -> str:
@@ -554,16 +671,17 @@ def cards_html(personas: list[Persona]) -> str:
 
 def standalone_page(personas: list[Persona], params: Params) -> str:
     """A self-contained, offline `personas.html` for sales and support teams."""
-    title = f"Personas — {params.title}" + ("" if params.period in params.title
-                                            else f" ({params.period})")
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
-            f"{html.escape(title)}</title><style>body{{margin:0 auto;max-width:1000px;padding:20px}}"
-            f"{CARD_CSS}</style></head><body><h1 style=\"font-family:system-ui\">"
-            f"{html.escape(title)}</h1><p style=\"font-family:system-ui;color:#555\">Data as of "
-            f"{params.as_of}. Hover a footnote number to see the figure behind a statement; "
-            f"printing gives one card per page.</p>{''.join(card_html(p) for p in personas)}"
-            f"</body></html>")
+    title = f"Personas — {params.title}" + ("" if params.period in params.title else f" ({params.period})")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
+        f"{html.escape(title)}</title><style>body{{margin:0 auto;max-width:1000px;padding:20px}}"
+        f'{CARD_CSS}</style></head><body><h1 style="font-family:system-ui">'
+        f'{html.escape(title)}</h1><p style="font-family:system-ui;color:#555">Data as of '
+        f"{params.as_of}. Hover a footnote number to see the figure behind a statement; "
+        f"printing gives one card per page.</p>{''.join(card_html(p) for p in personas)}"
+        f"</body></html>"
+    )
 
 
 def facts_table(personas: list[Persona]) -> pd.DataFrame:
@@ -581,8 +699,7 @@ def facts_table(personas: list[Persona]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("segment")
 
 
-def add_marketing(cards: list[Persona], frame: pd.DataFrame, segments: pd.Series,
-                  params: Params) -> None:
+def add_marketing(cards: list[Persona], frame: pd.DataFrame, segments: pd.Series, params: Params) -> None:
     """Fill the marketing section of the focus personas."""
     for p in cards:
         if p.focus == "focus":

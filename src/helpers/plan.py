@@ -28,15 +28,14 @@ NEEDS: dict[str, str] = {
     "linked": "a customer file and an orders file together",
     "status": "a status column (`columns.status`)",
     "churn": "to know which status values mean churned and which still active "
-             "(`columns.status.churned` and `columns.status.customer`)",
+    "(`columns.status.churned` and `columns.status.customer`)",
     "attitudes": "attitude items on an answer scale (`columns.psychographic`)",
     "nps": "a likelihood-to-recommend question (`columns.nps`)",
     "weights": "survey weights (`columns.weight`)",
     "channel": "an acquisition channel (`columns.acquisition.channel`)",
     "promotion": "a promotion code (`columns.acquisition.promotion`)",
     "cost": "an acquisition cost (`columns.acquisition.cost`)",
-    "acquisition": "how customers were won: a channel, promotion or cost "
-                   "(`columns.acquisition`)",
+    "acquisition": "how customers were won: a channel, promotion or cost (`columns.acquisition`)",
     "acquisition_date": "each customer's first order date (`columns.acquisition.date`)",
     "open_text": "an open question (`columns.open_text`)",
     "order_flags": "full-price or prepaid flags on orders (`orders.full_price`, `orders.prepaid`)",
@@ -54,13 +53,20 @@ def available(params: Params) -> set[str]:
     if params.data.customers is not None and cols is not None:
         have.add("customers")
         acq = cols.acquisition
-        for need, present in [("status", cols.status), ("churn", has_churn(params)),
-                              ("attitudes", cols.psychographic), ("nps", cols.nps),
-                              ("weights", cols.weight), ("channel", acq.channel),
-                              ("promotion", acq.promotion), ("cost", acq.cost),
-                              ("acquisition", acq.channel or acq.promotion or acq.cost),
-                              ("acquisition_date", acq.date),
-                              ("open_text", cols.open_text), ("filters", params.filters)]:
+        for need, present in [
+            ("status", cols.status),
+            ("churn", has_churn(params)),
+            ("attitudes", cols.psychographic),
+            ("nps", cols.nps),
+            ("weights", cols.weight),
+            ("channel", acq.channel),
+            ("promotion", acq.promotion),
+            ("cost", acq.cost),
+            ("acquisition", acq.channel or acq.promotion or acq.cost),
+            ("acquisition_date", acq.date),
+            ("open_text", cols.open_text),
+            ("filters", params.filters),
+        ]:
             if present:
                 have.add(need)
         for dim in DIMENSIONS:
@@ -85,8 +91,10 @@ def missing(needs: list[str], params: Params) -> list[str]:
     """The needs this run lacks."""
     unknown = [n for n in needs if n not in NEEDS]
     if unknown:
-        raise ConfigError(f"a notebook names an unknown need {unknown[0]!r} (`%%needs` or "
-                          f"`workbook.requires`); known: {', '.join(sorted(NEEDS))}")
+        raise ConfigError(
+            f"a notebook names an unknown need {unknown[0]!r} (`%%needs` or "
+            f"`workbook.requires`); known: {', '.join(sorted(NEEDS))}"
+        )
     have = available(params)
     return [n for n in needs if n not in have]
 
@@ -143,13 +151,11 @@ def sections(notebook: Path, params: Params) -> list[Section]:
     for cell in nb.get("cells", []):
         source = "".join(cell.get("source", []))
         if cell.get("cell_type") == "markdown":
-            heading = next((ln[3:].strip() for ln in source.splitlines() if ln.startswith("## ")),
-                           None)
+            heading = next((ln[3:].strip() for ln in source.splitlines() if ln.startswith("## ")), None)
             if heading:
                 current = Section(notebook.stem, heading, [])
                 out.append(current)
-        elif current is not None and (m := _NEEDS_LINE.match(source.splitlines()[0] if source
-                                                             else "")):
+        elif current is not None and (m := _NEEDS_LINE.match(source.splitlines()[0] if source else "")):
             for need in missing(m.group(1).split(), params):
                 if need not in current.lacking:
                     current.lacking.append(need)
@@ -172,9 +178,13 @@ def describe(notebooks: list[Path], params: Params) -> list[str]:
             continue
         secs = sections(nb, params)
         left_out = [s for s in secs if s.lacking]
-        lines.append(f"  {nb.stem}: all {len(secs)} sections" if not left_out else
-                     f"  {nb.stem}: {len(secs) - len(left_out)} of {len(secs)} sections in full")
+        lines.append(
+            f"  {nb.stem}: all {len(secs)} sections"
+            if not left_out
+            else f"  {nb.stem}: {len(secs) - len(left_out)} of {len(secs)} sections in full"
+        )
         for s in left_out:
-            lines.append(f"      leaves out parts of “{s.title}”: needs "
-                         + "; ".join(NEEDS[n] for n in s.lacking))
+            lines.append(
+                f"      leaves out parts of “{s.title}”: needs " + "; ".join(NEEDS[n] for n in s.lacking)
+            )
     return lines

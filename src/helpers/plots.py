@@ -25,8 +25,15 @@ LIKERT_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
 def setup() -> None:
     """Report-wide look: one theme, readable fonts, PNG charts, no warnings in the output."""
     sns.set_theme(style="whitegrid", context="notebook", font_scale=1.0)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold",
-                         "axes.titlesize": 12, "figure.autolayout": False})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 12,
+            "figure.autolayout": False,
+        }
+    )
     warnings.filterwarnings("ignore")
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -53,9 +60,14 @@ def bullets(lines: list[str], empty: str = "_Nothing to note._") -> Markdown:
     return Markdown("\n".join(f"- {escape_markup(line)}" for line in lines) if lines else empty)
 
 
-def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None = None,
-           decimals: int = 1, bar: str | None = None, missing: str = NO_PROFILE
-           ) -> Styler | Markdown:
+def styled(
+    table: pd.DataFrame | None,
+    caption: str = "",
+    pct: list[str] | None = None,
+    decimals: int = 1,
+    bar: str | None = None,
+    missing: str = NO_PROFILE,
+) -> Styler | Markdown:
     """A readable table: thousands separators, percentages with one decimal, optional data bar.
 
     A table that this run cannot make (``None``) shows the ``missing`` note instead.
@@ -64,13 +76,15 @@ def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None 
         return Markdown(f"_{missing}_" if missing else "")
     if table.empty and not len(table.columns):
         return Markdown("")
-    pct = [c for c in (pct if pct is not None else
-                       [c for c in table.columns if str(c).endswith(" %")]) if c in table.columns]
+    pct = [
+        c
+        for c in (pct if pct is not None else [c for c in table.columns if str(c).endswith(" %")])
+        if c in table.columns
+    ]
     fmt = {}
     text_cols = []
     for col in table.columns:
-        values = pd.to_numeric(pd.Series(table[col].to_numpy(object)), errors="coerce"
-                               ).astype(float)
+        values = pd.to_numeric(pd.Series(table[col].to_numpy(object)), errors="coerce").astype(float)
         whole = values.notna().any() and bool((values.dropna() % 1 == 0).all())
         if col in pct:
             fmt[col] = _fmt(f"{{:.{decimals}f}}%")
@@ -83,8 +97,11 @@ def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None 
             text_cols.append(col)
     # values and labels are escaped: a hidden cell's "<n" marker, and any text from data, show as
     # text and never as markup
-    sty = (table.style.format(fmt, na_rep="–", escape="html")
-           .format_index(escape="html", axis=0).format_index(escape="html", axis=1))
+    sty = (
+        table.style.format(fmt, na_rep="–", escape="html")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+    )
     if isinstance(table.index, pd.RangeIndex) and table.index.name is None:
         sty = sty.hide(axis="index")
     if text_cols:
@@ -93,11 +110,16 @@ def styled(table: pd.DataFrame | None, caption: str = "", pct: list[str] | None 
         sty = sty.set_caption(html_text.escape(caption))
     if bar and bar in table.columns and pd.api.types.is_numeric_dtype(table[bar]):
         sty = sty.bar(subset=[bar], color="#c6d9ee", vmin=0)
-    return sty.set_table_styles([
-        {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"
-                                         " font-size: 14px; padding: 4px 0;"},
-        {"selector": "th", "props": "text-align: left;"},
-    ])
+    return sty.set_table_styles(
+        [
+            {
+                "selector": "caption",
+                "props": "caption-side: top; font-weight: bold; text-align: left;"
+                " font-size: 14px; padding: 4px 0;",
+            },
+            {"selector": "th", "props": "text-align: left;"},
+        ]
+    )
 
 
 def _fmt(pattern: str):  # noqa: ANN202 - a formatter for Styler.format
@@ -110,11 +132,17 @@ def _fmt(pattern: str):  # noqa: ANN202 - a formatter for Styler.format
             return pattern.format(v)
         except (ValueError, TypeError):
             return str(v)
+
     return f
 
 
-def bar_grid(tables: dict[str, pd.DataFrame], value: str = "weighted %", ncols: int = 3,
-             title: str = "", height_per_bar: float = 0.28) -> plt.Figure | None:
+def bar_grid(
+    tables: dict[str, pd.DataFrame],
+    value: str = "weighted %",
+    ncols: int = 3,
+    title: str = "",
+    height_per_bar: float = 0.28,
+) -> plt.Figure | None:
     """Small multiples: one horizontal bar chart per variable, shares in %; nothing when there
     is no variable to show."""
     names = [n for n, t in tables.items() if pd.to_numeric(t[value], errors="coerce").notna().any()]
@@ -123,9 +151,9 @@ def bar_grid(tables: dict[str, pd.DataFrame], value: str = "weighted %", ncols: 
     ncols = max(1, min(ncols, len(names)))
     nrows = math.ceil(len(names) / ncols)
     bars = max((len(t) for t in tables.values()), default=1)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, max(2.0, bars * height_per_bar
-                                                                      + 1.0) * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.6 * ncols, max(2.0, bars * height_per_bar + 1.0) * nrows), squeeze=False
+    )
     for ax, name in zip(axes.flat, names, strict=False):
         t = tables[name]
         t = t[pd.to_numeric(t[value], errors="coerce").notna()]
@@ -137,7 +165,7 @@ def bar_grid(tables: dict[str, pd.DataFrame], value: str = "weighted %", ncols: 
         ax.set_xlim(0, max(5.0, vals.max() * 1.18 if len(vals) else 5.0))
         for y, v in enumerate(vals):
             ax.text(v, y, f" {v:.0f}%", va="center", fontsize=9)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     if title:
         fig.suptitle(title, fontweight="bold", fontsize=14)
@@ -149,8 +177,9 @@ def _short(label: str, width: int = 24) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
-def likert_chart(summary: pd.DataFrame, labels: dict[str, str], level_names: list[str],
-                 title: str = "") -> plt.Figure:
+def likert_chart(
+    summary: pd.DataFrame, labels: dict[str, str], level_names: list[str], title: str = ""
+) -> plt.Figure:
     """A stacked 100% bar per attitude item, from disagree (red) to agree (blue)."""
     data = summary[level_names].astype(float)
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(data) + 1.6))
@@ -163,8 +192,13 @@ def likert_chart(summary: pd.DataFrame, labels: dict[str, str], level_names: lis
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of respondents")
-    ax.legend(ncols=len(level_names), loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.2 / len(
-        data)), frameon=False, fontsize=9)
+    ax.legend(
+        ncols=len(level_names),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12 - 0.2 / len(data)),
+        frameon=False,
+        fontsize=9,
+    )
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -177,8 +211,9 @@ def _likert_colours(k: int) -> list[str]:
     return [matplotlib.colors.to_hex(c) for c in sns.color_palette("RdBu", k)]
 
 
-def histograms(frame: pd.DataFrame, columns: dict[str, str], ncols: int = 3, clip: float = 0.99
-               ) -> plt.Figure | None:
+def histograms(
+    frame: pd.DataFrame, columns: dict[str, str], ncols: int = 3, clip: float = 0.99
+) -> plt.Figure | None:
     """Histograms of numeric fields (long tails clipped at a percentile for readability); fields
     with no values are left out, and nothing is drawn when none has any."""
     names = [c for c in columns if c in frame and pd.to_numeric(frame[c], errors="coerce").notna().any()]
@@ -196,7 +231,7 @@ def histograms(frame: pd.DataFrame, columns: dict[str, str], ncols: int = 3, cli
         ax.set_title(columns[col])
         ax.set_xlabel("")
         ax.set_ylabel("people")
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
@@ -233,8 +268,19 @@ def overlap_heatmap(overlap: pd.DataFrame, title: str = "Overlap between filters
     """Share of each row filter's people who are also in the column filter."""
     labels = [str(c).replace("_", " ") for c in overlap.columns]
     fig, ax = plt.subplots(figsize=(1.0 * len(labels) + 3, 0.6 * len(labels) + 1.6))
-    sns.heatmap(overlap, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False, ax=ax,
-                xticklabels=labels, yticklabels=labels, linewidths=0.5)
+    sns.heatmap(
+        overlap,
+        annot=True,
+        fmt=".0f",
+        cmap="Blues",
+        vmin=0,
+        vmax=100,
+        cbar=False,
+        ax=ax,
+        xticklabels=labels,
+        yticklabels=labels,
+        linewidths=0.5,
+    )
     ax.set_title(title + " (% of the row's people also in the column)")
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -248,20 +294,27 @@ def html(markup: str) -> HTML:
     return HTML(markup)
 
 
-def retention_heatmap(matrix: pd.DataFrame, sizes: pd.Series, title: str,
-                      max_cols: int = 13, fmt: str = "pct") -> plt.Figure:
+def retention_heatmap(
+    matrix: pd.DataFrame, sizes: pd.Series, title: str, max_cols: int = 13, fmt: str = "pct"
+) -> plt.Figure:
     """Cohorts down the side (with their size), periods across; blank where too young."""
     data = matrix.iloc[:, :max_cols]
     rows = len(data)
     fig, ax = plt.subplots(figsize=(min(1.0 + 0.75 * data.shape[1], 12.5), 0.32 * rows + 1.5))
     annot = rows <= 40
     values = data * 100 if fmt == "pct" else data
-    sns.heatmap(values, ax=ax, cmap="Blues", annot=annot, fmt=".0f", cbar=False,
-                annot_kws={"fontsize": 8}, vmin=0, vmax=float(np.nanpercentile(values.iloc[:, 1:]
-                                                                              if values.shape[1] > 1
-                                                                              else values, 98)))
-    ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=8,
-                       rotation=0)
+    sns.heatmap(
+        values,
+        ax=ax,
+        cmap="Blues",
+        annot=annot,
+        fmt=".0f",
+        cbar=False,
+        annot_kws={"fontsize": 8},
+        vmin=0,
+        vmax=float(np.nanpercentile(values.iloc[:, 1:] if values.shape[1] > 1 else values, 98)),
+    )
+    ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=8, rotation=0)
     ax.set_xlabel("periods since first order")
     ax.set_ylabel("cohort (customers)")
     ax.set_title(title)
@@ -269,8 +322,13 @@ def retention_heatmap(matrix: pd.DataFrame, sizes: pd.Series, title: str,
     return fig
 
 
-def curves(curve: pd.DataFrame, value: str = "retention", title: str = "", max_n: int = 24,
-           ylabel: str = "% of cohort active") -> plt.Figure:
+def curves(
+    curve: pd.DataFrame,
+    value: str = "retention",
+    title: str = "",
+    max_n: int = 24,
+    ylabel: str = "% of cohort active",
+) -> plt.Figure:
     """One line per group across period offsets (pooled over cohorts old enough)."""
     fig, ax = plt.subplots(figsize=(10, 3.8))
     c = curve[(curve["n"] >= 1) & (curve["n"] <= max_n)]
@@ -295,8 +353,10 @@ def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
         ax.axvline(end, color="#b2182b", linestyle="--", linewidth=1)
         ax.text(end, ax.get_ylim()[1] * 0.95, " promotion ends", color="#b2182b", fontsize=9)
     ax.set_ylabel("% of group active")
-    ax.set_title(f"Customers acquired during {effect.attrs.get('code', 'the promotion')}: "
-                 "activity before and after it ended")
+    ax.set_title(
+        f"Customers acquired during {effect.attrs.get('code', 'the promotion')}: "
+        "activity before and after it ended"
+    )
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -342,9 +402,15 @@ def odds_chart(drivers: pd.DataFrame | None, top: int = 15) -> plt.Figure | Mark
     d = drivers.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(d) + 1.4))
     y = np.arange(len(d))
-    ax.errorbar(d["odds ratio"], y, xerr=[d["odds ratio"] - d["low 95%"],
-                                         d["high 95%"] - d["odds ratio"]],
-                fmt="o", color=PALETTE, ecolor="#9bb3cf", capsize=3)
+    ax.errorbar(
+        d["odds ratio"],
+        y,
+        xerr=[d["odds ratio"] - d["low 95%"], d["high 95%"] - d["odds ratio"]],
+        fmt="o",
+        color=PALETTE,
+        ecolor="#9bb3cf",
+        capsize=3,
+    )
     ax.axvline(1, color="#777", linewidth=1)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -392,15 +458,24 @@ def k_chart(table: pd.DataFrame, chosen: int) -> plt.Figure:
     return fig
 
 
-def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100 = average)"
-                  ) -> plt.Figure:
+def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100 = average)") -> plt.Figure:
     """Segments across, distinctive traits down; green over-indexes, red under-indexes."""
     fig, ax = plt.subplots(figsize=(2.1 * rows.shape[1] + 4.5, 0.34 * len(rows) + 1.8))
-    sns.heatmap(rows, annot=True, fmt=".0f", cmap="RdYlGn", center=100, vmin=0, vmax=250,
-                cbar=False, ax=ax, annot_kws={"fontsize": 8}, linewidths=0.4)
+    sns.heatmap(
+        rows,
+        annot=True,
+        fmt=".0f",
+        cmap="RdYlGn",
+        center=100,
+        vmin=0,
+        vmax=250,
+        cbar=False,
+        ax=ax,
+        annot_kws={"fontsize": 8},
+        linewidths=0.4,
+    )
     ax.set_yticklabels([_short(str(t), 52) for t in rows.index], fontsize=8)
-    ax.set_xticklabels([_short(str(t), 28) for t in rows.columns], fontsize=9, rotation=20,
-                       ha="right")
+    ax.set_xticklabels([_short(str(t), 28) for t in rows.columns], fontsize=9, rotation=20, ha="right")
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -410,8 +485,18 @@ def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figur
     """Cross-validated confusion matrix of the typing tool (% of each true segment)."""
     labels = [f"{s}. {_short(names.get(s, ''), 22)}" for s in confusion.index]
     fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 3.5, 1.0 * len(labels) + 1.2))
-    sns.heatmap(confusion, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False,
-                ax=ax, xticklabels=[str(s) for s in confusion.columns], yticklabels=labels)
+    sns.heatmap(
+        confusion,
+        annot=True,
+        fmt=".0f",
+        cmap="Blues",
+        vmin=0,
+        vmax=100,
+        cbar=False,
+        ax=ax,
+        xticklabels=[str(s) for s in confusion.columns],
+        yticklabels=labels,
+    )
     ax.set_xlabel("segment the typing tool assigns")
     ax.set_ylabel("true segment")
     ax.set_title("Typing tool: % of each segment assigned to each segment (cross-validated)")
@@ -419,8 +504,13 @@ def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figur
     return fig
 
 
-TRADEOFF_Y = ["average customer value", "share of revenue (12 months)",
-              "still a customer (not churned)", "NPS", "growth (share of new customers)"]
+TRADEOFF_Y = [
+    "average customer value",
+    "share of revenue (12 months)",
+    "still a customer (not churned)",
+    "NPS",
+    "growth (share of new customers)",
+]
 TRADEOFF_SIZE = ["retention (ordered in last 12 months)", "still a customer (not churned)"]
 
 
@@ -429,24 +519,37 @@ def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
     by the focus choice; the measure is the first the data has (value, revenue, staying, NPS)."""
     y_name = next((c for c in TRADEOFF_Y if c in facts and facts[c].notna().any()), None)
     if y_name is None:
-        return Markdown("_No measure of value, retention or loyalty in this data to set against "
-                        "size: the personas are ranked by size alone._")
-    size_name = next((c for c in TRADEOFF_SIZE if c in facts and c != y_name
-                      and facts[c].notna().any()), None)
+        return Markdown(
+            "_No measure of value, retention or loyalty in this data to set against "
+            "size: the personas are ranked by size alone._"
+        )
+    size_name = next(
+        (c for c in TRADEOFF_SIZE if c in facts and c != y_name and facts[c].notna().any()), None
+    )
     fig, ax = plt.subplots(figsize=(8.5, 4.4))
     colours = {"focus": "#4d9221", "maintain": "#888", "not a focus": "#b2182b"}
     y = facts[y_name].astype(float)
     size = 1200 * (facts[size_name].astype(float) if size_name else pd.Series(0.3, facts.index))
     for i, row in facts.iterrows():
-        ax.scatter(100 * row["share of customers"], y[i], s=size[i], alpha=0.55,
-                   color=colours.get(row["focus"], "#888"), edgecolor="white")
-        ax.annotate(f"{row['persona']} ({i})", (100 * row["share of customers"], y[i]),
-                    textcoords="offset points", xytext=(8, 6), fontsize=9)
+        ax.scatter(
+            100 * row["share of customers"],
+            y[i],
+            s=size[i],
+            alpha=0.55,
+            color=colours.get(row["focus"], "#888"),
+            edgecolor="white",
+        )
+        ax.annotate(
+            f"{row['persona']} ({i})",
+            (100 * row["share of customers"], y[i]),
+            textcoords="offset points",
+            xytext=(8, 6),
+            fontsize=9,
+        )
     ax.set_xlabel("share of customers (%)")
     ax.set_ylabel(y_name)
     bubble = f"bubble: {size_name}; " if size_name else ""
-    ax.set_title(f"{y_name.capitalize()} against size ({bubble}green focus, red not a focus)",
-                 fontsize=10)
+    ax.set_title(f"{y_name.capitalize()} against size ({bubble}green focus, red not a focus)", fontsize=10)
     ax.margins(0.25)
     fig.tight_layout()
     return fig
@@ -455,11 +558,11 @@ def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
 def migration_chart(migration: pd.DataFrame) -> plt.Figure:
     """Where last quarter's segments went (% of each previous segment)."""
     fig, ax = plt.subplots(figsize=(1.7 * migration.shape[1] + 4, 0.6 * len(migration) + 1.8))
-    sns.heatmap(migration, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False,
-                ax=ax, linewidths=0.5)
+    sns.heatmap(
+        migration, annot=True, fmt=".0f", cmap="Blues", vmin=0, vmax=100, cbar=False, ax=ax, linewidths=0.5
+    )
     ax.set_yticklabels([_short(str(t), 40) for t in migration.index], rotation=0, fontsize=9)
-    ax.set_xticklabels([_short(str(t), 24) for t in migration.columns], rotation=20, ha="right",
-                       fontsize=9)
+    ax.set_xticklabels([_short(str(t), 24) for t in migration.columns], rotation=20, ha="right", fontsize=9)
     ax.set_ylabel("last quarter")
     ax.set_xlabel("this quarter")
     ax.set_title("Customers in both quarters: from last quarter's segment to this quarter's (%)")

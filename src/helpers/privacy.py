@@ -20,8 +20,15 @@ def scrub_text(text: pd.Series) -> pd.Series:
     out = text.astype("string")
     # the full patterns only on answers that could hold a match (an @, a web address, 7+
     # digits); a cheap vectorised test first keeps this fast on a million answers
-    maybe = (out.str.contains("@", regex=False) | out.str.contains(r"(?i)https?://|www\.")
-             | out.str.count(r"\d").ge(7)).fillna(False).to_numpy(bool)
+    maybe = (
+        (
+            out.str.contains("@", regex=False)
+            | out.str.contains(r"(?i)https?://|www\.")
+            | out.str.count(r"\d").ge(7)
+        )
+        .fillna(False)
+        .to_numpy(bool)
+    )
     if not maybe.any():
         return out
     part = out[maybe]
@@ -32,8 +39,10 @@ def scrub_text(text: pd.Series) -> pd.Series:
 
 
 # the pages need no script at all: none runs, whatever text the data holds (images are inline)
-CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-                           "font-src data:; base-uri 'none'; form-action 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "font-src data:; base-uri 'none'; form-action 'none'"
+)
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
 
 
@@ -62,8 +71,9 @@ def suppress_small(table: pd.DataFrame, counts: pd.DataFrame, min_cell: int) -> 
     return out
 
 
-def suppress_rows(table: pd.DataFrame, count_col: str, min_cell: int,
-                  keep: list[str] | None = None) -> pd.DataFrame:
+def suppress_rows(
+    table: pd.DataFrame, count_col: str, min_cell: int, keep: list[str] | None = None
+) -> pd.DataFrame:
     """Blank every value in the rows whose ``count_col`` is below ``min_cell`` (except ``keep``)."""
     small = table[count_col].fillna(0).to_numpy() < min_cell
     if not small.any():
@@ -90,12 +100,16 @@ PERSONAL_PATTERNS = {
     "e-mail addresses": re.compile(r"^\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*$"),
     # a Chinese mobile number, or a number with separators that is not a date (2025-03-09,
     # 05/03/2024) and not a plain number (12345.67)
-    "phone numbers": re.compile(r"^\s*(?:1[3-9]\d{9}|(?=(?:\D*\d){9})(?!\d+\s*-\s*\d+\s*$)"
-                                r"(?!\d{4}-\d{1,2}-\d{1,2}\b)"
-                                r"(?!\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$)(?!-?\d+(?:\.\d+)?\s*$)"
-                                r"[+(]?\d[\d\s().-]{6,}\d)\s*$"),
-    "person names": re.compile(r"^\s*(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+(?:\s+[A-ZÀ-Þ][a-zß-ÿ'’-]+){1,2}"
-                               r"|[\u4e00-\u9fff]{2,4})\s*$"),
+    "phone numbers": re.compile(
+        r"^\s*(?:1[3-9]\d{9}|(?=(?:\D*\d){9})(?!\d+\s*-\s*\d+\s*$)"
+        r"(?!\d{4}-\d{1,2}-\d{1,2}\b)"
+        r"(?!\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$)(?!-?\d+(?:\.\d+)?\s*$)"
+        r"[+(]?\d[\d\s().-]{6,}\d)\s*$"
+    ),
+    "person names": re.compile(
+        r"^\s*(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+(?:\s+[A-ZÀ-Þ][a-zß-ÿ'’-]+){1,2}"
+        r"|[\u4e00-\u9fff]{2,4})\s*$"
+    ),
 }
 
 

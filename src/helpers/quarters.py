@@ -66,8 +66,10 @@ class Comparison:
         for name, row in self.changes.iterrows():
             if row["size change beyond noise"]:
                 word = "grew" if row["share now %"] > row["share before %"] else "shrank"
-                out.append(f"**{name}** {word} from {row['share before %']:.0f}% to "
-                           f"{row['share now %']:.0f}% of customers (beyond noise).")
+                out.append(
+                    f"**{name}** {word} from {row['share before %']:.0f}% to "
+                    f"{row['share now %']:.0f}% of customers (beyond noise)."
+                )
             if row["drifted"]:
                 out.append(f"**{name}** drifted in what they think: {row['drift']}.")
         out += [f"New this quarter: **{a}**." for a in self.appeared]
@@ -75,9 +77,15 @@ class Comparison:
         return out or [f"No change beyond noise since {self.previous}."]
 
 
-def compare(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
-            names: dict[int, str], params: Params, folder: Path, facts_now: pd.DataFrame
-            ) -> Comparison:
+def compare(
+    frame: pd.DataFrame,
+    segments: pd.Series,
+    index: pd.DataFrame,
+    names: dict[int, str],
+    params: Params,
+    folder: Path,
+    facts_now: pd.DataFrame,
+) -> Comparison:
     """Sizes, retention, value and NPS against last quarter; migration; appeared/vanished/drift."""
     bundle = load_bundle(folder / "03_segment" / "segment_model.joblib")
     prev_names = bundle["names"]
@@ -86,16 +94,19 @@ def compare(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
     prev_assign = pd.read_parquet(folder / "03_segment" / ASSIGNMENTS).set_index("customer_id")
     before = prev_assign["segment"].reindex(ids)
     both = before.notna().to_numpy()
-    migration = pd.crosstab(before.to_numpy()[both].astype(int), segments.to_numpy()[both],
-                            normalize="index") * 100
+    migration = (
+        pd.crosstab(before.to_numpy()[both].astype(int), segments.to_numpy()[both], normalize="index") * 100
+    )
     migration.index = [f"{i}. {prev_names.get(i, '')}" for i in migration.index]
     migration.columns = [f"{c}. {names.get(c, '')}" for c in migration.columns]
 
     # match each current segment to last quarter's model segment it overlaps most
     match, best = {}, {}
     for s in sorted(segments.unique()):
-        scores = {p: jaccard((segments == s).to_numpy(), (applied == p).to_numpy())
-                  for p in sorted(applied.unique())}
+        scores = {
+            p: jaccard((segments == s).to_numpy(), (applied == p).to_numpy())
+            for p in sorted(applied.unique())
+        }
         p = max(scores, key=scores.get)
         match[s], best[s] = p, scores[p]
     threshold = params.previous.match_threshold
@@ -105,8 +116,9 @@ def compare(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
 
     prev_sizes = prev_assign["segment"].value_counts()
     n_prev, n_now = int(prev_sizes.sum()), len(segments)
-    facts_prev = pd.read_parquet(folder / "05_personas" / FACTS) if (
-        folder / "05_personas" / FACTS).exists() else None
+    facts_prev = (
+        pd.read_parquet(folder / "05_personas" / FACTS) if (folder / "05_personas" / FACTS).exists() else None
+    )
     shares_now = index.attrs["shares"]
     shares_prev = bundle["index"].attrs["shares"] if bundle.get("index") is not None else None
     rows, pvals = [], []
@@ -115,16 +127,19 @@ def compare(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
         now_share = float((segments == s).mean())
         prev_share = float(prev_sizes.get(p, 0) / n_prev)
         pvals.append(float(proportion_z(now_share, n_now, prev_share, n_prev)[1]))
-        row = {"segment": f"{s}. {names.get(s, '')}", "was": f"{p}. {prev_names.get(p, '')}",
-               "overlap (Jaccard)": best[s], "share before %": 100 * prev_share,
-               "share now %": 100 * now_share}
+        row = {
+            "segment": f"{s}. {names.get(s, '')}",
+            "was": f"{p}. {prev_names.get(p, '')}",
+            "overlap (Jaccard)": best[s],
+            "share before %": 100 * prev_share,
+            "share now %": 100 * now_share,
+        }
         if facts_prev is not None and p in facts_prev.index and s in facts_now.index:
             for key in ("average customer value", "retention (ordered in last 12 months)", "NPS"):
                 if key in facts_prev and key in facts_now:
                     row[f"{key}: before"] = facts_prev.loc[p, key]
                     row[f"{key}: now"] = facts_now.loc[s, key]
-        row["drift"], row["drifted"] = _drift(shares_now, shares_prev, s, p,
-                                              params.previous.drift_threshold)
+        row["drift"], row["drifted"] = _drift(shares_now, shares_prev, s, p, params.previous.drift_threshold)
         rows.append(row)
     changes = pd.DataFrame(rows).set_index("segment")
     changes["size change beyond noise"] = adjust(np.array(pvals), "holm") < 0.05
@@ -132,14 +147,16 @@ def compare(frame: pd.DataFrame, segments: pd.Series, index: pd.DataFrame,
     return Comparison(changes, migration, appeared, vanished, params.previous.period or "")
 
 
-def _drift(now: pd.DataFrame, before: pd.DataFrame | None, s: int, p: int, threshold: float
-           ) -> tuple[str, bool]:
+def _drift(
+    now: pd.DataFrame, before: pd.DataFrame | None, s: int, p: int, threshold: float
+) -> tuple[str, bool]:
     """Attitude items whose agree share moved by more than the threshold."""
     if before is None or s not in now or p not in before:
         return "", False
     rows = [k for k in now.index if k[1] == "agree" and k in before.index]
     diff = (now.loc[rows, s] - before.loc[rows, p]).dropna()
     moved = diff[diff.abs() >= threshold].sort_values(key=abs, ascending=False)
-    text = "; ".join(f"“{k[0]}” {100 * before.loc[k, p]:.0f}% → {100 * now.loc[k, s]:.0f}% agree"
-                     for k in moved.index[:3])
+    text = "; ".join(
+        f"“{k[0]}” {100 * before.loc[k, p]:.0f}% → {100 * now.loc[k, s]:.0f}% agree" for k in moved.index[:3]
+    )
     return text, bool(len(moved))

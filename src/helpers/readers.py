@@ -24,8 +24,14 @@ from helpers.errors import DataError
 
 TYPE_CANDIDATES = ["BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR"]
 WHITESPACE = "whitespace"  # columns separated by runs of spaces or tabs (fixed-width exports)
-DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16",
-                    "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
+DUCKDB_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
 
 
 # what charset-normalizer names, as Python's codecs read it best: GB2312 and GBK text is read
@@ -56,13 +62,19 @@ def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
     best = results[0] if results else None
     # a tie between Western code pages goes to Windows-1252, the one spreadsheets export
     for other in results:
-        if best is not None and other.chaos <= best.chaos and other.coherence >= best.coherence \
-                and "cp1252" in other.could_be_from_charset:
+        if (
+            best is not None
+            and other.chaos <= best.chaos
+            and other.coherence >= best.coherence
+            and "cp1252" in other.could_be_from_charset
+        ):
             best = other
             break
     if best is None:
-        raise DataError(f"{path}: cannot tell the file's text encoding; add `encoding:` to its "
-                        "entry under `data` (e.g. gb18030, big5, shift_jis, cp1252, latin-1)")
+        raise DataError(
+            f"{path}: cannot tell the file's text encoding; add `encoding:` to its "
+            "entry under `data` (e.g. gb18030, big5, shift_jis, cp1252, latin-1)"
+        )
     encoding = "cp1252" if "cp1252" in best.could_be_from_charset else best.encoding
     return _SUPERSETS.get(encoding.lower(), encoding)
 
@@ -100,8 +112,10 @@ def csv_options(source: Source) -> dict[str, Any]:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise DataError(f"{source.path}: unknown encoding '{encoding}'; give a valid "
-                            "`encoding:` (e.g. utf-8, cp1252, latin-1)") from None
+            raise DataError(
+                f"{source.path}: unknown encoding '{encoding}'; give a valid "
+                "`encoding:` (e.g. utf-8, cp1252, latin-1)"
+            ) from None
     else:
         opts["encoding"] = DUCKDB_ENCODINGS[encoding]
     return opts
@@ -114,19 +128,27 @@ def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame
     try:
         if source.kind == "csv" and source.delimiter == WHITESPACE:
             encoding = source.encoding or detect_encoding(path)
-            frame = pd.read_csv(path, sep=r"\s+", encoding=encoding, header=0 if source.header
-                                else None, names=source.names, dtype={c: str for c in as_text})
+            frame = pd.read_csv(
+                path,
+                sep=r"\s+",
+                encoding=encoding,
+                header=0 if source.header else None,
+                names=source.names,
+                dtype={c: str for c in as_text},
+            )
         elif source.kind == "csv":
             opts = csv_options(source)
             path = readable_path(source)  # an encoding DuckDB lacks: transcoded once
             con = ibis.duckdb.connect()  # the engine's own CSV reader (type and dialect sniffing)
-            frame = con.read_csv(str(path), types={c: "VARCHAR" for c in as_text} or None,
-                                 **opts).execute()
+            frame = con.read_csv(str(path), types={c: "VARCHAR" for c in as_text} or None, **opts).execute()
         elif source.kind == "parquet":
             frame = pd.read_parquet(path)
         elif source.kind == "excel":
-            frame = pd.read_excel(path, sheet_name=source.sheet if source.sheet is not None else 0,
-                                  dtype={c: str for c in as_text})
+            frame = pd.read_excel(
+                path,
+                sheet_name=source.sheet if source.sheet is not None else 0,
+                dtype={c: str for c in as_text},
+            )
         elif source.kind == "spss":
             frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
             frame.attrs["labels"] = dict(meta.column_names_to_labels)

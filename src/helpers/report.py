@@ -42,8 +42,20 @@ from helpers.privacy import CSP_META
 NOTEBOOK_NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+\.ipynb$")
 KERNEL_NAME = "workbook-python"
 TEMPLATES = Path(__file__).parent / "templates"
-PACKAGES = ["pandas", "numpy", "scipy", "scikit-learn", "statsmodels", "seaborn", "matplotlib",
-            "papermill", "nbconvert", "ibis-framework", "duckdb", "pydantic"]
+PACKAGES = [
+    "pandas",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "statsmodels",
+    "seaborn",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "ibis-framework",
+    "duckdb",
+    "pydantic",
+]
 FAILED_DIR = "_failed"
 SLOT_ENV = "WORKBOOK_SLOT"
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -88,15 +100,13 @@ def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | N
     path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.csv"
     # 10 significant digits: the same inputs give the same bytes (parallel sums differ in the
     # last bits); text that a spreadsheet would run as a formula is neutralised (OWASP)
-    safe_table(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex),
-                             float_format=_ten_digits)
+    safe_table(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex), float_format=_ten_digits)
     return path
 
 
 def _ten_digits(value: float) -> str:
     """A float to 10 significant digits, written out in full (no 1.2e+10 for large money)."""
-    return np.format_float_positional(value, precision=10, unique=False, fractional=False,
-                                      trim="-")
+    return np.format_float_positional(value, precision=10, unique=False, fractional=False, trim="-")
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -122,8 +132,9 @@ def safe_table(table: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].map(neutralise)
     out.columns = out.columns.map(lambda c: neutralise(c) if isinstance(c, str) else c)
     if isinstance(out.index, pd.MultiIndex):
-        out.index = pd.MultiIndex.from_tuples([tuple(neutralise(v) for v in t) for t in out.index],
-                                              names=out.index.names)
+        out.index = pd.MultiIndex.from_tuples(
+            [tuple(neutralise(v) for v in t) for t in out.index], names=out.index.names
+        )
     else:
         out.index = out.index.map(neutralise)
     return out
@@ -152,16 +163,30 @@ def kernel_of_this_python(slots: int = 1) -> Iterator[str]:
         for slot in range(slots):
             spec = Path(tmp) / "kernels" / (KERNEL_NAME if slot == 0 else f"{KERNEL_NAME}-{slot}")
             spec.mkdir(parents=True)
-            (spec / "kernel.json").write_text(json.dumps({
-                # CRITICAL: a Ctrl-C reaches the kernel too, and its log line is no user's business
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                         "--log-level=CRITICAL"],
-                "display_name": "Customer workbook", "language": "python",
-                "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1", SLOT_ENV: str(slot),
-                        # kernels side by side share the cores: one BLAS thread each, or
-                        # OpenBLAS threads spin against the other notebook (03 took 20 s, not 9)
-                        **({v: "1" for v in BLAS_THREADS} if slots > 1 else {})},
-            }))
+            (spec / "kernel.json").write_text(
+                json.dumps(
+                    {
+                        # CRITICAL: a Ctrl-C reaches the kernel too, and its log line is no user's business
+                        "argv": [
+                            sys.executable,
+                            "-m",
+                            "ipykernel_launcher",
+                            "-f",
+                            "{connection_file}",
+                            "--log-level=CRITICAL",
+                        ],
+                        "display_name": "Customer workbook",
+                        "language": "python",
+                        "env": {
+                            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                            SLOT_ENV: str(slot),
+                            # kernels side by side share the cores: one BLAS thread each, or
+                            # OpenBLAS threads spin against the other notebook (03 took 20 s, not 9)
+                            **({v: "1" for v in BLAS_THREADS} if slots > 1 else {}),
+                        },
+                    }
+                )
+            )
         old = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = tmp + (os.pathsep + old if old else "")
         try:
@@ -178,17 +203,26 @@ def slot_kernel(kernel: str, slot: int) -> str:
     return kernel if slot == 0 else f"{kernel}-{slot}"
 
 
-def execute_notebook(source: Path, output: Path, parameters: dict[str, Any], kernel: str,
-                     cwd: Path, timeout: int | None = None) -> None:
+def execute_notebook(
+    source: Path, output: Path, parameters: dict[str, Any], kernel: str, cwd: Path, timeout: int | None = None
+) -> None:
     """Run one notebook with Papermill (raises PapermillExecutionError on a failed cell)."""
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
     # the kernel starts in cwd; papermill's own cwd= changes this whole process's directory,
     # which is not safe while another notebook runs beside this one
-    pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
-                        language="python", progress_bar=False, log_output=False,
-                        execution_timeout=timeout, resources={"metadata": {"path": str(cwd)}})
+    pm.execute_notebook(
+        str(source),
+        str(output),
+        parameters=parameters,
+        kernel_name=kernel,
+        language="python",
+        progress_bar=False,
+        log_output=False,
+        execution_timeout=timeout,
+        resources={"metadata": {"path": str(cwd)}},
+    )
 
 
 def declared(notebook: Path, values: dict[str, Any]) -> dict[str, Any]:
@@ -203,8 +237,9 @@ def declared(notebook: Path, values: dict[str, Any]) -> dict[str, Any]:
         if "parameters" in cell.metadata.get("tags", []):
             with contextlib.suppress(SyntaxError):
                 for node in ast.parse(cell.source).body:
-                    targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(
-                        node, "targets", [])
+                    targets = (
+                        [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+                    )
                     names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return {k: v for k, v in values.items() if k in names}
 
@@ -217,12 +252,19 @@ def export_html(notebook: Path, html_path: Path, footer: str = "") -> int:
     nb = nbformat.read(str(notebook), as_version=4)
     for cell in nb.cells:  # warnings and logs are for researchers, not stakeholders
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     nb.metadata["workbook_footer"] = footer
-    exporter = HTMLExporter(template_name="workbook", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        template_name="workbook",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(strip_css_comments(body), encoding="utf-8")
     return html_path.stat().st_size
@@ -264,10 +306,16 @@ def sha256(path: Path) -> str:
 def git_commit(folder: Path) -> str | None:
     """The checkout's commit (with `+dirty` for uncommitted changes), or None outside git."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=folder, capture_output=True, text=True, timeout=10).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
         return head + ("+dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -283,15 +331,27 @@ def package_versions() -> dict[str, str]:
 
 
 def _inputs(params: Params, params_file: Path) -> list[dict[str, Any]]:
-    items = [{"role": "parameters", "path": str(params_file.resolve()),
-              "bytes": params_file.stat().st_size, "sha256": sha256(params_file)}]
+    items = [
+        {
+            "role": "parameters",
+            "path": str(params_file.resolve()),
+            "bytes": params_file.stat().st_size,
+            "sha256": sha256(params_file),
+        }
+    ]
     for role in ("customers", "orders"):
         src = getattr(params.data, role)
         if src is not None and src.remote:  # read by Spark where it lies; not hashed from here
             items.append({"role": role, "path": str(src.path), "bytes": None, "sha256": None})
         elif src is not None:
-            items.append({"role": role, "path": str(src.path), "bytes": Path(src.path).stat().st_size,
-                          "sha256": sha256(Path(src.path))})
+            items.append(
+                {
+                    "role": role,
+                    "path": str(src.path),
+                    "bytes": Path(src.path).stat().st_size,
+                    "sha256": sha256(Path(src.path)),
+                }
+            )
     return items
 
 
@@ -305,9 +365,11 @@ text-align:left}th{background:#f4f7fb}.muted{color:#666;font-size:13px}a{color:#
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">{CSP_META}"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>"
-            f"{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>{body}</body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
+        f"{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>{body}</body></html>"
+    )
 
 
 def _run_time(nb: dict[str, Any]) -> str:
@@ -323,22 +385,24 @@ def _memory(nb: dict[str, Any]) -> str:
 
 def _version_page(manifest: dict[str, Any]) -> str:
     rows = "".join(
-        f"<tr><td><a href=\"{html.escape(nb['html'])}\">{html.escape(nb['title'])}</a></td>"
+        f'<tr><td><a href="{html.escape(nb["html"])}">{html.escape(nb["title"])}</a></td>'
         f"<td>{_run_time(nb)}</td><td>{_memory(nb)}</td><td>{nb['html_bytes'] / 1024:.0f} KB</td></tr>"
-        for nb in manifest["notebooks"])
-    tables = "".join(f"<li><a href=\"{html.escape(t)}\">{html.escape(t)}</a></li>"
-                     for t in manifest["tables"])
-    body = (f"<p class=\"muted\"><a href=\"../../index.html\">All reports</a></p>"
-            f"<h1>{html.escape(manifest['title'])}</h1>"
-            f"<p>Period <b>{html.escape(manifest['period'])}</b>, version "
-            f"<b>v{manifest['version']}</b>, data as of {manifest['as_of']}. "
-            f"Published {manifest['finished'][:16].replace('T', ' ')} UTC.</p>"
-            f"<h2>Reports</h2><table><tr><th>Report</th><th>Run time</th><th>Peak memory</th>"
-            f"<th>Size</th></tr>"
-            f"{rows}</table><h2>Tables (CSV, aggregates only)</h2><ul>{tables or '<li>none</li>'}"
-            f"</ul><p class=\"muted\">How this version was made: <a href=\"manifest.json\">"
-            f"manifest.json</a> (parameters, input fingerprints, code version, package versions). "
-            f"Researchers: the executed notebooks are in <a href=\"notebooks/\">notebooks/</a>.</p>")
+        for nb in manifest["notebooks"]
+    )
+    tables = "".join(f'<li><a href="{html.escape(t)}">{html.escape(t)}</a></li>' for t in manifest["tables"])
+    body = (
+        f'<p class="muted"><a href="../../index.html">All reports</a></p>'
+        f"<h1>{html.escape(manifest['title'])}</h1>"
+        f"<p>Period <b>{html.escape(manifest['period'])}</b>, version "
+        f"<b>v{manifest['version']}</b>, data as of {manifest['as_of']}. "
+        f"Published {manifest['finished'][:16].replace('T', ' ')} UTC.</p>"
+        f"<h2>Reports</h2><table><tr><th>Report</th><th>Run time</th><th>Peak memory</th>"
+        f"<th>Size</th></tr>"
+        f"{rows}</table><h2>Tables (CSV, aggregates only)</h2><ul>{tables or '<li>none</li>'}"
+        f'</ul><p class="muted">How this version was made: <a href="manifest.json">'
+        f"manifest.json</a> (parameters, input fingerprints, code version, package versions). "
+        f'Researchers: the executed notebooks are in <a href="notebooks/">notebooks/</a>.</p>'
+    )
     return _page(f"{manifest['title']} · {manifest['period']} v{manifest['version']}", body)
 
 
@@ -368,19 +432,27 @@ def write_index(reports_root: Path) -> Path:
     sections = []
     for period, items in periods.items():
         rows = "".join(
-            f"<tr><td><a href=\"{html.escape(m['period'])}/v{m['version']}/index.html\">"
+            f'<tr><td><a href="{html.escape(m["period"])}/v{m["version"]}/index.html">'
             f"v{m['version']}</a></td><td>{m['as_of']}</td>"
             f"<td>{m['finished'][:16].replace('T', ' ')}</td><td>"
-            + " · ".join(f"<a href=\"{html.escape(m['period'])}/v{m['version']}/"
-                         f"{html.escape(nb['html'])}\">{html.escape(nb['title'])}</a>"
-                         for nb in m["notebooks"])
-            + "</td></tr>" for m in items)
-        sections.append(f"<h2>{html.escape(period)} — {html.escape(items[0]['title'])}</h2>"
-                        f"<table><tr><th>Version</th><th>Data as of</th><th>Published (UTC)</th>"
-                        f"<th>Reports</th></tr>{rows}</table>")
-    body = ("<h1>Customer profile reports</h1><p class=\"muted\">Every published period and "
-            "version, newest first. Published versions are never changed; a re-run adds a new "
-            "version.</p>" + ("".join(sections) or "<p>No reports published yet.</p>"))
+            + " · ".join(
+                f'<a href="{html.escape(m["period"])}/v{m["version"]}/'
+                f'{html.escape(nb["html"])}">{html.escape(nb["title"])}</a>'
+                for nb in m["notebooks"]
+            )
+            + "</td></tr>"
+            for m in items
+        )
+        sections.append(
+            f"<h2>{html.escape(period)} — {html.escape(items[0]['title'])}</h2>"
+            f"<table><tr><th>Version</th><th>Data as of</th><th>Published (UTC)</th>"
+            f"<th>Reports</th></tr>{rows}</table>"
+        )
+    body = (
+        '<h1>Customer profile reports</h1><p class="muted">Every published period and '
+        "version, newest first. Published versions are never changed; a re-run adds a new "
+        "version.</p>" + ("".join(sections) or "<p>No reports published yet.</p>")
+    )
     index = Path(reports_root) / "index.html"
     tmp = index.with_suffix(".html.tmp")
     tmp.write_text(_page("Customer profile reports", body), encoding="utf-8")
@@ -440,15 +512,16 @@ def latest_private(private_root: str | Path, period: str, having: str | None = N
     """The private artifacts folder of a period's latest published version (the latest that
     holds the file ``having``, e.g. the segmentation model, when given)."""
     folder = Path(private_root) / period
-    versions = sorted((int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()),
-                      reverse=True)
+    versions = sorted((int(p.name[1:]) for p in folder.glob("v*") if p.name[1:].isdigit()), reverse=True)
     if not versions:
         raise ConfigError(f"{folder}: no published run of period {period} yet; run it first")
     for v in versions:
         if having is None or (folder / f"v{v}" / having).exists():
             return folder / f"v{v}"
-    raise ConfigError(f"{folder}: no published run of period {period} has {having}; run a "
-                      "version that includes 03_segment first")
+    raise ConfigError(
+        f"{folder}: no published run of period {period} has {having}; run a "
+        "version that includes 03_segment first"
+    )
 
 
 def _own_peak_mb() -> float:
@@ -507,7 +580,6 @@ class PeakMemory:
         self._thread.join()
 
 
-
 @dataclass
 class NotebookRun:
     name: str
@@ -538,10 +610,12 @@ def missing_inputs(notebook: Path, params: Params) -> list[str]:
 def skipped_page(title: str, missing: list[str], params: Params) -> str:
     """An offline page that says why a report was not made for this run."""
     needs = " and ".join(words(m) for m in missing)
-    body = (f"<p class=\"muted\">{html.escape(params.title)} · period {html.escape(params.period)}"
-            f"</p><h1>{html.escape(title)}</h1><p>This report was not made for this run: it needs "
-            f"{html.escape(needs)}, and this run's data has none.</p>"
-            f"<p><a href=\"index.html\">Back to this version's reports</a></p>")
+    body = (
+        f'<p class="muted">{html.escape(params.title)} · period {html.escape(params.period)}'
+        f"</p><h1>{html.escape(title)}</h1><p>This report was not made for this run: it needs "
+        f"{html.escape(needs)}, and this run's data has none.</p>"
+        f'<p><a href="index.html">Back to this version\'s reports</a></p>'
+    )
     return _page(title, body)
 
 
@@ -562,8 +636,9 @@ def default_jobs() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def memory_rule(reports_root: Path, names: list[str], budget_mb: float | None = None
-                ) -> Callable[[int, list[int]], bool]:
+def memory_rule(
+    reports_root: Path, names: list[str], budget_mb: float | None = None
+) -> Callable[[int, list[int]], bool]:
     """Whether notebook i may start beside the running ones: their peaks in the newest published
     run that measured them, added up, stay within the budget (70% of the memory available now).
     A notebook never measured may start: its first run measures it."""
@@ -572,8 +647,7 @@ def memory_rule(reports_root: Path, names: list[str], budget_mb: float | None = 
         for page in manifest.get("notebooks", []):
             if page.get("peak_memory_mb") and page["name"] not in peaks:
                 peaks[page["name"]] = float(page["peak_memory_mb"])
-    budget = budget_mb if budget_mb is not None else (
-        0.7 * psutil.virtual_memory().available / 2**20)
+    budget = budget_mb if budget_mb is not None else (0.7 * psutil.virtual_memory().available / 2**20)
 
     def fits(i: int, running: list[int]) -> bool:
         return sum(peaks.get(names[j], 0.0) for j in [*running, i]) <= budget
@@ -585,15 +659,18 @@ def notebook_after(notebook: Path, names: list[str]) -> list[str]:
     """The notebooks of this run whose private results a notebook reads: `workbook.after` in its
     metadata, or every earlier notebook when it says nothing (a new notebook runs in order)."""
     meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
-    earlier = names[:names.index(notebook.stem)]
+    earlier = names[: names.index(notebook.stem)]
     after = meta.get("workbook", {}).get("after")
     return earlier if after is None else [n for n in after if n in earlier]
 
 
-def run_in_order(notebooks: list[Path], one: Callable[[int, int], tuple[Any, list[str]]],
-                 slots: int, progress: Callable[[str], None],
-                 fits: Callable[[int, list[int]], bool] | None = None
-                 ) -> dict[int, tuple[Any, list[str]]]:
+def run_in_order(
+    notebooks: list[Path],
+    one: Callable[[int, int], tuple[Any, list[str]]],
+    slots: int,
+    progress: Callable[[str], None],
+    fits: Callable[[int, list[int]], bool] | None = None,
+) -> dict[int, tuple[Any, list[str]]]:
     """Run `one(i, slot)` for each notebook, up to `slots` at once, each after the notebooks it
     reads; progress lines come out in notebook order, as a run one by one prints them.
 
@@ -604,12 +681,10 @@ def run_in_order(notebooks: list[Path], one: Callable[[int, int], tuple[Any, lis
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     names = [nb.stem for nb in notebooks]
-    after = {i: [names.index(d) for d in notebook_after(nb, names)]
-             for i, nb in enumerate(notebooks)}
+    after = {i: [names.index(d) for d in notebook_after(nb, names)] for i, nb in enumerate(notebooks)}
 
     def waiting_on(i: int) -> int:
-        return sum(1 for j in after if i in after[j]) + sum(waiting_on(j) for j in after
-                                                           if i in after[j])
+        return sum(1 for j in after if i in after[j]) + sum(waiting_on(j) for j in after if i in after[j])
 
     # one slot: the notebook order, exactly as always
     priority = sorted(range(len(notebooks)), key=lambda i: (-waiting_on(i) if slots > 1 else 0, i))
@@ -639,8 +714,11 @@ def run_in_order(notebooks: list[Path], one: Callable[[int, int], tuple[Any, lis
                 if failed or not free:
                     break
                 beside = [j for j, _ in running.values()]
-                if i not in started and all(d in finished for d in after[i]) and (
-                        not beside or fits is None or fits(i, beside)):
+                if (
+                    i not in started
+                    and all(d in finished for d in after[i])
+                    and (not beside or fits is None or fits(i, beside))
+                ):
                     slot = free.pop()
                     started.add(i)
                     running[pool.submit(one, i, slot)] = (i, slot)
@@ -665,11 +743,17 @@ def run_in_order(notebooks: list[Path], one: Callable[[int, int], tuple[Any, lis
     return finished
 
 
-def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
-              private_root: str | Path = "private", notebooks_dir: str | Path | None = None,
-              only: list[str] | None = None, timeout: int | None = 3600,
-              progress: Callable[[str], None] = print, jobs: int | None = None,
-              memory_mb: float | None = None) -> RunResult:
+def run_batch(
+    params_file: str | Path,
+    reports_root: str | Path = "reports",
+    private_root: str | Path = "private",
+    notebooks_dir: str | Path | None = None,
+    only: list[str] | None = None,
+    timeout: int | None = 3600,
+    progress: Callable[[str], None] = print,
+    jobs: int | None = None,
+    memory_mb: float | None = None,
+) -> RunResult:
     """Validate, run the notebooks (`jobs` side by side where one does not read another's
     results), and publish `reports/<period>/v<N>/` if all succeeded."""
     from papermill.exceptions import PapermillExecutionError
@@ -687,8 +771,7 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
     reports_root, private_root = Path(reports_root).resolve(), Path(private_root).resolve()
     for option, root in (("--reports", reports_root), ("--private", private_root)):
         if root.exists() and not root.is_dir():
-            raise ConfigError(f"{root}: {option} names a file; give a folder (it is created "
-                              "when missing)")
+            raise ConfigError(f"{root}: {option} names a file; give a folder (it is created when missing)")
     reports_root.mkdir(parents=True, exist_ok=True)
     build = reports_root / f".build-{params.period}-{uuid.uuid4().hex[:8]}"
     private_build = private_root / f".build-{params.period}-{build.name[-8:]}"
@@ -722,20 +805,38 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
             page = build / f"{nb.stem}.html"
             page.write_text(skipped_page(_title_of(nb), missing, params), encoding="utf-8")
             run.status = "skipped"
-            return ({"name": nb.stem, "title": _title_of(nb), "html": page.name,
-                     "html_bytes": page.stat().st_size, "duration_s": 0.0, "status": "skipped",
-                     "missing": missing},
-                    [f"        skipped: needs {'; '.join(NEEDS[m] for m in missing)}"])
+            return (
+                {
+                    "name": nb.stem,
+                    "title": _title_of(nb),
+                    "html": page.name,
+                    "html_bytes": page.stat().st_size,
+                    "duration_s": 0.0,
+                    "status": "skipped",
+                    "missing": missing,
+                },
+                [f"        skipped: needs {'; '.join(NEEDS[m] for m in missing)}"],
+            )
         executed = build / "notebooks" / nb.name
         t = time.perf_counter()
         try:
             with PeakMemory(slot=slot if slots > 1 else None) as memory:
-                execute_notebook(nb, executed, declared(nb, {
-                    "params_path": str(params_file),
-                    "tables_dir": str(build / "tables" / nb.stem),
-                    "private_dir": str(private_build / nb.stem),
-                    "report_dir": str(build),
-                }), slot_kernel(kernel, slot), cwd=notebooks_dir, timeout=timeout)
+                execute_notebook(
+                    nb,
+                    executed,
+                    declared(
+                        nb,
+                        {
+                            "params_path": str(params_file),
+                            "tables_dir": str(build / "tables" / nb.stem),
+                            "private_dir": str(private_build / nb.stem),
+                            "report_dir": str(build),
+                        },
+                    ),
+                    slot_kernel(kernel, slot),
+                    cwd=notebooks_dir,
+                    timeout=timeout,
+                )
         except PapermillExecutionError:
             run.status, run.error = "failed", _failed_cell(executed)
         except Exception as exc:  # kernel died, timeout: still a failed notebook
@@ -746,16 +847,31 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
             return None, [f"        failed after {run.duration_s:.1f} s: {run.error}"]
         size = export_html(executed, build / f"{nb.stem}.html", footer)
         run.status = "ok"
-        return ({"name": nb.stem, "title": _title_of(nb), "html": f"{nb.stem}.html",
-                 "html_bytes": size, "duration_s": round(run.duration_s, 2),
-                 "peak_memory_mb": round(run.peak_memory_mb), "status": "ok"},
-                [f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB, "
-                 f"peak memory {run.peak_memory_mb / 1024:.2f} GB)"])
+        return (
+            {
+                "name": nb.stem,
+                "title": _title_of(nb),
+                "html": f"{nb.stem}.html",
+                "html_bytes": size,
+                "duration_s": round(run.duration_s, 2),
+                "peak_memory_mb": round(run.peak_memory_mb),
+                "status": "ok",
+            },
+            [
+                f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB, "
+                f"peak memory {run.peak_memory_mb / 1024:.2f} GB)"
+            ],
+        )
 
     try:
         with kernel_of_this_python(slots) as kernel:
-            results = run_in_order(notebooks, one, slots, progress, memory_rule(
-                reports_root, [nb.stem for nb in notebooks], memory_mb))
+            results = run_in_order(
+                notebooks,
+                one,
+                slots,
+                progress,
+                memory_rule(reports_root, [nb.stem for nb in notebooks], memory_mb),
+            )
         for i in sorted(results):
             page, _ = results[i]
             if page is not None:
@@ -794,15 +910,23 @@ def run_batch(params_file: str | Path, reports_root: str | Path = "reports",
         # one number for both roots: a version already in the private root is taken too
         version = max(next_version(period_dir), next_version(private_root / params.period))
         manifest = {
-            "period": params.period, "version": version, "title": params.title,
-            "as_of": str(params.as_of), "started": started.isoformat(),
+            "period": params.period,
+            "version": version,
+            "title": params.title,
+            "as_of": str(params.as_of),
+            "started": started.isoformat(),
             "finished": finished.isoformat(),
-            "duration_s": round(time.perf_counter() - t0, 2), "status": "published",
+            "duration_s": round(time.perf_counter() - t0, 2),
+            "status": "published",
             "runner_peak_memory_mb": round(_own_peak_mb()),
-            "parameters": params_as_dict(params), "inputs": _inputs(params, params_file),
-            "git_commit": git_commit(project_root()), "packages": package_versions(),
-            "lock_sha256": _lock_hash(), "notebooks_side_by_side": slots,
-            "notebooks": pages, "tables": tables,
+            "parameters": params_as_dict(params),
+            "inputs": _inputs(params, params_file),
+            "git_commit": git_commit(project_root()),
+            "packages": package_versions(),
+            "lock_sha256": _lock_hash(),
+            "notebooks_side_by_side": slots,
+            "notebooks": pages,
+            "tables": tables,
         }
         (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         (build / "index.html").write_text(_version_page(manifest), encoding="utf-8")

@@ -56,8 +56,10 @@ class Scale:
         else:
             points = tuple(float(p) for p in raw)
         given = {value_key(k): v for k, v in spec.labels.items()}
-        labels = tuple(given.get(value_key(r), given.get(format_point(p), _word(r)))
-                       for r, p in zip(raw, points, strict=True))
+        labels = tuple(
+            given.get(value_key(r), given.get(format_point(p), _word(r)))
+            for r, p in zip(raw, points, strict=True)
+        )
         top_n, bottom_n = spec.box_sizes(len(points))
         return cls(points, labels, points[-top_n:], points[:bottom_n], spec.low, spec.high, words)
 
@@ -121,7 +123,6 @@ class Scale:
         return f"rate “{statement}” at the {self.low} end ({self.box_text(top=False)})"
 
 
-
 def _word(raw: object) -> str:
     text = str(raw)
     return text.replace("_", " ") if isinstance(raw, str) else format_point(float(raw))  # type: ignore[arg-type]
@@ -159,8 +160,7 @@ def value_keys(values: list, column: str, params: Params) -> set[str]:
 
 def data_keys(values: pd.Series) -> pd.Series:
     """The data's values as matching keys (see `value_key`)."""
-    return values.map(lambda v: value_key(v.item() if hasattr(v, "item") else v)
-                      if pd.notna(v) else None)
+    return values.map(lambda v: value_key(v.item() if hasattr(v, "item") else v) if pd.notna(v) else None)
 
 
 def status_groups(values: pd.Series, params: Params) -> pd.Series:
@@ -194,6 +194,7 @@ def has_churn(params: Params) -> bool:
 
 def apply_value_labels(values: pd.Series, labels: dict[str, str]) -> pd.Series:
     """Codes replaced by their labels (codes without a label kept as written)."""
+
     def one(v: object) -> object:
         if pd.isna(v):
             return pd.NA

@@ -65,13 +65,17 @@ def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     cols = params.columns
     assert cols is not None
     seg = params.segment
-    names = seg.features or (cols.psychographic + cols.behavioural + [
-        n for n, mr in cols.multi_response.items() if mr.dimension in ("psychographic",
-                                                                       "behavioural")])
+    names = seg.features or (
+        cols.psychographic
+        + cols.behavioural
+        + [n for n, mr in cols.multi_response.items() if mr.dimension in ("psychographic", "behavioural")]
+    )
     if not names:  # a file without attitudes or behaviour (a CRM export): who they are
-        names = cols.demographic + cols.geographic + [
-            n for n, mr in cols.multi_response.items() if mr.dimension in ("demographic",
-                                                                           "geographic")]
+        names = (
+            cols.demographic
+            + cols.geographic
+            + [n for n, mr in cols.multi_response.items() if mr.dimension in ("demographic", "geographic")]
+        )
     spec = FeatureSpec(weights=dict(seg.weights))
     for name in names:
         if name in cols.multi_response:
@@ -103,8 +107,7 @@ class MixedEncoder:
         self.num_std_ = num.std().replace(0, 1.0)
         # latent class: numbers in up to five ordered bins (quantile edges), because Gaussian
         # components collapse onto heaped values such as counts that are mostly zero
-        self.num_edges_ = {c: np.unique(np.nanquantile(num[c], [0.2, 0.4, 0.6, 0.8]))
-                           for c in s.numeric}
+        self.num_edges_ = {c: np.unique(np.nanquantile(num[c], [0.2, 0.4, 0.6, 0.8])) for c in s.numeric}
         dense = self._dense_raw(frame)
         self.dense_mean_ = np.nanmean(dense, axis=0)
         self.dense_std_ = np.nanstd(dense, axis=0)
@@ -156,10 +159,14 @@ class MixedEncoder:
     def _dense_raw(self, frame: pd.DataFrame) -> np.ndarray:
         s = self.spec
         scales = getattr(self, "scales_", {})
-        likert = [scales[c].numbers(frame[c]).to_numpy() if c in scales
-                  else frame[c].astype(float).to_numpy() for c in s.likert]
-        parts = [np.column_stack(likert) if likert else np.empty((len(frame), 0)),
-                 frame[s.numeric].astype(float).to_numpy()]
+        likert = [
+            scales[c].numbers(frame[c]).to_numpy() if c in scales else frame[c].astype(float).to_numpy()
+            for c in s.likert
+        ]
+        parts = [
+            np.column_stack(likert) if likert else np.empty((len(frame), 0)),
+            frame[s.numeric].astype(float).to_numpy(),
+        ]
         for c in s.nominal:
             codes = self._codes(frame[c], self.categories_[c])
             ind = (codes[:, None] == np.arange(len(self.categories_[c]))[None, :]).astype(float)
@@ -194,9 +201,16 @@ class MixedEncoder:
 class Segmenter(BaseEstimator, ClusterMixin):
     """Segments customers on mixed data: fit, predict, predict_proba (scikit-learn style)."""
 
-    def __init__(self, params: Params | None = None, spec: FeatureSpec | None = None,
-                 method: str = "latent_class", n_segments: int = 5, random_state: int = 0,
-                 n_init: int = 4, random_starts: int = 20) -> None:
+    def __init__(
+        self,
+        params: Params | None = None,
+        spec: FeatureSpec | None = None,
+        method: str = "latent_class",
+        n_segments: int = 5,
+        random_state: int = 0,
+        n_init: int = 4,
+        random_starts: int = 20,
+    ) -> None:
         self.params = params
         self.spec = spec
         self.method = method
@@ -211,16 +225,18 @@ class Segmenter(BaseEstimator, ClusterMixin):
         k = self.n_segments
         if self.method == "latent_class":
             x, _ = self.encoder_.latent_blocks(frame)
-            self.model_ = LatentClassModel(k, n_starts=self.random_starts, n_final=self.n_init,
-                                           random_state=self.random_state).fit(x)
+            self.model_ = LatentClassModel(
+                k, n_starts=self.random_starts, n_final=self.n_init, random_state=self.random_state
+            ).fit(x)
             self._x_fit = x
         else:
             x = self.encoder_.dense(frame)
             n_comp = min(x.shape[1], 20)
             self.pca_ = PCA(n_components=n_comp, random_state=self.random_state).fit(x)
             z = self.pca_.transform(x)
-            self.model_ = KMeans(n_clusters=k, n_init=max(self.n_init, 4),
-                                 random_state=self.random_state).fit(z)
+            self.model_ = KMeans(
+                n_clusters=k, n_init=max(self.n_init, 4), random_state=self.random_state
+            ).fit(z)
             d2 = ((z[:, None, :] - self.model_.cluster_centers_[None]) ** 2).sum(-1)
             self.temperature_ = float(np.mean(d2.min(axis=1))) or 1.0
             self._x_fit = z
@@ -231,17 +247,26 @@ class Segmenter(BaseEstimator, ClusterMixin):
         """The model refitted on rows of its own fitting data (a bootstrap draw), starting from
         this solution: same encoding, this fit's parameters (latent class) or centres (k-means)
         as the one start, as Mplus starts its bootstrap draws from the original estimates."""
-        other = Segmenter(self.params, self.spec, self.method, self.n_segments, self.random_state,
-                          self.n_init, self.random_starts)
+        other = Segmenter(
+            self.params,
+            self.spec,
+            self.method,
+            self.n_segments,
+            self.random_state,
+            self.n_init,
+            self.random_starts,
+        )
         other.encoder_ = self.encoder_
         x = self._x_fit[rows]
         if self.method == "latent_class":
-            other.model_ = LatentClassModel(self.n_segments, random_state=self.random_state
-                                            ).fit(x, init=self.model_)
+            other.model_ = LatentClassModel(self.n_segments, random_state=self.random_state).fit(
+                x, init=self.model_
+            )
         else:
             other.pca_ = self.pca_
-            other.model_ = KMeans(n_clusters=self.n_segments, init=self.model_.cluster_centers_,
-                                  n_init=1).fit(x)
+            other.model_ = KMeans(
+                n_clusters=self.n_segments, init=self.model_.cluster_centers_, n_init=1
+            ).fit(x)
             other.temperature_ = self.temperature_
         other._x_fit = x
         return other
@@ -272,8 +297,10 @@ class Segmenter(BaseEstimator, ClusterMixin):
 
     def predict(self, frame: pd.DataFrame, batch_size: int = 200_000) -> np.ndarray:
         """The most likely segment of each customer, in batches to keep memory bounded."""
-        out = [self.predict_proba(frame.iloc[i:i + batch_size]).argmax(axis=1)
-               for i in range(0, len(frame), batch_size)]
+        out = [
+            self.predict_proba(frame.iloc[i : i + batch_size]).argmax(axis=1)
+            for i in range(0, len(frame), batch_size)
+        ]
         return np.concatenate(out) if out else np.array([], dtype=int)
 
     def predict_segment(self, frame: pd.DataFrame) -> np.ndarray:
@@ -288,9 +315,10 @@ class Segmenter(BaseEstimator, ClusterMixin):
             x = self._x_fit if len(frame) == len(self._x_fit) else self._matrix(frame)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return {"BIC": float(self.model_.bic(x)),
-                        "entropy": float(self.model_.relative_entropy(x))
-                        if self.n_segments > 1 else np.nan}
+                return {
+                    "BIC": float(self.model_.bic(x)),
+                    "entropy": float(self.model_.relative_entropy(x)) if self.n_segments > 1 else np.nan,
+                }
         z = self._matrix(frame)
         if self.n_segments < 2:
             return {"silhouette": np.nan}
@@ -322,15 +350,19 @@ class KChoice:
     models: dict[int, Segmenter]
 
 
-def _fit_and_score(sample: pd.DataFrame, params: Params, spec: FeatureSpec, k: int
-                   ) -> tuple[Segmenter, dict[str, float]]:
+def _fit_and_score(
+    sample: pd.DataFrame, params: Params, spec: FeatureSpec, k: int
+) -> tuple[Segmenter, dict[str, float]]:
     seg = params.segment
-    model = Segmenter(params, spec, seg.method, k, seg.seed, seg.n_init, seg.random_starts
-                      ).fit(sample)
+    model = Segmenter(params, spec, seg.method, k, seg.seed, seg.n_init, seg.random_starts).fit(sample)
     labels = model.labels_
     shares = np.bincount(labels, minlength=k) / len(labels)
-    return model, {"k": k, **model.criteria(sample, labels), "smallest segment %": 100 * shares.min(),
-                   "mirrors one question": mirrors(sample, labels, spec)}
+    return model, {
+        "k": k,
+        **model.criteria(sample, labels),
+        "smallest segment %": 100 * shares.min(),
+        "mirrors one question": mirrors(sample, labels, spec),
+    }
 
 
 def mirrors(frame: pd.DataFrame, labels: np.ndarray, spec: FeatureSpec) -> float:
@@ -393,26 +425,40 @@ def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice
             nxt = bic.get(k + 1)
             if nxt is None or nxt > bic[k] * (1 - seg.bic_tolerance) or not ok.get(k + 1, False):
                 if nxt is not None and nxt <= bic[k] * (1 - seg.bic_tolerance):
-                    then = (f"k = {k + 1} would fit better but fails a knock-out "
-                            f"({_knockout(table.loc[k + 1], seg)})")
+                    then = (
+                        f"k = {k + 1} would fit better but fails a knock-out "
+                        f"({_knockout(table.loc[k + 1], seg)})"
+                    )
                 elif nxt is not None:
-                    then = (f"going to k = {k + 1} improves BIC by less than "
-                            f"{100 * seg.bic_tolerance:.1f}%" if nxt < bic[k] else
-                            f"k = {k + 1} fits worse (higher BIC)")
+                    then = (
+                        f"going to k = {k + 1} improves BIC by less than {100 * seg.bic_tolerance:.1f}%"
+                        if nxt < bic[k]
+                        else f"k = {k + 1} fits worse (higher BIC)"
+                    )
                 else:
                     then = "it is the largest k tried"
-                why = (f"k = {k}: {then}; every segment is at least {100 * seg.min_share:.0f}% "
-                       f"of customers and relative entropy is at least {seg.min_entropy}.")
+                why = (
+                    f"k = {k}: {then}; every segment is at least {100 * seg.min_share:.0f}% "
+                    f"of customers and relative entropy is at least {seg.min_entropy}."
+                )
                 return KChoice(table, k, why, models)
         return KChoice(table, 1, "No k passes the knock-outs: no segmentation.", models)
     sil = table["silhouette"].where(ok)
     if sil.isna().all() or sil.max() < seg.min_silhouette:
-        return KChoice(table, 1, f"No k reaches a silhouette of {seg.min_silhouette}: the data "
-                                 "shows no clear segments.", models)
+        return KChoice(
+            table,
+            1,
+            f"No k reaches a silhouette of {seg.min_silhouette}: the data shows no clear segments.",
+            models,
+        )
     k = int(sil.idxmax())
-    return KChoice(table, k, f"k = {k}: the highest silhouette ({sil.max():.2f}) among k with "
-                             f"every segment at least {100 * seg.min_share:.0f}% of customers.",
-                   models)
+    return KChoice(
+        table,
+        k,
+        f"k = {k}: the highest silhouette ({sil.max():.2f}) among k with "
+        f"every segment at least {100 * seg.min_share:.0f}% of customers.",
+        models,
+    )
 
 
 def _knockout(row: pd.Series, seg: Any) -> str:
@@ -442,8 +488,7 @@ class Stability:
     verdict: pd.Series
 
 
-def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Segmenter
-              ) -> Stability:
+def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Segmenter) -> Stability:
     """Refit on bootstrap samples (Hennig's clusterboot) and on other seeds; compare memberships.
 
     ``model`` is the fit on ``sample``. The bootstrap refits start from its solution: they measure
@@ -467,13 +512,16 @@ def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Se
         for s in range(k):
             scores[b, s] = max(jaccard(base == s, other == t) for t in range(k))
     seeds = list(range(seg.seed + 100, seg.seed + 100 + seg.seeds))
-    labels = [Segmenter(params, spec, seg.method, k, seed, seg.n_init, seg.random_starts)
-              .fit(sample).labels_ for seed in seeds]
+    labels = [
+        Segmenter(params, spec, seg.method, k, seed, seg.n_init, seg.random_starts).fit(sample).labels_
+        for seed in seeds
+    ]
     aris = [adjusted_rand_score(a, b) for a, b in itertools.combinations([base, *labels], 2)]
     mean = pd.Series(scores.mean(axis=0), index=range(k), name="mean Jaccard")
-    verdict = pd.Series(np.where(mean >= STABLE, "stable", np.where(mean <= DISSOLVED, "dissolved",
-                                                                     "a pattern, not stable")),
-                        index=mean.index)
+    verdict = pd.Series(
+        np.where(mean >= STABLE, "stable", np.where(mean <= DISSOLVED, "dissolved", "a pattern, not stable")),
+        index=mean.index,
+    )
     return Stability(mean, float(np.mean(aris)) if aris else np.nan, verdict)
 
 
@@ -489,8 +537,7 @@ def order_by_size(labels: np.ndarray) -> np.ndarray:
     return remap[labels]
 
 
-def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series
-            ) -> pd.DataFrame:
+def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series) -> pd.DataFrame:
     """Each segment's index against the total on every profile variable (100 = average).
 
     Categorical answers and multiple-response picks use the weighted share, Likert items the
@@ -517,14 +564,16 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
         series = frame[c]
         if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:
             x = series.astype(float)
-            rows[(label_of(c, params), "mean")] = pd.concat([
-                (x * w).groupby(segments).sum() / w[x.notna()].groupby(segments[x.notna()]).sum(),
-                pd.Series({"Total": np.average(x[x.notna()], weights=w[x.notna()])})])
+            rows[(label_of(c, params), "mean")] = pd.concat(
+                [
+                    (x * w).groupby(segments).sum() / w[x.notna()].groupby(segments[x.notna()]).sum(),
+                    pd.Series({"Total": np.average(x[x.notna()], weights=w[x.notna()])}),
+                ]
+            )
             continue
         text = series.map(display_value, na_action="ignore").astype("string")
         for value in text.dropna().unique():
-            add((label_of(c, params), str(value)), (text == value).astype(float)
-                .where(series.notna()))
+            add((label_of(c, params), str(value)), (text == value).astype(float).where(series.notna()))
     for name in cols.multi_response:
         picks = multi_response(frame, params, name)
         for option in picks.columns:
@@ -537,12 +586,10 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
     return index
 
 
-def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15
-                ) -> pd.DataFrame:
+def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15) -> pd.DataFrame:
     """A segment's most distinctive traits (largest index, among answers it gives often)."""
     shares = index.attrs["shares"]
-    s = pd.DataFrame({"index": index[segment], "share": shares[segment],
-                      "total": shares["Total"]})
+    s = pd.DataFrame({"index": index[segment], "share": shares[segment], "total": shares["Total"]})
     s = s[(s["share"] >= min_share) | (s.index.get_level_values("answer") == "mean")]
     return s.sort_values("index", ascending=False).head(top)
 
@@ -583,8 +630,11 @@ def _trait_name(variable: str, answer: str) -> str:
     question where the answer alone says nothing, such as yes, no or a number)."""
     if answer == "agree":
         return _short(variable)
-    bare = answer.strip().lower() in ("yes", "no", "true", "false") or answer.replace(
-        ".", "", 1).isdigit() or len(answer) <= 2
+    bare = (
+        answer.strip().lower() in ("yes", "no", "true", "false")
+        or answer.replace(".", "", 1).isdigit()
+        or len(answer) <= 2
+    )
     return f"{variable}: {answer}" if bare else answer.replace("_", " ")
 
 
@@ -601,7 +651,7 @@ def _short(statement: str) -> str:
     s = statement.strip()
     for prefix in ("I ", "I'm ", "I am "):
         if s.startswith(prefix):
-            s = s[len(prefix):]
+            s = s[len(prefix) :]
             break
     return s[:1].upper() + s[1:]
 
@@ -653,8 +703,9 @@ class Segmentation:
         """People and weighted share per segment, with names and stability verdicts."""
         n = self.segments.value_counts().sort_index()
         w = weights.groupby(self.segments).sum()
-        out = pd.DataFrame({"name": [self.names.get(s, "") for s in n.index], "people": n,
-                            "weighted %": 100 * w / w.sum()})
+        out = pd.DataFrame(
+            {"name": [self.names.get(s, "") for s in n.index], "people": n, "weighted %": 100 * w / w.sum()}
+        )
         if self.stability is not None:
             out["mean Jaccard"] = self.stability.jaccard.to_numpy()
             out["stability"] = self.stability.verdict.to_numpy()
@@ -665,13 +716,17 @@ class Segmentation:
         """Plain sentences calling out segments that are not stable."""
         if self.stability is None:
             return ["Only one segment: nothing to test for stability."]
-        notes = [f"Across {len(self.stability.jaccard)} segments, refits with other seeds agree "
-                 f"with an adjusted Rand index of {self.stability.ari_seeds:.2f} (1 = identical)."]
+        notes = [
+            f"Across {len(self.stability.jaccard)} segments, refits with other seeds agree "
+            f"with an adjusted Rand index of {self.stability.ari_seeds:.2f} (1 = identical)."
+        ]
         for s, verdict in self.stability.verdict.items():
             j = self.stability.jaccard[s]
             if verdict != "stable":
-                notes.append(f"**Segment {s + 1} ({self.names.get(s + 1, '')}) is {verdict}** "
-                             f"(mean Jaccard {j:.3f}): treat it with care.")
+                notes.append(
+                    f"**Segment {s + 1} ({self.names.get(s + 1, '')}) is {verdict}** "
+                    f"(mean Jaccard {j:.3f}): treat it with care."
+                )
         if len(notes) == 1:
             notes.append(f"Every segment is stable (mean Jaccard ≥ {STABLE}).")
         return notes
@@ -683,9 +738,9 @@ def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation
     spec = feature_spec(frame, params)
     sample = fit_sample(frame, seg.sample_size, seg.strata, seg.seed)
     choice = choose_k(sample, params, spec)
-    model = choice.models.get(choice.k) or Segmenter(params, spec, seg.method, choice.k,
-                                                     seg.seed, seg.n_init, seg.random_starts
-                                                     ).fit(sample)
+    model = choice.models.get(choice.k) or Segmenter(
+        params, spec, seg.method, choice.k, seg.seed, seg.n_init, seg.random_starts
+    ).fit(sample)
     raw = model.predict(frame)
     counts = np.bincount(raw, minlength=choice.k)
     order = np.argsort(-counts, kind="stable")
@@ -696,8 +751,11 @@ def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation
     stab = None
     if choice.k > 1:
         stab = stability(sample, params, spec, model)
-        stab = Stability(pd.Series(stab.jaccard.to_numpy()[order], name="mean Jaccard"),
-                         stab.ari_seeds, pd.Series(stab.verdict.to_numpy()[order]))
+        stab = Stability(
+            pd.Series(stab.jaccard.to_numpy()[order], name="mean Jaccard"),
+            stab.ari_seeds,
+            pd.Series(stab.verdict.to_numpy()[order]),
+        )
     index = profile(frame, segments, params, weights) if choice.k > 1 else None
     names = propose_labels(index, params) if index is not None else {1: "Everyone"}
     return Segmentation(spec, choice, model, segments, stab, index, names)
@@ -708,9 +766,11 @@ def method_text(result: Segmentation, params: Params, people: int) -> str:
     method = {"latent_class": "latent class model", "kmeans": "k-means on the main components"}
     features = ", ".join(label_of(c, params) for c in result.spec.columns)
     fitted = min(people, params.segment.sample_size)
-    return (f"**Method:** {method.get(params.segment.method, params.segment.method)}, fitted on "
-            f"{'a sample of ' if fitted < people else ''}{fitted:,} people and applied to all "
-            f"{people:,}. **Features:** {features}.")
+    return (
+        f"**Method:** {method.get(params.segment.method, params.segment.method)}, fitted on "
+        f"{'a sample of ' if fitted < people else ''}{fitted:,} people and applied to all "
+        f"{people:,}. **Features:** {features}."
+    )
 
 
 def heatmap_rows(result: Segmentation, top: int = 4) -> pd.DataFrame:
@@ -720,9 +780,12 @@ def heatmap_rows(result: Segmentation, top: int = 4) -> pd.DataFrame:
     for s in result.index.columns:
         keys += list(distinctive(result.index, s, top).index)
     rows = result.index.loc[list(dict.fromkeys(keys))]
-    rows.index = [f"{v}: {a}" if a not in ("agree", "mean") else (
-                  f"{v} (top of its scale)" if a == "agree" else f"{v} (mean)")
-                  for v, a in rows.index]
+    rows.index = [
+        f"{v}: {a}"
+        if a not in ("agree", "mean")
+        else (f"{v} (top of its scale)" if a == "agree" else f"{v} (mean)")
+        for v, a in rows.index
+    ]
     rows.columns = [f"{s}. {result.names.get(s, '')}" for s in rows.columns]
     return rows
 
@@ -750,15 +813,20 @@ def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
 ASSIGNMENTS = "segments.parquet"
 
 
-def save_assignments(result: Segmentation, frame: pd.DataFrame, params: Params,
-                     private_dir: str | Path | None) -> Path | None:
+def save_assignments(
+    result: Segmentation, frame: pd.DataFrame, params: Params, private_dir: str | Path | None
+) -> Path | None:
     """Each customer's segment, kept privately for the later reports of the same run."""
     if not private_dir or params.columns is None:
         return None
     folder = Path(private_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    out = pd.DataFrame({"customer_id": frame[params.columns.id].astype(str).to_numpy(),
-                        "segment": result.segments.to_numpy()})
+    out = pd.DataFrame(
+        {
+            "customer_id": frame[params.columns.id].astype(str).to_numpy(),
+            "segment": result.segments.to_numpy(),
+        }
+    )
     out["segment_name"] = out["segment"].map(lambda s: f"{s}. {result.names.get(s, '')}")
     path = folder / ASSIGNMENTS
     out.to_parquet(path, index=False)
@@ -773,8 +841,7 @@ def load_assignments(private_dir: str | Path | None) -> pd.Series | None:
     if not path.exists():
         return None
     table = pd.read_parquet(path)
-    return pd.Series(table["segment_name"].to_numpy(), index=table["customer_id"].to_numpy(),
-                     name="segment")
+    return pd.Series(table["segment_name"].to_numpy(), index=table["customer_id"].to_numpy(), name="segment")
 
 
 @dataclass
@@ -786,12 +853,12 @@ class SegmentsForReport:
     names: dict[int, str]
 
 
-def segments_for(frame: pd.DataFrame, params: Params, weights: pd.Series,
-                 private_dir: str | Path | None) -> SegmentsForReport:
+def segments_for(
+    frame: pd.DataFrame, params: Params, weights: pd.Series, private_dir: str | Path | None
+) -> SegmentsForReport:
     """The segments 03_segment saved in this run, or a fresh segmentation when there are none."""
     saved = Path(private_dir).parent / "03_segment" if private_dir else None
-    if saved is not None and (saved / ASSIGNMENTS).exists() and (saved / "segment_model.joblib"
-                                                                 ).exists():
+    if saved is not None and (saved / ASSIGNMENTS).exists() and (saved / "segment_model.joblib").exists():
         table = pd.read_parquet(saved / ASSIGNMENTS).set_index("customer_id")
         seg = table["segment"].reindex(frame[params.columns.id].astype(str).to_numpy())
         segments = pd.Series(seg.to_numpy(), index=frame.index, name="segment")

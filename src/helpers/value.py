@@ -41,8 +41,13 @@ def daily_purchases(orders: ir.Table) -> ir.Table:
     return days.group_by(["customer_id", "day"]).aggregate(amount=days.amount.sum())
 
 
-def rfm_summary(orders: ir.Table, calibration_end: dt.date, unit: str = "weeks",
-                holdout_end: dt.date | None = None, daily: ir.Table | None = None) -> ir.Table:
+def rfm_summary(
+    orders: ir.Table,
+    calibration_end: dt.date,
+    unit: str = "weeks",
+    holdout_end: dt.date | None = None,
+    daily: ir.Table | None = None,
+) -> ir.Table:
     """Per customer: frequency (repeat purchase days), recency, T, monetary; optional holdout.
 
     Purchases on the same day count as one purchase (their amounts are summed), as in the papers.
@@ -70,11 +75,14 @@ def rfm_summary(orders: ir.Table, calibration_end: dt.date, unit: str = "weeks",
     if holdout_end is None:
         return summary.select(cols)
     hold = daily.filter((daily.day > calibration_end) & (daily.day <= holdout_end))
-    hold = hold.group_by("customer_id").aggregate(holdout_frequency=hold.count(),
-                                                  holdout_spend=hold.amount.sum())
+    hold = hold.group_by("customer_id").aggregate(
+        holdout_frequency=hold.count(), holdout_spend=hold.amount.sum()
+    )
     out = summary.left_join(hold, "customer_id").select(
-        *cols, holdout_frequency=hold.holdout_frequency.fill_null(0),
-        holdout_spend=hold.holdout_spend.fill_null(0.0))
+        *cols,
+        holdout_frequency=hold.holdout_frequency.fill_null(0),
+        holdout_spend=hold.holdout_spend.fill_null(0.0),
+    )
     return out
 
 
@@ -91,6 +99,7 @@ RFM_GROUPS = [  # (name, rule on R, F and M scores 1–5), first match wins
 
 def rfm_scores(summary: pd.DataFrame, days_since_last: pd.Series) -> pd.DataFrame:
     """R, F and M scores 1–5 by quintile (5 = best) and a named RFM group per customer."""
+
     def score(x: pd.Series, reverse: bool = False) -> pd.Series:
         if x.isna().all():  # no amounts: no monetary score (0 matches no money rule)
             return pd.Series(0, index=x.index)
@@ -120,8 +129,9 @@ def _fit(negll, x0: np.ndarray, warm: dict[str, float] | None = None) -> optimiz
             return res
     best = None
     for start in (x0, x0 + 0.5, x0 - 0.5):
-        res = optimize.minimize(negll, start, method="Nelder-Mead",
-                                options={"maxiter": 20_000, "xatol": 1e-6, "fatol": 1e-6})
+        res = optimize.minimize(
+            negll, start, method="Nelder-Mead", options={"maxiter": 20_000, "xatol": 1e-6, "fatol": 1e-6}
+        )
         res = optimize.minimize(negll, res.x, method="L-BFGS-B")
         if best is None or res.fun < best.fun:
             best = res
@@ -131,16 +141,23 @@ def _fit(negll, x0: np.ndarray, warm: dict[str, float] | None = None) -> optimiz
 
 
 def _arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (summary["frequency"].to_numpy(float), summary["recency"].to_numpy(float),
-            summary["T"].to_numpy(float))
+    return (
+        summary["frequency"].to_numpy(float),
+        summary["recency"].to_numpy(float),
+        summary["T"].to_numpy(float),
+    )
 
 
 def _compressed(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (frequency, recency, T) rows and how many customers share each: the likelihood
     only depends on these, so fitting on them is exact and far faster on large customer bases."""
     g = summary.groupby(["frequency", "recency", "T"]).size().reset_index(name="k")
-    return (g["frequency"].to_numpy(float), g["recency"].to_numpy(float), g["T"].to_numpy(float),
-            g["k"].to_numpy(float))
+    return (
+        g["frequency"].to_numpy(float),
+        g["recency"].to_numpy(float),
+        g["T"].to_numpy(float),
+        g["k"].to_numpy(float),
+    )
 
 
 @dataclass
@@ -158,8 +175,11 @@ class BetaGeoModel:
         a2 = special.betaln(a, b + x) - special.betaln(a, b)
         a3 = -(r + x) * np.log(alpha + T)
         with np.errstate(divide="ignore", invalid="ignore"):
-            a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
-                          - (r + x) * np.log(alpha + tx), -np.inf)
+            a4 = np.where(
+                x > 0,
+                np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + tx),
+                -np.inf,
+            )
         return a1 + a2 + np.logaddexp(a3, a4)
 
     def fit(self, summary: pd.DataFrame, start: dict[str, float] | None = None) -> BetaGeoModel:
@@ -179,8 +199,11 @@ class BetaGeoModel:
         r, alpha, a, b = self._p()
         x, tx, T = _arrays(summary)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_ratio = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
-                         + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
+            log_ratio = (
+                np.log(a)
+                - np.log(np.maximum(b + x - 1, 1e-300))
+                + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+            )
         return np.where(x > 0, 1 / (1 + np.exp(log_ratio)), 1.0)
 
     def expected_purchases(self, summary: pd.DataFrame, t: float) -> np.ndarray:
@@ -211,8 +234,9 @@ class ParetoNBDModel:
     log_likelihood_: float = np.nan
 
     @staticmethod
-    def _log_a0(r: float, alpha: float, s: float, beta: float, x: np.ndarray, tx: np.ndarray,
-                T: np.ndarray) -> np.ndarray:
+    def _log_a0(
+        r: float, alpha: float, s: float, beta: float, x: np.ndarray, tx: np.ndarray, T: np.ndarray
+    ) -> np.ndarray:
         """log of A0 (Fader & Hardie's note), both branches of the Gauss hypergeometric."""
         rsx = r + s + x
         if alpha >= beta:
@@ -231,8 +255,7 @@ class ParetoNBDModel:
     def loglik(cls, p: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
         """Per-customer log-likelihood for parameters (r, alpha, s, beta)."""
         r, alpha, s, beta = p
-        head = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-                + s * np.log(beta))
+        head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         first = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
         second = np.log(s) - np.log(r + s + x) + cls._log_a0(r, alpha, s, beta, x, tx, T)
         return head + np.logaddexp(first, second)
@@ -258,8 +281,13 @@ class ParetoNBDModel:
         """Probability each customer is still active at the end of calibration."""
         r, alpha, s, beta = self._p()
         x, tx, T = _arrays(summary)
-        log_term = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
-                    + s * np.log(beta + T) + self._log_a0(r, alpha, s, beta, x, tx, T))
+        log_term = (
+            np.log(s)
+            - np.log(r + s + x)
+            + (r + x) * np.log(alpha + T)
+            + s * np.log(beta + T)
+            + self._log_a0(r, alpha, s, beta, x, tx, T)
+        )
         return 1 / (1 + np.exp(log_term))
 
     def expected_purchases(self, summary: pd.DataFrame, t: float) -> np.ndarray:
@@ -281,9 +309,15 @@ class GammaGammaModel:
     def loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
         """Per-customer log-likelihood for (p, q, gamma) on repeat buyers."""
         p, q, g = params
-        return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q)
-                + q * np.log(g) + (p * x - 1) * np.log(m) + p * x * np.log(x)
-                - (p * x + q) * np.log(g + m * x))
+        return (
+            special.gammaln(p * x + q)
+            - special.gammaln(p * x)
+            - special.gammaln(q)
+            + q * np.log(g)
+            + (p * x - 1) * np.log(m)
+            + p * x * np.log(x)
+            - (p * x + q) * np.log(g + m * x)
+        )
 
     def fit(self, summary: pd.DataFrame) -> GammaGammaModel:
         """Fit on repeat buyers (frequency > 0, monetary > 0)."""
@@ -302,23 +336,29 @@ class GammaGammaModel:
         return p * (g + x * m) / (p * x + q - 1)
 
 
-def customer_value(purchases: BetaGeoModel | ParetoNBDModel, spend: GammaGammaModel,
-                   summary: pd.DataFrame, horizon: float, steps: int = 12,
-                   discount_rate: float = 0.0, margin: float = 1.0) -> np.ndarray:
+def customer_value(
+    purchases: BetaGeoModel | ParetoNBDModel,
+    spend: GammaGammaModel,
+    summary: pd.DataFrame,
+    horizon: float,
+    steps: int = 12,
+    discount_rate: float = 0.0,
+    margin: float = 1.0,
+) -> np.ndarray:
     """Expected discounted value over a horizon: purchases per step × expected spend × margin.
 
     ``discount_rate`` is per step (e.g. a monthly rate with ``steps`` months).
     """
     edges = np.linspace(0, horizon, steps + 1)
-    cumulative = np.array([purchases.expected_purchases(summary, t) if t > 0 else
-                           np.zeros(len(summary)) for t in edges])
+    cumulative = np.array(
+        [purchases.expected_purchases(summary, t) if t > 0 else np.zeros(len(summary)) for t in edges]
+    )
     per_step = np.diff(cumulative, axis=0)
     factors = 1 / (1 + discount_rate) ** np.arange(1, steps + 1)
     return margin * spend.expected_spend(summary) * (factors[:, None] * per_step).sum(axis=0)
 
 
-def degenerate(params: dict[str, float], loglik: float, low: float = 1e-8, high: float = 1e6
-               ) -> str | None:
+def degenerate(params: dict[str, float], loglik: float, low: float = 1e-8, high: float = 1e6) -> str | None:
     """Why a maximum-likelihood fit cannot be trusted (None when it can): a parameter that is
     not finite or ran to the edge of what makes sense, or a likelihood that is not finite."""
     if not params or not np.isfinite(loglik):
@@ -347,19 +387,26 @@ def spend_problem(summary: pd.DataFrame, model: GammaGammaModel | None) -> str |
     if why:
         return why
     if model.params_["q"] <= 1:
-        return (f"the fitted q = {model.params_['q']:.2f} is not above 1, so expected spend is "
-                "not finite (heavy-tailed spend)")
+        return (
+            f"the fitted q = {model.params_['q']:.2f} is not above 1, so expected spend is "
+            "not finite (heavy-tailed spend)"
+        )
     return None
 
 
-def calibration_holdout(summary: pd.DataFrame, model: BetaGeoModel | ParetoNBDModel,
-                        holdout_length: float, max_frequency: int = 7) -> pd.DataFrame:
+def calibration_holdout(
+    summary: pd.DataFrame, model: BetaGeoModel | ParetoNBDModel, holdout_length: float, max_frequency: int = 7
+) -> pd.DataFrame:
     """Mean actual vs predicted holdout purchases by calibration frequency (the classic check)."""
     pred = model.expected_purchases(summary, holdout_length)
     bucket = summary["frequency"].clip(upper=max_frequency).astype(int)
-    out = pd.DataFrame({"customers": bucket.value_counts().sort_index(),
-                        "actual": summary.groupby(bucket)["holdout_frequency"].mean(),
-                        "predicted": pd.Series(pred, index=summary.index).groupby(bucket).mean()})
+    out = pd.DataFrame(
+        {
+            "customers": bucket.value_counts().sort_index(),
+            "actual": summary.groupby(bucket)["holdout_frequency"].mean(),
+            "predicted": pd.Series(pred, index=summary.index).groupby(bucket).mean(),
+        }
+    )
     out.index.name = "repeat purchases in calibration"
     return out
 
@@ -367,9 +414,14 @@ def calibration_holdout(summary: pd.DataFrame, model: BetaGeoModel | ParetoNBDMo
 # --- churn drivers -------------------------------------------------------------------------------
 
 
-def churn_drivers(frame: pd.DataFrame, churned: pd.Series, categorical: list[str],
-                  numeric: list[str], min_level: int = 30, labels: dict[str, str] | None = None
-                  ) -> pd.DataFrame:
+def churn_drivers(
+    frame: pd.DataFrame,
+    churned: pd.Series,
+    categorical: list[str],
+    numeric: list[str],
+    min_level: int = 30,
+    labels: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Logistic regression of churn on profile variables: odds ratios with 95% intervals."""
     import statsmodels.formula.api as smf
 
@@ -390,8 +442,14 @@ def churn_drivers(frame: pd.DataFrame, churned: pd.Series, categorical: list[str
     data = data.dropna()
     model = smf.logit("churned ~ " + " + ".join(terms), data=data).fit(disp=0, maxiter=200)
     ci = model.conf_int()
-    out = pd.DataFrame({"odds ratio": np.exp(model.params), "low 95%": np.exp(ci[0]),
-                        "high 95%": np.exp(ci[1]), "p-value": model.pvalues})
+    out = pd.DataFrame(
+        {
+            "odds ratio": np.exp(model.params),
+            "low 95%": np.exp(ci[0]),
+            "high 95%": np.exp(ci[1]),
+            "p-value": model.pvalues,
+        }
+    )
     out = out.drop(index="Intercept")
     out.index = [_term_label(i, labels or {}) for i in out.index]
     out.attrs["n"] = int(model.nobs)
@@ -415,8 +473,7 @@ def _term_label(term: str, labels: dict[str, str]) -> str:
 
 def at_risk(summary: pd.DataFrame, p_alive: np.ndarray, threshold: float = 0.5) -> pd.Series:
     """Customers who bought repeatedly but are now more likely gone than active."""
-    return pd.Series((summary["frequency"].to_numpy() > 0) & (p_alive < threshold),
-                     index=summary.index)
+    return pd.Series((summary["frequency"].to_numpy() > 0) & (p_alive < threshold), index=summary.index)
 
 
 def calibration_end_of(as_of: dt.date) -> dt.datetime:
@@ -451,17 +508,33 @@ class ValueResult:
 
     def problem_sentences(self) -> list[str]:
         """Why a model's figures are not shown, one sentence each."""
-        what = {"purchases": "Purchase frequency and the chance a customer is still active",
-                "spend": "Spend per purchase, and so customer value in money,"}
-        return [f"{what[k]} cannot be estimated from this data: {why}. Its figures are not shown."
-                for k, why in self.problems.items()]
+        what = {
+            "purchases": "Purchase frequency and the chance a customer is still active",
+            "spend": "Spend per purchase, and so customer value in money,",
+        }
+        return [
+            f"{what[k]} cannot be estimated from this data: {why}. Its figures are not shown."
+            for k, why in self.problems.items()
+        ]
 
     def parameters(self) -> pd.DataFrame:
         """Fitted parameters and log-likelihoods of the models that could be estimated."""
-        rows = [{"model": type(self.purchases).__name__, "parameter": k, "estimate": v}
-                for k, v in self.purchases.params_.items()] if self.purchases_ok else []
-        rows += [{"model": "GammaGammaModel", "parameter": k, "estimate": v}
-                 for k, v in self.spend.params_.items()] if self.value_ok and self.spend else []
+        rows = (
+            [
+                {"model": type(self.purchases).__name__, "parameter": k, "estimate": v}
+                for k, v in self.purchases.params_.items()
+            ]
+            if self.purchases_ok
+            else []
+        )
+        rows += (
+            [
+                {"model": "GammaGammaModel", "parameter": k, "estimate": v}
+                for k, v in self.spend.params_.items()
+            ]
+            if self.value_ok and self.spend
+            else []
+        )
         out = pd.DataFrame(rows)
         out.attrs["log_likelihood"] = self.purchases.log_likelihood_
         return out
@@ -487,25 +560,34 @@ def _exact(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.assign(**{c: summary[c].round(6) for c in money})
 
 
-def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float = 1.0  # noqa: ANN001
-              ) -> ValueResult:
+def fit_value(
+    engine,
+    orders: ir.Table,
+    as_of: dt.date,
+    settings,
+    margin: float = 1.0,  # noqa: ANN001
+) -> ValueResult:
     """Fit the purchase and spend models (with a holdout check first) and score every buyer."""
     unit_days = UNIT_DAYS[settings.unit]
     check, totals, check_fit = None, {}, {}
     daily = engine.reuse(daily_purchases(orders))  # shared by the holdout check and the fit
     if settings.holdout > 0:
         cal_end = as_of - dt.timedelta(days=round(settings.holdout * unit_days))
-        cal = engine.execute(rfm_summary(orders, cal_end, settings.unit, holdout_end=as_of,
-                                         daily=daily))
+        cal = engine.execute(rfm_summary(orders, cal_end, settings.unit, holdout_end=as_of, daily=daily))
         cal = _exact(cal.set_index("customer_id").sort_index())  # the same order everywhere
         cal_model = _model(settings.model).fit(fit_rows(cal, settings.sample_size))
         check = calibration_holdout(cal, cal_model, settings.holdout)
-        totals = {"actual": float(cal["holdout_frequency"].sum()),
-                  "predicted": float(cal_model.expected_purchases(cal, settings.holdout).sum()),
-                  "calibration_end": str(cal_end)}
+        totals = {
+            "actual": float(cal["holdout_frequency"].sum()),
+            "predicted": float(cal_model.expected_purchases(cal, settings.holdout).sum()),
+            "calibration_end": str(cal_end),
+        }
         check_fit = dict(cal_model.params_)
-    summary = _exact(engine.execute(rfm_summary(orders, as_of, settings.unit, daily=daily))
-                     .set_index("customer_id").sort_index())  # ties rank the same way
+    summary = _exact(
+        engine.execute(rfm_summary(orders, as_of, settings.unit, daily=daily))
+        .set_index("customer_id")
+        .sort_index()
+    )  # ties rank the same way
     sample = fit_rows(summary, settings.sample_size)
     purchases = _model(settings.model).fit(sample, start=check_fit or None)
     problems = {}
@@ -520,16 +602,18 @@ def fit_value(engine, orders: ir.Table, as_of: dt.date, settings, margin: float 
     nothing = np.full(len(summary), np.nan)
     ok = "purchases" not in problems
     out["p_alive"] = purchases.p_alive(summary) if ok else nothing
-    out["expected_purchases"] = (purchases.expected_purchases(summary, settings.horizon) if ok
-                                 else nothing)
+    out["expected_purchases"] = purchases.expected_purchases(summary, settings.horizon) if ok else nothing
     out["expected_spend"] = spend.expected_spend(summary) if spend is not None else nothing
-    out["clv"] = (customer_value(purchases, spend, summary, settings.horizon, settings.steps,
-                                 settings.discount_rate, margin)
-                  if spend is not None and ok else nothing)
+    out["clv"] = (
+        customer_value(
+            purchases, spend, summary, settings.horizon, settings.steps, settings.discount_rate, margin
+        )
+        if spend is not None and ok
+        else nothing
+    )
     years = np.maximum(summary["T"].to_numpy() * unit_days / 365.25, 1.0)
     out["annual_spend"] = summary["total_spend"].to_numpy() / years
-    out["at_risk"] = (at_risk(summary, out["p_alive"].to_numpy(), settings.at_risk_threshold)
-                      if ok else False)
+    out["at_risk"] = at_risk(summary, out["p_alive"].to_numpy(), settings.at_risk_threshold) if ok else False
     return ValueResult(out, purchases, spend, check, totals, check_fit, problems)
 
 
@@ -538,8 +622,12 @@ def value_by(result: ValueResult, groups: pd.Series | None, min_cell: int) -> pd
     if groups is None:
         return None
     c = result.customers.join(groups.rename("group"), how="inner")
-    g = c.groupby("group").agg(customers=("clv", "size"), p_alive=("p_alive", "mean"),
-                               clv=("clv", "mean"), at_risk=("at_risk", "sum"))
+    g = c.groupby("group").agg(
+        customers=("clv", "size"),
+        p_alive=("p_alive", "mean"),
+        clv=("clv", "mean"),
+        at_risk=("at_risk", "sum"),
+    )
     g["value at risk"] = c[c["at_risk"]].groupby("group")["annual_spend"].sum()
     g["value at risk"] = g["value at risk"].fillna(0.0)
     g["at risk %"] = 100 * g["at_risk"] / g["customers"]
@@ -565,8 +653,17 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
 
     folder = Path(private_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    cols = ["frequency", "recency", "T", "monetary", "p_alive", "expected_purchases", "clv",
-            "annual_spend", "at_risk"]
+    cols = [
+        "frequency",
+        "recency",
+        "T",
+        "monetary",
+        "p_alive",
+        "expected_purchases",
+        "clv",
+        "annual_spend",
+        "at_risk",
+    ]
     result.customers[cols].to_parquet(folder / "customer_value.parquet")
 
 
@@ -586,8 +683,11 @@ def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # no
     return result.customers["clv"] if result.value_ok else None
 
 
-def churn_model(frame: pd.DataFrame | None, params, result: ValueResult  # noqa: ANN001
-                ) -> pd.DataFrame | None:
+def churn_model(
+    frame: pd.DataFrame | None,
+    params,
+    result: ValueResult,  # noqa: ANN001
+) -> pd.DataFrame | None:
     """Churn drivers for buyers: status 'churned' where the data has a status, else at risk."""
     cols = params.columns
     if cols is None or frame is None or not params.value.churn_drivers:
@@ -622,9 +722,11 @@ def check_sentence(result: ValueResult, settings) -> str:  # noqa: ANN001
         return "No holdout check was asked for (`value.holdout: 0`)."
     t = result.check_totals
     gap = 100 * (t["predicted"] - t["actual"]) / t["actual"] if t["actual"] else np.nan
-    return (f"Fitted on orders up to {t['calibration_end']}, the model predicted "
-            f"**{t['predicted']:,.0f}** repeat purchases in the {settings.holdout:g} "
-            f"{settings.unit} after it; customers made **{t['actual']:,.0f}** ({gap:+.0f}%).")
+    return (
+        f"Fitted on orders up to {t['calibration_end']}, the model predicted "
+        f"**{t['predicted']:,.0f}** repeat purchases in the {settings.holdout:g} "
+        f"{settings.unit} after it; customers made **{t['actual']:,.0f}** ({gap:+.0f}%)."
+    )
 
 
 def rfm_table(result: ValueResult) -> pd.DataFrame:
@@ -632,12 +734,26 @@ def rfm_table(result: ValueResult) -> pd.DataFrame:
     c = result.customers
     days_since = (c["T"] - c["recency"]) * 7 if "T" in c else c["recency"]
     scores = rfm_scores(c, days_since)
-    g = c.assign(group=scores["group"]).groupby("group").agg(
-        customers=("clv", "size"), frequency=("frequency", "mean"),
-        total_spend=("total_spend", "mean"), p_alive=("p_alive", "mean"), clv=("clv", "mean"))
+    g = (
+        c.assign(group=scores["group"])
+        .groupby("group")
+        .agg(
+            customers=("clv", "size"),
+            frequency=("frequency", "mean"),
+            total_spend=("total_spend", "mean"),
+            p_alive=("p_alive", "mean"),
+            clv=("clv", "mean"),
+        )
+    )
     g["customers %"] = 100 * g["customers"] / g["customers"].sum()
-    g = g.rename(columns={"frequency": "mean repeat purchases", "total_spend": "mean spend",
-                          "p_alive": "mean P(alive)", "clv": "mean value"})
+    g = g.rename(
+        columns={
+            "frequency": "mean repeat purchases",
+            "total_spend": "mean spend",
+            "p_alive": "mean P(alive)",
+            "clv": "mean value",
+        }
+    )
     order = [name for name, _ in RFM_GROUPS] + ["Others"]
     g = g.reindex([o for o in order if o in g.index])
     return g.dropna(axis=1, how="all")  # spend and value drop out where they cannot be known
@@ -648,6 +764,5 @@ def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:  # n
     if frame is None or params.columns is None or not params.columns.acquisition.channel:
         return None
     column = params.columns.acquisition.channel
-    values = fold_small(frame[column].astype("string").fillna("(not known)"),
-                        params.privacy.min_cell)
+    values = fold_small(frame[column].astype("string").fillna("(not known)"), params.privacy.min_cell)
     return pd.Series(values.to_numpy(), index=frame[params.columns.id].astype(str).to_numpy())
