@@ -56,9 +56,10 @@ demo: demo-previous
 	$(BIN)/workbook run $(PARAMS)
 
 # JupyterLab on the notebooks, with the project's kernel ("Customer workbook"); LAB_OPTS passes
-# options, e.g. make lab LAB_OPTS="--no-browser --port 8890"
+# options, e.g. make lab LAB_OPTS="--no-browser --port 8890" (as root, in a container, it allows
+# root as JupyterLab asks)
 lab: demo-data
-	cd notebooks && ../$(BIN)/jupyter lab $(LAB_OPTS)
+	cd notebooks && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

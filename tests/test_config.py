@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from conftest import DELETE, ROOT
 
-from helpers.config import load_params
+from helpers.config import load_params, read_yaml
 from helpers.errors import ConfigError
 
 
@@ -79,6 +79,19 @@ def test_invalid_yaml_names_the_line(tmp_path):
     path.write_text("period: demo\ncolumns: [a, b\nas_of: 2026-01-01\n")
     with pytest.raises(ConfigError, match=r"broken.yaml: not valid YAML at line \d+"):
         load_params(path)
+
+
+def test_a_key_twice_is_an_error_not_a_silent_replacement(tmp_path):
+    """A comma inside { } splits a value: `6: 1,000–4,999` is keys 6, 000–4 and 999."""
+    path = tmp_path / "labels.yaml"
+    path.write_text("labels:\n  values:\n    spend: {6: 1,000–4,999, 7: 5,000–9,999}\n")
+    with pytest.raises(ConfigError, match=r"line 3, column \d+: the key 999 appears twice.*quoted"):
+        load_params(path)
+    path.write_text("period: q1\nperiod: q2\n")
+    with pytest.raises(ConfigError, match=r"line 2, column 1: the key 'period' appears twice.*keep"):
+        load_params(path)
+    merged = read_yaml("base: &b {x: 1}\nmore:\n  <<: *b\n  x: 2\n")
+    assert merged["more"] == {"x": 2}  # a merge key may be overridden
 
 
 def test_missing_file_and_non_mapping(tmp_path):

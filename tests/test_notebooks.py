@@ -45,8 +45,9 @@ def test_no_function_or_class_definitions(path):
         if cell.cell_type == "code":
             body = "\n".join(ln for ln in cell.source.splitlines() if not ln.startswith("%%"))
             for node in ast.walk(ast.parse(body)):
-                assert not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-                                      | ast.Lambda), f"{path.name}: logic belongs in helpers"
+                assert not isinstance(
+                    node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+                ), f"{path.name}: logic belongs in helpers"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -70,3 +71,29 @@ def test_every_need_is_known(path):
         if cell.cell_type == "code" and first.startswith("%%needs"):
             assert set(first.split()[1:]) <= set(NEEDS), first
     assert set(nb.metadata["workbook"]["requires"]) <= set(NEEDS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_paired_script_in_step_with_the_notebook(path):
+    """notebooks/NN_name.py (jupytext percent) holds the same cells, tags and metadata."""
+    import jupytext
+
+    script = path.with_suffix(".py")
+    assert script.exists(), f"{script.name} is missing: jupytext --sync {path.name}"
+    nb, paired = nbformat.read(str(path), as_version=4), jupytext.read(str(script))
+    fix = f"out of step: run `.venv/bin/jupytext --sync notebooks/{path.name}`"
+    assert [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nb.cells] == [
+        (c.cell_type, c.source, c.metadata.get("tags", [])) for c in paired.cells
+    ], fix
+    assert paired.metadata.get("workbook") == nb.metadata.get("workbook"), fix
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_opens_with_the_project_kernel(path):
+    spec = nbformat.read(str(path), as_version=4).metadata["kernelspec"]
+    assert spec["name"] == "customer-workbook" and spec["display_name"] == "Customer workbook"
+
+
+def test_every_script_in_notebooks_is_a_pair():
+    scripts = {p.stem for p in (ROOT / "notebooks").glob("*.py")}
+    assert scripts == {p.stem for p in NOTEBOOKS}

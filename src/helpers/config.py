@@ -883,7 +883,35 @@ def _check_spark(where: str) -> None:
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text until pydantic checks them."""
+    """YAML without implicit timestamps: dates stay text until pydantic checks them; a key twice
+    in one mapping is an error (PyYAML keeps the last silently: `{6: 1,000–4,999, 7: 5,000–9,999}`
+    reads as keys 6, 000–4, 999, 7, 000–9 and 999 again)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                twice = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: PyYAML reports it itself
+                continue
+            if twice:
+                fix = (
+                    'inside { }, a value with a comma must be quoted, as in "1,000–4,999"'
+                    if node.flow_style
+                    else "keep one of them"
+                )
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key!r} appears twice in one mapping (the second would replace the "
+                    f"first); {fix}",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
 
 
 # and YAML 1.2 booleans: only true/false, so `definition: on` stays the word "on"

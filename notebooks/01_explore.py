@@ -1,0 +1,271 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: workbook
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Customer workbook
+#     language: python
+#     name: customer-workbook
+#   workbook:
+#     after: []
+#     requires: []
+# ---
+
+# %% [markdown]
+# # Who is in the data, and can we trust it?
+#
+# This is the first report of the quarter. It checks the data before anything else is built on it,
+# then describes every variable along the four profile dimensions: **demographic** (who they are),
+# **geographic** (where they live), **psychographic** (what they think and care about) and
+# **behavioural** (how they find us, shop and buy), as far as this run's data has them.
+#
+# All figures are computed from this period's data. Where the data has survey weights, shares are
+# weighted; counts are of people. To protect privacy, any figure based on fewer people than the
+# privacy minimum is hidden and shown as `<n`; columns marked as personal data (names, e-mail
+# addresses, phone numbers) never enter the analysis. A part of the report that needs something this
+# run's data does not have says so in one sentence.
+
+# %% tags=["parameters"]
+params_path: str = "../parameters/demo.yaml"  # the run's parameter file
+tables_dir: str = ""  # folder for CSV tables; empty: do not save
+private_dir: str = ""  # folder for private run artifacts; empty: none
+
+# %%
+from helpers import explore, plan, plots
+from helpers.config import load_params
+from helpers.data import load_dataset
+from helpers.report import save_table
+
+plots.setup()
+params = load_params(params_path)
+plan.use(params)  # cells marked %%needs run only when this run's data has what they need
+data = load_dataset(params)
+customers = data.customers
+min_cell = params.privacy.min_cell
+
+# %%
+plots.md(
+    f"**{params.title}** · period **{params.period}** · data as of "
+    f"**{explore.as_of_label(params.as_of)}** · privacy minimum: {min_cell} people per figure"
+)
+
+# %% [markdown]
+# ## At a glance
+#
+# What stands out, computed from the data below.
+
+# %%
+missing = explore.missing_summary(customers, params)
+likert = explore.likert_summary(customers, params)
+behaviour = explore.buyer_behaviour(data)
+monthly = explore.monthly_orders(data)
+plots.bullets(explore.highlights(data, missing, likert, behaviour, monthly))
+
+# %% [markdown]
+# ## Who is in the file
+#
+# Everyone in the customer file by status, as the file writes it, with the meaning the parameter file
+# gives each value (customer, churned, lapsed or prospect).
+
+# %%
+# %%needs status
+status = explore.status_counts(customers, params)
+save_table(status, "status", tables_dir)
+plots.styled(status, "People by status", bar="share %")
+
+# %% [markdown]
+# ## Data quality
+#
+# Before this report was built, the workbook checked that the files are complete and accurate: every
+# declared column is present, ids are unique, dates can be read and none lies in the future, amounts
+# and scores are numbers, attitude answers are points of their scale, status values and value labels
+# match the data, and there are enough rows. A failure of any of these stops the run. The table lists
+# what was found and cleaned on the way.
+
+# %%
+quality = data.quality_table()
+save_table(quality, "data_quality", tables_dir)
+plots.styled(quality, "Findings and what was done") if len(quality) else plots.md("No problems.")
+
+# %% [markdown]
+# **Gaps.** How many people left each question unanswered. Shares in the rest of this report are
+# among those who answered.
+
+# %%
+# %%needs customers
+save_table(missing, "missing_answers", tables_dir)
+plots.show(plots.missing_chart(missing))
+plots.styled(missing.head(10), "The ten variables with the most missing answers")
+
+# %% [markdown]
+# **Odd values.** Numbers far outside their usual range (more than the configured number of
+# inter-quartile ranges beyond the middle half) are counted here. They are kept, because unusual is
+# not the same as wrong, but worth a look.
+
+# %%
+# %%needs customers
+odd = explore.odd_values(customers, params)
+save_table(odd, "odd_values", tables_dir)
+plots.styled(odd, "Odd values by numeric column")
+
+# %% [markdown]
+# ## Demographic profile
+#
+# Who our customers are.
+
+# %%
+# %%needs demographic
+demographic = explore.profile_dimension(customers, params, "demographic")
+save_table(demographic.long_table(), "demographic", tables_dir)
+plots.bar_grid(demographic.tables, title=f"Demographic profile ({explore.share_words(params)})");
+
+# %%
+# %%needs demographic
+plots.styled(explore.numeric_profiles(customers, params, demographic.numeric), "Numeric demographics")
+
+# %%
+# %%needs demographic
+plots.histograms(customers, {c: explore.label_of(c, params) for c in demographic.numeric});
+
+# %% [markdown]
+# ## Geographic profile
+#
+# Where they live.
+
+# %%
+# %%needs geographic
+geographic = explore.profile_dimension(customers, params, "geographic")
+save_table(geographic.long_table(), "geographic", tables_dir)
+plots.bar_grid(geographic.tables, title=f"Geographic profile ({explore.share_words(params)})");
+
+# %%
+# %%needs geographic
+plots.styled(geographic.long_table(), "Geographic profile")
+
+# %%
+# %%needs geographic
+plots.styled(explore.numeric_profiles(customers, params, geographic.numeric), "Numeric geographic variables")
+
+# %% [markdown]
+# ## Psychographic profile
+#
+# What they think: the answers to each attitude item on its own scale, sorted by how many answer at
+# the top of the scale (the **top box**; the bottom box is the other end, and on a scale with a
+# middle point the middle belongs to neither), and their interests.
+
+# %%
+# %%needs attitudes
+save_table(likert, "attitudes", tables_dir)
+for scale_name, table in explore.likert_tables(customers, params).items():
+    plots.show(plots.likert_chart(table, explore.item_labels(table, params),
+                                  explore.answer_levels(table), f"Answers: {scale_name}"))
+    display(plots.styled(explore.with_labels(table, params), "Attitude items", bar="top box %"))
+
+# %%
+# %%needs psychographic
+psychographic = explore.profile_dimension(customers, params, "psychographic")
+save_table(psychographic.long_table(), "psychographic", tables_dir)
+plots.bar_grid(psychographic.tables, title=f"Interests ({explore.share_words(params)}; several answers allowed)");
+
+# %% [markdown]
+# ## Behavioural profile
+#
+# How they find us and like to shop, from the customer file, then what they actually do, from the
+# orders.
+
+# %%
+# %%needs behavioural
+behavioural = explore.profile_dimension(customers, params, "behavioural")
+save_table(behavioural.long_table(), "behavioural", tables_dir)
+plots.bar_grid(behavioural.tables, title=f"Behavioural profile ({explore.share_words(params)})");
+
+# %%
+# %%needs behavioural
+plots.styled(explore.numeric_profiles(customers, params, behavioural.numeric), "Numeric behavioural variables")
+
+# %%
+# %%needs behavioural
+plots.histograms(customers, {c: explore.label_of(c, params) for c in behavioural.numeric});
+
+# %% [markdown]
+# **Buying behaviour.** From every order up to the end of the period, per buyer: number of orders,
+# total spend, orders and spend in the last 12 months, average order value, days since the last order
+# and days since the first.
+
+# %%
+# %%needs orders
+behaviour_table = explore.behaviour_summary(behaviour)
+save_table(behaviour_table, "buyer_behaviour", tables_dir)
+plots.styled(behaviour_table, "Buyers' behaviour from orders")
+
+# %%
+# %%needs orders
+plots.histograms(behaviour, {"orders": "Orders per buyer", "spend": "Total spend per buyer",
+                             "days_since_last": "Days since last order"});
+
+# %%
+# %%needs orders
+save_table(monthly, "orders_by_month", tables_dir)
+plots.monthly_chart(monthly);
+
+# %%
+# %%needs orders
+plots.styled(explore.order_flags(data), "Orders and revenue")
+
+# %%
+# %%needs linked channel amount
+by_channel = explore.revenue_by(data)  # counted by the engine, over every order
+save_table(by_channel, "revenue_by_quarter_and_channel", tables_dir)
+plots.styled(by_channel, "Revenue per quarter by acquisition channel", decimals=0,
+             missing="Needs a customer file with an acquisition channel.")
+
+# %% [markdown]
+# ## Acquisition and loyalty
+#
+# How customers were won (channel, promotion, cost) and how likely they are to recommend us
+# (Net Promoter Score: % promoters, 9–10, minus % detractors, 0–6).
+
+# %%
+# %%needs acquisition
+acquisition = explore.profile_dimension(customers, params, "acquisition",
+                                        extra=explore.acquisition_columns(params))
+save_table(acquisition.long_table(), "acquisition", tables_dir)
+plots.bar_grid(acquisition.tables, title=f"Acquisition ({explore.share_words(params)})");
+
+# %%
+# %%needs cost
+plots.styled(explore.numeric_profiles(customers, params, acquisition.numeric), "Acquisition cost")
+
+# %%
+# %%needs nps
+nps = explore.nps_summary(customers, params)
+save_table(nps, "nps", tables_dir)
+plots.styled(nps, "Net Promoter Score (weighted)")
+
+# %% [markdown]
+# ## In their own words
+#
+# The open question, with e-mail addresses, phone numbers and links removed before analysis: the words
+# people use most (each counted once per answer; words used by fewer people than the privacy minimum
+# are not shown).
+
+# %%
+# %%needs open_text
+words = explore.top_words(customers[params.columns.open_text[0]], min_cell)
+save_table(words, "open_answer_words", tables_dir)
+plots.styled(words, "Most used words in open answers", bar="share of answers %")
+
+# %% [markdown]
+# ## How to read this report
+#
+# - **Weighted %** corrects the sample towards the population with the survey weights (where the
+#   data has them); **share %** is the plain share of respondents.
+# - `<n` marks a figure hidden because fewer people than the privacy minimum stand behind it.
+# - Figures come from the helpers in `src/helpers/explore.py`; the exact parameters and input
+#   fingerprints of this run are in the version's `manifest.json`.

@@ -1,0 +1,161 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: workbook
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Customer workbook
+#     language: python
+#     name: customer-workbook
+#   workbook:
+#     after: []
+#     requires:
+#     - customers
+# ---
+
+# %% [markdown]
+# # Customer segments, the typing tool and the ICP scorecard
+#
+# The third step of the practice: group customers by the traits that matter, so that each group is
+# clearly **different** from the others, **stable** (it comes back when the data is resampled) and
+# **large enough** to be worth a marketing team's time. Then the two tools that put the segments to
+# work: a **typing tool** that assigns every new lead to a segment from a few questions, and an
+# **ICP fit scorecard** that says how well a lead fits the customers we want most.
+
+# %% tags=["parameters"]
+params_path: str = "../parameters/demo.yaml"  # the run's parameter file
+tables_dir: str = ""  # folder for CSV tables; empty: do not save
+private_dir: str = ""  # folder for private run artifacts; empty: none
+
+# %%
+from helpers import filters, leads, plan, plots, segment
+from helpers.config import load_params
+from helpers.data import load_dataset, weights
+from helpers.report import save_table
+
+plots.setup()
+params = load_params(params_path)
+plan.use(params)  # cells marked %%needs run only when this run's data has what they need
+data = load_dataset(params)
+frame = filters.profile_frame(data)
+w = weights(frame, params)
+
+# %%
+result = segment.run(frame, params, w)
+plots.md(segment.method_text(result, params, len(frame)))
+
+# %% [markdown]
+# ## How many segments?
+#
+# Every number of segments from the range was fitted. The charts show the criteria: **BIC** (lower
+# is better, but on large samples it keeps creeping down), **relative entropy** (how cleanly people
+# fall into one segment; 1 = perfectly) or the **silhouette** for the k-means method, and the size
+# of the smallest segment. Knock-outs remove any k with a segment that is too small.
+
+# %%
+save_table(result.choice.table, "k_selection", tables_dir)
+plots.k_chart(result.choice.table, result.k);
+
+# %%
+plots.md(f"**Chosen:** {result.choice.reason}")
+
+# %%
+plots.styled(result.choice.table, "Criteria for each number of segments", decimals=3)
+
+# %% [markdown]
+# ## Are the segments stable?
+#
+# The model was refitted on bootstrap samples and on other random seeds. For each segment, the mean
+# Jaccard similarity to its best match in the refits says whether it keeps coming back
+# (≥ 0.75 stable, ≤ 0.5 dissolved).
+
+# %%
+plots.bullets(result.stability_notes())
+
+# %%
+sizes = result.sizes(w, params.privacy.min_cell)
+save_table(sizes, "segments", tables_dir)
+plots.styled(sizes, "Segments", bar="weighted %", decimals=2)
+
+# %% [markdown]
+# ## What sets each segment apart
+#
+# The index compares a segment with everyone (100 = the same as the total, 150 = one and a half
+# times as common). Attitude items count the share at the top of their own scale (the top box).
+# The heatmap shows each segment's most distinctive traits; the names are proposed from the traits
+# each segment over-indexes on most, and can be changed in the parameter file.
+
+# %%
+plots.show(
+    plots.index_heatmap(segment.heatmap_rows(result))
+    if result.index is not None
+    else plots.md("One segment.")
+)
+
+# %%
+traits = segment.traits_table(result) if result.index is not None else None
+save_table(traits, "segment_traits", tables_dir)
+plots.styled(traits, "Each segment's most distinctive traits", missing="One segment only.")
+
+# %% [markdown]
+# ## The typing tool for new leads
+#
+# A classifier trained on the segments, from the few "golden questions" a new lead can answer. Its
+# probabilities are calibrated; a lead whose best probability is below the threshold stays
+# *unassigned*. Accuracy is cross-validated (measured on people the tool did not learn from).
+
+# %%
+proposed = leads.propose_questions(frame, result.segments.to_numpy(), params)
+questions = params.typing.questions or list(proposed.index[: params.typing.propose])
+save_table(proposed.to_frame(), "question_information", tables_dir)
+plots.styled(
+    leads.question_table(proposed, params), "Questions ranked by what they tell about the segment", decimals=3
+)
+
+# %%
+tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, questions)
+plots.md(leads.typing_summary(tool, params, result.k))
+
+# %%
+save_table(tool.confusion if tool else None, "typing_confusion", tables_dir)
+plots.show(plots.confusion_chart(tool.confusion, result.names) if tool else plots.md(""))
+
+# %% [markdown]
+# ## ICP fit scorecard
+#
+# Points for each trait of the customers we want most (from the parameter file, or by default the
+# most distinctive traits of the segment with the highest value). A lead's fit score is its share of
+# the maximum points: **not fit**, **workable fit** or **perfect fit**. Fit is who a lead is;
+# engagement (a recent order) is kept apart, as lead-scoring practice does.
+
+# %%
+criteria = params.icp.criteria or leads.default_criteria(result.index, frame, result.segments, params)
+plots.md(leads.scorecard_note(criteria, frame, params))
+
+# %%
+plots.styled(leads.criteria_table(criteria), "Scorecard", decimals=0, missing="")
+
+# %%
+fit = leads.fit_scores(frame, criteria, params.icp.tiers)
+engaged = leads.engagement(frame, params.icp.engaged_days)
+mix = leads.tier_mix(fit, result.segments, engaged, params.privacy.min_cell)
+save_table(mix, "fit_tiers_by_segment", tables_dir)
+plots.styled(mix, "Fit tier by segment (% of the segment)", missing="")
+
+# %%
+outcomes = leads.tier_outcomes(frame, fit, params.privacy.min_cell, params)
+save_table(outcomes, "fit_tier_outcomes", tables_dir)
+plots.styled(outcomes, "Fit tier against value and retention", missing="")
+
+# %%
+saved = segment.save_bundle(leads.bundle(result, tool, criteria, frame, params), private_dir)
+segment.save_assignments(result, frame, params, private_dir)
+plots.md(
+    "The fitted model, the typing tool and the scorecard are saved with this run's private "
+    "files (never published), for `workbook assign` and for next quarter's comparison."
+)

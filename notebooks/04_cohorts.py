@@ -1,0 +1,249 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: workbook
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Customer workbook
+#     language: python
+#     name: customer-workbook
+#   workbook:
+#     after:
+#     - 03_segment
+#     requires:
+#     - orders
+# ---
+
+# %% [markdown]
+# # Who stays, what they are worth, and who is about to leave
+#
+# Cohort analysis draws the portrait of the customers worth having: customers are grouped by when
+# they first bought (their **acquisition cohort**) and followed period by period. This report
+# compares cohorts by acquisition channel, promotion and other cohort rules, finds the **stick
+# point** after which buyers become regulars, weighs acquisition cost against value, and estimates
+# each customer's future value and risk of leaving with the purchase models of the customer-base
+# literature (BG/NBD or Pareto/NBD with Gamma-Gamma spend).
+
+# %% tags=["parameters"]
+params_path: str = "../parameters/demo.yaml"  # the run's parameter file
+tables_dir: str = ""  # folder for CSV tables; empty: do not save
+private_dir: str = ""  # folder for private run artifacts; empty: none
+
+# %%
+from helpers import cohorts, filters, plan, plots, segment, value
+from helpers.config import load_params
+from helpers.data import NO_PROFILE, load_dataset
+from helpers.report import save_table
+
+plots.setup()
+params = load_params(params_path)
+plan.use(params)  # cells marked %%needs run only when this run's data has what they need
+data = load_dataset(params)
+frame = filters.profile_frame(data)
+ct = params.cohorts
+
+# %%
+overall = cohorts.retention(
+    data.engine, data.orders, params.as_of, ct.period, ct.definition, max_periods=ct.max_periods
+)
+stick = cohorts.stick_point(data.engine, data.orders, params.as_of, **ct.stick_point.model_dump())
+segments = segment.load_assignments(private_dir)  # from 03_segment in the same run, if it ran
+by_split = cohorts.split_retention(data, frame, params, segments)
+econ = cohorts.economics(data, frame, params)
+promos = cohorts.promotions(data, frame, params)
+
+# %% [markdown]
+# ## At a glance
+
+# %%
+plots.bullets(cohorts.headlines(overall, by_split, econ, stick, promos))
+
+# %% [markdown]
+# ## Retention by acquisition cohort
+#
+# Each row is a cohort (customers whose first order fell in that period, with their number); each
+# column is a period after the first. The cells show the share of the cohort that ordered in that
+# period. Blank cells are periods the cohort has not reached yet.
+
+# %%
+plots.md(
+    f"Periods: **{ct.period}s**; retention definition: **{ct.definition.replace('_', ' ')}** "
+    "(*on*: active in exactly that period; *on or after*: active then or later)."
+)
+
+# %%
+save_table(overall.matrix(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
+plots.retention_heatmap(
+    overall.matrix(min_cell=params.privacy.min_cell), overall.sizes(), "Customers retained (%)"
+);
+
+# %%
+# %%needs amount
+revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
+save_table(revenue, "retention_revenue", tables_dir)
+plots.retention_heatmap(revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)");
+
+# %%
+plots.curves(cohorts.both_definitions(data, params), title="Retention, all cohorts pooled: both definitions");
+
+# %% [markdown]
+# ## Cohorts split by channel, promotion, loyalty and filters
+#
+# The same retention curve for each group of a split (pooled over cohorts old enough to have
+# reached each period).
+
+# %%
+plots.md("" if by_split else f"_{NO_PROFILE}_")
+
+# %%
+for name, split in by_split.items():
+    save_table(split.at(ct.economics_periods), f"retention_by_{name}", tables_dir)
+    plots.show(plots.curves(split.curve(), title=f"Retention by {name.replace('_', ' ')}"))
+
+# %% [markdown]
+# ## Acquisition channels: cost against value
+#
+# Per channel: customers won, average acquisition cost (CAC), retention, the gross margin a customer
+# brings in the first periods, that value divided by CAC, and the period in which the margin pays
+# back the acquisition cost.
+
+# %%
+# %%needs linked channel cost amount
+save_table(econ, "channel_economics", tables_dir)
+plots.styled(econ, "Acquisition channel economics", bar="value / CAC")
+
+# %% [markdown]
+# ## Do promotion customers stay?
+#
+# Customers acquired with a promotion against customers acquired in the same weeks without it:
+# the share of each group active in each period, before and after the promotion ended.
+
+# %%
+plots.show(plots.md(cohorts.promotion_note(promos, frame, params)))
+for code, effect in promos.items():
+    save_table(effect, f"promotion_{code}", tables_dir)
+    plots.show(plots.promotion_chart(effect))
+    display(plots.styled(cohorts.promotion_summary(effect), f"{code}: before and after"))
+
+# %% [markdown]
+# ## The stick point
+#
+# How far customers got in their first days, and how many of them were still buying months later.
+# The stick point is the threshold with the largest lift in retention (among thresholds that keep a
+# meaningful share of customers above them), with its 95% confidence interval.
+
+# %%
+plots.md(cohorts.stick_sentence(stick))
+
+# %%
+save_table(cohorts.stick_table(stick, params.privacy.min_cell), "stick_point_thresholds", tables_dir)
+plots.stick_chart(
+    cohorts.shown_levels(stick, params.privacy.min_cell), stick.best, stick.action, stick.window_days
+);
+
+# %%
+plots.styled(
+    cohorts.stick_table(stick, params.privacy.min_cell), "Every threshold: retention at or above vs below"
+)
+
+# %% [markdown]
+# ## Cohort rules side by side
+#
+# Each rule from the parameter file (for example *converted within a week of first contact*,
+# *bought without a promotion*, *referred two or more friends*) against everyone else: retention
+# after 3, 6 and 12 periods, revenue per customer, and average predicted value.
+
+# %%
+result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
+value.save_private(result, private_dir)
+
+# %%
+# %%needs rules
+compare = cohorts.rules(data, frame, params, result.customers["clv"] if result.value_ok else None)
+save_table(compare, "cohort_rules", tables_dir)
+plots.styled(compare, "Cohort rules: meets the rule vs the rest")
+
+# %% [markdown]
+# ## What customers are worth
+#
+# **RFM** describes each buyer by recency, frequency and monetary value. The purchase model
+# (fitted by maximum likelihood on every buyer's history) turns that history into the probability
+# the customer is still active and the purchases to expect; the Gamma-Gamma model adds the spend
+# per purchase. Value is gross margin over the horizon, discounted.
+
+# %%
+plots.bullets(result.problem_sentences(), empty="")
+fitted = result.parameters()
+plots.styled(
+    fitted if len(fitted) else None,
+    f"Fitted models (log-likelihood {fitted.attrs['log_likelihood']:,.1f})",
+    decimals=3,
+    missing="",
+)
+
+# %% [markdown]
+# **Model check.** The model was also fitted on the history up to the start of a holdout period and
+# asked to predict the holdout; the chart compares its predictions with what customers actually did.
+
+# %%
+plots.show(plots.calibration_chart(result.check))
+
+# %%
+plots.md(value.check_sentence(result, params.value))
+
+# %%
+rfm = value.rfm_table(result)
+save_table(rfm, "rfm_groups", tables_dir)
+plots.styled(rfm, "RFM groups", bar="customers %", decimals=2)
+
+# %%
+plots.histograms(
+    result.customers, {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchase days"}
+);
+
+# %% [markdown]
+# ## Who is at risk
+#
+# Repeat buyers whose probability of still being active has fallen below the threshold. *Value at
+# risk* is their yearly spend so far. Only counts and sums are shown; the customer list is kept with
+# the run's private files for the teams who act on it.
+
+# %%
+by_cohort = value.value_by(result, value.acquisition_cohort(result.customers), params.privacy.min_cell)
+save_table(by_cohort, "value_by_cohort", tables_dir)
+plots.styled(by_cohort, "Value and risk by acquisition cohort", bar="at risk %", decimals=2)
+
+# %%
+# %%needs channel
+by_channel = value.value_by(result, value.channel_groups(frame, params), params.privacy.min_cell)
+save_table(by_channel, "value_by_channel", tables_dir)
+plots.styled(by_channel, "Value and risk by acquisition channel", bar="at risk %", decimals=2)
+
+# %%
+# %%needs customers
+by_segment = value.value_by(result, segments, params.privacy.min_cell)
+save_table(by_segment, "value_by_segment", tables_dir)
+plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=2,
+             missing="Segments are shown when 03_segment ran in the same batch.")
+
+# %% [markdown]
+# ## What the churned have in common
+#
+# A logistic regression of churn on the profile, among buyers: churned means the status values the
+# parameter file calls *churned* (or, where it names none, buyers the purchase model sees at risk).
+# An odds ratio above 1 means more likely to have churned, below 1 less likely, other things equal.
+
+# %%
+# %%needs linked
+drivers = value.churn_model(frame, params, result)
+save_table(drivers, "churn_drivers", tables_dir)
+plots.show(plots.odds_chart(drivers))
+
+# %%
+# %%needs linked
+plots.styled(drivers, "Churn drivers, strongest first", pct=[], decimals=3)

@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: workbook
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Customer workbook
+#     language: python
+#     name: customer-workbook
+#   workbook:
+#     after:
+#     - 03_segment
+#     - 04_cohorts
+#     requires:
+#     - customers
+# ---
+
+# %% [markdown]
+# # Personas: who our customers are, and who to focus on
+#
+# A name, a face, a story and a fact sheet for every segment found in this quarter's data: the
+# customers to focus on and the ones not to, each with the reasons drawn from the data. Every
+# statement on a card comes from the segment's figures; hover (or read) the footnote numbers to see
+# the figure behind it. The cards are also published on their own as `personas.html`, for sales
+# and support teams, and print one card per page.
+
+# %% tags=["parameters"]
+params_path: str = "../parameters/demo.yaml"  # the run's parameter file
+tables_dir: str = ""  # folder for CSV tables; empty: do not save
+private_dir: str = ""  # folder for private run artifacts; empty: none
+report_dir: str = ""  # folder of the published version, for personas.html; empty: not saved
+
+# %%
+from helpers import filters, personas, plan, plots, quarters, segment, value
+from helpers.config import load_params
+from helpers.data import load_dataset, weights
+from helpers.report import save_page, save_table
+
+plots.setup()
+params = load_params(params_path)
+plan.use(params)  # cells marked %%needs run only when this run's data has what they need
+data = load_dataset(params)
+frame = filters.profile_frame(data)
+w = weights(frame, params)
+
+# %%
+seg = segment.segments_for(frame, params, w, private_dir)
+clv = value.customer_value_for(data, private_dir)  # from 04_cohorts of this run, if it ran
+cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params, clv)
+ranking = personas.focus(cards, params)
+
+# %% [markdown]
+# ## Where to focus
+#
+# Each persona is scored with the rubric in the parameter file (weights on size, value, growth,
+# retention and fit with the business goal). The top personas are the ones to focus on; the bottom
+# ones are not, for the reasons given.
+
+# %%
+plots.md(personas.rubric_notes(ranking, params))
+
+# %%
+save_table(ranking, "persona_ranking", tables_dir)
+plots.styled(ranking, "Personas ranked by the rubric", decimals=3)
+
+# %%
+plots.show(plots.tradeoff_chart(personas.facts_table(cards)))
+
+# %% [markdown]
+# ## The personas
+#
+# Each card gives the persona's name and face (matched to the segment's typical age band and gender
+# where the data has them, and neutral where it does not), a headline and, where the data has open
+# answers, a representative quote (the real answer closest to the segment's typical answer, with
+# contact details and names removed), then who they are, what drives them, what puts them off,
+# where to reach them and how they behave. Each card shows only what the data has. The small numbers
+# are footnotes: the figure behind each statement, listed at the bottom of the card.
+
+# %%
+personas.add_marketing(cards, frame, seg.segments, params)
+plots.html(personas.cards_html(cards))
+
+# %% [markdown]
+# ## For sales and support teams
+#
+# The same cards are published on their own as `personas.html` in this version's folder (it opens
+# offline and prints one card per page), and the key facts of every persona as a CSV table.
+
+# %%
+facts = personas.facts_table(cards)
+save_table(facts, "persona_facts", tables_dir)
+quarters.save_facts(facts, private_dir)
+page = save_page(personas.standalone_page(cards, params), "personas.html", report_dir)
+
+# %% [markdown]
+# ## What changed since last quarter
+#
+# Last quarter's model is applied to this quarter's customers: each persona is matched to the
+# segment it overlaps most, its size, value, retention and NPS are compared, and a change in size is
+# tested against noise. The migration matrix follows the customers who were in both quarters.
+
+# %%
+previous = quarters.previous_folder(private_dir, params)
+change = (
+    quarters.compare(frame, seg.segments, seg.index, seg.names, params, previous, facts) if previous else None
+)
+plots.bullets(change.summary() if change else [], empty="No previous run to compare with.")
+
+# %%
+save_table(change.changes if change else None, "quarter_over_quarter", tables_dir)
+plots.styled(change.table() if change else None, "Personas against last quarter", decimals=2, missing="")
+
+# %%
+save_table(change.migration if change else None, "migration", tables_dir)
+plots.show(plots.migration_chart(change.migration) if change else plots.md(""))
