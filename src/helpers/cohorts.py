@@ -26,7 +26,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from helpers.engine import Engine, end_of
 from helpers.filters import evaluate
 from helpers.privacy import fold_small, suppress_rows
-from helpers.schema import display_value
+from helpers.schema import display_values
 
 PERIODS = ("week", "month", "quarter")
 MONDAY = dt.date(1970, 1, 5)
@@ -212,7 +212,7 @@ def split_series(
 ) -> pd.Series:
     """A customer-level grouping indexed by customer id, for splitting cohorts; groups of fewer
     than ``min_cell`` people are folded into one "Other (small groups)" (privacy)."""
-    out = fold_small(values.map(display_value, na_action="ignore").astype("string").fillna(missing), min_cell)
+    out = fold_small(display_values(values).fillna(missing), min_cell)
     out.index = frame[id_column].astype(str).to_numpy()
     return out
 

@@ -12,7 +12,13 @@ from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
 from helpers.engine import order_crosstab, orders_by_month
 from helpers.privacy import SMALL_GROUPS, fold_small, suppress_rows, suppress_small
-from helpers.schema import display_value, label_of, scale_of, status_column, status_groups
+from helpers.schema import (
+    display_values,
+    label_of,
+    scale_of,
+    status_column,
+    status_groups,
+)
 
 __all__ = ["label_of"]  # notebooks name columns through explore.label_of
 
@@ -55,7 +61,7 @@ def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     column = status_column(params)
     assert column is not None
     values = customers[column]
-    status = values.map(display_value, na_action="ignore").astype("string").fillna(NO_ANSWER)
+    status = display_values(values).fillna(NO_ANSWER)
     status = fold_small(status, params.privacy.min_cell)
     out = pd.DataFrame({"people": status.value_counts()})
     meaning = pd.Series(status_groups(values, params).to_numpy(), index=status.to_numpy())
@@ -124,7 +130,7 @@ def profile_categorical(
 ) -> pd.DataFrame:
     """Counts, unweighted and weighted shares of one categorical variable (missing shown apart;
     answers of fewer people than ``min_cell`` folded into one "Other (small groups)" row)."""
-    answered = fold_small(values.dropna().map(display_value).astype(str), min_cell)
+    answered = fold_small(display_values(values.dropna()).astype(str), min_cell)
     counts = answered.value_counts()
     share = weighted_share(answered, w.loc[answered.index])
     out = pd.DataFrame(

@@ -83,9 +83,10 @@ class Scale:
 
     def positions(self, values: pd.Series) -> np.ndarray:
         """Each answer's position on the scale, 0 (lowest) … size-1; NaN where missing."""
-        x = self.numbers(values).to_numpy()
+        codes, uniques = pd.factorize(self.numbers(values))  # missing: code -1
         lookup = {p: i for i, p in enumerate(self.points)}
-        return np.array([lookup.get(v, np.nan) for v in x], dtype=float)
+        positions = np.array([lookup.get(v, np.nan) for v in uniques] + [np.nan], dtype=float)
+        return positions[codes]  # one lookup per distinct answer, not per person
 
     def in_top(self, values: pd.Series) -> pd.Series:
         """1 for a top-box answer, 0 for any other answer, missing where not answered."""
@@ -211,6 +212,12 @@ def display_value(value: object) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def display_values(values: pd.Series) -> pd.Series:
+    """:func:`display_value` over a column (each distinct value once), missing kept missing."""
+    lookup = {v: display_value(v) for v in values.dropna().unique()}
+    return values.map(lookup).astype("string")
 
 
 def observed_values(values: pd.Series, limit: int = 12) -> list[str]:
