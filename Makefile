@@ -4,9 +4,11 @@
 # Python 3.11, 3.12 or 3.13: the first of python3.13, python3.12, python3.11 and python3 that is
 # one of them; `make PYTHON=/path/to/python3.12 ...` chooses another.
 SUPPORTED := (3, 11) <= sys.version_info[:2] < (3, 14)
-PYTHON ?= $(firstword $(foreach p,python3.13 python3.12 python3.11 python3,\
+ifndef PYTHON
+PYTHON := $(firstword $(foreach p,python3.13 python3.12 python3.11 python3,\
 	$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c 'import sys; sys.exit(not ($(SUPPORTED)))' \
 	2>/dev/null && echo $(p))))
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
@@ -30,7 +32,9 @@ python:
 		echo "Name another: make PYTHON=/path/to/python3.12"; exit 2; \
 	fi
 
-$(BIN)/python: | python
+# the Python is checked only when the environment is made: an existing .venv needs none
+$(BIN)/python:
+	@$(MAKE) --no-print-directory python PYTHON="$(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -71,7 +75,7 @@ lint: $(STAMP)
 
 # re-resolve requirements.lock after a change to pyproject.toml (keeps every pin it can;
 # UPGRADE=1 takes the newest versions the ranges allow)
-lock: $(STAMP)
+lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "uv>=0.13.9,<0.14"
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
 		--no-annotate --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \

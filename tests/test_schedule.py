@@ -77,7 +77,8 @@ def test_side_by_side_in_dependency_order_with_progress_in_notebook_order(tmp_pa
     results = run_in_order(paths, runner, 2, lines.append)
     assert sorted(results) == [0, 1, 2, 3, 4]
     order = [e for e in runner.events]
-    assert order[0] == ("start", "03_segment")
+    # 03 and 01 start first (two wait on 03; 01 is the first of the rest), not 01 and 02
+    assert {n for _, n in order[:2]} == {"03_segment", "01_explore"}
     assert order.index(("start", "04_cohorts")) > order.index(("end", "03_segment"))
     assert order.index(("start", "05_personas")) > order.index(("end", "04_cohorts"))
     assert order.index(("end", "02_filter")) < order.index(("end", "03_segment"))
@@ -100,10 +101,29 @@ def test_after_a_failure_nothing_new_starts(tmp_path):
     runner = Recorder(paths, {"03_segment": 0.3, "01_explore": 0.05}, fail={"01_explore"})
     lines: list[str] = []
     results = run_in_order(paths, runner, 2, lines.append)
-    started = [n for e, n in runner.events if e == "start"]
-    assert started == ["03_segment", "01_explore"]  # 03 finishes; 02, 04, 05 never start
+    started = {n for e, n in runner.events if e == "start"}
+    assert started == {"03_segment", "01_explore"}  # 03 finishes; 02, 04, 05 never start
     assert results[0][0] is None and set(results) == {0, 2}
-    assert lines == ["  [1/5] 01_explore …", "        01_explore done"]
+    # 03 ran beside the failure: its lines come after, though 02 never started
+    assert lines == [
+        "  [1/5] 01_explore …",
+        "        01_explore done",
+        "  [3/5] 03_segment …",
+        "        03_segment done",
+    ]
+
+
+def test_a_failure_ahead_of_a_notebook_that_never_started_is_still_shown(tmp_path):
+    paths = notebooks_at(tmp_path, DAG)
+    runner = Recorder(paths, {"03_segment": 0.05, "01_explore": 0.3}, fail={"03_segment"})
+    lines: list[str] = []
+    run_in_order(paths, runner, 2, lines.append)
+    assert lines == [
+        "  [1/5] 01_explore …",
+        "        01_explore done",
+        "  [3/5] 03_segment …",
+        "        03_segment done",
+    ]
 
 
 @pytest.mark.parametrize("slots", [1, 2])
@@ -156,3 +176,21 @@ def test_a_notebook_starts_beside_others_only_where_the_memory_allows(tmp_path):
 def test_without_a_measured_run_notebooks_may_start_side_by_side(tmp_path):
     fits = memory_rule(tmp_path / "reports", list(DAG), budget_mb=1)
     assert fits(3, [1])
+
+
+def test_stopping_kills_this_runs_kernels_and_nothing_else():
+    import os
+    import subprocess
+
+    from helpers.report import SLOT_ENV, stop_kernels
+
+    other = subprocess.Popen(["sleep", "30"])  # a JVM or a server this process started
+    kernel = subprocess.Popen(["sleep", "30"], env={**os.environ, SLOT_ENV: "1"})
+    try:
+        time.sleep(0.2)
+        stop_kernels()
+        assert kernel.wait(timeout=5) != 0
+        assert other.poll() is None
+    finally:
+        other.kill()
+        kernel.kill()

@@ -119,9 +119,10 @@ class LatentClassModel:
             ll, resp = self._e_step(hot, log_pis[active], log_w[active])
             log_pis[active], log_w[active] = self._m_step(hot, observed, resp)
             n_iter[active] += 1
-            if until_converged:  # relative change of the average log-likelihood, as stepmix
+            if until_converged:  # relative change of the average log-likelihood, with an
+                # absolute floor for a likelihood near 0 (answers all but determined by class)
                 change = np.abs(ll - lower[active])
-                done[active] = change <= self.tol * np.abs(ll)
+                done[active] = change <= self.tol * np.maximum(np.abs(ll), 1e-2)
             lower[active] = ll
         ll, _ = self._e_step(hot, log_pis, log_w)  # the likelihood of the final parameters
         return log_pis, log_w, ll, done, n_iter

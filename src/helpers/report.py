@@ -632,18 +632,22 @@ def _title_of(notebook: Path) -> str:
 
 
 def default_jobs() -> int:
-    """Notebooks run side by side by default: two where the machine has two cores or more."""
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+    """Notebooks run side by side by default: two where this process may use two cores or more
+    (the cores it is allowed, as a container or taskset limits them)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 if (cores or 1) >= 2 else 1
 
 
 def memory_rule(
-    reports_root: Path, names: list[str], budget_mb: float | None = None
+    reports_root: Path, names: list[str], budget_mb: float | None = None, period: str | None = None
 ) -> Callable[[int, list[int]], bool]:
     """Whether notebook i may start beside the running ones: their peaks in the newest published
-    run that measured them, added up, stay within the budget (70% of the memory available now).
-    A notebook never measured may start: its first run measures it."""
+    run that measured them (of this period first: the same data, most likely), added up, stay
+    within the budget (70% of the memory available now). A notebook never measured may start:
+    its first run measures it."""
     peaks: dict[str, float] = {}
-    for manifest in published_versions(reports_root):
+    versions = published_versions(reports_root)
+    for manifest in sorted(versions, key=lambda m: m.get("period") != period):  # stable: newest
         for page in manifest.get("notebooks", []):
             if page.get("peak_memory_mb") and page["name"] not in peaks:
                 peaks[page["name"]] = float(page["peak_memory_mb"])
@@ -662,6 +666,17 @@ def notebook_after(notebook: Path, names: list[str]) -> list[str]:
     earlier = names[: names.index(notebook.stem)]
     after = meta.get("workbook", {}).get("after")
     return earlier if after is None else [n for n in after if n in earlier]
+
+
+def stop_kernels() -> None:
+    """Kill this process's notebook kernels (they carry WORKBOOK_SLOT) and what they started;
+    nothing else this process started (a Spark JVM, a Jupyter server) is touched."""
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if SLOT_ENV in child.environ():
+                for process in [*child.children(recursive=True), child]:
+                    with contextlib.suppress(psutil.Error):
+                        process.kill()
 
 
 def run_in_order(
@@ -706,6 +721,13 @@ def run_in_order(
                 progress(line)
             shown += 1
 
+    stopping = threading.Event()
+
+    def guarded(i: int, slot: int) -> tuple[Any, list[str]]:
+        if stopping.is_set():  # Ctrl-C came while this one waited for a thread
+            raise KeyboardInterrupt
+        return one(i, slot)
+
     pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="notebook")
     running: dict[Any, tuple[int, int]] = {}
     try:
@@ -721,7 +743,7 @@ def run_in_order(
                 ):
                     slot = free.pop()
                     started.add(i)
-                    running[pool.submit(one, i, slot)] = (i, slot)
+                    running[pool.submit(guarded, i, slot)] = (i, slot)
             show()
             if not running:
                 break
@@ -733,11 +755,17 @@ def run_in_order(
                 if finished[i][0] is None:
                     failed.add(i)
         show()
-    except BaseException:  # Ctrl-C: stop the kernels, so the notebooks beside end too
-        for child in psutil.Process().children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                child.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # notebooks after one that never started (after a failure): their lines, in order
+        for i in sorted(set(finished) - set(range(shown))):
+            progress(f"  [{i + 1}/{len(notebooks)}] {names[i]} …")
+            for line in finished[i][1]:
+                progress(line)
+    except BaseException:  # Ctrl-C or an error: stop this run's kernels, so the others end too
+        stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        while any(not f.done() for f in running):  # a kernel may still be starting: sweep again
+            stop_kernels()
+            wait(running, timeout=1)
         raise
     pool.shutdown(wait=True)
     return finished
@@ -865,13 +893,8 @@ def run_batch(
 
     try:
         with kernel_of_this_python(slots) as kernel:
-            results = run_in_order(
-                notebooks,
-                one,
-                slots,
-                progress,
-                memory_rule(reports_root, [nb.stem for nb in notebooks], memory_mb),
-            )
+            fits = memory_rule(reports_root, [nb.stem for nb in notebooks], memory_mb, params.period)
+            results = run_in_order(notebooks, one, slots, progress, fits)
         for i in sorted(results):
             page, _ = results[i]
             if page is not None:

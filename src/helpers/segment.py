@@ -201,6 +201,8 @@ class MixedEncoder:
 class Segmenter(BaseEstimator, ClusterMixin):
     """Segments customers on mixed data: fit, predict, predict_proba (scikit-learn style)."""
 
+    random_starts = 20  # models saved before this setting existed read it from here
+
     def __init__(
         self,
         params: Params | None = None,
@@ -269,6 +271,7 @@ class Segmenter(BaseEstimator, ClusterMixin):
             ).fit(x)
             other.temperature_ = self.temperature_
         other._x_fit = x
+        other.labels_ = other.predict_encoded(x)
         return other
 
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
