@@ -70,10 +70,10 @@ plots.styled(result.choice.table, "Criteria for each number of segments", decima
 # %% [markdown]
 # ## Are the segments stable?
 #
-# Two checks. The model was refitted on bootstrap samples of the people, each starting from this
-# solution: for each segment, the mean Jaccard similarity to its best match in the refits says
-# whether it survives resampling (≥ 0.75 stable, ≤ 0.5 dissolved). And it was fitted again from
-# other random starts: the adjusted Rand index says whether another start finds the same segments.
+# Two checks. The model was fitted again on bootstrap samples of the people: for each segment, the
+# mean Jaccard similarity to its best match in the refits says whether it comes back (≥ 0.75
+# stable, ≤ 0.5 dissolved). And it was fitted again from other random starts: the adjusted Rand
+# index says whether another start finds the same segments.
 
 # %%
 plots.bullets(result.stability_notes())

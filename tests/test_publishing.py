@@ -197,3 +197,32 @@ def test_ctrl_c_with_two_notebooks_running_stops_both_and_publishes_nothing(tiny
     assert not list((tiny / "reports").glob(".build-*"))
     time.sleep(1)
     assert kernels() == []
+
+
+def test_a_kernel_that_dies_at_start_is_started_once_more(tiny, monkeypatch):
+    """Kernels starting at the same moment can pick the same port and one dies at once: the
+    notebook gets a second start instead of failing the quarter; a second death fails it."""
+    from helpers import report
+
+    real, calls = report.execute_notebook, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "execute_notebook", flaky)
+    result = report.run_batch(
+        tiny / "params.yaml", tiny / "reports", tiny / "private", tiny / "notebooks", progress=lambda _: None
+    )
+    assert result.ok and len(calls) == 2
+
+    def dead(*args, **kwargs):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(report, "execute_notebook", dead)
+    again = report.run_batch(
+        tiny / "params.yaml", tiny / "reports", tiny / "private", tiny / "notebooks", progress=lambda _: None
+    )
+    assert not again.ok and "Kernel died" in again.notebooks[0].error

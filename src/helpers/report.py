@@ -225,6 +225,16 @@ def execute_notebook(
     )
 
 
+def kernel_never_started(exc: BaseException) -> bool:
+    """Whether a kernel died before it ran anything: jupyter_client picks free ports for a new
+    kernel by opening and closing them, so kernels starting at the same moment (runs side by
+    side, or several batches) can pick the same port, and one of them dies at once."""
+    return isinstance(exc, RuntimeError) and any(
+        words in str(exc)
+        for words in ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
+    )
+
+
 def declared(notebook: Path, values: dict[str, Any]) -> dict[str, Any]:
     """Only the parameters a notebook declares in its `parameters` cell (Papermill warns about
     the others)."""
@@ -846,29 +856,31 @@ def run_batch(
                 [f"        skipped: needs {'; '.join(NEEDS[m] for m in missing)}"],
             )
         executed = build / "notebooks" / nb.name
+        values = {
+            "params_path": str(params_file),
+            "tables_dir": str(build / "tables" / nb.stem),
+            "private_dir": str(private_build / nb.stem),
+            "report_dir": str(build),
+        }
         t = time.perf_counter()
-        try:
-            with PeakMemory(slot=slot if slots > 1 else None) as memory:
-                execute_notebook(
-                    nb,
-                    executed,
-                    declared(
+        with PeakMemory(slot=slot if slots > 1 else None) as memory:
+            for attempt in (1, 2):
+                try:
+                    execute_notebook(
                         nb,
-                        {
-                            "params_path": str(params_file),
-                            "tables_dir": str(build / "tables" / nb.stem),
-                            "private_dir": str(private_build / nb.stem),
-                            "report_dir": str(build),
-                        },
-                    ),
-                    slot_kernel(kernel, slot),
-                    cwd=notebooks_dir,
-                    timeout=timeout,
-                )
-        except PapermillExecutionError:
-            run.status, run.error = "failed", _failed_cell(executed)
-        except Exception as exc:  # kernel died, timeout: still a failed notebook
-            run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+                        executed,
+                        declared(nb, values),
+                        slot_kernel(kernel, slot),
+                        cwd=notebooks_dir,
+                        timeout=timeout,
+                    )
+                except PapermillExecutionError:
+                    run.status, run.error = "failed", _failed_cell(executed)
+                except Exception as exc:  # kernel died, timeout: still a failed notebook
+                    if attempt == 1 and kernel_never_started(exc):
+                        continue  # no cell ran: start it once more
+                    run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+                break
         run.duration_s = time.perf_counter() - t
         run.peak_memory_mb = memory.peak_bytes / 2**20
         if run.status == "failed":

@@ -245,29 +245,33 @@ class Segmenter(BaseEstimator, ClusterMixin):
         self.labels_ = self.predict_encoded(self._x_fit)
         return self
 
-    def refit(self, rows: np.ndarray) -> Segmenter:
-        """The model refitted on rows of its own fitting data (a bootstrap draw), starting from
-        this solution: same encoding, this fit's parameters (latent class) or centres (k-means)
-        as the one start, as Mplus starts its bootstrap draws from the original estimates."""
+    def refit(self, rows: np.ndarray, seed: int) -> Segmenter:
+        """The model fitted again, from its own random starts, on rows of its fitting data (a
+        bootstrap draw), with the same encoding: the rows are not encoded again.
+
+        The starts are cold, as Hennig's clusterboot refits from scratch: a refit started from
+        this solution would measure the optimiser's memory as well as whether the segments come
+        back from other people.
+        """
         other = Segmenter(
             self.params,
             self.spec,
             self.method,
             self.n_segments,
-            self.random_state,
+            seed,
             self.n_init,
             self.random_starts,
         )
         other.encoder_ = self.encoder_
         x = self._x_fit[rows]
         if self.method == "latent_class":
-            other.model_ = LatentClassModel(self.n_segments, random_state=self.random_state).fit(
-                x, init=self.model_
-            )
+            other.model_ = LatentClassModel(
+                self.n_segments, n_starts=self.random_starts, n_final=self.n_init, random_state=seed
+            ).fit(x)
         else:
             other.pca_ = self.pca_
             other.model_ = KMeans(
-                n_clusters=self.n_segments, init=self.model_.cluster_centers_, n_init=1
+                n_clusters=self.n_segments, n_init=max(self.n_init, 4), random_state=seed
             ).fit(x)
             other.temperature_ = self.temperature_
         other._x_fit = x
@@ -494,11 +498,9 @@ class Stability:
 def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Segmenter) -> Stability:
     """Refit on bootstrap samples (Hennig's clusterboot) and on other seeds; compare memberships.
 
-    ``model`` is the fit on ``sample``. The bootstrap refits start from its solution: they measure
-    whether the segments survive resampling of the people, and a warm start keeps local optima of
-    the optimiser out of that measure (as Mplus starts bootstrap draws from the original
-    estimates). Local optima are what the seed refits measure, so those start cold, from their
-    own random starts; together the two cover what cold bootstrap refits mixed into one number.
+    ``model`` is the fit on ``sample``; the bootstrap refits reuse its encoded rows and start
+    from their own random starts (see :meth:`Segmenter.refit`); the seed refits fit the whole
+    sample from other random starts.
     """
     seg = params.segment
     assert len(model.labels_) == len(sample), "stability needs the model fitted on the sample"
@@ -508,7 +510,7 @@ def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Se
     draws = [rng.integers(0, len(sample), len(sample)) for _ in range(seg.bootstrap)]
 
     def refit(b: int) -> np.ndarray:
-        return model.refit(draws[b]).predict_encoded(model._x_fit)
+        return model.refit(draws[b], seed=seg.seed + b + 1).predict_encoded(model._x_fit)
 
     scores = np.zeros((seg.bootstrap, k))
     for b, other in enumerate(refit(b) for b in range(seg.bootstrap)):
