@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 
 import nbformat
-import yaml
+from demo_setup import build_demo, demo_params
 
-from helpers.config import read_yaml
 from helpers.report import execute_notebook, export_html, kernel_of_this_python
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +51,7 @@ def floor(work: Path) -> float:
 
 def quarter(work: Path, data: Path) -> float:
     """Seconds for `workbook run` on the demo parameters pointed at `data`."""
-    raw = read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
-    raw["data"]["customers"]["path"] = str(data / "customers.parquet")
-    raw["data"]["orders"]["path"] = str(data / "orders.parquet")
-    (work / "params.yaml").write_text(yaml.safe_dump(raw))
+    demo_params(data, work / "params.yaml")
     t = time.perf_counter()
     subprocess.run(
         [
@@ -81,20 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "helpers.cli",
-                "demo-data",
-                "--customers",
-                str(args.customers),
-                "--out",
-                str(work / "data"),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        build_demo(work / "data", args.customers)
         empty = floor(work)
         print(f"Papermill floor (five empty notebooks, executed and exported): {empty:.1f} s")
         demo = quarter(work, work / "data")

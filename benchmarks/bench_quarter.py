@@ -19,9 +19,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
+from demo_setup import build_demo, demo_params
 
-from helpers.config import read_yaml
 from helpers.report import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,31 +48,13 @@ def main() -> None:
         if data is None:
             data = work / "data"
             t = time.perf_counter()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "helpers.cli",
-                    "demo-data",
-                    "--customers",
-                    str(args.customers),
-                    "--order-rate",
-                    str(args.order_rate),
-                    "--out",
-                    str(data),
-                ],
-                check=True,
-            )
+            build_demo(data, args.customers, args.order_rate)
             print(f"demo data: {time.perf_counter() - t:.1f} s")
         people = pd.read_parquet(data / "customers.parquet", columns=["customer_id"])
         orders = pd.read_parquet(data / "orders.parquet", columns=["order_id"])
         size = f"{len(people):,} customers, {len(orders):,} orders"
         del people, orders
-        raw = read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
-        raw["data"]["customers"]["path"] = str(data / "customers.parquet")
-        raw["data"]["orders"]["path"] = str(data / "orders.parquet")
-        raw["engine"] = args.engine
-        (work / "params.yaml").write_text(yaml.safe_dump(raw))
+        demo_params(data, work / "params.yaml", engine=args.engine)
         t = time.perf_counter()
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         if args.memory_gb:  # the budget reads the peaks of a published run: make one first

@@ -13,7 +13,9 @@ import time
 import warnings
 from pathlib import Path
 
-from helpers.config import load_params, read_yaml
+from demo_setup import demo_params
+
+from helpers.config import load_params
 from helpers.data import load_dataset, weights
 from helpers.demo import write_demo
 from helpers.filters import profile_frame
@@ -34,13 +36,7 @@ def main() -> None:
             t = time.perf_counter()
             write_demo(tmp, customers=args.customers)
             print(f"demo data: {time.perf_counter() - t:.1f} s")
-        import yaml
-
-        raw = read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
-        raw["data"]["customers"]["path"] = f"{tmp}/customers.parquet"
-        raw["data"]["orders"]["path"] = f"{tmp}/orders.parquet"
-        (Path(work) / "p.yaml").write_text(yaml.safe_dump(raw))
-        params = load_params(Path(work) / "p.yaml")
+        params = load_params(demo_params(Path(tmp), Path(work) / "p.yaml"))
         t = time.perf_counter()
         frame = profile_frame(load_dataset(params))
         print(f"load and derive: {time.perf_counter() - t:.1f} s ({len(frame):,} customers)")

@@ -1,0 +1,44 @@
+"""What the benchmarks share: demo data of a given size, and the demo parameters pointed at it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helpers.config import read_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build_demo(out: Path, customers: int, order_rate: float = 1.0) -> None:
+    """Demo data through `workbook demo-data`, as a user builds it."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers.cli",
+            "demo-data",
+            "--customers",
+            str(customers),
+            "--order-rate",
+            str(order_rate),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def demo_params(data: Path, path: Path, **changes: Any) -> Path:
+    """parameters/demo.yaml with its data paths at `data` (and top-level `changes`), at `path`."""
+    raw = read_yaml((ROOT / "parameters" / "demo.yaml").read_text())
+    raw["data"]["customers"]["path"] = str(Path(data) / "customers.parquet")
+    raw["data"]["orders"]["path"] = str(Path(data) / "orders.parquet")
+    raw.update(changes)
+    path.write_text(yaml.safe_dump(raw))
+    return path
