@@ -16,7 +16,7 @@ PARAMS ?= parameters/demo.yaml
 KERNEL := customer-workbook
 LAB_OPTS ?=
 
-.PHONY: demo test lint lab lock demo-data demo-previous install python
+.PHONY: demo test lint lab lock demo-data demo-previous install python init-examples
 
 python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -64,6 +64,22 @@ demo: demo-previous
 # root as JupyterLab asks)
 lab: demo-data
 	cd notebooks && ../$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTS)
+
+# the parameter files `workbook init` writes for each shared real file, kept as examples
+# (tests/test_infer.py checks they are what init writes now); FILE:AS_OF, a fixed as_of per file
+SHARED_DATA ?= ../shared/data
+INIT_FILES = survey/bfi.csv:2010-12-31 survey/ces11.csv:2011-05-31 survey/ess9_gb.csv:2019-02-16 \
+	survey/stackoverflow_2017.csv:2017-12-31 crm/attrition.csv:2024-12-31 \
+	crm/caravan.csv:2000-12-31 crm/mlc_churn.csv:2024-12-31 cdnow/CDNOW_master.txt:1998-06-30 \
+	cdnow/CDNOW_sample.txt:1998-06-30
+init-examples: $(STAMP)
+	@mkdir -p parameters/examples/init
+	@for pair in $(INIT_FILES); do \
+		file=$${pair%%:*}; name=$$(basename $$file); name=$${name%.*}; \
+		out=parameters/examples/init/$$(echo $$name | tr A-Z a-z).yaml; \
+		$(BIN)/workbook init $(SHARED_DATA)/$$file -o $$out --as-of $${pair#*:} --force >/dev/null \
+			&& echo "wrote $$out" || exit 1; \
+	done
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

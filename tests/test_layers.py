@@ -22,6 +22,8 @@ LAYERS = [
     "fields",
     "data",
     "plan",
+    "infer",
+    "draft",
     "demo",
     "explore",
     "filters",

@@ -183,6 +183,70 @@ def assign(
             typer.echo(f"  … and {len(problems) - 20} more", err=True)
 
 
+@app.command()
+def init(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="A customer, survey or CRM file, or a transaction log (CSV, Parquet, Excel, SPSS)."
+        ),
+    ],
+    orders: Annotated[
+        Path | None, typer.Option(help="The orders (transactions) of the same customers.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="Where to write the parameter file (default: parameters/<period>.yaml)."
+        ),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="The period's name (default: from the file name).")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Last day of the data, YYYY-MM-DD (default: the last date in it)."),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="The Excel sheet to read (default: the first).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the parameter file if it exists.")] = False,
+) -> None:
+    """Guess a commented parameter file from a data file: every column's role, scales, labels,
+    filters and banners, each guess with its reason; then check it against the data."""
+    from helpers.draft import default_period, write_parameters
+
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            _fail(WorkbookError(f"--as-of {as_of!r} is not a date; write YYYY-MM-DD"))
+    target = out or Path("parameters") / f"{period or default_period(data)}.yaml"
+    try:
+        result = write_parameters(data, target, orders, period, day, force, sheet)
+    except WorkbookError as exc:
+        _fail(exc)
+        return
+    draft = result.draft
+    typer.echo(f"Read {data}" + (f" and {orders}" if orders else "") + f" ({draft.kind}).")
+    typer.echo("Found:")
+    for line in draft.summary:
+        typer.echo(f"  {line}")
+    if draft.undecided:
+        typer.echo("Not sure (edit these keys):")
+        for line in draft.undecided:
+            typer.echo(f"  {line}")
+    if draft.dropped:
+        typer.echo("Left out (no role, dropped at load):")
+        for line in draft.dropped:
+            typer.echo(f"  {line}")
+    typer.echo(f"Wrote {result.path}")
+    if result.check_error:
+        typer.echo(f"The check found a problem to fix first:\n{result.check_error}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"Checked: {result.rows} read without problems.")
+    typer.echo(f"Next: read the guesses in {result.path}, then: workbook run {result.path}")
+
+
 @app.command("demo-data")
 def demo_data(
     customers: Annotated[int, typer.Option(min=100, help="Number of people.")] = 20_000,

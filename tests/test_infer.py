@@ -1,0 +1,300 @@
+"""`workbook init`: the guesses, the round trip on the demo, every shared real file, canaries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, SHARED, demo_params_raw
+
+from helpers import draft, infer, plan
+from helpers.config import load_params, parse_params, read_yaml
+from helpers.data import load_dataset
+from helpers.report import list_notebooks, run_batch
+
+CLI = [sys.executable, "-m", "helpers.cli"]
+INIT_EXAMPLES = ROOT / "parameters" / "examples" / "init"
+needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data not present")
+SHARED_FILES = [
+    "survey/bfi.csv",
+    "survey/ces11.csv",
+    "survey/ess9_gb.csv",
+    "survey/stackoverflow_2017.csv",
+    "crm/attrition.csv",
+    "crm/caravan.csv",
+    "crm/mlc_churn.csv",
+    "cdnow/CDNOW_master.txt",
+    "cdnow/CDNOW_sample.txt",
+]
+
+
+def init(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "init", *args], capture_output=True, text=True, timeout=300)
+
+
+def roles_of(params) -> dict[str, str]:
+    roles = params.columns.role_of() if params.columns else {}
+    if params.orders:
+        for key, col in params.orders.model_dump().items():
+            if isinstance(col, str) and key not in ("refunds", "duplicates", "timestamp_format"):
+                roles[f"orders:{col}"] = f"orders.{key}"
+    return roles
+
+
+# --- names and values ----------------------------------------------------------------------------
+
+
+def test_name_tokens_split_camel_case_and_separators():
+    assert infer.name_tokens("MonthlyIncome") == ["monthly", "income"]
+    assert infer.name_tokens("att_price_sensitive") == ["att", "price", "sensitive"]
+    assert infer.name_tokens("CustomerID") == ["customer", "id"]
+    assert infer.pretty("YearsAtCompany") == "Years at company"
+
+
+def test_facts_tell_dates_written_as_numbers_and_text():
+    assert infer.facts_of("d", pd.Series([19970101, 19970315, 19980630])).date_format == "%Y%m%d"
+    assert infer.facts_of("d", pd.Series(["2024-01-05", "2024-02-10", None])).kind == "date"
+    assert infer.facts_of("n", pd.Series([19970101, 5, 7])).kind == "int"
+
+
+def _people(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "Respondent": np.arange(1, n + 1),
+            "Q1_1": rng.integers(1, 8, n),
+            "Q1_2": rng.integers(1, 8, n),
+            "Q1_3": rng.integers(1, 8, n),
+            "Satisfaction": rng.choice(["Low", "Medium", "High", "Very High"], n),
+            "Exited": rng.choice([0, 1], n),
+            "uses_web": rng.choice([0, 1], n),
+            "uses_app": rng.choice([0, 1], n),
+            "uses_shop": rng.choice([0, 1], n),
+            "Sex": rng.choice(["F", "M"], n),
+            "Province": rng.choice(["ON", "QC", "BC"], n),
+            "Segment code": rng.choice([1, 2, 3, 4], n),
+            "visits": rng.poisson(3, n),
+        }
+    )
+
+
+def test_roles_come_from_values_and_names():
+    guess = infer.guess_customers(_people())
+    roles = {c: g.role for c, g in guess.roles.items()}
+    assert roles["Respondent"] == "id"
+    assert roles["Exited"] == "status" and guess.status == {"churned": [1], "customer": [0]}
+    assert [roles[f"Q1_{i}"] for i in (1, 2, 3)] == ["psychographic"] * 3
+    assert roles["Satisfaction"] == "psychographic"
+    assert {roles[c] for c in ("uses_web", "uses_app", "uses_shop")} == {"multi_response:uses"}
+    assert roles["Sex"] == "demographic" and roles["Province"] == "geographic"
+    assert roles["Segment code"] == "behavioural" and guess.placeholders["Segment code"] == {
+        1: "1",
+        2: "2",
+        3: "3",
+        4: "4",
+    }
+    assert roles["visits"] == "behavioural" and "visits" not in guess.placeholders
+    scales = {s.name: s for s in guess.scales}
+    assert scales["level"].points == ["Low", "Medium", "High", "Very High"]
+    assert scales["q1"].points == list(range(1, 8)) and scales["q1"].low == "disagree"
+
+
+def test_status_values_in_words_and_active_flags():
+    words = infer.facts_of("Stage", pd.Series(["Active", "Churned", "Prospect", "Active"]))
+    assert infer._status_mapping(words)[0] == {
+        "customer": ["Active"],
+        "churned": ["Churned"],
+        "prospect": ["Prospect"],
+    }
+    active = infer.facts_of("is_active", pd.Series(["Yes", "No", "Yes"]))
+    assert infer._status_mapping(active)[0] == {"customer": ["Yes"], "churned": ["No"]}
+    marital = infer.facts_of("MaritalStatus", pd.Series(["Single", "Married"]))
+    assert infer._status_mapping(marital) is None
+
+
+def test_a_number_that_another_fixes_is_hidden():
+    frame = _people()
+    frame["minutes"] = np.random.default_rng(1).uniform(0, 300, len(frame))
+    frame["charge"] = frame["minutes"] * 0.17
+    guess = infer.guess_customers(frame)
+    assert guess.roles["charge"].role == "hidden" and "minutes" in guess.roles["charge"].why
+
+
+def test_a_file_without_an_id_is_refused_with_the_fix():
+    frame = pd.DataFrame({"a": [1, 1, 2], "b": ["x", "y", "x"]})
+    with pytest.raises(infer.WorkbookError, match="no column is different on every row"):
+        infer.guess_customers(frame)
+
+
+# --- privacy canaries -------------------------------------------------------------------------------
+
+
+def test_canary_personal_data_in_innocent_columns_is_personal(tmp_path):
+    frame = _people(300)
+    rng = np.random.default_rng(3)
+    frame["notes"] = [f"Call back on +44 7700 900{i:03d}" if i % 2 else "no answer" for i in range(300)]
+    frame["contact"] = [f"user{i}@mail.example.org" for i in range(300)]
+    frame["remark"] = [
+        f"{a} {b}"
+        for a, b in zip(
+            rng.choice(["Anna", "Ben", "Chen", "Dana"], 300),
+            [f"Smithson{i}" for i in range(300)],
+            strict=True,
+        )
+    ]
+    frame["comment"] = ["The delivery was quick and the box was fine, thanks " + str(i) for i in range(300)]
+    frame.loc[::50, "comment"] = "Please write to me at jo@example.com about the refund I asked for"
+    path = tmp_path / "people.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "p.yaml"
+    result = init(str(path), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    params = load_params(out)
+    assert {"notes", "contact"} <= set(params.columns.personal)
+    assert params.columns.open_text == ["comment"]  # an answer with an address now and then: scrubbed, kept
+    text = out.read_text()
+    assert "jo@example.com" not in text and "7700" not in text  # no value of a personal column is quoted
+
+
+def test_personal_columns_named_as_such_are_personal_but_flags_are_not():
+    frame = _people(200)
+    frame["email_opt_in"] = ["Yes", "No"] * 100
+    frame["birth_date"] = pd.date_range("1960-01-01", periods=200, freq="37D").strftime("%Y-%m-%d")
+    frame["first_name"] = [f"N{i % 40}" for i in range(200)]
+    roles = {c: g.role for c, g in infer.guess_customers(frame).roles.items()}
+    assert roles["birth_date"] == roles["first_name"] == "personal"
+    assert roles["email_opt_in"] != "personal"
+
+
+# --- the round trip on the demo ------------------------------------------------------------------------
+
+
+def test_round_trip_on_the_demo_matches_its_hand_written_roles(tmp_path, demo_dir):
+    out = tmp_path / "demo.yaml"
+    result = init(
+        str(demo_dir / "customers.parquet"), "--orders", str(demo_dir / "orders.parquet"), "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Checked:" in result.stdout and f"workbook run {out}" in result.stdout
+    guessed = roles_of(load_params(out))
+    raw = demo_params_raw()
+    raw["data"] = {
+        "customers": {"path": str(demo_dir / "customers.parquet")},
+        "orders": {"path": str(demo_dir / "orders.parquet")},
+    }
+    truth = roles_of(parse_params(raw, "demo.yaml", ROOT / "parameters"))
+    same = [c for c in truth if guessed.get(c) == truth[c]]
+    share = len(same) / len(truth)
+    print(f"round trip: {len(same)} of {len(truth)} columns ({share:.0%}) have the demo's role")
+    assert share >= 0.9, {c: (truth[c], guessed.get(c)) for c in truth if guessed.get(c) != truth[c]}
+    assert {c for c, r in truth.items() if r == "personal"} <= {
+        c for c, r in guessed.items() if r == "personal"
+    }
+
+
+def test_orders_alone_make_an_orders_only_file(tmp_path, demo_dir):
+    out = tmp_path / "orders.yaml"
+    result = init(str(demo_dir / "orders.parquet"), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "a transaction log" in result.stdout
+    params = load_params(out)
+    assert params.data.customers is None and params.orders.customer_id == "customer_id"
+    assert params.orders.timestamp == "order_ts" and params.orders.amount == "amount"
+
+
+def test_init_never_overwrites_without_force(tmp_path, demo_dir):
+    out = tmp_path / "p.yaml"
+    out.write_text("mine")
+    result = init(str(demo_dir / "orders.parquet"), "-o", str(out))
+    assert result.returncode == 2 and "already exists" in result.stderr and "--force" in result.stderr
+    assert out.read_text() == "mine" and "Traceback" not in result.stderr
+    assert init(str(demo_dir / "orders.parquet"), "-o", str(out), "--force").returncode == 0
+    assert out.read_text().startswith("# Parameter file written by `workbook init`")
+
+
+def test_init_on_a_missing_or_unknown_file_says_so(tmp_path):
+    missing = init(str(tmp_path / "nope.csv"), "-o", str(tmp_path / "p.yaml"))
+    assert missing.returncode == 2 and "file not found" in missing.stderr
+    odd = tmp_path / "data.json"
+    odd.write_text("{}")
+    unknown = init(str(odd), "-o", str(tmp_path / "p.yaml"))
+    assert unknown.returncode == 2 and "cannot tell the format" in unknown.stderr
+
+
+def test_spss_value_and_question_labels_are_used(tmp_path):
+    import pyreadstat
+
+    frame = _people(200)[["Respondent", "Sex", "Q1_1", "Q1_2", "Q1_3"]]
+    frame["Sex"] = frame["Sex"].map({"F": 2, "M": 1})
+    path = tmp_path / "survey.sav"
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        column_labels=["Respondent", "Gender", "I like the brand", "I trust the brand", "I would buy again"],
+        variable_value_labels={"Sex": {1: "Male", 2: "Female"}},
+    )
+    out = tmp_path / "p.yaml"
+    result = init(str(path), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    params = load_params(out)
+    assert params.labels["Q1_2"] == "I trust the brand"
+    assert params.personas.gender.female == ["Female"]
+
+
+# --- every shared real file ------------------------------------------------------------------------------
+
+
+def _comparable(text: str) -> list[str]:
+    """A parameter file's lines without the day it was written and the data paths."""
+    return [line for line in text.splitlines()[1:] if not line.strip().startswith("path:")]
+
+
+@needs_shared
+@pytest.mark.parametrize("name", SHARED_FILES, ids=lambda n: Path(n).stem)
+def test_init_on_each_shared_file_passes_check_and_is_kept_as_an_example(name, tmp_path):
+    fresh = tmp_path / f"{Path(name).stem.lower()}.yaml"
+    kept = INIT_EXAMPLES / fresh.name
+    assert kept.exists(), f"{kept} is missing: run `make init-examples`"
+    as_of = str(read_yaml(kept.read_text())["as_of"])  # the day the example was made for
+    result = init(str(SHARED / name), "-o", str(fresh), "--as-of", as_of)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Checked:" in result.stdout
+    params = load_params(fresh)
+    load_dataset(params)
+    assert plan.describe(list_notebooks(ROOT / "notebooks"), params)
+    # the generated files are kept as examples (parameters/examples/init), and stay what init writes
+    assert _comparable(fresh.read_text()) == _comparable(kept.read_text()), (
+        f"{kept} is not what `workbook init` writes now: run `make init-examples`"
+    )
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(INIT_EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_init_example_publishes_every_report_its_data_supports(path, tmp_path):
+    params = load_params(path)
+    result = run_batch(path, tmp_path / "reports", tmp_path / "private", progress=lambda _: None)
+    assert result.ok, [(r.name, r.error) for r in result.notebooks if r.error]
+    status = {
+        n["name"]: n["status"] for n in json.loads((result.folder / "manifest.json").read_text())["notebooks"]
+    }
+    for nb in list_notebooks(ROOT / "notebooks"):
+        meta = json.loads(nb.read_text())["metadata"]["workbook"]
+        applicable = not plan.report_lacks(meta["requires"], params)
+        assert status[nb.stem] == ("ok" if applicable else "skipped"), nb.stem
+
+
+def test_the_draft_reads_back_as_written():
+    assert read_yaml(draft._y(["Yes", "No", "on", "2024-01-01", "1", 3])) == [
+        "Yes",
+        "No",
+        "on",
+        "2024-01-01",
+        "1",
+        3,
+    ]
