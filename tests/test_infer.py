@@ -298,3 +298,31 @@ def test_the_draft_reads_back_as_written():
         "1",
         3,
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "decimal"),
+    [(["$1,234.50", "$12.00", "$7.25"], "."), (["1.234,50 €", "12,00 €", "7,25 €"], ",")],
+    ids=["dollars", "euros"],
+)
+def test_money_written_as_text_is_read_as_amounts(tmp_path, written, decimal):
+    rows = 60
+    frame = pd.DataFrame(
+        {
+            "order_no": [f"A{i:04d}" for i in range(rows)],
+            "client_id": [f"{i % 20:05d}" for i in range(rows)],
+            "order_date": pd.date_range("2025-01-01", periods=rows, freq="5D").strftime("%Y-%m-%d"),
+            "total_paid": [written[i % 3] for i in range(rows)],
+        }
+    )
+    path = tmp_path / "sales.csv"
+    frame.to_csv(path, index=False, sep=";" if decimal == "," else ",")
+    out = tmp_path / "p.yaml"
+    result = init(str(path), "-o", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    params = load_params(out)
+    assert params.orders.amount == "total_paid" and params.orders.decimal == decimal
+    assert params.orders.order_id == "order_no" and params.orders.customer_id == "client_id"
+    ds = load_dataset(params)
+    total = float(ds.engine.execute(ds.orders.amount.sum()))
+    assert total == pytest.approx(20 * (1234.5 + 12 + 7.25))

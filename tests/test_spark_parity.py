@@ -201,3 +201,22 @@ def test_the_cohort_report_runs_on_spark_with_the_same_tables_and_no_spark_noise
     assert tables["duckdb"].keys() == tables["spark"].keys() and len(tables["duckdb"]) > 5
     for name, duck in tables["duckdb"].items():
         assert_same(duck, tables["spark"][name], name)
+
+
+def test_amounts_written_as_text_read_the_same_on_duckdb_and_spark(tmp_path):
+    rows = [("c1", "2025-01-03", "1.234,50 €"), ("c1", "2025-02-03", "12,00 €"), ("c2", "2025-01-09", "-7,25 €")]
+    (tmp_path / "sales.csv").write_text("client;date;paid\n" + "\n".join(";".join(r) for r in rows) + "\n")
+    (tmp_path / "p.yaml").write_text(
+        "period: money\nas_of: 2025-03-31\ndata: {orders: {path: sales.csv, delimiter: \";\"}}\n"
+        'orders: {customer_id: client, timestamp: date, amount: paid, decimal: ",", refunds: keep}\n'
+        "validation: {min_rows: 1}\n"
+    )
+    params = load_params(tmp_path / "p.yaml")
+
+    def amounts(data: Dataset) -> dict[str, pd.DataFrame]:
+        table = data.engine.execute(data.orders.select("customer_id", "amount"))
+        return {"amounts": sorted_rows(table, ["customer_id", "amount"])}
+
+    duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), amounts)
+    assert_same(duck["amounts"], spark["amounts"], "amounts as text")
+    assert sorted(duck["amounts"]["amount"]) == [-7.25, 12.0, 1234.5]

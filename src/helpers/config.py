@@ -264,6 +264,11 @@ class OrderColumns(_Strict):
     full_price: str | None = None
     prepaid: str | None = None
     timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y%m%d")
+    decimal: Literal[".", ","] = Field(
+        ".",
+        description="the decimal mark of amounts written as text ($1,234.50: '.'; 1.234,50 €: ','); "
+        "currency signs and digit grouping are dropped",
+    )
     refunds: Literal["exclude", "keep"] = Field(
         "exclude",
         description="orders with a negative amount (refunds, returns): left out of "

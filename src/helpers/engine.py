@@ -208,7 +208,7 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
             if cols.timestamp_format
             else ts.try_cast("timestamp")
         ),
-        "amount": amount.cast("float64") if amount.type().is_numeric() else amount.try_cast("float64"),
+        "amount": amount.cast("float64") if amount.type().is_numeric() else money_text(amount, cols.decimal),
     }
     if cols.order_id:
         fields["order_id"] = raw[cols.order_id].cast("string")
@@ -219,6 +219,17 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
         fields["raw_ts"] = ts
         fields["raw_amount"] = amount
     return raw.select(**fields)
+
+
+def money_text(amount: ir.Value, decimal: str = ".") -> ir.Value:
+    """Amounts written as text as numbers: `$1,234.50` and `1.234,50 €` (with `decimal: ","`)
+    read 1234.5; currency signs, codes and digit grouping go; anything else is NULL."""
+    text = amount.cast("string").re_replace(r"[^0-9,.\-]", "")
+    grouping = "," if decimal == "." else "."
+    text = text.replace(grouping, "")
+    if decimal == ",":
+        text = text.replace(",", ".")
+    return text.nullif("").try_cast("float64")
 
 
 def end_of(day: dt.date) -> dt.datetime:

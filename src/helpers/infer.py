@@ -192,6 +192,7 @@ class Facts:
     low: float | None = None
     high: float | None = None
     date_format: str | None = None
+    decimal: str | None = None  # money written as text ($1,234.50): its decimal mark
     mean_length: float = 0.0
     mean_words: float = 0.0
 
@@ -221,6 +222,25 @@ _YYYYMMDD = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 _DATE_TEXT = re.compile(
     r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\s*$"
 )
+
+
+_CURRENCY = r"(?:[A-Z]{3}|[$€£¥₹₩]|R\$|kr|zł|CHF|Fr\.?)"
+_MONEY_TEXT = re.compile(
+    rf"^\s*{_CURRENCY}?\s*-?\s*{_CURRENCY}?\s*\d{{1,3}}(?:[.,\s ]?\d{{3}})*(?:[.,]\d{{1,2}})?\s*{_CURRENCY}?\s*$"
+)
+
+
+def money_text_decimal(values: pd.Series) -> str | None:
+    """The decimal mark of money written as text (`$1,234.50` '.', `1.234,50 €` ','); None when
+    the values are not money text (plain numbers as text are numbers, not money text)."""
+    text = values.dropna().astype(str)
+    if text.empty or not text.str.match(_MONEY_TEXT).all():
+        return None
+    if not text.str.contains(rf"{_CURRENCY}|\d[.,\s]\d{{3}}\b").any():
+        return None
+    comma = text.str.contains(r",\d{1,2}\s*\D*$").sum()
+    point = text.str.contains(r"\.\d{1,2}\s*\D*$").sum()
+    return "," if comma > point else "."
 
 
 def facts_of(name: str, values: pd.Series) -> Facts:
@@ -255,6 +275,9 @@ def facts_of(name: str, values: pd.Series) -> Facts:
         return Facts(kind="date", **base)
     if sample.str.match(_YYYYMMDD).all() and len(sample) > 1:
         return Facts(kind="date", date_format="%Y%m%d", **base)
+    decimal = money_text_decimal(sample)
+    if decimal:
+        return Facts(kind="float", decimal=decimal, **base)
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():  # numbers stored as text
         whole = bool(np.all(np.mod(numbers.to_numpy(float), 1) == 0))
@@ -315,6 +338,13 @@ def read_input(path: Path, sheet: str | None = None) -> Input:
             entry["delimiter"] = WHITESPACE
             notes.append("columns are separated by runs of spaces")
             frame = read_frame(Source(path=path, delimiter=WHITESPACE))
+    if source.kind == "csv" and "delimiter" not in entry and frame.shape[1] > 1:
+        # written out, so that Spark (which does not sniff) reads the file the same way
+        first = path.open("r", encoding="utf-8", errors="replace").readline()
+        counts = {d: first.count(d) for d in (";", "\t", "|")}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best] >= frame.shape[1] - 1 and counts[best] > first.count(","):
+            entry["delimiter"] = best
     if source.kind == "csv" and _looks_like_values([str(c) for c in frame.columns]):
         entry["header"] = False
         names = [f"column_{i + 1}" for i in range(frame.shape[1])]
@@ -595,6 +625,15 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         if c in roles:
             continue
         tokens = f.tokens
+        if f.decimal:
+            roles[c] = Guess(
+                "hidden",
+                f"money written as text (e.g. {f.values[0]}); a customer file needs plain numbers: "
+                "export it without currency signs to use it",
+                SURE,
+                money=True,
+            )
+            continue
         if f.kind == "date":
             if any(s <= set(tokens) for s in FIRST_CONTACT):
                 roles[c] = Guess("acquisition.first_contact", "a date named like a first contact", LIKELY)
@@ -870,6 +909,7 @@ class OrdersGuess:
     columns: dict[str, str]  # OrderColumns key -> column
     why: dict[str, str]
     timestamp_format: str | None
+    decimal: str | None = None
     unused: dict[str, str] = field(default_factory=dict)  # column -> what it looked like
     last_date: dt.date | None = None
     first_date: dt.date | None = None
@@ -954,6 +994,8 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
     if amount is not None:
         cols["amount"] = amount.name
         why[amount.name] = "named like money" if money else "numbers with cents"
+        if amount.decimal:
+            why[amount.name] = f"money written as text (e.g. {amount.values[0]})"
     for key, words in (("full_price", {"full", "price"}), ("prepaid", {"prepaid"})):
         for f in facts.values():
             if (
@@ -974,7 +1016,7 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
         else:
             unused[f.name] = f"{f.kind}, {f.distinct:,} values"
     stamps = _as_dates(frame[stamp.name], stamp.date_format).dropna()
-    out = OrdersGuess(cols, why, stamp.date_format, unused)
+    out = OrdersGuess(cols, why, stamp.date_format, amount.decimal if amount else None, unused)
     if len(stamps):
         out.first_date, out.last_date = stamps.min().date(), stamps.max().date()
     return out
