@@ -204,10 +204,11 @@ def test_the_cohort_report_runs_on_spark_with_the_same_tables_and_no_spark_noise
 
 
 def test_amounts_written_as_text_read_the_same_on_duckdb_and_spark(tmp_path):
-    rows = [("c1", "2025-01-03", "1.234,50 €"), ("c1", "2025-02-03", "12,00 €"), ("c2", "2025-01-09", "-7,25 €")]
+    rows = [("c1", "2025-01-03", "1.234,50 €"), ("c1", "2025-02-03", "12,00 €")]
+    rows += [("c2", "2025-01-09", "-7,25 €")]
     (tmp_path / "sales.csv").write_text("client;date;paid\n" + "\n".join(";".join(r) for r in rows) + "\n")
     (tmp_path / "p.yaml").write_text(
-        "period: money\nas_of: 2025-03-31\ndata: {orders: {path: sales.csv, delimiter: \";\"}}\n"
+        'period: money\nas_of: 2025-03-31\ndata: {orders: {path: sales.csv, delimiter: ";"}}\n'
         'orders: {customer_id: client, timestamp: date, amount: paid, decimal: ",", refunds: keep}\n'
         "validation: {min_rows: 1}\n"
     )

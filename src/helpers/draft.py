@@ -213,7 +213,8 @@ def draft_parameters(
                     _comment(f"  {key}: {_y(col)}", og.why[col], LIKELY if key != "customer_id" else SURE)
                 )
         if og.decimal == ",":
-            lines.append(_comment('  decimal: ","', "amounts written like 1.234,50: the comma is the decimal mark"))
+            why = "amounts written like 1.234,50: the comma is the decimal mark"
+            lines.append(_comment('  decimal: ","', why))
         if og.timestamp_format:
             lines.append(
                 _comment(f"  timestamp_format: {_y(og.timestamp_format)}", "dates written like 19970101")

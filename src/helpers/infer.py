@@ -226,7 +226,8 @@ _DATE_TEXT = re.compile(
 
 _CURRENCY = r"(?:[A-Z]{3}|[$€£¥₹₩]|R\$|kr|zł|CHF|Fr\.?)"
 _MONEY_TEXT = re.compile(
-    rf"^\s*{_CURRENCY}?\s*-?\s*{_CURRENCY}?\s*\d{{1,3}}(?:[.,\s ]?\d{{3}})*(?:[.,]\d{{1,2}})?\s*{_CURRENCY}?\s*$"
+    rf"^\s*{_CURRENCY}?\s*-?\s*{_CURRENCY}?\s*"
+    rf"\d{{1,3}}(?:[.,\s ]?\d{{3}})*(?:[.,]\d{{1,2}})?\s*{_CURRENCY}?\s*$"
 )
 
 
