@@ -326,3 +326,108 @@ def test_money_written_as_text_is_read_as_amounts(tmp_path, written, decimal):
     ds = load_dataset(params)
     total = float(ds.engine.execute(ds.orders.amount.sum()))
     assert total == pytest.approx(20 * (1234.5 + 12 + 7.25))
+
+
+# --- files as exports come (found by a review: every one of these once failed) -------------------
+
+
+def _crm(n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    first = rng.choice(["Anna", "Ben", "Chen", "Dana", "Emil", "Fatima", "Gita", "Hugo", "Ines", "Jonas"], n)
+    last = rng.choice(["Smith", "Tanaka", "Okafor", "Mueller", "Brown", "Nguyen", "Rossi", "Khan"], n)
+    return pd.DataFrame(
+        {
+            "Customer ID": [f"C{i:05d}" for i in range(n)],
+            "Full Name": [f"{a} {b}" for a, b in zip(first, last, strict=True)],
+            "contact": [f"{a.lower()} {b.lower()}" for a, b in zip(first, last, strict=True)],
+            "holder": [f"{b.upper()}, {a}" for a, b in zip(first, last, strict=True)],
+            "reach_at": rng.integers(7_000_000_000, 7_999_999_999, n),
+            "handle": [f"@{a.lower()}{i}" for i, a in enumerate(first)],
+            "addr": [f"{i + 1} Main Street, York" for i in range(n)],
+            "Notes": rng.choice(["call back", "no answer", "ok", "call back on 07700 900123"], n),
+            "Account manager": rng.choice(["Sarah Connor", "Peter Parker", "Tony Stark"], n),
+            "Churn?": rng.choice(["Yes", "No"], n),
+            "Region: code": rng.choice(["N", "S", "E", "W"], n),
+            "Weight": rng.normal(75, 12, n).round(1),
+            "Would recommend": rng.integers(1, 6, n),
+            "Satisfaction (1-5)": rng.integers(1, 6, n),
+        }
+    )
+
+
+def test_personal_data_in_any_case_and_form_is_found_and_odd_names_still_check(tmp_path):
+    path = tmp_path / "crm.csv"
+    _crm().to_csv(path, index=False)
+    out = tmp_path / "crm.yaml"
+    result = init(str(path), "-o", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    params = load_params(out)
+    personal = set(params.columns.personal)
+    assert {"Full Name", "contact", "holder", "reach_at", "handle", "addr", "Notes"} <= personal
+    assert "Account manager" in result.stdout and "columns.personal" in result.stdout  # asked, not decided
+    assert params.columns.status.column == "Churn?" and params.columns.weight is None  # 75 kg is no weight
+    assert params.columns.nps is None  # answered 1–5: not a 0–10 recommendation
+    assert params.filters["churned"] == '`Churn?` in ["Yes"]'
+    assert {"name": "Churn?", "column": "Churn?"} in [
+        b.model_dump(exclude_defaults=True) for b in params.crosstab.banners
+    ] or any(b.column == "Churn?" for b in params.crosstab.banners)
+
+
+def test_a_chinese_export_in_gb18030_gets_its_roles(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "客户编号": [f"{i:06d}" for i in range(n)],
+            "姓名": rng.choice(["张伟", "王芳", "李娜", "刘洋", "陈静"], n),
+            "性别": rng.choice(["男", "女"], n),
+            "年龄": rng.integers(18, 80, n),
+            "城市": rng.choice(["北京", "上海", "广州", "深圳"], n),
+            "满意度": rng.integers(1, 6, n),
+            "是否流失": rng.choice(["是", "否"], n),
+        }
+    )
+    path = tmp_path / "客户.csv"
+    frame.to_csv(path, index=False, encoding="gb18030")
+    out = tmp_path / "zh.yaml"
+    result = init(str(path), "-o", str(out), "--period", "zh")
+    assert result.returncode == 0, result.stdout + result.stderr
+    params = load_params(out)
+    cols = params.columns
+    assert cols.id == "客户编号" and cols.personal == ["姓名"]
+    assert cols.status.column == "是否流失" and cols.status.churned == ["是"]
+    assert "性别" in cols.demographic and "城市" in cols.geographic and cols.psychographic == ["满意度"]
+    assert params.personas.gender.female == ["女"] and params.personas.age == "年龄"
+
+
+def test_orders_with_day_first_dates_get_their_format(tmp_path):
+    days = pd.date_range("2024-01-01", periods=300, freq="D")
+    frame = pd.DataFrame(
+        {
+            "order_id": range(300),
+            "customer_id": [i % 40 for i in range(300)],
+            "order_date": days.strftime("%d/%m/%Y"),
+            "amount": np.round(np.linspace(5, 300, 300), 2),
+        }
+    )
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "o.yaml"
+    result = init(str(path), "-o", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    params = load_params(out)
+    assert params.orders.timestamp_format == "%d/%m/%Y" and str(params.as_of) == "2024-10-26"
+
+
+def test_excel_with_year_headers_and_parquet_with_time_zones(tmp_path):
+    wide = pd.DataFrame({"customer_id": range(1, 101), 2019: range(100), 2020: range(100, 200)})
+    wide.to_excel(tmp_path / "wide.xlsx", index=False)
+    result = init(str(tmp_path / "wide.xlsx"), "-o", str(tmp_path / "w.yaml"), "--as-of", "2021-01-01")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(load_dataset(load_params(tmp_path / "w.yaml")).customers) == 100
+    tz = _people(200)
+    tz["signup_ts"] = pd.date_range("2024-01-01", periods=200, freq="h", tz="Europe/Berlin")
+    tz.to_parquet(tmp_path / "tz.parquet")
+    result = init(str(tmp_path / "tz.parquet"), "-o", str(tmp_path / "tz.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert load_params(tmp_path / "tz.yaml").columns.acquisition.date == "signup_ts"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -358,6 +359,17 @@ _NUMERIC_DATE = re.compile(
 
 
 def _dates(raw: pd.Series, col: str, problems: _Problems) -> pd.Series:
+    """Dates as plain timestamps: see `_read_dates`; a time zone is dropped (the local date and
+    time it names are kept), so that dates compare with each other and with today."""
+    stamps = _read_dates(raw, col, problems)
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        return stamps.dt.tz_localize(None)
+    if stamps.dtype == object:  # offsets that differ from row to row
+        return pd.to_datetime(stamps, utc=True, errors="coerce").dt.tz_localize(None)
+    return stamps
+
+
+def _read_dates(raw: pd.Series, col: str, problems: _Problems) -> pd.Series:
     """Dates read without guessing: ISO dates as they are; dates like 05/03/2024 only when the
     column shows which part is the day (a value above 12 on one side, never on both)."""
     if pd.api.types.is_datetime64_any_dtype(raw):
@@ -510,7 +522,8 @@ def _validate_orders(
             cols.amount,
             f"{stats['bad_amount']} amounts are not numbers (e.g. "
             f"{examples(chk.amount.isnull() & raw_amount.notnull(), raw_amount)})",
-            "amounts must be numeric, without currency signs",
+            "amounts must be numbers (currency signs and digit grouping are fine); for amounts "
+            'written like 12,50 set `orders.decimal: ","`',
         )
     if stats["no_customer"]:
         problems.add(
@@ -640,8 +653,19 @@ def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> 
     """The orders file, read by the engine, checked and typed."""
     src, cols = params.data.orders, params.orders
     assert src is not None and cols is not None
-    raw = engine.read(src, types={cols.customer_id: "VARCHAR"})
-    return _validate_orders(raw, params, src.path, engine, quality)
+    # with a date format given, the dates are read as text and parsed with it (never sniffed)
+    text = {cols.customer_id: "VARCHAR"} | ({cols.timestamp: "VARCHAR"} if cols.timestamp_format else {})
+    raw = engine.read(src, types=text)
+    try:
+        return _validate_orders(raw, params, src.path, engine, quality)
+    except duckdb.ConversionException as exc:  # the sniffer's guess of a type broke further down
+        first = str(exc).strip().splitlines()
+        detail = next((line for line in first if "convert" in line.lower()), first[0] if first else "")
+        raise DataError(
+            f"{src.path}: cannot read a column the way its first rows suggested ({detail.strip()}); "
+            'if it holds dates such as 14/04/2024, add `orders.timestamp_format: "%d/%m/%Y"` '
+            "(or the format they are written in)"
+        ) from None
 
 
 def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:

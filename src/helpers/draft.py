@@ -18,9 +18,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from helpers.config import parse_params, read_yaml
+from helpers.config import Source, parse_params, read_yaml
 from helpers.data import load_dataset
 from helpers.errors import WorkbookError
+from helpers.expressions import quote
 from helpers.infer import (
     GENERIC_STEMS,
     GUESS,
@@ -30,21 +31,36 @@ from helpers.infer import (
     Input,
     OrdersGuess,
     ScaleGuess,
-    _as_dates,
-    _common_prefix,
-    _has,
-    _is_binary,
-    _norm_word,
+    as_dates,
+    common_prefix,
     guess_customers,
     guess_orders,
+    has_word,
+    is_binary,
     is_transaction_log,
+    name_tokens,
+    norm_word,
+    numeric_date_format,
     pretty,
     read_input,
 )
+from helpers.readers import read_frame
+
+
+def _plain(value: Any) -> Any:
+    """Numpy and pandas scalars as Python ones, inside lists and mappings too."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    return value
 
 
 def _y(value: Any) -> str:
     """A value as one line of YAML that the parameter reader reads back as written."""
+    value = _plain(value)
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9, sort_keys=False)
     text = text.strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
@@ -91,8 +107,10 @@ def _literal(value: Any) -> str:
     return str(value.item() if hasattr(value, "item") else value)
 
 
-def _identifier(name: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)))
+def _filter_name(text: str) -> str:
+    """A filter's name from words: lower case, letters, digits and _ only."""
+    name = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")[:40].strip("_")
+    return name if name and not name[0].isdigit() else f"f_{name}"
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -163,6 +181,20 @@ def draft_parameters(
         orders_in.entry["names"] = new
         orders_in.frame.columns = new
         og = guess_orders(orders_in.frame, True)
+    if (
+        og
+        and orders_in
+        and orders_in.path.suffix.lower() in (".csv", ".txt", ".tsv")
+        and not og.timestamp_format
+    ):
+        # the reader may have sniffed dates such as 14/04/2024 from their first rows: the text says
+        stamp = og.columns["timestamp"]
+        written = read_frame(Source(path=orders_in.path, **orders_in.entry), as_text=[stamp])[stamp]
+        fmt, fmt_why = numeric_date_format(written)
+        if fmt:
+            og.timestamp_format, og.why[stamp] = fmt, f"dates written {fmt_why}"
+        elif fmt_why:
+            og.notes.append(f"orders.timestamp_format: {stamp} holds {fmt_why}; write %d/%m/%Y or %m/%d/%Y")
     cg = guess_customers(customers_in.frame) if customers_in else None
 
     if as_of is None:
@@ -172,7 +204,7 @@ def draft_parameters(
         elif cg:
             for c, g in cg.roles.items():
                 if cg.facts[c].kind == "date" and g.role != "personal":
-                    parsed = _as_dates(customers_in.frame[c], cg.facts[c].date_format).dropna()  # type: ignore[union-attr]
+                    parsed = as_dates(customers_in.frame[c], cg.facts[c].date_format).dropna()  # type: ignore[union-attr]
                     if len(parsed):
                         dates.append(parsed.max().date())
         as_of = min(max(dates), dt.date.today()) if dates else dt.date.today()
@@ -217,8 +249,9 @@ def draft_parameters(
             lines.append(_comment('  decimal: ","', why))
         if og.timestamp_format:
             lines.append(
-                _comment(f"  timestamp_format: {_y(og.timestamp_format)}", "dates written like 19970101")
+                _comment(f"  timestamp_format: {_y(og.timestamp_format)}", "how the dates are written")
             )
+        undecided += og.notes
         if "amount" not in og.columns:
             undecided.append("orders.amount: no column looks like the order value; name it if there is one")
         for col, what in og.unused.items():
@@ -286,6 +319,7 @@ def _columns_block(cg: CustomerGuess, undecided: list[str], dropped: list[str]) 
             else:
                 out.append(f"      columns: {_flow_list(spec['columns'], 15)}")
             out.append(f"      label: {_y(spec['label'])}")
+    undecided += cg.notes
     for key in cg.unnamed_sets:
         undecided.append(
             f"columns.multi_response.{key}: name the question these 0/1 columns answer, and its label"
@@ -330,14 +364,14 @@ def _labels_block(cg: CustomerGuess) -> list[str]:
     out = ["", "# Readable names in the reports: edit them into the words a reader knows."]
     if cg.file_labels:
         out.append("# (the names the file gives its questions are used where it has them)")
-    out.append("labels:")
     shown = [c for c, g in cg.roles.items() if g.role in ROLE_KEYS + ["status", "nps"]]
     grid_prefix = {}
     for s in cg.scales:
-        prefix = _common_prefix(s.items) if len(s.items) > 1 else ""
+        prefix = common_prefix(s.items) if len(s.items) > 1 else ""
         if "_" in prefix:  # att_price_sensitive, att_deal_hunter: the words after att_
             prefix = prefix[: prefix.rindex("_") + 1]
             grid_prefix.update({i: len(prefix) for i in s.items})
+    out.append("labels:" if shown or cg.placeholders else "labels: {}")
     for c in shown:
         label = cg.file_labels.get(str(c)) or pretty(str(c)[grid_prefix.get(c, 0) :])
         if cg.roles[c].role == "nps" and str(c) not in cg.file_labels:
@@ -429,11 +463,11 @@ def _categorical_main(cg: CustomerGuess, role: str, frame: pd.DataFrame) -> str 
     best = None
     for c in cg.columns_of(role):
         f = cg.facts[c]
-        if 2 <= f.distinct <= 8 and f.kind in ("text", "bool", "int") and _identifier(c):
+        if 2 <= f.distinct <= 8 and f.kind in ("text", "bool", "int"):
             if role == "demographic" and f.kind == "int" and not cg.roles[c].coded:
                 continue
             score = (f.answered / max(f.rows, 1), -abs(f.distinct - 3))
-            if _has(f.tokens, (), ("gender", "sex")):
+            if has_word(f.tokens, (), ("gender", "sex")):
                 score = (2.0, 0)
             if best is None or score > best[0]:
                 best = (score, c)
@@ -446,44 +480,51 @@ def _sections_block(
     out: list[str] = []
     filters: dict[str, tuple[str, str]] = {}
     status = cg.columns_of("status")
-    if status and cg.status.get("churned") and _identifier(status[0]):
+    if status and cg.status.get("churned"):
         values = cg.status["churned"]
         filters["churned"] = (
-            f"{status[0]} in {_literal(list(values))}",
+            f"{quote(status[0])} in {_literal(list(values))}",
             "the status values that mean churned",
         )
     age = next(
         (
             c
             for c in cg.columns_of("demographic")
-            if _has(cg.facts[c].tokens, {"age", "agea", "ages"}) and cg.facts[c].kind in ("int", "float")
+            if has_word(cg.facts[c].tokens, {"age", "agea", "ages"}) and cg.facts[c].kind in ("int", "float")
         ),
         None,
     )
-    if age and _identifier(age):
-        filters["under_35"] = (f"{age} < 35", "an age group for the banner")
-        filters["age_55_plus"] = (f"{age} >= 55", "an age group for the banner")
+    age_groups: list[str] = []
+    if age:
+        ages = pd.to_numeric(frame[age], errors="coerce").dropna()
+        young, old = (int(5 * round(ages.quantile(q) / 5)) for q in (0.25, 0.75))
+        if young < old:
+            age_groups = [f"under_{young}", f"age_{old}_plus"]
+            filters[age_groups[0]] = (f"{quote(age)} < {young}", "about the youngest quarter (to 5 years)")
+            filters[age_groups[1]] = (f"{quote(age)} >= {old}", "about the oldest quarter (to 5 years)")
     income = next(
         (
             c
             for c in cg.columns_of("demographic")
-            if _has(cg.facts[c].tokens, (), ("income", "salar", "earning", "wage"))
+            if has_word(cg.facts[c].tokens, (), ("income", "salar", "earning", "wage"))
             and cg.facts[c].kind in ("int", "float")
             and cg.facts[c].distinct > 12
         ),
         None,
     )
-    if income and _identifier(income):
+    if income:
         q = float(pd.to_numeric(frame[income], errors="coerce").quantile(0.75))
-        filters["high_income"] = (f"{income} >= {q:.6g}", "the top quarter by income")
-    top = next((s for s in cg.scales if s.items and _identifier(s.items[0])), None)
+        filters["high_income"] = (f"{quote(income)} >= {q:.6g}", "the top quarter by income")
+    top = next((s for s in cg.scales if s.items), None)
     if top:
         item = top.items[0]
         points = top.points[-2:] if len(top.points) >= 4 else top.points[-1:]
         rule = (
-            f"{item} in {_literal(list(points))}" if isinstance(points[0], str) else f"{item} >= {points[0]}"
+            f"{quote(item)} in {_literal(list(points))}"
+            if isinstance(points[0], str)
+            else f"{quote(item)} >= {points[0]}"
         )
-        filters[f"high_{re.sub(r'[^a-z0-9_]', '_', str(item).lower())}"] = (
+        filters[_filter_name("high_" + "_".join(name_tokens(item)))] = (
             rule,
             "the top box of the first scale item",
         )
@@ -493,8 +534,8 @@ def _sections_block(
         geo_key = re.sub(r"[^a-z0-9_]", "_", str(geo).lower())
         value_key = re.sub(r"[^a-z0-9_]+", "_", str(biggest).lower()).strip("_")
         key = (value_key if value_key.startswith(geo_key) else f"{geo_key}_{value_key}")[:40].strip("_")
-        filters[key if _identifier(key) else f"largest_{geo_key}"] = (
-            f"{geo} == {_literal(str(biggest))}",
+        filters[_filter_name(key)] = (
+            f"{quote(geo)} == {_literal(str(biggest))}",
             f"the largest {pretty(geo).lower()}",
         )
     if og and cg is not None:
@@ -514,15 +555,15 @@ def _sections_block(
             out.append(_comment(f"  {name}: {_y(rule)}", why))
 
     banners: list[str] = []
-    if status and _identifier(status[0]):
-        banners.append(f"    - {{name: {_y(pretty(status[0]))}, column: {_y(status[0])}}}")
+    if status:
+        banners.append(f"    - {_y({'name': pretty(status[0]), 'column': status[0]})}")
     demo_col = _categorical_main(cg, "demographic", frame)
     if demo_col:
-        banners.append(f"    - {{name: {_y(pretty(demo_col))}, column: {_y(demo_col)}}}")
-    if "under_35" in filters:
-        banners.append("    - {name: Age, filters: [under_35, age_55_plus]}")
+        banners.append(f"    - {_y({'name': pretty(demo_col), 'column': demo_col})}")
+    if age_groups:
+        banners.append(f"    - {_y({'name': 'Age', 'filters': age_groups})}")
     if geo:
-        banners.append(f"    - {{name: {_y(pretty(geo))}, column: {_y(geo)}}}")
+        banners.append(f"    - {_y({'name': pretty(geo), 'column': geo})}")
     if "heavy_buyers" in filters:
         banners.append("    - {name: Buyers, filters: [heavy_buyers, occasional_buyers]}")
     compare = [n for n in filters if n in ("high_income", "churned")][:1] or [
@@ -584,7 +625,7 @@ def _sections_block(
         (
             c
             for c in cg.columns_of("demographic")
-            if _has(cg.facts[c].tokens, (), ("gender", "sex", "female", "male"))
+            if has_word(cg.facts[c].tokens, (), ("gender", "sex", "female", "male"))
         ),
         None,
     )
@@ -593,15 +634,15 @@ def _sections_block(
         female = [
             v
             for v in f.values
-            if _norm_word(v) in ("female", "f", "woman", "women", "w", "frau", "femme", "女")
+            if norm_word(v) in ("female", "f", "woman", "women", "w", "frau", "femme", "女")
         ]
-        male = [v for v in f.values if _norm_word(v) in ("male", "m", "man", "men", "mann", "homme", "男")]
-        if not female and _is_binary(f) and _has(f.tokens, {"female"}):
+        male = [v for v in f.values if norm_word(v) in ("male", "m", "man", "men", "mann", "homme", "男")]
+        if not female and is_binary(f) and has_word(f.tokens, {"female"}):
             female, male = [1], [0]
-        elif not female and _is_binary(f) and _has(f.tokens, {"male"}):
+        elif not female and is_binary(f) and has_word(f.tokens, {"male"}):
             female, male = [0], [1]
         if female and male:
-            personas.append(f"  gender: {{column: {_y(gender)}, female: {_y(female)}, male: {_y(male)}}}")
+            personas.append(f"  gender: {_y({'column': gender, 'female': female, 'male': male})}")
         else:
             personas.append(
                 f"  # gender: {{column: {gender}, female: [?], male: [?]}}   # which code means what?"
@@ -735,4 +776,6 @@ def write_parameters(
         ds.engine.close()
     except WorkbookError as exc:
         check_error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - the file is written; say what the check met
+        check_error = f"{out}: the check stopped on {type(exc).__name__}: {exc}"
     return InitResult(out, draft, check_error, rows)

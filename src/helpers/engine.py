@@ -226,10 +226,13 @@ def money_text(amount: ir.Value, decimal: str = ".") -> ir.Value:
     read 1234.5; currency signs, codes and digit grouping go; anything else is NULL."""
     text = amount.cast("string").re_replace(r"[^0-9,.\-]", "")
     grouping = "," if decimal == "." else "."
+    # the other mark before the last 1–2 digits is a decimal mark of another convention (12,50 in
+    # a file with decimal "."): no number (reported), rather than 1250
+    other = text.re_search(("," if grouping == "," else r"\.") + r"[0-9]{1,2}$")
     text = text.replace(grouping, "")
     if decimal == ",":
         text = text.replace(",", ".")
-    return text.nullif("").try_cast("float64")
+    return other.ifelse(ibis.null("float64"), text.nullif("").try_cast("float64"))
 
 
 def end_of(day: dt.date) -> dt.datetime:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import pandas as pd
 from helpers.config import Source
 from helpers.data import PERSONAL_SHARE
 from helpers.errors import WorkbookError
-from helpers.privacy import personal_share
+from helpers.privacy import PERSONAL_PATTERNS, personal_share
 from helpers.readers import WHITESPACE, read_frame
 
 SURE, LIKELY, GUESS = "sure", "likely", "guess"
@@ -32,11 +33,29 @@ SURE, LIKELY, GUESS = "sure", "likely", "guess"
 # --- names ------------------------------------------------------------------------------------
 
 
+# Chinese column names have no spaces to split on: these words, found anywhere in a name, add
+# the English word the rules know (是否流失 -> churn, 年龄 -> age, 客户编号 -> id)
+CJK_WORDS = {
+    "编号": "id", "客户号": "id", "流失": "churn", "状态": "status", "权重": "weight",
+    "性别": "gender", "年龄": "age", "收入": "income", "学历": "education", "教育": "education",
+    "职业": "occupation", "婚姻": "marital", "城市": "city", "省": "province", "地区": "region",
+    "区域": "region", "国家": "country", "满意": "satisfaction", "同意": "agree", "推荐": "recommend",
+    "姓名": "fullname", "名字": "fullname", "电话": "phone", "手机": "mobile", "邮箱": "email",
+    "邮件": "email", "地址": "address", "身份证": "passport", "生日": "birthday", "金额": "amount",
+    "日期": "date", "时间": "time", "渠道": "channel", "优惠": "promotion",
+}  # fmt: skip
+
+
 def name_tokens(name: str) -> list[str]:
-    """A column name's words, lower case: `MonthlyIncome` -> monthly, income; `q5_2` -> q5, 2."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    """A column name's words, lower case, accents dropped: `MonthlyIncome` -> monthly, income;
+    `q5_2` -> q5, 2; `Größe` -> grosse; `是否流失` -> 是否流失, churn."""
+    text = str(name)
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
     spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    return [t for t in re.split(r"[^0-9A-Za-z]+", spaced.lower()) if t]
+    plain = unicodedata.normalize("NFKD", spaced.replace("ß", "ss"))
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    tokens = [t for t in re.split(r"[\W_]+", plain.lower()) if t]
+    return tokens + [word for cjk, word in CJK_WORDS.items() if cjk in text]
 
 
 def pretty(name: str) -> str:
@@ -49,7 +68,8 @@ def pretty(name: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def _has(tokens: list[str], words: Iterable[str], prefixes: Iterable[str] = ()) -> bool:
+def has_word(tokens: list[str], words: Iterable[str], prefixes: Iterable[str] = ()) -> bool:
+    """Whether a name has one of the words, or a word starting with one of the prefixes."""
     words, prefixes = set(words), tuple(prefixes)
     return any(t in words or (prefixes and t.startswith(prefixes)) for t in tokens)
 
@@ -67,8 +87,9 @@ PERSONAL_NAME_SETS = [
     {"customer", "name"},
     {"contact", "name"},
 ]
+PHONE_HINTS = {"number", "reach", "call", "contact", "whatsapp", "sms", "fax"}
 PERSONAL_WORDS = set(
-    "fullname firstname lastname surname forename email mail phone mobile telephone tel cell "
+    "fullname firstname lastname surname forename email mail phone mobile telephone tel cell addr "
     "address street ssn passport iban ip dob birthdate birthday".split()
 )
 CHURN_WORDS = {"churn", "churned", "attrition", "exited", "left", "cancelled", "canceled", "lost", "lapsed"}
@@ -79,7 +100,8 @@ STATUS_VALUES = {
     "lapsed": {"lapsed", "dormant", "inactive"},
     "prospect": {"prospect", "lead", "trial", "trialist", "prospective"},
 }
-YES, NO = {"yes", "y", "true", "1", "t"}, {"no", "n", "false", "0", "f"}
+YES = {"yes", "y", "true", "1", "t", "是", "ja", "oui", "si", "sí"}
+NO = {"no", "n", "false", "0", "f", "否", "nein", "non"}
 WEIGHT_WORDS = {"weight", "weights", "wt", "wgt", "pspwght", "dweight", "pweight", "anweight"}
 NPS_WORDS = {"nps", "recommend", "recommendation"}
 MONEY_WORDS = set(
@@ -172,7 +194,8 @@ AGREEMENT_7 += ["Agree", "Strongly agree"]
 GENERIC_STEMS = {"customers", "customer", "data", "export", "orders", "transactions", "file", "survey"}
 
 
-def _norm_word(value: object) -> str:
+def norm_word(value: object) -> str:
+    """An answer as compared with the scale words: lower case, `_` and `-` as spaces."""
     return re.sub(r"[\s_-]+", " ", str(value).strip().lower())
 
 
@@ -251,6 +274,7 @@ def facts_of(name: str, values: pd.Series) -> Facts:
         answered = answered[answered.astype(str).str.strip() != ""]
     rows, n = len(values), len(answered)
     counts = answered.value_counts()
+    counts = counts[counts > 0]  # a categorical column's unused categories are not values
     base = dict(name=name, rows=rows, answered=n, distinct=len(counts), values=list(counts.index[:50]))
     if n == 0:
         return Facts(kind="empty", **base)
@@ -269,7 +293,7 @@ def facts_of(name: str, values: pd.Series) -> Facts:
         return facts
     text = answered.astype(str)
     sample = pd.Series(counts.index[:500]).astype(str)
-    if sample.str.match(_DATE_TEXT).mean() >= 0.95 or (
+    if (sample.str.match(_DATE_TEXT) & sample.str.contains(r"\d{4}")).mean() >= 0.95 or (
         sample.str.len().between(8, 30).all()
         and pd.to_datetime(sample, errors="coerce", format="ISO8601").notna().mean() >= 0.95
     ):
@@ -314,7 +338,7 @@ def _looks_like_values(names: list[str]) -> bool:
         text = str(name).strip()
         return bool(re.fullmatch(r"[-+]?\d+([.,]\d+)?", text) or _DATE_TEXT.match(text))
 
-    return bool(names) and sum(value_like(n) for n in names) >= max(1, len(names) - 1)
+    return bool(names) and all(value_like(n) for n in names)
 
 
 def read_input(path: Path, sheet: str | None = None) -> Input:
@@ -334,7 +358,8 @@ def read_input(path: Path, sheet: str | None = None) -> Input:
     notes: list[str] = []
     frame = read_frame(source)
     if source.kind == "csv" and frame.shape[1] == 1:
-        first = path.read_text(errors="replace").splitlines()[:5]
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            first = [handle.readline() for _ in range(5)]
         if first and all(len(line.split()) >= 2 for line in first if line.strip()):
             entry["delimiter"] = WHITESPACE
             notes.append("columns are separated by runs of spaces")
@@ -397,6 +422,7 @@ class CustomerGuess:
     placeholders: dict[str, dict[Any, str]] = field(default_factory=dict)
     unnamed_sets: list[str] = field(default_factory=list)
     file_labels: dict[str, str] = field(default_factory=dict)  # SPSS variable labels
+    notes: list[str] = field(default_factory=list)  # what the user should decide, with its key
     facts: dict[str, Facts] = field(default_factory=dict)
 
     def columns_of(self, role: str) -> list[str]:
@@ -409,26 +435,47 @@ def _personal(facts: Facts, values: pd.Series) -> Guess | None:
     found = personal_share(values, sample=2000)
     if found and found[1] >= PERSONAL_SHARE:
         return Guess("personal", f"{100 * found[1]:.0f}% of the values are {found[0]}", SURE)
+    if facts.kind == "int" and not (has_word(facts.tokens, ID_WORDS) or facts.name.lower().endswith("id")):
+        # phone numbers read as numbers (the leading 0 or + lost): 9 to 13 digits, nearly all different
+        digits = values.dropna().astype("int64", errors="ignore")
+        if facts.distinct >= 0.9 * facts.answered and facts.answered >= 20:
+            long = digits.abs().astype(float).between(1e8, 1e13).mean()
+            if long >= 0.9 and has_word(facts.tokens, PHONE_HINTS | PERSONAL_WORDS):
+                return Guess("personal", "9 to 13-digit numbers, nearly all different: phone numbers", SURE)
     if facts.kind == "text":
         text = values.dropna().astype(str)
-        text = text.sample(min(len(text), 2000), random_state=0) if len(text) else text
-        inside = text.str.contains(r"[\w.+-]+@[\w-]+\.[\w.-]+") | text.str.contains(
-            r"(?<!\d)(?:\+?\d[\d ().-]{7,}\d|1[3-9]\d{9})(?!\d)"
+        distinct = pd.Series(text.unique())
+        distinct = distinct.sample(min(len(distinct), 5000), random_state=0)
+        inside = distinct.str.contains(r"[\w.+-]+@[\w-]+\.[\w.-]+") | distinct.str.contains(
+            r"(?<![\d-])(?:\+?\(?\d[\d ().-]{7,}\d|1[3-9]\d{9})(?![\d-])"
         )
-        share = float(inside.mean()) if len(text) else 0.0
-        long_answers = facts.mean_words >= 4
-        if share >= (0.5 if long_answers else 0.2):
-            return Guess(
-                "personal", f"{100 * share:.0f}% of the values hold an e-mail address or phone", SURE
-            )
+        open_answers = facts.mean_words >= 4 and facts.mean_length >= 25 and facts.distinct >= 100
+        share = float(inside.mean()) if len(distinct) else 0.0
+        # open answers are scrubbed at load; any other text that holds a contact is one
+        if (open_answers and share >= 0.5) or (not open_answers and inside.any()):
+            example = "an e-mail address or phone number"
+            return Guess("personal", f"{inside.sum():,} of its values hold {example}", SURE)
+    if facts.kind == "text" and facts.distinct >= 20:
+        sample = pd.Series(facts.values).astype(str)
+        for kind, pattern in _OTHER_PERSONAL.items():
+            if sample.str.contains(pattern).mean() >= 0.5:
+                return Guess("personal", f"its values are {kind}", SURE)
+    if facts.kind == "text" and facts.distinct >= 20 and _names_share(facts) >= 0.5:
+        # names that repeat (a few hundred people, or names in capitals) escape the loader's rule,
+        # which needs mostly different values; here any column mostly of names is personal
+        return Guess("personal", "its values read like person names", SURE)
     tokens = facts.tokens
     # by name only where the values could be someone's: many different ones (a yes/no
     # `voice_mail_plan` or an `email_opt_in` flag is no address), or dates (a birth date)
-    varied = facts.distinct >= 20
+    varied = facts.distinct >= 20 or (facts.kind == "text" and _names_share(facts) >= 0.5)
+    if any(s == set(tokens) for s in PERSONAL_NAME_SETS) and facts.kind == "text":
+        # a `Name` of order numbers (#1001) is no person's name
+        lettered = pd.Series(facts.values).astype(str).str.match(r"^[^\d#]*[^\W\d_]").mean()
+        varied = varied and lettered >= 0.8
     if (facts.kind == "date" or (varied and facts.kind in ("text", "int"))) and (
-        _has(tokens, PERSONAL_WORDS)
+        has_word(tokens, PERSONAL_WORDS)
         or any(s == set(tokens) for s in PERSONAL_NAME_SETS)
-        or (facts.kind == "date" and _has(tokens, {"birth", "born"}))
+        or (facts.kind == "date" and has_word(tokens, {"birth", "born"}))
     ):
         return Guess(
             "personal", "named like personal data (name, e-mail, phone, address, birth date)", LIKELY
@@ -436,15 +483,34 @@ def _personal(facts: Facts, values: pd.Series) -> Guess | None:
     return None
 
 
+_OTHER_PERSONAL = {
+    "social-media handles": re.compile(r"^\s*@[\w.]{2,}\s*$"),
+    "street addresses": re.compile(
+        r"\b\d+[a-z]?\s+(?:\w+\s+){0,3}(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|"
+        r"boulevard|blvd|close|court|place|straße|strasse|weg|rue|calle|via)\b|"
+        r"\b(?:straße|strasse|weg|rue|calle|via)\s+\w+\s+\d+",
+        re.IGNORECASE,
+    ),
+}
+
+
+def _names_share(facts: Facts) -> float:
+    """The share of a text column's distinct values that read like person names, in any case."""
+    values = pd.Series(facts.values[:50]).astype(str)
+    return (
+        float(values.str.title().str.match(PERSONAL_PATTERNS["person names"]).mean()) if len(values) else 0.0
+    )
+
+
 def _status_mapping(facts: Facts) -> tuple[dict[str, list[Any]], str] | None:
     """Which values of a status-like column mean customer, churned, lapsed or prospect."""
     if not 2 <= facts.distinct <= 6 or facts.kind not in ("text", "int", "bool"):
         return None
     tokens = facts.tokens
-    keys = {v: _norm_word(v) for v in facts.values}
+    keys = {v: norm_word(v) for v in facts.values}
     if facts.kind == "bool":
         keys = {v: "true" if v else "false" for v in facts.values}
-    churn_name, active_name = _has(tokens, CHURN_WORDS), _has(tokens, ACTIVE_WORDS)
+    churn_name, active_name = has_word(tokens, CHURN_WORDS), has_word(tokens, ACTIVE_WORDS)
     if (churn_name or active_name) and facts.distinct == 2 and set(keys.values()) <= (YES | NO):
         yes = [v for v, k in keys.items() if k in YES]
         no = [v for v, k in keys.items() if k in NO]
@@ -469,13 +535,14 @@ def _word_scale(facts: Facts) -> tuple[str, list[Any]] | None:
         return None
     for name, (levels, _low, _high) in WORD_SCALES.items():
         rank = {w: i for i, words in enumerate(levels) for w in words}
-        ranks = {v: rank.get(_norm_word(v)) for v in facts.values}
+        ranks = {v: rank.get(norm_word(v)) for v in facts.values}
         if all(r is not None for r in ranks.values()) and len(set(ranks.values())) == len(ranks):
             return name, sorted(facts.values, key=lambda v: ranks[v])
     return None
 
 
-def _is_binary(facts: Facts) -> bool:
+def is_binary(facts: Facts) -> bool:
+    """A 0/1 (or true/false) column."""
     return (
         facts.kind in ("int", "bool")
         and facts.distinct == 2
@@ -501,15 +568,15 @@ def _delimited(values: pd.Series, facts: Facts) -> str | None:
 
 
 def _demographic(tokens: list[str]) -> bool:
-    return _has(tokens, DEMOGRAPHIC_WORDS, DEMOGRAPHIC_PREFIXES)
+    return has_word(tokens, DEMOGRAPHIC_WORDS, DEMOGRAPHIC_PREFIXES)
 
 
 def _geographic(tokens: list[str]) -> bool:
-    return _has(tokens, GEOGRAPHIC_WORDS, GEOGRAPHIC_PREFIXES)
+    return has_word(tokens, GEOGRAPHIC_WORDS, GEOGRAPHIC_PREFIXES)
 
 
 def _psychographic(tokens: list[str]) -> bool:
-    return _has(tokens, PSYCHOGRAPHIC_WORDS, PSYCHOGRAPHIC_PREFIXES)
+    return has_word(tokens, PSYCHOGRAPHIC_WORDS, PSYCHOGRAPHIC_PREFIXES)
 
 
 def _dimension(tokens: list[str], default: str = "behavioural") -> tuple[str, str]:
@@ -530,7 +597,8 @@ def _stem(name: str) -> str:
     return letters.group(1).lower() if letters else tokens[0] if len(tokens) > 1 else name.lower()
 
 
-def _common_prefix(names: list[str]) -> str:
+def common_prefix(names: list[str]) -> str:
+    """The start the names share, lower case."""
     return os.path.commonprefix([n.lower() for n in names])
 
 
@@ -545,7 +613,7 @@ def _numeric_scales(candidates: list[Facts]) -> list[tuple[list[Facts], str]]:
 
     def close() -> None:
         if len(run) >= 2:
-            prefix = _common_prefix([f.name for f in run])
+            prefix = common_prefix([f.name for f in run])
             stems = {_stem(f.name) for f in run}
             if len(stems) == 1 or len(prefix) >= 2:
                 groups.append((list(run), f"{len(run)} neighbouring items answered {run[0].span()}"))
@@ -561,7 +629,7 @@ def _numeric_scales(candidates: list[Facts]) -> list[tuple[list[Facts], str]]:
         same = (
             previous is not None
             and (f.low, f.high) == (previous.low, previous.high)
-            and (_stem(f.name) == _stem(previous.name) or len(_common_prefix([f.name, previous.name])) >= 2)
+            and (_stem(f.name) == _stem(previous.name) or len(common_prefix([f.name, previous.name])) >= 2)
         )
         if not same:
             close()
@@ -594,6 +662,14 @@ def _reversed(frame: pd.DataFrame, items: list[str]) -> list[str]:
     return out
 
 
+def _weight_like(values: pd.Series, tokens: list[str]) -> bool:
+    """A survey weight averages about 1, or counts the people each answer stands for (435 to
+    43,515: a wide spread); a body weight (40–150 kg) does neither."""
+    if values.empty or values.min() <= 0 or has_word(tokens, {"body", "kg", "kgs", "lb", "lbs", "pounds"}):
+        return False
+    return bool(0.2 <= values.mean() <= 5 or values.max() / values.min() >= 10)
+
+
 def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
     """Each column's role in a customer, survey or CRM file."""
     facts = {c: facts_of(str(c), frame[c]) for c in frame.columns}
@@ -604,6 +680,12 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         found = _personal(f, frame[c])
         if found:
             roles[c] = found
+        elif f.kind == "text" and _names_share(f) >= 0.5:
+            shown = ", ".join(map(str, f.values[:2]))
+            guess.notes.append(
+                f"columns: {c} holds person names ({shown}, …) that repeat (staff? agents?); "
+                "if they are people, move it to `columns.personal`"
+            )
         elif f.kind == "empty":
             roles[c] = Guess("hidden", "no values at all", SURE)
         elif f.constant:
@@ -611,7 +693,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
 
     # the id: unique on every row, named like an id (else the first such column)
     ids = [c for c, f in facts.items() if c not in roles and f.unique and f.kind in ("int", "text")]
-    named = [c for c in ids if _has(facts[c].tokens, ID_WORDS) or str(c).lower().endswith("id")]
+    named = [c for c in ids if has_word(facts[c].tokens, ID_WORDS) or str(c).lower().endswith("id")]
     chosen = (named or ids[:1] or [None])[0]
     if chosen is None:
         raise WorkbookError(
@@ -648,23 +730,28 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
             mapping
             and not guess.status
             and (
-                _has(tokens, CHURN_WORDS | ACTIVE_WORDS | {"status", "state", "stage", "lifecycle"})
+                has_word(tokens, CHURN_WORDS | ACTIVE_WORDS | {"status", "state", "stage", "lifecycle"})
                 or mapping[1].startswith("its values")
             )
-            and not _has(tokens, {"marital", "civil"})
+            and not has_word(tokens, {"marital", "civil"})
         ):
             roles[c] = Guess("status", mapping[1], LIKELY)
             guess.status, guess.status_why = mapping
             continue
-        if _has(tokens, WEIGHT_WORDS) and f.kind in ("int", "float") and (f.low or 0) > 0:
+        if (
+            has_word(tokens, WEIGHT_WORDS)
+            and f.kind in ("int", "float")
+            and (f.low or 0) > 0
+            and _weight_like(pd.to_numeric(frame[c], errors="coerce").dropna(), tokens)
+        ):
             roles[c] = Guess("weight", "positive numbers named like a weight", SURE)
             continue
         if (
-            _has(tokens, NPS_WORDS)
+            has_word(tokens, NPS_WORDS)
             and f.kind == "int"
             and f.low is not None
             and f.low >= 0
-            and (f.high or 0) <= 10
+            and 9 <= (f.high or 0) <= 10
         ):
             roles[c] = Guess("nps", "answers 0–10, named like a likelihood to recommend", SURE)
             continue
@@ -674,23 +761,27 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
                 values.min() > 0
                 and 0.9 <= values.mean() <= 1.1
                 and values.std() > 0.05
-                and not _has(tokens, MONEY_WORDS)
-            ):
-                roles[c] = Guess("weight", f"positive numbers with mean {values.mean():.2f}", GUESS)
-                continue
-        if f.kind == "text" and (_has(tokens, PROMO_WORDS) and not _has(tokens, {"preference", "preferred"})):
+                and not has_word(tokens, MONEY_WORDS)
+            ):  # only said: a wrong weight would silently change every figure
+                guess.notes.append(
+                    f"columns.weight: {c} is positive with mean {values.mean():.2f}, like a survey "
+                    "weight; if it is one, write `weight: " + str(c) + "` under `columns`"
+                )
+        if f.kind == "text" and (
+            has_word(tokens, PROMO_WORDS) and not has_word(tokens, {"preference", "preferred"})
+        ):
             roles[c] = Guess("acquisition.promotion", "named like a promotion or coupon code", LIKELY)
             continue
         if (
             f.kind == "text"
-            and _has(tokens, CHANNEL_WORDS)
-            and not _has(tokens, {"preference", "preferred", "favourite", "favorite"})
+            and has_word(tokens, CHANNEL_WORDS)
+            and not has_word(tokens, {"preference", "preferred", "favourite", "favorite"})
         ):
             roles[c] = Guess("acquisition.channel", "named like the channel that brought them", LIKELY)
             continue
         if f.kind in ("int", "float") and (
-            _has(tokens, {"cac"})
-            or (_has(tokens, {"cost"}) and _has(tokens, {"acquisition", "acq", "marketing"}))
+            has_word(tokens, {"cac"})
+            or (has_word(tokens, {"cost"}) and has_word(tokens, {"acquisition", "acq", "marketing"}))
         ):
             roles[c] = Guess("acquisition.cost", "named like the cost of acquiring them", LIKELY, money=True)
             continue
@@ -719,7 +810,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         if c in roles:
             continue
         found = _word_scale(f)
-        if found and not _has(f.tokens, ORDERED_DEMOGRAPHICS, ("income", "salar", "educ")):
+        if found and not has_word(f.tokens, ORDERED_DEMOGRAPHICS, ("income", "salar", "educ")):
             word_scales.setdefault((found[0], tuple(found[1])), []).append(c)
     for (kind, points), items in word_scales.items():
         _levels, low, high = WORD_SCALES[kind]
@@ -742,7 +833,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         and f.distinct >= 3
         and not _demographic(f.tokens)
         and not _geographic(f.tokens)
-        and not _has(f.tokens, COUNT_WORDS)
+        and not has_word(f.tokens, COUNT_WORDS)
     ]
     for items, why in _numeric_scales(candidates):
         names = [f.name for f in items]
@@ -750,12 +841,12 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         tokens = [t for f in items for t in f.tokens]
         words = (
             ("dissatisfied", "satisfied")
-            if _has(tokens, (), ("satisf",))
+            if has_word(tokens, {"sat", "csat"}, ("satisf",))
             else (
                 ("unlikely", "likely")
-                if _has(tokens, (), ("likel", "recommend"))
+                if has_word(tokens, (), ("likel", "recommend"))
                 else ("unimportant", "important")
-                if _has(tokens, (), ("import",))
+                if has_word(tokens, (), ("import",))
                 else ("disagree", "agree")
                 if (low, high) in ((1, 5), (1, 7))
                 else ("low", "high")
@@ -768,7 +859,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
             labels = dict(zip(range(1, 8), AGREEMENT_7, strict=True))
         else:
             labels = {low: f"{low} ({words[0]})", high: f"{high} ({words[1]})"}
-        stem = _common_prefix(names).strip("_-") if len(names) > 1 else _stem(names[0])
+        stem = common_prefix(names).strip("_-") if len(names) > 1 else _stem(names[0])
         guess.scales.append(
             ScaleGuess(
                 re.sub(r"[^a-z0-9_]", "_", stem.lower()) or "scale",
@@ -784,7 +875,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         for f in items:
             roles[f.name] = Guess("psychographic", why + ("" if len(items) > 1 else ""), LIKELY)
 
-    binaries = [f for c, f in facts.items() if c not in roles and _is_binary(f)]
+    binaries = [f for c, f in facts.items() if c not in roles and is_binary(f)]
     _binary_sets(guess, binaries, list(facts))
 
     # everything else: a category or a number, in the dimension its name suggests
@@ -792,7 +883,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         if c in roles:
             continue
         tokens = f.tokens
-        money = _has(tokens, MONEY_WORDS) and f.kind in ("int", "float")
+        money = has_word(tokens, MONEY_WORDS) and f.kind in ("int", "float")
         if f.kind == "text" and f.distinct == f.answered and f.answered > 50:
             roles[c] = Guess(
                 "", "a different text on every row: neither a category nor an answer in words", SURE
@@ -809,9 +900,9 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
             and (f.low or 0) >= 1
             and f.distinct <= 12
             and (f.high or 0) - (f.low or 0) + 1 <= 2 * f.distinct
-            and not _has(tokens, COUNT_WORDS)
-        ) or _is_binary(f)
-        if coded:
+            and not has_word(tokens, COUNT_WORDS)
+        ) or is_binary(f)
+        if coded and f.kind == "int":
             why = f"{f.distinct} whole-number codes ({f.span()}); " + why
         elif f.kind in ("int", "float"):
             why = f"numbers {f.span()}; " + why
@@ -821,7 +912,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         roles[c] = Guess(dim, why, sure, coded=coded and f.kind == "int", money=money)
         if coded and f.kind == "int":
             codes = sorted(int(v) for v in f.values)
-            if _is_binary(f):
+            if is_binary(f):
                 guess.placeholders[str(c)] = {0: "No", 1: "Yes"}
             else:
                 guess.placeholders[str(c)] = {v: str(v) for v in codes}
@@ -854,7 +945,7 @@ def _binary_sets(guess: CustomerGuess, binaries: list[Facts], order: list[str]) 
     for run in runs:
         run = [f for f in run if f.name not in used]
         if len(run) >= 3:
-            name = _common_prefix([f.name for f in run]).strip("_-") or f"picks_{len(sets) + 1}"
+            name = common_prefix([f.name for f in run]).strip("_-") or f"picks_{len(sets) + 1}"
             sets.append((name, run, f"{len(run)} neighbouring 0/1 columns ({run[0].name} … {run[-1].name})"))
     for name, members, why in sets:
         key = re.sub(r"[^A-Za-z0-9_]", "_", name)
@@ -914,6 +1005,7 @@ class OrdersGuess:
     unused: dict[str, str] = field(default_factory=dict)  # column -> what it looked like
     last_date: dt.date | None = None
     first_date: dt.date | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def _repeating_id(facts: dict[str, Facts], headerless: bool) -> str | None:
@@ -921,8 +1013,8 @@ def _repeating_id(facts: dict[str, Facts], headerless: bool) -> str | None:
     for f in facts.values():
         if f.kind not in ("int", "text") or f.unique or f.distinct < 2:
             continue
-        named = _has(f.tokens, ID_WORDS | WHO_WORDS) or f.name.lower().endswith("id")
-        if _has(f.tokens, ORDER_WORDS) and not _has(f.tokens, WHO_WORDS):
+        named = has_word(f.tokens, ID_WORDS | WHO_WORDS) or f.name.lower().endswith("id")
+        if has_word(f.tokens, ORDER_WORDS) and not has_word(f.tokens, WHO_WORDS):
             continue
         if (named or headerless) and f.rows / max(f.distinct, 1) >= 1.2 and f.distinct >= 10:
             return f.name
@@ -940,7 +1032,8 @@ def is_transaction_log(frame: pd.DataFrame, headerless: bool = False) -> tuple[b
     return False, ""
 
 
-def _as_dates(values: pd.Series, fmt: str | None) -> pd.Series:
+def as_dates(values: pd.Series, fmt: str | None) -> pd.Series:
+    """A column of dates as timestamps (missing where unreadable)."""
     if fmt:
         return pd.to_datetime(
             values.astype("Int64").astype(str) if pd.api.types.is_numeric_dtype(values) else values,
@@ -950,6 +1043,25 @@ def _as_dates(values: pd.Series, fmt: str | None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.to_datetime(values)
     return pd.to_datetime(values.astype(str), errors="coerce", format="mixed")
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}:\d{2})(:\d{2})?)?\s*$")
+
+
+def numeric_date_format(values: pd.Series) -> tuple[str | None, str]:
+    """The strptime format of dates written 05/03/2024 (day or month first, told by a part above
+    12), and why; None with the reason when the column does not say which comes first."""
+    parts = values.dropna().astype(str).str.extract(_DMY)
+    if parts[0].isna().any() or parts.empty:
+        return None, ""
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    sep = parts[1].iloc[0]
+    time = (" %H:%M" + (":%S" if parts[5].notna().any() else "")) if parts[4].notna().any() else ""
+    if (first > 12).any() and not (second > 12).any():
+        return f"%d{sep}%m{sep}%Y{time}", "day first (a day above 12 comes first)"
+    if (second > 12).any() and not (first > 12).any():
+        return f"%m{sep}%d{sep}%Y{time}", "month first (a day above 12 comes second)"
+    return None, "dates such as 05/03/2024 that could be day-first or month-first"
 
 
 def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
@@ -971,7 +1083,7 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
     named = [
         f
         for f in dates
-        if _has(f.tokens, {"date", "time", "ts", "timestamp", "at", "datetime", "created", "ordered"})
+        if has_word(f.tokens, {"date", "time", "ts", "timestamp", "at", "datetime", "created", "ordered"})
     ]
     stamp = (named or dates)[0]
     cols["timestamp"] = stamp.name
@@ -984,13 +1096,16 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
         and f.distinct >= 0.99 * f.rows
         and f.answered == f.rows
     ]
-    named_ids = [f for f in order_ids if _has(f.tokens, ORDER_WORDS | ID_WORDS)]
+    named_ids = [f for f in order_ids if has_word(f.tokens, ORDER_WORDS | ID_WORDS)]
     if named_ids:
         cols["order_id"] = named_ids[0].name
         why[named_ids[0].name] = "different on every row, named like an order id"
     numbers = [f for f in facts.values() if f.kind in ("int", "float") and f.name not in cols.values()]
-    money = [f for f in numbers if _has(f.tokens, MONEY_WORDS)]
-    floats = [f for f in numbers if f.kind == "float" and not _has(f.tokens, COUNT_WORDS | ID_WORDS)]
+    # the order's value: amount or total before subtotal, net or gross
+    rank = ["amount", "total", "value", "revenue", "sales", "paid", "price", "net", "gross", "subtotal"]
+    money = [f for f in numbers if has_word(f.tokens, MONEY_WORDS | set(rank))]
+    money.sort(key=lambda f: min([rank.index(t) for t in f.tokens if t in rank] or [len(rank)]))
+    floats = [f for f in numbers if f.kind == "float" and not has_word(f.tokens, COUNT_WORDS | ID_WORDS)]
     amount = (money or floats or [None])[0]
     if amount is not None:
         cols["amount"] = amount.name
@@ -1002,7 +1117,7 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
             if (
                 f.name not in cols.values()
                 and set(words) <= set(f.tokens)
-                and (f.kind == "bool" or _is_binary(f))
+                and (f.kind == "bool" or is_binary(f))
             ):
                 cols[key] = f.name
                 why[f.name] = f"yes/no, named {key.replace('_', ' ')}"
@@ -1010,14 +1125,23 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
     for f in facts.values():
         if f.name in cols.values():
             continue
-        if _has(f.tokens, CHANNEL_WORDS):
+        if has_word(f.tokens, CHANNEL_WORDS):
             unused[f.name] = "a channel per order"
-        elif _has(f.tokens, PROMO_WORDS):
+        elif has_word(f.tokens, PROMO_WORDS):
             unused[f.name] = "a promotion per order"
         else:
             unused[f.name] = f"{f.kind}, {f.distinct:,} values"
-    stamps = _as_dates(frame[stamp.name], stamp.date_format).dropna()
+    notes: list[str] = []
+    if stamp.date_format is None and not pd.api.types.is_datetime64_any_dtype(frame[stamp.name]):
+        fmt, fmt_why = numeric_date_format(frame[stamp.name])
+        if fmt:
+            stamp.date_format = fmt
+            why[stamp.name] = f"dates written {fmt_why}"
+        elif fmt_why:
+            notes.append(f"orders.timestamp_format: {stamp.name} holds {fmt_why}; write %d/%m/%Y or %m/%d/%Y")
+    stamps = as_dates(frame[stamp.name], stamp.date_format).dropna()
     out = OrdersGuess(cols, why, stamp.date_format, amount.decimal if amount else None, unused)
+    out.notes = notes
     if len(stamps):
         out.first_date, out.last_date = stamps.min().date(), stamps.max().date()
     return out

@@ -106,8 +106,11 @@ PERSONAL_PATTERNS = {
         r"(?!\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*$)(?!-?\d+(?:\.\d+)?\s*$)"
         r"[+(]?\d[\d\s().-]{6,}\d)\s*$"
     ),
+    # Anna Smith, Anna de Vries' parts, Smith, Anna; 张伟 (matched on title-cased values too, so
+    # that ANNA SMITH and anna smith count)
     "person names": re.compile(
-        r"^\s*(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+(?:\s+[A-ZÀ-Þ][a-zß-ÿ'’-]+){1,2}"
+        r"^\s*(?:[A-ZÀ-Þ][a-zß-ÿ'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-ZÀ-Þ][a-zß-ÿ'’-]+){1,2}"
+        r"|[A-ZÀ-Þ][a-zß-ÿ'’-]+,\s*[A-ZÀ-Þ][a-zß-ÿ'’-]+"
         r"|[\u4e00-\u9fff]{2,4})\s*$"
     ),
 }
@@ -134,7 +137,10 @@ def personal_share(values: pd.Series, sample: int = 2000) -> tuple[str, float] |
     for kind, pattern in PERSONAL_PATTERNS.items():
         if kind == "person names" and text.nunique() < 0.5 * len(text):
             continue
-        share = float(distinct.str.match(pattern).mean())
+        matched = distinct.str.match(pattern)
+        if kind == "person names":
+            matched |= distinct.str.title().str.match(pattern)
+        share = float(matched.mean())
         if best is None or share > best[1]:
             best = (kind, share)
     return best

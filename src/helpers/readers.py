@@ -159,6 +159,8 @@ def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame
     except (duckdb.Error, OSError, ValueError, ImportError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot read the file as {source.kind}: {first}") from None
+    # names as text everywhere (an Excel header of years reads as numbers 2019, 2020)
+    frame.columns = [str(c) for c in frame.columns]
     for col in as_text:
         if col in frame.columns:
             frame[col] = id_text(frame[col])
