@@ -37,7 +37,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import explore, plan, plots
+from helpers import explore, plan, plots, text
 from helpers.config import load_params
 from helpers.data import load_dataset
 from helpers.report import save_table
@@ -45,7 +45,8 @@ from helpers.report import save_table
 plots.setup()
 params = load_params(params_path)
 plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = load_dataset(params)
+data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
+params = data.params
 customers = data.customers
 min_cell = params.privacy.min_cell
 
@@ -251,15 +252,26 @@ plots.styled(nps, "Net Promoter Score (weighted)")
 # %% [markdown]
 # ## In their own words
 #
-# The open question, with e-mail addresses, phone numbers and links removed before analysis: the words
-# people use most (each counted once per answer; words used by fewer people than the privacy minimum
-# are not shown).
+# What people wrote in the open question, in themes: answers that use the same words belong to the
+# same theme. Names, e-mail addresses, phone numbers and links are removed before anything is
+# counted, words fewer people used than the privacy minimum are left out, and a quote is shown only
+# for a theme that enough people share.
 
 # %%
 # %%needs open_text
-words = explore.top_words(customers[params.columns.open_text[0]], min_cell)
-save_table(words, "open_answer_words", tables_dir)
-plots.styled(words, "Most used words in open answers", bar="share of answers %")
+open_column = params.columns.open_text[0]
+themes = text.theme_table(data, open_column)
+save_table(themes, "open_answer_themes", tables_dir)
+plots.md(text.method_text(data, open_column))
+
+# %%
+# %%needs open_text
+if themes is not None:
+    chart, note = plots.theme_chart(themes, "Themes in the open answers (% of answers)")
+    plots.show(chart)
+    if note:
+        display(plots.md(note))
+    display(plots.styled(themes, "Themes in the open answers", bar="share of answers %"))
 
 # %% [markdown]
 # ## How to read this report

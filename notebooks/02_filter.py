@@ -37,7 +37,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import crosstab, filters, plan, plots
+from helpers import crosstab, filters, plan, plots, text
 from helpers.config import load_params
 from helpers.data import load_dataset, weights
 from helpers.report import save_table
@@ -45,7 +45,8 @@ from helpers.report import save_table
 plots.setup()
 params = load_params(params_path)
 plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = load_dataset(params)
+data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
+params = data.params
 frame = filters.profile_frame(data)
 w = weights(frame, params)
 masks = filters.filter_masks(frame, params)

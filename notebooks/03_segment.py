@@ -33,7 +33,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import filters, leads, plan, plots, segment
+from helpers import filters, leads, plan, plots, segment, text
 from helpers.config import load_params
 from helpers.data import load_dataset, weights
 from helpers.report import save_table
@@ -41,7 +41,8 @@ from helpers.report import save_table
 plots.setup()
 params = load_params(params_path)
 plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = load_dataset(params)
+data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
+params = data.params
 frame = filters.profile_frame(data)
 w = weights(frame, params)
 
@@ -102,6 +103,23 @@ plots.show(
 traits = segment.traits_table(result) if result.index is not None else None
 save_table(traits, "segment_traits", tables_dir)
 plots.styled(traits, "Each segment's most distinctive traits", missing="One segment only.")
+
+# %% [markdown]
+# ## What each segment says
+#
+# The themes of the open answers (the 01 report shows how they are found), as a share of each
+# segment's answers; a cell based on fewer answers than the privacy minimum is hidden.
+
+# %%
+# %%needs open_text
+said_set = text.theme_set(params, params.columns.open_text[0])
+said = (
+    text.theme_shares(frame, result.segments.map(result.names), params, said_set, w)
+    if said_set
+    else None
+)
+save_table(said, "segment_themes", tables_dir)
+plots.styled(said, "What each segment says (% of its answers)", missing="Too few answers for themes.")
 
 # %% [markdown]
 # ## The typing tool for new leads

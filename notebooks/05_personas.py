@@ -36,7 +36,7 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 report_dir: str = ""  # folder of the published version, for personas.html; empty: not saved
 
 # %%
-from helpers import filters, personas, plan, plots, quarters, segment, value
+from helpers import filters, personas, plan, plots, quarters, segment, text, value
 from helpers.config import load_params
 from helpers.data import load_dataset, weights
 from helpers.report import save_page, save_table
@@ -44,7 +44,8 @@ from helpers.report import save_page, save_table
 plots.setup()
 params = load_params(params_path)
 plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = load_dataset(params)
+data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
+params = data.params
 frame = filters.profile_frame(data)
 w = weights(frame, params)
 

@@ -124,12 +124,6 @@ def test_highlights_are_computed_sentences(data):
     assert "exact duplicate rows" in text
 
 
-def test_top_words_hide_rare_words(data):
-    words = explore.top_words(data.customers["open_answer"], min_count=10)
-    assert (words["answers using it"] >= 10).all()
-    assert not words.index.str.contains("@").any()
-
-
 def test_revenue_by_channel_matches_pandas_and_hides_small_cells(data, demo_dir):
     import dataclasses
 

@@ -21,6 +21,7 @@ LAYERS = [
     "engine",
     "fields",
     "data",
+    "text",
     "plan",
     "infer",
     "draft",

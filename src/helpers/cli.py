@@ -265,10 +265,15 @@ def demo_data(
             min=0.1, max=50, help="How often people buy: 1 gives about 3.9 orders each, 4 about 20."
         ),
     ] = 1.0,
+    language: Annotated[
+        str, typer.Option(help="Language of the open answers: en (English) or zh (Simplified Chinese).")
+    ] = "en",
 ) -> None:
     """Build the demo brand's customers and orders (Parquet) with a planted truth."""
     from helpers.demo import demo_exists, write_demo
 
+    if language not in ("en", "zh"):
+        _fail(WorkbookError(f"--language {language!r}: write en (English) or zh (Chinese)"))
     if if_missing and demo_exists(out):
         typer.echo(f"Demo data already in {out}")
         return
@@ -284,6 +289,7 @@ def demo_data(
         as_of=day,
         previous_quarter=previous_quarter,
         order_rate=order_rate,
+        language=language,
     )
     typer.echo(
         f"Demo data ({customers:,} people, seed {seed}) written to {out}: "

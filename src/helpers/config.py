@@ -118,6 +118,9 @@ class MultiResponse(_Strict):
     separator: str = ";"
     columns: list[str] | None = Field(None, description="or one 0/1 column per answer")
     label: str | None = None
+    from_text: str | None = Field(
+        None, exclude=True, description="set by the workbook: the open-answer column whose themes these are"
+    )
 
     @model_validator(mode="after")
     def _column_or_columns(self) -> MultiResponse:
@@ -571,6 +574,22 @@ class PersonaParams(_Strict):
     avoid_count: int = Field(1, ge=0)
 
 
+class TextParams(_Strict):
+    """Themes in open answers (see `helpers.text`)."""
+
+    themes: int | None = Field(
+        None, ge=1, le=20, description="fix the number of themes; none: the stability rule"
+    )
+    max_themes: int = Field(8, ge=2, le=20, description="the stability rule looks at 2 to this many themes")
+    language: Literal["auto", "en", "zh"] = Field(
+        "auto", description="auto: Chinese when a third of the letters are Chinese characters"
+    )
+    share: float = Field(
+        0.2, gt=0, le=1, description="an answer belongs to each theme with at least this share of its weight"
+    )
+    names: dict[int, str] = Field({}, description="rename themes: {1: Shipping costs}")
+
+
 class PreviousRun(_Strict):
     """The run to compare with (quarter over quarter)."""
 
@@ -634,6 +653,7 @@ class Params(_Strict):
     cohorts: CohortParams = CohortParams()
     value: ValueParams = ValueParams()
     personas: PersonaParams = PersonaParams()
+    text: TextParams = TextParams()
     previous: PreviousRun = PreviousRun()
     likert: Likert = Likert()
     scales: dict[str, Scale] = Field({}, description="other answer scales, each with its items")

@@ -73,6 +73,7 @@ class Dataset:
     quality: list[QualityItem] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     _behaviour: pd.DataFrame | None = field(default=None, repr=False)
+    themes: dict[str, Any] = field(default_factory=dict, repr=False)  # see helpers.text
 
     def behaviour(self) -> pd.DataFrame:
         """One row per buyer: orders, spend, recency, tenure (computed by the engine once)."""

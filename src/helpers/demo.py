@@ -17,6 +17,9 @@ Planted truth (checked by tests/test_demo.py; kept in ``_truth.parquet``, never 
 * **Cohort rules.** Customers who converted within 7 days of first contact (``READY_DAYS``) stay
   1.4× as long; people who leave positive reviews stay 1.3× as long; customers who reached the stick
   point refer more friends (``referrals_made``), so referrers retain better too.
+* **Open answers.** Five planted themes (shipping cost, quality, discount codes, sustainable
+  packaging, new products in the app), each segment in its own mix (THEME_MIX); in English, or in
+  Chinese with `language="zh"` (`workbook demo-data --language zh`).
 * **Data quality.** A few answers are missing (Likert items ~2 %, income ~6 %, age ~1 %) and about
   0.1 % of order rows are exported twice (identical rows), as CRM exports often are.
 """
@@ -245,38 +248,56 @@ STICK_LIFETIME_DAYS = 900.0  # mean lifetime after day 60 for customers who reac
 SHORT_LIFETIME_DAYS = 70.0  # and for those who did not
 NPS_MEAN = np.array([6.0, 9.0, 7.5, 7.0, 8.0])
 
-OPEN_PHRASES = [
-    [
-        "I always compare prices before I order",
-        "Discount codes are the reason I came back",
-        "Shipping costs put me off small orders",
-        "Tell me when things go on sale",
+# Planted themes of the open answers: every phrasing of a theme shares its key words (as real
+# answers about one thing do), in English and in Chinese; each segment talks about them in its
+# own mix (THEME_MIX), and half the people mention a second theme.
+THEMES = ["shipping cost", "quality", "discount codes", "sustainable packaging", "new products in the app"]
+THEME_PHRASES = {
+    "en": [
+        [
+            "Shipping costs put me off small orders",
+            "Free shipping would make me order more often",
+            "The shipping cost is too high for small orders",
+        ],
+        [
+            "The quality is worth paying for",
+            "Great quality that lasts for years",
+            "I pay more for better quality",
+        ],
+        [
+            "Discount codes are the reason I came back",
+            "Send me more discount codes",
+            "I wait for a discount code before I buy",
+        ],
+        [
+            "Less plastic packaging please",
+            "I want recyclable sustainable packaging",
+            "Sustainable packaging matters to me",
+        ],
+        [
+            "I love finding new products in the app",
+            "The app makes it easy to discover new products",
+            "New products in the app keep me coming back",
+        ],
     ],
-    [
-        "The quality is worth paying for",
-        "I have bought from you for years and trust the brand",
-        "Please keep the premium range in stock",
-        "Service in the shop is excellent",
+    "zh": [
+        ["运费太贵了，小订单不划算", "免运费的话我会更常下单", "小订单的运费太高"],
+        ["质量很好，值得多花钱", "质量好，用了好几年", "为了更好的质量我愿意多付钱"],
+        ["优惠码是我回来购买的原因", "请多发一些优惠码", "我会等优惠码再买"],
+        ["希望减少塑料包装", "我想要可回收的环保包装", "环保包装对我很重要"],
+        ["我喜欢在应用里发现新品", "应用让我很容易找到新品", "在应用里逛新品很有意思"],
     ],
-    [
-        "I love finding new things in the app",
-        "I saw your products on social media first",
-        "Faster drops of new collections would be great",
-        "The app makes it fun to browse",
-    ],
-    [
-        "Quick delivery matters most with the kids at home",
-        "I order the same basics every month",
-        "Easy returns save me a lot of time",
-        "A subscription for essentials would help",
-    ],
-    [
-        "I want to know where products are made",
-        "Less packaging please",
-        "I like that you work with local makers",
-        "I read every review before buying",
-    ],
-]
+}
+THEME_MIX = np.array(
+    [  # shipping, quality, discounts, packaging, app: by segment (rows as SEGMENTS)
+        [0.35, 0.05, 0.50, 0.05, 0.05],
+        [0.10, 0.60, 0.10, 0.10, 0.10],
+        [0.10, 0.10, 0.20, 0.05, 0.55],
+        [0.45, 0.10, 0.15, 0.10, 0.20],
+        [0.10, 0.20, 0.05, 0.60, 0.05],
+    ]
+)
+CONTACT_PHRASES = {"en": (" Email me at {}.", " Call me on {}."), "zh": ("请发邮件到{}。", "请打电话{}。")}
 FIRST_NAMES = {
     "female": [
         "Emma",
@@ -373,6 +394,7 @@ def make_demo(
     as_of: dt.date = DEFAULT_AS_OF,
     previous_quarter: bool = False,
     order_rate: float = 1.0,
+    language: str = "en",
 ) -> dict[str, pd.DataFrame]:
     """Build the demo tables: ``customers``, ``orders`` and the hidden ``truth``.
 
@@ -540,7 +562,9 @@ def make_demo(
     )
     # 07700 900000-900999 is the UK's range reserved for drama: never a real number
     cust["phone"] = "+44 7700 900" + pd.Series(rng.integers(0, 1000, n).astype(str)).str.zfill(3)
-    cust["open_answer"] = _open_answers(rng, seg, cust["email"], cust["phone"])
+    cust["open_answer"], planted_themes = _open_answers(
+        rng, seg, cust["email"], cust["phone"], language, seed
+    )
 
     truth = pd.DataFrame(
         {
@@ -549,23 +573,42 @@ def make_demo(
             "segment_name": np.asarray(SEGMENTS)[seg],
             "reached_stick_point": stuck & buyer,
             "promo_customer": promo,
+            "themes": planted_themes,
         }
     )
     return {"customers": cust, "orders": orders, "truth": truth}
 
 
-def _open_answers(rng: np.random.Generator, seg: np.ndarray, email: pd.Series, phone: pd.Series) -> pd.Series:
-    """One plain-language answer per person; a few include the person's own contact details."""
+def _open_answers(
+    rng: np.random.Generator, seg: np.ndarray, email: pd.Series, phone: pd.Series, language: str, seed: int
+) -> tuple[pd.Series, pd.Series]:
+    """One plain-language answer per person about one or two planted themes, in the segment's
+    mix; a few include the person's own contact details. Returns the answers and the themes."""
     n = len(seg)
-    a = rng.integers(0, 4, n)
-    b = (a + rng.integers(1, 4, n)) % 4
-    phrases = np.asarray(OPEN_PHRASES, dtype=object)
+    # the main stream is drawn as before (the rest of the demo depends on it); the themes have
+    # their own stream
+    rng.integers(0, 4, n), rng.integers(1, 4, n)
     two = rng.random(n) < 0.5
-    text = pd.Series(phrases[seg, a]) + np.where(two, pd.Series(". " + phrases[seg, b]), "") + "."
     contact = rng.random(n)
-    text = text.where(contact >= 0.03, text + " Email me at " + email + ".")
-    text = text.where((contact < 0.03) | (contact >= 0.05), text + " Call me on " + phone + ".")
-    return text.where(rng.random(n) >= 0.15, None)
+    answered = rng.random(n) >= 0.15
+    own = np.random.default_rng([seed, 15])
+    cumulative = THEME_MIX.cumsum(axis=1)[seg]
+    first = (own.random(n)[:, None] > cumulative).sum(axis=1).clip(0, len(THEMES) - 1)
+    second = (first + own.integers(1, len(THEMES), n)) % len(THEMES)
+    phrases = np.asarray(THEME_PHRASES[language], dtype=object)
+    variant_a, variant_b = own.integers(0, phrases.shape[1], n), own.integers(0, phrases.shape[1], n)
+    stop = "。" if language == "zh" else ". "
+    end = "。" if language == "zh" else "."
+    text = pd.Series(phrases[first, variant_a]) + np.where(
+        two, stop + pd.Series(phrases[second, variant_b]), ""
+    )
+    text = text + end
+    mail, call = CONTACT_PHRASES[language]
+    text = text.where(contact >= 0.03, text + email.map(mail.format))
+    text = text.where((contact < 0.03) | (contact >= 0.05), text + phone.map(call.format))
+    names = np.asarray(THEMES, dtype=object)
+    themes = pd.Series(names[first]).where(~two, pd.Series(names[first]) + "|" + pd.Series(names[second]))
+    return text.where(answered, None), themes.where(answered, None)
 
 
 def write_demo(
@@ -575,12 +618,18 @@ def write_demo(
     as_of: dt.date = DEFAULT_AS_OF,
     previous_quarter: bool = False,
     order_rate: float = 1.0,
+    language: str = "en",
 ) -> dict[str, Path]:
     """Build the demo data and write it as Parquet files into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = make_demo(
-        customers=customers, seed=seed, as_of=as_of, previous_quarter=previous_quarter, order_rate=order_rate
+        customers=customers,
+        seed=seed,
+        as_of=as_of,
+        previous_quarter=previous_quarter,
+        order_rate=order_rate,
+        language=language,
     )
     paths = {}
     for name, frame in tables.items():

@@ -31,7 +31,8 @@ def dimension_variables(params: Params) -> dict[str, list[str]]:
     assert params.columns is not None
     out = {dim: params.profile_columns(dim) for dim in DIMENSIONS}
     for name, mr in params.columns.multi_response.items():
-        out[mr.dimension].append(name)
+        if not mr.from_text:  # themes of open answers have their own section
+            out[mr.dimension].append(name)
     return out
 
 
@@ -475,32 +476,3 @@ def nps_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     ]
     out["respondents"] = out["respondents"].astype(int)
     return suppress_rows(out, "respondents", params.privacy.min_cell)
-
-
-STOPWORDS = set(
-    """a about after all also am an and any are as at be been but by can could do for
-from get had has have how i if in into is it its just me more most my no not of on or our so some
-than that the their them then there these they this to too up us was we were what when which who
-will with would you your i'm it's don't""".split()
-)
-
-
-def top_words(text: pd.Series, min_count: int, k: int = 15) -> pd.DataFrame:
-    """The most used words in open answers (scrubbed text, stop words left out, rare words hidden)."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    answers = text.dropna().astype(str)
-    # binary counts: each word once per answer, i.e. "answers that used it"
-    vec = CountVectorizer(
-        binary=True, token_pattern=r"[a-z][a-z']{2,}", stop_words=sorted(STOPWORDS), dtype=np.int32
-    )
-    try:
-        matrix = vec.fit_transform(answers.to_numpy())
-    except ValueError:  # no words at all
-        return pd.DataFrame({"answers using it": [], "share of answers %": []}).rename_axis("word")
-    counts = pd.Series(np.asarray(matrix.sum(axis=0)).ravel(), index=vec.get_feature_names_out())
-    counts = counts[counts >= min_count].sort_values(ascending=False, kind="stable").head(k)
-    answered = int(text.notna().sum())
-    return pd.DataFrame(
-        {"answers using it": counts, "share of answers %": 100 * counts / max(answered, 1)}
-    ).rename_axis("word")

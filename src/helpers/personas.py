@@ -25,6 +25,8 @@ from helpers.schema import (
     still_customer,
     value_keys,
 )
+from helpers.text import OTHER as THEME_OTHER
+from helpers.text import theme_set as text_theme_set
 
 # first names by gender and age band (deterministic choice per segment); "any" is used where
 # the data does not say (no gender column, or no age column): a name never implies a trait the
@@ -312,17 +314,55 @@ def build_personas(
             first = next((f.text for f in p.facts["Who"] + p.facts["How they behave"]), "")
             p.headline = first or p.segment_name
         if cols.open_text:
-            p.quote = representative_quote(frame[cols.open_text[0]], segments, s)
+            said, p.quote = _what_they_say(frame, segments, s, params)
+            if said:
+                p.facts["What they say"] = said
         p.numbers = _numbers(frame, mask, spend, clv, params)
         p.avatar = avatar_svg(p, seg, params)
         personas.append(p)
     return personas
 
 
+def _what_they_say(
+    frame: pd.DataFrame, segments: pd.Series, s: int, params: Params
+) -> tuple[list[Fact], str]:
+    """The themes the segment talks about more than everyone (with shares), and a quote from its
+    own answers about the first of them; without themes, the answer nearest the segment's centre."""
+    cols = params.columns
+    column = cols.open_text[0]
+    theme_set = text_theme_set(params, column)
+    if theme_set is None:
+        return [], representative_quote(frame[column], segments, s)
+    picks = multi_response(frame, params, theme_set).drop(columns=[THEME_OTHER], errors="ignore")
+    mask = (segments == s).to_numpy()
+    share_all, share_seg = picks.astype("Float64").mean(), picks[mask].astype("Float64").mean()
+    counts = picks[mask].fillna(False).astype(bool).sum()
+    index = (100 * share_seg / share_all).dropna()
+    ranked = [t for t in index.sort_values(ascending=False).index if counts[t] >= params.privacy.min_cell]
+    facts = [
+        Fact(
+            f"Talks about {t}",
+            f"{_pct(share_seg[t])} of the segment's answers, against {_pct(share_all[t])} of everyone's "
+            f"(index {index[t]:.0f})",
+        )
+        for t in ranked[:2]
+        if index[t] >= 110
+    ]
+    if not ranked:
+        return facts, ""
+    theme = ranked[0]
+    only_this = picks.fillna(False).astype(bool).sum(axis=1) == 1
+    about = picks[theme].fillna(False).astype(bool).to_numpy() & only_this.to_numpy()
+    quote = representative_quote(frame[column].where(pd.Series(about, index=frame.index)), segments, s)
+    return facts, quote
+
+
 def _interest_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> list[Fact]:
     cols = params.columns
     out = []
-    sets = [n for n, mr in cols.multi_response.items() if mr.dimension == "psychographic"]
+    sets = [
+        n for n, mr in cols.multi_response.items() if mr.dimension == "psychographic" and not mr.from_text
+    ]
     for name in sets[:1]:
         picks_all = multi_response(frame, params, name).astype("Float64").mean()
         picks = multi_response(seg, params, name).astype("Float64").mean()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html as html_text
 import math
 import re
 import warnings
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -34,6 +36,9 @@ def setup() -> None:
             "figure.autolayout": False,
         }
     )
+    cjk = cjk_font()
+    if cjk:  # Chinese labels: glyphs missing in the default font are taken from this one
+        plt.rcParams["font.sans-serif"] = [plt.rcParams["font.sans-serif"][0], cjk]
     warnings.filterwarnings("ignore")
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -41,6 +46,50 @@ def setup() -> None:
         set_matplotlib_formats("png")
     except ImportError:  # outside IPython
         pass
+
+
+# fonts with Chinese glyphs, in order of preference (Debian's fonts-noto-cjk, then the usual
+# fonts of macOS, Windows and other Linux systems)
+CJK_FONTS = (
+    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC", "Source Han Sans CN",
+    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback", "PingFang SC", "Heiti SC",
+    "Microsoft YaHei", "SimHei", "Noto Sans SC",
+)  # fmt: skip
+_CJK_TEXT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+_CJK_FILES = re.compile(r"cjk|wqy|wenquanyi|droidsansfallback|sourcehansans|pingfang|msyh|simhei", re.I)
+
+
+def cjk_font() -> str | None:
+    """The name of an installed font with Chinese glyphs, or None. A font installed after
+    matplotlib built its font cache is found on disk and added."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_FONTS if name in installed), None)
+    if found is None and not getattr(cjk_font, "_scanned", False):
+        cjk_font._scanned = True  # type: ignore[attr-defined]
+        for path in font_manager.findSystemFonts():
+            if _CJK_FILES.search(Path(path).name):
+                with contextlib.suppress(Exception):  # a font file matplotlib cannot read
+                    font_manager.fontManager.addfont(path)
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((name for name in CJK_FONTS if name in installed), None)
+    return found
+
+
+def chart_labels(labels: list[str], kind: str = "Theme") -> tuple[list[str], str]:
+    """Labels a chart can draw: Chinese labels as they are when a font has the glyphs; without
+    one, numbered ("Theme 1") with a note, never boxes."""
+    if not any(_CJK_TEXT.search(str(label)) for label in labels) or cjk_font():
+        return [str(label) for label in labels], ""
+    note = (
+        "No font with Chinese characters is installed on the machine that made this report, so the "
+        f"chart numbers them ({kind} 1 … {len(labels)}); the table beside it has their words. "
+        "Install one (e.g. Debian's fonts-noto-cjk) to see them in charts."
+    )
+    return [f"{kind} {i + 1}" for i in range(len(labels))], note
 
 
 def md(text: str) -> Markdown:
@@ -425,8 +474,9 @@ def odds_chart(drivers: pd.DataFrame | None, top: int = 15) -> plt.Figure | Mark
 def hbar(series: pd.Series, title: str, xlabel: str, fmt: str = "{:.1f}") -> plt.Figure:
     """A horizontal bar chart of one value per label."""
     s = series.dropna()
+    labels, _ = chart_labels([str(i) for i in s.index])
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(s) + 1.3))
-    ax.barh([_short(str(i), 30) for i in s.index], s.to_numpy(float), color=PALETTE)
+    ax.barh([_short(label, 30) for label in labels], s.to_numpy(float), color=PALETTE)
     ax.invert_yaxis()
     for y, v in enumerate(s.to_numpy(float)):
         ax.text(v, y, " " + fmt.format(v), va="center", fontsize=9)
@@ -434,6 +484,17 @@ def hbar(series: pd.Series, title: str, xlabel: str, fmt: str = "{:.1f}") -> plt
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def theme_chart(themes: pd.DataFrame, title: str) -> tuple[plt.Figure | Markdown, str]:
+    """The share of answers in each theme (hidden themes left out), and a note when the machine
+    has no font for the themes' Chinese words."""
+    shown = themes[pd.to_numeric(themes["share of answers %"], errors="coerce").notna()]
+    if shown.empty:
+        return md("Every theme has fewer answers than the privacy minimum."), ""
+    labels, note = chart_labels(shown["theme"].astype(str).tolist())
+    share = pd.Series(pd.to_numeric(shown["share of answers %"]).to_numpy(), index=labels)
+    return hbar(share, title, "% of answers"), note
 
 
 def show(fig: plt.Figure | Markdown) -> None:

@@ -68,7 +68,11 @@ def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     names = seg.features or (
         cols.psychographic
         + cols.behavioural
-        + [n for n, mr in cols.multi_response.items() if mr.dimension in ("psychographic", "behavioural")]
+        + [
+            n
+            for n, mr in cols.multi_response.items()
+            if mr.dimension in ("psychographic", "behavioural") and not mr.from_text  # themes describe
+        ]
     )
     if not names:  # a file without attitudes or behaviour (a CRM export): who they are
         names = (
