@@ -47,6 +47,8 @@ params = load_params(params_path)
 plan.use(params)  # cells marked %%needs run only when this run's data has what they need
 data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
 params = data.params
+
+# %%
 frame = filters.profile_frame(data)
 w = weights(frame, params)
 masks = filters.filter_masks(frame, params)

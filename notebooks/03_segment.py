@@ -114,7 +114,7 @@ plots.styled(traits, "Each segment's most distinctive traits", missing="One segm
 # %%needs open_text
 said_set = text.theme_set(params, params.columns.open_text[0])
 said = (
-    text.theme_shares(frame, result.segments.map(result.names), params, said_set, w)
+    text.theme_shares(frame, result.segments, params, said_set, w, names=result.names)
     if said_set
     else None
 )

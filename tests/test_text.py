@@ -35,6 +35,46 @@ def test_tokens_leave_out_stop_words_and_fold_plurals():
     assert "app" in mixed and "shipping" in mixed and "太贵" in mixed
 
 
+TRADITIONAL = [
+    ["運費太貴了，小訂單不划算", "免運費的話我會更常下單", "小訂單的運費太高"],
+    ["品質很好，值得多花錢", "品質好，用了好幾年", "為了更好的品質我願意多付錢"],
+    ["優惠碼是我回來購買的原因", "請多發一些優惠碼", "我會等優惠碼再買"],
+    ["希望減少塑膠包裝", "我想要可回收的環保包裝", "環保包裝對我很重要"],
+    ["我喜歡在應用程式裡發現新品", "應用程式讓我很容易找到新品", "在應用程式裡逛新品很有意思"],
+]
+
+
+def test_traditional_chinese_themes_are_found_and_named_in_traditional_characters():
+    rng = np.random.default_rng(3)
+    n = 2000
+    first, second = rng.integers(0, 5, n), rng.integers(1, 5, n)
+    second = (first + second) % 5
+    two = rng.random(n) < 0.5
+    answers = pd.Series(
+        [
+            TRADITIONAL[a][rng.integers(3)] + (f"。{TRADITIONAL[b][rng.integers(3)]}" if t else "") + "。"
+            for a, b, t in zip(first, second, two, strict=True)
+        ]
+    )
+    model = text.ThemeModel(min_people=10).fit(answers)
+    terms = model.top_terms(3)
+    keys = ["運費", "品質", "優惠", "包裝", "新品"]  # Traditional forms: the words as written
+    found = {k: [i for i, t in enumerate(terms) if k in t] for k in keys}
+    assert model.n_themes_ == 5 and all(len(v) == 1 for v in found.values()), terms
+    number = {str(v[0] + 1): keys.index(k) for k, v in found.items()}
+    got = [frozenset(number[x] for x in p.split("|")) for p in model.predict(answers)]
+    planted = [frozenset({a, b} if t else {a}) for a, b, t in zip(first, second, two, strict=True)]
+    assert np.mean([g == p for g, p in zip(got, planted, strict=True)]) >= 0.95
+
+
+def test_chinese_contact_details_are_scrubbed():
+    from helpers.privacy import scrub_text
+
+    said = scrub_text(pd.Series(["身份证11010519491231002X，手机13812345678，邮箱 wang@example.cn"])).iloc[0]
+    assert "[id]" in said and "[phone]" in said and "[email]" in said
+    assert "1381234" not in said and "110105" not in said
+
+
 def test_language_is_told_by_the_share_of_chinese_characters():
     assert text.detect_language(pd.Series(["运费太贵了", "质量很好", None])) == "zh"
     assert text.detect_language(pd.Series(["Great quality", "运费"])) == "en"

@@ -38,7 +38,7 @@ def setup() -> None:
     )
     cjk = cjk_font()
     if cjk:  # Chinese labels: glyphs missing in the default font are taken from this one
-        plt.rcParams["font.sans-serif"] = [plt.rcParams["font.sans-serif"][0], cjk]
+        plt.rcParams["font.sans-serif"] = [*plt.rcParams["font.sans-serif"], cjk]
     warnings.filterwarnings("ignore")
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats

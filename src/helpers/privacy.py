@@ -12,6 +12,8 @@ SMALL_GROUPS = "Other (small groups)"  # where groups of fewer people than the m
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w(+])[+(]?\d[\d\s().-]{6,}\d(?!\w)")
+# a Chinese mobile number, also right after a Chinese word (手机13812345678: no space between)
+_CN_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])")  # a Chinese resident identity card
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 
@@ -36,6 +38,7 @@ def scrub_text(text: pd.Series) -> pd.Series:
     part = part.str.replace(_EMAIL, "[email]", regex=True)
     part = part.str.replace(_URL, "[link]", regex=True)
     part = part.str.replace(_ID_CARD, "[id]", regex=True)
+    part = part.str.replace(_CN_MOBILE, "[phone]", regex=True)
     out[maybe] = part.str.replace(_PHONE, "[phone]", regex=True)
     return out
 

@@ -17,6 +17,7 @@ tokeniser for two languages, the choice of the number of themes, and the assignm
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -76,6 +77,18 @@ def _jieba():
     return jieba
 
 
+@functools.cache
+def _converter():  # noqa: ANN202 - an OpenCC converter
+    from opencc import OpenCC  # noqa: PLC0415 - its tables load on first use: Chinese answers only
+
+    return OpenCC("t2s")
+
+
+def _simplified(text: str) -> str:
+    """Chinese text in Simplified characters (Traditional converted with OpenCC's tables)."""
+    return _converter().convert(text)
+
+
 def _fold(word: str) -> str:
     """English plurals folded into the singular (costs -> cost), the little stemming themes need."""
     if len(word) > 4 and word.endswith("ies"):
@@ -94,10 +107,14 @@ def tokens(text: str) -> list[str]:
         # search mode: a compound and its parts (塑料包装 -> 塑料, 包装, 塑料包装), so that answers
         # that say 包装 in different compounds share it; without HMM word discovery, words the
         # dictionary lacks fall apart into single characters (left out), not odd words like 码是
-        for word in _jieba().lcut_for_search(text, HMM=False):
-            word = word.strip().lower()
+        # Traditional characters are read through their Simplified forms (jieba's dictionary is
+        # Simplified), and each word is kept as the answer wrote it (the conversion keeps lengths)
+        simple = _simplified(text)
+        same = len(simple) == len(text)
+        for found, start, end in _jieba().tokenize(simple, mode="search", HMM=False):
+            word = (text[start:end] if same else found).strip().lower()
             if _CJK.search(word):
-                if len(word) >= 2 and word not in ZH_STOP:
+                if len(word) >= 2 and found not in ZH_STOP and word not in ZH_STOP:
                     out.append(word)
             elif _WORD.fullmatch(word) and word not in EN_STOP and len(word) > 2:
                 out.append(_fold(word))
@@ -465,10 +482,16 @@ def method_text(data: Dataset, column: str) -> str:
 
 
 def theme_shares(
-    frame: pd.DataFrame, groups: pd.Series, params: Params, set_name: str, weights: pd.Series | None = None
+    frame: pd.DataFrame,
+    groups: pd.Series,
+    params: Params,
+    set_name: str,
+    weights: pd.Series | None = None,
+    names: dict[int, str] | None = None,
 ) -> pd.DataFrame:
-    """Share of each group's answers in each theme (weighted when weights are given), in %; a
-    cell from fewer answers than the privacy minimum is hidden."""
+    """Share of each group's answers in each theme (weighted when weights are given), in %, the
+    groups in their order (numbered groups named by `names`); a cell from fewer answers than the
+    privacy minimum is hidden."""
     picks = multi_response(frame, params, set_name)
     answered = picks.notna().any(axis=1)
     w = (weights if weights is not None else pd.Series(1.0, index=frame.index))[answered]
@@ -478,4 +501,7 @@ def theme_shares(
     share["Total"] = x.mul(w, axis=0).sum() / w.sum() * 100
     counts = x.groupby(g).sum().T
     counts["Total"] = x.sum()
-    return suppress_small(share.round(1), counts, params.privacy.min_cell)
+    out = suppress_small(share.round(1), counts, params.privacy.min_cell)
+    if names:
+        out = out.rename(columns=lambda g: f"{g}. {names.get(g, '')}".strip(". ") if g != "Total" else g)
+    return out.rename_axis("theme")
