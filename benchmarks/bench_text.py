@@ -1,7 +1,7 @@
 """Benchmark: themes in the open answers of a large demo, English and Chinese (fit on a sample of
 20,000 answers with the choice of the number of themes, then every answer assigned).
 
-.venv/bin/python benchmarks/bench_text.py [--customers 1000000] [--language zh]
+.venv/bin/python benchmarks/bench_text.py [--customers 1000000] [--language zh] [--unique]
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--language", choices=["en", "zh"], default="en")
+    ap.add_argument(
+        "--unique", action="store_true", help="make every answer different (real answers rarely repeat)"
+    )
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as work:
@@ -30,6 +33,8 @@ def main() -> None:
         write_demo(work, customers=args.customers, language=args.language)
         print(f"demo data: {time.perf_counter() - t:.1f} s")
         answers = pd.read_parquet(Path(work) / "customers.parquet", columns=["open_answer"])["open_answer"]
+    if args.unique:  # a word of its own per answer: every text differs, as real answers do
+        answers = answers.where(answers.isna(), answers + " w" + pd.Series(range(len(answers))).astype(str))
     t = time.perf_counter()
     model = ThemeModel(min_people=10).fit(answers)
     fitted = time.perf_counter() - t

@@ -178,3 +178,17 @@ def test_chinese_labels_are_drawn_with_a_cjk_font_or_numbered():
     else:
         assert labels == ["Theme 1", "Theme 2"] and "fonts-noto-cjk" in note
     assert plots.chart_labels(["shipping", "quality"]) == (["shipping", "quality"], "")
+
+
+def test_a_batch_finds_the_themes_once_and_every_notebook_reads_them_back(demo_in, tmp_path, monkeypatch):
+    from helpers.data import CHECKED_ENV, save_checked
+
+    _language, data, _truth = demo_in
+    original = text.without_themes(data.params)
+    save_checked(load_dataset(original), tmp_path)
+    text.save_themes(data, tmp_path)
+    monkeypatch.setenv(CHECKED_ENV, str(tmp_path))
+    monkeypatch.setattr(text, "find_themes", lambda *a: pytest.fail("fitted again"))
+    again = text.with_themes(load_dataset(original))
+    assert text.themes_of(again)["open_answer"].names == text.themes_of(data)["open_answer"].names
+    assert again.customers["open_answer (themes)"].equals(data.customers["open_answer (themes)"])

@@ -163,6 +163,7 @@ class ThemeModel:
     share: float = 0.2  # an answer belongs to every theme with at least this share of its weight
     random_state: int = 1
     sample_size: int = 20_000
+    choice_size: int = 5_000  # answers the choice of the number of themes is made on
     stability_: dict[int, float] = field(default_factory=dict)
     overlap_: dict[int, float] = field(default_factory=dict)
 
@@ -201,6 +202,8 @@ class ThemeModel:
         fitted on all answers and on `seeds` random 80% samples, and scored by the mean matched
         cosine of their terms (Greene et al. 2014)."""
         rng = np.random.default_rng(self.random_state)
+        if x.shape[0] > self.choice_size:  # the choice needs no more answers than this
+            x = x[rng.choice(x.shape[0], self.choice_size, replace=False)]
         samples = [rng.choice(x.shape[0], int(0.8 * x.shape[0]), replace=False) for _ in range(self.seeds)]
         for k in range(low, high + 1):
             if k - 2 in self.overlap_ and min(self.overlap_[k - 1], self.overlap_[k - 2]) > self.max_overlap:
@@ -228,8 +231,10 @@ class ThemeModel:
     def transform(self, answers: pd.Series) -> np.ndarray:
         """Each answer's weight on each theme, on the theme's own scale (zeros for an answer with
         no theme word, or none)."""
-        text = answers.fillna("").astype(str)
-        return self.nmf_.transform(self.vectorizer_.transform(text)) / self.scale_
+        # each distinct answer once: answers repeat (a million hold far fewer distinct texts)
+        codes, distinct = pd.factorize(answers.fillna("").astype(str))
+        weights = self.nmf_.transform(self.vectorizer_.transform(distinct)) / self.scale_
+        return weights[codes]
 
     def predict(self, answers: pd.Series) -> pd.Series:
         """Each answer's themes (numbers 1…k, joined by `|`); `Other answers` when it has no theme
@@ -387,10 +392,18 @@ def themes_of(data: Dataset) -> dict[str, Themes]:
     return dict(data.themes)
 
 
+def without_themes(params: Params) -> Params:
+    """The parameters as the file wrote them: the theme sets `with_themes` added taken out."""
+    if params.columns is None:
+        return params
+    sets = {n: mr for n, mr in params.columns.multi_response.items() if not mr.from_text}
+    return params.model_copy(update={"columns": params.columns.model_copy(update={"multi_response": sets})})
+
+
 def save_themes(data: Dataset, folder: str | Path) -> None:
     """Keep a run's themes beside its checked data, so that every notebook reads the same ones."""
     payload = {
-        "fingerprint": fingerprint(data.params),
+        "fingerprint": fingerprint(without_themes(data.params)),
         "themes": {
             c: {
                 "language": t.language,
@@ -399,7 +412,7 @@ def save_themes(data: Dataset, folder: str | Path) -> None:
                 "answers": t.answers,
                 "quotes": t.quotes,
                 "stability": {str(k): v for k, v in t.stability.items()},
-                "assigned": t.assigned.tolist(),
+                "assigned": [None if pd.isna(v) else str(v) for v in t.assigned],
             }
             for c, t in themes_of(data).items()
         },
