@@ -3,6 +3,8 @@ both languages (with their uneven spread by segment), privacy of quotes and word
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -192,3 +194,100 @@ def test_a_batch_finds_the_themes_once_and_every_notebook_reads_them_back(demo_i
     again = text.with_themes(load_dataset(original))
     assert text.themes_of(again)["open_answer"].names == text.themes_of(data)["open_answer"].names
     assert again.customers["open_answer (themes)"].equals(data.customers["open_answer (themes)"])
+
+
+# --- found by a review: each of these once went wrong ------------------------------------------------
+
+
+def _mixed(n_per: int = 300, seed: int = 4) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    themes = {
+        "shipping": [
+            "Shipping costs put me off small orders",
+            "Free shipping would make me order more often",
+        ],
+        "quality": ["The quality is worth paying for", "Great quality that lasts for years"],
+        "service": ["Customer service answered my call quickly", "The service team was very helpful"],
+    }
+    answers = [rng.choice(v) for v in themes.values() for _ in range(n_per)]
+    answers += ["The website keeps logging me out"] * 40 + ["Refunds take weeks to arrive"] * 40
+    return pd.Series(answers)
+
+
+def test_answers_about_something_else_stay_other_and_small_themes_are_not_inflated():
+    answers = pd.concat([_mixed(), pd.Series(["Customer service answered my call quickly"] * 60)])
+    answers = answers.reset_index(drop=True)
+    found = text.find_themes(answers, _params_for_text(), "open")
+    off_topic = found.assigned[answers.str.contains("website|Refunds")]
+    assert (off_topic == text.OTHER).all() and found.other == 80
+    assert sorted(found.answers) == [300, 300, 360]  # every answer counted once, where it belongs
+
+
+def test_a_quote_is_made_only_of_words_many_people_used():
+    answers = pd.Series(
+        ["Shipping costs put me off small orders"] * 200
+        + ["Shipping costs put me off small orders, I am Jane Doe of 12 Elm Road"] * 3
+        + ["The quality is worth paying for"] * 200
+    )
+    found = text.find_themes(answers, _params_for_text(), "open")
+    assert all("Jane" not in q and "Elm" not in q for q in found.quotes)
+    assert "Shipping costs put me off small orders" in found.quotes
+
+
+def test_theme_sets_never_collide_with_each_other_or_the_files_own(tmp_path, demo_dir):
+    raw = demo_params_at(demo_dir, tmp_path)
+    data = load_dataset(raw)
+    customers = data.customers.assign(
+        **{"第二题": data.customers["open_answer"], "open_answer (themes)": "x"}
+    )
+    sets = dict(data.params.columns.multi_response)
+    sets["themes_open_answer"] = sets["interests"]
+    cols = data.params.columns.model_copy(
+        update={"open_text": ["open_answer", "第二题"], "multi_response": sets}
+    )
+    data = dataclasses.replace(
+        data, customers=customers, params=data.params.model_copy(update={"columns": cols})
+    )
+    themed = text.with_themes(data)
+    made = {n: mr for n, mr in themed.params.columns.multi_response.items() if mr.from_text}
+    assert len(made) == 2 and "themes_open_answer" not in made  # the file's own set is kept
+    assert themed.params.columns.multi_response["themes_open_answer"].column == "interests"
+    assert themed.customers["open_answer (themes)"].eq("x").all()  # and its own column
+    assert all(text.theme_set(themed.params, c) for c in ("open_answer", "第二题"))
+
+
+def test_simplified_and_traditional_forms_of_a_word_are_one_word_shown_as_most_wrote_it():
+    answers = pd.Series(["运费太贵了"] * 30 + ["運費太貴了"] * 40 + ["质量很好"] * 30 + ["質量很好"] * 40)
+    model = text.ThemeModel(min_people=10).fit(answers)
+    assert model.n_themes_ == 2
+    assert any("運費" in t for t in model.top_terms(3)[0] + model.top_terms(3)[1])
+
+
+def test_non_answers_are_not_answered_and_a_high_share_keeps_the_strongest_theme():
+    answers = pd.concat([_mixed(), pd.Series(["n/a", "Nothing", "无", "-"] * 10)]).reset_index(drop=True)
+    base = _params_for_text()
+    params = base.model_copy(update={"text": base.text.model_copy(update={"share": 0.9})})
+    found = text.find_themes(answers, params, "open")
+    assert found.assigned.iloc[-40:].isna().all()
+    assert (found.assigned.iloc[:900] != text.OTHER).all()
+
+
+def test_english_words_keep_their_letters_and_their_number():
+    assert text.tokens("I don’t like the café’s news") == ["café", "news"]
+    assert text.tokens("The customer's orders") == ["customer", "order"]
+
+
+def test_charts_draw_chinese_glyphs_when_a_font_has_them():
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    if plots.cjk_font() is None:
+        pytest.skip("no font with Chinese glyphs on this machine (fonts-noto-cjk)")
+    plots.setup()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plots.hbar(pd.Series([30.0, 20.0], index=["运费 · 订单", "優惠 · 购买"]), "主题 themes", "%")
+        fig.canvas.draw()
+        plt.close(fig)
+    assert not [w for w in caught if "missing from font" in str(w.message)]

@@ -313,7 +313,8 @@ def facts_of(name: str, values: pd.Series) -> Facts:
     return Facts(
         kind="text",
         mean_length=float(lengths.mean()),
-        mean_words=float(text.str.count(r"\S+").mean()),
+        # Chinese has no spaces: about two characters a word
+        mean_words=float(np.maximum(text.str.count(r"\S+"), text.str.count(r"[\u3400-\u9fff]") / 2).mean()),
         **base,
     )
 
@@ -449,7 +450,7 @@ def _personal(facts: Facts, values: pd.Series) -> Guess | None:
         inside = distinct.str.contains(r"[\w.+-]+@[\w-]+\.[\w.-]+") | distinct.str.contains(
             r"(?<![\d-])(?:\+?\(?\d[\d ().-]{7,}\d|1[3-9]\d{9})(?![\d-])"
         )
-        open_answers = facts.mean_words >= 4 and facts.mean_length >= 25 and facts.distinct >= 100
+        open_answers = _long_text(facts) and facts.distinct >= 100
         share = float(inside.mean()) if len(distinct) else 0.0
         # open answers are scrubbed at load; any other text that holds a contact is one
         if (open_answers and share >= 0.5) or (not open_answers and inside.any()):
@@ -499,6 +500,14 @@ def _names_share(facts: Facts) -> float:
     values = pd.Series(facts.values[:50]).astype(str)
     return (
         float(values.str.title().str.match(PERSONAL_PATTERNS["person names"]).mean()) if len(values) else 0.0
+    )
+
+
+def _long_text(facts: Facts) -> bool:
+    """Answers in sentences: four words or more, and long (25 characters, or five words: a
+    Chinese answer is short in characters)."""
+    return (
+        facts.kind == "text" and facts.mean_words >= 4 and (facts.mean_length >= 25 or facts.mean_words >= 5)
     )
 
 
@@ -785,12 +794,7 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
         ):
             roles[c] = Guess("acquisition.cost", "named like the cost of acquiring them", LIKELY, money=True)
             continue
-        if (
-            f.kind == "text"
-            and f.mean_length >= 25
-            and f.mean_words >= 4
-            and (f.distinct >= 0.5 * f.answered or f.distinct >= 100)
-        ):
+        if _long_text(f) and (f.distinct >= 0.5 * f.answered or f.distinct >= 100):
             roles[c] = Guess(
                 "open_text", f"answers in words (about {f.mean_words:.0f} words each, mostly different)", SURE
             )

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.config import Params
-from helpers.data import multi_response
+from helpers.data import multi_response, weights
 from helpers.privacy import CSP_META
 from helpers.schema import (
     data_keys,
@@ -27,6 +27,7 @@ from helpers.schema import (
 )
 from helpers.text import OTHER as THEME_OTHER
 from helpers.text import theme_set as text_theme_set
+from helpers.text import typical_quote, vocabulary_of
 
 # first names by gender and age band (deterministic choice per segment); "any" is used where
 # the data does not say (no gender column, or no age column): a name never implies a trait the
@@ -326,18 +327,28 @@ def build_personas(
 def _what_they_say(
     frame: pd.DataFrame, segments: pd.Series, s: int, params: Params
 ) -> tuple[list[Fact], str]:
-    """The themes the segment talks about more than everyone (with shares), and a quote from its
-    own answers about the first of them; without themes, the answer nearest the segment's centre."""
+    """The themes the segment talks about more than everyone (weighted shares), and a quote from
+    its own answers about the first of them (only an answer made of words many people used);
+    without themes, the quotable answer nearest the segment's centre."""
     cols = params.columns
     column = cols.open_text[0]
+    answers = frame[column]
+    vocabulary = vocabulary_of(answers, params.privacy.min_cell)
+    in_segment = (segments == s).to_numpy()
     theme_set = text_theme_set(params, column)
     if theme_set is None:
-        return [], representative_quote(frame[column], segments, s)
+        return [], typical_quote(answers[in_segment], vocabulary)
     picks = multi_response(frame, params, theme_set).drop(columns=[THEME_OTHER], errors="ignore")
-    mask = (segments == s).to_numpy()
-    share_all, share_seg = picks.astype("Float64").mean(), picks[mask].astype("Float64").mean()
-    counts = picks[mask].fillna(False).astype(bool).sum()
-    index = (100 * share_seg / share_all).dropna()
+    answered = picks.notna().any(axis=1).to_numpy()
+    w = weights(frame, params).to_numpy()
+    x = picks.fillna(False).astype(bool).to_numpy()
+    share_all = pd.Series((x[answered] * w[answered, None]).sum(0) / w[answered].sum(), index=picks.columns)
+    mine = answered & in_segment
+    if not mine.any():
+        return [], ""
+    share_seg = pd.Series((x[mine] * w[mine, None]).sum(0) / w[mine].sum(), index=picks.columns)
+    counts = pd.Series(x[mine].sum(0), index=picks.columns)
+    index = (100 * share_seg / share_all.replace(0, np.nan)).dropna()
     ranked = [t for t in index.sort_values(ascending=False).index if counts[t] >= params.privacy.min_cell]
     facts = [
         Fact(
@@ -350,11 +361,8 @@ def _what_they_say(
     ]
     if not ranked:
         return facts, ""
-    theme = ranked[0]
-    only_this = picks.fillna(False).astype(bool).sum(axis=1) == 1
-    about = picks[theme].fillna(False).astype(bool).to_numpy() & only_this.to_numpy()
-    quote = representative_quote(frame[column].where(pd.Series(about, index=frame.index)), segments, s)
-    return facts, quote
+    about = x[:, list(picks.columns).index(ranked[0])] & (x.sum(axis=1) == 1) & in_segment
+    return facts, typical_quote(answers[about], vocabulary)
 
 
 def _interest_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> list[Fact]:

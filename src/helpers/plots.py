@@ -37,8 +37,9 @@ def setup() -> None:
         }
     )
     cjk = cjk_font()
-    if cjk:  # Chinese labels: glyphs missing in the default font are taken from this one
-        plt.rcParams["font.sans-serif"] = [*plt.rcParams["font.sans-serif"], cjk]
+    if cjk:  # Chinese labels: glyphs the default font lacks come from this one (fallback is
+        # per glyph across font.family; Latin text keeps the default font)
+        plt.rcParams["font.family"] = ["sans-serif", cjk]
     warnings.filterwarnings("ignore")
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -77,6 +78,13 @@ def cjk_font() -> str | None:
         installed = {f.name for f in font_manager.fontManager.ttflist}
         found = next((name for name in CJK_FONTS if name in installed), None)
     return found
+
+
+def drawable(label: str) -> str:
+    """A label as a chart can draw it: Chinese words elided (…) when no font has them."""
+    if _CJK_TEXT.search(label) and not cjk_font():
+        return re.sub(r"[\u3400-\u9fff\uf900-\ufaff]+", "…", label)
+    return label
 
 
 def chart_labels(labels: list[str], kind: str = "Theme") -> tuple[list[str], str]:
@@ -487,12 +495,15 @@ def hbar(series: pd.Series, title: str, xlabel: str, fmt: str = "{:.1f}") -> plt
 
 
 def theme_chart(themes: pd.DataFrame, title: str) -> tuple[plt.Figure | Markdown, str]:
-    """The share of answers in each theme (hidden themes left out), and a note when the machine
-    has no font for the themes' Chinese words."""
-    shown = themes[pd.to_numeric(themes["share of answers %"], errors="coerce").notna()]
+    """The share of answers in each theme (hidden themes left out, numbered as in the table), and
+    a note when the machine has no font for the themes' Chinese words."""
+    numbered = themes[themes["#"].astype(str) != ""]
+    shown = numbered[pd.to_numeric(numbered["share of answers %"], errors="coerce").notna()]
     if shown.empty:
         return md("Every theme has fewer answers than the privacy minimum."), ""
     labels, note = chart_labels(shown["theme"].astype(str).tolist())
+    if note:  # the numbers of the table, not of the bars (a hidden theme keeps its number)
+        labels = [f"Theme {n}" for n in shown["#"]]
     share = pd.Series(pd.to_numeric(shown["share of answers %"]).to_numpy(), index=labels)
     return hbar(share, title, "% of answers"), note
 
@@ -535,8 +546,10 @@ def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100
         annot_kws={"fontsize": 8},
         linewidths=0.4,
     )
-    ax.set_yticklabels([_short(str(t), 52) for t in rows.index], fontsize=8)
-    ax.set_xticklabels([_short(str(t), 28) for t in rows.columns], fontsize=9, rotation=20, ha="right")
+    ax.set_yticklabels([_short(drawable(str(t)), 52) for t in rows.index], fontsize=8)
+    ax.set_xticklabels(
+        [_short(drawable(str(t)), 28) for t in rows.columns], fontsize=9, rotation=20, ha="right"
+    )
     ax.set_title(title)
     fig.tight_layout()
     return fig

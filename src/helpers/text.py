@@ -89,49 +89,104 @@ def _simplified(text: str) -> str:
     return _converter().convert(text)
 
 
+_KEEP_S = frozenset(
+    "news series species less unless this thus always sometimes perhaps yes bus gas plus "
+    "analytics physics economics mathematics ethics".split()
+)
+
+
 def _fold(word: str) -> str:
     """English plurals folded into the singular (costs -> cost), the little stemming themes need."""
+    if word in _KEEP_S or word.endswith(("ss", "us", "is", "ous")):
+        return word
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    if len(word) > 3 and word.endswith("s"):
         return word[:-1]
     return word
 
 
-def tokens(text: str) -> list[str]:
-    """The words of one answer that can carry a theme: Chinese words (jieba) and English words
-    (plurals folded), stop words of both languages left out."""
-    out: list[str] = []
-    text = _PLACEHOLDER.sub(" ", text)  # what scrubbing put in place of a contact is no word
-    if _CJK.search(text):
-        # search mode: a compound and its parts (塑料包装 -> 塑料, 包装, 塑料包装), so that answers
-        # that say 包装 in different compounds share it; without HMM word discovery, words the
-        # dictionary lacks fall apart into single characters (left out), not odd words like 码是
-        # Traditional characters are read through their Simplified forms (jieba's dictionary is
-        # Simplified), and each word is kept as the answer wrote it (the conversion keeps lengths)
-        simple = _simplified(text)
-        same = len(simple) == len(text)
-        for found, start, end in _jieba().tokenize(simple, mode="search", HMM=False):
-            word = (text[start:end] if same else found).strip().lower()
-            if _CJK.search(word):
-                if len(word) >= 2 and found not in ZH_STOP and word not in ZH_STOP:
-                    out.append(word)
-            elif _WORD.fullmatch(word) and word not in EN_STOP and len(word) > 2:
-                out.append(_fold(word))
-        return out
-    for word in _WORD.findall(text.lower()):
-        if word not in EN_STOP and len(word) > 2:
-            out.append(_fold(word))
+_LATIN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # words in any alphabet, with an apostrophe inside
+_CLAUSE = re.compile(r"[.!?;:,\n。！？；：，、]+")
+_NON_ANSWER = re.compile(r"^[\W_]*$")
+# answers that say nothing: not answered, for themes
+NON_ANSWERS = frozenset(
+    {
+        "n/a", "na", "none", "nothing", "no", "nope", "nil", "ok", "okay", "fine", "no comment",
+        "no comments", "nothing to add", "don't know", "dont know", "do not know", "idk", "not sure",
+        "no idea", "无", "没有", "沒有", "暂无", "暫無", "不知道", "没", "無", "还好", "還好",
+    }
+)  # fmt: skip
+
+
+def is_non_answer(text: str) -> bool:
+    """An answer that says nothing (n/a, nothing, 无, —)."""
+    plain = re.sub(r"[\W_]+", " ", text.lower()).strip()
+    return bool(_NON_ANSWER.match(text)) or plain in NON_ANSWERS or text.strip().lower() in NON_ANSWERS
+
+
+def _latin_words(clause: str) -> list[tuple[int, str]]:
+    """The theme-carrying English (or other Latin-script) words of a clause, with their positions."""
+    out = []
+    for i, raw in enumerate(_LATIN.findall(clause.lower())):
+        word = raw[:-2] if raw.endswith("'s") else raw
+        if word not in EN_STOP and raw not in EN_STOP and len(word) > 2 and "'" not in word:
+            out.append((i, _fold(word)))
     return out
 
 
+def words_of(text: str, forms: dict[str, dict[str, int]] | None = None) -> list[list[tuple[int, str]]]:
+    """An answer's theme-carrying words, clause by clause, with their positions in the clause.
+    Chinese words are keyed by their Simplified form (运费 and 運費 are one word); `forms` counts
+    how each key was written, for showing it as the answers did."""
+    text = _PLACEHOLDER.sub(" ", text.replace("’", "'"))  # a scrubbed contact is no word
+    clauses = []
+    for clause in _CLAUSE.split(text):
+        if not clause.strip():
+            continue
+        if not _CJK.search(clause):
+            clauses.append(_latin_words(clause))
+            continue
+        # search mode: a compound and its parts (塑料包装 -> 塑料, 包装, 塑料包装); no HMM word
+        # discovery: words the dictionary lacks fall apart into single characters (left out);
+        # Traditional characters are read through their Simplified forms (jieba's dictionary is
+        # Simplified; the conversion keeps lengths, so the written word is at the same place)
+        simple = _simplified(clause)
+        same = len(simple) == len(clause)
+        kept = []
+        for i, (found, start, end) in enumerate(_jieba().tokenize(simple, mode="search", HMM=False)):
+            key = found.strip().lower()
+            if _CJK.search(key):
+                if len(key) >= 2 and key not in ZH_STOP:
+                    kept.append((i, key))
+                    if forms is not None:
+                        written = clause[start:end] if same else found
+                        forms.setdefault(key, {}).setdefault(written, 0)
+                        forms[key][written] += 1
+            else:
+                kept += [(i, w) for _, w in _latin_words(key)]
+        clauses.append(kept)
+    return clauses
+
+
+def tokens(text: str) -> list[str]:
+    """The words of one answer that can carry a theme: Chinese words (jieba; keyed by their
+    Simplified form) and words in Latin script (plurals folded), stop words of both left out."""
+    return [w for clause in words_of(text) for _, w in clause]
+
+
 def _analyzer(text: str) -> list[str]:
-    """Words and neighbouring word pairs ("shipping cost") of one answer; Chinese words come with
-    their compounds already (search mode), so a Chinese answer gets no pairs."""
-    words = tokens(text)
-    if _CJK.search(text):
-        return words
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    """Words, and pairs of words that stand next to each other in a clause ("shipping cost");
+    Chinese words come with their compounds already (search mode), so Chinese gets no pairs."""
+    out = []
+    for clause in words_of(text):
+        out += [w for _, w in clause]
+        out += [
+            f"{a} {b}"
+            for (i, a), (j, b) in zip(clause, clause[1:], strict=False)
+            if j == i + 1 and not _CJK.search(a + b)
+        ]
+    return out
 
 
 def _matched_similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -161,6 +216,7 @@ class ThemeModel:
     stable: float = 0.9
     max_overlap: float = 0.1  # two themes whose terms have a cosine above this are one theme split
     share: float = 0.2  # an answer belongs to every theme with at least this share of its weight
+    min_weight: float = 0.1  # ... and at least this weight (1 = a typical answer about the theme)
     random_state: int = 1
     sample_size: int = 20_000
     choice_size: int = 5_000  # answers the choice of the number of themes is made on
@@ -184,17 +240,32 @@ class ThemeModel:
             ) from None
         n_terms = x.shape[1]
         upper = max(1, min(self.max_themes, n_terms - 1, len(text) // max(self.min_people, 1)))
-        if self.n_themes:
-            k = min(self.n_themes, max(n_terms, 1))
+        if self.n_themes:  # as many as asked, no more than the answers can hold
+            k = max(1, min(self.n_themes, n_terms - 1, len(text) // max(self.min_people, 1)))
         else:
             k = self._choose_k(x, max(1, min(self.min_themes, upper)), upper)
-        self.nmf_ = NMF(n_components=k, init="nndsvda", random_state=self.random_state, max_iter=600)
-        weights = self.nmf_.fit_transform(x)
+        while True:  # a theme that is the main theme of too few answers is no theme: one fewer
+            self.nmf_ = NMF(n_components=k, init="nndsvda", random_state=self.random_state, max_iter=600)
+            weights = self.nmf_.fit_transform(x)
+            top = weights.argmax(axis=1)
+            held = sum((top == t).sum() >= max(self.min_people, 1) for t in range(k))
+            if held >= k or k == 1:
+                break
+            k = max(1, held)
         # each theme's weights on its own scale (a theme said in two words weighs less than one
-        # said in six): the 90th percentile of its weights, so that shares compare like with like
-        self.scale_ = np.maximum(np.quantile(weights, 0.9, axis=0), 1e-12)
+        # said in six): the 90th percentile among the answers it leads, so shares compare like
+        # with like and a small theme is not inflated
+        self.scale_ = np.array(
+            [
+                max(float(np.quantile(weights[top == t, t], 0.9)) if (top == t).any() else 0.0, 1e-9)
+                for t in range(weights.shape[1])
+            ]
+        )
+        self.forms_: dict[str, dict[str, int]] = {}
+        for answer in text:
+            words_of(answer, self.forms_)
         self.terms_ = np.asarray(self.vectorizer_.get_feature_names_out())
-        self.n_themes_ = k
+        self.n_themes_ = self.nmf_.components_.shape[0]
         return self
 
     def _choose_k(self, x, low: int, high: int) -> int:
@@ -242,7 +313,10 @@ class ThemeModel:
         weights = self.transform(answers)
         total = weights.sum(axis=1, keepdims=True)
         share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
-        picked = share >= self.share
+        strongest = weights == weights.max(axis=1, keepdims=True)
+        # a theme carries a fair share of the answer (the strongest always does) and real weight:
+        # an answer about something else has tiny weights everywhere and stays "Other"
+        picked = ((share >= self.share) | strongest) & (weights >= self.min_weight)
         out = [
             THEME_SEPARATOR.join(str(t + 1) for t in np.flatnonzero(row)) if row.any() else OTHER
             for row in picked
@@ -250,8 +324,17 @@ class ThemeModel:
         return pd.Series(out, index=answers.index, dtype="string").where(answers.notna())
 
     def top_terms(self, n: int = 6) -> list[list[str]]:
-        """The terms that make each theme, strongest first."""
-        return [list(self.terms_[np.argsort(row)[::-1][:n]]) for row in self.nmf_.components_]
+        """The terms that make each theme, strongest first (only terms that weigh in it), each
+        written as most answers wrote it."""
+        out = []
+        for row in self.nmf_.components_:
+            order = [i for i in np.argsort(row)[::-1][:n] if row[i] > 0.01 * row.max()]
+            out.append([self._written(self.terms_[i]) for i in order])
+        return out
+
+    def _written(self, key: str) -> str:
+        forms = getattr(self, "forms_", {}).get(key)
+        return max(forms, key=lambda f: forms[f]) if forms else key
 
 
 def default_name(terms: list[str]) -> str:
@@ -266,9 +349,22 @@ def default_name(terms: list[str]) -> str:
     return " · ".join(chosen)
 
 
+def _unique_names(names: list[str]) -> list[str]:
+    """Names a multiple-response set can hold: no separator, not "Other answers", none twice."""
+    out: list[str] = []
+    for name in names:
+        name = name.replace(THEME_SEPARATOR, "/").strip() or "theme"
+        name = f"{name} (theme)" if name == OTHER else name
+        base, n = name, 2
+        while name in out:
+            name, n = f"{base} ({n})", n + 1
+        out.append(name)
+    return out
+
+
 @dataclass
 class Themes:
-    """The themes of one open-answer column."""
+    """The themes of one open-answer column (or why it has none: `error`)."""
 
     column: str
     language: str
@@ -278,16 +374,18 @@ class Themes:
     quotes: list[str]  # a representative scrubbed answer per theme ("" where too few answered)
     stability: dict[int, float]
     assigned: pd.Series  # each person's themes by name, joined by `|`
-
-    @property
-    def set_name(self) -> str:
-        """The multiple-response set the themes form."""
-        return f"themes_{re.sub(r'[^0-9A-Za-z_]+', '_', self.column)}"
+    other: int = 0  # answers in no theme
+    error: str = ""
+    set_name: str = ""  # the multiple-response set, and the column that holds it
+    source: str = ""
+    unused_names: list[int] = field(default_factory=list)  # `text.names` keys with no theme
 
     def table(self, answered: int) -> pd.DataFrame:
-        """One row per theme: name, what it is made of, answers and share of answers."""
-        return pd.DataFrame(
+        """One row per theme (numbered as in the charts), then the answers in no theme: what it is
+        made of, answers, share of answers and a quote."""
+        out = pd.DataFrame(
             {
+                "#": range(1, len(self.names) + 1),
                 "theme": self.names,
                 "made of": [", ".join(t[:6]) for t in self.terms],
                 "answers": self.answers,
@@ -295,11 +393,55 @@ class Themes:
                 "an answer in this theme": self.quotes,
             }
         )
+        other = {"#": "", "theme": OTHER, "made of": "none of the themes' words", "answers": self.other}
+        other |= {"share of answers %": round(100 * self.other / max(answered, 1), 1)}
+        other |= {"an answer in this theme": ""}
+        return pd.concat([out, pd.DataFrame([other])], ignore_index=True)
+
+
+MAX_QUOTE = 200  # characters: a longer answer is never quoted
+
+
+def quotable(answers: pd.Series, vocabulary: set[str] | frozenset[str]) -> pd.Series:
+    """Answers a report may quote: scrubbed of nothing (no [email], [phone], … in them), short,
+    and made only of words that at least the privacy minimum of people used (so a name, an
+    address or a detail of one person's life is never in one)."""
+    text = answers.fillna("").astype(str)
+    ok = text.str.len().between(1, MAX_QUOTE) & ~text.str.contains(r"\[[a-z]+\]", regex=True)
+    return ok & text.map(lambda a: all(w in vocabulary for w in tokens(a)) if a else False)
+
+
+def typical_quote(answers: pd.Series, vocabulary: set[str] | frozenset[str]) -> str:
+    """The quotable answer nearest the centre of some answers (TF-IDF cosine), "" for none."""
+    candidates = answers[quotable(answers, vocabulary)].dropna().astype(str)
+    if candidates.empty:
+        return ""
+    sample = candidates.sample(min(len(candidates), 3000), random_state=0)
+    try:
+        matrix = TfidfVectorizer(analyzer=_analyzer, min_df=1).fit_transform(sample)
+    except ValueError:
+        return str(sample.iloc[0])
+    centre = np.asarray(matrix.mean(axis=0))
+    return str(sample.iloc[int(np.argmax(np.asarray(matrix @ centre.T).ravel()))])
+
+
+def vocabulary_of(answers: pd.Series, min_people: int, sample: int = 20_000) -> frozenset[str]:
+    """The words at least `min_people` people used (counted on a sample of the answers: a word
+    that many used in the sample, more used in all)."""
+    text = answers.dropna().astype(str)
+    if len(text) > sample:
+        text = text.sample(sample, random_state=0)
+    counts: dict[str, int] = {}
+    for answer in text:
+        for word in set(tokens(answer)):
+            counts[word] = counts.get(word, 0) + 1
+    return frozenset(w for w, n in counts.items() if n >= min_people)
 
 
 def find_themes(answers: pd.Series, params: Params, column: str) -> Themes:
     """Fit the themes of one open-answer column and assign every answer."""
     spec = params.text
+    answers = answers.where(~answers.fillna("").astype(str).map(is_non_answer))  # "n/a", "无"
     language = spec.language if spec.language != "auto" else detect_language(answers)
     min_cell = params.privacy.min_cell
     model = ThemeModel(
@@ -310,34 +452,33 @@ def find_themes(answers: pd.Series, params: Params, column: str) -> Themes:
         random_state=params.segment.seed,
     ).fit(answers)
     terms = model.top_terms(8)
-    names = [spec.names.get(i + 1) or default_name(t) for i, t in enumerate(terms)]
+    k = model.n_themes_
+    names = _unique_names([spec.names.get(i + 1) or default_name(t) for i, t in enumerate(terms)])
     numbers = model.predict(answers)
-    weights = model.transform(answers)
     picked = numbers.fillna("").str.split(THEME_SEPARATOR)
-    counts = [int(picked.map(lambda p, t=t: str(t + 1) in p).sum()) for t in range(model.n_themes_)]
+    counts = [int(picked.map(lambda p, t=t: str(t + 1) in p).sum()) for t in range(k)]
+    vocabulary = frozenset(w for w in model.vectorizer_.vocabulary_ if " " not in w)
     quotes = []
-    total = weights.sum(axis=1)
-    for t in range(model.n_themes_):
-        if counts[t] < min_cell:
-            quotes.append("")
-            continue
-        # the answer most purely about the theme; the shorter one of equals
-        purity = np.divide(weights[:, t], total, out=np.zeros_like(total), where=total > 0)
-        order = np.lexsort((answers.fillna("").str.len().to_numpy(), -np.round(purity * weights[:, t], 6)))
-        quotes.append(str(answers.iloc[order[0]]))
+    for t in range(k):
+        only = picked.map(lambda p, t=t: p == [str(t + 1)])  # answers about this theme alone
+        quotes.append(typical_quote(answers[only], vocabulary) if counts[t] >= min_cell else "")
     lookup = {str(i + 1): n for i, n in enumerate(names)}
     assigned = numbers.map(
         lambda v: v if pd.isna(v) or v == OTHER else THEME_SEPARATOR.join(lookup[p] for p in v.split("|")),
         na_action="ignore",
     ).astype("string")
-    return Themes(column, language, names, terms, counts, quotes, dict(model.stability_), assigned)
-
-
-@dataclass
-class TextResult:
-    """The themes of every open-answer column, as saved once per run."""
-
-    themes: dict[str, Themes]
+    return Themes(
+        column,
+        language,
+        names,
+        terms,
+        counts,
+        quotes,
+        dict(model.stability_),
+        assigned,
+        other=int((numbers == OTHER).sum()),
+        unused_names=sorted(i for i in spec.names if not 1 <= i <= k),
+    )
 
 
 THEMES_FILE = "themes.json"
@@ -350,19 +491,23 @@ def with_themes(data: Dataset) -> Dataset:
     cols = params.columns
     if data.customers is None or cols is None or not cols.open_text or data.themes:
         return data
-    themes = _load_saved(params) or {c: _fit_or_none(data.customers[c], params, c) for c in cols.open_text}
-    return apply_themes(data, {c: t for c, t in themes.items() if t is not None})
+    themes = _load_saved(params, len(data.customers))
+    if themes is None:
+        themes = {c: _fit_or_note(data.customers[c], params, c) for c in cols.open_text}
+    return apply_themes(data, themes)
 
 
-def _fit_or_none(answers: pd.Series, params: Params, column: str) -> Themes | None:
+def _fit_or_note(answers: pd.Series, params: Params, column: str) -> Themes:
     try:
         return find_themes(answers, params, column)
-    except ValueError:  # too few answers: the report says so where the themes would be
-        return None
+    except ValueError as exc:  # too few answers: the report says so where the themes would be
+        empty = pd.Series(pd.NA, index=answers.index, dtype="string")
+        return Themes(column, "en", [], [], [], [], {}, empty, error=str(exc))
 
 
 def apply_themes(data: Dataset, themes: dict[str, Themes]) -> Dataset:
-    """Add the themes to the customers and their sets to the parameters."""
+    """Add the themes to the customers and their sets to the parameters (names that collide
+    with the file's own columns or sets get a number)."""
     if not themes:
         return data
     params = data.params
@@ -370,11 +515,19 @@ def apply_themes(data: Dataset, themes: dict[str, Themes]) -> Dataset:
     customers = data.customers.copy()
     sets = dict(params.columns.multi_response)
     for column, th in themes.items():
-        source = f"{column} (themes)"
-        customers[source] = th.assigned.reindex(customers.index)
+        if th.error:
+            continue
+        base = "themes_" + re.sub(r"[^0-9A-Za-z_]+", "_", column).strip("_")
+        th.set_name, n = base, 2
+        while th.set_name in sets:
+            th.set_name, n = f"{base}_{n}", n + 1
+        th.source, n = f"{column} (themes)", 2
+        while th.source in customers:
+            th.source, n = f"{column} (themes {n})", n + 1
+        customers[th.source] = th.assigned.reindex(customers.index)
         sets[th.set_name] = MultiResponse(
             dimension="psychographic",
-            column=source,
+            column=th.source,
             separator=THEME_SEPARATOR,
             label=f"What they say: {label_of(column, params)}",
             from_text=column,
@@ -389,7 +542,7 @@ def apply_themes(data: Dataset, themes: dict[str, Themes]) -> Dataset:
 
 def themes_of(data: Dataset) -> dict[str, Themes]:
     """The themes a dataset carries (none before `with_themes`)."""
-    return dict(data.themes)
+    return {c: t for c, t in data.themes.items() if not t.error}
 
 
 def without_themes(params: Params) -> Params:
@@ -402,25 +555,22 @@ def without_themes(params: Params) -> Params:
 
 def save_themes(data: Dataset, folder: str | Path) -> None:
     """Keep a run's themes beside its checked data, so that every notebook reads the same ones."""
+    fields = ("language", "names", "terms", "answers", "quotes", "other", "error", "unused_names")
     payload = {
         "fingerprint": fingerprint(without_themes(data.params)),
         "themes": {
-            c: {
-                "language": t.language,
-                "names": t.names,
-                "terms": t.terms,
-                "answers": t.answers,
-                "quotes": t.quotes,
+            c: {f: getattr(t, f) for f in fields}
+            | {
                 "stability": {str(k): v for k, v in t.stability.items()},
                 "assigned": [None if pd.isna(v) else str(v) for v in t.assigned],
             }
-            for c, t in themes_of(data).items()
+            for c, t in data.themes.items()
         },
     }
     Path(folder, THEMES_FILE).write_text(json.dumps(payload, ensure_ascii=False, default=str))
 
 
-def _load_saved(params: Params) -> dict[str, Themes] | None:
+def _load_saved(params: Params, rows: int) -> dict[str, Themes] | None:
     folder = os.environ.get(CHECKED_ENV)
     path = Path(folder, THEMES_FILE) if folder else None
     if path is None or not path.exists():
@@ -428,19 +578,15 @@ def _load_saved(params: Params) -> dict[str, Themes] | None:
     payload = json.loads(path.read_text())
     if payload["fingerprint"] != fingerprint(params):
         return None
-    return {
-        c: Themes(
-            c,
-            t["language"],
-            t["names"],
-            t["terms"],
-            t["answers"],
-            t["quotes"],
-            {int(k): v for k, v in t["stability"].items()},
-            pd.Series(t["assigned"], dtype="string"),
-        )
-        for c, t in payload["themes"].items()
-    }
+    out = {}
+    for c, t in payload["themes"].items():
+        if len(t["assigned"]) != rows:
+            return None
+        stability = {int(k): v for k, v in t.pop("stability").items()}
+        assigned = pd.Series(t.pop("assigned"), dtype="string")
+        out[c] = Themes(c, t.pop("language"), t.pop("names"), t.pop("terms"), t.pop("answers"),
+                        t.pop("quotes"), stability, assigned, **t)  # fmt: skip
+    return out
 
 
 def scrubbed_quote(text: str) -> str:
@@ -461,9 +607,9 @@ def theme_table(data: Dataset, column: str) -> pd.DataFrame | None:
     th = themes_of(data).get(column)
     if th is None or data.customers is None:
         return None
-    answered = int(data.customers[column].notna().sum())
+    answered = int(data.customers[th.source].notna().sum()) if th.source else 0
     table = th.table(answered)
-    small = table["answers"] < data.params.privacy.min_cell
+    small = pd.to_numeric(table["answers"], errors="coerce") < data.params.privacy.min_cell
     table = table.astype({"answers": object, "share of answers %": object})
     table.loc[small, ["answers", "share of answers %", "an answer in this theme"]] = SUPPRESSED
     return table
@@ -471,12 +617,10 @@ def theme_table(data: Dataset, column: str) -> pd.DataFrame | None:
 
 def method_text(data: Dataset, column: str) -> str:
     """How the themes of a column were found, in a sentence or three, for the report."""
-    th = themes_of(data).get(column)
-    if th is None:
-        return (
-            f"Too few answers to find themes in {label_of(column, data.params)}: no word is used by "
-            f"{data.params.privacy.min_cell} people or more."
-        )
+    th = data.themes.get(column)
+    if th is None or th.error:
+        why = th.error if th is not None else "no themes were looked for"
+        return f"No themes in {label_of(column, data.params)}: {why}."
     spec = data.params.text
     language = {"en": "English", "zh": "Chinese"}[th.language]
     rule = (
@@ -485,12 +629,19 @@ def method_text(data: Dataset, column: str) -> str:
         else "the largest number whose themes come back when the answers are resampled and stay "
         "distinct from each other"
     )
+    unused = (
+        f" `text.names` names themes {', '.join(map(str, th.unused_names))}, which this run does not "
+        "have: theme numbers change when the answers change, so check the names against the words."
+        if th.unused_names
+        else ""
+    )
     return (
         f"{len(th.names)} themes in {label_of(column, data.params)} ({language}; {rule}). An answer "
-        f"belongs to each theme that carries at least {spec.share:.0%} of it, so an answer can have "
-        f"two themes; answers with none of the themes' words count as “{OTHER}”. Words fewer than "
-        f"{data.params.privacy.min_cell} people used are left out, and so are e-mail addresses, "
-        "phone numbers, links and names."
+        f"belongs to its strongest theme and to any other that carries at least {spec.share:.0%} "
+        f"of it; answers about none of them count as “{OTHER}”, and answers that say nothing "
+        f"(“n/a”, “nothing”) as not answered. Words fewer than {data.params.privacy.min_cell} "
+        "people used are left out, and a quote is an answer made only of words that many people "
+        "used (never one with a contact detail in it)." + unused
     )
 
 
@@ -506,13 +657,15 @@ def theme_shares(
     groups in their order (numbered groups named by `names`); a cell from fewer answers than the
     privacy minimum is hidden."""
     picks = multi_response(frame, params, set_name)
+    order = [c for c in picks.columns if c != OTHER] + [c for c in picks.columns if c == OTHER]
+    picks = picks[order]
     answered = picks.notna().any(axis=1)
     w = (weights if weights is not None else pd.Series(1.0, index=frame.index))[answered]
     x = picks[answered].fillna(False).astype(float)
     g = groups[answered]
-    share = x.mul(w, axis=0).groupby(g).sum().div(w.groupby(g).sum(), axis=0).T * 100
+    share = (x.mul(w, axis=0).groupby(g).sum().div(w.groupby(g).sum(), axis=0).T * 100).reindex(order)
     share["Total"] = x.mul(w, axis=0).sum() / w.sum() * 100
-    counts = x.groupby(g).sum().T
+    counts = x.groupby(g).sum().T.reindex(order)
     counts["Total"] = x.sum()
     out = suppress_small(share.round(1), counts, params.privacy.min_cell)
     if names:
