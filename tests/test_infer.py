@@ -431,3 +431,24 @@ def test_excel_with_year_headers_and_parquet_with_time_zones(tmp_path):
     result = init(str(tmp_path / "tz.parquet"), "-o", str(tmp_path / "tz.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert load_params(tmp_path / "tz.yaml").columns.acquisition.date == "signup_ts"
+
+
+def test_open_answers_with_some_contact_details_stay_open_answers_and_categories_are_no_names():
+    rng = np.random.default_rng(8)
+    n = 600
+    first = [f"Shipping costs put me off order number {i} of the week" for i in range(12)]
+    second = [f"The quality is worth paying for the {i} items I buy" for i in range(12)]
+    answers = [f"{rng.choice(first)}. {rng.choice(second)}." for _ in range(n)]
+    answers = [a + (f" Email me at p{i}@example.com." if i % 10 == 0 else "") for i, a in enumerate(answers)]
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "why": answers,
+            "channel": rng.choice(["in store", "social media", "online"], n),
+            "rep": rng.choice(["ANNA SMITH", "chen tanaka", "Omar Ali"], n),
+        }
+    )
+    guess = infer.guess_customers(frame)
+    assert guess.roles["why"].role == "open_text"  # unique contact answers do not make it personal
+    assert guess.roles["channel"].role != "personal" and not any("channel" in n for n in guess.notes)
+    assert any(n.startswith("columns: rep holds person names") for n in guess.notes)

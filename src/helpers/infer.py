@@ -447,14 +447,15 @@ def _personal(facts: Facts, values: pd.Series) -> Guess | None:
         text = values.dropna().astype(str)
         distinct = pd.Series(text.unique())
         distinct = distinct.sample(min(len(distinct), 5000), random_state=0)
-        inside = distinct.str.contains(r"[\w.+-]+@[\w-]+\.[\w.-]+") | distinct.str.contains(
-            r"(?<![\d-])(?:\+?\(?\d[\d ().-]{7,}\d|1[3-9]\d{9})(?![\d-])"
-        )
+        inside = distinct.str.contains(CONTACT)
         open_answers = _long_text(facts) and facts.distinct >= 100
-        share = float(inside.mean()) if len(distinct) else 0.0
-        # open answers are scrubbed at load; any other text that holds a contact is one
-        if (open_answers and share >= 0.5) or (not open_answers and inside.any()):
-            example = "an e-mail address or phone number"
+        example = "an e-mail address or phone number"
+        if open_answers:  # scrubbed at load, unless most answers are contact details
+            rows = text.sample(min(len(text), 5000), random_state=0)
+            share = float(rows.str.contains(CONTACT).mean()) if len(rows) else 0.0
+            if share >= 0.5:
+                return Guess("personal", f"{100 * share:.0f}% of the answers hold {example}", SURE)
+        elif inside.any():  # any other text that holds a contact is one
             return Guess("personal", f"{inside.sum():,} of its values hold {example}", SURE)
     if facts.kind == "text" and facts.distinct >= 20:
         sample = pd.Series(facts.values).astype(str)
@@ -495,12 +496,35 @@ _OTHER_PERSONAL = {
 }
 
 
+# common given names of many countries: a value in capitals or in lower case counts as a name only
+# when it starts with one (in Title Case the shape alone says so, as the loader's rule has it)
+GIVEN_NAMES = frozenset(
+    "james john robert michael william david richard joseph thomas charles mary patricia jennifer "
+    "linda elizabeth barbara susan jessica sarah karen anna ben chen dana emil emma olivia sofia "
+    "grace amelia chloe isla maya lucy hannah zara ruth oliver jack noah liam arjun omar peter mohammed "
+    "muhammad ahmed ali fatima aisha hugo ines jonas lena lea luca marco giulia maria jose juan carlos "
+    "ana lucia pedro pablo diego sofia wei li ming hui yan jun hao xin lin mei hiroshi yuki kenji "
+    "sakura priya rahul amit anita sunita raj ivan olga dmitri natalia pia gita tom tim sam max alex "
+    "daniel paul mark anne claire julie sophie louise pierre jean marie michel hans klaus anja petra "
+    "eva jan piotr katarzyna ahmet mehmet ayse kim park lee nguyen tran".split()
+)
+
+
 def _names_share(facts: Facts) -> float:
-    """The share of a text column's distinct values that read like person names, in any case."""
-    values = pd.Series(facts.values[:50]).astype(str)
-    return (
-        float(values.str.title().str.match(PERSONAL_PATTERNS["person names"]).mean()) if len(values) else 0.0
-    )
+    """The share of a text column's distinct values that read like person names: by their shape
+    in Title Case (Anna Smith, Smith, Anna), or, in capitals or lower case, starting with a given
+    name (ANNA SMITH, chen tanaka, TANAKA, Chen)."""
+    values = pd.Series(facts.values[:50]).astype(str).str.strip()
+    if values.empty:
+        return 0.0
+    pattern = PERSONAL_PATTERNS["person names"]
+    titled = values.str.match(pattern)
+    words = values.str.lower().str.replace(",", " ").str.split()
+    known = words.map(lambda w: bool(w) and (w[0] in GIVEN_NAMES or w[-1] in GIVEN_NAMES))
+    return float((titled | (values.str.title().str.match(pattern) & known)).mean())
+
+
+CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|(?<![\d-])(?:\+?\(?\d[\d ().-]{7,}\d|1[3-9]\d{9})(?![\d-])")
 
 
 def _long_text(facts: Facts) -> bool:
