@@ -9,6 +9,7 @@ import pytest
 from conftest import demo_params_at
 
 from helpers import personas, segment
+from helpers import text as text_themes
 from helpers.config import load_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
@@ -85,8 +86,9 @@ def test_the_quote_is_scrubbed_and_typical(built):
     s = cards[0].segment
     idx = seg.segments[seg.segments == s].index[:40]
     text.loc[idx] = "Email me at jo.bloggs@example.com or call +44 7700 900123 about the app"
-    quote = personas.representative_quote(text, seg.segments, s)
-    assert "@" not in quote and "7700" not in quote
+    in_segment = seg.segments == s
+    quote = text_themes.typical_quote(text[in_segment], text_themes.vocabulary_of(text, 10))
+    assert quote and "@" not in quote and "7700" not in quote
     loaded = frame["open_answer"].dropna()
     assert not loaded.str.contains("@example.com").any()  # scrubbed at load
     assert cards[0].quote in set(frame["open_answer"].dropna())

@@ -139,25 +139,6 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != "I " else text
 
 
-def representative_quote(text: pd.Series, segments: pd.Series, segment: int) -> str:
-    """The open answer closest to the segment's centre (TF-IDF cosine), already scrubbed."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    answers = text[(segments == segment) & text.notna()]
-    answers = answers[~answers.str.contains(r"\[(?:email|phone|link|name)\]", regex=True)]
-    if answers.empty:
-        return ""
-    sample = answers.sample(min(len(answers), 3000), random_state=0)
-    vec = TfidfVectorizer(stop_words="english", min_df=2)
-    try:
-        m = vec.fit_transform(sample.to_numpy())
-    except ValueError:  # too few words
-        return str(sample.iloc[0])
-    centre = np.asarray(m.mean(axis=0))
-    scores = (m @ centre.T).ravel()
-    return str(sample.iloc[int(np.argmax(scores))])
-
-
 def _statement(label: str) -> str:
     """`I trust customer reviews` → `trusts customer reviews` (third person)."""
     s = label.strip()

@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from helpers.config import MultiResponse, Params
 from helpers.data import CHECKED_ENV, Dataset, fingerprint, multi_response
-from helpers.privacy import SUPPRESSED, scrub_text, suppress_small
+from helpers.privacy import SUPPRESSED, suppress_small
 from helpers.schema import label_of
 
 OTHER = "Other answers"  # answers with no word any theme is made of
@@ -41,6 +41,7 @@ THEME_SEPARATOR = "|"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z][a-z']+")
+_CONTACT = re.compile(r"@|https?://|www\.|\d[\d ().-]{6,}\d")
 _PLACEHOLDER = re.compile(r"\[(?:email|phone|link|name|id)\]")
 # words that carry no theme in customer answers, beyond scikit-learn's English list
 EN_STOP = frozenset(ENGLISH_STOP_WORDS) | frozenset(
@@ -408,6 +409,7 @@ def quotable(answers: pd.Series, vocabulary: set[str] | frozenset[str]) -> pd.Se
     address or a detail of one person's life is never in one)."""
     text = answers.fillna("").astype(str)
     ok = text.str.len().between(1, MAX_QUOTE) & ~text.str.contains(r"\[[a-z]+\]", regex=True)
+    ok &= ~text.str.contains(_CONTACT)  # one that scrubbing missed is still never quoted
     return ok & text.map(lambda a: all(w in vocabulary for w in tokens(a)) if a else False)
 
 
@@ -587,11 +589,6 @@ def _load_saved(params: Params, rows: int) -> dict[str, Themes] | None:
         out[c] = Themes(c, t.pop("language"), t.pop("names"), t.pop("terms"), t.pop("answers"),
                         t.pop("quotes"), stability, assigned, **t)  # fmt: skip
     return out
-
-
-def scrubbed_quote(text: str) -> str:
-    """A quote as a report shows it: e-mails, phones and links replaced."""
-    return str(scrub_text(pd.Series([text])).iloc[0])
 
 
 def theme_set(params: Params, column: str) -> str | None:
