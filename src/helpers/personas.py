@@ -220,6 +220,10 @@ def build_personas(
     personas = []
     spend = frame["spend_12m"] if "spend_12m" in frame and frame["spend_12m"].notna().any() else None
     by_label = {label_of(c, params): c for c in cols.psychographic}
+    # the words many people used, once for every card: a quote is made only of those
+    vocabulary = (
+        vocabulary_of(frame[cols.open_text[0]], params.privacy.min_cell) if cols.open_text else frozenset()
+    )
     age_col, gender_spec = params.personas.age, params.personas.gender
     gender_all = _gender_of(frame[gender_spec.column], params) if gender_spec else None
     for s in sorted(segments.unique()):
@@ -296,7 +300,7 @@ def build_personas(
             first = next((f.text for f in p.facts["Who"] + p.facts["How they behave"]), "")
             p.headline = first or p.segment_name
         if cols.open_text:
-            said, p.quote = _what_they_say(frame, segments, s, params)
+            said, p.quote = _what_they_say(frame, segments, s, params, vocabulary)
             if said:
                 p.facts["What they say"] = said
         p.numbers = _numbers(frame, mask, spend, clv, params)
@@ -306,7 +310,7 @@ def build_personas(
 
 
 def _what_they_say(
-    frame: pd.DataFrame, segments: pd.Series, s: int, params: Params
+    frame: pd.DataFrame, segments: pd.Series, s: int, params: Params, vocabulary: frozenset[str]
 ) -> tuple[list[Fact], str]:
     """The themes the segment talks about more than everyone (weighted shares), and a quote from
     its own answers about the first of them (only an answer made of words many people used);
@@ -314,7 +318,6 @@ def _what_they_say(
     cols = params.columns
     column = cols.open_text[0]
     answers = frame[column]
-    vocabulary = vocabulary_of(answers, params.privacy.min_cell)
     in_segment = (segments == s).to_numpy()
     theme_set = text_theme_set(params, column)
     if theme_set is None:
