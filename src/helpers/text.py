@@ -40,7 +40,6 @@ OTHER = "Other answers"  # answers with no word any theme is made of
 THEME_SEPARATOR = "|"
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[a-z][a-z']+")
 _CONTACT = re.compile(r"@|https?://|www\.|\d[\d ().-]{6,}\d")
 _PLACEHOLDER = re.compile(r"\[(?:email|phone|link|name|id)\]")
 # words that carry no theme in customer answers, beyond scikit-learn's English list
