@@ -78,8 +78,7 @@ plots.bullets(filters.empty_filter_notes(sizes), empty="Every filter selects eno
 # %%needs filters
 overlap = filters.overlap_matrix(masks)
 save_table(overlap, "filter_overlap_pct", tables_dir)
-plots.overlap_heatmap(overlap);
-
+plots.overlap_heatmap(overlap)
 # %% [markdown]
 # ## The biggest differences
 #
@@ -94,6 +93,9 @@ tables = crosstab.build_tables(frame, params, w, columns, base=base)
 for name, table in crosstab.exports(tables).items():
     save_table(table, name, tables_dir)
 plots.bullets(crosstab.biggest_differences(tables, params.crosstab.summary_top))
+
+# %% tags=["glance"]
+plots.glance(crosstab.glance_lines(tables, len(params.filters)))
 
 # %% [markdown]
 # ## Banner tables

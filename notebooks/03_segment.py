@@ -60,8 +60,7 @@ plots.md(segment.method_text(result, params, len(frame)))
 
 # %%
 save_table(result.choice.table, "k_selection", tables_dir)
-plots.k_chart(result.choice.table, result.k);
-
+plots.k_chart(result.choice.table, result.k)
 # %%
 plots.md(f"**Chosen:** {result.choice.reason}")
 
@@ -82,7 +81,7 @@ plots.bullets(result.stability_notes())
 # %%
 sizes = result.sizes(w, params.privacy.min_cell)
 save_table(sizes, "segments", tables_dir)
-plots.styled(sizes, "Segments", bar="weighted %", decimals=2)
+plots.styled(sizes, "Segments", bar="share %")
 
 # %% [markdown]
 # ## What sets each segment apart
@@ -114,9 +113,7 @@ plots.styled(traits, "Each segment's most distinctive traits", missing="One segm
 # %%needs open_text
 said_set = text.theme_set(params, params.columns.open_text[0])
 said = (
-    text.theme_shares(frame, result.segments, params, said_set, w, names=result.names)
-    if said_set
-    else None
+    text.theme_shares(frame, result.segments, params, said_set, w, names=result.names) if said_set else None
 )
 save_table(said, "segment_themes", tables_dir)
 plots.styled(said, "What each segment says (% of its answers)", missing="Too few answers for themes.")
@@ -174,7 +171,8 @@ plots.styled(outcomes, "Fit tier against value and retention", missing="")
 # %%
 saved = segment.save_bundle(leads.bundle(result, tool, criteria, frame, params), private_dir)
 segment.save_assignments(result, frame, params, private_dir)
-plots.md(
-    "The fitted model, the typing tool and the scorecard are saved with this run's private "
-    "files (never published), for `workbook assign` and for next quarter's comparison."
-)
+# the model, the typing tool and the scorecard stay with the run's private files (never
+# published), for `workbook assign` and for next quarter's comparison
+
+# %% tags=["glance"]
+plots.glance(segment.glance_lines(result, sizes) + [leads.typing_line(tool, result.k)])

@@ -57,11 +57,8 @@ by_split = cohorts.split_retention(data, frame, params, segments)
 econ = cohorts.economics(data, frame, params)
 promos = cohorts.promotions(data, frame, params)
 
-# %% [markdown]
-# ## At a glance
-
-# %%
-plots.bullets(cohorts.headlines(overall, by_split, econ, stick, promos))
+# %% tags=["glance"]
+plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos))
 
 # %% [markdown]
 # ## Retention by acquisition cohort
@@ -80,17 +77,14 @@ plots.md(
 save_table(overall.matrix(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
 plots.retention_heatmap(
     overall.matrix(min_cell=params.privacy.min_cell), overall.sizes(), "Customers retained (%)"
-);
-
+)
 # %%
 # %%needs amount
 revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
 save_table(revenue, "retention_revenue", tables_dir)
-plots.retention_heatmap(revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)");
-
+plots.retention_heatmap(revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)")
 # %%
-plots.curves(cohorts.both_definitions(data, params), title="Retention, all cohorts pooled: both definitions");
-
+plots.curves(cohorts.both_definitions(data, params), title="Retention, all cohorts pooled: both definitions")
 # %% [markdown]
 # ## Cohorts split by channel, promotion, loyalty and filters
 #
@@ -126,8 +120,9 @@ plots.styled(econ, "Acquisition channel economics", bar="value / CAC")
 # %%
 plots.show(plots.md(cohorts.promotion_note(promos, frame, params)))
 for code, effect in promos.items():
-    save_table(effect, f"promotion_{code}", tables_dir)
-    plots.show(plots.promotion_chart(effect))
+    shown = cohorts.promotion_table(effect, params.privacy.min_cell)
+    save_table(shown, f"promotion_{code}", tables_dir)
+    plots.show(plots.promotion_chart(shown))
     display(plots.styled(cohorts.promotion_summary(effect), f"{code}: before and after"))
 
 # %% [markdown]
@@ -144,8 +139,7 @@ plots.md(cohorts.stick_sentence(stick))
 save_table(cohorts.stick_table(stick, params.privacy.min_cell), "stick_point_thresholds", tables_dir)
 plots.stick_chart(
     cohorts.shown_levels(stick, params.privacy.min_cell), stick.best, stick.action, stick.window_days
-);
-
+)
 # %%
 plots.styled(
     cohorts.stick_table(stick, params.privacy.min_cell), "Every threshold: retention at or above vs below"
@@ -197,6 +191,9 @@ plots.show(plots.calibration_chart(result.check))
 plots.md(value.check_sentence(result, params.value))
 
 # %%
+plots.md(value.value_caveat(result))
+
+# %%
 rfm = value.rfm_table(result)
 save_table(rfm, "rfm_groups", tables_dir)
 plots.styled(rfm, "RFM groups", bar="customers %", decimals=2)
@@ -204,8 +201,7 @@ plots.styled(rfm, "RFM groups", bar="customers %", decimals=2)
 # %%
 plots.histograms(
     result.customers, {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchase days"}
-);
-
+)
 # %% [markdown]
 # ## Who is at risk
 #
@@ -228,8 +224,13 @@ plots.styled(by_channel, "Value and risk by acquisition channel", bar="at risk %
 # %%needs customers
 by_segment = value.value_by(result, segments, params.privacy.min_cell)
 save_table(by_segment, "value_by_segment", tables_dir)
-plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=2,
-             missing="Segments are shown when 03_segment ran in the same batch.")
+plots.styled(
+    by_segment,
+    "Value and risk by segment",
+    bar="at risk %",
+    decimals=2,
+    missing="Segments are shown when 03_segment ran in the same batch.",
+)
 
 # %% [markdown]
 # ## What the churned have in common
@@ -237,13 +238,16 @@ plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=
 # A logistic regression of churn on the profile, among buyers: churned means the status values the
 # parameter file calls *churned* (or, where it names none, buyers the purchase model sees at risk).
 # An odds ratio above 1 means more likely to have churned, below 1 less likely, other things equal.
+# Only the traits whose 95% confidence interval excludes 1 are shown here; the others cannot be told
+# apart from no effect (the CSV table lists them all).
 
 # %%
 # %%needs linked
 drivers = value.churn_model(frame, params, result)
-save_table(drivers, "churn_drivers", tables_dir)
-plots.show(plots.odds_chart(drivers))
+save_table(drivers, "churn_drivers", tables_dir)  # every driver; the page shows the clear ones
+clear = value.clear_drivers(drivers)  # those whose 95% interval excludes 1
+plots.show(plots.odds_chart(clear))
 
 # %%
 # %%needs linked
-plots.styled(drivers, "Churn drivers, strongest first", pct=[], decimals=3)
+plots.styled(clear, "Churn drivers whose effect is clear, strongest first", pct=[], decimals=2)

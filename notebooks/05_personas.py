@@ -119,3 +119,6 @@ plots.styled(change.table() if change else None, "Personas against last quarter"
 # %%
 save_table(change.migration if change else None, "migration", tables_dir)
 plots.show(plots.migration_chart(change.migration) if change else plots.md(""))
+
+# %% tags=["glance"]
+plots.glance(personas.glance_lines(cards, change.summary() if change else None))

@@ -7,85 +7,17 @@ import json
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import CANARIES, ROOT, SINGLETONS, tree_digest, workbook
 
 from helpers.config import read_yaml
 
 pytestmark = pytest.mark.slow
 
-WORKBOOK = [sys.executable, "-m", "helpers.cli"]
-CANARIES = ["Qzxcanary Vwbname", "qzx.canary.mail@example.invalid", "+99 555 0199 7311"]
-PAYLOAD = "<img src=x onerror=\"document.body.setAttribute('data-pwned','yes')\">"
-FORMULA = '=HYPERLINK("http://x")'
-SINGLETONS = {
-    "acquisition_channel": "Zeppelindrop",
-    "status": "vipqzx",
-    "promotion_code": "ONEOFFQZX",
-    "region": "Isle of Qzxcanary",
-}
 EXTERNAL = re.compile(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|src=[\"']//|url\((?!data:)", re.I)
-
-
-def workbook(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*WORKBOOK, *args], cwd=cwd, capture_output=True, text=True, timeout=900)
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory, demo_dir):
-    """Two published versions of a demo quarter whose personal columns hold canary values."""
-    import yaml
-    from conftest import demo_params_raw
-
-    work = tmp_path_factory.mktemp("site")
-    cust = pd.read_parquet(demo_dir / "customers.parquet")
-    cust["name"], cust["email"], cust["phone"] = CANARIES
-    cust.loc[cust.index[:50], "open_answer"] = f"Write to {CANARIES[1]} or ring {CANARIES[2]}"
-    # one person alone in a channel, a status, a promotion and a region (privacy: never shown)
-    one = cust.index[7]
-    for col, value in SINGLETONS.items():
-        cust.loc[one, col] = value
-    # text that outsiders typed: markup and a spreadsheet formula, each held by 40 people
-    # in every place a string can come from: category, channel, promotion and status values, a
-    # multiple-response option, open answers; and in the parameters: a label, the title, a
-    # filter and banner name, a segment (persona) name
-    cust.loc[cust.index[100:140], "heard_about"] = PAYLOAD
-    cust.loc[cust.index[300:340], "acquisition_channel"] = PAYLOAD
-    cust.loc[cust.index[400:440], "promotion_code"] = PAYLOAD
-    cust.loc[cust.index[500:540], "status"] = PAYLOAD
-    cust.loc[cust.index[600:640], "interests"] = "fashion;" + PAYLOAD
-    cust.loc[cust.index[700:740], "open_answer"] = "I love it " + PAYLOAD
-    cust.loc[cust.index[200:240], "channel_preference"] = FORMULA
-    cust.to_parquet(work / "customers.parquet")
-    raw = demo_params_raw()
-    raw["data"]["customers"]["path"] = "customers.parquet"
-    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
-    raw["title"] = "Northwind " + PAYLOAD
-    raw["labels"]["city_tier"] = "Place " + PAYLOAD
-    raw["filters"][PAYLOAD] = 'city_tier == "urban"'
-    raw["crosstab"]["compare_with_rest"].append(PAYLOAD)
-    raw["crosstab"]["banners"][0]["name"] = "Buyers " + PAYLOAD
-    raw["segment"]["names"] = {2: "Segment " + PAYLOAD}
-    (work / "params.yaml").write_text(yaml.safe_dump(raw))
-    first = workbook("run", "params.yaml", cwd=work)
-    assert first.returncode == 0, first.stderr
-    v1 = tree_digest(work / "reports" / "demo" / "v1")
-    second = workbook("run", "params.yaml", cwd=work)
-    assert second.returncode == 0, second.stderr
-    return {"work": work, "reports": work / "reports", "first": first, "second": second, "v1": v1}
 
 
 def test_first_run_publishes_v1_with_every_part(site):

@@ -107,7 +107,7 @@ def test_email_retains_better_than_paid_search(demo):
     assert (at.loc["email"] > at.loc["paid search"]).all()
     econ = cohorts.economics(data, frame, params)
     assert econ.loc["email", "value / CAC"] > 2 * econ.loc["paid search", "value / CAC"]
-    assert econ.loc["paid search", "payback period"] > econ.loc["email", "payback period"]
+    assert econ.loc["paid search", "payback (months)"] > econ.loc["email", "payback (months)"]
 
 
 def test_the_promotion_cohort_drops_after_the_promotion_ends(demo):

@@ -13,6 +13,7 @@ from conftest import ROOT
 # bottom to top: ground, parameters, readers, engine, dataset, analyses, presentation, faces
 LAYERS = [
     "errors",
+    "formats",
     "privacy",
     "expressions",
     "config",
@@ -32,11 +33,13 @@ LAYERS = [
     "cohorts",
     "value",
     "latent",
+    "naming",
     "segment",
     "leads",
     "personas",
     "quarters",
     "plots",
+    "pages",
     "report",
     "cli",
 ]

@@ -36,7 +36,9 @@ def test_numbers_on_a_card_come_from_the_data(built):
     params, frame, seg, cards = built
     card = cards[0]
     mask = seg.segments == card.segment
-    assert card.numbers["share of customers"] == pytest.approx(mask.mean())
+    w = weights(frame, params)  # shares of people are weighted, as in 03 (one rule)
+    assert card.numbers["share of customers"] == pytest.approx(w[mask].sum() / w.sum())
+    assert card.numbers["share of customers"] != pytest.approx(mask.mean(), abs=1e-3)
     spend = frame["spend_12m"]
     assert card.numbers["share of revenue (12 months)"] == pytest.approx(spend[mask].sum() / spend.sum())
     nps = frame.loc[mask, "nps"].astype(float).dropna()
@@ -63,7 +65,9 @@ def test_every_statement_has_its_figure(built):
     _, _, _, cards = built
     page = personas.card_html(cards[0])
     statements = sum(len(f) for f in cards[0].facts.values())
-    assert page.count("<sup title=") >= statements
+    assert page.count('<sup><a href="#note-') >= statements  # a tap opens the note
+    for n in re.findall(r'href="#(note-[^"]+)"', page):
+        assert f'id="{n}"' in page
     for facts in cards[0].facts.values():
         for f in facts:
             assert f.source and any(ch.isdigit() for ch in f.source)

@@ -12,6 +12,7 @@ from helpers import leads, segment
 from helpers.config import parse_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
+from helpers.naming import segment_names
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +59,16 @@ def test_profiles_index_and_labels(demo_full, result):
     assert index.loc[key, 1] == pytest.approx(100 * s1 / shares.loc[key, "Total"])
     names = result.names
     assert len(set(names.values())) == 5 and all(names.values())
-    renamed = segment.propose_labels(
-        index,
+    assert len(set(result.descriptions.values())) == 5  # what sets each apart, beside the name
+    renamed = segment_names(
+        frame,
+        result.segments,
+        result.descriptions,
         params.model_copy(
             update={"segment": params.segment.model_copy(update={"names": {1: "Bargain hunters"}})}
         ),
     )
-    assert renamed[1] == "Bargain hunters"
+    assert renamed[1] == "Bargain hunters" and renamed[2] == names[2]
     sizes = result.sizes(weights(frame, params), 10)
     assert sizes["people"].is_monotonic_decreasing and sizes["people"].sum() == len(frame)
 

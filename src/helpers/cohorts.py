@@ -235,10 +235,10 @@ def channel_economics(
         paid = cumulative[cumulative >= cost].index if cost == cost else []
         row = {"channel": group, "customers": int(c.loc[0, "size"]), "CAC": cost}
         for n in periods:
-            row[f"retention {n} %"] = 100 * c["retention"].get(n, np.nan)
-        row[f"value per customer ({horizon})"] = value
+            row[f"active in {ret.period} {n} %"] = 100 * c["retention"].get(n, np.nan)
+        row[f"value per customer, first {horizon} {ret.period}s"] = value
         row["value / CAC"] = value / cost if cost else np.nan
-        row["payback period"] = int(paid[0]) if len(paid) else np.nan
+        row[f"payback ({ret.period}s)"] = int(paid[0]) if len(paid) else np.nan
         rows.append(row)
     return pd.DataFrame(rows).set_index("channel").sort_values("value / CAC", ascending=False)
 
@@ -290,6 +290,14 @@ def promotion_effect(
     ]
 
 
+def promotion_table(effect: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """A promotion's activity per period as published: a period in which fewer than the privacy
+    minimum of a group were active shows the marker, not its count, share or revenue."""
+    out = suppress_rows(effect, "active", min_cell, keep=["group", "period", "after end", "size"])
+    out.attrs.update(effect.attrs)
+    return out
+
+
 def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFrame:
     """Share active per group in the periods after the promotion ended vs while it ran."""
     rows = []
@@ -323,6 +331,7 @@ class StickPoint:
     best: int
     action: str
     window_days: int
+    outcome_days: tuple[int, int] = (180, 365)  # retained: ordered again within these days
 
 
 def stick_point(
@@ -413,7 +422,7 @@ def stick_point(
     best = int(eligible["lift"].idxmax()) if len(eligible) else int(levels.index.max())
     if action == "spend":
         levels.index = [f"{int(i * spend_step)}–{int((i + 1) * spend_step)}" for i in levels.index]
-    return StickPoint(levels, thresholds, best, action, window_days)
+    return StickPoint(levels, thresholds, best, action, window_days, tuple(outcome_days))
 
 
 def shown_levels(sp: StickPoint, min_cell: int) -> pd.DataFrame:
@@ -659,10 +668,11 @@ def stick_sentence(sp: StickPoint) -> str:
     level = sp.best if sp.action != "spend" else f"{sp.best} spend steps"
     return (
         f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
-        f"Customers who get there are retained at {100 * t['retention at or above']:.0f}% "
-        f"against {100 * t['retention below']:.0f}% for those who do not: a lift of "
-        f"{100 * t['lift']:.0f} points (95% CI {100 * t['lift low']:.0f}–"
-        f"{100 * t['lift high']:.0f}), {t['ratio']:.1f}× the retention."
+        f"{100 * t['retention at or above']:.0f}% of customers who get there order again "
+        f"{sp.outcome_days[0]}–{sp.outcome_days[1]} days after their first order, against "
+        f"{100 * t['retention below']:.0f}% of those who do not: {100 * t['lift']:.0f} points more "
+        f"(95% confidence interval {100 * t['lift low']:.0f}–{100 * t['lift high']:.0f}), "
+        f"{t['ratio']:.1f} times as many."
     )
 
 
@@ -688,12 +698,17 @@ def headlines(
     """Short computed findings for the top of the report."""
     out = []
     curve = ret.curve().set_index("n")
-    for n in (1, 3, 12):
-        if n in curve.index:
-            out.append(
-                f"{100 * curve.loc[n, 'retention']:.0f}% of a typical cohort is active "
-                f"{n} {ret.period}{'s' if n > 1 else ''} after its first order."
+    shown = [n for n in (1, 3, 12) if n in curve.index]
+    if shown:
+        rule = "active in that very" if ret.definition == "on" else "active in that or a later"
+        out.append(
+            f"**Retention** ({rule} {ret.period}, all cohorts): "
+            + ", ".join(
+                f"{100 * curve.loc[n, 'retention']:.0f}% after {n} {ret.period}{'s' if n > 1 else ''}"
+                for n in shown
             )
+            + "."
+        )
     if (
         econ is not None
         and len(econ) > 1
@@ -702,12 +717,13 @@ def headlines(
     ):
         econ = econ[pd.to_numeric(econ["value / CAC"], errors="coerce").notna()]
         best, worst = econ.index[0], econ.index[-1]
-        ret_col = [c for c in econ.columns if c.startswith("retention")][-1]
+        ret_col = [c for c in econ.columns if c.startswith("active in")][-1]
+        after = ret_col.removeprefix(f"active in {ret.period}").removesuffix("%").strip()
         out.append(
-            f"**{best}** brings the best value for its cost ({econ.loc[best, 'value / CAC']:.1f}× "
-            f"CAC); **{worst}** the least ({econ.loc[worst, 'value / CAC']:.1f}×). "
-            f"{ret_col.removesuffix(' %').capitalize()}: {econ.loc[best, ret_col]:.0f}% vs "
-            f"{econ.loc[worst, ret_col]:.0f}%."
+            f"**{best}** customers bring the most value for what they cost to win "
+            f"({econ.loc[best, 'value / CAC']:.1f} times their acquisition cost); **{worst}** the "
+            f"least ({econ.loc[worst, 'value / CAC']:.1f} times). Still active after {after} "
+            f"{ret.period}s: {econ.loc[best, ret_col]:.0f}% against {econ.loc[worst, ret_col]:.0f}%."
         )
     out.append(stick_sentence(sp))
     for code, effect in promos.items():

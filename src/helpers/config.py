@@ -630,6 +630,9 @@ class Params(_Strict):
     )
     as_of: dt.date
     title: str = "Customer profiles"
+    currency: str = Field(
+        "", max_length=8, description="how money is shown: a symbol (£, $, €) or a code (EUR, CNY)"
+    )
     engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="where heavy work over orders runs: duckdb (embedded) or spark"
     )

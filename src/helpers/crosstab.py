@@ -709,6 +709,16 @@ def significant_cells(tables: list[Table]) -> pd.DataFrame:
     return cells[cells["letters"] != ""]
 
 
+def glance_lines(tables: list[Table], filters: int, top: int = 3) -> list[str]:
+    """The comparisons' main findings, for the top of the report."""
+    found = biggest_differences(tables, top)
+    return [
+        f"**{len(tables)} questions** compared across the banner groups"
+        + (f"; **{filters} named filters** pick out groups of customers." if filters else "."),
+        *(found or ["No group differs clearly from the rest on any question."]),
+    ]
+
+
 def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.05) -> list[str]:
     """Plain sentences for the largest significant differences of a group against the rest.
 

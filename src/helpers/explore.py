@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import formats
 from helpers.config import DIMENSIONS, Params
 from helpers.data import Dataset, is_numeric_column, multi_response, weights
 from helpers.engine import order_crosstab, orders_by_month
@@ -389,7 +390,11 @@ def highlights(
         out.append(
             f"**{len(behaviour):,} buyers** placed orders up to {as_of_label(p.as_of)}; "
             f"{repeat:.0f}% of them ordered more than once"
-            + (f", and the median buyer spent {spend.median():,.0f} in total." if len(spend) else ".")
+            + (
+                f", and the median buyer spent {formats.money(spend.median())} in total."
+                if len(spend)
+                else "."
+            )  # noqa: E501
         )
     if monthly is not None and len(monthly) >= 2:
         peak = monthly.loc[monthly["orders"].idxmax()]

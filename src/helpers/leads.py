@@ -367,6 +367,16 @@ def typing_summary(tool: TypingTool | None, params: Params, k: int) -> str:
     )
 
 
+def typing_line(tool: TypingTool | None, k: int) -> str:
+    """The typing tool in one plain sentence (empty without one)."""
+    if tool is None:
+        return ""
+    return (
+        f"A new lead's segment can be told from **{len(tool.questions)} questions**, right for "
+        f"{100 * tool.accuracy:.0f}% of customers (guessing would be right for {100 / k:.0f}%)."
+    )
+
+
 def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params) -> str:
     """Where the scorecard's criteria come from, or why this run has none."""
     if params.icp.criteria:
@@ -444,6 +454,7 @@ def bundle(
         "icp_values": icp_values,
         "tiers": tuple(params.icp.tiers),
         "names": result.names,
+        "descriptions": result.descriptions,
         "ranges": ranges,
         "period": params.period,
         "as_of": str(params.as_of),

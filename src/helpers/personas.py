@@ -6,7 +6,6 @@ and carries the figure behind it as a footnote and a tooltip.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -14,65 +13,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers import formats
 from helpers.config import Params
 from helpers.data import multi_response, weights
+from helpers.naming import age_band, gender_of, label, pick_name
 from helpers.privacy import CSP_META
 from helpers.schema import (
-    data_keys,
     has_churn,
     label_of,
     scale_of,
     still_customer,
-    value_keys,
 )
 from helpers.text import OTHER as THEME_OTHER
 from helpers.text import theme_set as text_theme_set
 from helpers.text import typical_quote, vocabulary_of
-
-# first names by gender and age band (deterministic choice per segment); "any" is used where
-# the data does not say (no gender column, or no age column): a name never implies a trait the
-# data does not have
-NAMES = {
-    "female": {
-        "18-29": ["Maya", "Chloe", "Zara", "Isla"],
-        "30-44": ["Sarah", "Priya", "Laura", "Emma"],
-        "45-59": ["Karen", "Helen", "Fiona", "Anita"],
-        "60+": ["Margaret", "Judith", "Brenda", "Ruth"],
-        "any": ["Anna", "Nadia", "Elena", "Grace", "Lena", "Mira"],
-    },
-    "male": {
-        "18-29": ["Liam", "Noah", "Kai", "Leo"],
-        "30-44": ["Daniel", "Arjun", "Tom", "Omar"],
-        "45-59": ["Mark", "Paul", "Rajesh", "Steven"],
-        "60+": ["Geoffrey", "Peter", "Alan", "Derek"],
-        "any": ["Adam", "Felix", "Hugo", "Ivan", "Jonas", "Ravi"],
-    },
-    "any": {
-        "18-29": ["Alex", "Sam", "Kit", "Rowan"],
-        "30-44": ["Jordan", "Robin", "Casey", "Avery"],
-        "45-59": ["Charlie", "Morgan", "Drew", "Quinn"],
-        "60+": ["Riley", "Jamie", "Lou", "Frankie"],
-        "any": [
-            "Alex",
-            "Sam",
-            "Jordan",
-            "Robin",
-            "Charlie",
-            "Morgan",
-            "Riley",
-            "Jamie",
-            "Casey",
-            "Avery",
-            "Quinn",
-            "Rowan",
-            "Drew",
-            "Kit",
-            "Lou",
-            "Frankie",
-        ],
-    },
-}
-AGE_BANDS = [(0, 29, "18-29"), (30, 44, "30-44"), (45, 59, "45-59"), (60, 200, "60+")]
 
 
 @dataclass
@@ -102,33 +56,9 @@ class Persona:
     marketing: list[Fact] = field(default_factory=list)
 
 
-def age_band(age: float) -> str:
-    """The age band of an age ("any" when it is not known)."""
-    for lo, hi, band in AGE_BANDS:
-        if lo <= age <= hi:
-            return band
-    return "any"
-
-
 def _mode(series: pd.Series) -> tuple[str, float]:
     counts = series.dropna().astype(str).value_counts(normalize=True)
     return (counts.index[0], float(counts.iloc[0])) if len(counts) else ("", 0.0)
-
-
-def _pick_name(gender: str, band: str, key: str, taken: set[str]) -> str:
-    """A first name for the gender and age band, chosen by a hash (the same every run), unique
-    within the run (other pools of the same gender, then a number, when one runs out)."""
-    pools = NAMES.get(gender, NAMES["any"])
-    candidates = list(pools.get(band, pools["any"])) + [n for b, ns in pools.items() if b != band for n in ns]
-    start = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(pools.get(band, pools["any"]))
-    order = candidates[start:] + candidates[:start]
-    for name in order:
-        if name not in taken:
-            return name
-    n = 2
-    while f"{order[0]} {n}" in taken:
-        n += 1
-    return f"{order[0]} {n}"
 
 
 def _pct(x: float) -> str:
@@ -161,17 +91,6 @@ def _third_person(text: str) -> str:
     text = re.sub(r"\bI\b", "they", text)
     text = re.sub(r"\bmy\b", "their", text)
     return re.sub(r"\bme\b", "them", text)
-
-
-def _gender_of(values: pd.Series, params: Params) -> pd.Series:
-    """female / male / missing, from the declared gender column and values."""
-    spec = params.personas.gender
-    keys = data_keys(values)
-    out = pd.Series(pd.NA, index=values.index, dtype="string")
-    if spec is not None:
-        out[keys.isin(value_keys(spec.female, spec.column, params)).to_numpy(bool)] = "female"
-        out[keys.isin(value_keys(spec.male, spec.column, params)).to_numpy(bool)] = "male"
-    return out
 
 
 def _traits(
@@ -211,6 +130,7 @@ def build_personas(
     names: dict[int, str],
     params: Params,
     clv: pd.Series | None = None,
+    descriptions: dict[int, str] | None = None,
 ) -> list[Persona]:
     """One persona per segment, every statement from the segment's data; a card line only for
     what the data has (no age, gender or attitude is stated or implied without its column)."""
@@ -225,7 +145,7 @@ def build_personas(
         vocabulary_of(frame[cols.open_text[0]], params.privacy.min_cell) if cols.open_text else frozenset()
     )
     age_col, gender_spec = params.personas.age, params.personas.gender
-    gender_all = _gender_of(frame[gender_spec.column], params) if gender_spec else None
+    gender_all = gender_of(frame[gender_spec.column], params) if gender_spec else None
     for s in sorted(segments.unique()):
         mask = segments == s
         seg = frame[mask]
@@ -255,8 +175,8 @@ def build_personas(
                         f"median age {ages.median():.0f} ({label_of(age_col, params).lower()})",
                     ),
                 )
-        name = _pick_name(gender, band, f"{s}-{names.get(s)}", taken={q.name for q in personas})
-        p = Persona(int(s), names.get(s, f"Segment {s}"), name, gender, band, "")
+        name = names.get(s) or pick_name(gender, band, f"{s}-{s}", taken={q.name for q in personas})
+        p = Persona(int(s), (descriptions or {}).get(s, ""), name, gender, band, "")
         skip = [c for c in (age_col, gender_spec and gender_spec.column) if c]
         who += _traits(
             index, shares, s, [c for c in cols.demographic + cols.geographic if c not in skip], params, 4
@@ -416,7 +336,8 @@ def _numbers(
     frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None, clv: pd.Series | None, params: Params
 ) -> dict[str, float]:
     cols = params.columns
-    n = {"share of customers": float(mask.mean())}
+    w = weights(frame, params)  # one rule in every report: shares of people are weighted
+    n = {"share of customers": float(w[mask].sum() / max(w.sum(), 1e-12))}
     if spend is not None:
         n["share of revenue (12 months)"] = float(spend[mask].sum() / max(spend.sum(), 1e-9))
     buyers = frame["orders"] > 0 if "orders" in frame else pd.Series(False, index=frame.index)
@@ -512,15 +433,27 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
             p.reasons = ["middle of the ranking"]
     table["focus"] = [next(q.focus for q in personas if q.segment == s) for s in table.index]
     table["why"] = ["; ".join(next(q.reasons for q in personas if q.segment == s)) for s in table.index]
-    table.index = [
-        f"{s}. {next(q.name for q in personas if q.segment == s)} — "
-        f"{next(q.segment_name for q in personas if q.segment == s)}"
-        for s in table.index
-    ]
+    table.index = [label(s, {q.segment: q.name for q in personas}) for s in table.index]
+    table.index.name = "segment"
     table = table.drop(columns=[k for k in left_out if table[k].isna().all()])
     out = table.sort_values("score", ascending=False)
     out.attrs["left_out"] = left_out
     return out
+
+
+def glance_lines(personas: list[Persona], changes: list[str] | None = None) -> list[str]:
+    """Who to focus on and who not, with the reasons, for the top of the report."""
+    named = {p.segment: p.name for p in personas}
+    out = []
+    for focus, words in (("focus", "Focus on"), ("not a focus", "Not a focus")):
+        chosen = [p for p in personas if p.focus == focus]
+        if chosen:
+            out.append(
+                f"{words}: "
+                + "; ".join(f"**{label(p.segment, named)}** ({'; '.join(p.reasons)})" for p in chosen)
+                + "."
+            )
+    return out + list(changes or [])[:2]
 
 
 def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
@@ -588,6 +521,7 @@ def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: 
 # --- presentation ---------------------------------------------------------------------------------
 
 PALETTE = ["#3b6ea5", "#e08214", "#4d9221", "#c51b7d", "#8073ac", "#35978f", "#b35806", "#666"]
+QUOTE_NOTE = "A real answer from this segment, the one closest to its typical answer; contact details removed"
 CARD_CSS = """
 .persona{border:1px solid #d5dbe3;border-radius:10px;padding:18px 22px;margin:18px 0;
 font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#222;
@@ -605,8 +539,14 @@ page-break-after:always;break-after:page;background:#fff;max-width:960px}
 border-left:4px solid #3b6ea5}
 .persona table.nums{border-collapse:collapse;font-size:13px;margin-top:6px}
 .persona table.nums td{padding:2px 10px;border-bottom:1px solid #eee}
-.persona .notes{font-size:11.5px;color:#555;margin-top:10px}
-@media print{.persona{border:none;margin:0}}
+.persona .notes{font-size:11.5px;color:#555;margin:10px 0 0;padding-left:22px}
+.persona sup a{text-decoration:none;color:#3b6ea5}.persona .notes li:target{background:#fff3c4}
+@media (max-width:600px){.persona{padding:12px}.persona .grid{grid-template-columns:1fr}
+.persona .top{flex-direction:column;align-items:flex-start}}
+@media print{body>h1,body>p{display:none}.persona{border:none;margin:0;padding:0;font-size:12px;
+break-inside:avoid}.persona:last-of-type{break-after:auto;page-break-after:auto}
+.persona ul{font-size:12px;line-height:1.3}.persona .notes{font-size:9.5px}
+.persona svg{width:72px;height:72px}}
 """
 
 
@@ -648,8 +588,11 @@ def card_html(p: Persona) -> str:
 
     def cite(f: Fact) -> str:
         notes.append(f.source)
-        n = len(notes)
-        return f'{html.escape(f.text)}<sup title="{html.escape(f.source)}">[{n}]</sup>'
+        n = len(notes)  # a link to the note (a tap on a phone), and a tooltip (a mouse)
+        return (
+            f'{html.escape(f.text)}<sup><a href="#note-{p.segment}-{n}" '
+            f'title="{html.escape(f.source)}">[{n}]</a></sup>'
+        )
 
     tag = {"focus": "focus", "not a focus": "not", "maintain": "maintain"}.get(p.focus, "maintain")
     sections = "".join(
@@ -660,9 +603,8 @@ def card_html(p: Persona) -> str:
     nums = "".join(f"<tr><td>{html.escape(k)}</td><td>{_num(k, v)}</td></tr>" for k, v in p.numbers.items())
     quote = (
         (
-            f'<div class="quote">“{html.escape(p.quote)}”<sup title="A real answer from this '
-            f'segment, the one closest to its typical answer; contact details removed">'
-            f"[q]</sup></div>"
+            f'<div class="quote">“{html.escape(p.quote)}”<sup><a href="#note-{p.segment}-q" '
+            f'title="{QUOTE_NOTE}">[q]</a></sup></div>'
         )
         if p.quote
         else ""
@@ -675,14 +617,17 @@ def card_html(p: Persona) -> str:
     reasons = "; ".join(p.reasons)
     return (
         f'<section class="persona"><div class="top">{p.avatar}<div>'
-        f'<h2>{html.escape(p.name)}</h2><div class="seg">Segment {p.segment}: '
+        f'<h2>{html.escape(label(p.segment, {p.segment: p.name}))}</h2><div class="seg">'
         f'{html.escape(p.segment_name)} · <span class="tag {tag}">{html.escape(p.focus)}'
         f'</span> {html.escape(reasons)}</div><div class="headline">'
         f"{html.escape(p.headline)}</div></div></div>{quote}"
         f'<div class="grid">{sections}<div><h3>The numbers</h3><table class="nums">{nums}'
         f"</table></div></div>{market}"
-        f'<div class="notes">{"<br>".join(f"[{i}] {html.escape(n)}" for i, n in enumerate(notes, 1))}'
-        f"</div></section>"
+        + '<ol class="notes">'
+        + "".join(f'<li id="note-{p.segment}-{i}">{html.escape(n)}</li>' for i, n in enumerate(notes, 1))
+        + "</ol>"
+        + (f'<p class="notes" id="note-{p.segment}-q">[q] {QUOTE_NOTE}</p>' if p.quote else "")
+        + "</section>"
     )
 
 
@@ -692,7 +637,7 @@ def _num(key: str, value: float) -> str:
     if key == "NPS":
         return f"{value:+.0f}"
     if key == "average customer value":
-        return f"{value:,.0f}"
+        return formats.money(value)
     return f"{100 * value:.0f}%"
 
 
@@ -703,15 +648,16 @@ def cards_html(personas: list[Persona]) -> str:
 
 def standalone_page(personas: list[Persona], params: Params) -> str:
     """A self-contained, offline `personas.html` for sales and support teams."""
-    title = f"Personas — {params.title}" + ("" if params.period in params.title else f" ({params.period})")
+    title = f"Personas — {params.title}"
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{CSP_META}'
         '<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
         f"{html.escape(title)}</title><style>body{{margin:0 auto;max-width:1000px;padding:20px}}"
         f'{CARD_CSS}</style></head><body><h1 style="font-family:system-ui">'
-        f'{html.escape(title)}</h1><p style="font-family:system-ui;color:#555">Data as of '
-        f"{params.as_of}. Hover a footnote number to see the figure behind a statement; "
-        f"printing gives one card per page.</p>{''.join(card_html(p) for p in personas)}"
+        f'{html.escape(title)}</h1><p style="font-family:system-ui;color:#555">Period '
+        f"{html.escape(params.period)}, data as of {params.as_of}. Tap or hover a footnote number to "
+        f'see the figure behind a statement; printing gives one card per page. <a href="index.html">'
+        f"All reports of this quarter</a>.</p>{''.join(card_html(p) for p in personas)}"
         f"</body></html>"
     )
 
@@ -720,7 +666,7 @@ def facts_table(personas: list[Persona]) -> pd.DataFrame:
     """Key facts of every persona, for CSV."""
     rows = []
     for p in personas:
-        row = {"segment": p.segment, "segment name": p.segment_name, "persona": p.name}
+        row = {"segment": p.segment, "name": p.name, "what sets it apart": p.segment_name}
         if p.age_band != "any":
             row["age band"] = p.age_band
         if p.gender != "any":

@@ -16,6 +16,7 @@ from pathlib import Path
 from IPython import get_ipython
 from IPython.display import Markdown, display
 
+from helpers import formats
 from helpers.config import DIMENSIONS, Params
 from helpers.errors import ConfigError
 from helpers.schema import has_churn
@@ -112,7 +113,9 @@ def sentence(lacking: list[str]) -> str:
 
 
 def use(params: Params) -> None:
-    """Register the ``%%needs`` cell magic for this run's parameters (call once per notebook)."""
+    """This run's context for the notebook: its currency, and the ``%%needs`` cell magic (call
+    once per notebook)."""
+    formats.use_currency(params.currency)
     shell = get_ipython()
     if shell is None:  # not in a notebook: nothing to register
         return

@@ -7,6 +7,7 @@ import html as html_text
 import math
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +19,7 @@ import seaborn as sns
 from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
 
+from helpers import formats
 from helpers.data import NO_PROFILE
 
 PALETTE = "#3b6ea5"
@@ -42,11 +44,41 @@ def setup() -> None:
         plt.rcParams["font.family"] = ["sans-serif", cjk]
     warnings.filterwarnings("ignore")
     try:
+        from IPython import get_ipython
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("png")
+        shell = get_ipython()
     except ImportError:  # outside IPython
-        pass
+        shell = None
+    if shell is not None:  # every chart carries its own title as its description (alt text)
+        png = shell.display_formatter.formatters["image/png"]
+        draw = png.lookup_by_type(plt.Figure)
+        png.for_type(plt.Figure, lambda fig: (draw(fig), {"alt": alt_text(fig)}))
+
+
+def alt_text(fig: plt.Figure) -> str:
+    """A chart's description for readers who cannot see it: its titles and axis titles."""
+    parts = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    for ax in fig.axes:
+        title = ax.get_title() or ax.get_title("left")
+        axes = " against ".join(t for t in (ax.get_ylabel(), ax.get_xlabel()) if t)
+        if title and title not in parts:
+            parts.append(title + (f" ({axes})" if axes and len(fig.axes) <= 2 else ""))
+        elif axes and not title and len(parts) < 1:
+            parts.append(axes)
+    return "; ".join(p for p in parts if p).replace("\n", " ").strip()
+
+
+def glance(lines: list[str]) -> HTML:
+    """The report's "At a glance": its main findings in a few lines (the published page shows it
+    under the title, and the version page leads with it)."""
+    items = "".join(f"<li>{_bold(html_text.escape(line, quote=False))}</li>" for line in lines if line)
+    return HTML(f'<div class="wb-glance"><h2>At a glance</h2><ul>{items}</ul></div>')
+
+
+def _bold(text: str) -> str:
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
 
 
 # fonts with Chinese glyphs, in order of preference (Debian's fonts-noto-cjk, then the usual
@@ -138,19 +170,27 @@ def styled(
         for c in (pct if pct is not None else [c for c in table.columns if str(c).endswith(" %")])
         if c in table.columns
     ]
+    table = table.copy()
     fmt = {}
     text_cols = []
+    share_places = min(decimals, 1)
     for col in table.columns:
+        if pd.api.types.is_bool_dtype(table[col]) or table[col].map(lambda v: isinstance(v, bool)).all():
+            table[col] = table[col].map(formats.yes_no).astype(object)  # yes/no in words, never True
         values = pd.to_numeric(pd.Series(table[col].to_numpy(object)), errors="coerce").astype(float)
         whole = values.notna().any() and bool((values.dropna() % 1 == 0).all())
-        if col in pct:
-            fmt[col] = _fmt(f"{{:.{decimals}f}}%")
+        if col in pct:  # a share reads with one decimal at most (never 100.000%)
+            fmt[col] = _fmt(lambda v: f"{formats.number(v, share_places)}%")
+        elif formats.is_p_value(col) and values.notna().any():
+            fmt[col] = _fmt(formats.p_value)
+        elif formats.is_money(col) and values.notna().any():
+            fmt[col] = _fmt(formats.money)
         elif pd.api.types.is_integer_dtype(table[col]) or (whole and values.notna().any()):
-            fmt[col] = _fmt("{:,.0f}")
+            fmt[col] = _fmt(lambda v: formats.number(v, 0))
         elif values.notna().any():
-            fmt[col] = _fmt(f"{{:,.{decimals}f}}")
+            fmt[col] = _fmt(lambda v, d=decimals: formats.number(v, d))
         else:
-            fmt[col] = _fmt("{}")
+            fmt[col] = _fmt(str)
             text_cols.append(col)
     # values and labels are escaped: a hidden cell's "<n" marker, and any text from data, show as
     # text and never as markup
@@ -179,14 +219,15 @@ def styled(
     )
 
 
-def _fmt(pattern: str):  # noqa: ANN202 - a formatter for Styler.format
+def _fmt(show: Callable[[float], str]):  # noqa: ANN202 - a formatter for Styler.format
     def f(v: object) -> str:
         if isinstance(v, str):
             return v
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
             return "–"
         try:
-            return pattern.format(v)
+            # a formatted number is escaped here (Styler escapes only the values it is given)
+            return html_text.escape(show(float(v)) if show is not str else str(v), quote=False)
         except (ValueError, TypeError):
             return str(v)
 
@@ -228,6 +269,13 @@ def bar_grid(
         fig.suptitle(title, fontweight="bold", fontsize=14)
     fig.tight_layout()
     return fig
+
+
+def _wrap(label: str, width: int = 28) -> str:
+    """A long label on several lines, never cut."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width)) or label
 
 
 def _short(label: str, width: int = 24) -> str:
@@ -403,8 +451,14 @@ def curves(
 def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
     """Share of each group active per period, with the promotion's end marked."""
     fig, ax = plt.subplots(figsize=(10, 3.6))
-    for group, part in effect.groupby("group"):
-        ax.plot(part["period"], part["active %"], marker="o", ms=3, label=str(group))
+    for group, part in effect.groupby("group"):  # a hidden (small) figure is a gap in its line
+        ax.plot(
+            part["period"],
+            pd.to_numeric(part["active %"], errors="coerce"),
+            marker="o",
+            ms=3,
+            label=str(group),
+        )
     end = effect.attrs.get("end")
     if end is not None:
         ax.axvline(end, color="#b2182b", linestyle="--", linewidth=1)
@@ -456,6 +510,8 @@ def odds_chart(drivers: pd.DataFrame | None, top: int = 15) -> plt.Figure | Mark
     """Odds ratios with 95% intervals (log scale); right of 1 = more likely to churn."""
     if drivers is None:
         return Markdown(f"_{NO_PROFILE}_")
+    if drivers.empty:
+        return Markdown("_No trait makes churning clearly more or less likely._")
     d = drivers.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.38 * len(d) + 1.4))
     y = np.arange(len(d))
@@ -470,10 +526,16 @@ def odds_chart(drivers: pd.DataFrame | None, top: int = 15) -> plt.Figure | Mark
     )
     ax.axvline(1, color="#777", linewidth=1)
     ax.set_xscale("log")
+    ticks = [
+        t
+        for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)
+        if d["low 95%"].min() / 1.5 <= t <= d["high 95%"].max() * 1.5
+    ]
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_yticks(y, [_short(str(i), 48) for i in d.index], fontsize=9)
-    ax.set_xlabel("odds ratio of churning (log scale)")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_yticks(y, [_wrap(str(i), 40) for i in d.index], fontsize=9)
+    ax.set_xlabel("odds ratio of churning (log scale; right of 1: more likely to churn)")
     ax.set_title("What the churned have in common")
     fig.tight_layout()
     return fig
@@ -557,7 +619,7 @@ def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100
 
 def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figure:
     """Cross-validated confusion matrix of the typing tool (% of each true segment)."""
-    labels = [f"{s}. {_short(names.get(s, ''), 22)}" for s in confusion.index]
+    labels = [f"{s}. {_short(names.get(s, ''), 22)}" if names.get(s) else str(s) for s in confusion.index]
     fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 3.5, 1.0 * len(labels) + 1.2))
     sns.heatmap(
         confusion,
@@ -614,7 +676,7 @@ def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
             edgecolor="white",
         )
         ax.annotate(
-            f"{row['persona']} ({i})",
+            f"{i}. {row['name']}",
             (100 * row["share of customers"], y[i]),
             textcoords="offset points",
             xytext=(8, 6),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from helpers.config import Params
 from helpers.crosstab import adjust, proportion_z
+from helpers.naming import label
 from helpers.segment import ASSIGNMENTS, jaccard, load_bundle
 
 FACTS = "persona_facts.parquet"
@@ -97,9 +98,6 @@ def compare(
     migration = (
         pd.crosstab(before.to_numpy()[both].astype(int), segments.to_numpy()[both], normalize="index") * 100
     )
-    migration.index = [f"{i}. {prev_names.get(i, '')}" for i in migration.index]
-    migration.columns = [f"{c}. {names.get(c, '')}" for c in migration.columns]
-
     # match each current segment to last quarter's model segment it overlaps most
     match, best = {}, {}
     for s in sorted(segments.unique()):
@@ -109,10 +107,16 @@ def compare(
         }
         p = max(scores, key=scores.get)
         match[s], best[s] = p, scores[p]
+    # this quarter's segments in the order of the last quarter's they match: people who stayed in
+    # the same segment sit on the diagonal, whatever number each quarter gave it
+    order = sorted(migration.columns, key=lambda c: (match.get(c, 10**6), c))
+    migration = migration[order]
+    migration.index = [f"was {label(int(i), prev_names)}" for i in migration.index]
+    migration.columns = [label(int(c), names) for c in migration.columns]
     threshold = params.previous.match_threshold
-    appeared = [f"{s}. {names.get(s, '')}" for s in match if best[s] < threshold]
+    appeared = [label(s, names) for s in match if best[s] < threshold]
     matched_prev = {match[s] for s in match if best[s] >= threshold}
-    vanished = [f"{p}. {prev_names.get(p, '')}" for p in sorted(prev_names) if p not in matched_prev]
+    vanished = [label(p, prev_names) for p in sorted(prev_names) if p not in matched_prev]
 
     prev_sizes = prev_assign["segment"].value_counts()
     n_prev, n_now = int(prev_sizes.sum()), len(segments)
@@ -128,8 +132,8 @@ def compare(
         prev_share = float(prev_sizes.get(p, 0) / n_prev)
         pvals.append(float(proportion_z(now_share, n_now, prev_share, n_prev)[1]))
         row = {
-            "segment": f"{s}. {names.get(s, '')}",
-            "was": f"{p}. {prev_names.get(p, '')}",
+            "segment": label(s, names),
+            "was": label(p, prev_names),
             "overlap (Jaccard)": best[s],
             "share before %": 100 * prev_share,
             "share now %": 100 * now_share,

@@ -36,6 +36,7 @@ import psutil
 from helpers.config import Params, load_params, params_as_dict
 from helpers.data import CHECKED_ENV, load_dataset, save_checked
 from helpers.errors import ConfigError
+from helpers.pages import PageFrame, frame_report, move_glance
 from helpers.plan import NEEDS, report_lacks, words
 from helpers.privacy import CSP_META
 from helpers.text import save_themes, with_themes
@@ -255,12 +256,16 @@ def declared(notebook: Path, values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k in names}
 
 
-def export_html(notebook: Path, html_path: Path, footer: str = "") -> int:
-    """Export an executed notebook as an offline HTML page with code hidden; return its size."""
+def export_html(
+    notebook: Path, html_path: Path, footer: str = "", frame: PageFrame | None = None
+) -> tuple[int, list[str]]:
+    """Export an executed notebook as an offline HTML page with code hidden, in the report frame;
+    return its size and its "At a glance" lines."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
+    nb.cells = move_glance(nb.cells)
     for cell in nb.cells:  # warnings and logs are for researchers, not stakeholders
         if cell.cell_type == "code":
             cell.outputs = [
@@ -277,8 +282,11 @@ def export_html(notebook: Path, html_path: Path, footer: str = "") -> int:
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nb)
+    headline: list[str] = []
+    if frame is not None:
+        body, headline = frame_report(body, frame)
     html_path.write_text(strip_css_comments(body), encoding="utf-8")
-    return html_path.stat().st_size
+    return html_path.stat().st_size, headline
 
 
 _STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGNORECASE)
@@ -372,6 +380,10 @@ margin:0 auto;padding:24px;color:#222;line-height:1.5}
 h1{font-size:26px;margin-bottom:4px}h2{font-size:20px;margin-top:28px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{padding:4px 10px;border-bottom:1px solid #eee;
 text-align:left}th{background:#f4f7fb}.muted{color:#666;font-size:13px}a{color:#2a5d9f}
+.scroll{overflow-x:auto;max-width:100%}ul.files a{overflow-wrap:anywhere}
+details{margin-top:28px;border-top:1px solid #ddd;padding-top:8px}summary{cursor:pointer;color:#2a5d9f}
+section ul{margin:4px 0 12px}
+@media (max-width:600px){body{padding:10px}td,th{padding:4px 6px}}
 """
 
 
@@ -394,7 +406,26 @@ def _memory(nb: dict[str, Any]) -> str:
     return "–" if not mb else f"{mb / 1024:.1f} GB"
 
 
+EXTRA_PAGES = {"personas.html": "Persona cards (one card per printed page, for sales and support)"}
+
+
 def _version_page(manifest: dict[str, Any]) -> str:
+    """A version's page: each report with its main findings first; how it was made, folded."""
+    reports = []
+    for nb in manifest["notebooks"]:
+        link = f'<a href="{html.escape(nb["html"])}">{html.escape(nb["title"])}</a>'
+        lines = nb.get("headline") or []
+        if nb["status"] == "skipped":
+            findings = f'<p class="muted">{html.escape(_run_time(nb))}.</p>'
+        elif lines:
+            findings = "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+        else:
+            findings = ""
+        reports.append(f"<section><h2>{link}</h2>{findings}</section>")
+    extras = "".join(
+        f'<li><a href="{html.escape(name)}">{html.escape(EXTRA_PAGES.get(name, name))}</a></li>'
+        for name in manifest.get("pages", [])
+    )
     rows = "".join(
         f'<tr><td><a href="{html.escape(nb["html"])}">{html.escape(nb["title"])}</a></td>'
         f"<td>{_run_time(nb)}</td><td>{_memory(nb)}</td><td>{nb['html_bytes'] / 1024:.0f} KB</td></tr>"
@@ -402,17 +433,20 @@ def _version_page(manifest: dict[str, Any]) -> str:
     )
     tables = "".join(f'<li><a href="{html.escape(t)}">{html.escape(t)}</a></li>' for t in manifest["tables"])
     body = (
-        f'<p class="muted"><a href="../../index.html">All reports</a></p>'
+        '<nav class="muted"><a href="../../index.html">All reports</a></nav>'
         f"<h1>{html.escape(manifest['title'])}</h1>"
         f"<p>Period <b>{html.escape(manifest['period'])}</b>, version "
-        f"<b>v{manifest['version']}</b>, data as of {manifest['as_of']}. "
+        f"<b>v{manifest['version']}</b>, data as of {html.escape(str(manifest['as_of']))}. "
         f"Published {manifest['finished'][:16].replace('T', ' ')} UTC.</p>"
-        f"<h2>Reports</h2><table><tr><th>Report</th><th>Run time</th><th>Peak memory</th>"
-        f"<th>Size</th></tr>"
-        f"{rows}</table><h2>Tables (CSV, aggregates only)</h2><ul>{tables or '<li>none</li>'}"
-        f'</ul><p class="muted">How this version was made: <a href="manifest.json">'
-        f"manifest.json</a> (parameters, input fingerprints, code version, package versions). "
-        f'Researchers: the executed notebooks are in <a href="notebooks/">notebooks/</a>.</p>'
+        + "".join(reports)
+        + (f"<h2>Also in this version</h2><ul>{extras}</ul>" if extras else "")
+        + "<details><summary>For researchers: how this version was made</summary>"
+        f'<div class="scroll"><table><tr><th>Report</th><th>Run time</th><th>Peak memory</th>'
+        f"<th>Size</th></tr>{rows}</table></div>"
+        f'<h3>Tables (CSV, aggregates only)</h3><ul class="files">{tables or "<li>none</li>"}</ul>'
+        f'<p class="muted"><a href="manifest.json">manifest.json</a>: parameters, input fingerprints, '
+        f'code version, package versions. The executed notebooks: <a href="notebooks/">notebooks/</a>.</p>'
+        "</details>"
     )
     return _page(f"{manifest['title']} · {manifest['period']} v{manifest['version']}", body)
 
@@ -456,8 +490,8 @@ def write_index(reports_root: Path) -> Path:
         )
         sections.append(
             f"<h2>{html.escape(period)} — {html.escape(items[0]['title'])}</h2>"
-            f"<table><tr><th>Version</th><th>Data as of</th><th>Published (UTC)</th>"
-            f"<th>Reports</th></tr>{rows}</table>"
+            f'<div class="scroll"><table><tr><th>Version</th><th>Data as of</th><th>Published (UTC)</th>'
+            f"<th>Reports</th></tr>{rows}</table></div>"
         )
     body = (
         '<h1>Customer profile reports</h1><p class="muted">Every published period and '
@@ -836,6 +870,7 @@ def run_batch(
     pages: list[dict[str, Any]] = []
     ok = True
     footer = f"{params.title} · period {params.period} · data as of {params.as_of}"
+    frame = PageFrame(params.title, params.period, str(params.as_of), params.privacy.min_cell)
     slots = max(1, min(jobs or default_jobs(), len(notebooks)))
 
     def one(i: int, slot: int) -> tuple[dict[str, Any] | None, list[str]]:
@@ -888,7 +923,7 @@ def run_batch(
         run.peak_memory_mb = memory.peak_bytes / 2**20
         if run.status == "failed":
             return None, [f"        failed after {run.duration_s:.1f} s: {run.error}"]
-        size = export_html(executed, build / f"{nb.stem}.html", footer)
+        size, headline = export_html(executed, build / f"{nb.stem}.html", footer, frame)
         run.status = "ok"
         return (
             {
@@ -899,6 +934,7 @@ def run_batch(
                 "duration_s": round(run.duration_s, 2),
                 "peak_memory_mb": round(run.peak_memory_mb),
                 "status": "ok",
+                "headline": headline,
             },
             [
                 f"        done in {run.duration_s:.1f} s ({size / 1024:.0f} KB, "
@@ -964,6 +1000,7 @@ def run_batch(
             "lock_sha256": _lock_hash(),
             "notebooks_side_by_side": slots,
             "notebooks": pages,
+            "pages": sorted(name for name in EXTRA_PAGES if (build / name).exists()),
             "tables": tables,
         }
         (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))

@@ -35,6 +35,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from helpers.config import Params
 from helpers.data import multi_response, stratified_index
 from helpers.latent import LatentClassModel
+from helpers.naming import label, segment_names
 from helpers.privacy import suppress_rows
 from helpers.schema import display_values, label_of, scale_of
 
@@ -642,7 +643,6 @@ def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
     for seg, parts in ranked.items():  # a name two segments share takes a third trait
         if list(names.values()).count(names[seg]) > 1 and len(parts) > 2:
             names[seg] = " & ".join(parts[:3])
-    names.update({int(k): v for k, v in params.segment.names.items()})
     return unique_names(names)
 
 
@@ -713,7 +713,8 @@ class Segmentation:
     segments: pd.Series  # 1..k per customer (by size), index as the frame
     stability: Stability | None
     index: pd.DataFrame | None
-    names: dict[int, str]
+    names: dict[int, str]  # the one name of each segment (its persona's first name)
+    descriptions: dict[int, str] = field(default_factory=dict)  # what sets each one apart
 
     @property
     def k(self) -> int:
@@ -725,13 +726,17 @@ class Segmentation:
         n = self.segments.value_counts().sort_index()
         w = weights.groupby(self.segments).sum()
         out = pd.DataFrame(
-            {"name": [self.names.get(s, "") for s in n.index], "people": n, "weighted %": 100 * w / w.sum()}
+            {
+                "what sets it apart": [self.descriptions.get(s, "") for s in n.index],
+                "people": n,
+                "share %": 100 * w / w.sum(),  # weighted where the data has weights (one rule)
+            }
         )
         if self.stability is not None:
             out["mean Jaccard"] = self.stability.jaccard.to_numpy()
             out["stability"] = self.stability.verdict.to_numpy()
-        out.index.name = "segment"
-        return suppress_rows(out, "people", min_cell, keep=["name"])
+        out.index = pd.Index([label(s, self.names) for s in n.index], name="segment")
+        return suppress_rows(out, "people", min_cell, keep=["what sets it apart"])
 
     def stability_notes(self) -> list[str]:
         """Plain sentences calling out segments that are not stable."""
@@ -745,12 +750,31 @@ class Segmentation:
             j = self.stability.jaccard[s]
             if verdict != "stable":
                 notes.append(
-                    f"**Segment {s + 1} ({self.names.get(s + 1, '')}) is {verdict}** "
+                    f"**Segment {label(s + 1, self.names)} is {verdict}** "
                     f"(mean Jaccard {j:.3f}): treat it with care."
                 )
         if len(notes) == 1:
             notes.append(f"Every segment is stable (mean Jaccard ≥ {STABLE}).")
         return notes
+
+
+def glance_lines(result: Segmentation, sizes: pd.DataFrame) -> list[str]:
+    """The segmentation's main findings, for the top of the report."""
+    if result.k < 2:
+        return ["No segments: the customers do not fall into distinct groups on these traits."]
+    stable = result.stability is None or (result.stability.verdict == "stable").all()
+    shares = pd.to_numeric(sizes["share %"], errors="coerce")
+    big, small = shares.idxmax(), shares.idxmin()
+    return [
+        f"**{result.k} segments** of customers, "
+        + (
+            "each stable (it comes back when the data is resampled)."
+            if stable
+            else "not all stable: see below."
+        ),
+        f"Largest: **{big}** ({shares[big]:.0f}% of customers; {sizes.loc[big, 'what sets it apart']}). "
+        f"Smallest: **{small}** ({shares[small]:.0f}%; {sizes.loc[small, 'what sets it apart']}).",
+    ]
 
 
 def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation:
@@ -778,8 +802,9 @@ def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation
             pd.Series(stab.verdict.to_numpy()[order]),
         )
     index = profile(frame, segments, params, weights) if choice.k > 1 else None
-    names = propose_labels(index, params) if index is not None else {1: "Everyone"}
-    return Segmentation(spec, choice, model, segments, stab, index, names)
+    descriptions = propose_labels(index, params) if index is not None else {1: "everyone"}
+    names = segment_names(frame, segments, descriptions, params)
+    return Segmentation(spec, choice, model, segments, stab, index, names, descriptions)
 
 
 def method_text(result: Segmentation, params: Params, people: int) -> str:
@@ -807,7 +832,7 @@ def heatmap_rows(result: Segmentation, top: int = 4) -> pd.DataFrame:
         else (f"{v} (top of its scale)" if a == "agree" else f"{v} (mean)")
         for v, a in rows.index
     ]
-    rows.columns = [f"{s}. {result.names.get(s, '')}" for s in rows.columns]
+    rows.columns = [label(s, result.names) for s in rows.columns]
     return rows
 
 
@@ -817,7 +842,7 @@ def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
     parts = []
     for s in result.index.columns:
         d = distinctive(result.index, s, top).reset_index()
-        d.insert(0, "segment", f"{s}. {result.names.get(s, '')}")
+        d.insert(0, "segment", label(s, result.names))
         parts.append(d)
     out = pd.concat(parts, ignore_index=True)
     out["answer"] = out["answer"].replace({"agree": "top of its scale"})
@@ -848,7 +873,7 @@ def save_assignments(
             "segment": result.segments.to_numpy(),
         }
     )
-    out["segment_name"] = out["segment"].map(lambda s: f"{s}. {result.names.get(s, '')}")
+    out["segment_name"] = out["segment"].map(lambda s: label(s, result.names))
     path = folder / ASSIGNMENTS
     out.to_parquet(path, index=False)
     return path
@@ -872,6 +897,7 @@ class SegmentsForReport:
     segments: pd.Series  # 1..k aligned to the frame
     index: pd.DataFrame
     names: dict[int, str]
+    descriptions: dict[int, str] = field(default_factory=dict)
 
 
 def segments_for(
@@ -883,8 +909,9 @@ def segments_for(
         table = pd.read_parquet(saved / ASSIGNMENTS).set_index("customer_id")
         seg = table["segment"].reindex(frame[params.columns.id].astype(str).to_numpy())
         segments = pd.Series(seg.to_numpy(), index=frame.index, name="segment")
-        names = load_bundle(saved / "segment_model.joblib")["names"]
+        bundle = load_bundle(saved / "segment_model.joblib")
+        names, descriptions = bundle["names"], bundle.get("descriptions", {})
     else:
         result = run(frame, params, weights)
-        segments, names = result.segments, result.names
-    return SegmentsForReport(segments, profile(frame, segments, params, weights), names)
+        segments, names, descriptions = result.segments, result.names, result.descriptions
+    return SegmentsForReport(segments, profile(frame, segments, params, weights), names, descriptions)

@@ -729,6 +729,32 @@ def check_sentence(result: ValueResult, settings) -> str:  # noqa: ANN001
     )
 
 
+def clear_drivers(drivers: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The churn drivers whose 95% interval excludes 1 (no effect); the others are noise to a
+    reader (the full table stays in the CSV)."""
+    if drivers is None:
+        return None
+    lo, hi = pd.to_numeric(drivers["low 95%"]), pd.to_numeric(drivers["high 95%"])
+    return drivers[((lo > 1) | (hi < 1)) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0)]
+
+
+def value_caveat(result: ValueResult, limit: float = 0.10) -> str:
+    """A warning for the value figures when the model missed the holdout by more than `limit`."""
+    if result.check is None:
+        return ""
+    t = result.check_totals
+    if not t["actual"]:
+        return ""
+    gap = (t["predicted"] - t["actual"]) / t["actual"]
+    if abs(gap) <= limit:
+        return ""
+    word = "over" if gap > 0 else "under"
+    return (
+        f"**Read the value figures as rough:** the purchase model {word}-forecast the holdout period "
+        f"by {100 * abs(gap):.0f}%, so predicted values are likely {word}stated by a similar margin."
+    )
+
+
 def rfm_table(result: ValueResult) -> pd.DataFrame:
     """Buyers per RFM group with their average recency, frequency, spend and predicted value."""
     c = result.customers

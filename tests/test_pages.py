@@ -1,0 +1,124 @@
+"""The stakeholder layer: one number format, the frame around a report, one name per segment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import formats, pages, plots
+from helpers.naming import label
+
+
+@pytest.fixture
+def pounds():
+    formats.use_currency("£")
+    yield
+    formats.use_currency("")
+
+
+def test_money_takes_the_run_currency(pounds):
+    assert formats.money(1234.5) == "£1,234"
+    assert formats.money(14.256) == "£14.26"
+    assert formats.money(-0.001) == "£0.00"
+    formats.use_currency("EUR")
+    assert formats.money(1234.5) == "1,234 EUR"
+
+
+def test_numbers_read_as_readers_expect():
+    assert formats.p_value(3.6e-120) == "< 0.001" and formats.p_value(0.0427) == "0.043"
+    assert formats.number(-0.04, 1) == "0.0" and formats.number(-1234.56, 1) == "-1,234.6"
+    assert formats.yes_no(True) == "yes" and formats.yes_no(np.bool_(False)) == "no"
+    assert formats.is_money("CAC") and formats.is_money("value per customer, first 12 months")
+    assert not formats.is_money("value / CAC") and not formats.is_money("share of revenue %")
+    assert formats.is_p_value("p-value") and not formats.is_p_value("people")
+
+
+def test_a_styled_table_formats_every_kind(pounds):
+    table = pd.DataFrame(
+        {
+            "people": [12.0, 3400.0],
+            "share %": [100.0, 12.3456],
+            "CAC": [6.1, 120.0],
+            "p-value": [1e-9, 0.2],
+            "passes": [True, False],
+            "lift": [-0.0004, 1.25],
+        }
+    )
+    page = plots.styled(table, "t", decimals=3).to_html()
+    for shown in ("3,400", "100.0%", "12.3%", "£6.10", "£120", "&lt; 0.001", "0.200", "yes", "no", "0.000"):
+        assert shown in page, shown
+    assert "True" not in page and "-0.000" not in page and "100.000%" not in page
+
+
+REPORT = """<html><head><title>t</title></head><body><main>
+<div class="jp-Cell"><h1 id="T">Report title</h1><p>Intro with BIC and NPS.</p></div>
+<div class="jp-Cell"><div class="wb-glance"><h2>At a glance</h2><ul><li><b>5 segments</b>.</li>
+<li>Retention 9%.</li></ul></div></div>
+<div class="jp-Cell"><h2 id="First">First<a class="anchor-link" href="#First">¶</a></h2></div>
+<div class="jp-Cell"><h2>Second part</h2></div>
+<div class="wb-footer">footer</div></main></body></html>"""
+
+
+def test_the_frame_gives_navigation_contents_and_a_glossary():
+    frame = pages.PageFrame("Brand <x>", "2026Q3", "2026-09-30", min_cell=10)
+    page, headline = pages.frame_report(REPORT, frame)
+    assert headline == ["5 segments.", "Retention 9%."]
+    assert 'href="index.html"' in page and 'href="../../index.html"' in page
+    assert "Brand &lt;x&gt; · period 2026Q3" in page and "hidden (shown as &lt;n)" in page
+    toc = page[page.index('id="contents"') : page.index("</nav>", page.index('id="contents"'))]
+    assert toc.index("#First") < toc.index("#Second-part") < toc.index("#glossary")
+    assert "At a glance" not in toc and "¶" not in page
+    glossary = page[page.index('id="glossary"') :]
+    assert "<dt>BIC</dt>" in glossary and "<dt>NPS</dt>" in glossary and "<dt>CAC</dt>" not in glossary
+    assert glossary.index("<dt>BIC</dt>") < glossary.index("<dt>NPS</dt>")
+    assert page.index('id="contents"') > page.index("wb-glance")  # contents after the glance
+
+
+def test_the_glance_cell_moves_under_the_introduction():
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_markdown_cell("# T"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("glance", metadata={"tags": ["glance"]}),
+    ]
+    moved = pages.move_glance(cells)
+    assert [c.source for c in moved] == ["# T", "glance", "x = 1"]
+
+
+def test_glance_lines_are_escaped_and_bold():
+    out = plots.glance(["**Drew** <b>x</b>", ""]).data
+    assert "<b>Drew</b>" in out and "&lt;b&gt;x&lt;/b&gt;" in out and out.count("<li>") == 1
+
+
+def test_a_segment_reads_the_same_everywhere():
+    assert label(2, {2: "Drew"}) == "2. Drew" and label(3, {}) == "Segment 3"
+
+
+def test_only_clear_churn_drivers_reach_the_page():
+    from helpers.value import clear_drivers
+
+    drivers = pd.DataFrame(
+        {
+            "odds ratio": [2.0, 1.1, 0.5, 1.0],
+            "low 95%": [1.5, 0.9, 0.3, 0.0],
+            "high 95%": [3, 1.3, 0.8, np.inf],
+        },
+        index=["a", "b", "c", "collinear"],
+    )  # fmt: skip
+    assert list(clear_drivers(drivers).index) == ["a", "c"]
+
+
+def test_a_promotion_period_of_few_active_people_is_hidden():
+    from helpers.cohorts import promotion_table
+    from helpers.privacy import SUPPRESSED
+
+    effect = pd.DataFrame(
+        {"group": ["with X", "with X"], "period": [1, 2], "after end": [0, 1], "size": [500, 500],
+         "active": [3, 50], "active %": [0.6, 10.0], "revenue": [87.7, 900.0],
+         "revenue per customer": [0.2, 1.8]}
+    )  # fmt: skip
+    shown = promotion_table(effect, 10)
+    assert (shown.loc[0, ["active", "active %", "revenue"]] == SUPPRESSED).all()
+    assert shown.loc[1, "active"] == 50 and shown.loc[0, "size"] == 500
