@@ -49,7 +49,6 @@ data = text.with_themes(load_dataset(params))  # open answers in themes: a multi
 params = data.params
 customers = data.customers
 
-
 # %% tags=["glance"]
 missing = explore.missing_summary(customers, params)
 likert = explore.likert_summary(customers, params)
@@ -113,14 +112,16 @@ plots.styled(odd, "Odd values by numeric column")
 # %%needs demographic
 demographic = explore.profile_dimension(customers, params, "demographic")
 save_table(demographic.long_table(), "demographic", tables_dir)
-plots.bar_grid(demographic.tables, title=f"Demographic profile ({explore.share_words(params)})")
+plots.bar_grid(demographic.tables, title=f"Demographic profile ({explore.share_words(params)})");
+
 # %%
 # %%needs demographic
 plots.styled(explore.numeric_profiles(customers, params, demographic.numeric), "Numeric demographics")
 
 # %%
 # %%needs demographic
-plots.histograms(customers, {c: explore.label_of(c, params) for c in demographic.numeric})
+plots.histograms(customers, {c: explore.label_of(c, params) for c in demographic.numeric});
+
 # %% [markdown]
 # ## Geographic profile
 #
@@ -130,7 +131,8 @@ plots.histograms(customers, {c: explore.label_of(c, params) for c in demographic
 # %%needs geographic
 geographic = explore.profile_dimension(customers, params, "geographic")
 save_table(geographic.long_table(), "geographic", tables_dir)
-plots.bar_grid(geographic.tables, title=f"Geographic profile ({explore.share_words(params)})")
+plots.bar_grid(geographic.tables, title=f"Geographic profile ({explore.share_words(params)})");
+
 # %%
 # %%needs geographic
 plots.styled(geographic.long_table(), "Geographic profile")
@@ -150,20 +152,16 @@ plots.styled(explore.numeric_profiles(customers, params, geographic.numeric), "N
 # %%needs attitudes
 save_table(likert, "attitudes", tables_dir)
 for scale_name, table in explore.likert_tables(customers, params).items():
-    plots.show(
-        plots.likert_chart(
-            table, explore.item_labels(table, params), explore.answer_levels(table), f"Answers: {scale_name}"
-        )
-    )
+    plots.show(plots.likert_chart(table, explore.item_labels(table, params),
+                                  explore.answer_levels(table), f"Answers: {scale_name}"))
     display(plots.styled(explore.with_labels(table, params), "Attitude items", bar="top box %"))
 
 # %%
 # %%needs psychographic
 psychographic = explore.profile_dimension(customers, params, "psychographic")
 save_table(psychographic.long_table(), "psychographic", tables_dir)
-plots.bar_grid(
-    psychographic.tables, title=f"Interests ({explore.share_words(params)}; several answers allowed)"
-)
+plots.bar_grid(psychographic.tables, title=f"Interests ({explore.share_words(params)}; several answers allowed)");
+
 # %% [markdown]
 # ## Behavioural profile
 #
@@ -174,16 +172,16 @@ plots.bar_grid(
 # %%needs behavioural
 behavioural = explore.profile_dimension(customers, params, "behavioural")
 save_table(behavioural.long_table(), "behavioural", tables_dir)
-plots.bar_grid(behavioural.tables, title=f"Behavioural profile ({explore.share_words(params)})")
-# %%
-# %%needs behavioural
-plots.styled(
-    explore.numeric_profiles(customers, params, behavioural.numeric), "Numeric behavioural variables"
-)
+plots.bar_grid(behavioural.tables, title=f"Behavioural profile ({explore.share_words(params)})");
 
 # %%
 # %%needs behavioural
-plots.histograms(customers, {c: explore.label_of(c, params) for c in behavioural.numeric})
+plots.styled(explore.numeric_profiles(customers, params, behavioural.numeric), "Numeric behavioural variables")
+
+# %%
+# %%needs behavioural
+plots.histograms(customers, {c: explore.label_of(c, params) for c in behavioural.numeric});
+
 # %% [markdown]
 # **Buying behaviour.** From every order up to the end of the period, per buyer: number of orders,
 # total spend, orders and spend in the last 12 months, average order value, days since the last order
@@ -197,18 +195,14 @@ plots.styled(behaviour_table, "Buyers' behaviour from orders")
 
 # %%
 # %%needs orders
-plots.histograms(
-    behaviour,
-    {
-        "orders": "Orders per buyer",
-        "spend": "Total spend per buyer",
-        "days_since_last": "Days since last order",
-    },
-)
+plots.histograms(behaviour, {"orders": "Orders per buyer", "spend": "Total spend per buyer",
+                             "days_since_last": "Days since last order"});
+
 # %%
 # %%needs orders
 save_table(monthly, "orders_by_month", tables_dir)
-plots.monthly_chart(monthly)
+plots.monthly_chart(monthly);
+
 # %%
 # %%needs orders
 plots.styled(explore.order_flags(data), "Orders and revenue")
@@ -217,12 +211,8 @@ plots.styled(explore.order_flags(data), "Orders and revenue")
 # %%needs linked channel amount
 by_channel = explore.revenue_by(data)  # counted by the engine, over every order
 save_table(by_channel, "revenue_by_quarter_and_channel", tables_dir)
-plots.styled(
-    by_channel,
-    "Revenue per quarter by acquisition channel",
-    decimals=0,
-    missing="Needs a customer file with an acquisition channel.",
-)
+plots.styled(by_channel, "Revenue per quarter by acquisition channel", decimals=0,
+             missing="Needs a customer file with an acquisition channel.")
 
 # %% [markdown]
 # ## Acquisition and loyalty
@@ -232,11 +222,11 @@ plots.styled(
 
 # %%
 # %%needs acquisition
-acquisition = explore.profile_dimension(
-    customers, params, "acquisition", extra=explore.acquisition_columns(params)
-)
+acquisition = explore.profile_dimension(customers, params, "acquisition",
+                                        extra=explore.acquisition_columns(params))
 save_table(acquisition.long_table(), "acquisition", tables_dir)
-plots.bar_grid(acquisition.tables, title=f"Acquisition ({explore.share_words(params)})")
+plots.bar_grid(acquisition.tables, title=f"Acquisition ({explore.share_words(params)})");
+
 # %%
 # %%needs cost
 plots.styled(explore.numeric_profiles(customers, params, acquisition.numeric), "Acquisition cost")

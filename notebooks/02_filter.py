@@ -78,7 +78,8 @@ plots.bullets(filters.empty_filter_notes(sizes), empty="Every filter selects eno
 # %%needs filters
 overlap = filters.overlap_matrix(masks)
 save_table(overlap, "filter_overlap_pct", tables_dir)
-plots.overlap_heatmap(overlap)
+plots.overlap_heatmap(overlap);
+
 # %% [markdown]
 # ## The biggest differences
 #

@@ -60,7 +60,8 @@ plots.md(segment.method_text(result, params, len(frame)))
 
 # %%
 save_table(result.choice.table, "k_selection", tables_dir)
-plots.k_chart(result.choice.table, result.k)
+plots.k_chart(result.choice.table, result.k);
+
 # %%
 plots.md(f"**Chosen:** {result.choice.reason}")
 
@@ -113,7 +114,9 @@ plots.styled(traits, "Each segment's most distinctive traits", missing="One segm
 # %%needs open_text
 said_set = text.theme_set(params, params.columns.open_text[0])
 said = (
-    text.theme_shares(frame, result.segments, params, said_set, w, names=result.names) if said_set else None
+    text.theme_shares(frame, result.segments, params, said_set, w, names=result.names)
+    if said_set
+    else None
 )
 save_table(said, "segment_themes", tables_dir)
 plots.styled(said, "What each segment says (% of its answers)", missing="Too few answers for themes.")

@@ -77,14 +77,17 @@ plots.md(
 save_table(overall.matrix(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
 plots.retention_heatmap(
     overall.matrix(min_cell=params.privacy.min_cell), overall.sizes(), "Customers retained (%)"
-)
+);
+
 # %%
 # %%needs amount
 revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
 save_table(revenue, "retention_revenue", tables_dir)
-plots.retention_heatmap(revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)")
+plots.retention_heatmap(revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)");
+
 # %%
-plots.curves(cohorts.both_definitions(data, params), title="Retention, all cohorts pooled: both definitions")
+plots.curves(cohorts.both_definitions(data, params), title="Retention, all cohorts pooled: both definitions");
+
 # %% [markdown]
 # ## Cohorts split by channel, promotion, loyalty and filters
 #
@@ -139,7 +142,8 @@ plots.md(cohorts.stick_sentence(stick))
 save_table(cohorts.stick_table(stick, params.privacy.min_cell), "stick_point_thresholds", tables_dir)
 plots.stick_chart(
     cohorts.shown_levels(stick, params.privacy.min_cell), stick.best, stick.action, stick.window_days
-)
+);
+
 # %%
 plots.styled(
     cohorts.stick_table(stick, params.privacy.min_cell), "Every threshold: retention at or above vs below"
@@ -201,7 +205,8 @@ plots.styled(rfm, "RFM groups", bar="customers %", decimals=2)
 # %%
 plots.histograms(
     result.customers, {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchase days"}
-)
+);
+
 # %% [markdown]
 # ## Who is at risk
 #
@@ -224,13 +229,8 @@ plots.styled(by_channel, "Value and risk by acquisition channel", bar="at risk %
 # %%needs customers
 by_segment = value.value_by(result, segments, params.privacy.min_cell)
 save_table(by_segment, "value_by_segment", tables_dir)
-plots.styled(
-    by_segment,
-    "Value and risk by segment",
-    bar="at risk %",
-    decimals=2,
-    missing="Segments are shown when 03_segment ran in the same batch.",
-)
+plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=2,
+             missing="Segments are shown when 03_segment ran in the same batch.")
 
 # %% [markdown]
 # ## What the churned have in common

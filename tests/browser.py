@@ -40,7 +40,7 @@ _WIDE = """() => {
 }"""
 
 _IMAGES = """() => Array.from(document.images).map(i => ({alt: i.getAttribute('alt') || '',
-  width: i.getBoundingClientRect().width, natural: i.naturalWidth}))"""
+  width: i.getBoundingClientRect().width, natural: i.naturalWidth, src: i.getAttribute('src') || ''}))"""
 
 _ANCHORS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a => a.getAttribute('href'))
   .filter(h => h.length > 1 && !document.getElementById(decodeURIComponent(h.slice(1))))"""
@@ -86,7 +86,11 @@ def check_page(browser, page_path: Path, root: Path, width: int, shots: Path | N
     report.problems += [f"console error: {e[:160]}" for e in errors]
     report.problems += [f"request outside the version: {u}" for u in outside]
     report.problems += [f"wider than the screen: {w}" for w in page.evaluate(_WIDE)[:10]]
-    for img in page.evaluate(_IMAGES):
+    images = page.evaluate(_IMAGES)
+    sources = [img["src"] for img in images if img["src"].startswith("data:image/png")]
+    if len(set(sources)) < len(sources):
+        report.problems.append(f"a chart shown twice ({len(sources) - len(set(sources))} repeats)")
+    for img in images:
         if not img["alt"].strip() or img["alt"].startswith(NO_ALT):
             report.problems.append("an image without a description (alt text)")
         if img["natural"] == 0:
