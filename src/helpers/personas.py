@@ -527,7 +527,9 @@ CARD_CSS = """
 font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#222;
 page-break-after:always;break-after:page;background:#fff;max-width:960px}
 .persona .top{display:flex;gap:18px;align-items:center}
-.persona h2{margin:0;font-size:22px;border:none}.persona .seg{color:#666;font-size:13px}
+.persona h2{margin:0;font-size:22px;border:none}.persona .top>div{min-width:0}
+.persona h2,.persona .seg,.persona .headline,.persona li{overflow-wrap:anywhere}
+.persona .seg{color:#666;font-size:13px}
 .persona .headline{font-size:16px;margin-top:4px}
 .persona .tag{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;color:#fff}
 .persona .focus{background:#4d9221}.persona .not{background:#b2182b}.persona .maintain{background:#777}

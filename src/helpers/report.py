@@ -131,7 +131,10 @@ def safe_table(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+            # a number among hidden-cell markers is written as in a numeric column (10 digits)
+            out[col] = out[col].map(
+                lambda v: _ten_digits(v) if isinstance(v, float) and v == v else neutralise(v)
+            )
     out.columns = out.columns.map(lambda c: neutralise(c) if isinstance(c, str) else c)
     if isinstance(out.index, pd.MultiIndex):
         out.index = pd.MultiIndex.from_tuples(
