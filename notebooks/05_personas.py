@@ -52,7 +52,7 @@ w = weights(frame, params)
 # %%
 seg = segment.segments_for(frame, params, w, private_dir)
 clv = value.customer_value_for(data, private_dir)  # from 04_cohorts of this run, if it ran
-cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params, clv)
+cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params, clv, seg.descriptions)
 ranking = personas.focus(cards, params)
 
 # %% [markdown]

@@ -30,6 +30,7 @@ def test_numbers_read_as_readers_expect():
     assert formats.number(-0.04, 1) == "0.0" and formats.number(-1234.56, 1) == "-1,234.6"
     assert formats.yes_no(True) == "yes" and formats.yes_no(np.bool_(False)) == "no"
     assert formats.is_money("CAC") and formats.is_money("value per customer, first 12 months")
+    assert formats.is_money("value at risk") and not formats.is_money("at risk %")
     assert not formats.is_money("value / CAC") and not formats.is_money("share of revenue %")
     assert formats.is_p_value("p-value") and not formats.is_p_value("people")
 
@@ -39,6 +40,7 @@ def test_a_styled_table_formats_every_kind(pounds):
         {
             "people": [12.0, 3400.0],
             "share %": [100.0, 12.3456],
+            "active % in the last period": [61.23, 8.8],
             "CAC": [6.1, 120.0],
             "p-value": [1e-9, 0.2],
             "passes": [True, False],
@@ -46,7 +48,19 @@ def test_a_styled_table_formats_every_kind(pounds):
         }
     )
     page = plots.styled(table, "t", decimals=3).to_html()
-    for shown in ("3,400", "100.0%", "12.3%", "£6.10", "£120", "&lt; 0.001", "0.200", "yes", "no", "0.000"):
+    for shown in (
+        "3,400",
+        "100.0%",
+        "12.3%",
+        "61.2%",
+        "£6.10",
+        "£120",
+        "&lt; 0.001",
+        "0.200",
+        "yes",
+        "no",
+        "0.000",
+    ):
         assert shown in page, shown
     assert "True" not in page and "-0.000" not in page and "100.000%" not in page
 
@@ -88,8 +102,9 @@ def test_the_glance_cell_moves_under_the_introduction():
 
 
 def test_glance_lines_are_escaped_and_bold():
-    out = plots.glance(["**Drew** <b>x</b>", ""]).data
-    assert "<b>Drew</b>" in out and "&lt;b&gt;x&lt;/b&gt;" in out and out.count("<li>") == 1
+    out = plots.glance(["**Drew** <b>x</b> to answer *5* to *Calls*", "", "2 * 3 = 6"]).data
+    assert "<b>Drew</b>" in out and "&lt;b&gt;x&lt;/b&gt;" in out and out.count("<li>") == 2
+    assert "<i>5</i> to <i>Calls</i>" in out and "2 * 3 = 6" in out
 
 
 def test_a_segment_reads_the_same_everywhere():
@@ -122,3 +137,12 @@ def test_a_promotion_period_of_few_active_people_is_hidden():
     shown = promotion_table(effect, 10)
     assert (shown.loc[0, ["active", "active %", "revenue"]] == SUPPRESSED).all()
     assert shown.loc[1, "active"] == 50 and shown.loc[0, "size"] == 500
+
+
+def test_a_csv_keeps_its_key_column_even_when_it_counts_from_one(tmp_path):
+    from helpers.report import save_table
+
+    keyed = pd.DataFrame({"k": [1, 2, 3], "BIC": [3.5, 2.5, 2.75]}).set_index("k")  # a RangeIndex
+    assert save_table(keyed, "k_selection", tmp_path).read_text().splitlines()[0] == "k,BIC"
+    plain = pd.DataFrame({"x": [1, 2]})
+    assert save_table(plain, "plain", tmp_path).read_text().splitlines()[0] == "x"

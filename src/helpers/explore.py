@@ -394,7 +394,7 @@ def highlights(
                 f", and the median buyer spent {formats.money(spend.median())} in total."
                 if len(spend)
                 else "."
-            )  # noqa: E501
+            )
         )
     if monthly is not None and len(monthly) >= 2:
         peak = monthly.loc[monthly["orders"].idxmax()]

@@ -14,7 +14,7 @@ _CURRENCY = {"code": ""}  # this run's currency (plan.use sets it from the param
 MONEY_WORDS = re.compile(
     r"\b(CAC|CLV|spend|spent|revenue|value|cost|amount|price|margin|sales)\b", re.IGNORECASE
 )
-NOT_MONEY = re.compile(r"/|\bper unit\b|\bratio\b|%|\bindex\b|\bshare\b|\bat risk\b|\bp\b", re.IGNORECASE)
+NOT_MONEY = re.compile(r"/|\bper unit\b|\bratio\b|%|\bindex\b|\bshare\b|\bp\b", re.IGNORECASE)
 P_VALUE = re.compile(r"^(p|p-value|p value|p \(.*\)|.* p)$", re.IGNORECASE)
 
 
@@ -44,9 +44,8 @@ def money(value: float, decimals: int | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     places = decimals if decimals is not None else (0 if abs(value) >= 100 else 2)
-    code = currency()
-    text = f"{abs(value):,.{places}f}"
-    sign = "-" if value < 0 and float(text.replace(",", "")) != 0 else ""
+    text, code = number(value, places), currency()
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
     if not code:
         return sign + text
     return f"{sign}{code}{text}" if len(code) == 1 else f"{sign}{text} {code}"

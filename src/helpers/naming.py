@@ -114,11 +114,12 @@ def segment_names(
 ) -> dict[int, str]:
     """Each segment's one name: its persona's first name (or the name the parameter file gives
     in `segment.names`), unique within the run."""
+    given = {int(k): str(v) for k, v in params.segment.names.items()}
     names: dict[int, str] = {}
     for s in sorted(pd.unique(segments.dropna())):
         s = int(s)
-        if s in {int(k) for k in params.segment.names}:
-            names[s] = str({int(k): v for k, v in params.segment.names.items()}[s])
+        if s in given:
+            names[s] = given[s]
             continue
         gender, band = persona_of(frame, segments == s, params)
         names[s] = pick_name(gender, band, f"{s}-{descriptions.get(s)}", taken=set(names.values()))

@@ -15,7 +15,6 @@ GLANCE_CLASS = "wb-glance"
 
 # plain definitions of the terms a report may use (a report lists those its text holds)
 GLOSSARY: dict[str, str] = {
-    "At a glance": "The main findings of the report in a few lines.",
     "Banner": "A set of columns (groups of customers) that every question is broken down by.",
     "BIC": "Bayesian information criterion: a score of how well a model fits the data, with a penalty "
     "for complexity. Lower is better; used to choose the number of segments.",
@@ -94,8 +93,6 @@ def glossary_of(text: str) -> dict[str, str]:
     """The glossary entries for the terms a text uses."""
     found = {}
     for term, meaning in GLOSSARY.items():
-        if term in ("At a glance",):
-            continue
         flags = 0 if term.isupper() or "(" in term else re.IGNORECASE
         if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, flags):
             found[term] = meaning

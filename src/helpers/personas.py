@@ -16,7 +16,7 @@ import pandas as pd
 from helpers import formats
 from helpers.config import Params
 from helpers.data import multi_response, weights
-from helpers.naming import age_band, gender_of, label, pick_name
+from helpers.naming import age_band, gender_of, label
 from helpers.privacy import CSP_META
 from helpers.schema import (
     has_churn,
@@ -175,7 +175,7 @@ def build_personas(
                         f"median age {ages.median():.0f} ({label_of(age_col, params).lower()})",
                     ),
                 )
-        name = names.get(s) or pick_name(gender, band, f"{s}-{s}", taken={q.name for q in personas})
+        name = names.get(s) or f"Segment {s}"  # the name 03_segment gave it (naming.segment_names)
         p = Persona(int(s), (descriptions or {}).get(s, ""), name, gender, band, "")
         skip = [c for c in (age_col, gender_spec and gender_spec.column) if c]
         who += _traits(
@@ -443,6 +443,8 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
 
 def glance_lines(personas: list[Persona], changes: list[str] | None = None) -> list[str]:
     """Who to focus on and who not, with the reasons, for the top of the report."""
+    if len(personas) < 2:
+        return ["The customers form one group: there is no segment to focus on or to set aside."]
     named = {p.segment: p.name for p in personas}
     out = []
     for focus, words in (("focus", "Focus on"), ("not a focus", "Not a focus")):
@@ -620,7 +622,8 @@ def card_html(p: Persona) -> str:
     return (
         f'<section class="persona"><div class="top">{p.avatar}<div>'
         f'<h2>{html.escape(label(p.segment, {p.segment: p.name}))}</h2><div class="seg">'
-        f'{html.escape(p.segment_name)} · <span class="tag {tag}">{html.escape(p.focus)}'
+        f"{html.escape(p.segment_name) + ' · ' if p.segment_name else ''}"
+        f'<span class="tag {tag}">{html.escape(p.focus)}'
         f'</span> {html.escape(reasons)}</div><div class="headline">'
         f"{html.escape(p.headline)}</div></div></div>{quote}"
         f'<div class="grid">{sections}<div><h3>The numbers</h3><table class="nums">{nums}'

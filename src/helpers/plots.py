@@ -6,6 +6,7 @@ import contextlib
 import html as html_text
 import math
 import re
+import textwrap
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from helpers import formats
 from helpers.data import NO_PROFILE
 
 PALETTE = "#3b6ea5"
+SHARE_COLUMN = re.compile(r"(^|\s)%(\s|$)")  # "share %", "active % in the last period"
 LIKERT_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
 
 
@@ -59,7 +61,7 @@ def setup() -> None:
 
 def alt_text(fig: plt.Figure) -> str:
     """A chart's description for readers who cannot see it: its titles and axis titles."""
-    parts = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    parts = [fig.get_suptitle()] if fig.get_suptitle() else []
     for ax in fig.axes:
         title = ax.get_title() or ax.get_title("left")
         axes = " against ".join(t for t in (ax.get_ylabel(), ax.get_xlabel()) if t)
@@ -78,7 +80,9 @@ def glance(lines: list[str]) -> HTML:
 
 
 def _bold(text: str) -> str:
-    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    """The emphasis of the computed sentences (**bold**, *italic*) as HTML."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    return re.sub(r"(?<![\w*])\*([^*\s][^*]*?)\*(?![\w*])", r"<i>\1</i>", text)
 
 
 # fonts with Chinese glyphs, in order of preference (Debian's fonts-noto-cjk, then the usual
@@ -167,7 +171,7 @@ def styled(
         return Markdown("")
     pct = [
         c
-        for c in (pct if pct is not None else [c for c in table.columns if str(c).endswith(" %")])
+        for c in (pct if pct is not None else [c for c in table.columns if SHARE_COLUMN.search(str(c))])
         if c in table.columns
     ]
     table = table.copy()
@@ -273,8 +277,6 @@ def bar_grid(
 
 def _wrap(label: str, width: int = 28) -> str:
     """A long label on several lines, never cut."""
-    import textwrap
-
     return "\n".join(textwrap.wrap(label, width)) or label
 
 

@@ -102,7 +102,11 @@ def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | N
     path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.csv"
     # 10 significant digits: the same inputs give the same bytes (parallel sums differ in the
     # last bits); text that a spreadsheet would run as a formula is neutralised (OWASP)
-    safe_table(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex), float_format=_ten_digits)
+    # a named index is a key column (k, segment, threshold), even when it counts 1, 2, 3 …
+    keyed = (
+        table.index.name is not None or any(table.index.names) or not isinstance(table.index, pd.RangeIndex)
+    )
+    safe_table(table).to_csv(path, index=keyed, float_format=_ten_digits)
     return path
 
 

@@ -639,7 +639,7 @@ def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
         ranked[seg] = parts
     names = {}
     for seg, parts in ranked.items():
-        names[seg] = " & ".join(parts[:2]) if parts else f"Segment {seg}"
+        names[seg] = " & ".join(parts[:2])  # empty: nothing sets it clearly apart
     for seg, parts in ranked.items():  # a name two segments share takes a third trait
         if list(names.values()).count(names[seg]) > 1 and len(parts) > 2:
             names[seg] = " & ".join(parts[:3])
@@ -664,7 +664,7 @@ def unique_names(names: dict[int, str]) -> dict[int, str]:
     counts: dict[str, int] = {}
     for name in names.values():
         counts[name] = counts.get(name, 0) + 1
-    return {seg: (f"{name} ({seg})" if counts[name] > 1 else name) for seg, name in names.items()}
+    return {seg: (f"{name} ({seg})" if name and counts[name] > 1 else name) for seg, name in names.items()}
 
 
 def _short(statement: str) -> str:
@@ -750,8 +750,7 @@ class Segmentation:
             j = self.stability.jaccard[s]
             if verdict != "stable":
                 notes.append(
-                    f"**Segment {label(s + 1, self.names)} is {verdict}** "
-                    f"(mean Jaccard {j:.3f}): treat it with care."
+                    f"**{label(s + 1, self.names)} is {verdict}** (mean Jaccard {j:.3f}): treat it with care."
                 )
         if len(notes) == 1:
             notes.append(f"Every segment is stable (mean Jaccard ≥ {STABLE}).")
@@ -765,6 +764,11 @@ def glance_lines(result: Segmentation, sizes: pd.DataFrame) -> list[str]:
     stable = result.stability is None or (result.stability.verdict == "stable").all()
     shares = pd.to_numeric(sizes["share %"], errors="coerce")
     big, small = shares.idxmax(), shares.idxmin()
+
+    def apart(s: str) -> str:
+        what = sizes.loc[s, "what sets it apart"]
+        return f"; {what}" if isinstance(what, str) and what else ""
+
     return [
         f"**{result.k} segments** of customers, "
         + (
@@ -772,8 +776,8 @@ def glance_lines(result: Segmentation, sizes: pd.DataFrame) -> list[str]:
             if stable
             else "not all stable: see below."
         ),
-        f"Largest: **{big}** ({shares[big]:.0f}% of customers; {sizes.loc[big, 'what sets it apart']}). "
-        f"Smallest: **{small}** ({shares[small]:.0f}%; {sizes.loc[small, 'what sets it apart']}).",
+        f"Largest: **{big}** ({shares[big]:.0f}% of customers{apart(big)}). "
+        f"Smallest: **{small}** ({shares[small]:.0f}%{apart(small)}).",
     ]
 
 
