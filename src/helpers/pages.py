@@ -136,7 +136,7 @@ def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
     taken = {t["id"] for t in soup.find_all(id=True)}
     sections = []
     for h2 in main.find_all("h2"):
-        if h2.find_parent(class_=GLANCE_CLASS) or h2.find_parent(class_="wb-card"):
+        if h2.find_parent(class_=GLANCE_CLASS):
             continue
         if not h2.get("id"):
             h2["id"] = _slug(h2.get_text(strip=True), taken)
