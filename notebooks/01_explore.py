@@ -27,7 +27,7 @@
 #
 # All figures are computed from this period's data. Where the data has survey weights, shares are
 # weighted; counts are of people. To protect privacy, any figure based on fewer people than the
-# privacy minimum is hidden and shown as `<n`; columns marked as personal data (names, e-mail
+# privacy minimum is hidden, and the title block shows its mark; columns marked as personal data (names, e-mail
 # addresses, phone numbers) never enter the analysis. A part of the report that needs something this
 # run's data does not have says so in one sentence.
 
@@ -235,7 +235,7 @@ plots.styled(explore.numeric_profiles(customers, params, acquisition.numeric), "
 # %%needs nps
 nps = explore.nps_summary(customers, params)
 save_table(nps, "nps", tables_dir)
-plots.styled(nps, "Net Promoter Score (weighted)")
+plots.styled(nps, "Net Promoter Score", missing="")
 
 # %% [markdown]
 # ## In their own words
@@ -266,6 +266,7 @@ if themes is not None:
 #
 # - **Weighted %** corrects the sample towards the population with the survey weights (where the
 #   data has them); **share %** is the plain share of respondents.
-# - `<n` marks a figure hidden because fewer people than the privacy minimum stand behind it.
-# - Figures come from the helpers in `src/helpers/explore.py`; the exact parameters and input
-#   fingerprints of this run are in the version's `manifest.json`.
+# - A figure marked **<** and the minimum (for example <10) is hidden because fewer people than the
+#   privacy minimum stand behind it.
+# - How each figure is computed, with this run's exact parameters and input files, is listed for
+#   researchers on this quarter's page ("For researchers: how this version was made").

@@ -56,13 +56,12 @@ masks = filters.filter_masks(frame, params)
 # %% [markdown]
 # ## Who is in each filter
 #
-# How many people each filter selects (people, plain share and weighted share of everyone in the
-# file). The filters and their definitions are in the parameter file.
+# How many people each filter selects (people, and their share of everyone in the file; weighted
+# where the data has survey weights), with who is in it in plain words.
 
 # %%
 # %%needs filters
-sizes = filters.filter_sizes(masks, w, params.privacy.min_cell)
-sizes.insert(0, "definition", [params.filters[n] for n in sizes.index])
+sizes = filters.sizes_table(masks, w, params)
 save_table(sizes, "filter_sizes", tables_dir)
 plots.styled(sizes, "Filters", bar="share %")
 
@@ -76,7 +75,7 @@ plots.bullets(filters.empty_filter_notes(sizes), empty="Every filter selects eno
 
 # %%
 # %%needs filters
-overlap = filters.overlap_matrix(masks)
+overlap = filters.overlap_table(masks, params)
 save_table(overlap, "filter_overlap_pct", tables_dir)
 plots.overlap_heatmap(overlap);
 

@@ -141,8 +141,9 @@ tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, questi
 plots.md(leads.typing_summary(tool, params, result.k))
 
 # %%
-save_table(tool.confusion if tool else None, "typing_confusion", tables_dir)
-plots.show(plots.confusion_chart(tool.confusion, result.names) if tool else plots.md(""))
+confusion = leads.confusion_table(tool, result.names, params.privacy.min_cell)
+save_table(confusion, "typing_confusion", tables_dir)
+plots.show(plots.confusion_chart(confusion) if tool else plots.md(""))
 
 # %% [markdown]
 # ## ICP fit scorecard
@@ -157,12 +158,12 @@ criteria = params.icp.criteria or leads.default_criteria(result.index, frame, re
 plots.md(leads.scorecard_note(criteria, frame, params))
 
 # %%
-plots.styled(leads.criteria_table(criteria), "Scorecard", decimals=0, missing="")
+plots.styled(leads.criteria_table(criteria, params), "Scorecard", decimals=0, missing="")
 
 # %%
 fit = leads.fit_scores(frame, criteria, params.icp.tiers)
 engaged = leads.engagement(frame, params.icp.engaged_days)
-mix = leads.tier_mix(fit, result.segments, engaged, params.privacy.min_cell)
+mix = leads.tier_mix(fit, result.segments, engaged, params.privacy.min_cell, result.names)
 save_table(mix, "fit_tiers_by_segment", tables_dir)
 plots.styled(mix, "Fit tier by segment (% of the segment)", missing="")
 

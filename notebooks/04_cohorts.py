@@ -63,30 +63,31 @@ plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos))
 # %% [markdown]
 # ## Retention by acquisition cohort
 #
-# Each row is a cohort (customers whose first order fell in that period, with their number); each
-# column is a period after the first. The cells show the share of the cohort that ordered in that
-# period. Blank cells are periods the cohort has not reached yet.
+# Each row is a cohort: the customers whose first order fell in the same period, with their number.
+# Blank cells are periods the cohort has not reached yet.
 
 # %%
-plots.md(
-    f"Periods: **{ct.period}s**; retention definition: **{ct.definition.replace('_', ' ')}** "
-    "(*on*: active in exactly that period; *on or after*: active then or later)."
-)
+plots.md(cohorts.reading_note(overall))
 
 # %%
-save_table(overall.matrix(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
-plots.retention_heatmap(
-    overall.matrix(min_cell=params.privacy.min_cell), overall.sizes(), "Customers retained (%)"
-);
+customers_retained = overall.matrix(min_cell=params.privacy.min_cell)
+save_table(customers_retained, "retention_customers", tables_dir)
+plots.retention_heatmap(customers_retained, overall.sizes(), "Customers retained (%)", period=ct.period);
 
 # %%
 # %%needs amount
 revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
 save_table(revenue, "retention_revenue", tables_dir)
-plots.retention_heatmap(revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)");
+plots.retention_heatmap(
+    revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)", period=ct.period
+);
 
 # %%
-plots.curves(cohorts.both_definitions(data, params), title="Retention, all cohorts pooled: both definitions");
+plots.curves(
+    cohorts.both_definitions(data, params),
+    title="Retention, all cohorts pooled: both definitions",
+    period=ct.period,
+);
 
 # %% [markdown]
 # ## Cohorts split by channel, promotion, loyalty and filters
@@ -100,7 +101,7 @@ plots.md("" if by_split else f"_{NO_PROFILE}_")
 # %%
 for name, split in by_split.items():
     save_table(split.at(ct.economics_periods), f"retention_by_{name}", tables_dir)
-    plots.show(plots.curves(split.curve(), title=f"Retention by {name.replace('_', ' ')}"))
+    plots.show(plots.curves(split.curve(), title=cohorts.split_title(name, params), period=ct.period))
 
 # %% [markdown]
 # ## Acquisition channels: cost against value
@@ -154,7 +155,8 @@ plots.styled(
 #
 # Each rule from the parameter file (for example *converted within a week of first contact*,
 # *bought without a promotion*, *referred two or more friends*) against everyone else: retention
-# after 3, 6 and 12 periods, revenue per customer, and average predicted value.
+# in a given period after the first (each column names it), revenue per customer, and average
+# predicted value.
 
 # %%
 result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
@@ -203,6 +205,9 @@ save_table(rfm, "rfm_groups", tables_dir)
 plots.styled(rfm, "RFM groups", bar="customers %", decimals=2)
 
 # %%
+plots.md(value.rfm_note(rfm))
+
+# %%
 plots.histograms(
     result.customers, {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchase days"}
 );
@@ -220,10 +225,17 @@ save_table(by_cohort, "value_by_cohort", tables_dir)
 plots.styled(by_cohort, "Value and risk by acquisition cohort", bar="at risk %", decimals=2)
 
 # %%
+plots.md(value.risk_note(by_cohort, "acquisition quarter", params.value.at_risk_threshold))
+
+# %%
 # %%needs channel
 by_channel = value.value_by(result, value.channel_groups(frame, params), params.privacy.min_cell)
 save_table(by_channel, "value_by_channel", tables_dir)
 plots.styled(by_channel, "Value and risk by acquisition channel", bar="at risk %", decimals=2)
+
+# %%
+# %%needs channel
+plots.md(value.risk_note(by_channel, "acquisition channel", params.value.at_risk_threshold, lead=False))
 
 # %%
 # %%needs customers
@@ -231,6 +243,10 @@ by_segment = value.value_by(result, segments, params.privacy.min_cell)
 save_table(by_segment, "value_by_segment", tables_dir)
 plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=2,
              missing="Segments are shown when 03_segment ran in the same batch.")
+
+# %%
+# %%needs customers
+plots.md(value.risk_note(by_segment, "segment", params.value.at_risk_threshold, lead=False))
 
 # %% [markdown]
 # ## What the churned have in common

@@ -26,8 +26,8 @@
 # A name, a face, a story and a fact sheet for every segment found in this quarter's data: the
 # customers to focus on and the ones not to, each with the reasons drawn from the data. Every
 # statement on a card comes from the segment's figures; hover (or read) the footnote numbers to see
-# the figure behind it. The cards are also published on their own as `personas.html`, for sales
-# and support teams, and print one card per page.
+# the figure behind it. The cards are also published on their own page,
+# [the persona cards](personas.html), for sales and support teams, and print one card per page.
 
 # %% tags=["parameters"]
 params_path: str = "../parameters/demo.yaml"  # the run's parameter file
@@ -89,8 +89,8 @@ plots.html(personas.cards_html(cards))
 # %% [markdown]
 # ## For sales and support teams
 #
-# The same cards are published on their own as `personas.html` in this version's folder (it opens
-# offline and prints one card per page), and the key facts of every persona as a CSV table.
+# The same cards are published on their own page, [the persona cards](personas.html), which opens
+# offline and prints one card per page; the key facts of every persona are also a CSV table.
 
 # %%
 facts = personas.facts_table(cards)

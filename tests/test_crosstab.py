@@ -15,7 +15,7 @@ from helpers import crosstab
 from helpers.config import parse_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
-from helpers.privacy import SUPPRESSED
+from helpers.privacy import marker
 
 
 def params_for(tmp_path, frame: pd.DataFrame, columns: dict, **extra):
@@ -224,10 +224,12 @@ def test_low_bases_are_flagged_and_not_tested_small_cells_hidden(tmp_path):
     assert _cell(t, "y", "b")["letters"] == "" and _cell(t, "x", "a")["letters"] == ""
     shown = crosstab.wide(t, "G")
     assert shown.loc["Base (respondents)", ("G", "b (B)")] == "20 *"
-    assert shown.loc["x", ("G", "b (B)")] == SUPPRESSED  # 2 respondents
+    assert shown.loc["x", ("G", "b (B)")] == marker(params.privacy.min_cell) == "<10"  # 2 respondents
     assert shown.loc["y", ("G", "c (C)")] == "0%"  # zero is not disclosive... but base 10 is fine
-    export = crosstab.export([t], "G")
-    assert SUPPRESSED in export.to_csv()
+    export = crosstab.export([t], "G").set_index(["answer", "column"])
+    assert export.loc[("x", "b"), "value"] == "<10" and export.loc[("x", "b"), "too few to test"]
+    assert export.loc[("x", "a"), "value"] == pytest.approx(75.0)  # 150 of 200, a number
+    assert export.loc[("x", "a"), "figure"] == "%" and export.loc[("x", "a"), "respondents"] == 200
 
 
 @pytest.fixture(scope="module")
@@ -362,3 +364,23 @@ def test_six_point_likert_with_missing_answers_by_gender(tmp_path):
     ref = stats.ttest_ind(women, men, equal_var=False)
     letters = _cell(t, "Mean", "2")["letters"]
     assert (letters == "A") == (ref.pvalue < 0.01)  # women report more neuroticism in this sample
+
+
+def test_only_significant_differences_are_coloured(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "id": range(440),
+            "grp": ["a"] * 200 + ["b"] * 200 + ["c"] * 40,
+            "answer": ["x"] * 150 + ["y"] * 50 + ["x"] * 50 + ["y"] * 150 + ["x"] * 15 + ["y"] * 25,
+            "w": 1.0,
+        }
+    )
+    params = params_for(tmp_path, frame, {"id": "id", "demographic": ["grp", "answer"]})
+    t = _table(frame, params, "answer")
+    c = _cell(t, "x", "c")  # 37.5% against 48.9% overall: under-indexes, but on 40 people
+    assert c["index"] <= params.crosstab.index_low and c["vs_rest"] == 0
+    shown = crosstab.stacked([t], "G")
+    css = crosstab._colours([t], "G", params.crosstab, shown)
+    label = t.question.label
+    assert css.loc[(label, "x"), ("G", "c (C)")] == ""  # not significant: not coloured
+    assert "background-color" in css.loc[(label, "x"), ("G", "a (A)")]  # 75% against 50%: coloured

@@ -103,7 +103,9 @@ def test_focus_follows_the_rubric(built):
     table = personas.focus(cards, params)
     assert (table["focus"] == "focus").sum() == params.personas.focus_count
     assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count
-    assert table["score"].is_monotonic_decreasing
+    assert table["score (0 to 1)"].is_monotonic_decreasing
+    shares = table["share of customers %"]  # shares read as % in the report, not as fractions
+    assert shares.sum() == pytest.approx(100, abs=0.5) and shares.max() > 1
     size_only = params.model_copy(
         update={"personas": params.personas.model_copy(update={"rubric": {"size": 1.0}})}
     )
@@ -111,6 +113,7 @@ def test_focus_follows_the_rubric(built):
     largest = max(cards, key=lambda c: c.numbers["share of customers"])
     assert by_size.index[0].startswith(f"{largest.segment}.")
     assert all(c.reasons for c in cards)
+    assert not any(re.search(r"\(0\.\d+\)", r) for c in cards for r in c.reasons)  # no bare fractions
 
 
 def test_names_in_open_answers_are_scrubbed_at_load(make_params, tmp_path, demo_dir):

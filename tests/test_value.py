@@ -163,7 +163,7 @@ def test_a_constant_amount_is_reported_not_modelled(sample_summary):
     assert result.purchases_ok and not result.value_ok
     assert "spends the same" in result.problems["spend"] or "ran to an extreme" in result.problems["spend"]
     assert result.customers["clv"].isna().all() and result.customers["p_alive"].notna().all()
-    assert set(result.parameters()["model"]) == {"BetaGeoModel"}
+    assert set(result.parameters()["model"]) == {"purchases (BG/NBD)"}
     assert "cannot be estimated from this data" in result.problem_sentences()[0]
 
 
@@ -181,7 +181,7 @@ def test_orders_without_amounts_still_model_purchases():
     result = _fit_on(raw[["customer_id", "order_ts", "amount"]], holdout=39)
     assert "no amounts" in result.problems["spend"]
     assert result.check_fit["r"] == pytest.approx(0.243, abs=0.005)  # the published fit
-    assert set(result.parameters()["model"]) == {"BetaGeoModel"}
+    assert set(result.parameters()["model"]) == {"purchases (BG/NBD)"}
     assert value.rfm_table(result).columns.tolist()[:2] == ["customers", "mean repeat purchases"]
 
 

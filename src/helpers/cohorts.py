@@ -26,7 +26,8 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from helpers.engine import Engine, end_of
 from helpers.filters import evaluate
 from helpers.privacy import fold_small, suppress_rows
-from helpers.schema import display_values
+from helpers.schema import display_values, label_of
+from helpers.wording import describe, label_in_sentence
 
 PERIODS = ("week", "month", "quarter")
 MONDAY = dt.date(1970, 1, 5)
@@ -457,7 +458,8 @@ def compare_rules(
     periods: list[int],
     value: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Each cohort rule side by side: people meeting it vs the rest, retention and value.
+    """Each cohort rule side by side: people meeting it vs the rest, the share active in a
+    period after the first (retention "on"), revenue and predicted value per customer.
 
     Retention at n is pooled over the cohorts old enough to have an n-th period, as in
     :meth:`Retention.at`; revenue per customer adds up those pooled values for n ≤ max(periods).
@@ -474,17 +476,19 @@ def compare_rules(
         meets = masks[rule].to_numpy(bool)
         row: dict[str, float | int | str] = {"rule": rule, "customers": int(meets.sum())}
         for n in periods:
-            for label, who in ((f"retention {n} %", meets), (f"rest {n} %", ~meets)):
+            active_in = f"active in {period} {n} %"
+            for label, who in ((active_in, meets), (f"rest: {active_in}", ~meets)):
                 sel = who & (age >= n)
                 row[label] = 100 * active[n][sel].sum() / sel.sum() if sel.any() else np.nan
-        for label, who in ((f"revenue per customer ({last})", meets), (f"rest revenue ({last})", ~meets)):
+        revenue = f"revenue per customer, first {last} {period}s"
+        for label, who in ((revenue, meets), (f"rest: {revenue}", ~meets)):
             sums = [
                 spent[n][sel].sum() / sel.sum() for n in range(last + 1) if (sel := who & (age >= n)).any()
             ]
             row[label] = float(np.sum(sums)) if sums else np.nan
         if clv is not None:
-            row["mean CLV"] = np.nanmean(clv[meets]) if meets.any() else np.nan
-            row["rest CLV"] = np.nanmean(clv[~meets]) if (~meets).any() else np.nan
+            row["predicted value per customer"] = np.nanmean(clv[meets]) if meets.any() else np.nan
+            row["rest: predicted value per customer"] = np.nanmean(clv[~meets]) if (~meets).any() else np.nan
         rows.append(row)
     return pd.DataFrame(rows).set_index("rule")
 
@@ -591,12 +595,9 @@ def promotion_note(
         return f"Promotions studied: {', '.join(f'**{c}**' for c in promos)}."
     acq = params.columns.acquisition if params.columns else None
     if frame is None or acq is None or not acq.promotion:
-        return "*No promotion is studied: this run has no promotion code (`columns.acquisition.promotion`).*"
+        return "*No promotion is studied: this run's data has no promotion code.*"
     if not acq.date:
-        return (
-            "*No promotion is studied: it needs each customer's first order date "
-            "(`columns.acquisition.date`).*"
-        )
+        return "*No promotion is studied: it needs each customer's first order date.*"
     wanted = params.cohorts.promotions or "any code"
     return (
         f"*No promotion is studied: {wanted if isinstance(wanted, str) else ', '.join(wanted)}"
@@ -628,8 +629,9 @@ def rules(
         ct.economics_periods,
         value,
     )
-    out.insert(0, "definition", [ct.rules[r] for r in out.index])
-    return suppress_rows(out, "customers", params.privacy.min_cell, keep=["definition"])
+    out.insert(0, "who it covers", [describe(ct.rules[r], params) for r in out.index])
+    out.index = pd.Index([label_of(r, params) for r in out.index], name="rule")
+    return suppress_rows(out, "customers", params.privacy.min_cell, keep=["who it covers"])
 
 
 def stick_table(sp: StickPoint, min_cell: int = 0) -> pd.DataFrame:
@@ -686,6 +688,20 @@ def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
         for d in ("on", "on_or_after")
     ]
     return pd.concat(curves, ignore_index=True)
+
+
+def reading_note(ret: Retention) -> str:
+    """How to read the retention tables and charts: the period and the definition, in words."""
+    very = "ordered in that very" if ret.definition == "on" else f"ordered in that {ret.period} or any later"
+    return (
+        f"Each column is a {ret.period} after the {ret.period} of the first order; a cell is the share "
+        f"of the cohort that {very} {ret.period}."
+    )
+
+
+def split_title(name: str, params) -> str:  # noqa: ANN001
+    """The title of a split's retention chart: the split's label, not its key."""
+    return f"Retention by {label_in_sentence(name, params)}"
 
 
 def headlines(

@@ -11,7 +11,7 @@ against scipy and statsmodels:
 * the letter of the lower column goes on the higher cell: upper case at the stricter level,
   lower case at the looser one; ▲/▼ mark a column that differs from everyone else in the base;
 * columns with fewer than ``min_base`` respondents are flagged and not tested; cells resting on
-  fewer than the privacy minimum of respondents are hidden (``<n``).
+  fewer than the privacy minimum of respondents are hidden (``<10`` for a minimum of 10).
 
 Multiple-response questions use respondents who answered the question as the base, so their
 percentages can add up to more than 100; each answer is tested on its own.
@@ -31,7 +31,7 @@ from scipy import stats
 from helpers.config import Banner, CrosstabParams, Params
 from helpers.data import is_numeric_column, multi_response
 from helpers.filters import DERIVED_FIELDS, evaluate, filter_columns
-from helpers.privacy import SMALL_GROUPS, SUPPRESSED, small_groups
+from helpers.privacy import SMALL_GROUPS, marker, small_groups
 from helpers.schema import Scale, display_value, label_of, scale_of, status_column
 
 TOP_BOX, BOTTOM_BOX = "Top box", "Bottom box"
@@ -547,7 +547,7 @@ def wide(table: Table, group: str | None = None, hide: bool = True, decimals: in
         cells = cells[cells["group"].isin([TOTAL, group])]
         bases = bases[bases["group"].isin([TOTAL, group])]
     cells = cells.assign(
-        text=[_cell_text(r, hide, decimals) for r in cells.itertuples()],
+        text=[_cell_text(r, hide, decimals, table.min_cell) for r in cells.itertuples()],
         key=list(zip(cells["group"], cells["column"], strict=True)),
     )
     header = bases.assign(key=list(zip(bases["group"], bases["column"], strict=True))).set_index("key")
@@ -578,9 +578,9 @@ def _p_text(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
-def _cell_text(r: object, hide: bool, decimals: int) -> str:
+def _cell_text(r: object, hide: bool, decimals: int, min_cell: int) -> str:
     if hide and r.hidden:
-        return SUPPRESSED
+        return marker(min_cell)
     if np.isnan(r.value):
         return "–"
     if r.kind == "pct":
@@ -612,9 +612,10 @@ def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.Data
         order = list(dict.fromkeys(zip(t.bases["group"], t.bases["column"], strict=True)))
         order = [k for k in order if k[0] in (TOTAL, group)]
         for r in cells.itertuples():
-            if r.hidden or r.low_base or np.isnan(r.index):
-                continue
-            colour = "#d9f0d3" if r.index >= ct.index_high else "#f9d6d5" if r.index <= ct.index_low else ""
+            if r.hidden or r.low_base or np.isnan(r.index) or not r.vs_rest:
+                continue  # colour only where the column really differs from everyone else
+            high, low = r.index >= ct.index_high and r.vs_rest > 0, r.index <= ct.index_low and r.vs_rest < 0
+            colour = "#d9f0d3" if high else "#f9d6d5" if low else ""
             if colour:
                 css.iat[css.index.get_loc((label, r.row)), order.index((r.group, r.column))] = (
                     f"background-color: {colour};"
@@ -623,14 +624,16 @@ def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.Data
 
 
 def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: ANN201 - Styler
-    """A styled tab book page for one banner group."""
+    """A styled tab book page for one banner group: one header row (the column and its letter)
+    that stays in view while the table scrolls in its box."""
     shown = stacked(tables, group)
     css = _colours(tables, group, ct, shown)
+    shown.columns = css.columns = pd.Index([c for _, c in shown.columns])
     base_rows = shown.index.get_level_values(1).isin(BASE_ROWS + ["Overall test"])
     sty = (
         shown.style.format(escape="html")
         .format_index(escape="html", axis=0)
-        .format_index(escape="html", axis=1)  # the "<n" marker and data text stay text
+        .format_index(escape="html", axis=1)  # the "<10" marker and data text stay text
         .apply(lambda _: css, axis=None)
         .hide(axis="index", names=True)
     )
@@ -638,11 +641,12 @@ def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: A
         np.where(base_rows, "color: #777; font-size: 11px;", "")[:, None], shown.shape[1], axis=1
     )
     sty = sty.apply(lambda _: pd.DataFrame(grey, index=shown.index, columns=shown.columns), axis=None)
-    return sty.set_caption(html.escape(f"By {group}")).set_table_styles(
+    return sty.set_table_styles(
         [
             {
-                "selector": "caption",
-                "props": "caption-side: top; text-align: left; font-weight: bold; font-size: 15px;",
+                "selector": "thead th",
+                "props": "position: sticky; top: 0; z-index: 1; background: #fff; "
+                "box-shadow: inset 0 -1px 0 #999;",
             },
             {"selector": "th.col_heading", "props": "text-align: center; max-width: 110px;"},
             {"selector": "th.row_heading.level0", "props": "max-width: 170px; vertical-align: top;"},
@@ -652,10 +656,34 @@ def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: A
 
 
 def export(tables: list[Table], group: str) -> pd.DataFrame:
-    """A tab book page for CSV: the displayed text (small cells hidden)."""
-    out = stacked(tables, group)
-    out.columns = [c for _, c in out.columns]
-    return out
+    """A tab book page for CSV, tidy: one row per question, answer and column, the figure as a
+    number and the significance in columns of its own (a hidden figure shows the marker)."""
+    frames = []
+    for t in tables:
+        cells = t.cells[t.cells["group"].isin([TOTAL, group])]
+        question = t.question.label + (" (several answers)" if t.question.kind == "multi" else "")
+        pct = cells["kind"] == "pct"
+        value = np.where(pct, 100 * cells["value"], cells["value"]).astype(float).round(2)
+        shown = pd.Series(value, index=cells.index, dtype=object)
+        shown[cells["hidden"].to_numpy(bool)] = marker(t.min_cell)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "question": question,
+                    "answer": cells["row"],
+                    "column": cells["column"],
+                    "letter": cells["letter"],
+                    "figure": np.where(pct, "%", "mean"),
+                    "value": shown,
+                    "respondents": cells["base"].round().astype(int),
+                    "effective base": cells["eff_base"].round(1),
+                    "significantly higher than": cells["letters"],
+                    "against everyone else": cells["vs_rest"].map({1: "higher", -1: "lower", 0: ""}),
+                    "too few to test": cells["low_base"].astype(bool),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 # --- all tables and the summary -----------------------------------------------------------------
@@ -790,8 +818,21 @@ def exports(tables: list[Table]) -> dict[str, pd.DataFrame]:
 
 
 def tables_html(tables: list[Table], ct: CrosstabParams) -> str:
-    """Every banner group's tab book page as one HTML block."""
-    return "\n".join(style_group(tables, g, ct).to_html() for g in groups(tables))
+    """Every banner group's tab book page as one HTML block: a heading, the key to its column
+    letters, and the table in a box of its own whose header row stays in view."""
+    parts = []
+    for g in groups(tables):
+        letters = dict.fromkeys(
+            (c.letter.upper(), c.label) for t in tables[:1] for c in t.columns if c.group == g
+        )
+        key = "; ".join(f"<b>{html.escape(letter)}</b> = {html.escape(label)}" for letter, label in letters)
+        parts.append(
+            f'<h3 class="wb-banner-title">By {html.escape(g)}</h3>'
+            f'<p class="wb-banner-key">Columns: {key}</p>'
+            f'<div class="wb-banner" style="max-height: 80vh; overflow: auto;">'
+            f"{style_group(tables, g, ct).to_html()}</div>"
+        )
+    return "\n".join(parts)
 
 
 def legend(params: Params) -> str:
@@ -807,7 +848,8 @@ def legend(params: Params) -> str:
         f"confidence, lower case at {lo} ({method} correction across the pairs in each row).\n"
         f"- ▲ / ▼: the column is significantly above / below everyone else in the base ({lo}).\n"
         f"- Green cells over-index (≥ {ct.index_high:.0f}: the share is at least "
-        f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}).\n"
+        f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}); "
+        f"only cells that are also significantly above or below everyone else are coloured.\n"
         + (
             "- Percentages are weighted; tests use the **effective base** (shown under the base). "
             if params.columns and params.columns.weight
@@ -816,7 +858,8 @@ def legend(params: Params) -> str:
         + f"Columns with fewer than {ct.min_base} respondents are marked * and not tested.\n"
         f"- Attitude items: the **top box** and **bottom box** are the two ends of each item's "
         f"own answer scale.\n"
-        f"- `{SUPPRESSED}`: hidden because fewer than {params.privacy.min_cell} respondents stand "
+        f"- `{marker(params.privacy.min_cell)}`: hidden because fewer than "
+        f"{params.privacy.min_cell} respondents stand "
         f"behind it. *{SMALL_GROUPS}*: answers or groups that fewer than "
         f"{params.privacy.min_cell} people each hold, put together so none is shown on its own.\n"
         f"- Multiple-response questions: several answers allowed, the base is everyone who "

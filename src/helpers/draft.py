@@ -33,6 +33,7 @@ from helpers.infer import (
     ScaleGuess,
     as_dates,
     common_prefix,
+    currency_in,
     guess_customers,
     guess_orders,
     has_word,
@@ -212,6 +213,7 @@ def draft_parameters(
     else:
         as_of_why = "given with --as-of"
 
+    money, money_column = currency_in([f.frame for f in (customers_in, orders_in) if f is not None])
     lines: list[str] = [
         f"# Parameter file written by `workbook init` on {dt.date.today()} from {data.name}"
         + (f" and {orders.name}" if orders else "")
@@ -221,6 +223,12 @@ def draft_parameters(
         f"period: {_y(period)}",
         _comment(f"as_of: {as_of.isoformat()}", as_of_why),
         f"title: {_y(pretty(period) + ' — customer profiles')}",
+        _comment(
+            f"currency: {_y(money)}",
+            f"written in the column {money_column}"
+            if money
+            else "how money is shown: a symbol (£, $, €) or a code (EUR); the data writes none",
+        ),
         "",
         "data:",
     ]

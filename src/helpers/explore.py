@@ -475,9 +475,11 @@ def nps_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     out = pd.DataFrame({"respondents": group.value_counts(), "weighted %": share}).reindex(
         ["promoters", "passives", "detractors"]
     )
-    out.loc["Net Promoter Score (points)"] = [
-        int(score.notna().sum()),
-        out.loc["promoters", "weighted %"] - out.loc["detractors", "weighted %"],
-    ]
+    nps = out.loc["promoters", "weighted %"] - out.loc["detractors", "weighted %"]
+    out["score (−100 to 100)"] = np.nan
+    out.loc["Net Promoter Score"] = [int(score.notna().sum()), np.nan, round(nps, 1)]  # a score, not a share
     out["respondents"] = out["respondents"].astype(int)
+    if not (params.columns and params.columns.weight):
+        out = out.rename(columns={"weighted %": "share %"})
+    out.index.name = "group"
     return suppress_rows(out, "respondents", params.privacy.min_cell)

@@ -25,6 +25,9 @@ from helpers.expressions import (
     parse_filter,
 )
 from helpers.fields import DERIVED_FIELDS, available_columns, check_references
+from helpers.privacy import marker
+from helpers.schema import label_of
+from helpers.wording import describe
 
 __all__ = [
     "DERIVED_FIELDS",
@@ -101,7 +104,7 @@ def empty_filter_notes(sizes: pd.DataFrame) -> list[str]:
         if row["people"] == 0:
             out.append(f"The filter **{name}** selects no one this period; its columns are empty.")
         elif row["note"]:
-            out.append(f"The filter **{name}** selects only {row['people']} people: too few to show.")
+            out.append(f"The filter **{name}** selects too few people to show.")
     return out
 
 
@@ -122,6 +125,34 @@ def filter_sizes(masks: pd.DataFrame, weights: pd.Series, min_cell: int) -> pd.D
         }
     )
     out["note"] = np.where(n == 0, "empty: no one matches", np.where(n < min_cell, "too few to show", ""))
+    return out
+
+
+def sizes_table(masks: pd.DataFrame, weights: pd.Series, params: Params) -> pd.DataFrame:
+    """Each filter for the report: its name, who is in it in words, people and shares; the
+    figures of a filter of fewer people than the privacy minimum are hidden."""
+    min_cell = params.privacy.min_cell
+    sizes = filter_sizes(masks, weights, min_cell)
+    if not (params.columns and params.columns.weight):
+        sizes = sizes.drop(columns="weighted %")  # the same as the plain share without weights
+    out = sizes.astype({c: object for c in sizes.columns if c != "note"})
+    small = (sizes["people"] > 0) & (sizes["people"] < min_cell)
+    out.loc[small, [c for c in out.columns if c != "note"]] = marker(min_cell)
+    out.insert(0, "who is in it", [describe(params.filters[n], params) for n in sizes.index])
+    out.index = pd.Index([label_of(n, params) for n in sizes.index], name="filter")
+    return out
+
+
+def overlap_table(masks: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """:func:`overlap_matrix` with the filters' names, and every share that rests on fewer people
+    than the privacy minimum (in the row's filter or in both) left blank."""
+    min_cell = params.privacy.min_cell
+    out = overlap_matrix(masks)
+    both = overlap_counts(masks).reindex_like(out)
+    out = out.mask((both > 0) & (both < min_cell))
+    out = out.mask(pd.Series(masks.sum() < min_cell, index=out.index), axis=0)
+    names = [label_of(n, params) for n in out.index]
+    out.index, out.columns = pd.Index(names, name="filter"), pd.Index(names)
     return out
 
 

@@ -7,6 +7,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 
 _CURRENCY = {"code": ""}  # this run's currency (plan.use sets it from the parameter file)
 
@@ -15,6 +16,7 @@ MONEY_WORDS = re.compile(
     r"\b(CAC|CLV|spend|spent|revenue|value|cost|amount|price|margin|sales)\b", re.IGNORECASE
 )
 NOT_MONEY = re.compile(r"/|\bper unit\b|\bratio\b|%|\bindex\b|\bshare\b|\bp\b", re.IGNORECASE)
+SHARE_COLUMN = re.compile(r"(^|\s)%(\s|$)")  # "share %", "active % in the last period"
 P_VALUE = re.compile(r"^(p|p-value|p value|p \(.*\)|.* p)$", re.IGNORECASE)
 
 
@@ -32,6 +34,11 @@ def is_money(name: object) -> bool:
     """Whether a column or figure name says it holds money (value, spend, CAC …)."""
     text = str(name)
     return bool(MONEY_WORDS.search(text)) and not NOT_MONEY.search(text)
+
+
+def is_share(name: object) -> bool:
+    """Whether a column holds percentages (its name has a % word)."""
+    return bool(SHARE_COLUMN.search(str(name)))
 
 
 def is_p_value(name: object) -> bool:
@@ -69,3 +76,21 @@ def yes_no(value: object) -> object:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     return value
+
+
+def for_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as an exported CSV holds it: shares and money to two decimals, yes/no in words
+    (other numbers keep their precision: model estimates, ratios and p-values need it)."""
+    out = table.copy()
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_bool_dtype(values):
+            out[col] = values.map(yes_no)
+        elif values.dtype == object and values.map(lambda v: isinstance(v, bool | np.bool_)).any():
+            out[col] = values.map(yes_no)
+        elif is_share(col) or is_money(col):
+            if pd.api.types.is_float_dtype(values):
+                out[col] = values.round(2)
+            elif values.dtype == object:
+                out[col] = values.map(lambda v: round(v, 2) if isinstance(v, float) else v)
+    return out

@@ -267,6 +267,27 @@ def money_text_decimal(values: pd.Series) -> str | None:
     return "," if comma > point else "."
 
 
+_CURRENCY_MARK = re.compile(rf"^\s*(?P<a>{_CURRENCY})\s*-?\s*\d|\d\s*(?P<b>{_CURRENCY})\s*$")
+
+
+def currency_in(frames: list[pd.DataFrame], sample: int = 2000) -> tuple[str, str]:
+    """The currency that money written as text carries (`£12.50`, `12,50 EUR`) and the column it
+    was seen in; ("", "") when no column writes one."""
+    for frame in frames:
+        for column in frame.columns:
+            values = frame[column]
+            if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+                continue
+            text = values.dropna().astype(str).head(sample)
+            if text.empty or money_text_decimal(text) is None:
+                continue
+            marks = text.str.extract(_CURRENCY_MARK)
+            found = marks["a"].fillna(marks["b"]).dropna()
+            if len(found) > len(text) / 2:
+                return str(found.value_counts().index[0]), str(column)
+    return "", ""
+
+
 def facts_of(name: str, values: pd.Series) -> Facts:
     """The facts of one column."""
     answered = values.dropna()

@@ -23,14 +23,16 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from helpers import naming
 from helpers.config import IcpCriterion, Params, Source
 from helpers.data import stratified_index
 from helpers.errors import DataError
 from helpers.expressions import quote
 from helpers.filters import evaluate, filter_columns
-from helpers.privacy import suppress_rows
+from helpers.privacy import suppress_rows, suppress_small
 from helpers.readers import read_frame
 from helpers.schema import has_churn, label_of, scale_of, status_column, still_customer
+from helpers.wording import describe
 
 UNASSIGNED = "unassigned"
 TIERS = ("not fit", "workable fit", "perfect fit")
@@ -114,6 +116,7 @@ class TypingTool:
     accuracy: float
     confusion: pd.DataFrame
     categories: dict[str, list[str]]
+    counts: pd.DataFrame | None = None  # the confusion matrix in people (for the privacy rule)
 
     def assign(self, leads: pd.DataFrame) -> pd.DataFrame:
         """Each lead's segment and probability; below the threshold the lead is unassigned."""
@@ -147,12 +150,28 @@ def train_typing_tool(
     classes = sorted(np.unique(segments).tolist())
     cm = confusion_matrix(segments, predicted, labels=classes, normalize="true")
     confusion = pd.DataFrame(100 * cm, index=classes, columns=classes)
+    people = confusion_matrix(segments, predicted, labels=classes)
+    counts = pd.DataFrame(people, index=classes, columns=classes)
     model.fit(x, segments)
     _, categorical = _kinds(frame, questions)
     cats = {q: sorted(frame[q].dropna().astype(str).unique()) for q in categorical}
-    return TypingTool(
-        questions, model, classes, tp.min_probability, float((predicted == segments).mean()), confusion, cats
-    )
+    accuracy = float((predicted == segments).mean())
+    return TypingTool(questions, model, classes, tp.min_probability, accuracy, confusion, cats, counts)
+
+
+def confusion_table(tool: TypingTool | None, names: dict[int, str], min_cell: int) -> pd.DataFrame | None:
+    """The typing tool's confusion matrix for the report: % of each true segment, segments by
+    name, and every share that rests on fewer people than the privacy minimum hidden."""
+    if tool is None:
+        return None
+    out = tool.confusion.round(2)
+    if tool.counts is not None:
+        small = (tool.counts > 0) & (tool.counts < min_cell)
+        out = suppress_small(out, tool.counts.where(small, min_cell), min_cell)
+    labels = [naming.label(s, names) for s in out.index]
+    out.index = pd.Index(labels, name="true segment")
+    out.columns = pd.Index(labels, name="assigned to")
+    return out
 
 
 # --- ICP fit scorecard ---------------------------------------------------------------------------
@@ -215,9 +234,8 @@ def value_of(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str
             "the share still a customer (not churned)",
         )
     return None, (
-        "this run has no measure of value: name one with `icp.value_field` (a numeric "
-        "column), or map the status values (`columns.status`), or add orders with "
-        "amounts"
+        "this run has no measure of value (a value column named in the parameter file, "
+        "status values that say who churned, or orders with amounts)"
     )
 
 
@@ -380,41 +398,54 @@ def typing_line(tool: TypingTool | None, k: int) -> str:
 def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params) -> str:
     """Where the scorecard's criteria come from, or why this run has none."""
     if params.icp.criteria:
-        return "The criteria come from the parameter file (`icp.criteria`)."
+        return "The criteria are the research team's, from the parameter file."
     value, what = value_of(frame, params)
     if value is None:
         return f"*No scorecard for this run: {what}.*"
     if not criteria:
         return (
             f"*No scorecard for this run: no segment stands out clearly enough on {what} "
-            "to derive criteria from; name them in `icp.criteria`.*"
+            "to derive criteria from (the research team can name them in the parameter file).*"
         )
     return (
         f"The criteria are the most distinctive traits of the segment highest on **{what}** "
-        "(rename or replace them in `icp.criteria`)."
+        "(the research team can rename or replace them in the parameter file)."
     )
 
 
-def criteria_table(criteria: list[IcpCriterion]) -> pd.DataFrame | None:
-    """The scorecard as a table (None without criteria)."""
+def criteria_table(criteria: list[IcpCriterion], params: Params) -> pd.DataFrame | None:
+    """The scorecard as a table, each rule in words (None without criteria)."""
     if not criteria:
         return None
-    return pd.DataFrame(
-        [{"criterion": c.name, "rule": c.rule, "points": c.points} for c in criteria],
-        columns=["criterion", "rule", "points"],
+    out = pd.DataFrame(
+        [
+            {"criterion": c.name, "who meets it": describe(c.rule, params), "points": c.points}
+            for c in criteria
+        ],
+        columns=["criterion", "who meets it", "points"],
     )
+    if not params.icp.criteria:  # derived criteria are named after their rule already
+        out = out.drop(columns="who meets it")
+    return out
 
 
 def tier_mix(
-    fit: pd.DataFrame | None, segments: pd.Series, engaged: pd.Series, min_cell: int
+    fit: pd.DataFrame | None,
+    segments: pd.Series,
+    engaged: pd.Series,
+    min_cell: int,
+    names: dict[int, str] | None = None,
 ) -> pd.DataFrame | None:
-    """Fit tiers (% of each segment and overall) with the engaged share beside them."""
+    """Fit tiers (% of each segment and overall) with the engaged share beside them; a share
+    that rests on fewer people than the privacy minimum is hidden."""
     if fit is None:
         return None
     tiers = pd.crosstab(segments, fit["fit tier"]).reindex(columns=list(TIERS), fill_value=0)
     overall = tiers.sum().to_frame("All").T
     counts = pd.concat([tiers, overall])
     out = 100 * counts.div(counts.sum(axis=1), axis=0)
+    small = (counts > 0) & (counts < min_cell)
+    out = suppress_small(out, counts.where(small, min_cell), min_cell)
     out.columns = [f"{c} %" for c in out.columns]
     eng = pd.concat(
         [(engaged == "engaged").groupby(segments).mean(), pd.Series({"All": (engaged == "engaged").mean()})]
@@ -422,6 +453,8 @@ def tier_mix(
     if (engaged != "unknown").any():  # engagement needs orders
         out["engaged %"] = 100 * eng
     out.insert(0, "people", counts.sum(axis=1))
+    if names is not None:
+        out.index = [s if s == "All" else naming.label(s, names) for s in out.index]
     out.index.name = "segment"
     return suppress_rows(out, "people", min_cell)
 

@@ -125,7 +125,7 @@ def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
     main.insert(0, nav)
     meta = soup.new_tag("p", attrs={"class": "wb-meta"})
     meta.string = f"{frame.title} · period {frame.period} · data as of {frame.as_of}" + (
-        f" · figures from fewer than {frame.min_cell} people are hidden (shown as <n)"
+        f" · figures from fewer than {frame.min_cell} people are hidden (shown as <{frame.min_cell})"
         if frame.min_cell
         else ""
     )

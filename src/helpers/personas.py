@@ -420,12 +420,12 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
         weak = [k for k in scaled.loc[s, weights.index].sort_values().index if scaled.loc[s, k] < 0.5]
         if rank < n_focus:
             p.focus = "focus"
-            p.reasons = [f"strong on {k} ({_metric_text(k, table.loc[s, k])})" for k in strong[:2]] or [
+            p.reasons = [_reason("strong", k, metrics[k], table.loc[s, k]) for k in strong[:2]] or [
                 f"ranked {rank + 1} of {len(order)} overall"
             ]
         elif rank >= len(order) - n_avoid:
             p.focus = "not a focus"
-            p.reasons = [f"weak on {k} ({_metric_text(k, table.loc[s, k])})" for k in weak[:2]] or [
+            p.reasons = [_reason("weak", k, metrics[k], table.loc[s, k]) for k in weak[:2]] or [
                 f"ranked {rank + 1} of {len(order)} overall"
             ]
         else:
@@ -436,9 +436,36 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     table.index = [label(s, {q.segment: q.name for q in personas}) for s in table.index]
     table.index.name = "segment"
     table = table.drop(columns=[k for k in left_out if table[k].isna().all()])
-    out = table.sort_values("score", ascending=False)
+    out = _readable(table.sort_values("score", ascending=False), metrics)
     out.attrs["left_out"] = left_out
     return out
+
+
+SHARE_METRICS = {"share of customers", "growth (share of new customers)", RETAINED, STILL_CUSTOMER}
+METRIC_TITLES = {
+    "growth (share of new customers)": "share of this year's new customers",
+    RETAINED: "ordered in the last 12 months",
+}
+
+
+def _readable(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
+    """The ranking as a report shows it: each criterion named by its measure, shares in %, and
+    the goal left out where it is the same measure as another criterion."""
+    out = table.copy()
+    names = {"score": "score (0 to 1)"}
+    out["score"] = out["score"].round(3)
+    for key, metric in metrics.items():
+        if key not in out:
+            continue
+        if key == "goal" and any(metrics[k] == metric and k in out for k in metrics if k != "goal"):
+            out = out.drop(columns="goal")
+            continue
+        title = METRIC_TITLES.get(metric, metric)
+        if metric in SHARE_METRICS:
+            out[key] = 100 * out[key]
+            title += " %"
+        names[key] = f"goal: {title}" if key == "goal" else title
+    return out.rename(columns=names)
 
 
 def glance_lines(personas: list[Persona], changes: list[str] | None = None) -> list[str]:
@@ -468,10 +495,19 @@ def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
     return text
 
 
-def _metric_text(kind: str, value: float) -> str:
-    if kind in ("size", "retention", "growth") or (kind == "goal" and value <= 1):
-        return f"{100 * value:.0f}%"
-    return f"{value:,.1f}"
+def _reason(side: str, kind: str, metric: str, value: float) -> str:
+    """Why a persona is (or is not) a focus, in words: "strong on value (£60.46)"."""
+    if metric in SHARE_METRICS:
+        shown = f"{100 * value:.0f}%"
+    elif formats.is_money(metric):
+        shown = formats.money(value)
+    elif metric == "NPS":
+        shown = f"NPS {value:+.0f}"
+    else:
+        shown = formats.number(value)
+    title = METRIC_TITLES.get(metric, metric)
+    what = {"size": "size", "goal": f"the goal, {title}", "value": "value"}.get(kind) or title
+    return f"{side} on {what} ({shown})"
 
 
 def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> list[Fact]:

@@ -24,7 +24,6 @@ from helpers import formats
 from helpers.data import NO_PROFILE
 
 PALETTE = "#3b6ea5"
-SHARE_COLUMN = re.compile(r"(^|\s)%(\s|$)")  # "share %", "active % in the last period"
 LIKERT_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
 
 
@@ -171,7 +170,7 @@ def styled(
         return Markdown("")
     pct = [
         c
-        for c in (pct if pct is not None else [c for c in table.columns if SHARE_COLUMN.search(str(c))])
+        for c in (pct if pct is not None else [c for c in table.columns if formats.is_share(c)])
         if c in table.columns
     ]
     table = table.copy()
@@ -196,7 +195,7 @@ def styled(
         else:
             fmt[col] = _fmt(str)
             text_cols.append(col)
-    # values and labels are escaped: a hidden cell's "<n" marker, and any text from data, show as
+    # values and labels are escaped: a hidden cell's "<10" marker, and any text from data, show as
     # text and never as markup
     sty = (
         table.style.format(fmt, na_rep="–", escape="html")
@@ -402,7 +401,12 @@ def html(markup: str) -> HTML:
 
 
 def retention_heatmap(
-    matrix: pd.DataFrame, sizes: pd.Series, title: str, max_cols: int = 13, fmt: str = "pct"
+    matrix: pd.DataFrame,
+    sizes: pd.Series,
+    title: str,
+    max_cols: int = 13,
+    fmt: str = "pct",
+    period: str = "period",
 ) -> plt.Figure:
     """Cohorts down the side (with their size), periods across; blank where too young."""
     data = matrix.iloc[:, :max_cols]
@@ -422,7 +426,7 @@ def retention_heatmap(
         vmax=float(np.nanpercentile(values.iloc[:, 1:] if values.shape[1] > 1 else values, 98)),
     )
     ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=8, rotation=0)
-    ax.set_xlabel("periods since first order")
+    ax.set_xlabel(f"{period}s since the first order (0: the {period} of the first order)")
     ax.set_ylabel("cohort (customers)")
     ax.set_title(title)
     fig.tight_layout()
@@ -435,19 +439,35 @@ def curves(
     title: str = "",
     max_n: int = 24,
     ylabel: str = "% of cohort active",
+    period: str = "period",
 ) -> plt.Figure:
-    """One line per group across period offsets (pooled over cohorts old enough)."""
+    """One line per group across period offsets (pooled over cohorts old enough); the legend
+    sits beside the plot, never over the lines."""
     fig, ax = plt.subplots(figsize=(10, 3.8))
     c = curve[(curve["n"] >= 1) & (curve["n"] <= max_n)]
     for group, part in c.groupby("group"):
         scale = 100 if value == "retention" else 1
         ax.plot(part["n"], part[value] * scale, marker="o", ms=3, label=str(group))
-    ax.set_xlabel("periods since first order")
+    ax.set_xlabel(f"{period}s since the first order")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(frameon=False, fontsize=9, ncols=2)
+    _legend_beside(ax)
     fig.tight_layout()
     return fig
+
+
+def _legend_beside(ax: plt.Axes) -> None:
+    """The legend to the right of the plot (long group names wrapped), so it covers no data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(
+            handles,
+            [textwrap.fill(label, 28) for label in labels],
+            frameon=False,
+            fontsize=9,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+        )
 
 
 def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
@@ -470,7 +490,7 @@ def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
         f"Customers acquired during {effect.attrs.get('code', 'the promotion')}: "
         "activity before and after it ended"
     )
-    ax.legend(frameon=False)
+    _legend_beside(ax)
     fig.tight_layout()
     return fig
 
@@ -619,12 +639,14 @@ def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100
     return fig
 
 
-def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figure:
-    """Cross-validated confusion matrix of the typing tool (% of each true segment)."""
-    labels = [f"{s}. {_short(names.get(s, ''), 22)}" if names.get(s) else str(s) for s in confusion.index]
-    fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 3.5, 1.0 * len(labels) + 1.2))
+def confusion_chart(confusion: pd.DataFrame) -> plt.Figure:
+    """Cross-validated confusion matrix of the typing tool (% of each true segment; a hidden
+    share is a blank cell)."""
+    labels = [textwrap.fill(str(s), 16) for s in confusion.index]
+    values = confusion.apply(pd.to_numeric, errors="coerce")
+    fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 3.5, 1.0 * len(labels) + 1.6))
     sns.heatmap(
-        confusion,
+        values,
         annot=True,
         fmt=".0f",
         cmap="Blues",
@@ -632,9 +654,11 @@ def confusion_chart(confusion: pd.DataFrame, names: dict[int, str]) -> plt.Figur
         vmax=100,
         cbar=False,
         ax=ax,
-        xticklabels=[str(s) for s in confusion.columns],
+        xticklabels=labels,
         yticklabels=labels,
     )
+    plt.setp(ax.get_xticklabels(), rotation=0)
+    plt.setp(ax.get_yticklabels(), rotation=0)
     ax.set_xlabel("segment the typing tool assigns")
     ax.set_ylabel("true segment")
     ax.set_title("Typing tool: % of each segment assigned to each segment (cross-validated)")

@@ -7,7 +7,6 @@ import re
 import numpy as np
 import pandas as pd
 
-SUPPRESSED = "<n"  # marker shown in place of a hidden cell
 SMALL_GROUPS = "Other (small groups)"  # where groups of fewer people than the minimum are folded
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -67,12 +66,20 @@ def fold_small(values: pd.Series, min_cell: int) -> pd.Series:
     return values.astype("string").where(~values.isin(small), SMALL_GROUPS)
 
 
+def marker(min_cell: int) -> str:
+    """The mark shown in place of a hidden figure: "<10" where the minimum is 10 people."""
+    return f"<{min_cell}"
+
+
+_MARKER = re.compile(r"^<\d+$")
+
+
 def suppress_small(table: pd.DataFrame, counts: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Blank every cell of ``table`` whose respondent count in ``counts`` is below ``min_cell``."""
     counts = counts.reindex(index=table.index, columns=table.columns)
     small = counts.notna() & (counts < min_cell)
     out = table.astype(object).copy()
-    out[small.to_numpy()] = SUPPRESSED
+    out[small.to_numpy()] = marker(min_cell)
     return out
 
 
@@ -85,13 +92,13 @@ def suppress_rows(
         return table
     out = table.astype(object).copy()
     cols = [c for c in out.columns if c not in (keep or [])]
-    out.loc[small, cols] = SUPPRESSED
+    out.loc[small, cols] = marker(min_cell)
     return out
 
 
 def is_suppressed(value: object) -> bool:
     """Whether a cell was hidden by a privacy rule."""
-    return isinstance(value, str) and value == SUPPRESSED
+    return isinstance(value, str) and bool(_MARKER.match(value))
 
 
 def small_share(counts: pd.Series | np.ndarray, min_cell: int) -> float:

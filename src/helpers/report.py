@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from helpers import formats
 from helpers.config import Params, load_params, params_as_dict
 from helpers.data import CHECKED_ENV, load_dataset, save_checked
 from helpers.errors import ConfigError
@@ -106,7 +107,7 @@ def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | N
     keyed = (
         table.index.name is not None or any(table.index.names) or not isinstance(table.index, pd.RangeIndex)
     )
-    safe_table(table).to_csv(path, index=keyed, float_format=_ten_digits)
+    safe_table(formats.for_csv(table)).to_csv(path, index=keyed, float_format=_ten_digits)
     return path
 
 

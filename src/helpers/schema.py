@@ -17,6 +17,24 @@ from helpers.config import STATUS_GROUPS, Likert, Params, value_key
 
 NO_VALUE = "(not known)"
 
+# readable names of the fields the workbook derives for every customer (see `helpers.fields`)
+FIELD_LABELS = {
+    "orders": "Orders",
+    "spend": "Total spend",
+    "orders_12m": "Orders in the last 12 months",
+    "spend_12m": "Spend in the last 12 months",
+    "avg_order_value": "Average order value",
+    "days_since_last": "Days since the last order",
+    "tenure_days": "Days since the first order",
+    "first_order_amount": "First order amount",
+    "first_order_full_price": "First order at full price",
+    "first_order_prepaid": "First order prepaid",
+    "basket_growth": "Later orders against the first (×)",
+    "days_to_convert": "Days from first contact to first order",
+    "nps_group": "NPS group",
+}
+FLAG_FIELDS = ("first_order_full_price", "first_order_prepaid")  # 1 or 0: read as yes or no
+
 
 def label_of(column: str, params: Params) -> str:
     """A readable name for a column or a multiple-response set."""
@@ -25,6 +43,10 @@ def label_of(column: str, params: Params) -> str:
     if params.columns and column in params.columns.multi_response:
         mr = params.columns.multi_response[column]
         return mr.label or column.replace("_", " ").capitalize()
+    if params.columns and column == params.columns.nps:
+        return "NPS (likelihood to recommend, 0–10)"
+    if column in FIELD_LABELS:
+        return FIELD_LABELS[column]
     return column.replace("_", " ").capitalize()
 
 

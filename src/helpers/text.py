@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from helpers.config import MultiResponse, Params
 from helpers.data import CHECKED_ENV, Dataset, fingerprint, multi_response
-from helpers.privacy import SUPPRESSED, suppress_small
+from helpers.privacy import marker, suppress_small
 from helpers.schema import label_of
 
 OTHER = "Other answers"  # answers with no word any theme is made of
@@ -607,7 +607,9 @@ def theme_table(data: Dataset, column: str) -> pd.DataFrame | None:
     table = th.table(answered)
     small = pd.to_numeric(table["answers"], errors="coerce") < data.params.privacy.min_cell
     table = table.astype({"answers": object, "share of answers %": object})
-    table.loc[small, ["answers", "share of answers %", "an answer in this theme"]] = SUPPRESSED
+    table.loc[small, ["answers", "share of answers %", "an answer in this theme"]] = marker(
+        data.params.privacy.min_cell
+    )
     return table
 
 
@@ -626,7 +628,7 @@ def method_text(data: Dataset, column: str) -> str:
         "distinct from each other"
     )
     unused = (
-        f" `text.names` names themes {', '.join(map(str, th.unused_names))}, which this run does not "
+        f" The parameter file names themes {', '.join(map(str, th.unused_names))}, which this run does not "
         "have: theme numbers change when the answers change, so check the names against the words."
         if th.unused_names
         else ""

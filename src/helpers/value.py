@@ -375,7 +375,7 @@ def spend_problem(summary: pd.DataFrame, model: GammaGammaModel | None) -> str |
     """Why spend per purchase cannot be estimated here (None when it can)."""
     rep = summary[(summary["frequency"] > 0) & (summary["monetary"] > 0)]
     if summary["total_spend"].isna().all():
-        return "the orders have no amounts (`orders.amount`)"
+        return "the orders have no amounts"
     if len(rep) < 20:
         return f"only {len(rep)} repeat buyers with a positive amount; at least 20 are needed"
     m = rep["monetary"].to_numpy(float)
@@ -495,6 +495,7 @@ class ValueResult:
     check_totals: dict[str, float] = field(default_factory=dict)
     check_fit: dict[str, float] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # model → why it cannot be estimated
+    unit_days: float = 7.0  # days in the time unit of recency and T
 
     @property
     def purchases_ok(self) -> bool:
@@ -521,7 +522,7 @@ class ValueResult:
         """Fitted parameters and log-likelihoods of the models that could be estimated."""
         rows = (
             [
-                {"model": type(self.purchases).__name__, "parameter": k, "estimate": v}
+                {"model": MODEL_NAMES[type(self.purchases).__name__], "parameter": k, "estimate": v}
                 for k, v in self.purchases.params_.items()
             ]
             if self.purchases_ok
@@ -529,7 +530,7 @@ class ValueResult:
         )
         rows += (
             [
-                {"model": "GammaGammaModel", "parameter": k, "estimate": v}
+                {"model": MODEL_NAMES["GammaGammaModel"], "parameter": k, "estimate": v}
                 for k, v in self.spend.params_.items()
             ]
             if self.value_ok and self.spend
@@ -538,6 +539,14 @@ class ValueResult:
         out = pd.DataFrame(rows)
         out.attrs["log_likelihood"] = self.purchases.log_likelihood_
         return out
+
+
+# the models as a report names them (the class names are for researchers, not for readers)
+MODEL_NAMES = {
+    "BetaGeoModel": "purchases (BG/NBD)",
+    "ParetoNBDModel": "purchases (Pareto/NBD)",
+    "GammaGammaModel": "spend per purchase (Gamma-Gamma)",
+}
 
 
 def fit_rows(summary: pd.DataFrame, size: int) -> pd.DataFrame:
@@ -614,7 +623,7 @@ def fit_value(
     years = np.maximum(summary["T"].to_numpy() * unit_days / 365.25, 1.0)
     out["annual_spend"] = summary["total_spend"].to_numpy() / years
     out["at_risk"] = at_risk(summary, out["p_alive"].to_numpy(), settings.at_risk_threshold) if ok else False
-    return ValueResult(out, purchases, spend, check, totals, check_fit, problems)
+    return ValueResult(out, purchases, spend, check, totals, check_fit, problems, unit_days)
 
 
 def value_by(result: ValueResult, groups: pd.Series | None, min_cell: int) -> pd.DataFrame | None:
@@ -758,14 +767,16 @@ def value_caveat(result: ValueResult, limit: float = 0.10) -> str:
 def rfm_table(result: ValueResult) -> pd.DataFrame:
     """Buyers per RFM group with their average recency, frequency, spend and predicted value."""
     c = result.customers
-    days_since = (c["T"] - c["recency"]) * 7 if "T" in c else c["recency"]
+    days_since = (c["T"] - c["recency"]) * result.unit_days
     scores = rfm_scores(c, days_since)
     g = (
-        c.assign(group=scores["group"])
+        c.assign(group=scores["group"], days=days_since)
         .groupby("group")
         .agg(
             customers=("clv", "size"),
             frequency=("frequency", "mean"),
+            once=("frequency", lambda f: 100 * (f == 0).mean()),
+            days=("days", "mean"),
             total_spend=("total_spend", "mean"),
             p_alive=("p_alive", "mean"),
             clv=("clv", "mean"),
@@ -775,6 +786,8 @@ def rfm_table(result: ValueResult) -> pd.DataFrame:
     g = g.rename(
         columns={
             "frequency": "mean repeat purchases",
+            "once": "bought only once %",
+            "days": "mean days since the last purchase",
             "total_spend": "mean spend",
             "p_alive": "mean P(alive)",
             "clv": "mean value",
@@ -783,6 +796,66 @@ def rfm_table(result: ValueResult) -> pd.DataFrame:
     order = [name for name, _ in RFM_GROUPS] + ["Others"]
     g = g.reindex([o for o in order if o in g.index])
     return g.dropna(axis=1, how="all")  # spend and value drop out where they cannot be known
+
+
+RECENT_GROUPS = ("Champions", "Loyal", "Big spenders", "Promising", "Need attention")  # R ≥ 3
+LAPSED_GROUPS = ("At risk", "Hibernating")  # R ≤ 2
+
+
+def rfm_note(rfm: pd.DataFrame) -> str:
+    """Why an RFM group named for lapsed buyers can have a higher P(alive) than one named for
+    recent buyers, when it does in this run ("" when the names and the model agree)."""
+    if "mean P(alive)" not in rfm:
+        return ""
+    p = rfm["mean P(alive)"]
+    clashes = [
+        (recent, lapsed)
+        for recent in RECENT_GROUPS
+        for lapsed in LAPSED_GROUPS
+        if recent in p.index and lapsed in p.index and p[lapsed] > p[recent]
+    ]
+    if not clashes:
+        return ""
+    recent, lapsed = clashes[0]
+    once, days = rfm["bought only once %"], rfm["mean days since the last purchase"]
+    return (
+        f"**Why the names and P(alive) can disagree.** The RFM names rank buyers on recency, "
+        f"frequency and spend; P(alive) reads each buyer's silence against their own buying rhythm. "
+        f"*{lapsed}* ({once[lapsed]:.0f}% bought only once) averages a P(alive) of {p[lapsed]:.2f}, "
+        f"above *{recent}* ({p[recent]:.2f}): the purchase model cannot tell whether a one-time "
+        f"buyer has left, so it gives them the benefit of the doubt, while *{recent}* buy often, so "
+        f"their {days[recent]:.0f} days of silence on average count against them. Read a one-time "
+        f"buyer's P(alive) as unknown rather than as likely to buy."
+    )
+
+
+def risk_note(by_group: pd.DataFrame | None, what: str, threshold: float, lead: bool = True) -> str:
+    """What the at-risk shares say: the overall share (``lead``), and whether the groups differ."""
+    if by_group is None or "at risk %" not in by_group:
+        return ""
+    shares = pd.to_numeric(by_group["at risk %"], errors="coerce").dropna()
+    counts = pd.to_numeric(by_group["customers"], errors="coerce")
+    if shares.empty:
+        return ""
+    overall = float((shares * counts[shares.index]).sum() / counts[shares.index].sum())
+    lead = (
+        f"*At risk* means a repeat buyer whose P(alive) is below {threshold:.0%}; "
+        f"{overall:.0f}% of the buyers shown are."
+        if lead
+        else ""
+    )
+    if len(shares) < 2:
+        return lead
+    low, high = shares.idxmin(), shares.idxmax()
+    if shares[high] - shares[low] < 5:
+        return (
+            f"{lead} By {what}, the at-risk share only ranges from {shares[low]:.0f}% to "
+            f"{shares[high]:.0f}%: {what} says little about who is at risk."
+        )
+    return (
+        f"{lead} By {what}, the at-risk share ranges from {shares[low]:.0f}% (*{low}*) to "
+        f"{shares[high]:.0f}% (*{high}*)."
+    )
 
 
 def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:  # noqa: ANN001
