@@ -32,7 +32,7 @@ from helpers.filters import evaluate, filter_columns
 from helpers.privacy import suppress_rows, suppress_small
 from helpers.readers import read_frame
 from helpers.schema import has_churn, label_of, scale_of, status_column, still_customer
-from helpers.wording import describe
+from helpers.wording import describe, label_in_sentence
 
 UNASSIGNED = "unassigned"
 TIERS = ("not fit", "workable fit", "perfect fit")
@@ -225,7 +225,7 @@ def value_of(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str
     staying a customer (runs with a status mapping); (None, why) when the run has none of them."""
     field = params.icp.value_field
     if field:
-        return pd.to_numeric(frame[field], errors="coerce"), label_of(field, params)
+        return pd.to_numeric(frame[field], errors="coerce"), label_in_sentence(field, params)
     if "spend_12m" in frame and frame["spend_12m"].notna().any():
         return frame["spend_12m"].astype(float), "spend in the last 12 months"
     if params is not None and has_churn(params):

@@ -262,7 +262,7 @@ def bar_grid(
         ax.barh([_short(i) for i in t.index.astype(str)], vals, color=PALETTE)
         ax.invert_yaxis()
         ax.set_title(name)
-        ax.set_xlabel(value)
+        ax.set_xlabel(_with_unit(value))
         ax.set_xlim(0, max(5.0, vals.max() * 1.18 if len(vals) else 5.0))
         for y, v in enumerate(vals):
             ax.text(v, y, f" {v:.0f}%", va="center", fontsize=9)
@@ -280,7 +280,14 @@ def _wrap(label: str, width: int = 28) -> str:
 
 
 def _short(label: str, width: int = 24) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+    """A label wrapped onto up to three lines of ``width`` characters (cut only beyond that)."""
+    return textwrap.fill(label, width=width, max_lines=3, placeholder=" …") if len(label) > width else label
+
+
+def _with_unit(name: str) -> str:
+    """An axis title with its unit: money names the run's currency ("average value (£)")."""
+    code = formats.currency()
+    return f"{name} ({code})" if code and formats.is_money(name) else name
 
 
 def likert_chart(
@@ -572,7 +579,7 @@ def hbar(series: pd.Series, title: str, xlabel: str, fmt: str = "{:.1f}") -> plt
     ax.invert_yaxis()
     for y, v in enumerate(s.to_numpy(float)):
         ax.text(v, y, " " + fmt.format(v), va="center", fontsize=9)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(_with_unit(xlabel))
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -644,11 +651,12 @@ def confusion_chart(confusion: pd.DataFrame) -> plt.Figure:
     share is a blank cell)."""
     labels = [textwrap.fill(str(s), 16) for s in confusion.index]
     values = confusion.apply(pd.to_numeric, errors="coerce")
+    annot = confusion.map(lambda v: v if isinstance(v, str) else f"{v:.0f}")  # "<10" stays visible
     fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 3.5, 1.0 * len(labels) + 1.6))
     sns.heatmap(
-        values,
-        annot=True,
-        fmt=".0f",
+        values.fillna(0),
+        annot=annot.to_numpy(),
+        fmt="",
         cmap="Blues",
         vmin=0,
         vmax=100,
@@ -709,7 +717,7 @@ def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
             fontsize=9,
         )
     ax.set_xlabel("share of customers (%)")
-    ax.set_ylabel(y_name)
+    ax.set_ylabel(_with_unit(y_name))
     bubble = f"bubble: {size_name}; " if size_name else ""
     ax.set_title(f"{y_name.capitalize()} against size ({bubble}green focus, red not a focus)", fontsize=10)
     ax.margins(0.25)

@@ -36,8 +36,12 @@ from helpers.config import Params
 from helpers.data import multi_response, stratified_index
 from helpers.latent import LatentClassModel
 from helpers.naming import label, segment_names
-from helpers.privacy import suppress_rows
-from helpers.schema import display_values, label_of, scale_of
+from helpers.privacy import SMALL_GROUPS, suppress_rows
+from helpers.schema import NO_VALUE, display_values, label_of, scale_of
+from helpers.text import OTHER as OTHER_THEME
+
+# answers that say what a segment is not, or nothing: never a segment's description
+NOT_A_TRAIT = {OTHER_THEME, NO_VALUE, SMALL_GROUPS}
 
 STABLE, DISSOLVED = 0.75, 0.5
 
@@ -624,7 +628,7 @@ def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
     answers = index.index.get_level_values("answer")
     ranked: dict[int, list[str]] = {}
     for seg in index.columns:
-        traits = index[seg][answers != "mean"]
+        traits = index[seg][(answers != "mean") & ~answers.isin(NOT_A_TRAIT)]
         if shares is not None:  # a name says what most of the segment is (attitudes: many)
             share = shares[seg].reindex(traits.index).fillna(0)
             is_attitude = traits.index.get_level_values("answer") == "agree"
