@@ -90,7 +90,7 @@ plots.styled(quality, "Findings and what was done") if len(quality) else plots.m
 # %%needs customers
 save_table(missing, "missing_answers", tables_dir)
 plots.show(plots.missing_chart(missing))
-plots.styled(missing.head(10), "The ten variables with the most missing answers")
+plots.styled(missing.head(10).drop(columns="column"), "The ten variables with the most missing answers")
 
 # %% [markdown]
 # **Odd values.** Numbers far outside their usual range (more than the configured number of
@@ -101,7 +101,7 @@ plots.styled(missing.head(10), "The ten variables with the most missing answers"
 # %%needs customers
 odd = explore.odd_values(customers, params)
 save_table(odd, "odd_values", tables_dir)
-plots.styled(odd, "Odd values by numeric column")
+plots.styled(odd.drop(columns="column"), "Odd values by numeric variable")
 
 # %% [markdown]
 # ## Demographic profile
@@ -120,7 +120,9 @@ plots.styled(explore.numeric_profiles(customers, params, demographic.numeric), "
 
 # %%
 # %%needs demographic
-plots.histograms(customers, {c: explore.label_of(c, params) for c in demographic.numeric});
+plots.histograms(
+    customers, {c: explore.label_of(c, params) for c in demographic.numeric}, min_cell=params.privacy.min_cell
+);
 
 # %% [markdown]
 # ## Geographic profile
@@ -180,7 +182,9 @@ plots.styled(explore.numeric_profiles(customers, params, behavioural.numeric), "
 
 # %%
 # %%needs behavioural
-plots.histograms(customers, {c: explore.label_of(c, params) for c in behavioural.numeric});
+plots.histograms(
+    customers, {c: explore.label_of(c, params) for c in behavioural.numeric}, min_cell=params.privacy.min_cell
+);
 
 # %% [markdown]
 # **Buying behaviour.** From every order up to the end of the period, per buyer: number of orders,
@@ -196,7 +200,7 @@ plots.styled(behaviour_table, "Buyers' behaviour from orders")
 # %%
 # %%needs orders
 plots.histograms(behaviour, {"orders": "Orders per buyer", "spend": "Total spend per buyer",
-                             "days_since_last": "Days since last order"});
+                             "days_since_last": "Days since last order"}, min_cell=params.privacy.min_cell);
 
 # %%
 # %%needs orders

@@ -90,11 +90,12 @@ plots.styled(sizes, "Segments", bar="share %")
 # The index compares a segment with everyone (100 = the same as the total, 150 = one and a half
 # times as common). Attitude items count the share at the top of their own scale (the top box).
 # The heatmap shows each segment's most distinctive traits; the names are proposed from the traits
-# each segment over-indexes on most, and can be changed in the parameter file.
+# each segment over-indexes on most, and can be changed in the parameter file. A blank cell rests on
+# fewer people than the privacy minimum.
 
 # %%
 plots.show(
-    plots.index_heatmap(segment.heatmap_rows(result))
+    plots.index_heatmap(segment.heatmap_rows(result, min_cell=params.privacy.min_cell))
     if result.index is not None
     else plots.md("One segment.")
 )
@@ -131,7 +132,7 @@ plots.styled(said, "What each segment says (% of its answers)", missing="Too few
 # %%
 proposed = leads.propose_questions(frame, result.segments.to_numpy(), params)
 questions = params.typing.questions or list(proposed.index[: params.typing.propose])
-save_table(proposed.to_frame(), "question_information", tables_dir)
+save_table(leads.question_table(proposed, params, top=len(proposed)), "question_information", tables_dir)
 plots.styled(
     leads.question_table(proposed, params), "Questions ranked by what they tell about the segment", decimals=3
 )
@@ -174,7 +175,7 @@ plots.styled(outcomes, "Fit tier against value and retention", missing="")
 
 # %%
 saved = segment.save_bundle(leads.bundle(result, tool, criteria, frame, params), private_dir)
-segment.save_assignments(result, frame, params, private_dir)
+segment.save_assignments(result, frame, params, private_dir);
 # the model, the typing tool and the scorecard stay with the run's private files (never
 # published), for `workbook assign` and for next quarter's comparison
 

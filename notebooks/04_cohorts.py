@@ -71,13 +71,13 @@ plots.md(cohorts.reading_note(overall))
 
 # %%
 customers_retained = overall.matrix(min_cell=params.privacy.min_cell)
-save_table(customers_retained, "retention_customers", tables_dir)
+save_table(overall.matrix_table(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
 plots.retention_heatmap(customers_retained, overall.sizes(), "Customers retained (%)", period=ct.period);
 
 # %%
 # %%needs amount
 revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
-save_table(revenue, "retention_revenue", tables_dir)
+save_table(overall.matrix_table("revenue_retention", params.privacy.min_cell), "retention_revenue", tables_dir)
 plots.retention_heatmap(
     revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)", period=ct.period
 );
@@ -100,8 +100,10 @@ plots.md("" if by_split else f"_{NO_PROFILE}_")
 
 # %%
 for name, split in by_split.items():
-    save_table(split.at(ct.economics_periods), f"retention_by_{name}", tables_dir)
-    plots.show(plots.curves(split.curve(), title=cohorts.split_title(name, params), period=ct.period))
+    min_cell = params.privacy.min_cell
+    save_table(split.table_at(ct.economics_periods, min_cell), f"retention_by_{name}", tables_dir)
+    title = cohorts.split_title(name, params)
+    plots.show(plots.curves(split.curve(), title=title, period=ct.period, min_cell=min_cell))
 
 # %% [markdown]
 # ## Acquisition channels: cost against value
@@ -209,7 +211,9 @@ plots.md(value.rfm_note(rfm))
 
 # %%
 plots.histograms(
-    result.customers, {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchase days"}
+    result.customers,
+    {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchases (days with an order)"},
+    min_cell=params.privacy.min_cell,
 );
 
 # %% [markdown]

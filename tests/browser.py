@@ -45,6 +45,11 @@ _IMAGES = """() => Array.from(document.images).map(i => ({alt: i.getAttribute('a
 _ANCHORS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a => a.getAttribute('href'))
   .filter(h => h.length > 1 && !document.getElementById(decodeURIComponent(h.slice(1))))"""
 
+# what a reader must never see: Python objects, tracebacks, the machine's private paths
+INTERNALS = re.compile(
+    r"PosixPath\(|WindowsPath\(|Traceback \(most recent call last\)|<[\w.]+ object at 0x|"
+    r"/tmp/\S+|\.build-[\w-]+|\bdtype: \w+"
+)
 _LINKS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))
   .filter(h => !h.startsWith('#'))"""
 
@@ -102,6 +107,8 @@ def check_page(browser, page_path: Path, root: Path, width: int, shots: Path | N
             report.problems.append(f"a link to a missing file: {href}")
     source = page_path.read_text(encoding="utf-8")
     shown = page.evaluate("() => document.body.innerText")
+    for leak in sorted(set(INTERNALS.findall(shown))):
+        report.problems.append(f"internals shown to a reader: {leak!r}")
     for marker in sorted(set(re.findall(r"&lt;(\d+|n)\b", source))):
         written = source.count(f"&lt;{marker}")
         visible = len(re.findall(rf"<{marker}\b", shown))

@@ -57,6 +57,8 @@ def test_multi_response_shares_can_sum_above_100(data):
 def test_missing_summary_counts_gaps(data):
     m = explore.missing_summary(data.customers, data.params).set_index("column")
     assert m.loc["income_band", "missing"] == data.customers["income_band"].isna().sum()
+    nps = data.params.columns.nps  # beside the four dimensions: NPS and acquisition are checked too
+    assert m.loc[nps, "missing"] == data.customers[nps].isna().sum() > 0
     assert m.loc["social_platforms", "missing"] == data.customers["social_platforms"].isna().sum()
 
 
@@ -114,16 +116,18 @@ def test_odd_values_flags_extremes(data):
 
 
 def test_highlights_are_computed_sentences(data):
+    missing = explore.missing_summary(data.customers, data.params)
     lines = explore.highlights(
         data,
-        explore.missing_summary(data.customers, data.params),
+        missing,
         explore.likert_summary(data.customers, data.params),
         explore.buyer_behaviour(data),
         explore.monthly_orders(data),
     )
     text = " ".join(lines)
     assert f"{len(data.customers):,} people" in text
-    assert "Income band" in text  # the largest gap in the demo
+    largest = missing.loc[missing["missing"].idxmax(), "variable"]
+    assert largest.startswith("NPS") and largest in text  # the demo's largest gap: NPS, not asked of all
     assert "exact duplicate rows" in text
 
 

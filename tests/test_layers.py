@@ -18,6 +18,7 @@ LAYERS = [
     "expressions",
     "config",
     "schema",
+    "wording",
     "readers",
     "engine",
     "fields",

@@ -241,10 +241,10 @@ def test_boxes_never_overlap_and_follow_each_scale(published):
     table = pd.read_csv(result.folder / "tables" / "01_explore" / "attitudes.csv").set_index("item")
     assert (table["top box %"] + table["bottom box %"] <= 100 + 1e-9).all()
     three = table.loc["att_price_sensitive"]
-    assert three["top box %"] == pytest.approx(three["Agree"])  # the top box is 1 alone
-    assert three["bottom box %"] == pytest.approx(three["Disagree"])
+    assert three["top box %"] == pytest.approx(three["Agree"], abs=0.01)  # the top box is 1 alone
+    assert three["bottom box %"] == pytest.approx(three["Disagree"], abs=0.01)
     words = table.loc["att_tries_new"]
-    assert words["top box %"] == pytest.approx(words["often"] + words["always"])
+    assert words["top box %"] == pytest.approx(words["often"] + words["always"], abs=0.01)
 
 
 def test_words_and_labels_are_kept(published):

@@ -24,8 +24,9 @@ import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from helpers.engine import Engine, end_of
+from helpers.explore import NO_PROMOTION
 from helpers.filters import evaluate
-from helpers.privacy import fold_small, suppress_rows
+from helpers.privacy import fold_small, suppress_rows, suppress_small
 from helpers.schema import display_values, label_of
 from helpers.wording import describe, label_in_sentence
 
@@ -104,6 +105,13 @@ class Retention:
         out.index.name = "cohort"
         return out
 
+    def matrix_table(self, value: str = "retention", min_cell: int = 0) -> pd.DataFrame:
+        """:meth:`matrix` as a CSV holds it: each cohort's customers, then % in each period."""
+        out = 100 * self.matrix(value, min_cell=min_cell)
+        out.columns = [f"{self.period} {n} %" for n in out.columns]
+        out.insert(0, "customers", self.sizes().reindex(out.index))
+        return out
+
     def sizes(self, group: str = ALL) -> pd.Series:
         """Customers in each cohort."""
         c = self.cells[(self.cells["group"] == group) & (self.cells["n"] == 0)]
@@ -126,6 +134,20 @@ class Retention:
         curve = self.curve()
         out = curve[curve["n"].isin(periods)].pivot(index="group", columns="n", values="retention")
         return out.reindex(columns=periods)
+
+    def table_at(self, periods: list[int], min_cell: int) -> pd.DataFrame:
+        """:meth:`at` as published: % active in each named period, with the group's customers;
+        a share that rests on fewer active customers than the privacy minimum is hidden."""
+        curve = self.curve()
+        part = curve[curve["n"].isin(periods)]
+        share = 100 * part.pivot(index="group", columns="n", values="retention").reindex(columns=periods)
+        active = part.pivot(index="group", columns="n", values="active").reindex(columns=periods)
+        out = suppress_small(share, active.where((active > 0) & (active < min_cell), min_cell), min_cell)
+        out.columns = [f"active in {self.period} {n} %" for n in periods]
+        first = self.cells[self.cells["n"] == 0]
+        out.insert(0, "customers", first.groupby("group")["size"].sum().reindex(out.index))
+        out.index.name = "group"
+        return out
 
     @property
     def groups(self) -> list[str]:
@@ -501,8 +523,10 @@ def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: 
     id_col = params.columns.id
     if name in params.filters and name not in frame.columns:
         values = evaluate(params.filters[name], frame).map(
-            {True: name.replace("_", " "), False: "everyone else"}
+            {True: label_of(name, params), False: "everyone else"}
         )
+    elif name == params.columns.acquisition.promotion:  # a blank code is no promotion, not unknown
+        values = frame[name].astype("string").fillna(NO_PROMOTION)
     else:
         values = frame[name]
     return split_series(frame, id_col, values, min_cell=params.privacy.min_cell)

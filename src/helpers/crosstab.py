@@ -389,15 +389,29 @@ def build_table(
     everyone = np.ones(len(w), bool) if base is None else base
     loose, strict = 1 - ct.levels[0], 1 - ct.levels[1]
     labels = _row_labels(q)
-    if q.indicators is not None:  # one pass per column; everyone else = total minus column
+    # ▲/▼ compare a column with the rest of its banner: the people in the banner's other columns
+    # (for a filter against the rest, or a column every respondent has a value in, that is
+    # everyone else; people in none of the columns, such as prospects without a channel, are
+    # left out, so they cannot push every column below the total)
+    union = {}
+    for c in columns:
+        union[c.group] = union.get(c.group, np.zeros(len(w), bool)) | (c.mask & everyone)
+    if q.indicators is not None:  # one pass per column and banner; the rest = banner minus column
         total_sums = _indicator_sums(q, everyone, w)
+        union_sums = {
+            g: total_sums if m.sum() == everyone.sum() else _indicator_sums(q, m, w) for g, m in union.items()
+        }
         sums = [_indicator_sums(q, c.mask & everyone, w) for c in columns]
-        rest_sums = [{key: total_sums[key] - s[key] for key in s} for s in sums]
+        rest_sums = [
+            {key: union_sums[c.group][key] - s[key] for key in s} for c, s in zip(columns, sums, strict=True)
+        ]
     else:
         total_sums, sums, rest_sums = None, [None] * len(columns), [None] * len(columns)
     total = _column_stats(q, everyone, w, total_sums)
     col_stats = [_column_stats(q, c.mask, w, s) for c, s in zip(columns, sums, strict=True)]
-    rest_stats = [_column_stats(q, everyone & ~c.mask, w, s) for c, s in zip(columns, rest_sums, strict=True)]
+    rest_stats = [
+        _column_stats(q, union[c.group] & ~c.mask, w, s) for c, s in zip(columns, rest_sums, strict=True)
+    ]
     low = [bool(s["base"].max(initial=0) < ct.min_base) for s in col_stats]
     records = []
     letters = {(r, i): "" for r in range(len(labels)) for i in range(len(columns))}
@@ -846,7 +860,8 @@ def legend(params: Params) -> str:
         f"- Each column group has letters (A, B, …). A letter on a cell means the cell is "
         f"significantly **higher** than the column with that letter: **upper case** at {hi} "
         f"confidence, lower case at {lo} ({method} correction across the pairs in each row).\n"
-        f"- ▲ / ▼: the column is significantly above / below everyone else in the base ({lo}).\n"
+        f"- ▲ / ▼: the column is significantly above / below the rest of its banner: the people in "
+        f"its other columns, or everyone else for a group compared with the rest ({lo}).\n"
         f"- Green cells over-index (≥ {ct.index_high:.0f}: the share is at least "
         f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}); "
         f"only cells that are also significantly above or below everyone else are coloured.\n"

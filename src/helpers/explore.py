@@ -24,6 +24,7 @@ from helpers.schema import (
 __all__ = ["label_of"]  # notebooks name columns through explore.label_of
 
 NO_ANSWER = "(no answer)"
+NO_PROMOTION = "no promotion code"  # what a blank promotion code means (the same words in 04)
 OTHER = "(other answers)"
 
 
@@ -82,8 +83,16 @@ def missing_summary(customers: pd.DataFrame | None, params: Params) -> pd.DataFr
     if customers is None:
         return None
     rows = []
-    for dim, variables in dimension_variables(params).items():
+    cols = params.columns
+    # beside the four dimensions: the likelihood to recommend and how customers were won (a
+    # blank promotion code means no promotion, so it is not a gap)
+    extra = {"NPS": [cols.nps] if cols and cols.nps else []}
+    if cols:
+        extra["acquisition"] = [c for c in (cols.acquisition.channel, cols.acquisition.cost) if c]
+    for dim, variables in {**dimension_variables(params), **extra}.items():
         for var in variables:
+            if var not in customers:
+                continue
             if params.columns and var in params.columns.multi_response:
                 answered = multi_response(customers, params, var).notna().any(axis=1)
                 missing = int((~answered).sum())
@@ -115,16 +124,19 @@ def odd_values(customers: pd.DataFrame, params: Params, columns: list[str] | Non
         q1, q3 = np.percentile(x, [25, 75])
         lo, hi = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
         n_odd = int(((x < lo) | (x > hi)).sum())
+        places = 0 if bool((x % 1 == 0).all()) else 1
+        low, high = (formats.number(v, places) for v in (max(lo, x.min()), min(hi, x.max())))
         rows.append(
             {
+                "variable": label_of(col, params),
                 "column": col,
-                "usual range": f"{max(lo, x.min()):,.1f} – {min(hi, x.max()):,.1f}",
+                "usual range": f"{low} – {high}",
                 "odd values": n_odd,
                 "odd %": 100 * n_odd / len(x),
                 "action": "kept; shown here",
             }
         )
-    return pd.DataFrame(rows, columns=["column", "usual range", "odd values", "odd %", "action"])
+    return pd.DataFrame(rows, columns=["variable", "column", "usual range", "odd values", "odd %", "action"])
 
 
 def profile_categorical(
@@ -326,7 +338,7 @@ def behaviour_summary(behaviour: pd.DataFrame) -> pd.DataFrame:
     desc = desc[["count", "mean", "10%", "50%", "90%"]].rename(
         columns={"count": "buyers", "50%": "median", "10%": "10th pct", "90%": "90th pct"}
     )
-    return desc.rename(index=BEHAVIOUR_LABELS)
+    return desc.rename(index=BEHAVIOUR_LABELS).rename_axis("measure")
 
 
 BEHAVIOUR_LABELS = {
@@ -446,7 +458,10 @@ def profile_dimension(
             numeric.append(var)
             continue
         else:
-            t = profile_categorical(customers[var], w, params.explore.max_categories, min_cell)
+            values = customers[var]
+            if params.columns and var == params.columns.acquisition.promotion:
+                values = values.astype("string").fillna(NO_PROMOTION)  # a blank code: no promotion
+            t = profile_categorical(values, w, params.explore.max_categories, min_cell)
         tables[label] = suppress_rows(t, "respondents", min_cell)
     return DimensionProfile(dimension, tables, numeric)
 

@@ -79,8 +79,8 @@ def yes_no(value: object) -> object:
 
 
 def for_csv(table: pd.DataFrame) -> pd.DataFrame:
-    """A table as an exported CSV holds it: shares and money to two decimals, yes/no in words
-    (other numbers keep their precision: model estimates, ratios and p-values need it)."""
+    """A table as an exported CSV holds it: shares and money to two decimals, other numbers to
+    four (p-values keep their precision), yes/no in words."""
     out = table.copy()
     for col in out.columns:
         values = out[col]
@@ -88,9 +88,10 @@ def for_csv(table: pd.DataFrame) -> pd.DataFrame:
             out[col] = values.map(yes_no)
         elif values.dtype == object and values.map(lambda v: isinstance(v, bool | np.bool_)).any():
             out[col] = values.map(yes_no)
-        elif is_share(col) or is_money(col):
+        elif not is_p_value(col):
+            places = 2 if is_share(col) or is_money(col) else 4
             if pd.api.types.is_float_dtype(values):
-                out[col] = values.round(2)
+                out[col] = values.round(places)
             elif values.dtype == object:
-                out[col] = values.map(lambda v: round(v, 2) if isinstance(v, float) else v)
+                out[col] = values.map(lambda v, n=places: round(v, n) if isinstance(v, float) else v)
     return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.proportion import proportions_ztest
 
 from helpers import formats
 from helpers.config import Params
@@ -24,6 +25,7 @@ from helpers.schema import (
     scale_of,
     still_customer,
 )
+from helpers.segment import too_few
 from helpers.text import OTHER as THEME_OTHER
 from helpers.text import theme_set as text_theme_set
 from helpers.text import typical_quote, vocabulary_of
@@ -137,6 +139,7 @@ def build_personas(
     cols = params.columns
     assert cols is not None
     shares = index.attrs["shares"]
+    few = too_few(index, params.privacy.min_cell)
     personas = []
     spend = frame["spend_12m"] if "spend_12m" in frame and frame["spend_12m"].notna().any() else None
     by_label = {label_of(c, params): c for c in cols.psychographic}
@@ -183,6 +186,7 @@ def build_personas(
         )
         p.facts["Who"] = who
         agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(ascending=False)
+        agree = agree[~few[s].reindex(agree.index, fill_value=False)]  # no claim from a few people
         top_items = [(v, idx) for (v, _), idx in agree.items() if idx >= 115][:3]
         low_items = [(v, idx) for (v, _), idx in agree.sort_values().items() if idx <= 85][:2]
 
@@ -418,7 +422,10 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
             if scaled.loc[s, k] > 0.5
         ]
         weak = [k for k in scaled.loc[s, weights.index].sort_values().index if scaled.loc[s, k] < 0.5]
-        if rank < n_focus:
+        if len(order) < 2:  # one group: nothing to rank it against
+            p.focus = "the only group"
+            p.reasons = ["the customers form one group, so there is nothing to rank"]
+        elif rank < n_focus:
             p.focus = "focus"
             p.reasons = [_reason("strong", k, metrics[k], table.loc[s, k]) for k in strong[:2]] or [
                 f"ranked {rank + 1} of {len(order)} overall"
@@ -530,9 +537,17 @@ def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: 
     acq = params.columns.acquisition
     if acq.promotion and acq.promotion in seg and "orders_12m" in frame:
         promo = seg[acq.promotion].notna()
-        kept_promo = (seg.loc[promo, "orders_12m"] > 0).mean() if promo.any() else np.nan
-        kept_plain = (seg.loc[~promo, "orders_12m"] > 0).mean() if (~promo).any() else np.nan
-        if kept_promo == kept_promo and kept_plain == kept_plain:
+        kept = seg["orders_12m"] > 0
+        n_promo, n_plain = int(promo.sum()), int((~promo).sum())
+        kept_promo = kept[promo].mean() if n_promo else np.nan
+        kept_plain = kept[~promo].mean() if n_plain else np.nan
+        p_value = np.nan
+        if min(n_promo, n_plain) >= params.privacy.min_cell:
+            # advice only where the two groups really differ (a two-proportion z-test)
+            _, p_value = proportions_ztest(
+                [int(kept[promo].sum()), int(kept[~promo].sum())], [n_promo, n_plain]
+            )
+        if p_value < 0.05:
             advice = (
                 "Offers: promotions bring customers who stay — use them"
                 if kept_promo >= kept_plain
@@ -542,7 +557,8 @@ def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: 
                 Fact(
                     advice,
                     f"active in last 12 months: {_pct(kept_promo)} of those "
-                    f"acquired with a promotion vs {_pct(kept_plain)} without",
+                    f"acquired with a promotion vs {_pct(kept_plain)} without "
+                    f"(p {formats.p_value(p_value)})",
                 )
             )
     behaviour = persona.facts.get("How they behave", [])

@@ -325,28 +325,42 @@ def _likert_colours(k: int) -> list[str]:
 
 
 def histograms(
-    frame: pd.DataFrame, columns: dict[str, str], ncols: int = 3, clip: float = 0.99
+    frame: pd.DataFrame, columns: dict[str, str], ncols: int = 3, clip: float = 0.99, min_cell: int = 0
 ) -> plt.Figure | None:
-    """Histograms of numeric fields (long tails clipped at a percentile for readability); fields
-    with no values are left out, and nothing is drawn when none has any."""
+    """Histograms of numeric fields (long tails clipped at a percentile for readability; a bar of
+    fewer people than ``min_cell`` is not drawn, and the chart says so); fields with no values
+    are left out, and nothing is drawn when none has any."""
     names = [c for c in columns if c in frame and pd.to_numeric(frame[c], errors="coerce").notna().any()]
     if not names:
         return None
     ncols = max(1, min(ncols, len(names)))
     nrows = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.0 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.0 * nrows + 0.3), squeeze=False)
+    hidden = False
     for ax, col in zip(axes.flat, names, strict=False):
         x = pd.to_numeric(frame[col], errors="coerce").dropna().astype(float)
         if len(x):
             x = x[x <= x.quantile(clip)]
             whole = bool((x % 1 == 0).all()) and x.max() - x.min() <= 120
-            sns.histplot(x, ax=ax, color=PALETTE, **({"discrete": True} if whole else {"bins": 30}))
+            if whole:
+                centers, counts = np.unique(x.to_numpy(), return_counts=True)
+                width = 0.9
+            else:
+                counts, edges = np.histogram(x.to_numpy(), bins=30)
+                centers, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
+            shown = counts >= min_cell
+            hidden = hidden or bool((~shown & (counts > 0)).any())
+            ax.bar(centers[shown], counts[shown], width=width, color=PALETTE)
         ax.set_title(columns[col])
-        ax.set_xlabel("")
+        ax.set_xlabel(formats.currency() if formats.is_money(columns[col]) else "")
         ax.set_ylabel("people")
     for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
-    fig.tight_layout()
+    note = f"The top {100 * (1 - clip):.0f}% of values is left out for readability."
+    if hidden:
+        note += f" Bars of fewer than {min_cell} people are not drawn (privacy)."
+    fig.tight_layout(rect=(0, 0.06 if nrows == 1 else 0.03, 1, 1))
+    fig.text(0.01, 0.005, note, fontsize=8, color="#555", ha="left", va="bottom")
     return fig
 
 
@@ -447,6 +461,7 @@ def curves(
     max_n: int = 24,
     ylabel: str = "% of cohort active",
     period: str = "period",
+    min_cell: int = 0,
 ) -> plt.Figure:
     """One line per group across period offsets (pooled over cohorts old enough); the legend
     sits beside the plot, never over the lines."""
@@ -454,7 +469,10 @@ def curves(
     c = curve[(curve["n"] >= 1) & (curve["n"] <= max_n)]
     for group, part in c.groupby("group"):
         scale = 100 if value == "retention" else 1
-        ax.plot(part["n"], part[value] * scale, marker="o", ms=3, label=str(group))
+        y = part[value] * scale
+        if "active" in part:  # a point of a few active customers is a gap in the line (privacy)
+            y = y.mask((part["active"] > 0) & (part["active"] < min_cell))
+        ax.plot(part["n"], y, marker="o", ms=3, label=str(group))
     ax.set_xlabel(f"{period}s since the first order")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -651,7 +669,9 @@ def confusion_chart(confusion: pd.DataFrame) -> plt.Figure:
     share is a blank cell)."""
     labels = [textwrap.fill(str(s), 16) for s in confusion.index]
     values = confusion.apply(pd.to_numeric, errors="coerce")
-    annot = confusion.map(lambda v: v if isinstance(v, str) else f"{v:.0f}")  # "<10" stays visible
+    # a hidden share is "–" (a "<10" in a grid of percentages would read as under 10%)
+    annot = confusion.map(lambda v: "–" if isinstance(v, str) else f"{v:.0f}")
+    hidden = sorted({v for v in confusion.to_numpy().ravel() if isinstance(v, str)})
     fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 3.5, 1.0 * len(labels) + 1.6))
     sns.heatmap(
         values.fillna(0),
@@ -669,7 +689,10 @@ def confusion_chart(confusion: pd.DataFrame) -> plt.Figure:
     plt.setp(ax.get_yticklabels(), rotation=0)
     ax.set_xlabel("segment the typing tool assigns")
     ax.set_ylabel("true segment")
-    ax.set_title("Typing tool: % of each segment assigned to each segment (cross-validated)")
+    ax.set_title(
+        "Typing tool: % of each segment assigned to each segment (cross-validated)"
+        + (f"\n– : fewer than {hidden[0].lstrip('<')} people, hidden" if hidden else "")
+    )
     fig.tight_layout()
     return fig
 

@@ -112,7 +112,10 @@ def save_table(table: pd.DataFrame | None, name: str, tables_dir: str | Path | N
 
 
 def _ten_digits(value: float) -> str:
-    """A float to 10 significant digits, written out in full (no 1.2e+10 for large money)."""
+    """A float to 10 significant digits, written out in full (no 1.2e+10 for large money); a
+    tiny one (a p-value of 1e-115) in scientific notation, not with a hundred zeros."""
+    if value != 0 and abs(value) < 1e-6:
+        return np.format_float_scientific(value, precision=3, unique=False, trim="-")
     return np.format_float_positional(value, precision=10, unique=False, fractional=False, trim="-")
 
 

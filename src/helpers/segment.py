@@ -560,6 +560,7 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
     cols = params.columns
     assert cols is not None
     rows: dict[tuple[str, str], pd.Series] = {}
+    people: dict[tuple[str, str], np.ndarray] = {}  # unweighted count holding each trait
     w = weights.to_numpy(dtype=float)
     total_w = weights.groupby(segments).sum()
     # weighted sums per segment by bincount over segment codes: one pass per indicator, which
@@ -583,6 +584,9 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
         overall = counted.sum() / answered.sum() if answered.sum() else np.nan
         if overall > 0:
             rows[key] = pd.Series([*share, overall], index=[*labels, "Total"])
+            people[key] = np.bincount(code, weights=(ok & (x == 1)).astype(float), minlength=bins)[
+                : len(labels)
+            ]
 
     for c in cols.psychographic:
         add((label_of(c, params), "agree"), scale_of(c, params).in_top(frame[c]))
@@ -609,7 +613,20 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
     index = 100 * shares.drop(columns="Total").div(shares["Total"], axis=0)
     index.attrs["shares"] = shares
     index.attrs["sizes"] = total_w / total_w.sum()
+    counts = pd.DataFrame(people, index=labels).T.reindex(index.index)
+    counts.columns = index.columns
+    index.attrs["counts"] = counts  # the people behind each share (means: missing)
     return index
+
+
+def too_few(index: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Where a segment's share of a trait rests on fewer people than the privacy minimum (but
+    more than none): those figures are never shown."""
+    counts = index.attrs.get("counts")
+    if counts is None:
+        return pd.DataFrame(False, index=index.index, columns=index.columns)
+    counts = counts.reindex(index=index.index, columns=index.columns)
+    return (counts > 0) & (counts < min_cell)
 
 
 def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15) -> pd.DataFrame:
@@ -726,16 +743,19 @@ class Segmentation:
         return self.choice.k
 
     def sizes(self, weights: pd.Series, min_cell: int) -> pd.DataFrame:
-        """People and weighted share per segment, with names and stability verdicts."""
+        """People, their share and (where the data has survey weights) the weighted share per
+        segment, with names and stability verdicts."""
         n = self.segments.value_counts().sort_index()
         w = weights.groupby(self.segments).sum()
         out = pd.DataFrame(
             {
                 "what sets it apart": [self.descriptions.get(s, "") for s in n.index],
                 "people": n,
-                "share %": 100 * w / w.sum(),  # weighted where the data has weights (one rule)
+                "share %": 100 * n / n.sum(),
             }
         )
+        if weights.nunique() > 1:  # the weighted share is the one every other page uses
+            out["weighted %"] = 100 * w / w.sum()
         if self.stability is not None:
             out["mean Jaccard"] = self.stability.jaccard.to_numpy()
             out["stability"] = self.stability.verdict.to_numpy()
@@ -766,7 +786,7 @@ def glance_lines(result: Segmentation, sizes: pd.DataFrame) -> list[str]:
     if result.k < 2:
         return ["No segments: the customers do not fall into distinct groups on these traits."]
     stable = result.stability is None or (result.stability.verdict == "stable").all()
-    shares = pd.to_numeric(sizes["share %"], errors="coerce")
+    shares = pd.to_numeric(sizes["weighted %" if "weighted %" in sizes else "share %"], errors="coerce")
     big, small = shares.idxmax(), shares.idxmin()
 
     def apart(s: str) -> str:
@@ -827,13 +847,15 @@ def method_text(result: Segmentation, params: Params, people: int) -> str:
     )
 
 
-def heatmap_rows(result: Segmentation, top: int = 4) -> pd.DataFrame:
-    """The index rows that set segments apart: each segment's top distinctive traits."""
+def heatmap_rows(result: Segmentation, top: int = 4, min_cell: int = 0) -> pd.DataFrame:
+    """The index rows that set segments apart: each segment's top distinctive traits (a cell
+    that rests on fewer people than the privacy minimum is left blank)."""
     assert result.index is not None
     keys = []
     for s in result.index.columns:
         keys += list(distinctive(result.index, s, top).index)
-    rows = result.index.loc[list(dict.fromkeys(keys))]
+    keys = list(dict.fromkeys(keys))
+    rows = result.index.loc[keys].mask(too_few(result.index, min_cell).loc[keys])
     rows.index = [
         f"{v}: {a}"
         if a not in ("agree", "mean")

@@ -722,13 +722,14 @@ def churn_model(
     numeric += cols.psychographic
     keep = stratified_index(churned.astype(bool), params.value.churn_sample_size, seed=0)
     labels = {c: label_of(c, params) for c in categorical + numeric}
-    return churn_drivers(buyers.loc[keep], churned.loc[keep], categorical, numeric, labels=labels)
+    drivers = churn_drivers(buyers.loc[keep], churned.loc[keep], categorical, numeric, labels=labels)
+    return drivers.rename_axis("driver") if drivers is not None else None
 
 
 def check_sentence(result: ValueResult, settings) -> str:  # noqa: ANN001
     """How well the model predicted the holdout, in one sentence."""
     if result.check is None:
-        return "No holdout check was asked for (`value.holdout: 0`)."
+        return "No holdout check was asked for in this run."
     t = result.check_totals
     gap = 100 * (t["predicted"] - t["actual"]) / t["actual"] if t["actual"] else np.nan
     return (
