@@ -384,3 +384,22 @@ def test_only_significant_differences_are_coloured(tmp_path):
     label = t.question.label
     assert css.loc[(label, "x"), ("G", "c (C)")] == ""  # not significant: not coloured
     assert "background-color" in css.loc[(label, "x"), ("G", "a (A)")]  # 75% against 50%: coloured
+
+
+def test_arrows_compare_a_column_with_the_rest_of_its_banner(tmp_path):
+    """People in none of the banner's columns (prospects without a channel) do not count as the
+    rest: two channels that answer alike get no arrow, however the outsiders answer."""
+    frame = pd.DataFrame(
+        {
+            "id": range(600),
+            "grp": ["a"] * 200 + ["b"] * 200 + [None] * 200,
+            "answer": (["x"] * 100 + ["y"] * 100) * 2 + ["y"] * 200,
+            "w": 1.0,
+        }
+    )
+    params = params_for(tmp_path, frame, {"id": "id", "demographic": ["grp", "answer"]})
+    cols = [crosstab.Column(v, "G", (frame["grp"] == v).to_numpy()) for v in ("a", "b")]
+    q = crosstab.make_question(frame, params, "answer")
+    t = crosstab.build_table(q, crosstab._lettered(cols, None), frame["w"], params.crosstab, 10)
+    assert (t.cells.loc[t.cells["column"] != crosstab.TOTAL, "vs_rest"] == 0).all()
+    assert _cell(t, "x", "a")["rest_value"] == pytest.approx(0.5)  # the other column, not everyone

@@ -125,3 +125,19 @@ def test_names_in_open_answers_are_scrubbed_at_load(make_params, tmp_path, demo_
     data = load_dataset(load_params(make_params({"data.customers.path": str(path)})))
     answer = data.customers.loc[0, "open_answer"]
     assert person.split()[0] not in answer and "[name]" in answer
+
+
+def test_offer_advice_rests_on_a_clear_difference(built):
+    params, frame, seg, cards = built
+    for card in cards:  # every card, not just the focus ones
+        facts = personas.marketing(card, frame[seg.segments == card.segment], frame, params)
+        for fact in facts:
+            if fact.text.startswith("Offers:"):
+                p = re.search(r"\(p ([<\d. ]+)\)", fact.source).group(1)
+                assert p.startswith("<") or float(p) < 0.05, fact.source
+
+
+def test_one_group_is_not_called_a_focus(built):
+    params, _, _, cards = built
+    table = personas.focus(cards[:1], params)
+    assert table["focus"].tolist() == ["the only group"] and "nothing to rank" in table["why"].iloc[0]

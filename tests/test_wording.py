@@ -105,3 +105,39 @@ def test_currency_is_found_in_money_written_as_text():
     frame = pd.DataFrame({"id": [1, 2, 3], "amount": ["£12.50", "£1,204.00", "£3.99"]})
     assert currency_in([frame]) == ("£", "amount")
     assert currency_in([pd.DataFrame({"amount": [12.5, 3.0]})]) == ("", "")
+
+
+def test_histogram_bars_of_few_people_are_not_drawn():
+    from helpers import plots
+
+    values = pd.DataFrame({"age": [30] * 50 + [31] * 40 + [90] * 3})
+    fig = plots.histograms(values, {"age": "Age"}, clip=1.0, min_cell=10)
+    bars = fig.axes[0].patches
+    assert sorted(round(b.get_height()) for b in bars) == [40, 50]  # the 3 people aged 90: no bar
+    assert "not drawn" in " ".join(t.get_text() for t in fig.texts)
+
+
+def test_segment_index_cells_of_few_people_are_blank():
+    from helpers import segment
+
+    index = pd.DataFrame(
+        {1: [150.0, 20.0], 2: [50.0, 180.0]},
+        index=pd.MultiIndex.from_tuples(
+            [("Region", "North"), ("Region", "South")], names=["variable", "answer"]
+        ),
+    )
+    index.attrs["counts"] = pd.DataFrame({1: [300, 4], 2: [100, 0]}, index=index.index)
+    few = segment.too_few(index, 10)
+    assert few.loc[("Region", "South"), 1] and not few.loc[("Region", "South"), 2]  # zero: no one
+
+
+def test_retention_shares_of_few_active_customers_are_hidden():
+    from helpers.cohorts import Retention
+
+    cells = pd.DataFrame(
+        {"group": ["A"] * 3, "cohort": [1] * 3, "n": [0, 1, 2], "active": [500, 60, 3], "size": [500] * 3,
+         "revenue": [1.0] * 3, "retention": [1.0, 0.12, 0.006], "revenue_retention": [1.0] * 3}
+    )  # fmt: skip
+    table = Retention(cells, "month", "on").table_at([1, 2], min_cell=10)
+    assert table.loc["A", "active in month 1 %"] == pytest.approx(12.0)
+    assert table.loc["A", "active in month 2 %"] == "<10" and table.loc["A", "customers"] == 500

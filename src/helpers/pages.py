@@ -25,8 +25,9 @@ GLOSSARY: dict[str, str] = {
     "over time.",
     "Confidence interval": "The range in which the true figure lies with 95% certainty, given the sample.",
     "Crosstab": "A table that shows how the answers to a question differ between groups.",
-    "Customer value": "The money a customer is expected to bring in over the coming period, from "
-    "the purchase and spend models.",
+    "Customer value": "The gross margin a customer is expected to bring in over the coming period "
+    "(each figure names its horizon, 12 months unless the parameter file says otherwise), "
+    "discounted, from the purchase and spend models.",
     "Entropy": "How cleanly people fall into one segment (1 = perfectly, 0 = not at all).",
     "ICP": "Ideal customer profile: the kind of customer the business wants most.",
     "Index": "A group's figure against everyone's: 100 = the same, 150 = one and a half times as "

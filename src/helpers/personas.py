@@ -443,7 +443,8 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     table.index = [label(s, {q.segment: q.name for q in personas}) for s in table.index]
     table.index.name = "segment"
     table = table.drop(columns=[k for k in left_out if table[k].isna().all()])
-    out = _readable(table.sort_values("score", ascending=False), metrics)
+    titles = {**METRIC_TITLES, "average customer value": value_title(params)}
+    out = _readable(table.sort_values("score", ascending=False), metrics, titles)
     out.attrs["left_out"] = left_out
     return out
 
@@ -455,7 +456,15 @@ METRIC_TITLES = {
 }
 
 
-def _readable(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
+def value_title(params: Params) -> str:
+    """What the value figure is, with its horizon: "predicted margin per customer, next 12 months"."""
+    days = params.value.horizon * {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}[params.value.unit]
+    months = round(days / (365.25 / 12))
+    ahead = f"next {months} months" if months >= 2 else f"next {round(days)} days"
+    return f"predicted margin per customer, {ahead}"
+
+
+def _readable(table: pd.DataFrame, metrics: dict[str, str], titles: dict[str, str]) -> pd.DataFrame:
     """The ranking as a report shows it: each criterion named by its measure, shares in %, and
     the goal left out where it is the same measure as another criterion."""
     out = table.copy()
@@ -467,7 +476,7 @@ def _readable(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
         if key == "goal" and any(metrics[k] == metric and k in out for k in metrics if k != "goal"):
             out = out.drop(columns="goal")
             continue
-        title = METRIC_TITLES.get(metric, metric)
+        title = titles.get(metric, metric)
         if metric in SHARE_METRICS:
             out[key] = 100 * out[key]
             title += " %"
