@@ -90,7 +90,8 @@ plots.styled(quality, "Findings and what was done") if len(quality) else plots.m
 # %%needs customers
 save_table(missing, "missing_answers", tables_dir)
 plots.show(plots.missing_chart(missing))
-plots.styled(missing.head(10).drop(columns="column"), "The ten variables with the most missing answers")
+gaps = missing[missing["missing"] > 0].head(10).drop(columns="column")
+plots.styled(gaps if len(gaps) else None, "The variables with the most missing answers", missing="")
 
 # %% [markdown]
 # **Odd values.** Numbers far outside their usual range (more than the configured number of

@@ -145,3 +145,13 @@ def test_a_csv_keeps_its_key_column_even_when_it_counts_from_one(tmp_path):
     assert save_table(keyed, "k_selection", tmp_path).read_text().splitlines()[0] == "k,BIC"
     plain = pd.DataFrame({"x": [1, 2]})
     assert save_table(plain, "plain", tmp_path).read_text().splitlines()[0] == "x"
+
+
+def test_a_not_shown_note_is_said_once_per_section():
+    note = "<p><em>Not shown for this run: this part needs an orders file.</em></p>"
+    page = (
+        "<html><head></head><body><main><h1>R</h1><h2>One</h2>" + note * 3 + "<h2>Two</h2>" + note
+        + "</main></body></html>"
+    )  # fmt: skip
+    framed, _ = pages.frame_report(page, pages.PageFrame("B", "p", "2026-01-01", min_cell=10))
+    assert framed.count("Not shown for this run") == 2  # once under each heading

@@ -307,7 +307,7 @@ def promotion_effect(
     end_p = index_of(end.date(), period)
     per["after end"] = per["p"] - end_p
     out = per.sort_values(["group", "p"], ignore_index=True)
-    out.attrs.update(start=start, end=end, code=code)
+    out.attrs.update(start=start, end=end, code=code, unit=period)
     return out[
         ["group", "period", "after end", "size", "active", "active %", "revenue", "revenue per customer"]
     ]
@@ -324,6 +324,7 @@ def promotion_table(effect: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFrame:
     """Share active per group in the periods after the promotion ended vs while it ran."""
     rows = []
+    unit = effect.attrs.get("unit", "period")
     for group, c in effect.groupby("group"):
         during = c[c["after end"] == 0]["active %"].mean()
         after = c[(c["after end"] > 0) & (c["after end"] <= periods_after)]["active %"].mean()
@@ -334,9 +335,9 @@ def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFr
             {
                 "group": group,
                 "customers": int(c["size"].iloc[0]),
-                "active % in the last promotion period": during,
-                f"active % in the {periods_after} periods after": after,
-                "revenue per customer per period after": spend_after,
+                f"active % in the last promotion {unit}": during,
+                f"active % in the {periods_after} {unit}s after": after,
+                f"revenue per customer per {unit} after": spend_after,
             }
         )
     return pd.DataFrame(rows).set_index("group")

@@ -572,6 +572,8 @@ def wide(table: Table, group: str | None = None, hide: bool = True, decimals: in
     ]
     eff_row = [f"{e:,.0f}" for e in header["eff_base"]]
     top = pd.DataFrame([base_row, eff_row], columns=header.index, index=BASE_ROWS)
+    if (header["eff_base"] - header["base"]).abs().max() < 0.5:  # no weights: the same as the base
+        top = top.drop(index=BASE_ROWS[1])
     out = pd.concat([top, out])
     chi = table.chi2.get(group) if group else None
     if chi:

@@ -8,7 +8,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 GLANCE_TAG = "glance"  # the notebook cell whose output is the report's "At a glance"
 GLANCE_CLASS = "wb-glance"
@@ -109,6 +109,25 @@ def _slug(text: str, taken: set[str]) -> str:
     return slug
 
 
+SKIPPED = "Not shown for this run:"  # how `helpers.plan` says a part is left out
+
+
+def _drop_repeated_notes(main: Tag) -> None:
+    """A "not shown" note once per section: the same note again before the next heading (four
+    parts that all need orders) says nothing new."""
+    last = None
+    for node in main.find_all(["h2", "em"]):
+        if node.name == "h2":
+            last = None
+            continue
+        text = " ".join(node.get_text().split())
+        if not text.startswith(SKIPPED):
+            continue
+        if text == last:
+            (node.find_parent("p") or node).decompose()
+        last = text
+
+
 def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
     """The exported report with its frame; and its "At a glance" lines, for the version page."""
     soup = BeautifulSoup(page, "html.parser")
@@ -132,6 +151,7 @@ def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
     )
     if h1 is not None:
         h1.insert_after(meta)
+    _drop_repeated_notes(main)
     glance = main.find(class_=GLANCE_CLASS)
     headline = [" ".join(li.get_text().split()) for li in glance.find_all("li")] if glance else []
     taken = {t["id"] for t in soup.find_all(id=True)}

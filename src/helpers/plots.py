@@ -265,7 +265,7 @@ def bar_grid(
         ax.set_xlabel(_with_unit(value))
         ax.set_xlim(0, max(5.0, vals.max() * 1.18 if len(vals) else 5.0))
         for y, v in enumerate(vals):
-            ax.text(v, y, f" {v:.0f}%", va="center", fontsize=9)
+            ax.text(v, y, f" {v:.0f}%" if v >= 0.5 or v == 0 else " <1%", va="center", fontsize=9)
     for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     if title:
