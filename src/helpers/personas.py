@@ -442,7 +442,7 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     table["why"] = ["; ".join(next(q.reasons for q in personas if q.segment == s)) for s in table.index]
     table.index = [label(s, {q.segment: q.name for q in personas}) for s in table.index]
     table.index.name = "segment"
-    table = table.drop(columns=[k for k in left_out if table[k].isna().all()])
+    table = table.drop(columns=[k for k in metrics if k in table and table[k].isna().all()])
     titles = {**METRIC_TITLES, "average customer value": value_title(params)}
     out = _readable(table.sort_values("score", ascending=False), metrics, titles)
     out.attrs["left_out"] = left_out

@@ -476,13 +476,14 @@ def curves(
     ax.set_xlabel(f"{period}s since the first order")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    _legend_beside(ax)
+    _legend_below(ax)
     fig.tight_layout()
     return fig
 
 
-def _legend_beside(ax: plt.Axes) -> None:
-    """The legend to the right of the plot (long group names wrapped), so it covers no data."""
+def _legend_below(ax: plt.Axes) -> None:
+    """The legend under the plot, below the axis title (long group names wrapped), so it covers
+    no data and stays in view on a narrow screen."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         ax.legend(
@@ -490,8 +491,9 @@ def _legend_beside(ax: plt.Axes) -> None:
             [textwrap.fill(label, 28) for label in labels],
             frameon=False,
             fontsize=9,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncols=min(len(handles), 4),
         )
 
 
@@ -515,7 +517,7 @@ def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
         f"Customers acquired during {effect.attrs.get('code', 'the promotion')}: "
         "activity before and after it ended"
     )
-    _legend_beside(ax)
+    _legend_below(ax)
     fig.tight_layout()
     return fig
 
@@ -710,6 +712,8 @@ TRADEOFF_SIZE = ["retention (ordered in last 12 months)", "still a customer (not
 def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
     """A measure of worth against size per persona (bubble: retention, where known), coloured
     by the focus choice; the measure is the first the data has (value, revenue, staying, NPS)."""
+    if len(facts) < 2:
+        return Markdown("")  # one group: nothing to set against anything
     y_name = next((c for c in TRADEOFF_Y if c in facts and facts[c].notna().any()), None)
     if y_name is None:
         return Markdown(
@@ -721,7 +725,8 @@ def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
     )
     fig, ax = plt.subplots(figsize=(8.5, 4.4))
     colours = {"focus": "#4d9221", "maintain": "#888", "not a focus": "#b2182b"}
-    y = facts[y_name].astype(float)
+    share = y_name not in ("average customer value", "NPS")  # the others are shares: in %
+    y = facts[y_name].astype(float) * (100 if share else 1)
     size = 1200 * (facts[size_name].astype(float) if size_name else pd.Series(0.3, facts.index))
     for i, row in facts.iterrows():
         ax.scatter(
@@ -740,7 +745,7 @@ def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
             fontsize=9,
         )
     ax.set_xlabel("share of customers (%)")
-    ax.set_ylabel(_with_unit(y_name))
+    ax.set_ylabel(f"{y_name} (%)" if share else _with_unit(y_name))
     bubble = f"bubble: {size_name}; " if size_name else ""
     ax.set_title(f"{y_name.capitalize()} against size ({bubble}green focus, red not a focus)", fontsize=10)
     ax.margins(0.25)
