@@ -460,6 +460,8 @@ def build_table(
                     "vs_rest": direction,
                     "p_vs_rest": adj_rest[i],
                     "rest_value": rest["value"][r],
+                    "rest_n": rest["n"][r],
+                    "rest_everyone": bool(union[c.group].sum() == everyone.sum()),
                     "index": 100 * value / tv if tv and not np.isnan(tv) and kind == "pct" else np.nan,
                     "low_base": low[i],
                 }
@@ -479,6 +481,8 @@ def build_table(
                 "vs_rest": 0,
                 "p_vs_rest": np.nan,
                 "rest_value": np.nan,
+                "rest_n": np.nan,
+                "rest_everyone": True,
                 "index": 100.0 if kind == "pct" else np.nan,
                 "low_base": False,
             }
@@ -773,7 +777,6 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
     for t in tables:
         q = t.question
         by_key = {(c.group, c.label): c for c in t.columns}
-        total_n = t.cells[t.cells["column"] == TOTAL].set_index("row")["n"]
         group_size = t.cells.groupby("group")["column"].nunique()
         c = t.cells
         c = c[(c["column"] != TOTAL) & (c["vs_rest"] != 0) & ~c["hidden"] & ~c["low_base"]]
@@ -783,10 +786,11 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
                 continue
             # the rest's figure must rest on enough people too (privacy), and a two-column
             # group says each finding once (from the side that is higher), not as a mirror pair
-            if r.kind == "pct" and total_n.get(r.row, 0) - r.n < t.min_cell:
+            if r.kind == "pct" and r.rest_n < t.min_cell:
                 continue
             if group_size.get(r.group, 0) == 2 and r.value < r.rest_value:
                 continue
+            rest = "everyone else" if r.rest_everyone else f"the other *{r.group}* groups"
             if q.kind == "likert" and r.row not in (TOP_BOX, "Mean"):
                 continue
             if r.kind == "pct":
@@ -799,7 +803,7 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
                     else f"{100 * (1 - ratio):.0f}% less likely than"
                 )
                 text = (
-                    f"**{col.title}** are {likely} everyone else to {_answer_phrase(q, r.row)} "
+                    f"**{col.title}** are {likely} {rest} to {_answer_phrase(q, r.row)} "
                     f"({100 * r.value:.0f}% vs {100 * r.rest_value:.0f}%)."
                 )
             else:
@@ -808,7 +812,7 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
                 ratio = r.value / r.rest_value
                 word = "higher" if ratio > 1 else "lower"
                 text = (
-                    f"**{col.title}** have a {word} average *{q.label}* than everyone else "
+                    f"**{col.title}** have a {word} average *{q.label}* than {rest} "
                     f"({r.value:,.1f} vs {r.rest_value:,.1f})."
                 )
             found.append((abs(np.log(ratio)), text))
