@@ -56,6 +56,7 @@ class Persona:
     focus: str = ""
     reasons: list[str] = field(default_factory=list)
     marketing: list[Fact] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)  # how a card names a number (with its horizon)
 
 
 def _mode(series: pd.Series) -> tuple[str, float]:
@@ -228,6 +229,7 @@ def build_personas(
             if said:
                 p.facts["What they say"] = said
         p.numbers = _numbers(frame, mask, spend, clv, params)
+        p.titles = {"average customer value": value_title(params)}
         p.avatar = avatar_svg(p, seg, params)
         personas.append(p)
     return personas
@@ -665,7 +667,10 @@ def card_html(p: Persona) -> str:
         for title, facts in p.facts.items()
         if facts
     )
-    nums = "".join(f"<tr><td>{html.escape(k)}</td><td>{_num(k, v)}</td></tr>" for k, v in p.numbers.items())
+    nums = "".join(
+        f"<tr><td>{html.escape(p.titles.get(k, k))}</td><td>{_num(k, v)}</td></tr>"
+        for k, v in p.numbers.items()
+    )
     quote = (
         (
             f'<div class="quote">“{html.escape(p.quote)}”<sup><a href="#note-{p.segment}-q" '
