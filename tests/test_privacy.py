@@ -48,3 +48,10 @@ def test_groups_of_fewer_people_than_the_minimum_are_folded():
     assert out.value_counts().to_dict() == {"North": 12, SMALL_GROUPS: 3}
     assert out.isna().sum() == 1
     assert fold_small(values, 1).equals(values)
+
+
+def test_a_cell_of_no_one_can_stay():
+    table = pd.DataFrame({"a": [50.0, 0.0, 1.0]})
+    counts = pd.DataFrame({"a": [50, 0, 3]})
+    assert suppress_small(table, counts, 10)["a"].tolist() == [50.0, "<10", "<10"]
+    assert suppress_small(table, counts, 10, keep_zero=True)["a"].tolist() == [50.0, 0.0, "<10"]

@@ -142,7 +142,7 @@ class Retention:
         part = curve[curve["n"].isin(periods)]
         share = 100 * part.pivot(index="group", columns="n", values="retention").reindex(columns=periods)
         active = part.pivot(index="group", columns="n", values="active").reindex(columns=periods)
-        out = suppress_small(share, active.where((active > 0) & (active < min_cell), min_cell), min_cell)
+        out = suppress_small(share, active, min_cell, keep_zero=True)
         out.columns = [f"active in {self.period} {n} %" for n in periods]
         first = self.cells[self.cells["n"] == 0]
         out.insert(0, "customers", first.groupby("group")["size"].sum().reindex(out.index))

@@ -166,8 +166,7 @@ def confusion_table(tool: TypingTool | None, names: dict[int, str], min_cell: in
         return None
     out = tool.confusion.round(2)
     if tool.counts is not None:
-        small = (tool.counts > 0) & (tool.counts < min_cell)
-        out = suppress_small(out, tool.counts.where(small, min_cell), min_cell)
+        out = suppress_small(out, tool.counts, min_cell, keep_zero=True)
     labels = [naming.label(s, names) for s in out.index]
     out.index = pd.Index(labels, name="true segment")
     out.columns = pd.Index(labels, name="assigned to")
@@ -444,8 +443,7 @@ def tier_mix(
     overall = tiers.sum().to_frame("All").T
     counts = pd.concat([tiers, overall])
     out = 100 * counts.div(counts.sum(axis=1), axis=0)
-    small = (counts > 0) & (counts < min_cell)
-    out = suppress_small(out, counts.where(small, min_cell), min_cell)
+    out = suppress_small(out, counts, min_cell, keep_zero=True)
     out.columns = [f"{c} %" for c in out.columns]
     eng = pd.concat(
         [(engaged == "engaged").groupby(segments).mean(), pd.Series({"All": (engaged == "engaged").mean()})]

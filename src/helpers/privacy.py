@@ -74,10 +74,13 @@ def marker(min_cell: int) -> str:
 _MARKER = re.compile(r"^<\d+$")
 
 
-def suppress_small(table: pd.DataFrame, counts: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Blank every cell of ``table`` whose respondent count in ``counts`` is below ``min_cell``."""
+def suppress_small(
+    table: pd.DataFrame, counts: pd.DataFrame, min_cell: int, keep_zero: bool = False
+) -> pd.DataFrame:
+    """Blank every cell of ``table`` whose respondent count in ``counts`` is below ``min_cell``
+    (``keep_zero``: a cell of no one stays, as it tells nothing about anyone)."""
     counts = counts.reindex(index=table.index, columns=table.columns)
-    small = counts.notna() & (counts < min_cell)
+    small = counts.notna() & (counts < min_cell) & ~((counts == 0) & keep_zero)
     out = table.astype(object).copy()
     out[small.to_numpy()] = marker(min_cell)
     return out
