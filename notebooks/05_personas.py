@@ -70,6 +70,9 @@ save_table(ranking, "persona_ranking", tables_dir)
 plots.styled(ranking, "Personas ranked by the rubric", decimals=3)
 
 # %%
+plots.md(value.caveat_for(private_dir))  # the value figures' holdout check, from 04_cohorts
+
+# %%
 plots.show(plots.tradeoff_chart(personas.facts_table(cards)))
 
 # %% [markdown]

@@ -103,7 +103,7 @@ def test_log_likelihoods_are_finite_at_extremes():
         assert np.isfinite(value.ParetoNBDModel.loglik(np.array(p), x, tx, T)).all()
 
 
-def test_value_step_on_demo_data(make_params):
+def test_value_step_on_demo_data(make_params, tmp_path):
     from helpers.config import load_params
     from helpers.data import load_dataset
     from helpers.filters import profile_frame
@@ -122,6 +122,8 @@ def test_value_step_on_demo_data(make_params):
     assert by.loc["email", "at risk %"] < by.loc["paid search", "at risk %"]
     rfm = value.rfm_table(result)
     assert rfm["customers"].sum() == len(c)
+    value.save_private(result, str(tmp_path / "04_cohorts"))  # 05 repeats 04's caveat
+    assert value.caveat_for(str(tmp_path / "05_personas")) == value.value_caveat(result) != ""
 
 
 def test_customer_value_is_read_from_the_cohorts_report_of_the_same_run(tmp_path):

@@ -141,3 +141,14 @@ def test_retention_shares_of_few_active_customers_are_hidden():
     table = Retention(cells, "month", "on").table_at([1, 2], min_cell=10)
     assert table.loc["A", "active in month 1 %"] == pytest.approx(12.0)
     assert table.loc["A", "active in month 2 %"] == "<10" and table.loc["A", "customers"] == 500
+
+
+def test_the_value_caveat_travels_to_other_reports(tmp_path):
+    check = tmp_path / "04_cohorts"
+    check.mkdir()
+    assert value.caveat_for(str(tmp_path / "05_personas")) == ""  # 04 did not run
+    (check / "value_check.json").write_text('{"predicted": 12723, "actual": 10857}')
+    caveat = value.caveat_for(str(tmp_path / "05_personas"))
+    assert "over-forecast the holdout period by 17%" in caveat
+    (check / "value_check.json").write_text('{"predicted": 105, "actual": 100}')
+    assert value.caveat_for(str(tmp_path / "05_personas")) == ""  # within 10%: no caveat

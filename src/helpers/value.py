@@ -15,6 +15,7 @@ CDNOW); ``monetary`` = mean spend of the repeat purchase days.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -658,8 +659,6 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
     """Write per-customer scores (P(alive), value, at risk) to the run's private folder."""
     if not private_dir:
         return
-    from pathlib import Path
-
     folder = Path(private_dir)
     folder.mkdir(parents=True, exist_ok=True)
     cols = [
@@ -674,6 +673,9 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
         "at_risk",
     ]
     result.customers[cols].to_parquet(folder / "customer_value.parquet")
+    check = result.check_totals if result.check is not None else {}
+    totals = {k: float(check[k]) for k in ("predicted", "actual") if k in check}
+    (folder / "value_check.json").write_text(json.dumps(totals))
 
 
 def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # noqa: ANN001
@@ -752,8 +754,21 @@ def value_caveat(result: ValueResult, limit: float = 0.10) -> str:
     """A warning for the value figures when the model missed the holdout by more than `limit`."""
     if result.check is None:
         return ""
-    t = result.check_totals
-    if not t["actual"]:
+    return _caveat(result.check_totals, limit)
+
+
+def caveat_for(private_dir: str | None, limit: float = 0.10) -> str:
+    """:func:`value_caveat` of this run's 04_cohorts (a sibling private folder), for another
+    report that shows its value figures ("" when 04 did not run or made no holdout check)."""
+    saved = Path(private_dir).parent / "04_cohorts" / "value_check.json" if private_dir else None
+    if saved is None or not saved.exists():
+        return ""
+    totals = json.loads(saved.read_text())
+    return _caveat(totals, limit) if totals else ""
+
+
+def _caveat(t: dict[str, float], limit: float) -> str:
+    if not t.get("actual"):
         return ""
     gap = (t["predicted"] - t["actual"]) / t["actual"]
     if abs(gap) <= limit:
