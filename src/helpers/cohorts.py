@@ -24,7 +24,7 @@ import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from helpers.engine import Engine, end_of
-from helpers.explore import NO_PROMOTION
+from helpers.explore import promotion_or_none
 from helpers.filters import evaluate
 from helpers.privacy import fold_small, suppress_rows, suppress_small
 from helpers.schema import display_values, label_of
@@ -526,8 +526,8 @@ def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: 
         values = evaluate(params.filters[name], frame).map(
             {True: label_of(name, params), False: "everyone else"}
         )
-    elif name == params.columns.acquisition.promotion:  # a blank code is no promotion, not unknown
-        values = frame[name].astype("string").fillna(NO_PROMOTION)
+    elif name == params.columns.acquisition.promotion:
+        values = promotion_or_none(frame[name])
     else:
         values = frame[name]
     return split_series(frame, id_col, values, min_cell=params.privacy.min_cell)

@@ -24,7 +24,7 @@ from helpers.schema import (
 __all__ = ["label_of"]  # notebooks name columns through explore.label_of
 
 NO_ANSWER = "(no answer)"
-NO_PROMOTION = "no promotion code"  # what a blank promotion code means (the same words in 04)
+NO_PROMOTION = "no promotion code"  # what a blank promotion code means (01 and 04 alike)
 OTHER = "(other answers)"
 
 
@@ -36,6 +36,11 @@ def dimension_variables(params: Params) -> dict[str, list[str]]:
         if not mr.from_text:  # themes of open answers have their own section
             out[mr.dimension].append(name)
     return out
+
+
+def promotion_or_none(values: pd.Series) -> pd.Series:
+    """Promotion codes as reports show them: a blank code is "no promotion code", not unknown."""
+    return values.astype("string").fillna(NO_PROMOTION)
 
 
 def acquisition_columns(params: Params) -> list[str]:
@@ -460,7 +465,7 @@ def profile_dimension(
         else:
             values = customers[var]
             if params.columns and var == params.columns.acquisition.promotion:
-                values = values.astype("string").fillna(NO_PROMOTION)  # a blank code: no promotion
+                values = promotion_or_none(values)
             t = profile_categorical(values, w, params.explore.max_categories, min_cell)
         tables[label] = suppress_rows(t, "respondents", min_cell)
     return DimensionProfile(dimension, tables, numeric)

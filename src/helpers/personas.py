@@ -29,6 +29,7 @@ from helpers.segment import too_few
 from helpers.text import OTHER as THEME_OTHER
 from helpers.text import theme_set as text_theme_set
 from helpers.text import typical_quote, vocabulary_of
+from helpers.value import UNIT_DAYS
 
 
 @dataclass
@@ -460,8 +461,8 @@ METRIC_TITLES = {
 
 def value_title(params: Params) -> str:
     """What the value figure is, with its horizon: "predicted margin per customer, next 12 months"."""
-    days = params.value.horizon * {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}[params.value.unit]
-    months = round(days / (365.25 / 12))
+    days = params.value.horizon * UNIT_DAYS[params.value.unit]
+    months = round(days / UNIT_DAYS["months"])
     ahead = f"next {months} months" if months >= 2 else f"next {round(days)} days"
     return f"predicted margin per customer, {ahead}"
 
