@@ -108,11 +108,17 @@ def check(
     except WorkbookError as exc:
         _fail(exc)
         return
-    n_cust = "no customer file" if ds.customers is None else f"{len(ds.customers):,} customers"
+    unit = "accounts" if cfg.unit == "account" else "customers"
+    n_cust = f"no {unit[:-1]} file" if ds.customers is None else f"{len(ds.customers):,} {unit}"
     n_orders = (
         "no orders file" if ds.orders is None else f"{int(ds.engine.execute(ds.orders.count())):,} orders"
     )
-    typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust}, {n_orders}.")
+    n_events = (
+        f", {int(ds.events.types.sum()):,} events of {len(ds.events.types)} types"
+        if ds.events is not None
+        else ""
+    )
+    typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust}, {n_orders}{n_events}.")
     for item in ds.quality:
         typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, {item.action}")
     typer.echo("Plan:")
@@ -268,9 +274,34 @@ def demo_data(
     language: Annotated[
         str, typer.Option(help="Language of the open answers: en (English) or zh (Simplified Chinese).")
     ] = "en",
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="retail: the consumer brand (customers, orders); saas: the B2B software company "
+            "(accounts, contacts, usage events, invoices; --customers is the number of accounts)"
+        ),
+    ] = "retail",
 ) -> None:
-    """Build the demo brand's customers and orders (Parquet) with a planted truth."""
+    """Build a demo brand's data (Parquet) with planted truths: retail (default) or saas."""
     from helpers.demo import demo_exists, write_demo
+    from helpers.demo_saas import saas_exists, write_saas
+
+    if kind not in ("retail", "saas"):
+        _fail(WorkbookError(f"--kind {kind!r}: write retail or saas"))
+    if kind == "saas":
+        if out == Path("data/demo"):
+            out = Path("data/demo-saas")
+        if if_missing and saas_exists(out):
+            typer.echo(f"SaaS demo data already in {out}")
+            return
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
+            raise typer.Exit(2) from None
+        paths = write_saas(out, accounts=customers if customers != 20_000 else 6000, seed=seed, as_of=day)
+        typer.echo(f"SaaS demo data written to {out}: " + ", ".join(p.name for p in paths.values()))
+        return
 
     if language not in ("en", "zh"):
         _fail(WorkbookError(f"--language {language!r}: write en (English) or zh (Chinese)"))

@@ -75,16 +75,25 @@ def _with_groups(engine: Engine, table: ir.Table, groups: pd.Series | None) -> i
 
 
 def activity(orders: ir.Table, as_of: dt.date, period: str) -> ir.Table:
-    """One row per customer and active period: cohort, period offset n, revenue."""
+    """One row per customer and period with activity or revenue: cohort, period offset n, revenue
+    and ``active`` (1 when the customer was active in it).
+
+    ``orders`` are orders (every row is activity), or an activity stream with an ``active``
+    column (usage events, active = 1, beside invoices, active = 0; see `helpers.events`): the
+    cohort is the first active period, and revenue counts whether or not the period was active.
+    """
     o = orders.filter(orders.order_ts < end_of(as_of))
+    if "active" not in o.columns:
+        o = o.mutate(active=ibis.literal(1).cast("int64"))
     o = o.mutate(p=period_index(o.order_ts, period))
-    first = o.group_by("customer_id").aggregate(cohort=o.p.min())
+    first = o.group_by("customer_id").aggregate(cohort=o.p.min(where=o.active == 1))
     act = (
         o.join(first, "customer_id")
         .group_by(["customer_id", "cohort", "p"])
-        .aggregate(revenue=o.amount.sum())
+        .aggregate(revenue=o.amount.sum(), active=o.active.max())
     )
-    return act.mutate(n=act.p - act.cohort)
+    act = act.mutate(n=act.p - act.cohort)
+    return act.filter(act.n >= 0)
 
 
 @dataclass
@@ -165,9 +174,9 @@ def _label(index: int, period: str) -> str:
 
 
 def _active_by_period(engine: Engine, act: ir.Table) -> pd.DataFrame:
-    # act has one row per customer and active period, so a row count is a customer count
+    # act has one row per customer and period, active 0 or 1, so a sum counts active customers
     return engine.execute(
-        act.group_by(["group", "cohort", "n"]).aggregate(active=act.count(), revenue=act.revenue.sum())
+        act.group_by(["group", "cohort", "n"]).aggregate(active=act.active.sum(), revenue=act.revenue.sum())
     )
 
 
@@ -188,7 +197,9 @@ def retention(
     else:  # two aggregations: materialise the activity rows once
         with engine.materialised(act) as act:
             by_n = _active_by_period(engine, act)
-            last = act.group_by(["group", "customer_id", "cohort"]).aggregate(last_n=act.n.max())
+            last = act.group_by(["group", "customer_id", "cohort"]).aggregate(
+                last_n=act.n.max(where=act.active == 1)
+            )
             by_last = engine.execute(last.group_by(["group", "cohort", "last_n"]).aggregate(k=last.count()))
     now = index_of(as_of, period)
     rows = []
@@ -297,7 +308,9 @@ def promotion_effect(
     groups = pd.Series(group, index=who[id_col].astype(str).to_numpy())
     act = _with_groups(engine, engine.reuse(activity(orders, as_of, period)), groups)
     per = engine.execute(
-        act.group_by(["group", "p"]).aggregate(active=act.customer_id.nunique(), revenue=act.revenue.sum())
+        act.group_by(["group", "p"]).aggregate(
+            active=act.customer_id.nunique(where=act.active == 1), revenue=act.revenue.sum()
+        )
     )
     sizes = groups.value_counts()
     per["size"] = per["group"].map(sizes)
@@ -466,7 +479,7 @@ def customer_periods(
     act = engine.reuse(activity(orders, as_of, period))
     cols: dict[str, ir.Value] = {"cohort": act.cohort.min()}
     for n in range(last + 1):
-        cols[f"active_{n}"] = (act.n == n).cast("int64").max()
+        cols[f"active_{n}"] = ((act.n == n) & (act.active == 1)).cast("int64").max()
         cols[f"revenue_{n}"] = act.revenue.sum(where=act.n == n).fill_null(0.0)
     return engine.execute(act.group_by("customer_id").aggregate(**cols)).set_index("customer_id")
 

@@ -24,7 +24,8 @@ from pydantic import (
 from helpers.errors import ConfigError
 from helpers.expressions import FilterSyntaxError, parse_filter
 
-DIMENSIONS = ("demographic", "geographic", "psychographic", "behavioural")
+DIMENSIONS = ("demographic", "geographic", "psychographic", "behavioural", "firmographic")
+UNITS = ("customer", "account")
 FORMATS = ("csv", "parquet", "excel", "spss")
 
 
@@ -100,20 +101,46 @@ class Source(_Strict):
 
 
 class DataSources(_Strict):
-    customers: Source | None = None
+    customers: Source | None = Field(None, description="one row per person (survey answers, CRM fields)")
+    accounts: Source | None = Field(None, description="with `unit: account`: one row per company")
+    contacts: Source | None = Field(None, description="the people inside the accounts (`contacts:`)")
+    events: Source | None = Field(None, description="a usage log: who, when, what (`events:`)")
     orders: Source | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSources:
-        if self.customers is None and self.orders is None:
-            raise ValueError("name at least one input: `customers` or `orders`")
+        if self.customers is None and self.accounts is None and self.orders is None:
+            raise ValueError("name at least one input: `customers`, `accounts` or `orders`")
+        if self.customers is not None and self.accounts is not None:
+            raise ValueError(
+                "give `accounts` (companies) or `customers` (people), not both; the people "
+                "inside accounts go under `data.contacts`"
+            )
         return self
+
+    @property
+    def units(self) -> Source | None:
+        """The file with one row per unit of analysis: the accounts or the customers."""
+        return self.accounts if self.accounts is not None else self.customers
+
+    @property
+    def units_key(self) -> str:
+        """The parameter key of that file, for messages."""
+        return "data.accounts" if self.accounts is not None else "data.customers"
+
+    def named(self) -> dict[str, Source]:
+        """Every input given, by its key under `data`."""
+        return {
+            k: s
+            for k in ("customers", "accounts", "contacts", "events", "orders")
+            if (s := getattr(self, k)) is not None
+        }
 
 
 class MultiResponse(_Strict):
     """A question where a respondent can pick several answers."""
 
-    dimension: Literal["demographic", "geographic", "psychographic", "behavioural"]
+    dimension: Literal["demographic", "geographic", "psychographic", "behavioural", "firmographic"]
     column: str | None = Field(None, description="one column holding the picks joined by `separator`")
     separator: str = ";"
     columns: list[str] | None = Field(None, description="or one 0/1 column per answer")
@@ -201,6 +228,7 @@ class Columns(_Strict):
     geographic: list[str] = []
     psychographic: list[str] = Field([], description="Likert attitude items")
     behavioural: list[str] = []
+    firmographic: list[str] = Field([], description="company traits: industry, size, revenue (accounts)")
     multi_response: dict[str, MultiResponse] = {}
     acquisition: Acquisition = Acquisition()
     nps: str | None = None
@@ -282,6 +310,43 @@ class OrderColumns(_Strict):
         description="rows identical in every column (without an order id: same customer, "
         "time and amount): keep one copy (drop) or keep them all",
     )
+
+
+class ContactColumns(_Strict):
+    """Column names in the contacts file: the people inside each account."""
+
+    id: str = Field(description="the contact's id (events may name it instead of the account)")
+    account: str = Field(description="the account the contact belongs to (the accounts file's id)")
+    role: str | None = Field(None, description="buying role or job function, e.g. Finance, IT")
+    seniority: str | None = None
+    seniority_order: list[str] = Field(
+        [], description="seniority values from junior to senior, for the most senior contact's role"
+    )
+    personal: list[str] = Field([], description="personal data: dropped at load, never reported")
+
+
+class EventColumns(_Strict):
+    """Column names in the usage log and which event types mean what."""
+
+    who: str = Field(description="the account id (or, with `data.contacts`, the contact id) of each event")
+    timestamp: str
+    type: str = Field(description="the event type column (signed_up, logged_in, upgraded …)")
+    properties: list[str] = Field([], description="other columns kept with each event (plan, feature …)")
+    timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y-%m-%d %H:%M")
+    start: list[str] = Field(
+        [], description="event types that start an account's life (its cohort); empty: its first event"
+    )
+    active: list[str] = Field([], description="event types that count as being active; empty: every type")
+    trial: list[str] = Field([], description="event types that start a trial")
+    paid: list[str] = Field([], description="event types that mean the account pays (trial converted)")
+
+    def named_types(self) -> list[tuple[str, str]]:
+        """Every event type the parameters name, with its key."""
+        return [
+            (f"events.{k}[{i}]", t)
+            for k in ("start", "active", "trial", "paid")
+            for i, t in enumerate(getattr(self, k))
+        ]
 
 
 class Likert(_Strict):
@@ -414,7 +479,12 @@ class CrosstabParams(_Strict):
 class StickPointParams(_Strict):
     """How the stick point is searched for."""
 
-    action: Literal["orders", "active_days", "spend"] = "orders"
+    action: Literal["orders", "active_days", "spend", "events"] = Field(
+        "orders",
+        description="what is counted early on; `events`: each event type of the usage log "
+        "(or those in `events`), searched for the one that predicts staying active",
+    )
+    events: list[str] = Field([], description="with `action: events`: event types to search; empty: all")
     window_days: int = Field(60, ge=1)
     outcome_days: tuple[int, int] = (180, 365)
     max_level: int = Field(8, ge=2)
@@ -637,9 +707,14 @@ class Params(_Strict):
         "duckdb", description="where heavy work over orders runs: duckdb (embedded) or spark"
     )
     spark: SparkSettings = SparkSettings()
+    unit: Literal["customer", "account"] = Field(
+        "customer", description="what a row of the analyses is: a customer (person) or an account (company)"
+    )
     data: DataSources
     columns: Columns | None = None
     orders: OrderColumns | None = None
+    contacts: ContactColumns | None = None
+    events: EventColumns | None = None
     labels: dict[str, str] = Field({}, description="readable names of columns in the reports")
     value_labels: dict[str, dict[str, str]] = Field(
         {}, description="readable names of coded values, per column (written `labels.values`)"
@@ -718,10 +793,28 @@ class Params(_Strict):
     def _consistent(self) -> Params:
         if self.as_of > dt.date.today():
             raise ValueError(f"as_of {self.as_of} is in the future; use the last day of the period")
-        if self.data.customers is not None and self.columns is None:
-            raise ValueError("`data.customers` is set, so `columns` must say each column's role")
+        if self.data.units is not None and self.columns is None:
+            raise ValueError(f"`{self.data.units_key}` is set, so `columns` must say each column's role")
         if self.data.orders is not None and self.orders is None:
             raise ValueError("`data.orders` is set, so `orders` must name its columns")
+        if self.unit == "account" and self.data.customers is not None:
+            raise ValueError(
+                "`unit: account` reads companies from `data.accounts`; rename `data.customers` to "
+                "`data.accounts` (people inside the accounts go under `data.contacts`)"
+            )
+        if self.unit == "customer" and self.data.accounts is not None:
+            raise ValueError("`data.accounts` is set: add `unit: account` so the analyses count accounts")
+        if self.data.contacts is not None and self.contacts is None:
+            raise ValueError("`data.contacts` is set, so `contacts` must name its columns")
+        if self.data.contacts is not None and self.data.accounts is None:
+            raise ValueError("`data.contacts` needs `data.accounts`: contacts are the people inside accounts")
+        if self.data.events is not None and self.events is None:
+            raise ValueError("`data.events` is set, so `events` must name its columns")
+        if self.data.events is not None and self.data.units is None:
+            who = "accounts" if self.unit == "account" else "customers"
+            raise ValueError(f"`data.events` needs the file of who the events belong to: `data.{who}`")
+        if self.cohorts.stick_point.action == "events" and self.data.events is None:
+            raise ValueError("`cohorts.stick_point.action: events` needs a usage log (`data.events`)")
         roles = self.columns.role_of() if self.columns else {}
         for key, col in (
             ("personas.age", self.personas.age),
@@ -784,7 +877,14 @@ class Params(_Strict):
 
     def profile_columns(self, dimension: str) -> list[str]:
         """Single columns of one profile dimension (multiple-response sets are separate)."""
-        return list(getattr(self.columns, dimension)) if self.columns else []
+        out = list(getattr(self.columns, dimension)) if self.columns else []
+        if dimension == "firmographic" and self.contacts is not None:  # rolled up from contacts
+            out.append("contacts")
+            if self.contacts.role:
+                out.append("buyer_role")
+            if self.contacts.seniority and self.contacts.seniority_order:
+                out.append("top_seniority")
+        return out
 
     def to_json(self) -> str:
         """The parameters as JSON, for the run manifest."""
@@ -845,9 +945,8 @@ def _explain(err: dict[str, Any]) -> str:
 def _resolve(params: Params, base: Path, where: str) -> Params:
     data = params.data
     update = {}
-    for name in ("customers", "orders"):
-        src = getattr(data, name)
-        if src is not None and not src.remote and not src.path.is_absolute():
+    for name, src in data.named().items():
+        if not src.remote and not src.path.is_absolute():
             update[name] = src.model_copy(update={"path": (base / src.path).resolve()})
     return params.model_copy(
         update={"data": data.model_copy(update=update), "source": base, "source_file": where}
@@ -866,10 +965,7 @@ def parse_params(raw: Any, where: str, base: Path) -> Params:
     params = _resolve(params, base, where)
     if params.engine == "spark":
         _check_spark(where)
-    for name in ("customers", "orders"):
-        src = getattr(params.data, name)
-        if src is None:
-            continue
+    for name, src in params.data.named().items():
         if src.remote and (params.engine != "spark" or src.kind not in ("", "parquet")):
             raise ConfigError(
                 f"{where}: `data.{name}.path`: '{src.path}' is a URL; only Spark reads those, "

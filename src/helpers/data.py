@@ -24,6 +24,7 @@ import pandas as pd
 from helpers.config import STATUS_GROUPS, Params, params_as_dict
 from helpers.engine import Engine, customer_summary, end_of, standard_orders
 from helpers.errors import DataError
+from helpers.events import EventLog, activity_stream, field_names, read_events, summary
 from helpers.fields import (
     _ZERO_FOR_NON_BUYERS,
     DERIVED_FIELDS,
@@ -74,6 +75,24 @@ class Dataset:
     dropped_columns: list[str] = field(default_factory=list)
     _behaviour: pd.DataFrame | None = field(default=None, repr=False)
     themes: dict[str, Any] = field(default_factory=dict, repr=False)  # see helpers.text
+    events: EventLog | None = None  # the checked usage log, when the run has one
+    _usage: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def activity(self) -> ir.Table | None:
+        """What retention counts as being active: usage events (with the orders' revenue
+        beside them) when the run has a usage log, else the orders."""
+        if self.events is not None:
+            return activity_stream(self.events, self.params, self.orders)
+        return self.orders
+
+    def usage(self) -> pd.DataFrame:
+        """One row per unit from the usage log: start, activity, counts and days to each event
+        type, trial and conversion (computed by the engine once)."""
+        if self._usage is None:
+            assert self.events is not None
+            self._usage = self.engine.execute(summary(self.events, self.params))
+        return self._usage.copy()
 
     def behaviour(self) -> pd.DataFrame:
         """One row per buyer: orders, spend, recency, tenure (computed by the engine once)."""
@@ -589,8 +608,8 @@ def fingerprint(params: Params) -> str:
     """What the checked data depends on: the parameters and each input's size and time."""
 
     parts: list[Any] = [params_as_dict(params)]
-    for src in (params.data.customers, params.data.orders):
-        if src is not None and not src.remote:
+    for src in params.data.named().values():
+        if not src.remote:
             st = Path(src.path).stat()
             parts.append([str(src.path), st.st_size, st.st_mtime_ns])
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -611,11 +630,18 @@ def save_checked(data: Dataset, folder: str | Path) -> Path:
         if data.engine.is_local:
             data.engine.save_parquet(data.orders, folder / "orders.parquet")
         data.behaviour().to_parquet(folder / "behaviour.parquet", index=False)
+    if data.events is not None:
+        if data.engine.is_local:
+            data.engine.save_parquet(data.events.table, folder / "events.parquet")
+        data.usage().to_parquet(folder / "usage.parquet", index=False)
     meta = {
         "fingerprint": fingerprint(data.params),
         "dropped_columns": data.dropped_columns,
         "quality": [vars(q) for q in data.quality],
         "orders_saved": data.orders is not None and data.engine.is_local,
+        "events_saved": data.events is not None and data.engine.is_local,
+        "event_types": data.events.types.to_dict() if data.events is not None else {},
+        "before_start": data.events.before_start if data.events is not None else 0,
     }
     (folder / "checked.json").write_text(json.dumps(meta, indent=1, default=str))
     return folder
@@ -647,7 +673,27 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
         if (Path(folder) / "behaviour.parquet").exists()
         else None
     )
-    return Dataset(params, customers, orders, engine, quality, meta["dropped_columns"], behaviour)
+    events = None
+    if params.data.events is not None:
+        if not meta.get("events_saved"):
+            return None  # a cluster run reads its log again (it is not kept locally)
+        table = engine.con.read_parquet(str(Path(folder) / "events.parquet"))
+        types = pd.Series(meta["event_types"], dtype="int64").sort_values(ascending=False)
+        events = EventLog(table, types, meta["before_start"])
+    usage = (
+        pd.read_parquet(Path(folder) / "usage.parquet") if (Path(folder) / "usage.parquet").exists() else None
+    )
+    return Dataset(
+        params,
+        customers,
+        orders,
+        engine,
+        quality,
+        meta["dropped_columns"],
+        behaviour,
+        events=events,
+        _usage=usage,
+    )
 
 
 def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> ir.Table:
@@ -679,8 +725,9 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     quality: list[QualityItem] = []
     customers = None
     dropped: list[str] = []
-    if params.data.customers is not None and params.columns is not None:
-        src = params.data.customers
+    contacts = None
+    if params.data.units is not None and params.columns is not None:
+        src = params.data.units
         frame = (
             engine.execute(engine.read(src))
             if src.remote  # a Parquet file only Spark reaches
@@ -705,13 +752,94 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
             )
         _scrub_names(customers, params)
         customers = customers.drop(columns=dropped).reset_index(drop=True)
+        if params.data.contacts is not None:
+            contacts = _load_contacts(params, customers, quality)
+            customers = customers.join(contact_rollup(contacts, params), on=params.columns.id)
+            customers["contacts"] = customers["contacts"].fillna(0).astype("int64")
     orders = _load_orders(params, engine, quality) if params.data.orders is not None else None
     if customers is not None and orders is not None:
         _check_links(customers, orders, params, engine, quality)
+    events = None
+    if params.data.events is not None and customers is not None:
+        assert params.columns is not None
+        links = contacts[["contact_id", "customer_id"]] if contacts is not None else None
+        events = read_events(params, engine, customers[params.columns.id], links, quality, QualityItem)
     if customers is not None:
-        check_references(params, available_columns(params, list(customers.columns), orders is not None))
+        extra = field_names(events, params) if events is not None else []
+        check_references(
+            params, available_columns(params, list(customers.columns), orders is not None) + extra
+        )
         check_values(params, customers)
-    return Dataset(params, customers, orders, engine, quality, dropped)
+    return Dataset(params, customers, orders, engine, quality, dropped, events=events)
+
+
+CONTACT_FIELDS = {
+    "contacts": "people in the account (from the contacts file)",
+    "buyer_role": "the role of the account's most senior contact",
+    "top_seniority": "the seniority of the account's most senior contact",
+}
+
+
+def _load_contacts(params: Params, accounts: pd.DataFrame, quality: list[QualityItem]) -> pd.DataFrame:
+    """The contacts file, checked: columns present, ids linking to accounts, personal data
+    dropped. Returns contact_id, customer_id (the account) and role/seniority when given."""
+    src, cols = params.data.contacts, params.contacts
+    assert src is not None and cols is not None and params.columns is not None
+    frame = read_frame(src, as_text=[cols.id, cols.account])
+    problems = _Problems(src.path)
+    wanted = {"id": cols.id, "account": cols.account, "role": cols.role, "seniority": cols.seniority}
+    _missing_columns(
+        problems, [c for c in wanted.values() if c] + cols.personal, list(frame.columns), "contacts"
+    )
+    problems.raise_if_any()
+    out = pd.DataFrame({"contact_id": id_text(frame[cols.id]), "customer_id": id_text(frame[cols.account])})
+    for key in ("role", "seniority"):
+        if wanted[key]:
+            out[key] = frame[wanted[key]].astype("string").str.strip()
+    known = set(accounts[params.columns.id].astype(str))
+    linked = out["customer_id"].isin(known)
+    if len(out) and linked.sum() < len(out) / 2:
+        raise DataError(
+            f"{src.path}: column '{cols.account}': only {int(linked.sum()):,} of {len(out):,} contacts "
+            f"name an account in {params.data.units.name} (contacts have "
+            f"{_examples(out.loc[~linked, 'customer_id'])}; accounts have "
+            f"{_examples(accounts[params.columns.id])}); write the ids the same way in both "
+            "files, or fix `contacts.account`"
+        )
+    if (~linked).any():
+        quality.append(
+            QualityItem(
+                "contacts", "account not in the accounts file", cols.account, int((~linked).sum()), "left out"
+            )
+        )
+    if cols.seniority and cols.seniority_order:
+        unknown = sorted(set(out["seniority"].dropna()) - set(cols.seniority_order))
+        if unknown:
+            raise DataError(
+                f"{src.path}: column '{cols.seniority}': {', '.join(map(repr, unknown[:5]))} "
+                "not in `contacts.seniority_order`; add them to that list (junior to senior)"
+            )
+    return out[linked].reset_index(drop=True)
+
+
+def contact_rollup(contacts: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Per account: how many contacts, and the role and seniority of the most senior one (the
+    first in file order among equals; without a seniority order, the most common role)."""
+    cols = params.contacts
+    assert cols is not None
+    g = contacts.groupby("customer_id", sort=False)
+    out = pd.DataFrame({"contacts": g.size()})
+    if "seniority" in contacts and cols.seniority_order:
+        rank = contacts["seniority"].map({v: i for i, v in enumerate(cols.seniority_order)})
+        top = contacts.assign(_rank=rank).sort_values("_rank", ascending=False, kind="stable")
+        first = top.drop_duplicates("customer_id").set_index("customer_id")
+        out["top_seniority"] = first["seniority"]
+        if "role" in contacts:
+            out["buyer_role"] = first["role"]
+    elif "role" in contacts:
+        out["buyer_role"] = g["role"].agg(lambda s: s.mode().iloc[0] if s.notna().any() else None)
+    out.index.name = None
+    return out
 
 
 def _scrub_names(customers: pd.DataFrame, params: Params) -> None:
@@ -770,6 +898,17 @@ def profile_frame(data: Dataset) -> pd.DataFrame | None:
     if data.customers is None or data.params.columns is None:
         return None
     frame = data.customers.copy()
+    if data.events is not None:
+        usage = data.usage().set_index("customer_id")
+        joined = usage.reindex(frame[data.params.columns.id].astype(str).to_numpy())
+        for col in field_names(data.events, data.params):
+            values = joined[col].to_numpy(dtype=float)
+            frame[col] = (
+                np.nan_to_num(values, nan=0.0) if col.startswith(("count_", "active_days")) else values
+            )
+        if "trial" in joined:
+            frame["trial"] = np.nan_to_num(joined["trial"].to_numpy(dtype=float))
+        frame["start_date"] = pd.to_datetime(joined["start"].to_numpy())
     if data.orders is None:
         if data.params.columns.nps:
             frame["nps_group"] = nps_group(frame[data.params.columns.nps])

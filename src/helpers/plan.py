@@ -23,7 +23,11 @@ from helpers.schema import has_churn
 
 # what each need means, in the words a reader of a report understands, and the key that gives it
 NEEDS: dict[str, str] = {
-    "customers": "a customer file (survey answers or CRM fields; `data.customers`)",
+    "customers": "a customer or account file (survey answers, CRM fields; `data.customers` or `data.accounts`)",
+    "events": "a usage log (`data.events`)",
+    "trial": "trial and paid event types in the usage log (`events.trial`, `events.paid`)",
+    "contacts": "the contacts inside each account (`data.contacts`)",
+    "activity": "orders or a usage log (`data.orders` or `data.events`)",
     "orders": "an orders file (`data.orders`)",
     "amount": "order amounts (`orders.amount`)",
     "linked": "a customer file and an orders file together",
@@ -51,8 +55,14 @@ def available(params: Params) -> set[str]:
     """Everything this run's parameters provide, in the vocabulary of NEEDS."""
     have: set[str] = set()
     cols = params.columns
-    if params.data.customers is not None and cols is not None:
+    if params.data.units is not None and cols is not None:
         have.add("customers")
+        if params.data.events is not None:
+            have |= {"events", "activity"}
+            if params.events and params.events.trial and params.events.paid:
+                have.add("trial")
+        if params.data.contacts is not None:
+            have.add("contacts")
         acq = cols.acquisition
         for need, present in [
             ("status", cols.status),
@@ -71,10 +81,10 @@ def available(params: Params) -> set[str]:
             if present:
                 have.add(need)
         for dim in DIMENSIONS:
-            if getattr(cols, dim) or any(mr.dimension == dim for mr in cols.multi_response.values()):
+            if params.profile_columns(dim) or any(mr.dimension == dim for mr in cols.multi_response.values()):
                 have.add(dim)
     if params.data.orders is not None and params.orders is not None:
-        have.add("orders")
+        have |= {"orders", "activity"}
         if params.orders.amount:
             have.add("amount")
         if params.orders.full_price or params.orders.prepaid:

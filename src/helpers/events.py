@@ -1,0 +1,333 @@
+"""Usage events: read, check and summarise a usage log through the engine.
+
+A usage log has one row per event: who (an account or contact id), when, and what (the event
+type), with optional properties (plan, feature …). Everything here is an Ibis expression run by
+the engine (DuckDB by default, Spark unchanged), so a log of tens of millions of rows never
+comes into pandas; only per-unit summaries (one row per account) and per-type counts do.
+
+Per unit the workbook derives, for every event type ``t`` (named by its :func:`slug`):
+
+* ``count_<t>``: events of that type up to ``as_of``;
+* ``days_to_<t>``: days from the unit's start (its first start event) to its first such event
+  (missing when it never happened), so rules read ``days_to_invited_colleague < 7`` or
+  ``days_to_used_demo < days_to_subscribed``;
+
+and ``active_days`` (days with an active event), ``days_since_active``, ``trial`` and
+``converted`` (1 when a paid event followed the trial start).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from helpers.config import Params
+from helpers.engine import Engine, end_of
+from helpers.errors import ConfigError, DataError
+from helpers.expressions import filter_columns
+from helpers.fields import all_expressions
+
+MAX_TYPES = 40  # per-type fields for the most frequent types only (a log may have hundreds)
+OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"  # a time-zone designator at the end of a timestamp
+EVENT_FIELD = re.compile(r"^(count|days_to)_(.+)$")
+
+
+def slug(event_type: str) -> str:
+    """An event type as a field-name part: `Used Feature X` → `used_feature_x`."""
+    return re.sub(r"[^0-9a-z]+", "_", str(event_type).lower()).strip("_") or "event"
+
+
+@dataclass
+class EventLog:
+    """A checked usage log: the engine table (unit id, time, type, properties) and its types."""
+
+    table: ir.Table  # customer_id (the unit's id), event_ts (UTC), event_type, properties…
+    types: pd.Series  # events per type, most frequent first
+    before_start: int = 0  # events before their unit's first start event (left out of activity)
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The per-type field-name part of each type that gets fields (the most frequent)."""
+        return {slug(t): t for t in self.types.index[:MAX_TYPES]}
+
+
+def _fail(path: object, column: str, problem: str, fix: str) -> DataError:
+    return DataError(f"{path}: column '{column}': {problem}; {fix}")
+
+
+def _columns_present(raw: ir.Table, params: Params) -> None:
+    cols = params.events
+    src = params.data.events
+    assert cols is not None and src is not None
+    present = list(raw.columns)
+    keys = [("who", cols.who), ("timestamp", cols.timestamp), ("type", cols.type)]
+    keys += [(f"properties[{i}]", c) for i, c in enumerate(cols.properties)]
+    for key, col in keys:
+        if col not in present:
+            hint = difflib.get_close_matches(col, present, n=1)
+            fix = (
+                f"did you mean '{hint[0]}'? fix `events.{key}`"
+                if hint
+                else (f"the file has {', '.join(present[:12])}; fix `events.{key}`")
+            )
+            raise _fail(src.path, col, f"not in the file (`events.{key}`)", fix)
+
+
+def _timestamps(raw: ir.Table, params: Params, engine: Engine) -> ir.Value:
+    """The event times as UTC timestamps without a zone; mixed zones are an error."""
+    cols, src = params.events, params.data.events
+    assert cols is not None and src is not None
+    ts = raw[cols.timestamp]
+    if ts.type().is_timestamp():
+        zone = ts.type().timezone
+        return ts.cast(ibis.dt.Timestamp(timezone="UTC")).cast("timestamp") if zone else ts
+    if ts.type().is_date():
+        return ts.cast("timestamp")
+    text = ts.cast("string").strip()
+    counts = engine.execute(
+        raw.aggregate(
+            zoned=text.re_search(OFFSET).sum(),
+            written=text.notnull().sum(),
+        )
+    )
+    zoned, written = int(counts["zoned"].iloc[0] or 0), int(counts["written"].iloc[0] or 0)
+    if 0 < zoned < written:
+        example = engine.execute(raw.filter(text.re_search(OFFSET)).select(v=text).limit(1))["v"].iloc[0]
+        plain = engine.execute(raw.filter(~text.re_search(OFFSET)).select(v=text).limit(1))["v"].iloc[0]
+        raise _fail(
+            src.path,
+            cols.timestamp,
+            f"mixed time zones: {zoned:,} of {written:,} times carry a zone (e.g. {example!r}) and the "
+            f"others do not (e.g. {plain!r}), so their order cannot be known",
+            "write every time in UTC, or every time with its offset (+01:00 or Z)",
+        )
+    if zoned:  # every time has its offset: read them as instants, kept in UTC
+        return text.try_cast(ibis.dt.Timestamp(timezone="UTC")).cast("timestamp")
+    if cols.timestamp_format:
+        return text.as_timestamp(cols.timestamp_format).cast("timestamp")
+    return text.try_cast("timestamp")
+
+
+def read_events(
+    params: Params,
+    engine: Engine,
+    unit_ids: pd.Series,
+    contacts: pd.DataFrame | None,
+    quality: list,
+    item: type,
+) -> EventLog:
+    """Read, check and type the usage log; raise DataError naming the file, column and fix.
+
+    ``unit_ids`` are the accounts' (or customers') ids; ``contacts`` maps contact ids to them
+    (columns ``contact_id``, ``customer_id``). ``quality`` collects findings as ``item`` rows.
+    """
+    cols, src = params.events, params.data.events
+    assert cols is not None and src is not None
+    text = {cols.who: "VARCHAR", cols.type: "VARCHAR", cols.timestamp: "VARCHAR"}
+    raw = engine.read(src, types=text)
+    _columns_present(raw, params)
+    who = raw[cols.who]
+    if who.type().is_floating():
+        who = who.cast("int64")
+    props = {p: raw[p].cast("string") for p in cols.properties}
+    std = raw.select(
+        who=who.cast("string").strip(),
+        event_ts=_timestamps(raw, params, engine),
+        event_type=raw[cols.type].cast("string").strip(),
+        raw_ts=raw[cols.timestamp].cast("string"),
+        **props,
+    )
+    total = int(engine.execute(std.count()))
+    if total == 0:
+        raise _fail(src.path, cols.timestamp, "the usage log has no rows", "give a log with events")
+    bad_ts = std.event_ts.isnull() & std.raw_ts.notnull()
+    n_bad = int(engine.execute(std.filter(bad_ts).count()))
+    if n_bad > total / 2:
+        examples = engine.execute(std.filter(bad_ts).select("raw_ts").limit(3))["raw_ts"].tolist()
+        raise _fail(
+            src.path,
+            cols.timestamp,
+            f"{n_bad:,} of {total:,} times cannot be read as dates and times (e.g. {examples})",
+            'add `events.timestamp_format` (e.g. "%d/%m/%Y %H:%M") or fix `events.timestamp`',
+        )
+    if n_bad:
+        quality.append(item("events", "time not readable", cols.timestamp, n_bad, "left out"))
+    missing_ts = int(engine.execute(std.filter(std.raw_ts.isnull()).count()))
+    if missing_ts:
+        quality.append(item("events", "no time", cols.timestamp, missing_ts, "left out"))
+    std = std.filter(std.event_ts.notnull()).drop("raw_ts")
+
+    # who → unit: a contact's account, or the unit's own id
+    units = pd.DataFrame({"who": unit_ids.astype(str).to_numpy(), "unit": unit_ids.astype(str).to_numpy()})
+    if contacts is not None:
+        by_contact = contacts.rename(columns={"contact_id": "who", "customer_id": "unit"})[["who", "unit"]]
+        units = pd.concat([units, by_contact.astype(str)], ignore_index=True).drop_duplicates("who")
+    link = engine.register(units, "_event_links")
+    linked = std.left_join(link, "who")
+    linked = linked.drop([c for c in linked.columns if c.endswith("_right")])
+    n_unlinked = int(engine.execute(linked.filter(linked.unit.isnull()).count()))
+    counted = total - n_bad - missing_ts
+    whose = "an account or contact" if contacts is not None else "a row"
+    target = params.data.units
+    if counted and n_unlinked > counted / 2:
+        theirs = engine.execute(linked.filter(linked.unit.isnull()).select("who").limit(3))["who"].tolist()
+        ours = units["who"].head(3).tolist()
+        raise _fail(
+            src.path,
+            cols.who,
+            f"only {counted - n_unlinked:,} of {counted:,} events name {whose} of "
+            f"{target.name if target else 'the unit file'} (the log has {theirs}; the ids are "
+            f"like {ours})",
+            "write the ids the same way in both files, or point `events.who` at the id column",
+        )
+    if n_unlinked:
+        quality.append(
+            item("events", "id not in the account or contact files", cols.who, n_unlinked, "left out")
+        )
+    std = linked.filter(linked.unit.notnull())
+    std = std.select("unit", "event_ts", "event_type", *cols.properties).rename(customer_id="unit")
+    late = int(engine.execute(std.filter(std.event_ts >= end_of(params.as_of)).count()))
+    if late:
+        quality.append(item("events", "after as_of", cols.timestamp, late, "left out"))
+    std = engine.reuse(std.filter(std.event_ts < end_of(params.as_of)))
+    counts = engine.execute(std.group_by("event_type").aggregate(events=std.count()))
+    types = counts.set_index("event_type")["events"].sort_values(ascending=False)
+    check_types(params, types)
+    log = EventLog(std, types)
+    starts = start_times(log, params)
+    early = std.join(starts, "customer_id").filter(lambda t: t.event_ts < t.start_ts)
+    log.before_start = int(engine.execute(early.count()))
+    if log.before_start:
+        quality.append(
+            item(
+                "events",
+                "before the account's start" if params.unit == "account" else "before the customer's start",
+                cols.timestamp,
+                log.before_start,
+                "left out of activity and retention",
+            )
+        )
+    return log
+
+
+def check_types(params: Params, types: pd.Series) -> None:
+    """Every event type the parameters name occurs in the log; raise ConfigError with a
+    did-you-mean for each one that does not."""
+    cols = params.events
+    assert cols is not None
+    where = params.source_file or "parameters"
+    seen = [str(t) for t in types.index]
+    by_slug = {slug(t): t for t in seen}
+    named = list(cols.named_types())
+    named += [
+        (f"cohorts.stick_point.events[{i}]", t) for i, t in enumerate(params.cohorts.stick_point.events)
+    ]
+    problems = []
+    for key, t in named:
+        if t not in seen:
+            hint = difflib.get_close_matches(t, seen, n=1)
+            fix = f"did you mean '{hint[0]}'?" if hint else f"the log has {', '.join(seen[:10])}"
+            problems.append(f"`{key}`: event type '{t}' never occurs in {params.data.events.name}; {fix}")
+    for key, expression in all_expressions(params):
+        for col in sorted(filter_columns(expression)):
+            m = EVENT_FIELD.match(col)
+            if m and m.group(2) not in by_slug and not _declared(col, params):
+                hint = difflib.get_close_matches(m.group(2), list(by_slug), n=1)
+                fix = (
+                    f"did you mean '{m.group(1)}_{hint[0]}'?"
+                    if hint
+                    else f"event types: {', '.join(by_slug)}"
+                )
+                problems.append(
+                    f"`{key}`: '{col}' counts the event type '{m.group(2)}', which never occurs in "
+                    f"{params.data.events.name}; {fix}"
+                )
+    if problems:
+        raise ConfigError(
+            f"{where}: event types that are not in the usage log\n  - " + "\n  - ".join(problems)
+        )
+
+
+def _declared(column: str, params: Params) -> bool:
+    return params.columns is not None and column in params.columns.role_of()
+
+
+def start_times(log: EventLog, params: Params) -> ir.Table:
+    """Each unit's start: its first event of a start type (or its first event of any type)."""
+    cols = params.events
+    assert cols is not None
+    t = log.table
+    starts = t.filter(t.event_type.isin(cols.start)) if cols.start else t
+    return starts.group_by("customer_id").aggregate(start_ts=starts.event_ts.min())
+
+
+def summary(log: EventLog, params: Params) -> ir.Table:
+    """One row per unit: its start, activity and, per event type, a count and days to the first."""
+    cols = params.events
+    assert cols is not None
+    t = log.table.join(start_times(log, params), "customer_id")
+    t = t.filter(t.event_ts >= t.start_ts)
+    t = t.mutate(since=t.event_ts.date().delta(t.start_ts.date(), unit="day"))
+    active = t.event_type.isin(cols.active) if cols.active else ibis.literal(True)
+    metrics: dict[str, ir.Value] = {
+        "start": t.start_ts.min().date(),
+        "active_days": t.event_ts.date().nunique(where=active),
+        "last_active": t.event_ts.max(where=active).date(),
+    }
+    for name, kind in log.fields.items():
+        metrics[f"count_{name}"] = t.count(where=t.event_type == kind)
+        metrics[f"days_to_{name}"] = t.since.min(where=t.event_type == kind)
+    if cols.trial:
+        metrics["trial_ts"] = t.event_ts.min(where=t.event_type.isin(cols.trial))
+    if cols.paid:
+        metrics["paid_ts"] = t.event_ts.min(where=t.event_type.isin(cols.paid))
+    g = t.group_by("customer_id").aggregate(**metrics)
+    g = g.mutate(days_since_active=ibis.literal(params.as_of).delta(g.last_active, unit="day"))
+    if cols.trial:
+        g = g.mutate(trial=g.trial_ts.notnull().cast("int64"))
+        if cols.paid:
+            converted = g.trial_ts.notnull() & g.paid_ts.notnull() & (g.paid_ts >= g.trial_ts)
+            g = g.mutate(converted=converted.cast("int64"))
+    return g
+
+
+def field_names(log: EventLog, params: Params) -> list[str]:
+    """The per-unit fields the usage log gives filters and rules."""
+    cols = params.events
+    assert cols is not None
+    out = ["active_days", "days_since_active"]
+    out += [f"{p}_{name}" for name in log.fields for p in ("count", "days_to")]
+    if cols.trial:
+        out.append("trial")
+        if cols.paid:
+            out.append("converted")
+    return out
+
+
+def activity_stream(log: EventLog, params: Params, orders: ir.Table | None) -> ir.Table:
+    """Rows of being active (active events from each unit's start on) and, with orders, rows of
+    revenue that do not count as active: the input of retention and cohort tables."""
+    cols = params.events
+    assert cols is not None
+    t = log.table.join(start_times(log, params), "customer_id")
+    keep = t.event_ts >= t.start_ts
+    if cols.active:
+        keep &= t.event_type.isin([*cols.active, *cols.start]) | (t.event_ts == t.start_ts)
+    t = t.filter(keep)
+    rows = t.select(
+        "customer_id", order_ts=t.event_ts, amount=ibis.literal(0.0), active=ibis.literal(1).cast("int64")
+    )
+    if orders is not None:
+        paid = orders.select(
+            "customer_id",
+            "order_ts",
+            amount=orders.amount.cast("float64"),
+            active=ibis.literal(0).cast("int64"),
+        )
+        rows = rows.union(paid)
+    return rows

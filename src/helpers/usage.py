@@ -1,0 +1,343 @@
+"""Step 4 on a usage log: trial-to-paid conversion, and the stick point searched over actions.
+
+The counting runs in the engine (`helpers.events` reads the log); only per-type, per-level and
+per-group tables come back. Conversion and lift intervals are statsmodels' (Wilson and Newcomb).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import ibis
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from helpers.config import Params
+from helpers.data import Dataset
+from helpers.engine import end_of
+from helpers.events import start_times
+from helpers.privacy import suppress_rows
+from helpers.schema import display_values, label_of
+
+TRIALS = "trials"
+
+
+def unit_word(params: Params, plural: bool = True) -> str:
+    """What a row is, in words: accounts or customers."""
+    word = "account" if params.unit == "account" else "customer"
+    return word + "s" if plural else word
+
+
+# --- the log at a glance -----------------------------------------------------------------------
+
+
+def event_types(data: Dataset) -> pd.DataFrame:
+    """Each event type: events, units that did it at least once, and its role in this run."""
+    assert data.events is not None and data.params.events is not None
+    cols = data.params.events
+    t = data.events.table
+    per = data.engine.execute(
+        t.group_by("event_type").aggregate(events=t.count(), units=t.customer_id.nunique())
+    ).set_index("event_type")
+    total = len(data.customers) if data.customers is not None else np.nan
+    per[f"{unit_word(data.params)} %"] = 100 * per["units"] / total
+    roles = []
+    for kind in per.index:
+        role = [name for name in ("start", "trial", "paid") if kind in getattr(cols, name)]
+        if not cols.active or kind in cols.active:
+            role.append("active")
+        roles.append(", ".join(role))
+    per["counts as"] = roles
+    per = per.sort_values("events", ascending=False)
+    per.index.name = "event type"
+    return per.rename(columns={"units": unit_word(data.params)})
+
+
+# --- trial-to-paid conversion ------------------------------------------------------------------
+
+
+def conversions(data: Dataset, days: int = 30) -> pd.DataFrame:
+    """Per unit with a trial old enough to judge: its start month, and whether a paid event
+    followed within ``days`` days of the trial's start (``converted``)."""
+    params = data.params
+    assert params.columns is not None
+    u = data.usage()
+    if "trial_ts" not in u or "paid_ts" not in u:
+        return pd.DataFrame(columns=["customer_id", "cohort", "converted"])
+    trial = pd.to_datetime(u["trial_ts"])
+    paid = pd.to_datetime(u["paid_ts"])
+    cutoff = pd.Timestamp(end_of(params.as_of)) - pd.Timedelta(days=days)
+    ready = trial.notna() & (trial < cutoff)
+    within = paid.notna() & (paid >= trial) & (paid - trial <= pd.Timedelta(days=days))
+    out = pd.DataFrame(
+        {
+            "customer_id": u["customer_id"].astype(str),
+            "cohort": trial.dt.to_period("M").astype(str),
+            "converted": within.astype(int),
+        }
+    )
+    return out[ready.to_numpy()].reset_index(drop=True)
+
+
+def conversion_by(
+    conv: pd.DataFrame, groups: pd.Series | None, min_cell: int = 0, name: str = "group"
+) -> pd.DataFrame:
+    """Trials, converted and the conversion rate with its 95% Wilson interval per group
+    (``groups`` indexed by unit id; None: the trial cohort); a group of fewer trials than the
+    privacy minimum is hidden."""
+    if groups is None:
+        g = conv["cohort"]
+    else:
+        g = pd.Series(groups.reindex(conv["customer_id"]).to_numpy(), index=conv.index)
+        g = display_values(g).fillna("(not known)")
+    t = conv.assign(_g=g.to_numpy()).groupby("_g")["converted"].agg(["size", "sum"])
+    t.columns = [TRIALS, "converted"]
+    low, high = proportion_confint(t["converted"], t[TRIALS], method="wilson")
+    t["conversion %"] = 100 * t["converted"] / t[TRIALS]
+    t["95% CI low"] = 100 * low
+    t["95% CI high"] = 100 * high
+    t.index.name = name
+    if groups is not None:
+        t = t.sort_values("conversion %", ascending=False)
+    big = t[t[TRIALS] >= max(min_cell, 1)]
+    if len(big) > 1:
+        table = np.column_stack([big["converted"], big[TRIALS] - big["converted"]])
+        t.attrs["p"] = float(chi2_contingency(table)[1]) if (table.sum(axis=0) > 0).all() else np.nan
+    return suppress_rows(t, TRIALS, min_cell, keep=[])
+
+
+def conversion_sentence(by: pd.DataFrame, what: str, overall: pd.DataFrame) -> str:
+    """The best- and worst-converting groups of a split, with whether the difference is real."""
+    total = int(overall[TRIALS].sum())
+    rate = 100 * overall["converted"].sum() / total if total else np.nan
+    shown = by[pd.to_numeric(by["conversion %"], errors="coerce").notna()]
+    if len(shown) < 2:
+        return f"{rate:.0f}% of {total:,} trials converted to paid."
+    best, worst = shown.index[0], shown.index[-1]
+    p = by.attrs.get("p", np.nan)
+    clear = p < 0.05
+    return (
+        f"**{best}** converts best: {shown.loc[best, 'conversion %']:.0f}% of its trials "
+        f"(95% CI {shown.loc[best, '95% CI low']:.0f}–{shown.loc[best, '95% CI high']:.0f}%), against "
+        f"{shown.loc[worst, 'conversion %']:.0f}% for **{worst}** and {rate:.0f}% overall. "
+        + (
+            f"The differences by {what} are beyond chance (χ² p = {p:.2g})."
+            if clear
+            else f"The differences by {what} could be chance (χ² p = {p:.2g})."
+        )
+    )
+
+
+# --- the stick point on actions ----------------------------------------------------------------
+
+
+@dataclass
+class ActionSearch:
+    """The stick point searched over event types: the best threshold of each type, and the best
+    overall when its interval (corrected for the number of thresholds tried) excludes no lift."""
+
+    per_type: pd.DataFrame  # per event type: best threshold, retention at/above and below, lift, CI
+    levels: dict[str, pd.DataFrame]  # per event type and level: units, retained, retention
+    thresholds: dict[str, pd.DataFrame]  # per event type and threshold: as `per_type`'s columns
+    best_type: str | None
+    best: int
+    found: bool
+    window_days: int
+    outcome_days: tuple[int, int]
+    tried: int
+    unit: str = "accounts"
+    total: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def search_actions(
+    data: Dataset,
+    window_days: int = 14,
+    outcome_days: tuple[int, int] = (90, 120),
+    max_level: int = 8,
+    min_share: float = 0.05,
+    event_types: list[str] | None = None,
+) -> ActionSearch:
+    """Find the early action (an event type done k or more times in the first ``window_days``
+    days after the start) after which units stay active best.
+
+    Staying active means an active event between ``outcome_days[0]`` and ``outcome_days[1]``
+    days after the start; only units whose outcome window has ended by ``as_of`` count. Every
+    event type (or those given) and every threshold 1…``max_level`` is tried; each lift's
+    interval is Newcomb's at a Bonferroni-corrected level (95% over all thresholds tried), so a
+    search over many actions does not announce noise. A threshold must leave at least
+    ``min_share`` of units on each side.
+    """
+    params = data.params
+    cols = params.events
+    assert data.events is not None and cols is not None
+    engine, log = data.engine, data.events
+    starts = start_times(log, params)
+    t = log.table.join(starts, "customer_id")
+    t = t.filter(t.event_ts >= t.start_ts)
+    t = t.mutate(since=t.event_ts.date().delta(t.start_ts.date(), unit="day"))
+    lo, hi = outcome_days
+    active = t.event_type.isin(cols.active) if cols.active else ibis.literal(True)
+    ready = starts.filter(starts.start_ts < end_of(params.as_of - dt.timedelta(days=hi)))
+    later = t.filter(active & (t.since >= lo) & (t.since < hi))
+    outcome = later.group_by("customer_id").aggregate(later=later.count())
+    units = ready.left_join(outcome, "customer_id")
+    units = units.select(customer_id=units.customer_id, retained=units.later.notnull().cast("int64"))
+    units = engine.reuse(units)
+    totals = engine.execute(units.aggregate(n=units.count(), r=units.retained.sum()))
+    n_all, r_all = int(totals["n"].iloc[0]), int(totals["r"].iloc[0] or 0)
+    searched = event_types or [k for k in log.types.index if k not in cols.start]
+    early = t.filter((t.since < window_days) & t.event_type.isin(searched))
+    counts = early.group_by(["customer_id", "event_type"]).aggregate(level=early.count())
+    counts = counts.join(units, "customer_id")
+    counts = counts.mutate(level=ibis.least(counts.level, max_level))
+    per_level = engine.execute(
+        counts.group_by(["event_type", "level"]).aggregate(
+            units=counts.count(), retained=counts.retained.sum()
+        )
+    )
+    levels: dict[str, pd.DataFrame] = {}
+    for kind in searched:
+        part = per_level[per_level["event_type"] == kind].set_index("level")[["units", "retained"]]
+        zero = pd.DataFrame(
+            {"units": [n_all - int(part["units"].sum())], "retained": [r_all - int(part["retained"].sum())]},
+            index=[0],
+        )
+        lv = pd.concat([zero, part.astype(int)]).sort_index()
+        lv = lv[lv["units"] > 0]
+        lv["retention"] = lv["retained"] / lv["units"]
+        lv.index.name = "level"
+        levels[kind] = lv
+    rows = {}
+    for kind, lv in levels.items():
+        for k in range(1, max_level + 1):
+            n1, c1 = int(lv.loc[lv.index >= k, "units"].sum()), int(lv.loc[lv.index >= k, "retained"].sum())
+            n0, c0 = n_all - n1, r_all - c1
+            if min(n1, n0) < max(1, min_share * n_all):
+                continue
+            rows[(kind, k)] = (n1, c1, n0, c0)
+    tried = max(len(rows), 1)
+    alpha = 0.05 / tried
+    out = []
+    for (kind, k), (n1, c1, n0, c0) in rows.items():
+        low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="diff", method="newcomb", alpha=alpha)
+        out.append(
+            {
+                "event type": kind,
+                "threshold": k,
+                "customers at or above": n1,
+                "retention at or above": c1 / n1,
+                "retention below": c0 / n0,
+                "lift": c1 / n1 - c0 / n0,
+                "lift low": low,
+                "lift high": high,
+                "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan,
+            }
+        )
+    table = pd.DataFrame(
+        out,
+        columns=[
+            "event type",
+            "threshold",
+            "customers at or above",
+            "retention at or above",
+            "retention below",
+            "lift",
+            "lift low",
+            "lift high",
+            "ratio",
+        ],
+    )
+    thresholds = {
+        kind: part.drop(columns="event type").set_index("threshold")
+        for kind, part in table.groupby("event type")
+    }
+    per_type = (
+        table.sort_values("lift", ascending=False).drop_duplicates("event type").set_index("event type")
+        if len(table)
+        else table.set_index("event type")
+    )
+    clear = per_type[per_type["lift low"] > 0]
+    found = len(clear) > 0
+    best_type = str(clear.index[0]) if found else (str(per_type.index[0]) if len(per_type) else None)
+    best = int(per_type.loc[best_type, "threshold"]) if best_type is not None else 0
+    return ActionSearch(
+        per_type,
+        levels,
+        thresholds,
+        best_type,
+        best,
+        found,
+        window_days,
+        tuple(outcome_days),
+        len(rows),
+        unit_word(params),
+        n_all,
+    )
+
+
+def action_table(search: ActionSearch, min_cell: int = 0) -> pd.DataFrame:
+    """Each event type's best threshold, in percentage points, strongest first (a threshold
+    with fewer units at or above it than the privacy minimum is left out)."""
+    t = search.per_type.copy()
+    t = t[t["customers at or above"] >= min_cell]
+    for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
+        t[col] = 100 * t[col]
+    level = 100 * (1 - 0.05 / max(search.tried, 1))
+    return t.rename(
+        columns={
+            "threshold": f"times in the first {search.window_days} days",
+            "customers at or above": f"{search.unit} at or above",
+            "retention at or above": "still active at or above %",
+            "retention below": "still active below %",
+            "lift": "lift (points)",
+            "lift low": f"lift, {level:.2f}% CI low",
+            "lift high": f"lift, {level:.2f}% CI high",
+        }
+    )
+
+
+def action_sentence(search: ActionSearch, params: Params) -> str:
+    """The stick point on actions in one sentence, or why none is announced."""
+    lo, hi = search.outcome_days
+    if search.best_type is None:
+        return (
+            f"Too few {search.unit} have been with us for {hi} days, or no action leaves enough on "
+            "each side of a threshold, to look for a stick point."
+        )
+    t = search.per_type.loc[search.best_type]
+    what = label_of(search.best_type, params)
+    if not search.found:
+        return (
+            f"**No stick point found:** {search.tried} thresholds of {len(search.levels)} actions in "
+            f"the first {search.window_days} days were tried, and none raises the share still active "
+            f"{lo}–{hi} days later beyond what chance gives (the strongest, *{what}* {search.best} or more "
+            f"times, has a lift of {100 * t['lift']:.0f} points, corrected interval "
+            f"{100 * t['lift low']:.0f} to {100 * t['lift high']:.0f})."
+        )
+    return (
+        f"**Stick point: *{what}* {search.best} or more times in the first {search.window_days} days.** "
+        f"{100 * t['retention at or above']:.0f}% of the {search.unit} that get there are still active "
+        f"{lo}–{hi} days after they started, against {100 * t['retention below']:.0f}% of those that do "
+        f"not: {100 * t['lift']:.0f} points more (interval {100 * t['lift low']:.0f}–"
+        f"{100 * t['lift high']:.0f}, corrected for the {search.tried} thresholds tried), "
+        f"{t['ratio']:.1f} times as many."
+    )
+
+
+def levels_for_chart(search: ActionSearch, min_cell: int) -> pd.DataFrame:
+    """The best action's levels (units and share still active), small levels left out."""
+    if search.best_type is None:
+        return pd.DataFrame(columns=["units", "retained", "retention"])
+    lv = search.levels[search.best_type]
+    lv = lv.rename(columns={"units": "customers"})
+    return lv[lv["customers"] >= min_cell]
+
+
+def group_values(frame: pd.DataFrame, params: Params, column: str) -> pd.Series:
+    """A column's values per unit id (for conversion splits)."""
+    assert params.columns is not None
+    return pd.Series(frame[column].to_numpy(), index=frame[params.columns.id].astype(str).to_numpy())
