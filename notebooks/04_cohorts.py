@@ -22,8 +22,9 @@
 # %% [markdown]
 # # Who stays, what they are worth, and who is about to leave
 #
-# Cohort analysis draws the portrait of the customers worth having: customers are grouped by when
-# they first bought (their **acquisition cohort**) and followed period by period. This report
+# Cohort analysis draws the portrait of the customers worth having: customers (or accounts) are
+# grouped by when they first bought or, with a usage log, when they signed up (their **acquisition
+# cohort**) and followed period by period. This report
 # compares cohorts by acquisition channel, promotion and other cohort rules, finds the **stick
 # point** after which buyers become regulars, weighs acquisition cost against value, and estimates
 # each customer's future value and risk of leaving with the purchase models of the customer-base
@@ -35,7 +36,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import cohorts, filters, plan, plots, segment, value
+from helpers import cohorts, filters, plan, plots, segment, usage, value
 from helpers.config import load_params
 from helpers.data import NO_PROFILE, load_dataset
 from helpers.report import save_table
@@ -49,9 +50,9 @@ ct = params.cohorts
 
 # %%
 overall = cohorts.retention(
-    data.engine, data.orders, params.as_of, ct.period, ct.definition, max_periods=ct.max_periods
+    data.engine, data.activity, params.as_of, ct.period, ct.definition, max_periods=ct.max_periods
 )
-stick = cohorts.stick_point(data.engine, data.orders, params.as_of, **ct.stick_point.model_dump())
+stick = cohorts.find_stick_point(data, params)
 segments = segment.load_assignments(private_dir)  # from 03_segment in the same run, if it ran
 by_split = cohorts.split_retention(data, frame, params, segments)
 econ = cohorts.economics(data, frame, params)
@@ -63,8 +64,8 @@ plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos))
 # %% [markdown]
 # ## Retention by acquisition cohort
 #
-# Each row is a cohort: the customers whose first order fell in the same period, with their number.
-# Blank cells are periods the cohort has not reached yet.
+# Each row is a cohort: the customers whose first order (or, with a usage log, whose sign-up) fell
+# in the same period, with their number. Blank cells are periods the cohort has not reached yet.
 
 # %%
 plots.md(cohorts.reading_note(overall))
@@ -72,14 +73,20 @@ plots.md(cohorts.reading_note(overall))
 # %%
 customers_retained = overall.matrix(min_cell=params.privacy.min_cell)
 save_table(overall.matrix_table(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
-plots.retention_heatmap(customers_retained, overall.sizes(), "Customers retained (%)", period=ct.period);
+plots.retention_heatmap(
+    customers_retained, overall.sizes(), "Retained (%)", period=ct.period, since=overall.since
+);
 
 # %%
 # %%needs amount
 revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
 save_table(overall.matrix_table("revenue_retention", params.privacy.min_cell), "retention_revenue", tables_dir)
 plots.retention_heatmap(
-    revenue, overall.sizes(), "Revenue retained (% of the cohort's first-period revenue)", period=ct.period
+    revenue,
+    overall.sizes(),
+    "Revenue retained (% of the cohort's first-period revenue)",
+    period=ct.period,
+    since=overall.since,
 );
 
 # %%
@@ -87,6 +94,7 @@ plots.curves(
     cohorts.both_definitions(data, params),
     title="Retention, all cohorts pooled: both definitions",
     period=ct.period,
+    since=overall.since,
 );
 
 # %% [markdown]
@@ -103,7 +111,7 @@ for name, split in by_split.items():
     min_cell = params.privacy.min_cell
     save_table(split.table_at(ct.economics_periods, min_cell), f"retention_by_{name}", tables_dir)
     title = cohorts.split_title(name, params)
-    plots.show(plots.curves(split.curve(), title=title, period=ct.period, min_cell=min_cell))
+    plots.show(plots.curves(split.curve(), title=title, period=ct.period, min_cell=min_cell, since=split.since))
 
 # %% [markdown]
 # ## Acquisition channels: cost against value
@@ -132,6 +140,28 @@ for code, effect in promos.items():
     display(plots.styled(cohorts.promotion_summary(effect), f"{code}: before and after"))
 
 # %% [markdown]
+# ## From trial to paid
+#
+# The share of trials that turned into a paying account within the conversion window, by the
+# month the trial started and by how the account was won and what kind of company it is, each with
+# its 95% confidence interval. Only trials old enough to have had the whole window are counted.
+
+# %%
+# %%needs trial
+conv = usage.conversions(data, params.events.conversion_days)
+by_month = usage.conversion_by(conv, None, params.privacy.min_cell, "trial month")
+save_table(by_month, "conversion_by_month", tables_dir)
+plots.show(plots.conversion_chart(by_month, "Trial-to-paid conversion by the month the trial started"))
+
+# %%
+# %%needs trial
+for column in usage.conversion_splits(frame, params):
+    by = usage.conversion_by(conv, usage.group_values(frame, params, column), params.privacy.min_cell, column)
+    save_table(by, f"conversion_by_{column}", tables_dir)
+    plots.md(usage.conversion_sentence(by, usage.in_words(column, params), by_month))
+    plots.show(plots.styled(by, f"Trial-to-paid conversion by {usage.in_words(column, params)}", bar="conversion %"))
+
+# %% [markdown]
 # ## The stick point
 #
 # How far customers got in their first days, and how many of them were still buying months later.
@@ -142,6 +172,10 @@ for code, effect in promos.items():
 plots.md(cohorts.stick_sentence(stick))
 
 # %%
+# %%needs events
+plots.styled(usage.event_types(data), "The usage log: each event type", decimals=1)
+
+# %%
 save_table(cohorts.stick_table(stick, params.privacy.min_cell), "stick_point_thresholds", tables_dir)
 plots.stick_chart(
     cohorts.shown_levels(stick, params.privacy.min_cell), stick.best, stick.action, stick.window_days
@@ -149,7 +183,7 @@ plots.stick_chart(
 
 # %%
 plots.styled(
-    cohorts.stick_table(stick, params.privacy.min_cell), "Every threshold: retention at or above vs below"
+    cohorts.stick_table(stick, params.privacy.min_cell), cohorts.stick_table_title(stick)
 )
 
 # %% [markdown]

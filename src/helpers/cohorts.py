@@ -28,6 +28,7 @@ from helpers.explore import promotion_or_none
 from helpers.filters import evaluate
 from helpers.privacy import fold_small, suppress_rows, suppress_small
 from helpers.schema import display_values, label_of
+from helpers.usage import ActionSearch, action_sentence, action_table, levels_for_chart, search_actions
 from helpers.wording import describe, label_in_sentence
 
 PERIODS = ("week", "month", "quarter")
@@ -103,6 +104,12 @@ class Retention:
     cells: pd.DataFrame
     period: str
     definition: str
+    basis: str = "orders"  # what counts as active: orders, or usage events
+
+    @property
+    def since(self) -> str:
+        """What period 0 is, in words (for chart axes)."""
+        return "the start" if self.basis == "events" else "the first order"
 
     def matrix(self, value: str = "retention", group: str = ALL, min_cell: int = 0) -> pd.DataFrame:
         """A cohort × period table of one value (blank where a cohort is too young, and where
@@ -235,7 +242,10 @@ def retention(
         cells["revenue"].to_numpy()
         / first.reindex(list(zip(cells["group"], cells["cohort"], strict=True))).to_numpy()
     )
-    return Retention(cells.sort_values(["group", "cohort", "n"], ignore_index=True), period, definition)
+    basis = "events" if "active" in orders.columns else "orders"
+    return Retention(
+        cells.sort_values(["group", "cohort", "n"], ignore_index=True), period, definition, basis
+    )
 
 
 # --- splits ------------------------------------------------------------------------------------
@@ -462,9 +472,21 @@ def stick_point(
     return StickPoint(levels, thresholds, best, action, window_days, tuple(outcome_days))
 
 
-def shown_levels(sp: StickPoint, min_cell: int) -> pd.DataFrame:
+def find_stick_point(data, params) -> StickPoint | ActionSearch:  # noqa: ANN001
+    """The stick point the parameters ask for: on orders, or searched over the usage log's actions."""
+    sp = params.cohorts.stick_point
+    if sp.action == "events":
+        return search_actions(
+            data, sp.window_days, sp.outcome_days, sp.max_level, sp.min_share, sp.events or None
+        )
+    return stick_point(data.engine, data.orders, params.as_of, **sp.model_dump(exclude={"events"}))
+
+
+def shown_levels(sp: StickPoint | ActionSearch, min_cell: int) -> pd.DataFrame:
     """The levels of the stick-point chart, those of fewer customers than the minimum left
     out (privacy)."""
+    if isinstance(sp, ActionSearch):
+        return levels_for_chart(sp, min_cell)
     return sp.levels[sp.levels["customers"] >= min_cell]
 
 
@@ -559,7 +581,7 @@ def split_retention(
     out = {
         name: retention(
             data.engine,
-            data.orders,
+            data.activity,
             params.as_of,
             ct.period,
             ct.definition,
@@ -570,7 +592,7 @@ def split_retention(
     }
     if segments is not None:
         out["segment"] = retention(
-            data.engine, data.orders, params.as_of, ct.period, ct.definition, segments, ct.max_periods
+            data.engine, data.activity, params.as_of, ct.period, ct.definition, segments, ct.max_periods
         )
     return out
 
@@ -585,7 +607,7 @@ def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None: 
     ct = params.cohorts
     groups = split_series(frame, params.columns.id, frame[acq.channel], min_cell=params.privacy.min_cell)
     ret = retention(
-        data.engine, data.orders, params.as_of, ct.period, "on", groups, max(ct.economics_periods)
+        data.engine, data.activity, params.as_of, ct.period, "on", groups, max(ct.economics_periods)
     )
     cac = frame.groupby(acq.channel)[acq.cost].mean()
     return channel_economics(ret, cac, ct.economics_periods, ct.margin)
@@ -608,7 +630,7 @@ def promotions(
     return {
         code: promotion_effect(
             data.engine,
-            data.orders,
+            data.activity,
             frame,
             params.columns.id,
             acq.date,
@@ -659,7 +681,7 @@ def rules(
     )
     out = compare_rules(
         data.engine,
-        data.orders,
+        data.activity,
         params.as_of,
         masks,
         buyers[params.columns.id],
@@ -672,9 +694,11 @@ def rules(
     return suppress_rows(out, "customers", params.privacy.min_cell, keep=["who it covers"])
 
 
-def stick_table(sp: StickPoint, min_cell: int = 0) -> pd.DataFrame:
+def stick_table(sp: StickPoint | ActionSearch, min_cell: int = 0) -> pd.DataFrame:
     """Every threshold in percentage points, for the report (a threshold with fewer customers
-    at or above it than the privacy minimum is left out)."""
+    at or above it than the privacy minimum is left out); on actions, each action's best."""
+    if isinstance(sp, ActionSearch):
+        return action_table(sp, min_cell)
     t = sp.thresholds.copy()
     if len(t):
         t = t[t["customers at or above"] >= min_cell]
@@ -692,8 +716,17 @@ def stick_table(sp: StickPoint, min_cell: int = 0) -> pd.DataFrame:
     )
 
 
-def stick_sentence(sp: StickPoint) -> str:
+def stick_table_title(sp: StickPoint | ActionSearch) -> str:
+    """The title of the table of thresholds."""
+    if isinstance(sp, ActionSearch):
+        return "Every action tried: its strongest threshold, staying active at or above vs below"
+    return "Every threshold: retention at or above vs below"
+
+
+def stick_sentence(sp: StickPoint | ActionSearch) -> str:
     """The stick point in one sentence, with its confidence interval."""
+    if isinstance(sp, ActionSearch):
+        return action_sentence(sp)
     if sp.thresholds.empty:
         return "Too few customers have been with us long enough to find a stick point."
     t = sp.thresholds.loc[sp.best]
@@ -720,7 +753,7 @@ def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
     """The pooled retention curve under both definitions, for one chart."""
     ct = params.cohorts
     curves = [
-        retention(data.engine, data.orders, params.as_of, ct.period, d, max_periods=ct.max_periods)
+        retention(data.engine, data.activity, params.as_of, ct.period, d, max_periods=ct.max_periods)
         .curve()
         .assign(group=d.replace("_", " "))
         for d in ("on", "on_or_after")
@@ -730,9 +763,11 @@ def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
 
 def reading_note(ret: Retention) -> str:
     """How to read the retention tables and charts: the period and the definition, in words."""
-    very = "ordered in that very" if ret.definition == "on" else f"ordered in that {ret.period} or any later"
+    did = "was active" if ret.basis == "events" else "ordered"
+    very = f"{did} in that very" if ret.definition == "on" else f"{did} in that {ret.period} or any later"
+    first = "start (the first sign-up event)" if ret.basis == "events" else "first order"
     return (
-        f"Each column is a {ret.period} after the {ret.period} of the first order; a cell is the share "
+        f"Each column is a {ret.period} after the {ret.period} of the {first}; a cell is the share "
         f"of the cohort that {very} {ret.period}."
     )
 
@@ -746,7 +781,7 @@ def headlines(
     ret: Retention,
     by_split: dict[str, Retention],
     econ: pd.DataFrame | None,
-    sp: StickPoint,
+    sp: StickPoint | ActionSearch,
     promos: dict[str, pd.DataFrame],
 ) -> list[str]:
     """Short computed findings for the top of the report."""

@@ -339,6 +339,9 @@ class EventColumns(_Strict):
     active: list[str] = Field([], description="event types that count as being active; empty: every type")
     trial: list[str] = Field([], description="event types that start a trial")
     paid: list[str] = Field([], description="event types that mean the account pays (trial converted)")
+    conversion_days: int = Field(
+        30, ge=1, description="a trial converted when a paid event follows within this many days"
+    )
 
     def named_types(self) -> list[tuple[str, str]]:
         """Every event type the parameters name, with its key."""

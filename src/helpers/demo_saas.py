@@ -74,9 +74,7 @@ def _day(d: dt.date) -> int:
     return (d - START).days
 
 
-def make_saas(
-    accounts: int = 6000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF
-) -> dict[str, pd.DataFrame]:
+def make_saas(accounts: int = 6000, seed: int = 7, as_of: dt.date = DEFAULT_AS_OF) -> dict[str, pd.DataFrame]:
     """Build the SaaS demo tables: ``accounts``, ``contacts``, ``events``, ``invoices`` and the
     hidden ``truth``."""
     rng = np.random.default_rng(seed)

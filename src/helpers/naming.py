@@ -121,9 +121,22 @@ def segment_names(
         if s in given:
             names[s] = given[s]
             continue
+        if params.unit == "account":  # a company type has no first name, age or gender
+            names[s] = account_type_name(descriptions.get(s, ""), s, set(names.values()))
+            continue
         gender, band = persona_of(frame, segments == s, params)
         names[s] = pick_name(gender, band, f"{s}-{descriptions.get(s)}", taken=set(names.values()))
     return names
+
+
+def account_type_name(description: str, segment: int, taken: set[str]) -> str:
+    """A company persona's name from what sets its segment apart ("Finance accounts"), or
+    "Account type A" when nothing does; unique within the run."""
+    first = description.split(" · ")[0].strip() if description and description != "everyone" else ""
+    name = f"{first[:1].upper()}{first[1:]} accounts" if first else f"Account type {chr(64 + segment)}"
+    while name in taken:
+        name = f"{name} ({segment})"
+    return name
 
 
 def label(segment: int, names: dict[int, str]) -> str:

@@ -183,9 +183,8 @@ def build_personas(
         name = names.get(s) or f"Segment {s}"  # the name 03_segment gave it (naming.segment_names)
         p = Persona(int(s), (descriptions or {}).get(s, ""), name, gender, band, "")
         skip = [c for c in (age_col, gender_spec and gender_spec.column) if c]
-        who += _traits(
-            index, shares, s, [c for c in cols.demographic + cols.geographic if c not in skip], params, 4
-        )
+        profile = cols.demographic + cols.geographic + params.profile_columns("firmographic")
+        who += _traits(index, shares, s, [c for c in profile if c not in skip], params, 4)
         p.facts["Who"] = who
         agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(ascending=False)
         agree = agree[~few[s].reindex(agree.index, fill_value=False)]  # no claim from a few people
@@ -231,7 +230,7 @@ def build_personas(
                 p.facts["What they say"] = said
         p.numbers = _numbers(frame, mask, spend, clv, params)
         p.titles = {"average customer value": value_title(params)}
-        p.avatar = avatar_svg(p, seg, params)
+        p.avatar = company_mark(p) if params.unit == "account" else avatar_svg(p, seg, params)
         personas.append(p)
     return personas
 
@@ -616,6 +615,22 @@ break-inside:avoid}.persona:last-of-type{break-after:auto;page-break-after:auto}
 .persona ul{font-size:12px;line-height:1.3}.persona .notes{font-size:9.5px}
 .persona svg{width:72px;height:72px}}
 """
+
+
+def company_mark(p: Persona) -> str:
+    """A plain building mark for a company persona: no face is invented for a company."""
+    return (
+        '<svg width="96" height="96" viewBox="0 0 96 96" role="img" '
+        f'aria-label="company type: {html.escape(p.name)}">'
+        '<rect width="96" height="96" rx="14" fill="#e8eef6"/>'
+        '<rect x="26" y="22" width="44" height="56" rx="3" fill="#3b6ea5"/>'
+        + "".join(
+            f'<rect x="{x}" y="{y}" width="8" height="8" fill="#e8eef6"/>'
+            for y in (30, 44, 58)
+            for x in (34, 54)
+        )
+        + '<rect x="43" y="66" width="10" height="12" fill="#e8eef6"/></svg>'
+    )
 
 
 def avatar_svg(p: Persona, seg: pd.DataFrame, params: Params) -> str:

@@ -23,7 +23,7 @@ from helpers.schema import has_churn
 
 # what each need means, in the words a reader of a report understands, and the key that gives it
 NEEDS: dict[str, str] = {
-    "customers": "a customer or account file (survey answers, CRM fields; `data.customers` or `data.accounts`)",
+    "customers": "a customer or account file (survey answers, CRM fields; `data.customers`)",
     "events": "a usage log (`data.events`)",
     "trial": "trial and paid event types in the usage log (`events.trial`, `events.paid`)",
     "contacts": "the contacts inside each account (`data.contacts`)",

@@ -428,6 +428,7 @@ def retention_heatmap(
     max_cols: int = 13,
     fmt: str = "pct",
     period: str = "period",
+    since: str = "the first order",
 ) -> plt.Figure:
     """Cohorts down the side (with their size), periods across; blank where too young."""
     data = matrix.iloc[:, :max_cols]
@@ -447,7 +448,7 @@ def retention_heatmap(
         vmax=float(np.nanpercentile(values.iloc[:, 1:] if values.shape[1] > 1 else values, 98)),
     )
     ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=8, rotation=0)
-    ax.set_xlabel(f"{period}s since the first order (0: the {period} of the first order)")
+    ax.set_xlabel(f"{period}s since {since} (0: the {period} of {since})")
     ax.set_ylabel("cohort (customers)")
     ax.set_title(title)
     fig.tight_layout()
@@ -462,6 +463,7 @@ def curves(
     ylabel: str = "% of cohort active",
     period: str = "period",
     min_cell: int = 0,
+    since: str = "the first order",
 ) -> plt.Figure:
     """One line per group across period offsets (pooled over cohorts old enough); the legend
     sits beside the plot, never over the lines."""
@@ -473,7 +475,7 @@ def curves(
         if "active" in part:  # a point of a few active customers is a gap in the line (privacy)
             y = y.mask((part["active"] > 0) & (part["active"] < min_cell))
         ax.plot(part["n"], y, marker="o", ms=3, label=str(group))
-    ax.set_xlabel(f"{period}s since the first order")
+    ax.set_xlabel(f"{period}s since {since}")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     _legend_below(ax)
@@ -534,6 +536,27 @@ def stick_chart(levels: pd.DataFrame, best: object, action: str, window: int) ->
     ax.set_xlabel(f"{action.replace('_', ' ')} in the first {window} days")
     ax.set_ylabel("% retained")
     ax.set_title("Retention by early activity (darker: at or past the stick point)")
+    fig.tight_layout()
+    return fig
+
+
+def conversion_chart(by: pd.DataFrame, title: str) -> plt.Figure | Markdown:
+    """Conversion % per trial month with its 95% interval (hidden months left out)."""
+    rate = pd.to_numeric(by["conversion %"], errors="coerce")
+    shown = by[rate.notna()]
+    if shown.empty:
+        return Markdown("_Too few trials old enough to judge their conversion._")
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    x = np.arange(len(shown))
+    y = pd.to_numeric(shown["conversion %"]).to_numpy(float)
+    lo = y - pd.to_numeric(shown["95% CI low"]).to_numpy(float)
+    hi = pd.to_numeric(shown["95% CI high"]).to_numpy(float) - y
+    ax.errorbar(x, y, yerr=[lo, hi], fmt="o-", color=PALETTE, ecolor="#9bb3cf", capsize=2, lw=1.5)
+    step = max(1, len(x) // 12)
+    ax.set_xticks(x[::step], [str(i) for i in shown.index][::step], rotation=0)
+    ax.set_ylabel("% of trials converted")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 

@@ -8,6 +8,7 @@ demo: no column name, status word or scale length is assumed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,18 @@ FIELD_LABELS = {
     "basket_growth": "Later orders against the first (×)",
     "days_to_convert": "Days from first contact to first order",
     "nps_group": "NPS group",
+    # from the contacts file (accounts)
+    "contacts": "Contacts in the account",
+    "buyer_role": "Role of the most senior contact",
+    "top_seniority": "Seniority of the most senior contact",
+    # from a usage log
+    "active_days": "Days active",
+    "days_since_active": "Days since last active",
+    "trial": "Started a trial",
+    "converted": "Trial converted to paid",
+    "start_date": "Start date",
 }
+EVENT_FIELD = re.compile(r"^(count|days_to)_(.+)$")
 FLAG_FIELDS = ("first_order_full_price", "first_order_prepaid")  # 1 or 0: read as yes or no
 
 
@@ -47,6 +59,9 @@ def label_of(column: str, params: Params) -> str:
         return "NPS (likelihood to recommend, 0–10)"
     if column in FIELD_LABELS:
         return FIELD_LABELS[column]
+    if params.events is not None and (m := EVENT_FIELD.match(column)):  # per event type
+        what = label_of(m.group(2), params)
+        return f"{what} (times)" if m.group(1) == "count" else f"Days to the first “{what.lower()}”"
     return column.replace("_", " ").capitalize()
 
 

@@ -34,6 +34,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from helpers.config import Params
 from helpers.data import multi_response, stratified_index
+from helpers.events import slug
 from helpers.latent import LatentClassModel
 from helpers.naming import label, segment_names
 from helpers.privacy import SMALL_GROUPS, suppress_rows
@@ -79,6 +80,8 @@ def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
             if mr.dimension in ("psychographic", "behavioural") and not mr.from_text  # themes describe
         ]
     )
+    if not seg.features:
+        names = names + _account_features(frame, params)
     if not names:  # a file without attitudes or behaviour (a CRM export): who they are
         names = (
             cols.demographic
@@ -96,6 +99,17 @@ def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
         else:
             spec.nominal.append(name)
     return spec
+
+
+def _account_features(frame: pd.DataFrame, params: Params) -> list[str]:
+    """By default, accounts are also grouped on their firmographics and, with a usage log, on
+    how much they use each active event type (and on how many days)."""
+    assert params.columns is not None
+    out = list(params.columns.firmographic) if params.unit == "account" else []
+    if params.events is not None:
+        kinds = params.events.active or [c.removeprefix("count_") for c in frame if c.startswith("count_")]
+        out += ["active_days"] + [c for k in kinds if (c := f"count_{slug(k)}") in frame]
+    return [c for c in out if c in frame]
 
 
 class MixedEncoder:

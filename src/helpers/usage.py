@@ -7,7 +7,7 @@ per-group tables come back. Conversion and lift intervals are statsmodels' (Wils
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ibis
 import numpy as np
@@ -21,6 +21,7 @@ from helpers.engine import end_of
 from helpers.events import start_times
 from helpers.privacy import suppress_rows
 from helpers.schema import display_values, label_of
+from helpers.wording import label_in_sentence
 
 TRIALS = "trials"
 
@@ -150,7 +151,12 @@ class ActionSearch:
     tried: int
     unit: str = "accounts"
     total: int = 0
-    notes: list[str] = field(default_factory=list)
+    label: str = ""  # the best event type in words
+
+    @property
+    def action(self) -> str:
+        """What the chart's axis counts."""
+        return f"{self.label} (times)"
 
 
 def search_actions(
@@ -276,6 +282,7 @@ def search_actions(
         len(rows),
         unit_word(params),
         n_all,
+        label_of(best_type, params) if best_type else "",
     )
 
 
@@ -300,7 +307,7 @@ def action_table(search: ActionSearch, min_cell: int = 0) -> pd.DataFrame:
     )
 
 
-def action_sentence(search: ActionSearch, params: Params) -> str:
+def action_sentence(search: ActionSearch) -> str:
     """The stick point on actions in one sentence, or why none is announced."""
     lo, hi = search.outcome_days
     if search.best_type is None:
@@ -309,7 +316,7 @@ def action_sentence(search: ActionSearch, params: Params) -> str:
             "each side of a threshold, to look for a stick point."
         )
     t = search.per_type.loc[search.best_type]
-    what = label_of(search.best_type, params)
+    what = search.label
     if not search.found:
         return (
             f"**No stick point found:** {search.tried} thresholds of {len(search.levels)} actions in "
@@ -335,6 +342,24 @@ def levels_for_chart(search: ActionSearch, min_cell: int) -> pd.DataFrame:
     lv = search.levels[search.best_type]
     lv = lv.rename(columns={"units": "customers"})
     return lv[lv["customers"] >= min_cell]
+
+
+def conversion_splits(frame: pd.DataFrame | None, params: Params, max_groups: int = 12) -> list[str]:
+    """The columns conversion is split by: the acquisition channel and the firmographic columns
+    with at most ``max_groups`` values (numbers such as revenue are left to the banner tables)."""
+    if frame is None or params.columns is None:
+        return []
+    wanted = [params.columns.acquisition.channel, *params.profile_columns("firmographic")]
+    return [
+        c
+        for c in dict.fromkeys(w for w in wanted if w)
+        if c in frame and c != "contacts" and frame[c].nunique() <= max_groups
+    ]
+
+
+def in_words(column: str, params: Params) -> str:
+    """A column's label inside a sentence."""
+    return label_in_sentence(column, params)
 
 
 def group_values(frame: pd.DataFrame, params: Params, column: str) -> pd.Series:
