@@ -253,7 +253,7 @@ def test_the_whole_workbook_on_cdnow_orders_only(tmp_path):
     assert status["03_segment"] == "skipped" and status["05_personas"] == "skipped"
     assert status["04_cohorts"] == "ok"
     skipped = (v1 / "02_filter.html").read_text()
-    assert "needs a customer file" in skipped
+    assert "needs a customer or account file" in skipped
     report = (v1 / "04_cohorts.html").read_text()
     for part in (
         "Retention by acquisition cohort",

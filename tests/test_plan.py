@@ -30,10 +30,10 @@ def test_an_orders_only_run_skips_the_profile_reports(tmp_path):
         "orders: {customer_id: c, timestamp: t}\n"
     )
     params = load_params(path)
-    assert plan.available(params) == {"orders"}
+    assert plan.available(params) == {"orders", "activity"}
     lines = "\n".join(plan.describe(NOTEBOOKS, params))
     for report in ("02_filter", "03_segment", "05_personas"):
-        assert f"{report}: skipped — needs a customer file" in lines
+        assert f"{report}: skipped — needs a customer or account file" in lines
     assert "01_explore:" in lines and "order amounts (`orders.amount`)" in lines
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SHARED, demo_params_at
 
-from helpers import cohorts, explore, filters, value
+from helpers import cohorts, explore, filters, usage, value
 from helpers.config import load_params
 from helpers.data import Dataset, load_dataset
 from helpers.engine import order_crosstab
@@ -116,7 +116,7 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
     out["channel economics"] = cohorts.economics(data, frame, params)
     for code, effect in cohorts.promotions(data, frame, params).items():
         out[f"promotion {code}"] = effect
-    stick = cohorts.stick_point(data.engine, data.orders, params.as_of, **ct.stick_point.model_dump())
+    stick = cohorts.find_stick_point(data, params)
     out["stick point counts"] = stick.levels
     result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
     out["rfm summary"] = sorted_rows(result.customers.reset_index(), ["customer_id"])[
@@ -201,6 +201,48 @@ def test_the_cohort_report_runs_on_spark_with_the_same_tables_and_no_spark_noise
     assert tables["duckdb"].keys() == tables["spark"].keys() and len(tables["duckdb"]) > 5
     for name, duck in tables["duckdb"].items():
         assert_same(duck, tables["spark"][name], name)
+
+
+def test_the_saas_quarter_is_identical_on_duckdb_and_spark(tmp_path):
+    """Accounts, contacts, a usage log (times written with offsets, in a CSV) and invoices: the
+    usage fields, retention on activity, conversion, the action search and the rules agree."""
+    from test_events import saas_raw, write_params
+
+    from helpers.demo_saas import write_saas
+
+    data_dir = tmp_path / "saas"
+    write_saas(data_dir, accounts=800)
+    ev = pd.read_parquet(data_dir / "events.parquet")
+    ev["event_time"] = (ev["event_time"] + pd.Timedelta(hours=1)).dt.strftime("%Y-%m-%d %H:%M:%S") + "+01:00"
+    ev.to_csv(data_dir / "events.csv", index=False)
+    raw = saas_raw(data_dir)
+    raw["data"]["events"]["path"] = str(data_dir / "events.csv")
+    params = load_params(write_params(tmp_path, raw))
+
+    def compute(data: Dataset) -> dict[str, pd.DataFrame]:
+        frame = filters.profile_frame(data)
+        out = {
+            "quality": pd.DataFrame([vars(q) for q in data.quality]),
+            "usage": sorted_rows(data.usage(), ["customer_id"]),
+            "event types": usage.event_types(data),
+        }
+        for definition in ("on", "on_or_after"):
+            ret = cohorts.retention(data.engine, data.activity, params.as_of, "month", definition)
+            out[f"retention {definition}"] = ret.matrix()
+            out[f"revenue {definition}"] = ret.matrix("revenue")
+        conv = usage.conversions(data, params.events.conversion_days)
+        out["conversion"] = usage.conversion_by(conv, usage.group_values(frame, params, "industry"))
+        search = cohorts.find_stick_point(data, params)
+        out["actions"] = search.per_type
+        out["levels"] = pd.concat(search.levels, names=["event type"])
+        out["rules"] = cohorts.rules(data, frame, params)
+        out["economics"] = cohorts.economics(data, frame, params)
+        return out
+
+    duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), compute)
+    for name in duck:
+        assert_same(duck[name], spark[name], f"SaaS {name}")
+    assert duck["usage"]["count_logged_in"].sum() > 10_000
 
 
 def test_amounts_written_as_text_read_the_same_on_duckdb_and_spark(tmp_path):

@@ -238,10 +238,9 @@ def retention(
         columns=["group", "cohort", "n", "size", "active", "retention", "revenue", "revenue_per_customer"],
     )
     first = cells[cells["n"] == 0].set_index(["group", "cohort"])["revenue"]
-    cells["revenue_retention"] = (
-        cells["revenue"].to_numpy()
-        / first.reindex(list(zip(cells["group"], cells["cohort"], strict=True))).to_numpy()
-    )
+    base = first.reindex(list(zip(cells["group"], cells["cohort"], strict=True))).to_numpy()
+    # a cohort without revenue in its first period (trials that pay later) has no revenue retention
+    cells["revenue_retention"] = cells["revenue"].to_numpy() / np.where(base > 0, base, np.nan)
     basis = "events" if "active" in orders.columns else "orders"
     return Retention(
         cells.sort_values(["group", "cohort", "n"], ignore_index=True), period, definition, basis

@@ -215,14 +215,25 @@ def make_saas(accounts: int = 6000, seed: int = 7, as_of: dt.date = DEFAULT_AS_O
     return {"accounts": acc, "contacts": contacts, "events": ev, "invoices": invoices, "truth": truth}
 
 
-def shuffled_usage(events: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
-    """The same log with every usage event handed to a random contact (sign-ups, trials and
-    payments stay): early actions then carry no information about who stays."""
+def shuffled_usage(events: pd.DataFrame, contacts: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
+    """The same log with each account's first-weeks usage handed to another account (at the same
+    days after that account's sign-up); later usage, sign-ups, trials and payments stay. What an
+    account did early then says nothing about whether it stays: no stick point may be found."""
     rng = np.random.default_rng(seed)
+    owner = contacts.set_index("contact_id")["account_id"]
+    account = events["contact_id"].map(owner)
+    start = events[events["event"] == "signed_up"].groupby(account)["event_time"].min()
+    offset = events["event_time"] - account.map(start)
+    usage = ~events["event"].isin(["signed_up", "trial_started", "subscribed", "cancelled"])
+    early = usage & (offset < pd.Timedelta(days=EARLY_DAYS))
+    ids = start.index.to_numpy()
+    donee = pd.Series(rng.permutation(ids), index=ids)
+    first_contact = contacts.drop_duplicates("account_id").set_index("account_id")["contact_id"]
+    moved = account[early].map(donee)
     out = events.copy()
-    usage = ~out["event"].isin(["signed_up", "trial_started", "subscribed", "cancelled"])
-    out.loc[usage, "contact_id"] = rng.permutation(out.loc[usage, "contact_id"].to_numpy())
-    return out
+    out.loc[early, "contact_id"] = moved.map(first_contact).to_numpy()
+    out.loc[early, "event_time"] = (moved.map(start) + offset[early]).to_numpy()
+    return out.sort_values("event_time", kind="stable", ignore_index=True)
 
 
 def write_saas(

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -85,7 +86,7 @@ def _timestamps(raw: ir.Table, params: Params, engine: Engine) -> ir.Value:
     ts = raw[cols.timestamp]
     if ts.type().is_timestamp():
         zone = ts.type().timezone
-        return ts.cast(ibis.dt.Timestamp(timezone="UTC")).cast("timestamp") if zone else ts
+        return _utc(ts) if zone else ts
     if ts.type().is_date():
         return ts.cast("timestamp")
     text = ts.cast("string").strip()
@@ -107,10 +108,16 @@ def _timestamps(raw: ir.Table, params: Params, engine: Engine) -> ir.Value:
             "write every time in UTC, or every time with its offset (+01:00 or Z)",
         )
     if zoned:  # every time has its offset: read them as instants, kept in UTC
-        return text.try_cast(ibis.dt.Timestamp(timezone="UTC")).cast("timestamp")
+        return _utc(text.try_cast(dt.Timestamp(timezone="UTC")))
     if cols.timestamp_format:
         return text.as_timestamp(cols.timestamp_format).cast("timestamp")
     return text.try_cast("timestamp")
+
+
+def _utc(instant: ir.TimestampValue) -> ir.TimestampValue:
+    """An instant as a UTC time without a zone (through epoch seconds, so the engine's session
+    time zone plays no part)."""
+    return instant.epoch_seconds().as_timestamp("s")
 
 
 def read_events(
