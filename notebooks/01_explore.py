@@ -23,7 +23,9 @@
 # This is the first report of the quarter. It checks the data before anything else is built on it,
 # then describes every variable along the four profile dimensions: **demographic** (who they are),
 # **geographic** (where they live), **psychographic** (what they think and care about) and
-# **behavioural** (how they find us, shop and buy), as far as this run's data has them.
+# **behavioural** (how they find us, shop and buy), as far as this run's data has them. When the
+# rows are companies (accounts), **firmographics** (industry, size, revenue, and the people inside
+# each account) take the place of demographics, and a usage log shows what the accounts do.
 #
 # All figures are computed from this period's data. Where the data has survey weights, shares are
 # weighted; counts are of people. To protect privacy, any figure based on fewer people than the
@@ -145,6 +147,22 @@ plots.styled(geographic.long_table(), "Geographic profile")
 plots.styled(explore.numeric_profiles(customers, params, geographic.numeric), "Numeric geographic variables")
 
 # %% [markdown]
+# ## Firmographic profile
+#
+# What kind of company each account is, and who we know inside it (from the contacts file: how
+# many contacts, and the role and seniority of the most senior one).
+
+# %%
+# %%needs firmographic
+firmographic = explore.profile_dimension(customers, params, "firmographic")
+save_table(firmographic.long_table(), "firmographic", tables_dir)
+plots.bar_grid(firmographic.tables, title=f"Firmographic profile ({explore.share_words(params)})");
+
+# %%
+# %%needs firmographic
+plots.styled(explore.numeric_profiles(customers, params, firmographic.numeric), "Numeric firmographic variables")
+
+# %% [markdown]
 # ## Psychographic profile
 #
 # What they think: the answers to each attitude item on its own scale, sorted by how many answer at
@@ -186,6 +204,22 @@ plots.styled(explore.numeric_profiles(customers, params, behavioural.numeric), "
 plots.histograms(
     customers, {c: explore.label_of(c, params) for c in behavioural.numeric}, min_cell=params.privacy.min_cell
 );
+
+# %% [markdown]
+# **Usage.** From the usage log: events and active accounts (or customers) per month, and each
+# event type with how many did it at least once and what it counts as in this run.
+
+# %%
+# %%needs events
+usage_by_month = explore.monthly_usage(data)
+save_table(usage_by_month, "usage_by_month", tables_dir)
+plots.monthly_chart(usage_by_month, what="events", who=explore.unit_word(params), title="Usage per month");
+
+# %%
+# %%needs events
+event_table = explore.event_type_table(data)
+save_table(event_table, "event_types", tables_dir)
+plots.styled(event_table, "Event types in the usage log", decimals=1)
 
 # %% [markdown]
 # **Buying behaviour.** From every order up to the end of the period, per buyer: number of orders,

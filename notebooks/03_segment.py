@@ -150,12 +150,14 @@ plots.show(plots.confusion_chart(confusion) if tool else plots.md(""))
 # ## ICP fit scorecard
 #
 # Points for each trait of the customers we want most (from the parameter file, or by default the
-# most distinctive traits of the segment with the highest value). A lead's fit score is its share of
-# the maximum points: **not fit**, **workable fit** or **perfect fit**. Fit is who a lead is;
-# engagement (a recent order) is kept apart, as lead-scoring practice does.
+# most distinctive traits of the segment with the highest value; for accounts, the traits most
+# over-represented among the accounts of highest value and retention, checked on accounts kept
+# aside). A lead's fit score is its share of the maximum points: **not fit**, **workable fit** or
+# **perfect fit**. Fit is who a lead is; engagement (a recent order) is kept apart, as lead-scoring
+# practice does.
 
 # %%
-criteria = params.icp.criteria or leads.default_criteria(result.index, frame, result.segments, params)
+criteria, holdout = leads.scorecard_criteria(result, frame, params)
 plots.md(leads.scorecard_note(criteria, frame, params))
 
 # %%
@@ -169,8 +171,9 @@ save_table(mix, "fit_tiers_by_segment", tables_dir)
 plots.styled(mix, "Fit tier by segment (% of the segment)", missing="")
 
 # %%
-outcomes = leads.tier_outcomes(frame, fit, params.privacy.min_cell, params)
+outcomes = leads.fit_outcomes(frame, fit, holdout, params)
 save_table(outcomes, "fit_tier_outcomes", tables_dir)
+plots.md(leads.holdout_sentence(outcomes, params))
 plots.styled(outcomes, "Fit tier against value and retention", missing="")
 
 # %%

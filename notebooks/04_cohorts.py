@@ -36,7 +36,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import cohorts, filters, plan, plots, segment, usage, value
+from helpers import cohorts, explore, filters, plan, plots, segment, usage, value  # noqa: F401 (some in %%needs cells)
 from helpers.config import load_params
 from helpers.data import NO_PROFILE, load_dataset
 from helpers.report import save_table
@@ -111,7 +111,8 @@ for name, split in by_split.items():
     min_cell = params.privacy.min_cell
     save_table(split.table_at(ct.economics_periods, min_cell), f"retention_by_{name}", tables_dir)
     title = cohorts.split_title(name, params)
-    plots.show(plots.curves(split.curve(), title=title, period=ct.period, min_cell=min_cell, since=split.since))
+    chart = plots.curves(split.curve(), title=title, period=ct.period, min_cell=min_cell, since=split.since)
+    plots.show(chart)
 
 # %% [markdown]
 # ## Acquisition channels: cost against value
@@ -173,7 +174,7 @@ plots.md(cohorts.stick_sentence(stick))
 
 # %%
 # %%needs events
-plots.styled(usage.event_types(data), "The usage log: each event type", decimals=1)
+plots.styled(explore.event_type_table(data), "The usage log: each event type", decimals=1)
 
 # %%
 save_table(cohorts.stick_table(stick, params.privacy.min_cell), "stick_point_thresholds", tables_dir)

@@ -224,7 +224,8 @@ def test_the_saas_quarter_is_identical_on_duckdb_and_spark(tmp_path):
         out = {
             "quality": pd.DataFrame([vars(q) for q in data.quality]),
             "usage": sorted_rows(data.usage(), ["customer_id"]),
-            "event types": usage.event_types(data),
+            "event types": explore.event_type_table(data),
+            "usage by month": explore.monthly_usage(data),
         }
         for definition in ("on", "on_or_after"):
             ret = cohorts.retention(data.engine, data.activity, params.as_of, "month", definition)

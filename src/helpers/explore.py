@@ -421,6 +421,48 @@ def highlights(
     return out
 
 
+def unit_word(params: Params, plural: bool = True) -> str:
+    """What a row is, in words: accounts or customers."""
+    word = "account" if params.unit == "account" else "customer"
+    return word + "s" if plural else word
+
+
+def monthly_usage(data: Dataset) -> pd.DataFrame:
+    """Events and active units (accounts or customers with an active event) per calendar month."""
+    assert data.events is not None and data.params.events is not None
+    kinds = data.params.events.active
+    t = data.events.table
+    t = t.mutate(month=t.event_ts.truncate("M").date())
+    active = t.event_type.isin(kinds) if kinds else t.event_type.notnull()
+    per = data.engine.execute(
+        t.group_by("month").aggregate(events=t.count(), units=t.customer_id.nunique(where=active))
+    )
+    return per.sort_values("month", ignore_index=True).rename(columns={"units": unit_word(data.params)})
+
+
+def event_type_table(data: Dataset) -> pd.DataFrame:
+    """Each event type: events, units that did it at least once, and its role in this run."""
+    assert data.events is not None and data.params.events is not None
+    cols = data.params.events
+    t = data.events.table
+    per = data.engine.execute(
+        t.group_by("event_type").aggregate(events=t.count(), units=t.customer_id.nunique())
+    ).set_index("event_type")
+    total = len(data.customers) if data.customers is not None else np.nan
+    word = unit_word(data.params)
+    per[f"{word} %"] = 100 * per["units"] / total
+    roles = []
+    for kind in per.index:
+        role = [name for name in ("start", "trial", "paid") if kind in getattr(cols, name)]
+        if not cols.active or kind in cols.active:
+            role.append("active")
+        roles.append(", ".join(role) or "not counted as activity")
+    per["counts as"] = roles
+    per = per.sort_values("events", ascending=False)
+    per.index = pd.Index([label_of(k, data.params) for k in per.index], name="event type")
+    return suppress_rows(per.rename(columns={"units": word}), word, data.params.privacy.min_cell)
+
+
 def as_of_label(day: dt.date) -> str:
     """A date as stakeholders read it."""
     return f"{day:%d %B %Y}".lstrip("0")

@@ -27,11 +27,12 @@ from helpers import naming
 from helpers.config import IcpCriterion, Params, Source
 from helpers.data import stratified_index
 from helpers.errors import DataError
+from helpers.explore import unit_word
 from helpers.expressions import quote
 from helpers.filters import evaluate, filter_columns
-from helpers.privacy import suppress_rows, suppress_small
+from helpers.privacy import marker, suppress_rows, suppress_small
 from helpers.readers import read_frame
-from helpers.schema import has_churn, label_of, scale_of, status_column, still_customer
+from helpers.schema import display_value, has_churn, label_of, scale_of, status_column, still_customer
 from helpers.wording import describe, label_in_sentence
 
 UNASSIGNED = "unassigned"
@@ -218,6 +219,151 @@ def default_criteria(
     return out
 
 
+HOLDOUT_SHARE = 0.5  # accounts kept aside to validate criteria derived from the rest
+
+
+def best_accounts(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str]:
+    """The accounts the business wants most: the top quarter on value that are still customers
+    (with a status mapping); (None, why) when the run has no measure of value."""
+    value, what = value_of(frame, params)
+    if value is None:
+        return None, what
+    known = value.notna()
+    best = known & (value >= value[known].quantile(0.75)) & (value > value[known].min())
+    said = f"the top quarter on {what}"
+    if (
+        has_churn(params)
+        and not params.icp.value_field
+        and what != "the share still a customer (not churned)"
+    ):
+        best &= still_customer(frame[status_column(params)], params).fillna(False).astype(bool)
+        said += " that are still customers"
+    return best, said
+
+
+def lead_columns(frame: pd.DataFrame, params: Params) -> list[str]:
+    """Columns a file of new accounts has: firmographic, geographic and demographic columns and the
+    acquisition channel (not behaviour, usage or anything derived from orders)."""
+    cols = params.columns
+    assert cols is not None
+    wanted = cols.firmographic + cols.geographic + cols.demographic + [cols.acquisition.channel or ""]
+    return [c for c in dict.fromkeys(wanted) if c and c in frame]
+
+
+def derived_criteria(
+    frame: pd.DataFrame, params: Params, top: int = 6, seed: int | None = None
+) -> tuple[list[IcpCriterion], pd.Series]:
+    """Criteria from the accounts with the highest value and retention, derived on one part of
+    the accounts; the rest (the returned mask, :data:`HOLDOUT_SHARE` of them) validates them.
+
+    Per lead column, the answer (or, for a number, the lower quartile, median or upper quartile
+    as a threshold) most over-represented among the best accounts, kept when its index is at
+    least 125 and at least 20% of the best accounts have it; one criterion per column, at most
+    ``top``, worth 1–10 points by index (as :func:`default_criteria`)."""
+    rng = np.random.default_rng(params.segment.seed if seed is None else seed)
+    holdout = pd.Series(rng.random(len(frame)) < HOLDOUT_SHARE, index=frame.index)
+    best, _ = best_accounts(frame, params)
+    if best is None or best.sum() == 0:
+        return [], holdout
+    fit_part = frame[~holdout]
+    is_best = best[~holdout]
+    found = []
+    for column in lead_columns(frame, params):
+        values = fit_part[column]
+        rules: list[tuple[str, str, pd.Series]] = []
+        if pd.api.types.is_numeric_dtype(values) and values.nunique() > 12:
+            for q in (0.25, 0.5, 0.75):
+                cut = float(values.quantile(q))
+                shown = f"{cut:,.0f}" if abs(cut) >= 10 else f"{cut:g}"
+                rules.append(
+                    (
+                        f"{label_of(column, params)}: {shown} or more",
+                        f"{quote(column)} >= {cut:g}",
+                        values >= cut,
+                    )
+                )
+        else:
+            for answer in values.dropna().unique():
+                literal = (
+                    ("true" if answer else "false")
+                    if isinstance(answer, bool | np.bool_)
+                    else (
+                        f"{answer:g}"
+                        if isinstance(answer, int | float | np.number)
+                        else json.dumps(str(answer), ensure_ascii=False)
+                    )
+                )
+                name = f"{label_of(column, params)}: {display_value(answer)}"
+                rules.append((name, f"{quote(column)} == {literal}", values == answer))
+        scored = []
+        for name, rule, meets in rules:
+            share_all, share_best = float(meets.mean()), float(meets[is_best].mean())
+            if share_all > 0 and share_best >= 0.2:
+                scored.append((100 * share_best / share_all, name, rule))
+        if scored:
+            idx, name, rule = max(scored)
+            if idx >= 125:
+                found.append((idx, name, rule))
+    found.sort(reverse=True)
+    criteria = [
+        IcpCriterion(name=name, rule=rule, points=float(min(10, max(1, round((idx - 100) / 25)))))
+        for idx, name, rule in found[:top]
+    ]
+    return criteria, holdout
+
+
+def holdout_outcomes(
+    frame: pd.DataFrame, fit: pd.DataFrame | None, holdout: pd.Series, params: Params
+) -> pd.DataFrame | None:
+    """Fit tier against value, retention and trial-to-paid conversion on the held-out accounts,
+    which the criteria were not derived from (hidden where a tier has too few)."""
+    if fit is None:
+        return None
+    part = frame[holdout]
+    out = tier_outcomes(part, fit[holdout], params.privacy.min_cell, params)
+    if out is None:
+        return None
+    best, _ = best_accounts(part, params)
+    tiers = fit.loc[holdout, "fit tier"]
+    if best is not None:
+        out["best accounts %"] = (100 * best.groupby(tiers).mean()).reindex(out.index)
+    if "converted" in part and "trial" in part:
+        trials = part["trial"] == 1
+        rate = part.loc[trials, "converted"].groupby(tiers[trials]).mean()
+        out["trials converted %"] = (100 * rate).reindex(out.index)
+    counts = tiers.value_counts().reindex(out.index)
+    small = counts < params.privacy.min_cell
+    for col in ("best accounts %", "trials converted %"):
+        if col in out and small.any():
+            out[col] = out[col].astype(object).where(~small, marker(params.privacy.min_cell))
+    word = unit_word(params)
+    return out.rename(columns={"people": word, "people %": f"{word} %"})
+
+
+def holdout_sentence(outcomes: pd.DataFrame | None, params: Params) -> str:
+    """What the held-out accounts say about the scorecard, in one sentence."""
+    if outcomes is None or len(outcomes) < 2:
+        return ""
+    top, bottom = outcomes.index[-1], outcomes.index[0]
+    parts = []
+    for col, what in (
+        ("trials converted %", "converted their trial"),
+        ("best accounts %", "are among the best accounts"),
+    ):
+        if col in outcomes:
+            hi, lo = pd.to_numeric(outcomes[col], errors="coerce")[[top, bottom]]
+            if hi == hi and lo == lo:
+                parts.append(f"{hi:.0f}% of *{top}* accounts {what}, against {lo:.0f}% of *{bottom}* ones")
+    if not parts:
+        return ""
+    share = f"{100 * HOLDOUT_SHARE:.0f}%"
+    return (
+        f"**Checked on the {share} of accounts the criteria were not derived from:** "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def value_of(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str]:
     """What "highest value" means for the default ICP criteria, and its description: the
     declared `icp.value_field`, else spend in the last 12 months (runs with order amounts), else
@@ -394,6 +540,29 @@ def typing_line(tool: TypingTool | None, k: int) -> str:
     )
 
 
+def scorecard_criteria(
+    result: Any, frame: pd.DataFrame, params: Params
+) -> tuple[list[IcpCriterion], pd.Series | None]:
+    """The scorecard's criteria and the held-out accounts that validate them: the parameter
+    file's; for accounts, derived from the best accounts (:func:`derived_criteria`); for
+    customers, the most distinctive traits of the highest-value segment."""
+    if params.icp.criteria:
+        return list(params.icp.criteria), None
+    if params.unit == "account":
+        return derived_criteria(frame, params)
+    return default_criteria(result.index, frame, result.segments, params), None
+
+
+def fit_outcomes(
+    frame: pd.DataFrame, fit: pd.DataFrame | None, holdout: pd.Series | None, params: Params
+) -> pd.DataFrame | None:
+    """Fit tier against value and retention: on the held-out accounts when the criteria were
+    derived from the others, else on everyone."""
+    if holdout is not None:
+        return holdout_outcomes(frame, fit, holdout, params)
+    return tier_outcomes(frame, fit, params.privacy.min_cell, params)
+
+
 def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params) -> str:
     """Where the scorecard's criteria come from, or why this run has none."""
     if params.icp.criteria:
@@ -401,6 +570,19 @@ def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Pa
     value, what = value_of(frame, params)
     if value is None:
         return f"*No scorecard for this run: {what}.*"
+    if params.unit == "account":
+        _, best = best_accounts(frame, params)
+        if not criteria:
+            return (
+                f"*No scorecard for this run: no trait a new account's record holds is clearly more "
+                f"common among {best} (the research team can name criteria in the parameter file).*"
+            )
+        return (
+            f"The criteria are the traits a new account's record holds (firmographics, region, "
+            f"channel) that are most over-represented among **{best}**, found on half of the "
+            "accounts and checked on the other half below (the research team can rename or replace "
+            "them in the parameter file)."
+        )
     if not criteria:
         return (
             f"*No scorecard for this run: no segment stands out clearly enough on {what} "

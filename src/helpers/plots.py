@@ -364,14 +364,19 @@ def histograms(
     return fig
 
 
-def monthly_chart(monthly: pd.DataFrame) -> plt.Figure:
-    """Orders and active buyers per month."""
+def monthly_chart(
+    monthly: pd.DataFrame,
+    what: str = "orders",
+    who: str = "buyers",
+    title: str = "Orders and buyers per month",
+) -> plt.Figure:
+    """Orders (or events) and active buyers (or accounts) per month."""
     fig, ax = plt.subplots(figsize=(10, 3.4))
     months = pd.to_datetime(monthly["month"])
-    ax.plot(months, monthly["orders"], color=PALETTE, marker="o", ms=3, label="orders")
-    ax.plot(months, monthly["buyers"], color="#e08214", marker="o", ms=3, label="buyers")
+    ax.plot(months, monthly[what], color=PALETTE, marker="o", ms=3, label=what)
+    ax.plot(months, monthly[who], color="#e08214", marker="o", ms=3, label=f"active {who}")
     ax.set_ylabel("per month")
-    ax.set_title("Orders and buyers per month")
+    ax.set_title(title)
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig

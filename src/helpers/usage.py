@@ -19,42 +19,12 @@ from helpers.config import Params
 from helpers.data import Dataset
 from helpers.engine import end_of
 from helpers.events import start_times
+from helpers.explore import unit_word
 from helpers.privacy import suppress_rows
 from helpers.schema import display_values, label_of
 from helpers.wording import label_in_sentence
 
 TRIALS = "trials"
-
-
-def unit_word(params: Params, plural: bool = True) -> str:
-    """What a row is, in words: accounts or customers."""
-    word = "account" if params.unit == "account" else "customer"
-    return word + "s" if plural else word
-
-
-# --- the log at a glance -----------------------------------------------------------------------
-
-
-def event_types(data: Dataset) -> pd.DataFrame:
-    """Each event type: events, units that did it at least once, and its role in this run."""
-    assert data.events is not None and data.params.events is not None
-    cols = data.params.events
-    t = data.events.table
-    per = data.engine.execute(
-        t.group_by("event_type").aggregate(events=t.count(), units=t.customer_id.nunique())
-    ).set_index("event_type")
-    total = len(data.customers) if data.customers is not None else np.nan
-    per[f"{unit_word(data.params)} %"] = 100 * per["units"] / total
-    roles = []
-    for kind in per.index:
-        role = [name for name in ("start", "trial", "paid") if kind in getattr(cols, name)]
-        if not cols.active or kind in cols.active:
-            role.append("active")
-        roles.append(", ".join(role))
-    per["counts as"] = roles
-    per = per.sort_values("events", ascending=False)
-    per.index.name = "event type"
-    return per.rename(columns={"units": unit_word(data.params)})
 
 
 # --- trial-to-paid conversion ------------------------------------------------------------------
