@@ -79,7 +79,8 @@ plots.show(plots.tradeoff_chart(personas.facts_table(cards)))
 # ## The personas
 #
 # Each card gives the persona's name and face (matched to the segment's typical age band and gender
-# where the data has them, and neutral where it does not), a headline and, where the data has open
+# where the data has them, and neutral where it does not; a company type gets a plain building mark,
+# as no face, age or gender is invented for a company), a headline and, where the data has open
 # answers, a representative quote (the real answer closest to the segment's typical answer, with
 # contact details and names removed), then who they are, what drives them, what puts them off,
 # where to reach them and how they behave. Each card shows only what the data has. The small numbers
@@ -88,6 +89,23 @@ plots.show(plots.tradeoff_chart(personas.facts_table(cards)))
 # %%
 personas.add_marketing(cards, frame, seg.segments, params)
 plots.html(personas.cards_html(cards))
+
+# %% [markdown]
+# ## Buyer personas: the people inside the accounts
+#
+# For companies, the people who buy matter as much as the company type. Each contact role from the
+# contacts file: how many contacts hold it, in how many accounts it is the most senior contact, its
+# usual seniority, and how the accounts it leads do against all accounts.
+
+# %%
+# %%needs contacts
+buyers = personas.buyer_roles(data.contacts, frame, params)
+save_table(buyers, "buyer_roles", tables_dir)
+plots.bullets(personas.buyer_lines(buyers), empty="_The contacts file has no roles._")
+
+# %%
+# %%needs contacts
+plots.styled(buyers, "Buyer roles", decimals=1, missing="The contacts file has no roles.")
 
 # %% [markdown]
 # ## For sales and support teams

@@ -77,6 +77,7 @@ class Dataset:
     themes: dict[str, Any] = field(default_factory=dict, repr=False)  # see helpers.text
     events: EventLog | None = None  # the checked usage log, when the run has one
     _usage: pd.DataFrame | None = field(default=None, repr=False)
+    contacts: pd.DataFrame | None = None  # contact_id, customer_id (the account), role, seniority
 
     @property
     def activity(self) -> ir.Table | None:
@@ -634,6 +635,8 @@ def save_checked(data: Dataset, folder: str | Path) -> Path:
         if data.engine.is_local:
             data.engine.save_parquet(data.events.table, folder / "events.parquet")
         data.usage().to_parquet(folder / "usage.parquet", index=False)
+    if data.contacts is not None:
+        data.contacts.to_parquet(folder / "contacts.parquet", index=False)
     meta = {
         "fingerprint": fingerprint(data.params),
         "dropped_columns": data.dropped_columns,
@@ -683,6 +686,8 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
     usage = (
         pd.read_parquet(Path(folder) / "usage.parquet") if (Path(folder) / "usage.parquet").exists() else None
     )
+    people = Path(folder) / "contacts.parquet"
+    contacts = pd.read_parquet(people) if people.exists() else None
     return Dataset(
         params,
         customers,
@@ -693,6 +698,7 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
         behaviour,
         events=events,
         _usage=usage,
+        contacts=contacts,
     )
 
 
@@ -770,7 +776,7 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
             params, available_columns(params, list(customers.columns), orders is not None) + extra
         )
         check_values(params, customers)
-    return Dataset(params, customers, orders, engine, quality, dropped, events=events)
+    return Dataset(params, customers, orders, engine, quality, dropped, events=events, contacts=contacts)
 
 
 CONTACT_FIELDS = {

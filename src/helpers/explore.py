@@ -80,7 +80,8 @@ def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
         out.insert(0, "meaning", meaning.fillna("—").to_numpy())
     out["share %"] = 100 * out["people"] / out["people"].sum()
     out.index.name = label_of(column, params)
-    return suppress_rows(out, "people", params.privacy.min_cell, keep=["meaning"])
+    out = suppress_rows(out, "people", params.privacy.min_cell, keep=["meaning"])
+    return out.rename(columns={"people": "accounts"}) if params.unit == "account" else out
 
 
 def missing_summary(customers: pd.DataFrame | None, params: Params) -> pd.DataFrame | None:
@@ -369,7 +370,11 @@ def highlights(
     out: list[str] = []
     c = data.customers
     if c is not None and p.columns is not None:
-        out.append(f"The customer file holds **{len(c):,} people**.")
+        if p.unit == "account":
+            contacts = f", with {int(c['contacts'].sum()):,} contacts" if "contacts" in c else ""
+            out.append(f"The account file holds **{len(c):,} accounts**{contacts}.")
+        else:
+            out.append(f"The customer file holds **{len(c):,} people**.")
         if p.columns.status:
             s = status_counts(c, p)
             s = s[pd.to_numeric(s["share %"], errors="coerce").notna()]
@@ -401,6 +406,19 @@ def highlights(
                 f"({100 * eff / len(c):.0f}% of the people), which the tests of later "
                 "reports take into account."
             )
+    if data.events is not None:
+        usage = monthly_usage(data)
+        word = unit_word(p)
+        last = usage.iloc[-1] if len(usage) else None
+        out.append(
+            f"The usage log holds **{int(data.events.types.sum()):,} events** of "
+            f"{len(data.events.types)} types"
+            + (
+                f"; {int(last[word]):,} {word} were active in {pd.Timestamp(last['month']):%B %Y}."
+                if last is not None
+                else "."
+            )
+        )
     if behaviour is not None and not behaviour.empty:
         repeat = (behaviour["orders"] > 1).mean() * 100
         spend = behaviour["spend"].dropna()

@@ -46,6 +46,8 @@ def candidate_questions(frame: pd.DataFrame, params: Params) -> list[str]:
     """Single questions a new lead could answer: profile columns (not sets, not derived)."""
     cols = params.columns
     assert cols is not None
+    if params.unit == "account":  # what a new account's record holds, not its later usage
+        return lead_columns(frame, params)
     return [
         c for c in cols.demographic + cols.geographic + cols.psychographic + cols.behavioural if c in frame
     ]
@@ -448,13 +450,15 @@ def tier_outcomes(
 def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tuple[pd.DataFrame, list[str]]:
     """Segment, probability and fit tier for each lead; problems are reported, rows kept."""
     tool: TypingTool | None = bundle["typing"]
-    if tool is None:
-        raise DataError(
-            f"{path}: the run behind this model found a single segment, so there is "
-            "no typing tool to assign leads with; set `segment.k` or other "
-            "`segment.features` and run again"
-        )
     criteria: list[IcpCriterion] = bundle["icp_criteria"]
+    if tool is None and not criteria:
+        raise DataError(
+            f"{path}: the run behind this model found a single segment and no scorecard, so there "
+            "is nothing to assign leads with; set `segment.k` or other `segment.features` (or "
+            "`icp.criteria`) and run again"
+        )
+    if tool is None:  # one segment: the fit score alone
+        return _fit_only(leads, criteria, bundle, path)
     needed = set(tool.questions) | set().union(*[filter_columns(c.rule) for c in criteria])
     missing = sorted(needed - set(leads.columns))
     if missing:
@@ -499,6 +503,29 @@ def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tupl
     out["problems"] = problems.str.rstrip("; ")
     report = [f"row {i + 2}: {p}" for i, p in enumerate(out["problems"]) if p]
     return out, report
+
+
+def _fit_only(
+    leads: pd.DataFrame, criteria: list[IcpCriterion], bundle: dict[str, Any], path: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Fit score and tier for each lead when the run found one segment (no typing tool)."""
+    needed = set().union(*[filter_columns(c.rule) for c in criteria])
+    missing = sorted(needed - set(leads.columns))
+    if missing:
+        raise DataError(
+            f"{path}: the leads file lacks the columns the ICP scorecard needs: "
+            f"{', '.join(missing)}; add them (empty cells are allowed)"
+        )
+    problems = pd.Series("", index=leads.index)
+    for q, known in bundle.get("icp_values", {}).items():
+        unknown = leads[q].notna() & ~leads[q].astype(str).isin(known)
+        problems[unknown] += f"{q}: unknown answer; "
+    scored = fit_scores(leads, criteria, bundle["tiers"])
+    assert scored is not None
+    out = pd.DataFrame({"segment": UNASSIGNED, "segment name": "", "probability": np.nan}, index=leads.index)
+    out[["fit score", "fit tier"]] = scored[["fit score", "fit tier"]]
+    out["problems"] = problems.str.rstrip("; ")
+    return out, [f"row {i + 2}: {p}" for i, p in enumerate(out["problems"]) if p]
 
 
 def read_leads(path: str | Path) -> pd.DataFrame:

@@ -132,8 +132,11 @@ def segment_names(
 def account_type_name(description: str, segment: int, taken: set[str]) -> str:
     """A company persona's name from what sets its segment apart ("Finance accounts"), or
     "Account type A" when nothing does; unique within the run."""
-    first = description.split(" · ")[0].strip() if description and description != "everyone" else ""
-    name = f"{first[:1].upper()}{first[1:]} accounts" if first else f"Account type {chr(64 + segment)}"
+    first = description.split(" & ")[0].strip() if description and description != "everyone" else ""
+    if first.startswith(("many ", "few ")):  # an amount: "Accounts with many days active"
+        name = f"Accounts with {first}"
+    else:
+        name = f"{first[:1].upper()}{first[1:]} accounts" if first else f"Account type {chr(64 + segment)}"
     while name in taken:
         name = f"{name} ({segment})"
     return name

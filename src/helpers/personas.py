@@ -17,12 +17,14 @@ from statsmodels.stats.proportion import proportions_ztest
 from helpers import formats
 from helpers.config import Params
 from helpers.data import multi_response, weights
+from helpers.events import slug
 from helpers.naming import age_band, gender_of, label
 from helpers.privacy import CSP_META
 from helpers.schema import (
     has_churn,
     label_of,
     scale_of,
+    status_column,
     still_customer,
 )
 from helpers.segment import too_few
@@ -219,6 +221,7 @@ def build_personas(
         p.facts["Splurges on / saves on"] = _interest_facts(seg, frame, params)
         p.facts["Where to reach them"] = _channel_facts(seg, frame, params)
         p.facts["How they behave"] = _traits(index, shares, s, cols.behavioural, params, 3)
+        p.facts["How they behave"] += _usage_facts(mask, frame, params)
         if top_items and (said := _statement(top_items[0][0])):
             p.headline = said[:1].upper() + said[1:]
         else:
@@ -357,6 +360,10 @@ def _numbers(
     if clv is not None:
         values = clv.reindex(frame.loc[mask, cols.id].astype(str).to_numpy())
         n["average customer value"] = float(np.nanmean(values)) if values.notna().any() else np.nan
+    if "converted" in frame and "trial" in frame:
+        trials = mask & (frame["trial"] == 1)
+        if trials.sum() >= params.privacy.min_cell:
+            n[CONVERTED] = float(frame.loc[trials, "converted"].mean())
     if cols.nps:
         nps = frame.loc[mask, cols.nps].astype(float).dropna()
         if len(nps):
@@ -371,6 +378,7 @@ def _numbers(
 # --- focus choices --------------------------------------------------------------------------------
 
 RETAINED = "retention (ordered in last 12 months)"
+CONVERTED = "trials converted to paid"
 STILL_CUSTOMER = "still a customer (not churned)"
 GOAL_METRIC = {
     "grow repeat revenue": RETAINED,
@@ -378,6 +386,100 @@ GOAL_METRIC = {
     "acquire new customers": "growth (share of new customers)",
     "improve loyalty": "NPS",
 }
+
+
+def _usage_facts(mask: pd.Series, frame: pd.DataFrame, params: Params, limit: int = 3) -> list[Fact]:
+    """How much a company type uses the product against everyone: days active and each active
+    event type, where its median is at least half again or at most two thirds of everyone's."""
+    if params.events is None:
+        return []
+    kinds = params.events.active or [c.removeprefix("count_") for c in frame if c.startswith("count_")]
+    fields = ["active_days"] + [f"count_{slug(k)}" for k in kinds]
+    out = []
+    for col in [c for c in dict.fromkeys(fields) if c in frame]:
+        mine, everyone = float(frame.loc[mask, col].median()), float(frame[col].median())
+        if mask.sum() < params.privacy.min_cell or everyone <= 0 or 0.67 < mine / everyone < 1.5:
+            continue
+        what = label_of(col, params)
+        word = "More" if mine > everyone else "Less"
+        out.append(
+            Fact(
+                f"{word} {_lower_first(what)}",
+                f"median {mine:g} per account, against {everyone:g} for everyone",
+            )
+        )
+    return out[:limit]
+
+
+def buyer_roles(contacts: pd.DataFrame | None, frame: pd.DataFrame, params: Params) -> pd.DataFrame | None:
+    """Buyer personas: per contact role, how many contacts hold it, in how many accounts it is
+    the most senior contact, its usual seniority, and how the accounts it leads do (trial
+    conversion, still a customer, spend); a role held by fewer contacts than the privacy minimum
+    is left out. None without contact roles."""
+    if contacts is None or "role" not in contacts or params.columns is None:
+        return None
+    c = contacts.dropna(subset=["role"])
+    min_cell = params.privacy.min_cell
+    rows = []
+    lead = frame["buyer_role"] if "buyer_role" in frame else pd.Series(np.nan, index=frame.index)
+    still = still_customer(frame[status_column(params)], params) if has_churn(params) else None
+    for role, part in c.groupby("role"):
+        if len(part) < min_cell:
+            continue
+        led = lead == role
+        row = {
+            "role": role,
+            "contacts": len(part),
+            "contacts %": 100 * len(part) / len(c),
+            "most senior in accounts %": 100 * led.mean(),
+        }
+        if "seniority" in part and part["seniority"].notna().any():
+            row["usual seniority"] = part["seniority"].mode().iloc[0]
+        if led.sum() >= min_cell:
+            if "converted" in frame and "trial" in frame:
+                trials = led & (frame["trial"] == 1)
+                row["accounts they lead: trials converted %"] = (
+                    100 * frame.loc[trials, "converted"].mean() if trials.sum() >= min_cell else np.nan
+                )
+            if still is not None:
+                row["accounts they lead: still customers %"] = 100 * still[led].mean()
+            if "spend_12m" in frame and frame["spend_12m"].notna().any():
+                row["accounts they lead: spend, last 12 months (mean)"] = frame.loc[led, "spend_12m"].mean()
+        rows.append(row)
+    if not rows:
+        return None
+    out = pd.DataFrame(rows).set_index("role").sort_values("contacts", ascending=False)
+    overall = {}
+    if "converted" in frame and "trial" in frame:
+        overall["trials converted %"] = 100 * frame.loc[frame["trial"] == 1, "converted"].mean()
+    if still is not None:
+        overall["still customers %"] = 100 * still.mean()
+    out.attrs["overall"] = overall
+    return out
+
+
+def buyer_lines(table: pd.DataFrame | None) -> list[str]:
+    """One line per buyer role: who they are and how the accounts they lead do against all."""
+    if table is None:
+        return []
+    overall = table.attrs.get("overall", {})
+    lines = []
+    for role, r in table.iterrows():
+        senior = r["most senior in accounts %"]
+        who = f"{r['contacts %']:.0f}% of contacts; the most senior contact in {senior:.0f}% of accounts"
+        if isinstance(r.get("usual seniority"), str):
+            who += f", usually {_lower_first(r['usual seniority'])}"
+        parts = []
+        for col, what in (
+            ("accounts they lead: trials converted %", "trials converted"),
+            ("accounts they lead: still customers %", "still customers"),
+        ):
+            key = col.removeprefix("accounts they lead: ")
+            if col in r and r[col] == r[col] and key in overall:
+                parts.append(f"{r[col]:.0f}% {what} (all accounts: {overall[key]:.0f}%)")
+        lead = f". Accounts they lead: {'; '.join(parts)}" if parts else ""
+        lines.append(f"**{role}** buyer ({who}){lead}.")
+    return lines
 
 
 def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
@@ -451,7 +553,7 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     return out
 
 
-SHARE_METRICS = {"share of customers", "growth (share of new customers)", RETAINED, STILL_CUSTOMER}
+SHARE_METRICS = {"share of customers", "growth (share of new customers)", RETAINED, STILL_CUSTOMER, CONVERTED}
 METRIC_TITLES = {
     "growth (share of new customers)": "share of this year's new customers",
     RETAINED: "ordered in the last 12 months",

@@ -604,7 +604,11 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
 
     for c in cols.psychographic:
         add((label_of(c, params), "agree"), scale_of(c, params).in_top(frame[c]))
-    for c in cols.demographic + cols.geographic + cols.behavioural:
+    described = cols.demographic + cols.geographic + cols.behavioural + params.profile_columns("firmographic")
+    covered = set(described) | set(cols.psychographic) | set(cols.multi_response)
+    # segmentation features outside the profile roles (usage counts, fields from orders) too
+    described += [c for c in params.segment.features if c not in covered and c in frame]
+    for c in described:
         series = frame[c]
         if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:
             x = series.to_numpy(dtype=float, na_value=np.nan)
@@ -671,6 +675,11 @@ def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
                 continue
             used.add(variable)
             parts.append(_trait_name(variable, answer))
+        if params.unit == "account":  # company types differ by how much they use: far-off means
+            means = index[seg][answers == "mean"]
+            far = means[(means >= 150) | (means <= 60)]
+            far = far.reindex((far - 100).abs().sort_values(ascending=False).index)
+            parts = [_amount_trait(variable, v) for (variable, _), v in far.items()] + parts
         ranked[seg] = parts
     names = {}
     for seg, parts in ranked.items():
@@ -679,6 +688,14 @@ def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
         if list(names.values()).count(names[seg]) > 1 and len(parts) > 2:
             names[seg] = " & ".join(parts[:3])
     return unique_names(names)
+
+
+def _amount_trait(variable: str, index: float) -> str:
+    """A far-off mean as a trait: "many days active", "few “invited colleague” events"."""
+    noun = variable[:1].lower() + variable[1:]
+    if noun.endswith(" (times)"):  # a count of one event type (helpers.schema.label_of)
+        noun = f"“{noun.removesuffix(' (times)')}” events"
+    return f"{'many' if index >= 150 else 'few'} {noun}"
 
 
 def _trait_name(variable: str, answer: str) -> str:

@@ -17,6 +17,7 @@ tokeniser for two languages, the choice of the number of themes, and the assignm
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -535,10 +536,8 @@ def apply_themes(data: Dataset, themes: dict[str, Themes]) -> Dataset:
         )
     new_columns = params.columns.model_copy(update={"multi_response": sets})
     new_params = params.model_copy(update={"columns": new_columns})
-    out = Dataset(new_params, customers, data.orders, data.engine, data.quality, data.dropped_columns)
-    out._behaviour = data._behaviour
-    out.themes = dict(themes)
-    return out
+    # everything else (orders, usage log, contacts, computed summaries) carries over
+    return dataclasses.replace(data, params=new_params, customers=customers, themes=dict(themes))
 
 
 def themes_of(data: Dataset) -> dict[str, Themes]:
