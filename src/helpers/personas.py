@@ -401,11 +401,12 @@ def _usage_facts(mask: pd.Series, frame: pd.DataFrame, params: Params, limit: in
         if mask.sum() < params.privacy.min_cell or everyone <= 0 or 0.67 < mine / everyone < 1.5:
             continue
         what = label_of(col, params)
-        word = "More" if mine > everyone else "Less"
+        if what.endswith(" (times)"):
+            what = f"“{what.removesuffix(' (times)')}” events"
+        side = "well above" if mine > everyone else "well below"
         out.append(
             Fact(
-                f"{word} {_lower_first(what)}",
-                f"median {mine:g} per account, against {everyone:g} for everyone",
+                f"{what}: {side} the usual", f"median {mine:g} per account, against {everyone:g} for everyone"
             )
         )
     return out[:limit]
