@@ -173,7 +173,7 @@ plots.styled(mix, "Fit tier by segment (% of the segment)", missing="")
 # %%
 outcomes = leads.fit_outcomes(frame, fit, holdout, params)
 save_table(outcomes, "fit_tier_outcomes", tables_dir)
-plots.md(leads.holdout_sentence(outcomes, params))
+plots.show(plots.md(leads.holdout_sentence(outcomes, params)))
 plots.styled(outcomes, "Fit tier against value and retention", missing="")
 
 # %%

@@ -159,8 +159,8 @@ plots.show(plots.conversion_chart(by_month, "Trial-to-paid conversion by the mon
 for column in usage.conversion_splits(frame, params):
     by = usage.conversion_by(conv, usage.group_values(frame, params, column), params.privacy.min_cell, column)
     save_table(by, f"conversion_by_{column}", tables_dir)
-    plots.md(usage.conversion_sentence(by, usage.in_words(column, params), by_month))
-    plots.show(plots.styled(by, f"Trial-to-paid conversion by {usage.in_words(column, params)}", bar="conversion %"))
+    plots.show(plots.md(usage.conversion_sentence(by, usage.in_words(column, params), by_month)))
+    display(plots.styled(by, f"Trial-to-paid conversion by {usage.in_words(column, params)}", bar="conversion %"))
 
 # %% [markdown]
 # ## The stick point

@@ -354,3 +354,56 @@ def test_events_before_the_start_and_after_as_of_are_reported(small_saas, tmp_pa
     found = {q.check: q.rows for q in data.quality}
     assert found["before the account's start"] == 5
     assert found["after as_of"] == 3
+
+
+# --- the whole SaaS quarter, as a user runs it ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_saas_quarter_runs_and_its_reports_find_the_planted_truths(tmp_path):
+    data_dir = tmp_path / "data"
+    write_saas(data_dir, accounts=1500)
+    path = write_params(tmp_path, saas_raw(data_dir))
+    run = subprocess.run(
+        [*WORKBOOK, "run", str(path), "--reports", "reports", "--private", "private"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    v1 = tmp_path / "reports" / "demo-saas" / "v1"
+    pages = {p.stem: p.read_text() for p in v1.glob("*.html")}
+    assert {"01_explore", "02_filter", "03_segment", "04_cohorts", "05_personas", "personas"} <= set(pages)
+    assert "<i>Connected integration</i> 2 or more times in the first 14 days" in pages["04_cohorts"]
+    assert "Finance</strong> converts best" in pages["04_cohorts"]
+    assert "No channel converts clearly better" in pages["04_cohorts"]
+    assert "Trial-to-paid conversion by industry" in pages["04_cohorts"]
+    assert "The account file holds" in pages["01_explore"] and "Firmographic profile" in pages["01_explore"]
+    assert "Checked on the 50% of accounts the criteria were not derived from" in pages["03_segment"]
+    assert "Buyer roles" in pages["05_personas"]
+    # no face is invented for a company; no contact's or company's name reaches a report
+    assert "avatar of" not in pages["05_personas"] + pages["personas"]
+    assert "company type:" in pages["personas"]
+    accounts = pd.read_parquet(data_dir / "accounts.parquet")
+    contacts = pd.read_parquet(data_dir / "contacts.parquet")
+    published = "\n".join(pages.values()) + "\n".join(p.read_text() for p in v1.rglob("*.csv"))
+    for value in [*accounts["company_name"].head(50), *contacts["email"].head(50), *contacts["name"].head(5)]:
+        assert value not in published, value
+    # new accounts are scored from what their record holds
+    new = accounts.sample(100, random_state=1)[
+        ["account_id", "industry", "company_size", "employees", "annual_revenue_k", "region", "channel"]
+    ]
+    new.rename(columns={"account_id": "lead_id"}).to_csv(tmp_path / "new.csv", index=False)
+    assign = subprocess.run(
+        [*WORKBOOK, "assign", str(path), "new.csv", "-o", "scored.csv", "--private", "private"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert assign.returncode == 0, assign.stderr
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert len(scored) == 100 and scored["fit tier"].isin(["perfect fit", "workable fit", "not fit"]).all()
+    finance = new["industry"].eq("Finance").to_numpy()
+    assert (scored.loc[finance, "fit score"] > scored.loc[~finance, "fit score"].mean()).all()

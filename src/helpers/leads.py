@@ -22,6 +22,7 @@ from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from statsmodels.stats.proportion import proportions_ztest
 
 from helpers import naming
 from helpers.config import IcpCriterion, Params, Source
@@ -301,7 +302,20 @@ def derived_criteria(
         for name, rule, meets in rules:
             share_all, share_best = float(meets.mean()), float(meets[is_best].mean())
             if share_all > 0 and share_best >= 0.2:
-                scored.append((100 * share_best / share_all, name, rule))
+                scored.append((100 * share_best / share_all, name, rule, meets))
+        tests = sum(len(r) for r in rules) or 1
+        # a trait that could be chance is not a criterion: the best accounts have it more often
+        # than the rest at p < 0.01 (corrected for the answers tried in this column)
+        scored = [
+            (idx, name, rule)
+            for idx, name, rule, meets in scored
+            if proportions_ztest(
+                [int(meets[is_best].sum()), int(meets[~is_best].sum())],
+                [int(is_best.sum()), int((~is_best).sum())],
+                alternative="larger",
+            )[1]
+            < 0.01 / tests
+        ]
         if scored:
             idx, name, rule = max(scored)
             if idx >= 125:

@@ -89,16 +89,18 @@ def conversion_sentence(by: pd.DataFrame, what: str, overall: pd.DataFrame) -> s
         return f"{rate:.0f}% of {total:,} trials converted to paid."
     best, worst = shown.index[0], shown.index[-1]
     p = by.attrs.get("p", np.nan)
-    clear = p < 0.05
-    return (
-        f"**{best}** converts best: {shown.loc[best, 'conversion %']:.0f}% of its trials "
-        f"(95% CI {shown.loc[best, '95% CI low']:.0f}–{shown.loc[best, '95% CI high']:.0f}%), against "
-        f"{shown.loc[worst, 'conversion %']:.0f}% for **{worst}** and {rate:.0f}% overall. "
-        + (
-            f"The differences by {what} are beyond chance (χ² p = {p:.2g})."
-            if clear
-            else f"The differences by {what} could be chance (χ² p = {p:.2g})."
+    hi, lo = shown.loc[best, "conversion %"], shown.loc[worst, "conversion %"]
+    if not p < 0.05:  # no claim of a best group when the differences could be chance
+        return (
+            f"No {what} converts clearly better: from {lo:.0f}% (**{worst}**) to {hi:.0f}% "
+            f"(**{best}**) of trials, differences that could be chance (χ² p = {p:.2g}); "
+            f"{rate:.0f}% overall."
         )
+    return (
+        f"**{best}** converts best: {hi:.0f}% of its trials (95% CI "
+        f"{shown.loc[best, '95% CI low']:.0f}–{shown.loc[best, '95% CI high']:.0f}%), against {lo:.0f}% "
+        f"for **{worst}** and {rate:.0f}% overall; the differences by {what} are beyond chance "
+        f"(χ² p = {p:.2g})."
     )
 
 
