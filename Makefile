@@ -16,7 +16,7 @@ PARAMS ?= parameters/demo.yaml
 KERNEL := customer-workbook
 LAB_OPTS ?=
 
-.PHONY: demo test lint lab lock demo-data demo-previous install python init-examples
+.PHONY: demo demo-saas test lint lab lock demo-data demo-previous install python init-examples
 
 python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -58,6 +58,11 @@ demo-previous: demo-data
 
 demo: demo-previous
 	$(BIN)/workbook run $(PARAMS)
+
+# the second demo brand: a B2B software company (accounts, contacts, usage events, invoices)
+demo-saas: $(STAMP)
+	$(BIN)/workbook demo-data --kind saas --if-missing
+	$(BIN)/workbook run parameters/demo-saas.yaml
 
 # JupyterLab on the notebooks, with the project's kernel ("Customer workbook"); LAB_OPTS passes
 # options, e.g. make lab LAB_OPTS="--no-browser --port 8890" (as root, in a container, it allows
