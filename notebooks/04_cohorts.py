@@ -74,7 +74,12 @@ plots.md(cohorts.reading_note(overall))
 customers_retained = overall.matrix(min_cell=params.privacy.min_cell)
 save_table(overall.matrix_table(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
 plots.retention_heatmap(
-    customers_retained, overall.sizes(), "Retained (%)", period=ct.period, since=overall.since
+    customers_retained,
+    overall.sizes(),
+    "Retained (%)",
+    period=ct.period,
+    since=overall.since,
+    who=explore.unit_word(params),
 );
 
 # %%
@@ -87,6 +92,7 @@ plots.retention_heatmap(
     "Revenue retained (% of the cohort's first-period revenue)",
     period=ct.period,
     since=overall.since,
+    who=explore.unit_word(params),
 );
 
 # %%
@@ -165,7 +171,7 @@ for column in usage.conversion_splits(frame, params):
 # %% [markdown]
 # ## The stick point
 #
-# How far customers got in their first days, and how many of them were still buying months later.
+# How far customers (or accounts) got in their first days, and how many were still active months later.
 # The stick point is the threshold with the largest lift in retention (among thresholds that keep a
 # meaningful share of customers above them), with its 95% confidence interval.
 

@@ -149,26 +149,6 @@ def read_events(
         raw_ts=raw[cols.timestamp].cast("string"),
         **props,
     )
-    total = int(engine.execute(std.count()))
-    if total == 0:
-        raise _fail(src.path, cols.timestamp, "the usage log has no rows", "give a log with events")
-    bad_ts = std.event_ts.isnull() & std.raw_ts.notnull()
-    n_bad = int(engine.execute(std.filter(bad_ts).count()))
-    if n_bad > total / 2:
-        examples = engine.execute(std.filter(bad_ts).select("raw_ts").limit(3))["raw_ts"].tolist()
-        raise _fail(
-            src.path,
-            cols.timestamp,
-            f"{n_bad:,} of {total:,} times cannot be read as dates and times (e.g. {examples})",
-            'add `events.timestamp_format` (e.g. "%d/%m/%Y %H:%M") or fix `events.timestamp`',
-        )
-    if n_bad:
-        quality.append(item("events", "time not readable", cols.timestamp, n_bad, "left out"))
-    missing_ts = int(engine.execute(std.filter(std.raw_ts.isnull()).count()))
-    if missing_ts:
-        quality.append(item("events", "no time", cols.timestamp, missing_ts, "left out"))
-    std = std.filter(std.event_ts.notnull()).drop("raw_ts")
-
     # who → unit: a contact's account, or the unit's own id
     units = pd.DataFrame({"who": unit_ids.astype(str).to_numpy(), "unit": unit_ids.astype(str).to_numpy()})
     if contacts is not None:
@@ -177,12 +157,42 @@ def read_events(
     link = engine.register(units, "_event_links")
     linked = std.left_join(link, "who")
     linked = linked.drop([c for c in linked.columns if c.endswith("_right")])
-    n_unlinked = int(engine.execute(linked.filter(linked.unit.isnull()).count()))
+    # every count the checks need in one pass over the log
+    bad_ts = linked.event_ts.isnull() & linked.raw_ts.notnull()
+    timed = linked.event_ts.notnull()
+    found = linked.unit.notnull()
+    n = engine.execute(
+        linked.aggregate(
+            total=linked.count(),
+            bad=linked.count(where=bad_ts),
+            missing=linked.count(where=linked.raw_ts.isnull()),
+            unlinked=linked.count(where=timed & ~found),
+            late=linked.count(where=timed & found & (linked.event_ts >= end_of(params.as_of))),
+        )
+    ).iloc[0]
+    total, n_bad, missing_ts, n_unlinked, late = (
+        int(n[k]) for k in ("total", "bad", "missing", "unlinked", "late")
+    )
+    if total == 0:
+        raise _fail(src.path, cols.timestamp, "the usage log has no rows", "give a log with events")
+    if n_bad > total / 2:
+        examples = engine.execute(linked.filter(bad_ts).select("raw_ts").limit(3))["raw_ts"].tolist()
+        raise _fail(
+            src.path,
+            cols.timestamp,
+            f"{n_bad:,} of {total:,} times cannot be read as dates and times (e.g. {examples})",
+            'add `events.timestamp_format` (e.g. "%d/%m/%Y %H:%M") or fix `events.timestamp`',
+        )
+    if n_bad:
+        quality.append(item("events", "time not readable", cols.timestamp, n_bad, "left out"))
+    if missing_ts:
+        quality.append(item("events", "no time", cols.timestamp, missing_ts, "left out"))
     counted = total - n_bad - missing_ts
-    whose = "an account or contact" if contacts is not None else "a row"
+    unit = "an account" if params.unit == "account" else "a customer"
+    whose = "an account or contact" if contacts is not None else unit
     target = params.data.units
     if counted and n_unlinked > counted / 2:
-        theirs = engine.execute(linked.filter(linked.unit.isnull()).select("who").limit(3))["who"].tolist()
+        theirs = engine.execute(linked.filter(timed & ~found).select("who").limit(3))["who"].tolist()
         ours = units["who"].head(3).tolist()
         raise _fail(
             src.path,
@@ -196,12 +206,12 @@ def read_events(
         quality.append(
             item("events", "id not in the account or contact files", cols.who, n_unlinked, "left out")
         )
-    std = linked.filter(linked.unit.notnull())
-    std = std.select("unit", "event_ts", "event_type", *cols.properties).rename(customer_id="unit")
-    late = int(engine.execute(std.filter(std.event_ts >= end_of(params.as_of)).count()))
     if late:
         quality.append(item("events", "after as_of", cols.timestamp, late, "left out"))
-    std = engine.reuse(std.filter(std.event_ts < end_of(params.as_of)))
+    std = linked.filter(timed & found & (linked.event_ts < end_of(params.as_of)))
+    std = engine.reuse(
+        std.select("unit", "event_ts", "event_type", *cols.properties).rename(customer_id="unit")
+    )
     counts = engine.execute(std.group_by("event_type").aggregate(events=std.count()))
     types = counts.set_index("event_type")["events"].sort_values(ascending=False)
     check_types(params, types)

@@ -434,6 +434,7 @@ def retention_heatmap(
     fmt: str = "pct",
     period: str = "period",
     since: str = "the first order",
+    who: str = "customers",
 ) -> plt.Figure:
     """Cohorts down the side (with their size), periods across; blank where too young."""
     data = matrix.iloc[:, :max_cols]
@@ -454,7 +455,7 @@ def retention_heatmap(
     )
     ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=8, rotation=0)
     ax.set_xlabel(f"{period}s since {since} (0: the {period} of {since})")
-    ax.set_ylabel("cohort (customers)")
+    ax.set_ylabel(f"cohort ({who})")
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -557,7 +558,7 @@ def conversion_chart(by: pd.DataFrame, title: str) -> plt.Figure | Markdown:
     lo = y - pd.to_numeric(shown["95% CI low"]).to_numpy(float)
     hi = pd.to_numeric(shown["95% CI high"]).to_numpy(float) - y
     ax.errorbar(x, y, yerr=[lo, hi], fmt="o-", color=PALETTE, ecolor="#9bb3cf", capsize=2, lw=1.5)
-    step = max(1, len(x) // 12)
+    step = max(1, -(-len(x) // 8))  # at most 8 labels: months written in full never overlap
     ax.set_xticks(x[::step], [str(i) for i in shown.index][::step], rotation=0)
     ax.set_ylabel("% of trials converted")
     ax.set_ylim(bottom=0)
