@@ -152,3 +152,18 @@ def test_the_value_caveat_travels_to_other_reports(tmp_path):
     assert "over-forecast the holdout period by 17%" in caveat
     (check / "value_check.json").write_text('{"predicted": 105, "actual": 100}')
     assert value.caveat_for(str(tmp_path / "05_personas")) == ""  # within 10%: no caveat
+
+
+def test_one_field_against_another_reads_as_words(tmp_path):
+    from conftest import ROOT
+
+    from helpers.config import parse_params, read_yaml
+
+    raw = read_yaml((ROOT / "parameters" / "demo-saas.yaml").read_text())
+    for key in raw["data"]:  # the wording needs no data: empty stand-ins for the files
+        raw["data"][key]["path"] = str(tmp_path / f"{key}.parquet")
+        (tmp_path / f"{key}.parquet").touch()
+    params = parse_params(raw, "demo-saas.yaml", tmp_path)
+    text = describe("days_to_connected_integration < days_to_subscribed", params)
+    assert text == "Days to the first “connected integration” below days to the first “subscribed”"
+    assert describe("days_to_invited_colleague < 7", params) == "Days to the first colleague invited below 7"

@@ -674,7 +674,10 @@ def rules(
     ct = params.cohorts
     if frame is None or not ct.rules:
         return None
-    buyers = frame[frame["orders"] > 0] if "orders" in frame else frame
+    if data.events is not None:  # everyone with a start in the usage log
+        buyers = frame[frame["start_date"].notna()] if "start_date" in frame else frame
+    else:
+        buyers = frame[frame["orders"] > 0] if "orders" in frame else frame
     masks = pd.DataFrame(
         {name: evaluate(expr, buyers) for name, expr in ct.rules.items()}, index=buyers.index
     )

@@ -87,6 +87,10 @@ def _oriented(node: ast.Compare) -> tuple[str, str, object] | None:
 
 
 def _compare(left: ast.AST, op: str, right: ast.AST, params: Params) -> str:
+    columns = [n for n in (left, right) if isinstance(n, ast.Name) and not is_boolean_word(n)]
+    if len(columns) == 2:  # one field against another: "days to A below days to B"
+        a, b = (label_in_sentence(column_name(n.id), params) for n in columns)
+        return f"{a[:1].upper()}{a[1:]} {_WORDS[op]} {b}"
     oriented = _oriented(ast.Compare(left=left, ops=[getattr(ast, op)()], comparators=[right]))
     if oriented is None:
         return ast.unparse(ast.Compare(left=left, ops=[getattr(ast, op)()], comparators=[right]))
