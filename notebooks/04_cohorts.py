@@ -16,7 +16,7 @@
 #     after:
 #     - 03_segment
 #     requires:
-#     - orders
+#     - activity
 # ---
 
 # %% [markdown]
@@ -165,7 +165,7 @@ plots.show(plots.conversion_chart(by_month, "Trial-to-paid conversion by the mon
 for column in usage.conversion_splits(frame, params):
     by = usage.conversion_by(conv, usage.group_values(frame, params, column), params.privacy.min_cell, column)
     save_table(by, f"conversion_by_{column}", tables_dir)
-    plots.show(plots.md(usage.conversion_sentence(by, usage.in_words(column, params), by_month)))
+    plots.show(plots.md(usage.conversion_sentence(by, usage.in_words(column, params), conv)))
     display(plots.styled(by, f"Trial-to-paid conversion by {usage.in_words(column, params)}", bar="conversion %"))
 
 # %% [markdown]
@@ -202,12 +202,13 @@ plots.styled(
 # predicted value.
 
 # %%
+# %%needs orders
 result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
 value.save_private(result, private_dir)
 
 # %%
 # %%needs rules
-compare = cohorts.rules(data, frame, params, result.customers["clv"] if result.value_ok else None)
+compare = cohorts.rules(data, frame, params, value.customer_value_for(data, private_dir))
 save_table(compare, "cohort_rules", tables_dir)
 plots.styled(compare, "Cohort rules: meets the rule vs the rest")
 
@@ -220,6 +221,7 @@ plots.styled(compare, "Cohort rules: meets the rule vs the rest")
 # per purchase. Value is gross margin over the horizon, discounted.
 
 # %%
+# %%needs orders
 plots.bullets(result.problem_sentences(), empty="")
 fitted = result.parameters()
 plots.styled(
@@ -234,23 +236,29 @@ plots.styled(
 # asked to predict the holdout; the chart compares its predictions with what customers actually did.
 
 # %%
+# %%needs orders
 plots.show(plots.calibration_chart(result.check))
 
 # %%
+# %%needs orders
 plots.md(value.check_sentence(result, params.value))
 
 # %%
+# %%needs orders
 plots.md(value.value_caveat(result))
 
 # %%
+# %%needs orders
 rfm = value.rfm_table(result)
 save_table(rfm, "rfm_groups", tables_dir)
 plots.styled(rfm, "RFM groups", bar="customers %", decimals=2)
 
 # %%
+# %%needs orders
 plots.md(value.rfm_note(rfm))
 
 # %%
+# %%needs orders
 plots.histograms(
     result.customers,
     {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchases (days with an order)"},
@@ -265,32 +273,34 @@ plots.histograms(
 # the run's private files for the teams who act on it.
 
 # %%
+# %%needs orders
 by_cohort = value.value_by(result, value.acquisition_cohort(result.customers), params.privacy.min_cell)
 save_table(by_cohort, "value_by_cohort", tables_dir)
 plots.styled(by_cohort, "Value and risk by acquisition cohort", bar="at risk %", decimals=2)
 
 # %%
+# %%needs orders
 plots.md(value.risk_note(by_cohort, "acquisition quarter", params.value.at_risk_threshold))
 
 # %%
-# %%needs channel
+# %%needs channel orders
 by_channel = value.value_by(result, value.channel_groups(frame, params), params.privacy.min_cell)
 save_table(by_channel, "value_by_channel", tables_dir)
 plots.styled(by_channel, "Value and risk by acquisition channel", bar="at risk %", decimals=2)
 
 # %%
-# %%needs channel
+# %%needs channel orders
 plots.md(value.risk_note(by_channel, "acquisition channel", params.value.at_risk_threshold, lead=False))
 
 # %%
-# %%needs customers
+# %%needs customers orders
 by_segment = value.value_by(result, segments, params.privacy.min_cell)
 save_table(by_segment, "value_by_segment", tables_dir)
 plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=2,
              missing="Segments are shown when 03_segment ran in the same batch.")
 
 # %%
-# %%needs customers
+# %%needs customers orders
 plots.md(value.risk_note(by_segment, "segment", params.value.at_risk_threshold, lead=False))
 
 # %% [markdown]

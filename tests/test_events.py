@@ -77,7 +77,7 @@ def test_the_industry_that_converts_best_is_found(saas):
     assert by.attrs["p"] < 0.001
     # its interval clears every other industry's
     assert by.loc[BEST_INDUSTRY, "95% CI low"] > by.drop(BEST_INDUSTRY)["95% CI high"].max()
-    assert "converts best" in usage.conversion_sentence(by, "industry", usage.conversion_by(conv, None))
+    assert "converts best" in usage.conversion_sentence(by, "industry", conv)
 
 
 def test_the_early_action_that_predicts_staying_is_found(saas):
@@ -407,3 +407,53 @@ def test_the_saas_quarter_runs_and_its_reports_find_the_planted_truths(tmp_path)
     assert len(scored) == 100 and scored["fit tier"].isin(["perfect fit", "workable fit", "not fit"]).all()
     finance = new["industry"].eq("Finance").to_numpy()
     assert (scored.loc[finance, "fit score"] > scored.loc[~finance, "fit score"].mean()).all()
+
+
+@pytest.mark.slow
+def test_cohorts_on_a_usage_log_need_no_orders(small_saas, tmp_path):
+    """A product with accounts and a usage log but no invoices still gets retention, conversion
+    and the stick point; the value models say what they need instead."""
+    raw = saas_raw(small_saas)
+    raw["data"].pop("orders")
+    raw.pop("orders")
+    raw["icp"].pop("value_field")
+    path = write_params(tmp_path, raw)
+    run = subprocess.run(
+        [*WORKBOOK, "run", str(path), "--only", "04_cohorts", "--reports", "r", "--private", "p"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    page = (tmp_path / "r" / "demo-saas" / "v1" / "04_cohorts.html").read_text()
+    assert "Trial-to-paid conversion by industry" in page
+    assert "Connected integration" in page and "this part needs an orders file" in page
+    assert "Traceback" not in page
+
+
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (SHARED / "crm" / "mlc_churn.csv").exists(), reason="../shared/data/crm not present")
+def test_a_real_crm_export_read_as_accounts(tmp_path):
+    """mlc_churn read with `unit: account`: the ICP is derived from the accounts still customers,
+    and with no trait that beats chance there is no made-up scorecard."""
+    from helpers import leads
+
+    raw = read_yaml((ROOT / "parameters" / "examples" / "mlc_churn.yaml").read_text())
+    raw["unit"] = "account"
+    raw["data"] = {"accounts": {"path": str(SHARED / "crm" / "mlc_churn.csv")}}
+    raw["columns"]["behavioural"].remove("account_length")
+    raw["columns"]["firmographic"] = ["account_length"]
+    params = load_params(write_params(tmp_path, raw))
+    data = load_dataset(params)
+    frame = profile_frame(data)
+    best, said = leads.best_accounts(frame, params)
+    assert said == "the accounts still customers (not churned)"
+    assert best.sum() == (frame["churn"] == "no").sum() == 4293
+    criteria, holdout = leads.derived_criteria(frame, params)
+    assert 0.45 < holdout.mean() < 0.55
+    assert criteria == []  # state, area code and account length do not tell who stays
+    assert "No scorecard for this run" in leads.scorecard_note(criteria, frame, params)
+    assert leads.lead_columns(frame, params) == ["account_length", "state", "area_code"]

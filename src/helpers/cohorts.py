@@ -474,7 +474,7 @@ def stick_point(
 def find_stick_point(data, params) -> StickPoint | ActionSearch:  # noqa: ANN001
     """The stick point the parameters ask for: on orders, or searched over the usage log's actions."""
     sp = params.cohorts.stick_point
-    if sp.action == "events":
+    if sp.action == "events" or (data.orders is None and data.events is not None):  # no orders: actions
         return search_actions(
             data, sp.window_days, sp.outcome_days, sp.max_level, sp.min_share, sp.events or None
         )
@@ -598,7 +598,7 @@ def split_retention(
 
 def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None:  # noqa: ANN001
     """Acquisition channel economics, when the data names channels and costs."""
-    if frame is None:
+    if frame is None or data.orders is None:  # value needs revenue: orders (or invoices)
         return None
     acq = params.columns.acquisition
     if not (acq.channel and acq.cost):

@@ -232,6 +232,8 @@ def best_accounts(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None
     if value is None:
         return None, what
     known = value.notna()
+    if value[known].nunique() <= 2:  # a yes/no measure (still a customer): the yes side
+        return known & (value == value[known].max()), "the accounts still customers (not churned)"
     best = known & (value >= value[known].quantile(0.75)) & (value > value[known].min())
     said = f"the top quarter on {what}"
     if (

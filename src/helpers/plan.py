@@ -89,10 +89,10 @@ def available(params: Params) -> set[str]:
             have.add("amount")
         if params.orders.full_price or params.orders.prepaid:
             have.add("order_flags")
-        if params.cohorts.rules:
-            have.add("rules")
         if "customers" in have:
             have.add("linked")
+    if params.cohorts.rules and "activity" in have:
+        have.add("rules")
     if params.previous.period:
         have.add("previous")
     return have

@@ -80,10 +80,11 @@ def conversion_by(
     return suppress_rows(t, TRIALS, min_cell, keep=[])
 
 
-def conversion_sentence(by: pd.DataFrame, what: str, overall: pd.DataFrame) -> str:
-    """The best- and worst-converting groups of a split, with whether the difference is real."""
-    total = int(overall[TRIALS].sum())
-    rate = 100 * overall["converted"].sum() / total if total else np.nan
+def conversion_sentence(by: pd.DataFrame, what: str, conv: pd.DataFrame) -> str:
+    """The best- and worst-converting groups of a split, with whether the difference is real
+    (``conv``: every trial judged, from :func:`conversions`, for the overall rate)."""
+    total = len(conv)
+    rate = 100 * conv["converted"].mean() if total else np.nan
     shown = by[pd.to_numeric(by["conversion %"], errors="coerce").notna()]
     if len(shown) < 2:
         return f"{rate:.0f}% of {total:,} trials converted to paid."
