@@ -163,7 +163,8 @@ plots.show(plots.conversion_chart(by_month, "Trial-to-paid conversion by the mon
 # %%
 # %%needs trial
 for column in usage.conversion_splits(frame, params):
-    by = usage.conversion_by(conv, usage.group_values(frame, params, column), params.privacy.min_cell, column)
+    groups = usage.group_values(frame, params, column)
+    by = usage.conversion_by(conv, groups, params.privacy.min_cell, explore.label_of(column, params))
     save_table(by, f"conversion_by_{column}", tables_dir)
     plots.show(plots.md(usage.conversion_sentence(by, usage.in_words(column, params), conv)))
     display(plots.styled(by, f"Trial-to-paid conversion by {usage.in_words(column, params)}", bar="conversion %"))

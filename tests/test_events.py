@@ -214,7 +214,13 @@ def test_usage_fields_are_named_by_event_type(saas):
         assert f"count_{kind}" in frame and f"days_to_{kind}" in frame
     assert (frame["count_signed_up"] == 1).all()
     assert (frame["days_to_signed_up"] == 0).all()
-    assert frame["converted"].isin([0, 1]).all()
+    judged = frame["converted"].notna()
+    assert frame.loc[judged, "converted"].isin([0, 1]).all()
+    # a trial younger than the conversion window is not judged yet (as 04 counts it)
+    window = pd.Timedelta(days=params.events.conversion_days)
+    young = frame["start_date"] > pd.Timestamp(params.as_of) - window
+    assert not judged[young & (frame["converted"] != 1)].any()
+    assert judged[~young].all()
 
 
 def test_cohort_rules_over_events(saas):
@@ -457,3 +463,82 @@ def test_a_real_crm_export_read_as_accounts(tmp_path):
     assert criteria == []  # state, area code and account length do not tell who stays
     assert "No scorecard for this run" in leads.scorecard_note(criteria, frame, params)
     assert leads.lead_columns(frame, params) == ["account_length", "state", "area_code"]
+
+
+# --- shapes other than the demo's ---------------------------------------------------------------
+
+
+def _with_events(small_saas: Path, tmp_path: Path, events: pd.DataFrame, name: str = "events.csv", **changes):
+    events.to_csv(tmp_path / name, index=False) if name.endswith(".csv") else events.to_parquet(
+        tmp_path / name
+    )
+    raw = saas_raw(small_saas)
+    raw["data"]["events"]["path"] = str(tmp_path / name)
+    for key, value in changes.items():
+        raw["events"][key] = value
+    return load_params(write_params(tmp_path, raw))
+
+
+def test_contact_ids_that_are_also_account_ids_stop_the_run(small_saas, tmp_path):
+    contacts = pd.read_parquet(small_saas / "contacts.parquet")
+    contacts.loc[contacts.index[:3], "contact_id"] = ["A000001", "A000002", "A000003"]
+    contacts.to_parquet(tmp_path / "contacts.parquet")
+    raw = saas_raw(small_saas)
+    raw["data"]["contacts"]["path"] = str(tmp_path / "contacts.parquet")
+    with pytest.raises(DataError, match="3 contact ids are also account ids"):
+        load_dataset(load_params(write_params(tmp_path, raw)))
+    contacts = pd.read_parquet(small_saas / "contacts.parquet")
+    pd.concat([contacts, contacts.head(2)]).to_parquet(tmp_path / "contacts.parquet")
+    with pytest.raises(DataError, match="contact ids appear more than once"):
+        load_dataset(load_params(write_params(tmp_path, raw)))
+
+
+def test_dates_without_times_and_a_format_are_read_and_a_bad_one_is_reported(small_saas, tmp_path):
+    ev = pd.read_parquet(small_saas / "events.parquet")
+    text = ev["event_time"].dt.strftime("%d-%m-%Y")
+    text.iloc[5] = "31-02-2025"  # no such day
+    params = _with_events(small_saas, tmp_path, ev.assign(event_time=text), timestamp_format="%d-%m-%Y")
+    data = load_dataset(params)
+    found = {q.check: q.rows for q in data.quality}
+    assert found["time not readable"] == 1
+    assert data.engine.execute(data.events.table.count()) > len(ev) * 0.9
+
+
+def test_event_types_that_would_share_a_field_stop_the_run(small_saas, tmp_path):
+    ev = pd.read_parquet(small_saas / "events.parquet")
+    logins = ev.index[ev["event"] == "logged_in"]
+    ev.loc[logins, "event"] = "Logged In"
+    ev.loc[logins[:300], "event"] = "logged-in"
+    params = _with_events(small_saas, tmp_path, ev, name="events.parquet", active=["Logged In"])
+    with pytest.raises(DataError, match="would share one field: 'Logged In' and 'logged-in'"):
+        load_dataset(params)
+
+
+def test_an_account_without_a_start_event_starts_at_its_first_event(small_saas, tmp_path):
+    ev = pd.read_parquet(small_saas / "events.parquet")
+    contacts = pd.read_parquet(small_saas / "contacts.parquet")
+    first = contacts[contacts["account_id"] == "A000001"]["contact_id"]
+    ev = ev[~(ev["contact_id"].isin(first) & (ev["event"] == "signed_up"))]
+    data = load_dataset(_with_events(small_saas, tmp_path, ev, name="events.parquet"))
+    found = {q.check: q.rows for q in data.quality}
+    assert found["accounts without a start event"] == 1
+    u = data.usage().set_index("customer_id")
+    assert u.loc["A000001", "count_logged_in"] > 0
+
+
+def test_the_engine_reads_zoned_times_in_utc_whatever_the_machine_zone():
+    from helpers.engine import Engine
+
+    engine = Engine("duckdb")
+    assert engine.con.raw_sql("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
+
+
+def test_no_stick_point_threshold_rests_on_fewer_accounts_than_the_minimum(small_saas, tmp_path):
+    raw = saas_raw(small_saas)
+    raw["privacy"]["min_cell"] = 60
+    params = load_params(write_params(tmp_path, raw))
+    search = cohorts.find_stick_point(load_dataset(params), params)
+    assert search.tried > 0
+    for table in search.thresholds.values():
+        assert (table["customers at or above"] >= 60).all()
+        assert ((search.total - table["customers at or above"]) >= 60).all()

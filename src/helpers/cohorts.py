@@ -476,7 +476,13 @@ def find_stick_point(data, params) -> StickPoint | ActionSearch:  # noqa: ANN001
     sp = params.cohorts.stick_point
     if sp.action == "events" or (data.orders is None and data.events is not None):  # no orders: actions
         return search_actions(
-            data, sp.window_days, sp.outcome_days, sp.max_level, sp.min_share, sp.events or None
+            data,
+            sp.window_days,
+            sp.outcome_days,
+            sp.max_level,
+            sp.min_share,
+            sp.events or None,
+            params.privacy.min_cell,
         )
     return stick_point(data.engine, data.orders, params.as_of, **sp.model_dump(exclude={"events"}))
 
@@ -767,7 +773,7 @@ def reading_note(ret: Retention) -> str:
     """How to read the retention tables and charts: the period and the definition, in words."""
     did = "was active" if ret.basis == "events" else "ordered"
     very = f"{did} in that very" if ret.definition == "on" else f"{did} in that {ret.period} or any later"
-    first = "start (the first sign-up event)" if ret.basis == "events" else "first order"
+    first = "start (the first start event in the usage log)" if ret.basis == "events" else "first order"
     return (
         f"Each column is a {ret.period} after the {ret.period} of the {first}; a cell is the share "
         f"of the cohort that {very} {ret.period}."

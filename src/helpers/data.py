@@ -770,6 +770,13 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
         assert params.columns is not None
         links = contacts[["contact_id", "customer_id"]] if contacts is not None else None
         events = read_events(params, engine, customers[params.columns.id], links, quality, QualityItem)
+        clash = sorted({*field_names(events, params), "start_date"} & set(customers.columns))
+        if clash:
+            raise DataError(
+                f"{params.data.units.path}: column '{clash[0]}': the usage log gives every "
+                f"{params.unit} a field of this name ({', '.join(clash)}); rename the column in "
+                f"the file, or leave it out of `columns`"
+            )
     if customers is not None:
         extra = field_names(events, params) if events is not None else []
         check_references(
@@ -802,6 +809,13 @@ def _load_contacts(params: Params, accounts: pd.DataFrame, quality: list[Quality
     for key in ("role", "seniority"):
         if wanted[key]:
             out[key] = frame[wanted[key]].astype("string").str.strip()
+    twice = out["contact_id"].duplicated(keep=False)
+    if twice.any():
+        raise DataError(
+            f"{src.path}: column '{cols.id}': {int(out.loc[twice, 'contact_id'].nunique())} contact ids "
+            f"appear more than once (e.g. {_examples(out.loc[twice, 'contact_id'])}); ids must be "
+            "unique: remove the duplicate rows, or fix `contacts.id`"
+        )
     known = set(accounts[params.columns.id].astype(str))
     linked = out["customer_id"].isin(known)
     if len(out) and linked.sum() < len(out) / 2:

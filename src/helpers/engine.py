@@ -71,6 +71,8 @@ class Engine:
         self._reused: dict[Any, ir.Table] = {}
         if name == "duckdb":
             self.con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
+            # times with a zone become UTC whatever the machine's zone (as Spark's session does)
+            self.con.raw_sql("SET TimeZone = 'UTC'")
         elif name == "spark":
             self.session = spark_session(spark or SparkSettings())
             self.con = ibis.pyspark.connect(self.session)

@@ -18,6 +18,7 @@ and ``active_days`` (days with an active event), ``days_since_active``, ``trial`
 
 from __future__ import annotations
 
+import datetime as dtm
 import difflib
 import re
 from dataclasses import dataclass
@@ -34,13 +35,14 @@ from helpers.expressions import filter_columns
 from helpers.fields import all_expressions
 
 MAX_TYPES = 40  # per-type fields for the most frequent types only (a log may have hundreds)
-OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"  # a time-zone designator at the end of a timestamp
+# a time-zone designator after a time of day (so the `-05` of a date such as 2024-03-05 is none)
+OFFSET = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 EVENT_FIELD = re.compile(r"^(count|days_to)_(.+)$")
 
 
 def slug(event_type: str) -> str:
-    """An event type as a field-name part: `Used Feature X` → `used_feature_x`."""
-    return re.sub(r"[^0-9a-z]+", "_", str(event_type).lower()).strip("_") or "event"
+    """An event type as a field-name part: `Used Feature X` → `used_feature_x`, `登录` → `登录`."""
+    return re.sub(r"\W+", "_", str(event_type).lower()).strip("_") or "event"
 
 
 @dataclass
@@ -110,8 +112,15 @@ def _timestamps(raw: ir.Table, params: Params, engine: Engine) -> ir.Value:
     if zoned:  # every time has its offset: read them as instants, kept in UTC
         return _utc(text.try_cast(dt.Timestamp(timezone="UTC")))
     if cols.timestamp_format:
-        return text.as_timestamp(cols.timestamp_format).cast("timestamp")
+        if engine.name == "duckdb":  # a time the format cannot read is missing (reported), not a crash
+            return _try_strptime(text, cols.timestamp_format)
+        return text.as_timestamp(cols.timestamp_format).cast("timestamp")  # Spark: NULL already
     return text.try_cast("timestamp")
+
+
+@ibis.udf.scalar.builtin(name="try_strptime")
+def _try_strptime(text: str, fmt: str) -> dt.timestamp:  # type: ignore[valid-type]
+    """DuckDB's try_strptime: NULL where the text does not match the format."""
 
 
 def _utc(instant: ir.TimestampValue) -> ir.TimestampValue:
@@ -153,7 +162,17 @@ def read_events(
     units = pd.DataFrame({"who": unit_ids.astype(str).to_numpy(), "unit": unit_ids.astype(str).to_numpy()})
     if contacts is not None:
         by_contact = contacts.rename(columns={"contact_id": "who", "customer_id": "unit"})[["who", "unit"]]
-        units = pd.concat([units, by_contact.astype(str)], ignore_index=True).drop_duplicates("who")
+        both = sorted(set(units["who"]) & set(by_contact["who"].astype(str)))
+        if both:  # an event's id could name a contact or an account: never guess which
+            assert params.contacts is not None and params.data.contacts is not None
+            raise _fail(
+                params.data.contacts.path,
+                params.contacts.id,
+                f"{len(both):,} contact ids are also account ids (e.g. {both[:3]}), so an event's "
+                f"'{cols.who}' could name either",
+                "write contact and account ids so they differ (e.g. with a prefix)",
+            )
+        units = pd.concat([units, by_contact.astype(str)], ignore_index=True)
     link = engine.register(units, "_event_links")
     linked = std.left_join(link, "who")
     linked = linked.drop([c for c in linked.columns if c.endswith("_right")])
@@ -215,10 +234,24 @@ def read_events(
     counts = engine.execute(std.group_by("event_type").aggregate(events=std.count()))
     types = counts.set_index("event_type")["events"].sort_values(ascending=False)
     check_types(params, types)
+    _check_field_names(types, src.path, cols.type)
     log = EventLog(std, types)
     starts = start_times(log, params)
     early = std.join(starts, "customer_id").filter(lambda t: t.event_ts < t.start_ts)
     log.before_start = int(engine.execute(early.count()))
+    if cols.start:
+        has = std.group_by("customer_id").aggregate(n=std.count(where=std.event_type.isin(cols.start)))
+        no_start = int(engine.execute(has.filter(has.n == 0).count()))
+        if no_start:
+            quality.append(
+                item(
+                    "events",
+                    f"{'accounts' if params.unit == 'account' else 'customers'} without a start event",
+                    cols.type,
+                    no_start,
+                    "their first event is their start",
+                )
+            )
     if log.before_start:
         quality.append(
             item(
@@ -230,6 +263,24 @@ def read_events(
             )
         )
     return log
+
+
+def _check_field_names(types: pd.Series, path: object, column: str) -> None:
+    """Two event types that would share one field name (`Sign Up` and `sign-up`) stop the run:
+    their counts would be mixed up."""
+    top = [str(t) for t in types.index[:MAX_TYPES]]
+    by: dict[str, list[str]] = {}
+    for t in top:
+        by.setdefault(slug(t), []).append(t)
+    clash = [names for names in by.values() if len(names) > 1]
+    if clash:
+        shown = "; ".join(" and ".join(repr(n) for n in names) for names in clash[:3])
+        raise _fail(
+            path,
+            column,
+            f"event types that differ only in case or punctuation would share one field: {shown}",
+            "write each event type one way in the log",
+        )
 
 
 def check_types(params: Params, types: pd.Series) -> None:
@@ -275,12 +326,15 @@ def _declared(column: str, params: Params) -> bool:
 
 
 def start_times(log: EventLog, params: Params) -> ir.Table:
-    """Each unit's start: its first event of a start type (or its first event of any type)."""
+    """Each unit's start: its first event of a start type (a unit without one: its first event;
+    counted in the data-quality table)."""
     cols = params.events
     assert cols is not None
     t = log.table
-    starts = t.filter(t.event_type.isin(cols.start)) if cols.start else t
-    return starts.group_by("customer_id").aggregate(start_ts=starts.event_ts.min())
+    if not cols.start:
+        return t.group_by("customer_id").aggregate(start_ts=t.event_ts.min())
+    first = t.event_ts.min(where=t.event_type.isin(cols.start))
+    return t.group_by("customer_id").aggregate(start_ts=first.coalesce(t.event_ts.min()))
 
 
 def summary(log: EventLog, params: Params) -> ir.Table:
@@ -307,9 +361,12 @@ def summary(log: EventLog, params: Params) -> ir.Table:
     g = g.mutate(days_since_active=ibis.literal(params.as_of).delta(g.last_active, unit="day"))
     if cols.trial:
         g = g.mutate(trial=g.trial_ts.notnull().cast("int64"))
-        if cols.paid:
-            converted = g.trial_ts.notnull() & g.paid_ts.notnull() & (g.paid_ts >= g.trial_ts)
-            g = g.mutate(converted=converted.cast("int64"))
+        if cols.paid:  # as 04 counts it: paid within the window; missing while too young to judge
+            window = ibis.interval(days=cols.conversion_days)
+            within = g.paid_ts.notnull() & (g.paid_ts >= g.trial_ts) & (g.paid_ts <= g.trial_ts + window)
+            judged = g.trial_ts < end_of(params.as_of - dtm.timedelta(days=cols.conversion_days))
+            converted = ibis.cases((within, 1), (judged, 0), else_=ibis.null()).cast("int64")
+            g = g.mutate(converted=converted)
     return g
 
 
@@ -333,8 +390,8 @@ def activity_stream(log: EventLog, params: Params, orders: ir.Table | None) -> i
     assert cols is not None
     t = log.table.join(start_times(log, params), "customer_id")
     keep = t.event_ts >= t.start_ts
-    if cols.active:
-        keep &= t.event_type.isin([*cols.active, *cols.start]) | (t.event_ts == t.start_ts)
+    if cols.active:  # the start itself is active (period 0); a later start event is not
+        keep &= t.event_type.isin(cols.active) | (t.event_ts == t.start_ts)
     t = t.filter(keep)
     rows = t.select(
         "customer_id", order_ts=t.event_ts, amount=ibis.literal(0.0), active=ibis.literal(1).cast("int64")

@@ -415,7 +415,7 @@ def highlights(
             f"{len(data.events.types)} types"
             + (
                 f"; {int(last[word]):,} {word} were active in {pd.Timestamp(last['month']):%B %Y}."
-                if last is not None
+                if last is not None and last[word] == last[word]
                 else "."
             )
         )
@@ -455,7 +455,9 @@ def monthly_usage(data: Dataset) -> pd.DataFrame:
     per = data.engine.execute(
         t.group_by("month").aggregate(events=t.count(), units=t.customer_id.nunique(where=active))
     )
-    return per.sort_values("month", ignore_index=True).rename(columns={"units": unit_word(data.params)})
+    per = per.sort_values("month", ignore_index=True)
+    per["units"] = per["units"].where(per["units"] >= data.params.privacy.min_cell)  # privacy: a gap
+    return per.rename(columns={"units": unit_word(data.params)})
 
 
 def event_type_table(data: Dataset) -> pd.DataFrame:

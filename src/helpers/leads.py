@@ -345,15 +345,19 @@ def holdout_outcomes(
     tiers = fit.loc[holdout, "fit tier"]
     if best is not None:
         out["best accounts %"] = (100 * best.groupby(tiers).mean()).reindex(out.index)
-    if "converted" in part and "trial" in part:
-        trials = part["trial"] == 1
-        rate = part.loc[trials, "converted"].groupby(tiers[trials]).mean()
-        out["trials converted %"] = (100 * rate).reindex(out.index)
+    hide = marker(params.privacy.min_cell)
     counts = tiers.value_counts().reindex(out.index)
-    small = counts < params.privacy.min_cell
-    for col in ("best accounts %", "trials converted %"):
-        if col in out and small.any():
-            out[col] = out[col].astype(object).where(~small, marker(params.privacy.min_cell))
+    if "best accounts %" in out and (counts < params.privacy.min_cell).any():
+        out["best accounts %"] = (
+            out["best accounts %"].astype(object).where(counts >= params.privacy.min_cell, hide)
+        )
+    if "converted" in part and "trial" in part:
+        judged = (part["trial"] == 1) & part["converted"].notna()  # trials old enough to judge
+        rate = part.loc[judged, "converted"].groupby(tiers[judged]).mean()
+        trials = judged.groupby(tiers).sum().reindex(out.index, fill_value=0)
+        share = (100 * rate).reindex(out.index)
+        few = trials < params.privacy.min_cell
+        out["trials converted %"] = share.astype(object).where(~few, hide) if few.any() else share
     word = unit_word(params)
     return out.rename(columns={"people": word, "people %": f"{word} %"})
 

@@ -427,12 +427,12 @@ def buyer_roles(contacts: pd.DataFrame | None, frame: pd.DataFrame, params: Para
     for role, part in c.groupby("role"):
         if len(part) < min_cell:
             continue
-        led = lead == role
+        led = (lead == role).fillna(False).astype(bool)  # accounts without a role count as not led
         row = {
             "role": role,
             "contacts": len(part),
             "contacts %": 100 * len(part) / len(c),
-            "most senior in accounts %": 100 * led.mean(),
+            "most senior in accounts %": 100 * led.mean() if led.sum() >= min_cell else np.nan,
         }
         if "seniority" in part and part["seniority"].notna().any():
             row["usual seniority"] = part["seniority"].mode().iloc[0]
@@ -467,7 +467,9 @@ def buyer_lines(table: pd.DataFrame | None) -> list[str]:
     lines = []
     for role, r in table.iterrows():
         senior = r["most senior in accounts %"]
-        who = f"{r['contacts %']:.0f}% of contacts; the most senior contact in {senior:.0f}% of accounts"
+        who = f"{r['contacts %']:.0f}% of contacts" + (
+            f"; the most senior contact in {senior:.0f}% of accounts" if senior == senior else ""
+        )
         if isinstance(r.get("usual seniority"), str):
             who += f", usually {_lower_first(r['usual seniority'])}"
         parts = []

@@ -57,6 +57,8 @@ def label_of(column: str, params: Params) -> str:
         return mr.label or column.replace("_", " ").capitalize()
     if params.columns and column == params.columns.nps:
         return "NPS (likelihood to recommend, 0–10)"
+    if column == "buyer_role" and params.contacts is not None and not params.contacts.seniority_order:
+        return "Most common contact role"  # without a seniority order no one is "most senior"
     if column in FIELD_LABELS:
         return FIELD_LABELS[column]
     if params.events is not None and (m := EVENT_FIELD.match(column)):  # per event type

@@ -605,9 +605,10 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
     for c in cols.psychographic:
         add((label_of(c, params), "agree"), scale_of(c, params).in_top(frame[c]))
     described = cols.demographic + cols.geographic + cols.behavioural + params.profile_columns("firmographic")
-    covered = set(described) | set(cols.psychographic) | set(cols.multi_response)
-    # segmentation features outside the profile roles (usage counts, fields from orders) too
-    described += [c for c in params.segment.features if c not in covered and c in frame]
+    if params.unit == "account":  # company types differ by usage: describe the features they were found on
+        covered = set(described) | set(cols.psychographic) | set(cols.multi_response)
+        features = params.segment.features or _account_features(frame, params)
+        described += [c for c in features if c not in covered and c in frame]
     for c in described:
         series = frame[c]
         if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:

@@ -7,7 +7,7 @@ per-group tables come back. Conversion and lift intervals are statsmodels' (Wils
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ibis
 import numpy as np
@@ -20,7 +20,7 @@ from helpers.data import Dataset
 from helpers.engine import end_of
 from helpers.events import start_times
 from helpers.explore import unit_word
-from helpers.privacy import suppress_rows
+from helpers.privacy import fold_small, suppress_rows
 from helpers.schema import display_values, label_of
 from helpers.wording import label_in_sentence
 
@@ -61,9 +61,9 @@ def conversion_by(
     privacy minimum is hidden."""
     if groups is None:
         g = conv["cohort"]
-    else:
+    else:  # groups of fewer trials than the minimum are folded together, never shown alone
         g = pd.Series(groups.reindex(conv["customer_id"]).to_numpy(), index=conv.index)
-        g = display_values(g).fillna("(not known)")
+        g = fold_small(display_values(g).fillna("(not known)"), min_cell)
     t = conv.assign(_g=g.to_numpy()).groupby("_g")["converted"].agg(["size", "sum"])
     t.columns = [TRIALS, "converted"]
     low, high = proportion_confint(t["converted"], t[TRIALS], method="wilson")
@@ -84,7 +84,9 @@ def conversion_sentence(by: pd.DataFrame, what: str, conv: pd.DataFrame) -> str:
     """The best- and worst-converting groups of a split, with whether the difference is real
     (``conv``: every trial judged, from :func:`conversions`, for the overall rate)."""
     total = len(conv)
-    rate = 100 * conv["converted"].mean() if total else np.nan
+    if not total:
+        return "No trial is old enough to judge its conversion yet."
+    rate = 100 * conv["converted"].mean()
     shown = by[pd.to_numeric(by["conversion %"], errors="coerce").notna()]
     if len(shown) < 2:
         return f"{rate:.0f}% of {total:,} trials converted to paid."
@@ -125,6 +127,7 @@ class ActionSearch:
     unit: str = "accounts"
     total: int = 0
     label: str = ""  # the best event type in words
+    labels: dict[str, str] = field(default_factory=dict)  # every event type tried, in words
 
     @property
     def action(self) -> str:
@@ -139,6 +142,7 @@ def search_actions(
     max_level: int = 8,
     min_share: float = 0.05,
     event_types: list[str] | None = None,
+    min_cell: int = 0,
 ) -> ActionSearch:
     """Find the early action (an event type done k or more times in the first ``window_days``
     days after the start) after which units stay active best.
@@ -168,7 +172,9 @@ def search_actions(
     units = engine.reuse(units)
     totals = engine.execute(units.aggregate(n=units.count(), r=units.retained.sum()))
     n_all, r_all = int(totals["n"].iloc[0]), int(totals["r"].iloc[0] or 0)
-    searched = event_types or [k for k in log.types.index if k not in cols.start]
+    # by default every action but the milestones the run names (start, trial, paid)
+    milestones = {*cols.start, *cols.trial, *cols.paid}
+    searched = event_types or [k for k in log.types.index if k not in milestones]
     early = t.filter((t.since < window_days) & t.event_type.isin(searched))
     counts = early.group_by(["customer_id", "event_type"]).aggregate(level=early.count())
     counts = counts.join(units, "customer_id")
@@ -195,7 +201,7 @@ def search_actions(
         for k in range(1, max_level + 1):
             n1, c1 = int(lv.loc[lv.index >= k, "units"].sum()), int(lv.loc[lv.index >= k, "retained"].sum())
             n0, c0 = n_all - n1, r_all - c1
-            if min(n1, n0) < max(1, min_share * n_all):
+            if min(n1, n0) < max(1, min_cell, min_share * n_all):  # both sides large enough to show
                 continue
             rows[(kind, k)] = (n1, c1, n0, c0)
     tried = max(len(rows), 1)
@@ -256,6 +262,7 @@ def search_actions(
         unit_word(params),
         n_all,
         label_of(best_type, params) if best_type else "",
+        {k: label_of(k, params) for k in levels},
     )
 
 
@@ -264,6 +271,7 @@ def action_table(search: ActionSearch, min_cell: int = 0) -> pd.DataFrame:
     with fewer units at or above it than the privacy minimum is left out)."""
     t = search.per_type.copy()
     t = t[t["customers at or above"] >= min_cell]
+    t.index = pd.Index([search.labels.get(k, k) for k in t.index], name="action")
     for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
         t[col] = 100 * t[col]
     level = 100 * (1 - 0.05 / max(search.tried, 1))
