@@ -288,17 +288,17 @@ def demo_data(
 
     if kind not in ("retail", "saas"):
         _fail(WorkbookError(f"--kind {kind!r}: write retail or saas"))
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
     if kind == "saas":
         if out == Path("data/demo"):
             out = Path("data/demo-saas")
         if if_missing and saas_exists(out):
             typer.echo(f"SaaS demo data already in {out}")
             return
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
-            raise typer.Exit(2) from None
         paths = write_saas(out, accounts=customers if customers != 20_000 else 6000, seed=seed, as_of=day)
         typer.echo(f"SaaS demo data written to {out}: " + ", ".join(p.name for p in paths.values()))
         return
@@ -308,11 +308,6 @@ def demo_data(
     if if_missing and demo_exists(out):
         typer.echo(f"Demo data already in {out}")
         return
-    try:
-        day = dt.date.fromisoformat(as_of)
-    except ValueError:
-        typer.echo(f"error: --as-of {as_of!r} is not a date; write YYYY-MM-DD", err=True)
-        raise typer.Exit(2) from None
     paths = write_demo(
         out,
         customers=customers,

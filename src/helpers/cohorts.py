@@ -21,14 +21,21 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep
 
 from helpers.engine import Engine, end_of
 from helpers.explore import promotion_or_none
 from helpers.filters import evaluate
 from helpers.privacy import fold_small, suppress_rows, suppress_small
 from helpers.schema import display_values, label_of
-from helpers.usage import ActionSearch, action_sentence, action_table, levels_for_chart, search_actions
+from helpers.usage import (
+    LIFT_COLUMNS,
+    ActionSearch,
+    action_sentence,
+    action_table,
+    levels_for_chart,
+    lift_row,
+    search_actions,
+)
 from helpers.wording import describe, label_in_sentence
 
 PERIODS = ("week", "month", "quarter")
@@ -433,32 +440,8 @@ def stick_point(
         )
         if min(n1, n0) == 0:
             continue
-        low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="diff", method="newcomb")
-        rows.append(
-            {
-                "threshold": int(k),
-                "customers at or above": n1,
-                "retention at or above": c1 / n1,
-                "retention below": c0 / n0,
-                "lift": c1 / n1 - c0 / n0,
-                "lift low": low,
-                "lift high": high,
-                "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan,
-            }
-        )
-    thresholds = pd.DataFrame(
-        rows,
-        columns=[
-            "threshold",
-            "customers at or above",
-            "retention at or above",
-            "retention below",
-            "lift",
-            "lift low",
-            "lift high",
-            "ratio",
-        ],
-    ).set_index("threshold")
+        rows.append(lift_row(int(k), n1, c1, n0, c0))
+    thresholds = pd.DataFrame(rows, columns=LIFT_COLUMNS).set_index("threshold")
     total = levels["customers"].sum()
     eligible = (
         thresholds[thresholds["customers at or above"] >= min_share * total]

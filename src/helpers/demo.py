@@ -631,6 +631,11 @@ def write_demo(
         order_rate=order_rate,
         language=language,
     )
+    return write_tables(tables, out)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out: Path) -> dict[str, Path]:
+    """Write demo tables as Parquet, each whole or not at all (the hidden truth as `_truth`)."""
     paths = {}
     for name, frame in tables.items():
         path = out / ("_truth.parquet" if name == "truth" else f"{name}.parquet")

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.demo import write_tables
+
 START = dt.date(2024, 1, 1)
 DEFAULT_AS_OF = dt.date(2026, 9, 30)
 EARLY_DAYS = 14  # the trial: every account is active through it
@@ -242,14 +244,7 @@ def write_saas(
     """Build the SaaS demo and write it as Parquet files into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, frame in make_saas(accounts, seed, as_of).items():
-        path = out / ("_truth.parquet" if name == "truth" else f"{name}.parquet")
-        tmp = path.with_suffix(".parquet.tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)
-        paths[name] = path
-    return paths
+    return write_tables(make_saas(accounts, seed, as_of), out)
 
 
 def saas_exists(out: str | Path = "data/demo-saas") -> bool:

@@ -110,6 +110,34 @@ def conversion_sentence(by: pd.DataFrame, what: str, conv: pd.DataFrame) -> str:
 # --- the stick point on actions ----------------------------------------------------------------
 
 
+LIFT_COLUMNS = [
+    "threshold",
+    "customers at or above",
+    "retention at or above",
+    "retention below",
+    "lift",
+    "lift low",
+    "lift high",
+    "ratio",
+]
+
+
+def lift_row(threshold: int, n1: int, c1: int, n0: int, c0: int, alpha: float = 0.05) -> dict[str, float]:
+    """Retention at or above a threshold against below it: the lift (difference of the two
+    shares) with Newcomb's interval at level 1 - alpha, and the ratio."""
+    low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="diff", method="newcomb", alpha=alpha)
+    return {
+        "threshold": int(threshold),
+        "customers at or above": n1,
+        "retention at or above": c1 / n1,
+        "retention below": c0 / n0,
+        "lift": c1 / n1 - c0 / n0,
+        "lift low": low,
+        "lift high": high,
+        "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan,
+    }
+
+
 @dataclass
 class ActionSearch:
     """The stick point searched over event types: the best threshold of each type, and the best
@@ -206,36 +234,8 @@ def search_actions(
             rows[(kind, k)] = (n1, c1, n0, c0)
     tried = max(len(rows), 1)
     alpha = 0.05 / tried
-    out = []
-    for (kind, k), (n1, c1, n0, c0) in rows.items():
-        low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="diff", method="newcomb", alpha=alpha)
-        out.append(
-            {
-                "event type": kind,
-                "threshold": k,
-                "customers at or above": n1,
-                "retention at or above": c1 / n1,
-                "retention below": c0 / n0,
-                "lift": c1 / n1 - c0 / n0,
-                "lift low": low,
-                "lift high": high,
-                "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan,
-            }
-        )
-    table = pd.DataFrame(
-        out,
-        columns=[
-            "event type",
-            "threshold",
-            "customers at or above",
-            "retention at or above",
-            "retention below",
-            "lift",
-            "lift low",
-            "lift high",
-            "ratio",
-        ],
-    )
+    out = [{"event type": kind, **lift_row(k, *counts, alpha)} for (kind, k), counts in rows.items()]
+    table = pd.DataFrame(out, columns=["event type", *LIFT_COLUMNS])
     thresholds = {
         kind: part.drop(columns="event type").set_index("threshold")
         for kind, part in table.groupby("event type")
