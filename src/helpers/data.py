@@ -24,7 +24,7 @@ import pandas as pd
 from helpers.config import STATUS_GROUPS, Params, params_as_dict
 from helpers.engine import Engine, customer_summary, end_of, standard_orders
 from helpers.errors import DataError
-from helpers.events import EventLog, activity_stream, field_names, read_events, summary
+from helpers.events import EventLog, activity_stream, field_names, ordered, read_events, summary
 from helpers.fields import (
     _ZERO_FOR_NON_BUYERS,
     DERIVED_FIELDS,
@@ -681,7 +681,7 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
         if not meta.get("events_saved"):
             return None  # a cluster run reads its log again (it is not kept locally)
         table = engine.con.read_parquet(str(Path(folder) / "events.parquet"))
-        types = pd.Series(meta["event_types"], dtype="int64").sort_values(ascending=False)
+        types = ordered(pd.Series(meta["event_types"], dtype="int64"))
         events = EventLog(table, types, meta["before_start"])
     usage = (
         pd.read_parquet(Path(folder) / "usage.parquet") if (Path(folder) / "usage.parquet").exists() else None

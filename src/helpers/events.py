@@ -59,6 +59,11 @@ class EventLog:
         return {slug(t): t for t in self.types.index[:MAX_TYPES]}
 
 
+def ordered(types: pd.Series) -> pd.Series:
+    """Event-type counts, most frequent first and ties by name (the same order on every engine)."""
+    return types.sort_index().sort_values(ascending=False, kind="stable")
+
+
 def _fail(path: object, column: str, problem: str, fix: str) -> DataError:
     return DataError(f"{path}: column '{column}': {problem}; {fix}")
 
@@ -232,7 +237,7 @@ def read_events(
         std.select("unit", "event_ts", "event_type", *cols.properties).rename(customer_id="unit")
     )
     counts = engine.execute(std.group_by("event_type").aggregate(events=std.count()))
-    types = counts.set_index("event_type")["events"].sort_values(ascending=False)
+    types = ordered(counts.set_index("event_type")["events"])
     check_types(params, types)
     _check_field_names(types, src.path, cols.type)
     log = EventLog(std, types)

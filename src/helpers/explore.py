@@ -478,7 +478,7 @@ def event_type_table(data: Dataset) -> pd.DataFrame:
             role.append("active")
         roles.append(", ".join(role) or "not counted as activity")
     per["counts as"] = roles
-    per = per.sort_values("events", ascending=False)
+    per = per.sort_index().sort_values("events", ascending=False, kind="stable")  # ties by name
     per.index = pd.Index([label_of(k, data.params) for k in per.index], name="event type")
     return suppress_rows(per.rename(columns={"units": word}), word, data.params.privacy.min_cell)
 

@@ -449,7 +449,7 @@ def buyer_roles(contacts: pd.DataFrame | None, frame: pd.DataFrame, params: Para
         rows.append(row)
     if not rows:
         return None
-    out = pd.DataFrame(rows).set_index("role").sort_values("contacts", ascending=False)
+    out = pd.DataFrame(rows).set_index("role").sort_values("contacts", ascending=False, kind="stable")
     overall = {}
     if "converted" in frame and "trial" in frame:
         overall["trials converted %"] = 100 * frame.loc[frame["trial"] == 1, "converted"].mean()

@@ -72,7 +72,7 @@ def conversion_by(
     t["95% CI high"] = 100 * high
     t.index.name = name
     if groups is not None:
-        t = t.sort_values("conversion %", ascending=False)
+        t = t.sort_index().sort_values("conversion %", ascending=False, kind="stable")
     big = t[t[TRIALS] >= max(min_cell, 1)]
     if len(big) > 1:
         table = np.column_stack([big["converted"], big[TRIALS] - big["converted"]])
@@ -241,7 +241,9 @@ def search_actions(
         for kind, part in table.groupby("event type")
     }
     per_type = (
-        table.sort_values("lift", ascending=False).drop_duplicates("event type").set_index("event type")
+        table.sort_values("lift", ascending=False, kind="stable")
+        .drop_duplicates("event type")
+        .set_index("event type")
         if len(table)
         else table.set_index("event type")
     )
