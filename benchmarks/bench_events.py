@@ -12,7 +12,6 @@ memory well under the machine's.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import yaml
+from demo_setup import print_run
 
 from helpers.config import read_yaml
 from helpers.report import PeakMemory
@@ -171,18 +171,7 @@ def main() -> None:
         with PeakMemory() as whole:
             subprocess.run([*cli, "run", "params.yaml"], cwd=work, check=True)
         wall = time.perf_counter() - t
-        latest = max((work / "reports" / "bench-saas").glob("v*"), key=lambda p: int(p.name[1:]))
-        manifest = json.loads((latest / "manifest.json").read_text())
-        print(
-            f"\n{size} on {args.engine}: whole quarter {wall:.1f} s "
-            f"(checking the data first: {manifest['runner_peak_memory_mb'] / 1024:.2f} GB)"
-        )
-        for nb in manifest["notebooks"]:
-            print(
-                f"  {nb['name']:<12} {nb['duration_s']:6.1f} s, peak memory "
-                f"{nb['peak_memory_mb'] / 1024:5.2f} GB, HTML {nb['html_bytes'] / 1024:5.0f} KB"
-            )
-        print(f"peak memory of the run (all its processes at once): {whole.peak_bytes / 1024**3:.2f} GB")
+        print_run(work, "bench-saas", size, args.engine, wall, whole.peak_bytes)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ in at most 5 minutes with at most 6 GB, on a 2-core machine with the default set
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from demo_setup import build_demo, demo_params
+from demo_setup import build_demo, demo_params, print_run
 
 from helpers.report import PeakMemory
 
@@ -71,18 +70,7 @@ def main() -> None:
                 [sys.executable, "-m", "helpers.cli", "run", "params.yaml", *jobs], cwd=work, check=True
             )
         wall = time.perf_counter() - t
-        latest = max((work / "reports" / "demo").glob("v*"), key=lambda p: int(p.name[1:]))
-        manifest = json.loads((latest / "manifest.json").read_text())
-        print(
-            f"\n{size} on {args.engine}: whole run {wall:.1f} s "
-            f"(checking the data first: {manifest['runner_peak_memory_mb'] / 1024:.2f} GB)"
-        )
-        for nb in manifest["notebooks"]:
-            print(
-                f"  {nb['name']:<12} {nb['duration_s']:6.1f} s, peak memory "
-                f"{nb['peak_memory_mb'] / 1024:5.2f} GB, HTML {nb['html_bytes'] / 1024:5.0f} KB"
-            )
-        print(f"peak memory of the run (all its processes at once): {whole.peak_bytes / 1024**3:.2f} GB")
+        print_run(work, "demo", size, args.engine, wall, whole.peak_bytes)
 
 
 if __name__ == "__main__":

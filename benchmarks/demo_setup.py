@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,19 @@ def demo_params(data: Path, path: Path, **changes: Any) -> Path:
     raw.update(changes)
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+def print_run(work: Path, period: str, size: str, engine: str, wall: float, peak_bytes: int) -> None:
+    """The figures of a published run: wall time, and each notebook's time, memory and HTML size."""
+    latest = max((work / "reports" / period).glob("v*"), key=lambda p: int(p.name[1:]))
+    manifest = json.loads((latest / "manifest.json").read_text())
+    print(
+        f"\n{size} on {engine}: whole run {wall:.1f} s "
+        f"(checking the data first: {manifest['runner_peak_memory_mb'] / 1024:.2f} GB)"
+    )
+    for nb in manifest["notebooks"]:
+        print(
+            f"  {nb['name']:<12} {nb['duration_s']:6.1f} s, peak memory "
+            f"{nb['peak_memory_mb'] / 1024:5.2f} GB, HTML {nb['html_bytes'] / 1024:5.0f} KB"
+        )
+    print(f"peak memory of the run (all its processes at once): {peak_bytes / 1024**3:.2f} GB")

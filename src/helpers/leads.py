@@ -479,13 +479,7 @@ def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tupl
         )
     if tool is None:  # one segment: the fit score alone
         return _fit_only(leads, criteria, bundle, path)
-    needed = set(tool.questions) | set().union(*[filter_columns(c.rule) for c in criteria])
-    missing = sorted(needed - set(leads.columns))
-    if missing:
-        raise DataError(
-            f"{path}: the leads file lacks the columns the typing tool and the ICP "
-            f"scorecard need: {', '.join(missing)}; add them (empty cells are allowed)"
-        )
+    _require_columns(leads, criteria, path, tool.questions)
     problems = pd.Series("", index=leads.index)
     numeric = [q for q in tool.questions if q not in tool.categories]
     for q in numeric:
@@ -495,11 +489,7 @@ def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tupl
         lo, hi = bundle.get("ranges", {}).get(q, (-np.inf, np.inf))
         out = values.notna() & ((values < lo) | (values > hi))
         problems[out] += f"{q}: outside {lo:g}–{hi:g}; "
-    known_values = {**bundle.get("icp_values", {}), **tool.categories}
-    for q, known in known_values.items():
-        v = leads[q]
-        unknown = v.notna() & ~v.astype(str).isin(known)
-        problems[unknown] += f"{q}: unknown answer; "
+    _mark_unknown_answers(leads, {**bundle.get("icp_values", {}), **tool.categories}, problems)
     answered = leads[tool.questions].notna().sum(axis=1)
     problems[answered == 0] += "no golden question answered; "
     clean = leads.copy()
@@ -525,21 +515,40 @@ def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tupl
     return out, report
 
 
+def _require_columns(
+    leads: pd.DataFrame, criteria: list[IcpCriterion], path: str, questions: list[str] | None = None
+) -> None:
+    """Stop when the leads file lacks a column the typing tool or the scorecard reads."""
+    needed = set(questions or []) | set().union(*[filter_columns(c.rule) for c in criteria])
+    missing = sorted(needed - set(leads.columns))
+    if missing:
+        what = (
+            "the typing tool and the ICP scorecard need"
+            if questions is not None
+            else "the ICP scorecard needs"
+        )
+        raise DataError(
+            f"{path}: the leads file lacks the columns {what}: {', '.join(missing)}; "
+            "add them (empty cells are allowed)"
+        )
+
+
+def _mark_unknown_answers(
+    leads: pd.DataFrame, known_values: dict[str, list[str]], problems: pd.Series
+) -> None:
+    """Note each answer a lead gives that the run never saw (the row is kept)."""
+    for q, known in known_values.items():
+        unknown = leads[q].notna() & ~leads[q].astype(str).isin(known)
+        problems[unknown] += f"{q}: unknown answer; "
+
+
 def _fit_only(
     leads: pd.DataFrame, criteria: list[IcpCriterion], bundle: dict[str, Any], path: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """Fit score and tier for each lead when the run found one segment (no typing tool)."""
-    needed = set().union(*[filter_columns(c.rule) for c in criteria])
-    missing = sorted(needed - set(leads.columns))
-    if missing:
-        raise DataError(
-            f"{path}: the leads file lacks the columns the ICP scorecard needs: "
-            f"{', '.join(missing)}; add them (empty cells are allowed)"
-        )
+    _require_columns(leads, criteria, path)
     problems = pd.Series("", index=leads.index)
-    for q, known in bundle.get("icp_values", {}).items():
-        unknown = leads[q].notna() & ~leads[q].astype(str).isin(known)
-        problems[unknown] += f"{q}: unknown answer; "
+    _mark_unknown_answers(leads, bundle.get("icp_values", {}), problems)
     scored = fit_scores(leads, criteria, bundle["tiers"])
     assert scored is not None
     out = pd.DataFrame({"segment": UNASSIGNED, "segment name": "", "probability": np.nan}, index=leads.index)
