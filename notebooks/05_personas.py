@@ -59,8 +59,10 @@ ranking = personas.focus(cards, params)
 # ## Where to focus
 #
 # Each persona is scored with the rubric in the parameter file (weights on size, value, growth,
-# retention and fit with the business goal). The top personas are the ones to focus on; the bottom
-# ones are not, for the reasons given.
+# retention, the outcome the data holds, such as the share who churned, and fit with the business
+# goal), each in the direction that is good for the business. The top personas are the ones to focus
+# on; the bottom ones are not, for the reasons given, each against everyone. Without any outcome in
+# the data, no persona is recommended: size alone is no reason to focus.
 
 # %%
 plots.md(personas.rubric_notes(ranking, params))
@@ -73,7 +75,7 @@ plots.styled(ranking, "Personas ranked by the rubric", decimals=3)
 plots.md(value.caveat_for(private_dir))  # the value figures' holdout check, from 04_cohorts
 
 # %%
-plots.show(plots.tradeoff_chart(personas.facts_table(cards)))
+plots.show(plots.tradeoff_chart(personas.facts_table(cards), personas.measures(params)))
 
 # %% [markdown]
 # ## The personas
@@ -87,7 +89,7 @@ plots.show(plots.tradeoff_chart(personas.facts_table(cards)))
 # are footnotes: the figure behind each statement, listed at the bottom of the card.
 
 # %%
-personas.add_marketing(cards, frame, seg.segments, params)
+personas.add_marketing(cards, frame, seg.segments, params, data)
 plots.html(personas.cards_html(cards))
 
 # %% [markdown]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers import personas, segment
+from helpers import cohorts, personas, segment
 from helpers import text as text_themes
 from helpers.config import load_params
 from helpers.data import load_dataset, weights
@@ -37,12 +38,12 @@ def test_numbers_on_a_card_come_from_the_data(built):
     card = cards[0]
     mask = seg.segments == card.segment
     w = weights(frame, params)  # shares of people are weighted, as in 03 (one rule)
-    assert card.numbers["share of customers"] == pytest.approx(w[mask].sum() / w.sum())
-    assert card.numbers["share of customers"] != pytest.approx(mask.mean(), abs=1e-3)
+    assert card.numbers["size"] == pytest.approx(w[mask].sum() / w.sum())
+    assert card.numbers["size"] != pytest.approx(mask.mean(), abs=1e-3)
     spend = frame["spend_12m"]
-    assert card.numbers["share of revenue (12 months)"] == pytest.approx(spend[mask].sum() / spend.sum())
+    assert card.numbers["revenue_share"] == pytest.approx(spend[mask].sum() / spend.sum())
     nps = frame.loc[mask, "nps"].astype(float).dropna()
-    assert card.numbers["NPS"] == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
+    assert card.numbers["nps"] == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
     who = card.facts["Who"][0]
     assert f"median age {frame.loc[mask, 'age'].median():.0f}" in who.source
 
@@ -107,10 +108,10 @@ def test_focus_follows_the_rubric(built):
     shares = table["share of customers %"]  # shares read as % in the report, not as fractions
     assert shares.sum() == pytest.approx(100, abs=0.5) and shares.max() > 1
     size_only = params.model_copy(
-        update={"personas": params.personas.model_copy(update={"rubric": {"size": 1.0}})}
+        update={"personas": params.personas.model_copy(update={"rubric": {"size": 1.0, "outcome": 0.0}})}
     )
     by_size = personas.focus(cards, size_only)
-    largest = max(cards, key=lambda c: c.numbers["share of customers"])
+    largest = max(cards, key=lambda c: c.numbers["size"])
     assert by_size.index[0].startswith(f"{largest.segment}.")
     assert all(c.reasons for c in cards)
     assert not any(re.search(r"\(0\.\d+\)", r) for c in cards for r in c.reasons)  # no bare fractions
@@ -127,17 +128,101 @@ def test_names_in_open_answers_are_scrubbed_at_load(make_params, tmp_path, demo_
     assert person.split()[0] not in answer and "[name]" in answer
 
 
-def test_offer_advice_rests_on_a_clear_difference(built):
-    params, frame, seg, cards = built
-    for card in cards:  # every card, not just the focus ones
-        facts = personas.marketing(card, frame[seg.segments == card.segment], frame, params)
-        for fact in facts:
-            if fact.text.startswith("Offers:"):
-                p = re.search(r"\(p ([<\d. ]+)\)", fact.source).group(1)
-                assert p.startswith("<") or float(p) < 0.05, fact.source
+def test_offer_advice_agrees_with_the_cohort_report(demo_dir_full, tmp_path):
+    """Offer advice comes from 04's promotion comparison, beyond chance, and never contradicts it
+    without saying so (the demo's planted segments, at full size, as the groups)."""
+    params = demo_params_at(demo_dir_full, tmp_path)
+    data = load_dataset(params)
+    frame = profile_frame(data)
+    truth = pd.read_parquet(demo_dir_full / "_truth.parquet")["segment_name"].to_numpy()
+    overall = cohorts.promotions(data, frame, params)
+    assert overall  # the demo studies its promotions
+    said = 0
+    for group in sorted(set(truth)):
+        for fact in personas.offer_facts(frame[truth == group], params, data, overall):
+            said += 1
+            p = re.search(r"\(p ([<\d.e-]+)", fact.source).group(1)
+            assert p.startswith("<") or float(p) < 0.05, fact.source
+            code = next(c for c in overall if c in fact.text)
+            (a, _), (b, _) = personas._after_shares(overall[code], code)
+            agrees = ("stay less" in fact.text) == (a < b)
+            assert agrees or "differs" in fact.source, fact.source
+    assert said
 
 
 def test_one_group_is_not_called_a_focus(built):
     params, _, _, cards = built
     table = personas.focus(cards[:1], params)
     assert table["focus"].tolist() == ["the only group"] and "nothing to rank" in table["why"].iloc[0]
+
+
+def _status_params(params, churned, customer):
+    status = params.columns.status.model_copy(update={"churned": churned, "customer": customer, "lapsed": []})
+    return params.model_copy(update={"columns": params.columns.model_copy(update={"status": status})})
+
+
+def test_the_outcome_drives_the_focus_the_right_way(built):
+    """A segment where most had the bad result is never a focus, and the ranking shows the rate."""
+    params, frame, seg, cards = built
+    planted = frame.copy()
+    worst = cards[0].segment  # the largest segment: by size alone it would lead
+    planted["status"] = np.where(seg.segments == worst, "bad", "good")
+    rng = np.random.default_rng(1)
+    flip = rng.random(len(planted)) < 0.1
+    planted.loc[flip, "status"] = np.where(planted.loc[flip, "status"] == "bad", "good", "bad")
+    p = _status_params(params, ["bad"], ["good"])
+    p = p.model_copy(update={"personas": p.personas.model_copy(update={"rubric": {"size": 1.0}})})
+    again = personas.build_personas(planted, seg.segments, seg.index, seg.names, p)
+    table = personas.focus(again, p)
+    column = "Status: bad %"
+    assert column in table  # the outcome in the data's own words
+    rates = table[column]
+    assert rates.idxmax().startswith(f"{worst}.") and rates.max() > 80
+    assert table.loc[rates.idxmax(), "focus"] == "not a focus"
+    reason = next(c for c in again if c.segment == worst).reasons[0]
+    assert "Status: bad" in reason and "everyone" in reason
+    assert "Status: bad" in personas.rubric_notes(table, p)  # defined, with its base
+
+
+def test_no_outcome_no_focus(built):
+    """With nothing but size to rank on, no persona is recommended, and the page says why."""
+    params, frame, seg, cards = built
+    cols = params.columns.model_copy(update={"status": None, "nps": None})
+    bare = params.model_copy(update={"columns": cols})
+    plain = frame.drop(columns=["orders", "orders_12m", "spend_12m"])
+    again = personas.build_personas(plain, seg.segments, seg.index, seg.names, bare)
+    table = personas.focus(again, bare)
+    assert set(table["focus"]) == {personas.NO_RECOMMENDATION}
+    assert "score (0 to 1)" not in table
+    assert "no outcome" in personas.glance_lines(again)[0]
+    assert "No focus is recommended" in personas.rubric_notes(table, bare)
+
+
+def test_growth_is_not_size_again(built):
+    """Growth is the share of a segment that is new, not its share of the newcomers (size again)."""
+    params, frame, seg, cards = built
+    for card in cards:
+        mask = seg.segments == card.segment
+        first = pd.to_datetime(frame.loc[mask, "first_order_date"]).dropna()
+        recent = first >= pd.Timestamp(params.as_of) - pd.Timedelta(days=365)
+        w = weights(frame, params)[first.index]
+        assert card.numbers["new_12m"] == pytest.approx((recent * w).sum() / w.sum())
+
+
+def test_a_trait_of_a_minority_is_a_tendency(built):
+    """A "who" line states a trait as the segment's only when most of it has the trait."""
+    params, frame, seg, cards = built
+    shares = seg.index.attrs["shares"]
+    seen = 0
+    for card in cards:
+        for fact in card.facts["Who"]:
+            if ": " not in fact.text or fact.text.startswith(("age", "%")) or "women" in fact.text:
+                continue
+            text = fact.text.removeprefix(personas.TENDENCY + " — ")
+            variable, answer = text.split(" (")[0].split(": ", 1)
+            if (variable, answer) not in shares.index:
+                continue
+            seen += 1
+            mine = shares.loc[(variable, answer), card.segment]
+            assert fact.text.startswith(personas.TENDENCY) == (mine <= 0.5), fact.text
+    assert seen

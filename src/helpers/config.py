@@ -636,7 +636,9 @@ class PersonaParams(_Strict):
     goal: Literal[
         "grow repeat revenue", "raise customer value", "acquire new customers", "improve loyalty"
     ] = "grow repeat revenue"
-    rubric: dict[Literal["size", "value", "growth", "retention", "goal"], float] = {
+    # "outcome": the status outcome (the share who churned, or its own words such as bad payers),
+    # lower is better; weighted 2 when the data has one and the rubric does not name it
+    rubric: dict[Literal["size", "value", "growth", "retention", "outcome", "goal"], float] = {
         "size": 1.0,
         "value": 2.0,
         "growth": 1.0,

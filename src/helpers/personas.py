@@ -9,16 +9,19 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportions_ztest
 
-from helpers import formats
+from helpers import cohorts, formats
 from helpers.config import Params
 from helpers.data import multi_response, weights
 from helpers.events import slug
+from helpers.metrics import Metric, outcome_metric, registry
 from helpers.naming import age_band, gender_of, label
+from helpers.outcomes import outcome_of
 from helpers.privacy import CSP_META
 from helpers.schema import (
     has_churn,
@@ -31,7 +34,6 @@ from helpers.segment import too_few
 from helpers.text import OTHER as THEME_OTHER
 from helpers.text import theme_set as text_theme_set
 from helpers.text import typical_quote, vocabulary_of
-from helpers.value import UNIT_DAYS
 
 
 @dataclass
@@ -59,7 +61,8 @@ class Persona:
     focus: str = ""
     reasons: list[str] = field(default_factory=list)
     marketing: list[Fact] = field(default_factory=list)
-    titles: dict[str, str] = field(default_factory=dict)  # how a card names a number (with its horizon)
+    titles: dict[str, str] = field(default_factory=dict)  # measure key -> its name on the card
+    everyone: dict[str, float] = field(default_factory=dict)  # the same measures for everyone
 
 
 def _mode(series: pd.Series) -> tuple[str, float]:
@@ -99,6 +102,9 @@ def _third_person(text: str) -> str:
     return re.sub(r"\bme\b", "them", text)
 
 
+TENDENCY = "More often than others"
+
+
 def _traits(
     index: pd.DataFrame, shares: pd.DataFrame, s: int, columns: list[str], params: Params, limit: int
 ) -> list[Fact]:
@@ -116,9 +122,16 @@ def _traits(
         if variable in used or idx < 115:
             continue
         used.add(variable)
+        mine, everyone = shares.loc[(variable, answer), s], shares.loc[(variable, answer), "Total"]
+        # a trait is the segment's only when most of it has it; otherwise it is a tendency
+        said = (
+            f"{variable}: {answer}"
+            if mine > 0.5
+            else f"{TENDENCY} — {variable}: {answer} ({_pct(mine)} against {_pct(everyone)})"
+        )
         out.append(
             Fact(
-                f"{variable}: {answer}",
+                said,
                 f"{_pct(shares.loc[(variable, answer), s])} of the segment, against "
                 f"{_pct(shares.loc[(variable, answer), 'Total'])} of everyone "
                 f"(index {idx:.0f})",
@@ -153,6 +166,8 @@ def build_personas(
     )
     age_col, gender_spec = params.personas.age, params.personas.gender
     gender_all = gender_of(frame[gender_spec.column], params) if gender_spec else None
+    measured = measures(params)
+    everyone = _numbers(frame, pd.Series(True, index=frame.index), spend, clv, params)
     for s in sorted(segments.unique()):
         mask = segments == s
         seg = frame[mask]
@@ -225,14 +240,17 @@ def build_personas(
         if top_items and (said := _statement(top_items[0][0])):
             p.headline = said[:1].upper() + said[1:]
         else:
-            first = next((f.text for f in p.facts["Who"] + p.facts["How they behave"]), "")
+            described = p.facts["Who"] + p.facts["How they behave"]
+            majority = [f.text for f in described if not f.text.startswith(TENDENCY)]
+            first = next(iter(majority or [f.text for f in described]), "")
             p.headline = first or p.segment_name
         if cols.open_text:
             said, p.quote = _what_they_say(frame, segments, s, params, vocabulary)
             if said:
                 p.facts["What they say"] = said
         p.numbers = _numbers(frame, mask, spend, clv, params)
-        p.titles = {"average customer value": value_title(params)}
+        p.everyone = everyone
+        p.titles = {k: m.name for k, m in measured.items()}
         p.avatar = company_mark(p) if params.unit == "account" else avatar_svg(p, seg, params)
         personas.append(p)
     return personas
@@ -344,48 +362,95 @@ def _channel_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> li
 def _numbers(
     frame: pd.DataFrame, mask: pd.Series, spend: pd.Series | None, clv: pd.Series | None, params: Params
 ) -> dict[str, float]:
+    """The segment's figures, keyed by measure (:func:`measures`), each on the base the registry
+    names: shares of people weighted, value per buyer, NPS of those who answered; a figure that
+    rests on fewer people than the privacy minimum is left out."""
     cols = params.columns
+    few = params.privacy.min_cell
     w = weights(frame, params)  # one rule in every report: shares of people are weighted
-    n = {"share of customers": float(w[mask].sum() / max(w.sum(), 1e-12))}
+    n = {"size": float(w[mask].sum() / max(w.sum(), 1e-12))}
     if spend is not None:
-        n["share of revenue (12 months)"] = float(spend[mask].sum() / max(spend.sum(), 1e-9))
+        n["revenue_share"] = float(spend[mask].sum() / max(spend.sum(), 1e-9))
     buyers = frame["orders"] > 0 if "orders" in frame else pd.Series(False, index=frame.index)
     if buyers.any():
         b = mask & buyers
-        n[RETAINED] = float((frame.loc[b, "orders_12m"] > 0).mean())
-    elif has_churn(params):  # no orders: the status says who is still a customer
-        still = still_customer(frame.loc[mask, cols.status.column], params).dropna()
-        if len(still):
-            n[STILL_CUSTOMER] = float(still.mean())
+        if b.sum() >= few:
+            n["bought_12m"] = _weighted_share(frame.loc[b, "orders_12m"] > 0, w[b])
+    outcome = outcome_of(params)
+    if outcome is not None:
+        rate, base = outcome.rate(frame, mask, params, w)
+        if base >= few:
+            n["outcome"] = rate
     if clv is not None:
         values = clv.reindex(frame.loc[mask, cols.id].astype(str).to_numpy())
-        n["average customer value"] = float(np.nanmean(values)) if values.notna().any() else np.nan
+        if values.notna().sum() >= few:
+            n["value"] = float(np.nanmean(values))
     if "converted" in frame and "trial" in frame:
-        trials = mask & (frame["trial"] == 1)
-        if trials.sum() >= params.privacy.min_cell:
-            n[CONVERTED] = float(frame.loc[trials, "converted"].mean())
+        trials = mask & (frame["trial"] == 1) & frame["converted"].notna()
+        if trials.sum() >= few:
+            n["converted"] = float(frame.loc[trials, "converted"].mean())
     if cols.nps:
         nps = frame.loc[mask, cols.nps].astype(float).dropna()
-        if len(nps):
-            n["NPS"] = float(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
+        if len(nps) >= few:
+            n["nps"] = float(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
     if cols.acquisition.date:
         first = pd.to_datetime(frame[cols.acquisition.date])
-        recent = first >= pd.Timestamp(params.as_of) - pd.Timedelta(days=365)
-        n["growth (share of new customers)"] = float((mask & recent).sum() / max(recent.sum(), 1))
+        known = mask & first.notna()
+        if known.sum() >= few:
+            recent = first[known] >= pd.Timestamp(params.as_of) - pd.Timedelta(days=365)
+            n["new_12m"] = _weighted_share(recent, w[known])
     return n
+
+
+def _weighted_share(flags: pd.Series, w: pd.Series) -> float:
+    return float((flags.astype(float) * w).sum() / max(float(w.sum()), 1e-12))
 
 
 # --- focus choices --------------------------------------------------------------------------------
 
-RETAINED = "retention (ordered in last 12 months)"
-CONVERTED = "trials converted to paid"
-STILL_CUSTOMER = "still a customer (not churned)"
-GOAL_METRIC = {
-    "grow repeat revenue": RETAINED,
-    "raise customer value": "average customer value",
-    "acquire new customers": "growth (share of new customers)",
-    "improve loyalty": "NPS",
+# which measure each rubric criterion reads, in order of preference (the first the run has)
+CRITERIA = {
+    "size": ["size"],
+    "value": ["value", "revenue_share"],
+    "growth": ["new_12m"],
+    "retention": ["bought_12m", "converted"],
+    "outcome": ["outcome"],
 }
+GOAL_METRIC = {
+    "grow repeat revenue": "bought_12m",
+    "raise customer value": "value",
+    "acquire new customers": "new_12m",
+    "improve loyalty": "nps",
+}
+# the measures a focus can rest on: what a group brings or costs, not how big it is or how new
+OUTCOMES = {"value", "revenue_share", "bought_12m", "converted", "outcome", "nps"}
+DEFAULT_OUTCOME_WEIGHT = 2.0  # the status outcome's weight when the rubric does not name it
+SAME_THING = 0.95  # two criteria whose segment figures correlate this closely measure one thing
+
+
+def measures(params: Params) -> dict[str, Metric]:
+    """The measures personas are described and ranked by, named from the run's settings."""
+    out = registry(params, population_word(params))
+    out["revenue_share"] = Metric(
+        "revenue_share",
+        "share of revenue, last 12 months",
+        "the segment's share of all spend in the 12 months before the reporting date",
+        "all spend",
+        "share",
+        "higher",
+    )
+    if (outcome := outcome_of(params)) is not None:
+        out["outcome"] = outcome_metric(outcome.name, outcome.base)
+    return out
+
+
+def population_word(params: Params) -> str:
+    """How the run names its people (the `population` word where the parameters give one)."""
+    word = getattr(params, "population", None)
+    plural = getattr(word, "plural", word)
+    if isinstance(plural, str) and plural:
+        return plural
+    return "accounts" if params.unit == "account" else "customers"
 
 
 def _usage_facts(mask: pd.Series, frame: pd.DataFrame, params: Params, limit: int = 3) -> list[Fact]:
@@ -486,60 +551,74 @@ def buyer_lines(table: pd.DataFrame | None) -> list[str]:
 
 
 def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
-    """Score personas with the rubric; mark the ones to focus on and not to, with reasons."""
+    """Score personas with the rubric on the outcomes the data has (the direction of each taken
+    from the registry: a high bad-payer rate is bad); mark the ones to focus on and not to, with
+    reasons against everyone. With no outcome at all, no persona is recommended."""
     pp = params.personas
-    retention = RETAINED if any(RETAINED in p.numbers for p in personas) else STILL_CUSTOMER
-    metrics = {
-        "size": "share of customers",
-        "value": "average customer value",
-        "growth": "growth (share of new customers)",
-        "retention": retention,
-        "goal": GOAL_METRIC.get(pp.goal, retention),
-    }
-    if metrics["goal"] == RETAINED:
-        metrics["goal"] = retention
+    names = measures(params)
+    rubric = dict(pp.rubric)
+    if "outcome" not in rubric and any("outcome" in p.numbers for p in personas):
+        rubric["outcome"] = DEFAULT_OUTCOME_WEIGHT  # the outcome the data holds drives the focus
+    chosen: dict[str, str | None] = {}
+    for criterion in sorted(rubric, key=lambda c: -rubric[c]):
+        wanted = [GOAL_METRIC.get(pp.goal, "")] if criterion == "goal" else CRITERIA[criterion]
+        chosen[criterion] = next((k for k in wanted if any(k in p.numbers for p in personas)), None)
+    shown = list(dict.fromkeys([k for k in chosen.values() if k] + ["size"]))
     table = pd.DataFrame(
-        {p.segment: {k: p.numbers.get(m, np.nan) for k, m in metrics.items()} for p in personas}
+        {p.segment: {k: p.numbers.get(k, np.nan) for k in shown} for p in personas}
     ).T.astype(float)
-    # a criterion the data cannot measure (missing, or the same for every persona) is left out
-    # of the score, and the table says so
     spread = table.max() - table.min()
-    usable = [k for k in pp.rubric if table[k].notna().all() and spread[k] > 0]
-    left_out = {
-        k: ("not measured in this data" if table[k].isna().any() else "the same for every persona")
-        for k in pp.rubric
-        if k not in usable
-    }
+    usable: dict[str, str] = {}
+    left_out: dict[str, str] = {}
+    for criterion, key in chosen.items():
+        if rubric[criterion] <= 0:
+            continue
+        if key is None or table[key].isna().any():
+            left_out[criterion] = "not measured in this data"
+        elif spread[key] == 0:
+            left_out[criterion] = "the same for every persona"
+        elif key in usable.values():  # one measure counted once
+            other = next(c for c, k in usable.items() if k == key)
+            left_out[criterion] = f"the same measure as {other}"
+        else:
+            usable[criterion] = key
+    has_outcome = any(k in OUTCOMES for k in usable.values())
     if not usable:
-        usable, left_out = ["size"], {k: v for k, v in left_out.items() if k != "size"}
+        usable = {"size": "size"}
     scaled = (table - table.min()) / spread.replace(0, 1)
-    weights = pd.Series({k: pp.rubric[k] for k in usable})
-    score = (scaled[weights.index] * weights).sum(axis=1) / weights.sum()
-    table["score"] = score
-    order = score.sort_values(ascending=False, kind="stable").index
-    # the ones not to focus on keep their places: with few personas, fewer are focus
+    for key in usable.values():
+        if names[key].better == "lower":
+            scaled[key] = 1 - scaled[key]
+    weights_ = pd.Series({c: rubric[c] for c in usable})
+    contributions = pd.DataFrame({c: scaled[k] * weights_[c] for c, k in usable.items()})
+    table["score"] = contributions.sum(axis=1) / weights_.sum()
+    if not has_outcome:  # nothing to rank on but size: no recommendation
+        table["score"] = table["size"]
+    order = table["score"].sort_values(ascending=False, kind="stable").index
     n_avoid = min(pp.avoid_count, max(len(order) - 1, 0))
     n_focus = min(pp.focus_count, len(order) - n_avoid)
     for rank, s in enumerate(order):
         p = next(q for q in personas if q.segment == s)
-        # a reason is a criterion where the persona stands out: top or bottom half of the range
         strong = [
-            k
-            for k in (scaled.loc[s, weights.index] * weights).sort_values(ascending=False).index
-            if scaled.loc[s, k] > 0.5
+            c
+            for c in contributions.loc[s].sort_values(ascending=False).index
+            if scaled.loc[s, usable[c]] > 0.5
         ]
-        weak = [k for k in scaled.loc[s, weights.index].sort_values().index if scaled.loc[s, k] < 0.5]
+        weak = [c for c in contributions.loc[s].sort_values().index if scaled.loc[s, usable[c]] < 0.5]
         if len(order) < 2:  # one group: nothing to rank it against
             p.focus = "the only group"
-            p.reasons = ["the customers form one group, so there is nothing to rank"]
+            p.reasons = [f"the {population_word(params)} form one group, so there is nothing to rank"]
+        elif not has_outcome:
+            p.focus = NO_RECOMMENDATION
+            p.reasons = [_reason(names["size"], p, params)]
         elif rank < n_focus:
             p.focus = "focus"
-            p.reasons = [_reason("strong", k, metrics[k], table.loc[s, k]) for k in strong[:2]] or [
+            p.reasons = [_reason(names[usable[c]], p, params) for c in strong[:2]] or [
                 f"ranked {rank + 1} of {len(order)} overall"
             ]
         elif rank >= len(order) - n_avoid:
             p.focus = "not a focus"
-            p.reasons = [_reason("weak", k, metrics[k], table.loc[s, k]) for k in weak[:2]] or [
+            p.reasons = [_reason(names[usable[c]], p, params) for c in weak[:2]] or [
                 f"ranked {rank + 1} of {len(order)} overall"
             ]
         else:
@@ -549,52 +628,49 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     table["why"] = ["; ".join(next(q.reasons for q in personas if q.segment == s)) for s in table.index]
     table.index = [label(s, {q.segment: q.name for q in personas}) for s in table.index]
     table.index.name = "segment"
-    table = table.drop(columns=[k for k in metrics if k in table and table[k].isna().all()])
-    titles = {**METRIC_TITLES, "average customer value": value_title(params)}
-    out = _readable(table.sort_values("score", ascending=False), metrics, titles)
+    table = table.sort_values("score", ascending=False, kind="stable")
+    if not has_outcome:
+        table = table.drop(columns="score")
+    out = _readable(table, names)
     out.attrs["left_out"] = left_out
+    out.attrs["used"] = {c: names[k].name for c, k in usable.items()} if has_outcome else {}
     return out
 
 
-SHARE_METRICS = {"share of customers", "growth (share of new customers)", RETAINED, STILL_CUSTOMER, CONVERTED}
-METRIC_TITLES = {
-    "growth (share of new customers)": "share of this year's new customers",
-    RETAINED: "ordered in the last 12 months",
-}
+NO_RECOMMENDATION = "no recommendation"
 
 
 def value_title(params: Params) -> str:
-    """What the value figure is, with its horizon: "predicted margin per customer, next 12 months"."""
-    days = params.value.horizon * UNIT_DAYS[params.value.unit]
-    months = round(days / UNIT_DAYS["months"])
-    ahead = f"next {months} months" if months >= 2 else f"next {round(days)} days"
-    return f"predicted margin per customer, {ahead}"
+    """What the value figure is, with its horizon: "predicted margin per buyer, next 12 months"."""
+    return measures(params)["value"].name
 
 
-def _readable(table: pd.DataFrame, metrics: dict[str, str], titles: dict[str, str]) -> pd.DataFrame:
-    """The ranking as a report shows it: each criterion named by its measure, shares in %, and
-    the goal left out where it is the same measure as another criterion."""
+def _readable(table: pd.DataFrame, names: dict[str, Metric]) -> pd.DataFrame:
+    """The ranking as a report shows it: each column named by its measure, shares in %."""
     out = table.copy()
-    names = {"score": "score (0 to 1)"}
-    out["score"] = out["score"].round(3)
-    for key, metric in metrics.items():
-        if key not in out:
-            continue
-        if key == "goal" and any(metrics[k] == metric and k in out for k in metrics if k != "goal"):
-            out = out.drop(columns="goal")
-            continue
-        title = titles.get(metric, metric)
-        if metric in SHARE_METRICS:
+    renamed = {"score": "score (0 to 1)"}
+    if "score" in out:
+        out["score"] = out["score"].round(3)
+    for key in [c for c in out.columns if c in names]:
+        metric = names[key]
+        if metric.unit == "share":
             out[key] = 100 * out[key]
-            title += " %"
-        names[key] = f"goal: {title}" if key == "goal" else title
-    return out.rename(columns=names)
+        renamed[key] = (
+            metric.name if metric.name.endswith("%") or metric.unit != "share" else f"{metric.name} %"
+        )
+    return out.rename(columns=renamed)
 
 
 def glance_lines(personas: list[Persona], changes: list[str] | None = None) -> list[str]:
     """Who to focus on and who not, with the reasons, for the top of the report."""
     if len(personas) < 2:
-        return ["The customers form one group: there is no segment to focus on or to set aside."]
+        return ["The people in this data form one group: there is no segment to focus on or to set aside."]
+    if all(p.focus == NO_RECOMMENDATION for p in personas):
+        return [
+            "This data holds no outcome to rank the personas on (no status that says who left, no "
+            "orders, value, conversion or NPS): beyond size there is nothing to choose a focus by, "
+            "so none is recommended."
+        ] + list(changes or [])[:3]
     named = {p.segment: p.name for p in personas}
     out = []
     for focus, words in (("focus", "Focus on"), ("not a focus", "Not a focus")):
@@ -605,35 +681,58 @@ def glance_lines(personas: list[Persona], changes: list[str] | None = None) -> l
                 + "; ".join(f"**{label(p.segment, named)}** ({'; '.join(p.reasons)})" for p in chosen)
                 + "."
             )
-    return out + list(changes or [])[:2]
+    return list(changes or [])[:3] + out if changes else out
 
 
 def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
-    """One sentence on the rubric: the goal, the weights used, and what was left out and why."""
+    """The rubric in words: the goal, the weights used, what was left out and why, and the
+    definition and base of every measure in the table."""
     left_out = ranking.attrs.get("left_out", {})
-    used = ", ".join(f"{k} {v:g}" for k, v in params.personas.rubric.items() if k not in left_out)
-    text = f"**Business goal:** {params.personas.goal}. **Rubric weights:** {used}."
-    if left_out:
-        text += " Left out of the score: " + "; ".join(f"{k} ({why})" for k, why in left_out.items()) + "."
+    used = ranking.attrs.get("used", {})
+    if not used:
+        text = (
+            "**No focus is recommended:** this data holds no outcome to rank on (no status that "
+            "says who left, no orders, value, conversion or NPS), so the personas are listed by size."
+        )
+    else:
+        weights_ = ", ".join(
+            f"{what} {params.personas.rubric.get(c, DEFAULT_OUTCOME_WEIGHT):g}" for c, what in used.items()
+        )
+        text = f"**Business goal:** {params.personas.goal}. **Ranked on** (weight): {weights_}."
+        if left_out:
+            text += (
+                " Left out of the score: " + "; ".join(f"{k} ({why})" for k, why in left_out.items()) + "."
+            )
+    names = measures(params)
+    defined = [m for m in names.values() if any(c.startswith(m.name) for c in ranking.columns)]
+    if defined:
+        text += "\n\n" + "\n".join(f"- *{m.name}*: {m.definition} (base: {m.base})." for m in defined)
     return text
 
 
-def _reason(side: str, kind: str, metric: str, value: float) -> str:
-    """Why a persona is (or is not) a focus, in words: "strong on value (£60.46)"."""
-    if metric in SHARE_METRICS:
-        shown = f"{100 * value:.0f}%"
-    elif formats.is_money(metric):
-        shown = formats.money(value)
-    elif metric == "NPS":
-        shown = f"NPS {value:+.0f}"
-    else:
-        shown = formats.number(value)
-    title = METRIC_TITLES.get(metric, metric)
-    what = {"size": "size", "goal": f"the goal, {title}", "value": "value"}.get(kind) or title
-    return f"{side} on {what} ({shown})"
+def _reason(metric: Metric, p: Persona, params: Params) -> str:
+    """Why a persona is (or is not) a focus, against everyone: "Churn: yes 9% (everyone 14%)"."""
+    value, overall = p.numbers.get(metric.key, np.nan), p.everyone.get(metric.key, np.nan)
+    if metric.key == "size":
+        return f"{_shown(metric, value)} of {population_word(params)}"
+    name = metric.name.removesuffix(" %")
+    return f"{name}: {_shown(metric, value)} (everyone {_shown(metric, overall)})"
 
 
-def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> list[Fact]:
+def _shown(metric: Metric, value: float) -> str:
+    """A figure as the pages write it."""
+    if value != value:
+        return "–"
+    if metric.unit == "share":
+        return "<1%" if 0 < value < 0.005 else f"{100 * value:.0f}%"
+    if metric.unit == "money":
+        return formats.money(value)
+    if metric.unit == "score":
+        return f"{value:+.0f}"
+    return formats.number(value)
+
+
+def marketing(persona: Persona, offers: list[Fact] | None = None) -> list[Fact]:
     """Channels, messages, offers and the customer journey the data points to."""
     out = []
     reach = persona.facts.get("Where to reach them", [])
@@ -650,33 +749,7 @@ def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: 
                 " / ".join(f.source for f in goals[:2]),
             )
         )
-    acq = params.columns.acquisition
-    if acq.promotion and acq.promotion in seg and "orders_12m" in frame:
-        promo = seg[acq.promotion].notna()
-        kept = seg["orders_12m"] > 0
-        n_promo, n_plain = int(promo.sum()), int((~promo).sum())
-        kept_promo = kept[promo].mean() if n_promo else np.nan
-        kept_plain = kept[~promo].mean() if n_plain else np.nan
-        p_value = np.nan
-        if min(n_promo, n_plain) >= params.privacy.min_cell:
-            # advice only where the two groups really differ (a two-proportion z-test)
-            _, p_value = proportions_ztest(
-                [int(kept[promo].sum()), int(kept[~promo].sum())], [n_promo, n_plain]
-            )
-        if p_value < 0.05:
-            advice = (
-                "Offers: promotions bring customers who stay — use them"
-                if kept_promo >= kept_plain
-                else "Offers: avoid deep discounts — promotion customers stay less"
-            )
-            out.append(
-                Fact(
-                    advice,
-                    f"active in last 12 months: {_pct(kept_promo)} of those "
-                    f"acquired with a promotion vs {_pct(kept_plain)} without "
-                    f"(p {formats.p_value(p_value)})",
-                )
-            )
+    out += offers or []
     behaviour = persona.facts.get("How they behave", [])
     if behaviour:
         out.append(
@@ -686,6 +759,61 @@ def marketing(persona: Persona, seg: pd.DataFrame, frame: pd.DataFrame, params: 
             )
         )
     return out
+
+
+def offer_facts(seg: pd.DataFrame, params: Params, data: Any, overall: dict[str, pd.DataFrame]) -> list[Fact]:
+    """Offer advice from the same comparison 04 reports (a promotion's customers against others
+    acquired while it ran, active in the periods after it ended), within the segment; advice only
+    where the difference is beyond chance, and a note where all customers (04) go the other way."""
+    if data is None or getattr(data, "activity", None) is None:
+        return []
+    out = []
+    for code, effect in cohorts.promotions(data, seg, params).items():
+        mine = _after_shares(effect, code)
+        if mine is None:
+            continue
+        (a, n_a), (b, n_b) = mine
+        if min(n_a, n_b) < params.privacy.min_cell:
+            continue
+        _, p_value = proportions_ztest([round(a * n_a), round(b * n_b)], [n_a, n_b])
+        if not p_value < 0.05:
+            continue
+        stays_less = a < b
+        advice = (
+            f"Offers: avoid {code}-style discounts — its customers stay less"
+            if stays_less
+            else f"Offers: {code} brings customers who stay — use offers like it"
+        )
+        source = (
+            f"active in the periods after {code} ended: {_pct(a)} of the segment's {n_a:,} {code} "
+            f"customers against {_pct(b)} of its {n_b:,} others acquired meanwhile "
+            f"(p {formats.p_value(p_value)}; "
+            "the comparison of the cohort report's promotion section, within this segment)"
+        )
+        everyone = _after_shares(overall[code], code) if code in overall else None
+        if everyone is not None and (everyone[0][0] < everyone[1][0]) != stays_less:
+            source += (
+                f"; all customers go the other way ({_pct(everyone[0][0])} against "
+                f"{_pct(everyone[1][0])}): this segment differs"
+            )
+        out.append(Fact(advice, source))
+    return out
+
+
+def _after_shares(effect: pd.DataFrame, code: str) -> tuple[tuple[float, int], tuple[float, int]] | None:
+    """(share active after the promotion, customers) for its customers and for the others."""
+    summary = cohorts.promotion_summary(effect)
+    after = next((c for c in summary.columns if c.startswith("active % in the") and "after" in c), None)
+    rows = [f"with {code}", f"without {code}"]
+    if after is None or not all(r in summary.index for r in rows):
+        return None
+    shares = [summary.loc[r, after] / 100 for r in rows]
+    if any(s != s for s in shares):
+        return None
+    return (shares[0], int(summary.loc[rows[0], "customers"])), (
+        shares[1],
+        int(summary.loc[rows[1], "customers"]),
+    )
 
 
 # --- presentation ---------------------------------------------------------------------------------
@@ -789,7 +917,13 @@ def card_html(p: Persona) -> str:
         if facts
     )
     nums = "".join(
-        f"<tr><td>{html.escape(p.titles.get(k, k))}</td><td>{_num(k, v)}</td></tr>"
+        f"<tr><td>{html.escape(p.titles.get(k, k))}</td><td>{_num(k, v)}"
+        + (
+            f' <span class="ev">(everyone {_num(k, p.everyone[k])})</span>'
+            if k in p.everyone and k != "size"
+            else ""
+        )
+        + "</td></tr>"
         for k, v in p.numbers.items()
     )
     quote = (
@@ -826,11 +960,11 @@ def card_html(p: Persona) -> str:
 def _num(key: str, value: float) -> str:
     if value != value:
         return "–"
-    if key == "NPS":
+    if key == "nps":
         return f"{value:+.0f}"
-    if key == "average customer value":
+    if key == "value":
         return formats.money(value)
-    return f"{100 * value:.0f}%"
+    return "<1%" if 0 < value < 0.005 else f"{100 * value:.0f}%"
 
 
 def cards_html(personas: list[Persona]) -> str:
@@ -864,13 +998,17 @@ def facts_table(personas: list[Persona]) -> pd.DataFrame:
         if p.gender != "any":
             row["gender"] = p.gender
         row.update({"headline": p.headline, "focus": p.focus, "why": "; ".join(p.reasons)})
-        row.update({k: round(v, 4) for k, v in p.numbers.items()})
+        row.update({p.titles.get(k, k): round(v, 4) for k, v in p.numbers.items()})
         rows.append(row)
     return pd.DataFrame(rows).set_index("segment")
 
 
-def add_marketing(cards: list[Persona], frame: pd.DataFrame, segments: pd.Series, params: Params) -> None:
-    """Fill the marketing section of the focus personas."""
-    for p in cards:
-        if p.focus == "focus":
-            p.marketing = marketing(p, frame[segments == p.segment], frame, params)
+def add_marketing(
+    cards: list[Persona], frame: pd.DataFrame, segments: pd.Series, params: Params, data: Any = None
+) -> None:
+    """Fill the marketing section of the focus personas (offer advice needs the run's orders)."""
+    chosen = [p for p in cards if p.focus == "focus"]
+    overall = cohorts.promotions(data, frame, params) if chosen and data is not None else {}
+    for p in chosen:
+        offers = offer_facts(frame[segments == p.segment], params, data, overall) if overall else []
+        p.marketing = marketing(p, offers)

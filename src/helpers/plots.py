@@ -728,55 +728,51 @@ def confusion_chart(confusion: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-TRADEOFF_Y = [
-    "average customer value",
-    "share of revenue (12 months)",
-    "still a customer (not churned)",
-    "NPS",
-    "growth (share of new customers)",
-]
-TRADEOFF_SIZE = ["retention (ordered in last 12 months)", "still a customer (not churned)"]
+TRADEOFF_Y = ["value", "revenue_share", "outcome", "nps", "bought_12m", "converted"]  # measure keys
+TRADEOFF_SIZE = ["bought_12m", "converted"]
 
 
-def tradeoff_chart(facts: pd.DataFrame) -> plt.Figure | Markdown:
+def tradeoff_chart(facts: pd.DataFrame, measures: dict) -> plt.Figure | Markdown:  # noqa: ANN001
     """A measure of worth against size per persona (bubble: retention, where known), coloured
-    by the focus choice; the measure is the first the data has (value, revenue, staying, NPS)."""
+    by the focus choice; the measure is the first the data has (value, revenue, outcome, NPS),
+    each named as the registry names it (``measures``: key -> :class:`helpers.metrics.Metric`)."""
     if len(facts) < 2:
         return Markdown("")  # one group: nothing to set against anything
-    y_name = next((c for c in TRADEOFF_Y if c in facts and facts[c].notna().any()), None)
-    if y_name is None:
+
+    def column(key: str) -> str | None:
+        m = measures.get(key)
+        return m.name if m is not None and m.name in facts and facts[m.name].notna().any() else None
+
+    y_key = next((k for k in TRADEOFF_Y if column(k)), None)
+    if y_key is None:
         return Markdown(
-            "_No measure of value, retention or loyalty in this data to set against "
-            "size: the personas are ranked by size alone._"
+            "_No outcome in this data (value, status, orders or NPS) to set against size: "
+            "the personas are listed by size alone._"
         )
-    size_name = next(
-        (c for c in TRADEOFF_SIZE if c in facts and c != y_name and facts[c].notna().any()), None
-    )
+    y_metric, x_metric = measures[y_key], measures["size"]
+    size_key = next((k for k in TRADEOFF_SIZE if k != y_key and column(k)), None)
     fig, ax = plt.subplots(figsize=(8.5, 4.4))
     colours = {"focus": "#4d9221", "maintain": "#888", "not a focus": "#b2182b"}
-    share = y_name not in ("average customer value", "NPS")  # the others are shares: in %
-    y = facts[y_name].astype(float) * (100 if share else 1)
-    size = 1200 * (facts[size_name].astype(float) if size_name else pd.Series(0.3, facts.index))
+    share = y_metric.unit == "share"
+    y = facts[y_metric.name].astype(float) * (100 if share else 1)
+    x = 100 * facts[x_metric.name].astype(float)
+    size = 1200 * (facts[measures[size_key].name].astype(float) if size_key else pd.Series(0.3, facts.index))
     for i, row in facts.iterrows():
         ax.scatter(
-            100 * row["share of customers"],
-            y[i],
-            s=size[i],
-            alpha=0.55,
-            color=colours.get(row["focus"], "#888"),
-            edgecolor="white",
+            x[i], y[i], s=size[i], alpha=0.55, color=colours.get(row["focus"], "#888"), edgecolor="white"
         )
         ax.annotate(
-            f"{i}. {row['name']}",
-            (100 * row["share of customers"], y[i]),
-            textcoords="offset points",
-            xytext=(8, 6),
-            fontsize=9,
+            f"{i}. {row['name']}", (x[i], y[i]), textcoords="offset points", xytext=(8, 6), fontsize=9
         )
-    ax.set_xlabel("share of customers (%)")
+    ax.set_xlabel(f"{x_metric.name} (%)")
+    y_name = y_metric.name.removesuffix(" %")
     ax.set_ylabel(f"{y_name} (%)" if share else _with_unit(y_name))
-    bubble = f"bubble: {size_name}; " if size_name else ""
-    ax.set_title(f"{y_name.capitalize()} against size ({bubble}green focus, red not a focus)", fontsize=10)
+    bubble = f"bubble: {measures[size_key].name}; " if size_key else ""
+    better = " (lower is better)" if y_metric.better == "lower" else ""
+    ax.set_title(
+        f"{y_name[:1].upper() + y_name[1:]}{better} against size ({bubble}green focus, red not a focus)",
+        fontsize=10,
+    )
     ax.margins(0.25)
     fig.tight_layout()
     return fig
