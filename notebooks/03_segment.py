@@ -149,10 +149,11 @@ plots.show(plots.confusion_chart(confusion) if tool else plots.md(""))
 # %% [markdown]
 # ## ICP fit scorecard
 #
-# Points for each trait of the customers we want most (from the parameter file, or by default the
-# most distinctive traits of the segment with the highest value; for accounts, the traits most
-# over-represented among the accounts of highest value and retention, checked on accounts kept
-# aside). A lead's fit score is its share of the maximum points: **not fit**, **workable fit** or
+# Points for each trait of the customers we want most: from the parameter file, or by default the
+# traits a new record holds that are most over-represented among the customers (or accounts) of
+# highest value that did not churn, found on half of them and checked on the other half against
+# the outcome the data holds. A trait that goes with the worse outcome (more churn, more bad
+# payers) is never proposed. A lead's fit score is its share of the maximum points: **not fit**, **workable fit** or
 # **perfect fit**. Fit is who a lead is; engagement (a recent order) is kept apart, as lead-scoring
 # practice does.
 
@@ -173,7 +174,7 @@ plots.styled(mix, "Fit tier by segment (% of the segment)", missing="")
 # %%
 outcomes = leads.fit_outcomes(frame, fit, holdout, params)
 save_table(outcomes, "fit_tier_outcomes", tables_dir)
-plots.show(plots.md(leads.holdout_sentence(outcomes, params)))
+plots.show(plots.md(leads.holdout_sentence(outcomes, params, checked=holdout is not None)))
 plots.styled(outcomes, "Fit tier against value and retention", missing="")
 
 # %%

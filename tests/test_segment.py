@@ -9,7 +9,7 @@ from conftest import demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
 from helpers import leads, segment
-from helpers.config import parse_params
+from helpers.config import IcpCriterion, parse_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
 from helpers.naming import segment_names
@@ -135,17 +135,42 @@ def test_typing_tool_accuracy_and_unassigned_leads(demo_full, result):
 
 
 def test_icp_scorecard_tiers_and_value(demo_full, result):
+    """For people as for accounts: criteria derived on half, checked on the other half, and the
+    tiers point at valuable customers with the better outcome there."""
     params, frame, _ = demo_full
-    criteria = leads.default_criteria(result.index, frame, result.segments, params)
-    assert 1 <= len(criteria) <= 6
+    criteria, holdout = leads.scorecard_criteria(result, frame, params)
+    assert 1 <= len(criteria) <= 6 and holdout is not None and 0.4 < holdout.mean() < 0.6
     fit = leads.fit_scores(frame, criteria, params.icp.tiers)
     assert set(fit["fit tier"]) <= set(leads.TIERS)
     assert ((fit["fit score"] >= 0) & (fit["fit score"] <= 1)).all()
-    outcomes = leads.tier_outcomes(frame, fit, 10)
+    outcomes = leads.fit_outcomes(frame, fit, holdout, params)
     spend = outcomes["spend, last 12 months (mean)"]
     assert spend["perfect fit"] > spend["not fit"]  # the scorecard points at valuable customers
+    churned = pd.to_numeric(outcomes["Status: churned %"], errors="coerce")
+    assert churned["perfect fit"] < churned["not fit"]  # and at the ones who stay
+    sentence = leads.holdout_sentence(outcomes, params)
+    assert sentence.startswith("**Checked on the 50% of customers") and "Warning" not in sentence
     mix = leads.tier_mix(fit, result.segments, leads.engagement(frame, 90), 10)
     assert "All" in mix.index
+
+
+def test_icp_criteria_never_go_with_the_worse_outcome(demo_full):
+    """A trait the best customers share but that goes with more churn is not proposed, and
+    criteria from the parameter file whose best tier churns more get a warning."""
+    params, frame, _ = demo_full
+    risky = frame.copy()
+    churned = risky["status"].astype(str).str.lower() == "churned"
+    value = risky["spend_12m"].astype(float)
+    # a marker held by big spenders who churn: over-represented among the top spenders overall
+    risky["records"] = np.where(churned & (value > value.quantile(0.5)), "yes", "no")
+    cols = params.columns.model_copy(update={"behavioural": [*params.columns.behavioural, "records"]})
+    p = params.model_copy(update={"columns": cols})
+    criteria, _ = leads.derived_criteria(risky, p, columns=leads.profile_columns(risky, p))
+    assert not any("records" in c.rule for c in criteria)
+    given = [IcpCriterion(name="Records: yes", rule='records == "yes"', points=5)]
+    fit = leads.fit_scores(risky, given, p.icp.tiers)
+    outcomes = leads.fit_outcomes(risky, fit, None, p)
+    assert "Warning" in leads.holdout_sentence(outcomes, p, checked=False)
 
 
 def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
@@ -154,7 +179,7 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
 
     params, frame, _ = demo_full
     tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
-    criteria = leads.default_criteria(result.index, frame, result.segments, params)
+    criteria, _ = leads.scorecard_criteria(result, frame, params)
     private = tmp_path / "private"
     segment.save_bundle(
         leads.bundle(result, tool, criteria, frame, params), private / params.period / "v3" / "03_segment"

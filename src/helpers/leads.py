@@ -31,6 +31,7 @@ from helpers.errors import DataError
 from helpers.explore import unit_word
 from helpers.expressions import quote
 from helpers.filters import evaluate, filter_columns
+from helpers.outcomes import outcome_of
 from helpers.privacy import marker, suppress_rows, suppress_small
 from helpers.readers import read_frame
 from helpers.schema import display_value, has_churn, label_of, scale_of, status_column, still_customer
@@ -180,48 +181,6 @@ def confusion_table(tool: TypingTool | None, names: dict[int, str], min_cell: in
 # --- ICP fit scorecard ---------------------------------------------------------------------------
 
 
-def default_criteria(
-    index: pd.DataFrame | None, frame: pd.DataFrame, segments: pd.Series, params: Params, top: int = 6
-) -> list[IcpCriterion]:
-    """Criteria from the segments of highest value: their most over-indexed profile answers."""
-    cols = params.columns
-    assert cols is not None
-    value, _ = value_of(frame, params)
-    if value is None or index is None:  # no value measure, or a single segment
-        return []
-    best = value.groupby(segments).mean().sort_values(ascending=False).index[0]
-    shares = index.attrs["shares"]
-    fields = {
-        label: c
-        for c in cols.demographic + cols.geographic + cols.behavioural
-        for label in [_label(c, params)]
-    }
-    out = []
-    rows = index[best].sort_values(ascending=False)
-    used: set[str] = set()
-    for (variable, answer), idx in rows.items():
-        column = fields.get(variable)
-        if column is None or answer == "mean" or idx < 125 or shares.loc[(variable, answer), best] < 0.2:
-            continue
-        if column in used:  # one criterion per question: its answers exclude each other
-            continue
-        used.add(column)
-        points = float(min(10, max(1, round((idx - 100) / 25))))
-        values = frame[column]
-        if pd.api.types.is_bool_dtype(values):
-            literal = "true" if answer == "yes" else "false"
-        elif pd.api.types.is_numeric_dtype(values):  # a number shown as text in the profile
-            literal = answer
-        else:
-            literal = json.dumps(answer, ensure_ascii=False)
-        out.append(
-            IcpCriterion(name=f"{variable}: {answer}", rule=f"{quote(column)} == {literal}", points=points)
-        )
-        if len(out) >= top:
-            break
-    return out
-
-
 HOLDOUT_SHARE = 0.5  # accounts kept aside to validate criteria derived from the rest
 
 
@@ -255,8 +214,22 @@ def lead_columns(frame: pd.DataFrame, params: Params) -> list[str]:
     return [c for c in dict.fromkeys(wanted) if c and c in frame]
 
 
+def profile_columns(frame: pd.DataFrame, params: Params) -> list[str]:
+    """Columns a file of new people (leads, respondents) can hold: who they are, where, what they
+    do and how they came (never the status, the value field or anything derived from orders)."""
+    cols = params.columns
+    assert cols is not None
+    wanted = cols.demographic + cols.geographic + cols.behavioural + [cols.acquisition.channel or ""]
+    skip = {status_column(params), params.icp.value_field}
+    return [c for c in dict.fromkeys(wanted) if c and c in frame and c not in skip]
+
+
 def derived_criteria(
-    frame: pd.DataFrame, params: Params, top: int = 6, seed: int | None = None
+    frame: pd.DataFrame,
+    params: Params,
+    top: int = 6,
+    seed: int | None = None,
+    columns: list[str] | None = None,
 ) -> tuple[list[IcpCriterion], pd.Series]:
     """Criteria from the accounts with the highest value and retention, derived on one part of
     the accounts; the rest (the returned mask, :data:`HOLDOUT_SHARE` of them) validates them.
@@ -264,7 +237,7 @@ def derived_criteria(
     Per lead column, the answer (or, for a number, the lower quartile, median or upper quartile
     as a threshold) most over-represented among the best accounts, kept when its index is at
     least 125 and at least 20% of the best accounts have it; one criterion per column, at most
-    ``top``, worth 1–10 points by index (as :func:`default_criteria`)."""
+    ``top``, worth 1–10 points by index (25 index points a point)."""
     rng = np.random.default_rng(params.segment.seed if seed is None else seed)
     holdout = pd.Series(rng.random(len(frame)) < HOLDOUT_SHARE, index=frame.index)
     best, _ = best_accounts(frame, params)
@@ -272,8 +245,10 @@ def derived_criteria(
         return [], holdout
     fit_part = frame[~holdout]
     is_best = best[~holdout]
+    outcome = outcome_of(params)
+    bad = outcome.flags(fit_part, params) if outcome is not None else None
     found = []
-    for column in lead_columns(frame, params):
+    for column in lead_columns(frame, params) if columns is None else columns:
         values = fit_part[column]
         rules: list[tuple[str, str, pd.Series]] = []
         if pd.api.types.is_numeric_dtype(values) and values.nunique() > 12:
@@ -308,6 +283,12 @@ def derived_criteria(
         tests = sum(len(r) for r in rules) or 1
         # a trait that could be chance is not a criterion: the best accounts have it more often
         # than the rest at p < 0.01 (corrected for the answers tried in this column)
+        if bad is not None:  # a trait that goes with the worse outcome is never "ideal"
+            scored = [
+                row
+                for row in scored
+                if not bad[row[3]].mean() > bad[~row[3]].mean()  # NaN (no status) passes
+            ]
         scored = [
             (idx, name, rule)
             for idx, name, rule, meets in scored
@@ -351,6 +332,10 @@ def holdout_outcomes(
         out["best accounts %"] = (
             out["best accounts %"].astype(object).where(counts >= params.privacy.min_cell, hide)
         )
+    outcome = outcome_of(params)
+    if outcome is not None:
+        out = out.drop(columns="still a customer %", errors="ignore")  # the outcome says it
+        out[f"{outcome.name} %"] = _tier_rates(outcome.flags(part, params), tiers, out.index, params)
     if "converted" in part and "trial" in part:
         judged = (part["trial"] == 1) & part["converted"].notna()  # trials old enough to judge
         rate = part.loc[judged, "converted"].groupby(tiers[judged]).mean()
@@ -362,28 +347,45 @@ def holdout_outcomes(
     return out.rename(columns={"people": word, "people %": f"{word} %"})
 
 
-def holdout_sentence(outcomes: pd.DataFrame | None, params: Params) -> str:
-    """What the held-out accounts say about the scorecard, in one sentence."""
+def _tier_rates(flags: pd.Series, tiers: pd.Series, order: pd.Index, params: Params) -> pd.Series:
+    """The share with a flag per fit tier, in %, hidden where it rests on too few."""
+    known = flags.notna()
+    rate = (100 * flags[known].groupby(tiers[known]).mean()).reindex(order)
+    counts = known.groupby(tiers).sum().reindex(order, fill_value=0)
+    few = counts < params.privacy.min_cell
+    return rate.astype(object).where(~few, marker(params.privacy.min_cell)) if few.any() else rate
+
+
+def holdout_sentence(outcomes: pd.DataFrame | None, params: Params, checked: bool = True) -> str:
+    """What the rows kept aside say about the scorecard, in one sentence, with a warning when its
+    best tier has the worse outcome (``checked``: the criteria were derived on other rows)."""
     if outcomes is None or len(outcomes) < 2:
         return ""
     top, bottom = outcomes.index[-1], outcomes.index[0]
-    parts = []
-    for col, what in (
+    word = unit_word(params)
+    outcome = outcome_of(params)
+    parts, warning = [], ""
+    columns = [
         ("trials converted %", "converted their trial"),
-        ("best accounts %", "are among the best accounts"),
-    ):
+        ("best accounts %", f"are among the best {word}"),
+    ]
+    if outcome is not None:
+        columns.insert(0, (f"{outcome.name} %", f"had {outcome.name.split(': ', 1)[-1]} ({outcome.name})"))
+    for col, what in columns:
         if col in outcomes:
             hi, lo = pd.to_numeric(outcomes[col], errors="coerce")[[top, bottom]]
             if hi == hi and lo == lo:
-                parts.append(f"{hi:.0f}% of *{top}* accounts {what}, against {lo:.0f}% of *{bottom}* ones")
+                parts.append(f"{hi:.0f}% of *{top}* {word} {what}, against {lo:.0f}% of *{bottom}* ones")
+                if outcome is not None and col == f"{outcome.name} %" and hi > lo:
+                    warning = (
+                        f" **Warning:** the *{top}* tier has more {outcome.name} than the *{bottom}* "
+                        f"tier: these criteria point to the riskier {word}; review them before use."
+                    )
     if not parts:
-        return ""
+        return warning.strip()
     share = f"{100 * HOLDOUT_SHARE:.0f}%"
-    return (
-        f"**Checked on the {share} of accounts the criteria were not derived from:** "
-        + "; ".join(parts)
-        + "."
-    )
+    where = f"Checked on the {share} of {word} the criteria were not derived from" if checked else "Fit tier"
+    return f"**{where}:** " + "; ".join(parts) + "." + warning
 
 
 def value_of(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None, str]:
@@ -606,7 +608,7 @@ def scorecard_criteria(
         return list(params.icp.criteria), None
     if params.unit == "account":
         return derived_criteria(frame, params)
-    return default_criteria(result.index, frame, result.segments, params), None
+    return derived_criteria(frame, params, columns=profile_columns(frame, params))
 
 
 def fit_outcomes(
@@ -616,7 +618,13 @@ def fit_outcomes(
     derived from the others, else on everyone."""
     if holdout is not None:
         return holdout_outcomes(frame, fit, holdout, params)
-    return tier_outcomes(frame, fit, params.privacy.min_cell, params)
+    out = tier_outcomes(frame, fit, params.privacy.min_cell, params)
+    outcome = outcome_of(params)
+    if out is not None and outcome is not None:
+        out = out.drop(columns="still a customer %", errors="ignore")  # the outcome says it
+        flags = outcome.flags(frame, params)
+        out[f"{outcome.name} %"] = _tier_rates(flags, fit["fit tier"], out.index, params)
+    return out
 
 
 def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params) -> str:
