@@ -192,7 +192,7 @@ def best_accounts(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None
         return None, what
     known = value.notna()
     if value[known].nunique() <= 2:  # a yes/no measure (still a customer): the yes side
-        return known & (value == value[known].max()), "the accounts still customers (not churned)"
+        return known & (value == value[known].max()), f"the {unit_word(params)} still customers (not churned)"
     best = known & (value >= value[known].quantile(0.75)) & (value > value[known].min())
     said = f"the top quarter on {what}"
     if (
@@ -634,27 +634,23 @@ def scorecard_note(criteria: list[IcpCriterion], frame: pd.DataFrame, params: Pa
     value, what = value_of(frame, params)
     if value is None:
         return f"*No scorecard for this run: {what}.*"
-    if params.unit == "account":
-        _, best = best_accounts(frame, params)
-        if not criteria:
-            return (
-                f"*No scorecard for this run: no trait a new account's record holds is clearly more "
-                f"common among {best} (the research team can name criteria in the parameter file).*"
-            )
-        return (
-            f"The criteria are the traits a new account's record holds (firmographics, region, "
-            f"channel) that are most over-represented among **{best}**, found on half of the "
-            "accounts and checked on the other half below (the research team can rename or replace "
-            "them in the parameter file)."
-        )
+    _, best = best_accounts(frame, params)
+    one, many = unit_word(params, plural=False), unit_word(params)
+    holds = (
+        "firmographics, region, channel"
+        if params.unit == "account"
+        else "who they are, where, what they do, how they came"
+    )
     if not criteria:
         return (
-            f"*No scorecard for this run: no segment stands out clearly enough on {what} "
-            "to derive criteria from (the research team can name them in the parameter file).*"
+            f"*No scorecard for this run: no trait a new {one}'s record holds is clearly more "
+            f"common among {best} (the research team can name criteria in the parameter file).*"
         )
     return (
-        f"The criteria are the most distinctive traits of the segment highest on **{what}** "
-        "(the research team can rename or replace them in the parameter file)."
+        f"The criteria are the traits a new {one}'s record holds ({holds}) that are most "
+        f"over-represented among **{best}**, found on half of the {many} and checked on the other "
+        "half below; a trait that goes with the worse outcome is never proposed (the research team "
+        "can rename or replace them in the parameter file)."
     )
 
 
