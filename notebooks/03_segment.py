@@ -33,7 +33,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import filters, leads, plan, plots, segment, text
+from helpers import filters, leads, metrics, plan, plots, segment, text
 from helpers.config import load_params
 from helpers.data import load_dataset, weights
 from helpers.report import save_table
@@ -182,6 +182,11 @@ saved = segment.save_bundle(leads.bundle(result, tool, criteria, frame, params),
 segment.save_assignments(result, frame, params, private_dir);
 # the model, the typing tool and the scorecard stay with the run's private files (never
 # published), for `workbook assign` and for next quarter's comparison
+
+# %%
+figures = metrics.Ledger("03_segment", params)  # the figures this page states, for the batch's check
+segment.record_sizes(figures, result, w, params)
+figures.save(private_dir);
 
 # %% tags=["glance"]
 plots.glance(segment.glance_lines(result, sizes) + [leads.typing_line(tool, result.k)])

@@ -36,7 +36,7 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 report_dir: str = ""  # folder of the published version, for personas.html; empty: not saved
 
 # %%
-from helpers import filters, personas, plan, plots, quarters, segment, text, value
+from helpers import filters, metrics, personas, plan, plots, quarters, segment, text, value
 from helpers.config import load_params
 from helpers.data import load_dataset, weights
 from helpers.report import save_page, save_table
@@ -119,6 +119,9 @@ plots.styled(buyers, "Buyer roles", decimals=1, missing="The contacts file has n
 facts = personas.facts_table(cards)
 save_table(facts, "persona_facts", tables_dir)
 quarters.save_facts(facts, private_dir)
+figures = metrics.Ledger("05_personas", params)  # the figures this page states, for the batch's check
+personas.record_figures(figures, cards, params)
+figures.save(private_dir)
 page = save_page(personas.standalone_page(cards, params), "personas.html", report_dir)
 
 # %% [markdown]

@@ -77,6 +77,15 @@ def run(
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing was published", err=True)
         raise typer.Exit(130) from None
+    if not result.ok and result.conflicts:
+        typer.echo(
+            "error: the pages state one figure with two values, so nothing was published:\n"
+            + "\n".join(f"  - {c}" for c in result.conflicts)
+            + "\nfix the notebook or helper that computes the figure on a base of its own "
+            f"(the executed notebooks are kept in {result.folder})",
+            err=True,
+        )
+        raise typer.Exit(1)
     if not result.ok:
         failed = next(r for r in result.notebooks if r.status == "failed")
         typer.echo(

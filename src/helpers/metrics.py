@@ -36,8 +36,18 @@ class Metric:
     better: str = ""  # "higher", "lower" or "" (neither: size)
 
 
-def registry(params: Params, population: str = "customers") -> dict[str, Metric]:
+def population_word(params: Params) -> str:
+    """How the run names its people (the `population` word where the parameters give one)."""
+    word = getattr(params, "population", None)
+    plural = getattr(word, "plural", word)
+    if isinstance(plural, str) and plural:
+        return plural
+    return "accounts" if params.unit == "account" else "customers"
+
+
+def registry(params: Params) -> dict[str, Metric]:
     """The run's measures, by key, named and defined from its settings."""
+    population = population_word(params)
     weighted = " (weighted)" if params.columns and params.columns.weight else ""
     days = params.value.horizon * UNIT_DAYS[params.value.unit]
     months = round(days / UNIT_DAYS["months"])

@@ -19,7 +19,7 @@ from helpers import cohorts, formats
 from helpers.config import Params
 from helpers.data import multi_response, weights
 from helpers.events import slug
-from helpers.metrics import Metric, outcome_metric, registry
+from helpers.metrics import Ledger, Metric, outcome_metric, population_word, registry
 from helpers.naming import age_band, gender_of, label
 from helpers.outcomes import outcome_of
 from helpers.privacy import CSP_META
@@ -430,7 +430,7 @@ SAME_THING = 0.95  # two criteria whose segment figures correlate this closely m
 
 def measures(params: Params) -> dict[str, Metric]:
     """The measures personas are described and ranked by, named from the run's settings."""
-    out = registry(params, population_word(params))
+    out = registry(params)
     out["revenue_share"] = Metric(
         "revenue_share",
         "share of revenue, last 12 months",
@@ -442,15 +442,6 @@ def measures(params: Params) -> dict[str, Metric]:
     if (outcome := outcome_of(params)) is not None:
         out["outcome"] = outcome_metric(outcome.name, outcome.base)
     return out
-
-
-def population_word(params: Params) -> str:
-    """How the run names its people (the `population` word where the parameters give one)."""
-    word = getattr(params, "population", None)
-    plural = getattr(word, "plural", word)
-    if isinstance(plural, str) and plural:
-        return plural
-    return "accounts" if params.unit == "account" else "customers"
 
 
 def _usage_facts(mask: pd.Series, frame: pd.DataFrame, params: Params, limit: int = 3) -> list[Fact]:
@@ -706,7 +697,10 @@ def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
     names = measures(params)
     defined = [m for m in names.values() if any(c.startswith(m.name) for c in ranking.columns)]
     if defined:
-        text += "\n\n" + "\n".join(f"- *{m.name}*: {m.definition} (base: {m.base})." for m in defined)
+        text += "\n\n" + "\n".join(
+            f"- *{m.name}*: {m.definition}" + ("" if m.base in m.definition else f" (base: {m.base})") + "."
+            for m in defined
+        )
     return text
 
 
@@ -716,7 +710,8 @@ def _reason(metric: Metric, p: Persona, params: Params) -> str:
     if metric.key == "size":
         return f"{_shown(metric, value)} of {population_word(params)}"
     name = metric.name.removesuffix(" %")
-    return f"{name}: {_shown(metric, value)} (everyone {_shown(metric, overall)})"
+    sep = " " if ": " in name else ": "  # "Churn: yes 9%", "bought in the last 12 months: 56%"
+    return f"{name}{sep}{_shown(metric, value)} (everyone {_shown(metric, overall)})"
 
 
 def _shown(metric: Metric, value: float) -> str:
@@ -1012,3 +1007,14 @@ def add_marketing(
     for p in chosen:
         offers = offer_facts(frame[segments == p.segment], params, data, overall) if overall else []
         p.marketing = marketing(p, offers)
+
+
+def record_figures(ledger: Ledger, cards: list[Persona], params: Params) -> None:
+    """Note every figure the cards and the ranking state about a persona, for the batch's check
+    that every page gives one figure one value."""
+    names = measures(params)
+    for p in cards:
+        group = label(p.segment, {p.segment: p.name})
+        for key, value in p.numbers.items():
+            if key in names:
+                ledger.record(names[key], group, value, decimals=2 if names[key].unit == "money" else 0)

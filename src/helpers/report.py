@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from helpers import formats
+from helpers import formats, metrics
 from helpers.config import Params, load_params, params_as_dict
 from helpers.data import CHECKED_ENV, load_dataset, save_checked
 from helpers.errors import ConfigError
@@ -655,6 +655,7 @@ class RunResult:
     notebooks: list[NotebookRun] = field(default_factory=list)
     duration_s: float = 0.0
     index: Path | None = None
+    conflicts: list[str] = field(default_factory=list)  # figures two pages state differently
 
 
 def missing_inputs(notebook: Path, params: Params) -> list[str]:
@@ -953,6 +954,7 @@ def run_batch(
             ],
         )
 
+    conflicts: list[str] = []
     try:
         with kernel_of_this_python(slots) as kernel:
             fits = memory_rule(reports_root, [nb.stem for nb in notebooks], memory_mb, params.period)
@@ -962,6 +964,11 @@ def run_batch(
             if page is not None:
                 pages.append(page)
         ok = all(r.status in ("ok", "skipped") for r in runs)
+        # every page gives one figure one value (metrics.Ledger), checked before anything is published
+        conflicts = metrics.conflicts(metrics.read_ledgers(private_build)) if ok else []
+        if conflicts:
+            ok = False
+            progress("  the pages disagree: " + "; ".join(conflicts))
     except KeyboardInterrupt:  # Ctrl-C: nothing published, nothing left behind
         ok = False
         shutil.rmtree(build, ignore_errors=True)
@@ -982,7 +989,7 @@ def run_batch(
         if not ok:
             shutil.rmtree(private_build, ignore_errors=True)
     if not ok:
-        return RunResult(False, failed, None, runs, time.perf_counter() - t0)
+        return RunResult(False, failed, None, runs, time.perf_counter() - t0, conflicts=conflicts)
 
     finished = dt.datetime.now(dt.UTC)
     tables = sorted(str(p.relative_to(build)) for p in (build / "tables").rglob("*.csv"))

@@ -36,6 +36,7 @@ from helpers.config import Params
 from helpers.data import multi_response, stratified_index
 from helpers.events import slug
 from helpers.latent import LatentClassModel
+from helpers.metrics import Ledger, registry
 from helpers.naming import label, segment_names
 from helpers.privacy import SMALL_GROUPS, suppress_rows
 from helpers.schema import NO_VALUE, display_values, label_of, scale_of
@@ -835,6 +836,15 @@ def glance_lines(result: Segmentation, sizes: pd.DataFrame) -> list[str]:
         f"Largest: **{big}** ({shares[big]:.0f}% of customers{apart(big)}). "
         f"Smallest: **{small}** ({shares[small]:.0f}%{apart(small)}).",
     ]
+
+
+def record_sizes(ledger: Ledger, result: Segmentation, weights: pd.Series, params: Params) -> None:
+    """Note each segment's share of people (weighted, the base every page uses) for the batch's
+    check that every page gives one figure one value."""
+    size = registry(params)["size"]
+    shares = weights.groupby(result.segments).sum() / max(float(weights.sum()), 1e-12)
+    for s, share in shares.items():
+        ledger.record(size, label(int(s), result.names), float(share), decimals=0)
 
 
 def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation:

@@ -1,0 +1,77 @@
+"""One figure, one value on every page: the registry names it, the ledger proves it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+import yaml
+from conftest import demo_params_at, demo_params_raw
+
+from helpers import metrics
+
+
+def test_the_registry_names_each_measure_once(tmp_path, demo_dir):
+    params = demo_params_at(demo_dir, tmp_path)
+    found = metrics.registry(params)
+    names = [m.name for m in found.values()]
+    assert len(names) == len(set(names))  # two measures never share a name
+    assert "retention" not in " ".join(names)  # "retention" is 04's cohort measure alone
+    assert found["size"].base == "all customers (weighted)"  # the demo has survey weights
+    assert "next 12 months" in found["value"].name
+    assert found["new_12m"].better == "higher" and found["size"].better == ""
+    assert metrics.outcome_metric("Churn: yes", "x").better == "lower"
+
+
+def test_a_conflict_between_pages_is_caught(tmp_path, demo_dir):
+    params = demo_params_at(demo_dir, tmp_path)
+    size = metrics.registry(params)["size"]
+    one, two = metrics.Ledger("03_segment", params), metrics.Ledger("05_personas", params)
+    one.record(size, "2. Charlie", 0.2006, decimals=0)
+    two.record(size, "2. Charlie", 0.2049, decimals=0)  # 20% on both pages: no conflict
+    one.save(tmp_path / "build" / "03_segment")
+    two.save(tmp_path / "build" / "05_personas")
+    assert metrics.conflicts(metrics.read_ledgers(tmp_path / "build")) == []
+    two.record(size, "3. Sam", 0.22, decimals=0)
+    one.record(size, "3. Sam", 0.20, decimals=0)  # 22% on one page, 20% on the other
+    one.save(tmp_path / "build" / "03_segment")
+    two.save(tmp_path / "build" / "05_personas")
+    found = metrics.conflicts(metrics.read_ledgers(tmp_path / "build"))
+    assert len(found) == 1 and "3. Sam" in found[0] and "03_segment: 20" in found[0]
+
+
+@pytest.mark.slow
+def test_the_batch_refuses_to_publish_pages_that_disagree(tmp_path, demo_dir):
+    """Two pages that state one figure with two values: the run fails and publishes nothing."""
+    raw = demo_params_raw()
+    raw["data"]["customers"]["path"] = str(demo_dir / "customers.parquet")
+    raw["data"]["orders"]["path"] = str(demo_dir / "orders.parquet")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, share in (("01_one", 0.20), ("02_two", 0.31)):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [
+            nbformat.v4.new_code_cell(
+                'params_path = ""\ntables_dir = ""\nprivate_dir = ""', metadata={"tags": ["parameters"]}
+            ),
+            nbformat.v4.new_code_cell(
+                "from helpers import metrics\nfrom helpers.config import load_params\n"
+                "params = load_params(params_path)\n"
+                f"ledger = metrics.Ledger({name!r}, params)\n"
+                f"ledger.record(metrics.registry(params)['size'], '1. Casey', {share}, decimals=0)\n"
+                "ledger.save(private_dir)"
+            ),
+        ]
+        nbformat.write(nb, notebooks / f"{name}.ipynb")
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers.cli", "run", "params.yaml", "--notebooks", str(notebooks)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "two values" in run.stderr and "1. Casey" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "reports" / "demo").exists()
