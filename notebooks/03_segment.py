@@ -56,7 +56,10 @@ plots.md(segment.method_text(result, params, len(frame)))
 # Every number of segments from the range was fitted. The charts show the criteria: **BIC** (lower
 # is better, but on large samples it keeps creeping down), **relative entropy** (how cleanly people
 # fall into one segment; 1 = perfectly) or the **silhouette** for the k-means method, and the size
-# of the smallest segment. Knock-outs remove any k with a segment that is too small.
+# of the smallest segment. Knock-outs remove any k with a segment that is too small, or whose
+# segments merely copy one question: **mirrors one question** is how closely the segments match the
+# answers to the single question that matches them best (1 = the segments are that question's
+# answers, a split anyone could make without a model; such a k is knocked out).
 
 # %%
 save_table(result.choice.table, "k_selection", tables_dir)
@@ -189,4 +192,4 @@ segment.record_sizes(figures, result, w, params)
 figures.save(private_dir);
 
 # %% tags=["glance"]
-plots.glance(segment.glance_lines(result, sizes) + [leads.typing_line(tool, result.k)])
+plots.glance(segment.glance_lines(result, sizes, params) + [leads.typing_line(tool, result.k)])

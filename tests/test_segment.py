@@ -254,3 +254,24 @@ def test_stratified_samples_keep_each_group_share():
     full = groups.value_counts(normalize=True)
     assert (shares - full).abs().max() < 1e-3  # exact proportional allocation, not chance
     assert stratified_index(groups.iloc[:50], 100, seed=1).equals(groups.index[:50])
+
+
+def test_weak_separation_is_said_plainly(demo_full, result):
+    """The demo's planted segments are clearly told apart; the same result with a low silhouette
+    or entropy is called weakly separated in At a glance, never "each stable"."""
+    import copy
+
+    params, frame, _ = demo_full
+    sizes = result.sizes(weights(frame, params), 10)
+    strong = segment.glance_lines(result, sizes, params)[0]
+    assert "clearly told apart" in strong and "weakly" not in strong
+    weak = copy.copy(result)
+    table = result.choice.table.copy()
+    table.loc[result.k, "entropy"] = 0.52
+    weak.choice = segment.KChoice(table, result.k, result.choice.reason, result.choice.models)
+    said = segment.glance_lines(weak, sizes, params)[0]
+    assert "weakly separated" in said and "0.52" in said and "each stable" not in said
+    table = table.assign(silhouette=np.nan)
+    table.loc[result.k, "silhouette"] = 0.11
+    weak.choice = segment.KChoice(table, result.k, result.choice.reason, result.choice.models)
+    assert "silhouette 0.11" in segment.glance_lines(weak, sizes, params)[0]

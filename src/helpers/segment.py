@@ -36,7 +36,7 @@ from helpers.config import Params
 from helpers.data import multi_response, stratified_index
 from helpers.events import slug
 from helpers.latent import LatentClassModel
-from helpers.metrics import Ledger, registry
+from helpers.metrics import Ledger, population_word, registry
 from helpers.naming import label, segment_names
 from helpers.privacy import SMALL_GROUPS, suppress_rows
 from helpers.schema import NO_VALUE, display_values, label_of, scale_of
@@ -814,7 +814,27 @@ class Segmentation:
         return notes
 
 
-def glance_lines(result: Segmentation, sizes: pd.DataFrame) -> list[str]:
+WEAK_SILHOUETTE = 0.25  # below it, no substantial structure (Kaufman & Rousseeuw)
+WEAK_ENTROPY = 0.7  # below it, many people sit between segments
+
+
+def separation_note(result: Segmentation) -> str:
+    """A plain warning when the chosen segments are weakly separated or not all stable, else ""."""
+    table = result.choice.table
+    row = table.loc[result.k] if result.k in table.index else pd.Series(dtype=float)
+    sil, ent = row.get("silhouette", np.nan), row.get("entropy", np.nan)
+    unstable = result.stability is not None and (result.stability.verdict != "stable").any()
+    if sil == sil and sil < WEAK_SILHOUETTE:
+        why = f"silhouette {sil:.2f}, where under {WEAK_SILHOUETTE} means no substantial structure"
+    elif ent == ent and ent < WEAK_ENTROPY:
+        why = f"relative entropy {ent:.2f}: many people sit between two segments"
+    else:
+        return ""
+    also = "; not all of them come back when the data is resampled" if unstable else ""
+    return f"but they are **weakly separated** ({why}{also}): read them as tendencies, not distinct types."
+
+
+def glance_lines(result: Segmentation, sizes: pd.DataFrame, params: Params | None = None) -> list[str]:
     """The segmentation's main findings, for the top of the report."""
     if result.k < 2:
         return ["No segments: the customers do not fall into distinct groups on these traits."]
@@ -826,12 +846,16 @@ def glance_lines(result: Segmentation, sizes: pd.DataFrame) -> list[str]:
         what = sizes.loc[s, "what sets it apart"]
         return f"; {what}" if isinstance(what, str) and what else ""
 
+    weak = separation_note(result)
     return [
-        f"**{result.k} segments** of customers, "
+        f"**{result.k} segments** of {population_word(params) if params else 'customers'}, "
         + (
-            "each stable (it comes back when the data is resampled)."
-            if stable
-            else "not all stable: see below."
+            weak
+            or (
+                "each stable (it comes back when the data is resampled) and clearly told apart."
+                if stable
+                else "not all stable: see below."
+            )
         ),
         f"Largest: **{big}** ({shares[big]:.0f}% of customers{apart(big)}). "
         f"Smallest: **{small}** ({shares[small]:.0f}%{apart(small)}).",
