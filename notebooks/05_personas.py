@@ -120,7 +120,7 @@ facts = personas.facts_table(cards)
 save_table(facts, "persona_facts", tables_dir)
 quarters.save_facts(facts, private_dir)
 figures = metrics.Ledger("05_personas", params)  # the figures this page states, for the batch's check
-personas.record_figures(figures, cards, params)
+personas.record_figures(figures, cards, params, frame)
 figures.save(private_dir)
 page = save_page(personas.standalone_page(cards, params), "personas.html", report_dir)
 

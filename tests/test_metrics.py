@@ -75,3 +75,32 @@ def test_the_batch_refuses_to_publish_pages_that_disagree(tmp_path, demo_dir):
     assert run.returncode == 1, run.stderr
     assert "two values" in run.stderr and "1. Casey" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "reports" / "demo").exists()
+
+
+def test_the_index_leads_with_key_figures_and_their_change():
+    """The headline panel: each key figure now, its change since the previous published period,
+    an arrow only where a share moved beyond noise, in the right direction of better."""
+    from helpers.report import headline_panel
+
+    def version(period, as_of, churned, bought, n):
+        figures = [
+            {"metric": "Status: churned %", "value": churned, "unit": "share", "better": "lower", "n": n},
+            {
+                "metric": "bought in the last 12 months",
+                "value": bought,
+                "unit": "share",
+                "better": "higher",
+                "n": n,
+            },
+        ]
+        return {"period": period, "as_of": as_of, "finished": as_of, "title": "T", "key_figures": figures}
+
+    now = version("2026Q3", "2026-09-30", 30.0, 50.5, 5000)
+    before = version("2026Q2", "2026-06-30", 20.0, 50.0, 5000)
+    page = headline_panel([now, before])
+    assert "Change since 2026Q2" in page and "▲ +10.0 points" in page and "worse" in page
+    assert "+0.5 points" in page and "within noise" in page  # 50% vs 50.5% on 5,000: noise
+    year = version("2025Q3", "2025-09-30", 30.0, 50.5, 5000)
+    assert "a year before" in headline_panel([now, before, year])
+    assert "No earlier period" in headline_panel([now])
+    assert metrics.change(now["key_figures"][0], before["key_figures"][0]) == (10.0, True)

@@ -139,6 +139,9 @@ class Figure:
     value: float
     page: str
     decimals: int = 1  # compared at the precision the page shows
+    unit: str = ""  # as the measure's: "share" figures are noted in %
+    better: str = ""
+    n: float = 0.0  # the (effective) number of people it rests on, for a test of change
 
 
 class Ledger:
@@ -147,12 +150,23 @@ class Ledger:
     def __init__(self, page: str, params: Params) -> None:
         self.page, self.period, self.figures = page, params.period, []  # type: ignore[var-annotated]
 
-    def record(self, metric: Metric, group: str, value: float, decimals: int = 1) -> float:
+    def record(self, metric: Metric, group: str, value: float, decimals: int = 1, n: float = 0.0) -> float:
         """Note a figure (a share is noted in %) and give it back, so a page states what it noted."""
         shown = 100 * value if metric.unit == "share" else value
         if value == value and value is not None:
             self.figures.append(
-                Figure(metric.name, str(group), metric.base, self.period, float(shown), self.page, decimals)
+                Figure(
+                    metric.name,
+                    str(group),
+                    metric.base,
+                    self.period,
+                    float(shown),
+                    self.page,
+                    decimals,
+                    metric.unit,
+                    metric.better,
+                    float(n),
+                )
             )
         return value
 
@@ -186,3 +200,28 @@ def conflicts(figures: list[Figure]) -> list[str]:
             where = "; ".join(f"{f.page}: {f.value:.{f.decimals}f}" for f in found)
             out.append(f"'{metric}' of {group} ({base}) differs between pages: {where}")
     return out
+
+
+EVERYONE = "everyone"  # the group of a run's key figures
+
+
+def key_figures(figures: list[Figure]) -> list[dict[str, object]]:
+    """The run's figures about everyone (one per measure), for the version's manifest and the
+    headline panel of the reports index."""
+    seen: dict[str, Figure] = {}
+    for f in figures:
+        if f.group == EVERYONE:
+            seen.setdefault(f.metric, f)
+    return [asdict(f) for f in seen.values()]
+
+
+def change(now: dict, before: dict) -> tuple[float, bool | None]:
+    """A key figure's change and whether it is beyond noise (a two-proportion z-test at 5% on the
+    effective bases, for shares; None where no test applies)."""
+    diff = float(now["value"]) - float(before["value"])
+    if now.get("unit") != "share" or not now.get("n") or not before.get("n"):
+        return diff, None
+    p1, p2, n1, n2 = now["value"] / 100, before["value"] / 100, float(now["n"]), float(before["n"])
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(max(pooled * (1 - pooled) * (1 / n1 + 1 / n2), 1e-18))
+    return diff, abs(p1 - p2) / se > 1.959964

@@ -19,7 +19,7 @@ from helpers import cohorts, formats
 from helpers.config import Params
 from helpers.data import multi_response, weights
 from helpers.events import slug
-from helpers.metrics import Ledger, Metric, outcome_metric, population_word, registry
+from helpers.metrics import EVERYONE, Ledger, Metric, outcome_metric, population_word, registry
 from helpers.naming import age_band, gender_of, label
 from helpers.outcomes import outcome_of
 from helpers.privacy import CSP_META
@@ -1009,12 +1009,37 @@ def add_marketing(
         p.marketing = marketing(p, offers)
 
 
-def record_figures(ledger: Ledger, cards: list[Persona], params: Params) -> None:
-    """Note every figure the cards and the ranking state about a persona, for the batch's check
-    that every page gives one figure one value."""
+def record_figures(ledger: Ledger, cards: list[Persona], params: Params, frame: pd.DataFrame) -> None:
+    """Note every figure the cards and the ranking state about a persona, and the same measures
+    for everyone (the run's key figures, with their effective bases), for the batch's check that
+    every page gives one figure one value and for the headline panel of the index."""
     names = measures(params)
     for p in cards:
         group = label(p.segment, {p.segment: p.name})
         for key, value in p.numbers.items():
             if key in names:
                 ledger.record(names[key], group, value, decimals=2 if names[key].unit == "money" else 0)
+    if not cards:
+        return
+    bases = _bases(frame, params)
+    for key, value in cards[0].everyone.items():
+        if key in names and key not in ("size", "revenue_share"):
+            decimals = 2 if names[key].unit == "money" else 1
+            ledger.record(names[key], EVERYONE, value, decimals=decimals, n=bases.get(key, 0.0))
+
+
+def _bases(frame: pd.DataFrame, params: Params) -> dict[str, float]:
+    """How many people each measure for everyone rests on, times the weighting efficiency."""
+    w = weights(frame, params).astype(float)
+    efficiency = float(w.sum() ** 2 / max((w**2).sum(), 1e-12)) / max(len(w), 1)
+    cols = params.columns
+    known = {}
+    if "orders" in frame:
+        known["bought_12m"] = int((frame["orders"] > 0).sum())
+    if (outcome := outcome_of(params)) is not None:
+        known["outcome"] = int(outcome.flags(frame, params).notna().sum())
+    if cols.acquisition.date:
+        known["new_12m"] = int(pd.to_datetime(frame[cols.acquisition.date]).notna().sum())
+    if "converted" in frame and "trial" in frame:
+        known["converted"] = int(((frame["trial"] == 1) & frame["converted"].notna()).sum())
+    return {k: v * efficiency for k, v in known.items()}

@@ -479,6 +479,84 @@ def published_versions(reports_root: Path) -> list[dict[str, Any]]:
     return sorted(out, key=lambda m: (m["finished"], m["version"]), reverse=True)
 
 
+def _figure(f: dict[str, Any]) -> str:
+    value = float(f["value"])
+    if f.get("unit") == "share":
+        return f"{value:.0f}%"
+    if f.get("unit") == "money":
+        return formats.money(value)
+    if f.get("unit") == "score":
+        return f"{value:+.0f}"
+    return formats.number(value)
+
+
+def _change_cell(now: dict[str, Any], before: dict[str, Any] | None, when: str) -> str:
+    """A key figure's change since an earlier version, with an arrow where it is beyond noise."""
+    if before is None:
+        return '<td class="muted">–</td>'
+    diff, beyond = metrics.change(now, before)
+    points = " points" if now.get("unit") in ("share", "score") else ""
+    shown = (
+        ("+" if diff > 0 else "") + formats.money(diff)
+        if now.get("unit") == "money"
+        else f"{diff:+.1f}{points}"
+    )
+    if beyond is None:
+        return f'<td>{html.escape(shown)} <span class="muted">(no test)</span></td>'
+    if not beyond:
+        return f'<td>{html.escape(shown)} <span class="muted">(within noise)</span></td>'
+    good = (diff > 0) == (now.get("better") != "lower")
+    arrow = "▲" if diff > 0 else "▼"
+    word = "better" if good and now.get("better") else "worse" if now.get("better") else "changed"
+    return f"<td><b>{arrow} {html.escape(shown)}</b> ({word}, beyond noise since {html.escape(when)})</td>"
+
+
+def headline_panel(versions: list[dict[str, Any]]) -> str:
+    """The newest quarter's key figures, with the change since the previous published period and
+    the year before (where published), and whether each change is beyond noise."""
+    latest: dict[str, dict[str, Any]] = {}
+    for m in versions:  # newest first: the first of each period is its latest version
+        latest.setdefault(m["period"], m)
+    if not latest:
+        return ""
+    ordered = sorted(latest.values(), key=lambda m: (str(m["as_of"]), m["finished"]), reverse=True)
+    now = ordered[0]
+    if not now.get("key_figures"):
+        return ""
+    as_of = dt.date.fromisoformat(str(now["as_of"]))
+    earlier = [m for m in ordered[1:] if dt.date.fromisoformat(str(m["as_of"])) < as_of]
+    previous = earlier[0] if earlier else None
+    year = next(
+        (m for m in earlier if 330 <= (as_of - dt.date.fromisoformat(str(m["as_of"]))).days <= 400), None
+    )
+
+    def lookup(m: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+        return {f["metric"]: f for f in (m or {}).get("key_figures", [])}
+
+    before, year_before = lookup(previous), lookup(year)
+    formats.use_currency(str((now.get("parameters") or {}).get("currency") or ""))  # the run's money
+    rows = "".join(
+        f"<tr><td>{html.escape(f['metric'].removesuffix(' %'))}</td><td><b>{html.escape(_figure(f))}</b></td>"
+        + _change_cell(f, before.get(f["metric"]), previous["period"] if previous else "")
+        + (_change_cell(f, year_before.get(f["metric"]), year["period"]) if year else "")
+        + "</tr>"
+        for f in now["key_figures"]
+    )
+    since = f"<th>Change since {html.escape(previous['period'])}</th>" if previous else "<th>Change</th>"
+    head = f"<tr><th>Measure</th><th>{html.escape(now['period'])}</th>{since}"
+    head += (f"<th>Change since {html.escape(year['period'])} (a year before)</th>" if year else "") + "</tr>"
+    note = (
+        "Shares are tested with a two-proportion z-test at 5% on their effective bases; ▲/▼ marks a "
+        "change beyond noise. Money and scores are shown without a test."
+        if previous
+        else "No earlier period is published yet: the changes appear from the next quarter on."
+    )
+    return (
+        f"<h2>Key figures: {html.escape(now['title'])}</h2>"
+        f'<div class="scroll"><table>{head}{rows}</table></div><p class="muted">{note}</p>'
+    )
+
+
 def write_index(reports_root: Path) -> Path:
     """Rewrite `reports/index.html`: every period and version, newest first."""
     versions = published_versions(reports_root)
@@ -507,7 +585,7 @@ def write_index(reports_root: Path) -> Path:
     body = (
         '<h1>Customer profile reports</h1><p class="muted">Every published period and '
         "version, newest first. Published versions are never changed; a re-run adds a new "
-        "version.</p>" + ("".join(sections) or "<p>No reports published yet.</p>")
+        "version.</p>" + headline_panel(versions) + ("".join(sections) or "<p>No reports published yet.</p>")
     )
     index = Path(reports_root) / "index.html"
     tmp = index.with_suffix(".html.tmp")
@@ -1020,6 +1098,7 @@ def run_batch(
             "notebooks": pages,
             "pages": sorted(name for name in EXTRA_PAGES if (build / name).exists()),
             "tables": tables,
+            "key_figures": metrics.key_figures(metrics.read_ledgers(private_build)),
         }
         (build / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         (build / "index.html").write_text(_version_page(manifest), encoding="utf-8")
