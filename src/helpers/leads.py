@@ -31,6 +31,7 @@ from helpers.errors import DataError
 from helpers.explore import unit_word
 from helpers.expressions import quote
 from helpers.filters import evaluate, filter_columns
+from helpers.metrics import population_word
 from helpers.outcomes import outcome_of
 from helpers.privacy import marker, suppress_rows, suppress_small
 from helpers.readers import read_frame
@@ -192,7 +193,9 @@ def best_accounts(frame: pd.DataFrame, params: Params) -> tuple[pd.Series | None
         return None, what
     known = value.notna()
     if value[known].nunique() <= 2:  # a yes/no measure (still a customer): the yes side
-        return known & (value == value[known].max()), f"the {unit_word(params)} still customers (not churned)"
+        if params.unit == "account":
+            return known & (value == value[known].max()), "the accounts still customers (not churned)"
+        return known & (value == value[known].max()), f"the {population_word(params)} who did not churn"
     best = known & (value >= value[known].quantile(0.75)) & (value > value[known].min())
     said = f"the top quarter on {what}"
     if (
