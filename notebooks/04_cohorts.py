@@ -57,25 +57,34 @@ segments = segment.load_assignments(private_dir)  # from 03_segment in the same 
 by_split = cohorts.split_retention(data, frame, params, segments)
 econ = cohorts.economics(data, frame, params)
 promos = cohorts.promotions(data, frame, params)
+intake = cohorts.sample_intake(data, params)  # None unless new buyers stop arriving early
 
 # %% tags=["glance"]
-plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos))
+plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos, params.privacy.min_cell, intake))
 
 # %% [markdown]
 # ## Retention by acquisition cohort
 #
 # Each row is a cohort: the customers whose first order (or, with a usage log, whose sign-up) fell
-# in the same period, with their number. Blank cells are periods the cohort has not reached yet.
+# in the same period, with their number. Blank cells are periods the cohort has not reached yet,
+# or figures hidden because they rest on fewer people than the privacy minimum (the CSV tables
+# show the marker there); a cohort smaller than the minimum is not shown.
 
 # %%
 plots.md(cohorts.reading_note(overall))
+
+# %%
+plots.md(cohorts.intake_sentence(intake) if intake else "")
+
+# %%
+plots.md(overall.privacy_note(params.privacy.min_cell))
 
 # %%
 customers_retained = overall.matrix(min_cell=params.privacy.min_cell)
 save_table(overall.matrix_table(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
 plots.retention_heatmap(
     customers_retained,
-    overall.sizes(),
+    overall.sizes(min_cell=params.privacy.min_cell),
     "Retained (%)",
     period=ct.period,
     since=overall.since,
@@ -88,7 +97,7 @@ revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
 save_table(overall.matrix_table("revenue_retention", params.privacy.min_cell), "retention_revenue", tables_dir)
 plots.retention_heatmap(
     revenue,
-    overall.sizes(),
+    overall.sizes(min_cell=params.privacy.min_cell),
     "Revenue retained (% of the cohort's first-period revenue)",
     period=ct.period,
     since=overall.since,
@@ -100,6 +109,7 @@ plots.curves(
     cohorts.both_definitions(data, params),
     title="Retention, all cohorts pooled: both definitions",
     period=ct.period,
+    min_cell=params.privacy.min_cell,
     since=overall.since,
 );
 
@@ -117,7 +127,8 @@ for name, split in by_split.items():
     min_cell = params.privacy.min_cell
     save_table(split.table_at(ct.economics_periods, min_cell), f"retention_by_{name}", tables_dir)
     title = cohorts.split_title(name, params)
-    chart = plots.curves(split.curve(), title=title, period=ct.period, min_cell=min_cell, since=split.since)
+    curve = split.curve(min_cell)
+    chart = plots.curves(curve, title=title, period=ct.period, min_cell=min_cell, since=split.since)
     plots.show(chart)
 
 # %% [markdown]
@@ -144,7 +155,8 @@ for code, effect in promos.items():
     shown = cohorts.promotion_table(effect, params.privacy.min_cell)
     save_table(shown, f"promotion_{code}", tables_dir)
     plots.show(plots.promotion_chart(shown))
-    display(plots.styled(cohorts.promotion_summary(effect), f"{code}: before and after"))
+    summary = cohorts.promotion_summary(effect, min_cell=params.privacy.min_cell)
+    display(plots.styled(summary, f"{code}: before and after"))
 
 # %% [markdown]
 # ## From trial to paid
@@ -174,7 +186,9 @@ for column in usage.conversion_splits(frame, params):
 #
 # How far customers (or accounts) got in their first days, and how many were still active months later.
 # The stick point is the threshold with the largest lift in retention (among thresholds that keep a
-# meaningful share of customers above them), with its 95% confidence interval.
+# meaningful share of customers above them), with its 95% confidence interval. A stick point that
+# few reach (under 10% of those followed, or fewer than 30) or after which most still leave (under
+# half of those at or past it stay) is called **weak**: it describes a few, it is no lever to act on.
 
 # %%
 plots.md(cohorts.stick_sentence(stick))
@@ -190,9 +204,7 @@ plots.stick_chart(
 );
 
 # %%
-plots.styled(
-    cohorts.stick_table(stick, params.privacy.min_cell), cohorts.stick_table_title(stick)
-)
+plots.styled(cohorts.stick_table(stick, params.privacy.min_cell), cohorts.stick_table_title(stick))
 
 # %% [markdown]
 # ## Cohort rules side by side

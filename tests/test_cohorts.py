@@ -171,3 +171,141 @@ def test_cohort_rules_equal_split_retention_computed_rule_by_rule(demo):
         spent = f"revenue per customer, first {last} months"
         assert row[spent] == pytest.approx(revenue["meets"])
         assert row[f"rest: {spent}"] == pytest.approx(revenue["rest"])
+
+
+# --- the privacy minimum in every cell and curve point ------------------------------------------
+
+
+def planted_orders() -> pd.DataFrame:
+    """Three monthly cohorts: 40 people (15, 3 and 4 back in months 1–3), 23 people (1 and 2 back
+    in months 1–2) and 5 people (none back)."""
+    rows = []
+
+    def cohort(prefix: str, size: int, month: int, back: list[int]) -> None:
+        for i in range(size):
+            rows.append((f"{prefix}{i}", pd.Timestamp(2024, month, 3), 10.0))
+        for n, k in enumerate(back, start=1):
+            rows.extend((f"{prefix}{i}", pd.Timestamp(2024, month + n, 5), 5.0) for i in range(k))
+
+    cohort("a", 40, 1, [15, 3, 4])
+    cohort("b", 23, 2, [1, 2])
+    cohort("c", 5, 3, [0])
+    return pd.DataFrame(rows, columns=["customer_id", "order_ts", "amount"])
+
+
+@pytest.fixture(scope="module")
+def planted():
+    engine = Engine()
+    orders = engine.register(planted_orders(), "planted")
+    return engine, orders, dt.date(2024, 4, 30)
+
+
+def test_a_small_cohort_shows_no_cell_of_one_or_two_people(planted):
+    engine, orders, as_of = planted
+    r = cohorts.retention(engine, orders, as_of, "month", "on")
+    assert r.matrix().loc["2024-02", 1] == pytest.approx(1 / 23)  # without the minimum: shown
+    heat = r.matrix(min_cell=10)  # the heatmap's data
+    assert list(heat.index) == ["2024-01", "2024-02"]  # the cohort of 5 is left out whole
+    assert heat.loc["2024-02", 0] == 1.0 and np.isnan(heat.loc["2024-02", [1, 2]]).all()
+    assert heat.loc["2024-01", 1] == pytest.approx(15 / 40) and np.isnan(heat.loc["2024-01", [2, 3]]).all()
+    assert r.hidden(min_cell=10).to_numpy().sum() == 4
+    assert list(r.sizes(min_cell=10)) == [40, 23]
+    assert "4 cells of fewer than 10" in r.privacy_note(10) and "1 cohort" in r.privacy_note(10)
+    csv = r.matrix_table(min_cell=10)  # the CSV table
+    assert csv.loc["2024-02", "month 1 %"] == "<10" and csv.loc["2024-02", "month 2 %"] == "<10"
+    assert csv.loc["2024-02", "customers"] == 23 and csv.loc["2024-02", "month 0 %"] == 100
+    assert csv.loc["2024-03", "customers"] == "<10" and csv.loc["2024-03", "month 1 %"] == "<10"
+    assert pd.isna(csv.loc["2024-03", "month 2 %"])  # too young: blank, not hidden
+    assert csv.loc["2024-01", "month 1 %"] == pytest.approx(37.5) and csv.loc["2024-01", "month 3 %"] == "<10"
+
+
+def test_curve_points_of_few_people_are_gaps(planted):
+    engine, orders, as_of = planted
+    r = cohorts.retention(engine, orders, as_of, "month", "on")
+    curve = r.curve(10).set_index("n")
+    assert curve.loc[1, "retention"] == pytest.approx(16 / 68)  # 15 + 1 + 0 of 40 + 23 + 5
+    assert curve.loc[[2, 3], "retention"].isna().all()  # 5 and 4 people back
+    assert r.curve().set_index("n").loc[2, "retention"] == pytest.approx(5 / 63)
+    groups = pd.Series({f"b{i}": "small cohort" for i in range(23)} | {f"a{i}": "big" for i in range(40)})
+    split = cohorts.retention(engine, orders, as_of, "month", "on", groups)
+    table = split.table_at([1, 2], 10)
+    assert table.loc["small cohort", "active in month 1 %"] == "<10"
+    assert table.loc["big", "active in month 1 %"] == pytest.approx(37.5)
+    assert table.loc["big", "active in month 2 %"] == "<10"
+    assert split.curve(10).set_index(["group", "n"]).loc[("small cohort", 1), "retention"] != 1 / 23
+
+
+def test_cohort_rules_hide_figures_of_few_people(planted):
+    engine, orders, as_of = planted
+    ids = pd.Series([f"a{i}" for i in range(40)] + [f"b{i}" for i in range(23)])
+    masks = pd.DataFrame({"second cohort": ids.str.startswith("b").to_numpy()})
+    out = cohorts.compare_rules(engine, orders, as_of, masks, ids, "month", [1, 2], min_cell=10)
+    row = out.loc["second cohort"]
+    assert row["active in month 1 %"] == "<10" and row["rest: active in month 1 %"] == pytest.approx(37.5)
+    assert row["rest: active in month 2 %"] == "<10"
+
+
+# --- weak stick points said plainly --------------------------------------------------------------
+
+
+def planted_stick(reached: int, stayed: int, total: int, stayed_below: int) -> cohorts.StickPoint:
+    """A stick point at 3 orders reached by ``reached`` of ``total`` buyers."""
+    levels = pd.DataFrame(
+        {"customers": [total - reached, reached], "retained": [stayed_below, stayed]}, index=[1, 3]
+    )
+    levels["retention"] = levels["retained"] / levels["customers"]
+    row = cohorts.lift_row(3, reached, stayed, total - reached, stayed_below)
+    thresholds = pd.DataFrame([row], columns=cohorts.LIFT_COLUMNS).set_index("threshold")
+    return cohorts.StickPoint(levels, thresholds, 3, "orders", 60, (180, 365))
+
+
+def test_a_stick_point_few_reach_and_most_leave_is_called_weak():
+    sentence = cohorts.stick_sentence(planted_stick(38, 10, 1000, 50))  # 3.8%, 74% do not stay
+    assert sentence.startswith("**A weak stick point: 3 orders within 60 days**")
+    assert "Only 3.8% of buyers (38 of 1,000) reach it" in sentence
+    assert "74% of them still do not order again 180–365 days" in sentence
+    assert "not a finding to act on" in sentence
+    mostly_leave = cohorts.stick_sentence(planted_stick(300, 120, 1000, 70))  # many reach, 40% stay
+    assert "A weak stick point" in mostly_leave and "60% of them still do not order again" in mostly_leave
+    strong = cohorts.stick_sentence(planted_stick(300, 200, 1000, 70))
+    assert strong.startswith("**Stick point: 3 orders") and "weak" not in strong
+
+
+def test_the_demo_stick_point_is_strong(demo):
+    params, data, _ = demo
+    sentence = cohorts.stick_sentence(cohorts.find_stick_point(data, params))
+    assert sentence.startswith("**Stick point: 3 orders within 60 days**") and "weak" not in sentence
+
+
+CDNOW = SHARED / "cdnow" / "CDNOW_master.txt"
+needs_cdnow = pytest.mark.skipif(not CDNOW.exists(), reason="../shared/data/cdnow not present")
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    raw = pd.read_csv(CDNOW, sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw["order_ts"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    raw = raw.rename(columns={"dollar_value": "amount"})[["customer_id", "order_ts", "amount"]]
+    engine = Engine()
+    return engine, engine.register(raw, "cdnow_orders"), dt.date(1998, 6, 30)
+
+
+@needs_cdnow
+def test_the_cdnow_stick_point_is_weak_and_its_intake_ended(cdnow):
+    engine, orders, as_of = cdnow
+    sp = cohorts.stick_point(engine, orders, as_of, "orders", 60, (180, 365), min_cell=10)
+    sentence = cohorts.stick_sentence(sp)
+    assert sentence.startswith("**A weak stick point: 3 orders within 60 days**")
+    assert "Only 8.8% of buyers (2,081 of 23,570)" in sentence
+    end = cohorts.intake_ended(engine, orders, as_of)
+    assert end is not None and f"{end.last:%Y-%m}" == "1997-03" and end.months_after == 15
+    words = cohorts.intake_sentence(end)
+    assert "only until March 1997" in words and "not a trend" in words and "peak" in words
+
+
+def test_the_demo_keeps_taking_in_new_buyers(demo):
+    params, data, _ = demo
+    assert cohorts.intake_ended(data.engine, data.orders, params.as_of) is None
+    ret = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on")
+    lines = cohorts.headlines(ret, {}, None, cohorts.find_stick_point(data, params), {}, 10, None)
+    assert not any("taken in" in line for line in lines)

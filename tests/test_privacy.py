@@ -55,3 +55,22 @@ def test_a_cell_of_no_one_can_stay():
     counts = pd.DataFrame({"a": [50, 0, 3]})
     assert suppress_small(table, counts, 10)["a"].tolist() == [50.0, "<10", "<10"]
     assert suppress_small(table, counts, 10, keep_zero=True)["a"].tolist() == [50.0, 0.0, "<10"]
+
+
+def test_one_rule_for_a_figure_of_few_people_its_count_or_its_base():
+    import numpy as np
+
+    from helpers.privacy import too_few
+
+    counts = pd.Series([0, 3, 12, 12, np.nan])
+    base = pd.Series([40, 40, 40, 8, 5])
+    assert too_few(counts, 10).tolist() == [True, True, False, False, False]
+    assert too_few(counts, 10, base, keep_zero=True).tolist() == [False, True, False, True, False]
+    table = pd.DataFrame({"month 1 %": [4.3, 50.0], "month 2 %": [8.7, np.nan]}, index=["small", "big"])
+    active = pd.DataFrame({"month 1 %": [1, 20], "month 2 %": [2, np.nan]}, index=["small", "big"])
+    sizes = pd.Series({"small": 23, "big": 40})
+    out = suppress_small(table, active, 10, keep_zero=True, base=sizes)
+    assert out.loc["small"].tolist() == ["<10", "<10"] and out.loc["big", "month 1 %"] == 50.0
+    assert pd.isna(out.loc["big", "month 2 %"])  # no figure: nothing to hide
+    gaps = suppress_small(table, active, 10, base=sizes, blank=True)
+    assert gaps.loc["small"].isna().all() and gaps.loc["big", "month 1 %"] == 50.0

@@ -25,16 +25,19 @@ import pandas as pd
 from helpers.engine import Engine, end_of
 from helpers.explore import promotion_or_none
 from helpers.filters import evaluate
-from helpers.privacy import fold_small, suppress_rows, suppress_small
+from helpers.privacy import fold_small, marker, suppress_rows, suppress_small, too_few
 from helpers.schema import display_values, label_of
 from helpers.usage import (
     LIFT_COLUMNS,
     ActionSearch,
     action_sentence,
     action_table,
+    hide_thin,
     levels_for_chart,
     lift_row,
     search_actions,
+    thin_thresholds,
+    weak_words,
 )
 from helpers.wording import describe, label_in_sentence
 
@@ -118,59 +121,109 @@ class Retention:
         """What period 0 is, in words (for chart axes)."""
         return "the start" if self.basis == "events" else "the first order"
 
-    def matrix(self, value: str = "retention", group: str = ALL, min_cell: int = 0) -> pd.DataFrame:
-        """A cohort × period table of one value (blank where a cohort is too young, and where
-        it has fewer than ``min_cell`` customers: privacy)."""
+    def _shown(self, group: str, min_cell: int) -> pd.DataFrame:
+        """A group's cells, cohorts of fewer than ``min_cell`` customers left out (privacy)."""
         c = self.cells[self.cells["group"] == group]
-        c = c.assign(**{value: c[value].where(c["size"] >= min_cell)})
+        return c[c["size"] >= min_cell]
+
+    def _pivot(self, c: pd.DataFrame, value: str) -> pd.DataFrame:
         out = c.pivot(index="cohort", columns="n", values=value)
-        out.index = [_label(i, self.period) for i in out.index]
-        out.index.name = "cohort"
+        out.index = pd.Index([_label(i, self.period) for i in out.index], name="cohort")
         return out
+
+    def hidden(self, value: str = "retention", group: str = ALL, min_cell: int = 0) -> pd.DataFrame:
+        """Which cells of :meth:`matrix` are hidden (privacy): those of fewer than ``min_cell``
+        active customers (a cell of no one stays), in the cohorts large enough to be shown."""
+        c = self._shown(group, min_cell)
+        small = too_few(c["active"], min_cell, c["size"], keep_zero=True)
+        return self._pivot(c.assign(_small=small), "_small").fillna(False).astype(bool)
+
+    def matrix(self, value: str = "retention", group: str = ALL, min_cell: int = 0) -> pd.DataFrame:
+        """A cohort × period table of one value: blank where a cohort is too young, and where the
+        cell rests on fewer than ``min_cell`` customers (privacy: :meth:`hidden`); a cohort of
+        fewer than ``min_cell`` customers is left out whole."""
+        c = self._shown(group, min_cell)
+        small = too_few(c["active"], min_cell, c["size"], keep_zero=True)
+        return self._pivot(c.assign(**{value: c[value].mask(small)}), value)
 
     def matrix_table(self, value: str = "retention", min_cell: int = 0) -> pd.DataFrame:
-        """:meth:`matrix` as a CSV holds it: each cohort's customers, then % in each period."""
-        out = 100 * self.matrix(value, min_cell=min_cell)
+        """The matrix as a CSV holds it: each cohort's customers, then % in each period; a cell
+        (or a whole cohort) of fewer than ``min_cell`` customers shows the marker."""
+        c = self.cells[self.cells["group"] == ALL]
+        share = 100 * self._pivot(c, value)
+        active = self._pivot(c, "active")
+        size = self._pivot(c, "size")
+        out = suppress_small(share, active, min_cell, keep_zero=True, base=size)
         out.columns = [f"{self.period} {n} %" for n in out.columns]
-        out.insert(0, "customers", self.sizes().reindex(out.index))
+        sizes = self.sizes().reindex(out.index)
+        out.insert(0, "customers", sizes.astype(object).where(sizes >= min_cell, marker(min_cell)))
         return out
 
-    def sizes(self, group: str = ALL) -> pd.Series:
-        """Customers in each cohort."""
-        c = self.cells[(self.cells["group"] == group) & (self.cells["n"] == 0)]
+    def sizes(self, group: str = ALL, min_cell: int = 0) -> pd.Series:
+        """Customers in each cohort (those of at least ``min_cell``)."""
+        c = self._shown(group, min_cell)
+        c = c[c["n"] == 0]
         return pd.Series(
             c["size"].to_numpy(), index=[_label(i, self.period) for i in c["cohort"]], name="customers"
         )
 
-    def curve(self) -> pd.DataFrame:
-        """Retention per period offset, pooled over cohorts old enough (weighted by size)."""
+    def privacy_note(self, min_cell: int, group: str = ALL) -> str:
+        """What the privacy minimum hid in the cohort table, in words ("" when nothing)."""
+        c = self.cells[self.cells["group"] == group]
+        small = c.loc[c["n"] == 0, "size"] < min_cell
+        cells = int(self.hidden(group=group, min_cell=min_cell).to_numpy().sum())
+        parts = []
+        if cells:
+            parts.append(
+                f"{cells} cell{'s' if cells > 1 else ''} of fewer than {min_cell} active "
+                f"{'people' if self.basis == 'events' else 'customers'} "
+                f"{'are' if cells > 1 else 'is'} hidden (blank in the chart, "
+                f"{marker(min_cell)} in the CSV table)"
+            )
+        if small.any():
+            k = int(small.sum())
+            parts.append(
+                f"{k} cohort{'s' if k > 1 else ''} of fewer than {min_cell} "
+                f"{'is' if k == 1 else 'are'} not shown"
+            )
+        return f"*Privacy: {'; '.join(parts)}.*" if parts else ""
+
+    def curve(self, min_cell: int = 0) -> pd.DataFrame:
+        """Retention per period offset, pooled over cohorts old enough (weighted by size); a point
+        of fewer than ``min_cell`` active customers, or pooled over fewer, is blank (privacy)."""
         c = self.cells.dropna(subset=["retention"])
         g = c.groupby(["group", "n"]).agg(
             active=("active", "sum"), size=("size", "sum"), revenue=("revenue", "sum")
         )
         g["retention"] = g["active"] / g["size"]
         g["revenue_per_customer"] = g["revenue"] / g["size"]
+        small = too_few(g["active"], min_cell, g["size"], keep_zero=True)
+        g[["retention", "revenue_per_customer"]] = g[["retention", "revenue_per_customer"]].mask(
+            small, axis=0
+        )
         return g.reset_index()
 
-    def at(self, periods: list[int]) -> pd.DataFrame:
-        """Pooled retention at chosen offsets, one row per group."""
-        curve = self.curve()
+    def at(self, periods: list[int], min_cell: int = 0) -> pd.DataFrame:
+        """Pooled retention at chosen offsets, one row per group (blank where hidden)."""
+        curve = self.curve(min_cell)
         out = curve[curve["n"].isin(periods)].pivot(index="group", columns="n", values="retention")
         return out.reindex(columns=periods)
 
     def table_at(self, periods: list[int], min_cell: int) -> pd.DataFrame:
         """:meth:`at` as published: % active in each named period, with the group's customers;
-        a share that rests on fewer active customers than the privacy minimum is hidden."""
+        a share that rests on fewer active customers than the privacy minimum (or on a group of
+        fewer) is hidden."""
         curve = self.curve()
         part = curve[curve["n"].isin(periods)]
         share = 100 * part.pivot(index="group", columns="n", values="retention").reindex(columns=periods)
         active = part.pivot(index="group", columns="n", values="active").reindex(columns=periods)
-        out = suppress_small(share, active, min_cell, keep_zero=True)
+        size = part.pivot(index="group", columns="n", values="size").reindex(columns=periods)
+        out = suppress_small(share, active, min_cell, keep_zero=True, base=size)
         out.columns = [f"active in {self.period} {n} %" for n in periods]
         first = self.cells[self.cells["n"] == 0]
         out.insert(0, "customers", first.groupby("group")["size"].sum().reindex(out.index))
         out.index.name = "group"
-        return out
+        return suppress_rows(out, "customers", min_cell)
 
     @property
     def groups(self) -> list[str]:
@@ -254,6 +307,77 @@ def retention(
     )
 
 
+# --- when the sample's intake ended ------------------------------------------------------------
+
+
+@dataclass
+class IntakeEnd:
+    """A sample whose new buyers stop arriving before its orders do (a panel drawn once)."""
+
+    first: pd.Timestamp  # the first month with new buyers
+    last: pd.Timestamp  # the last month with new buyers
+    last_order: pd.Timestamp  # the last month with orders
+    buyers: int  # the buyers taken in
+    later: int = 0  # the few first orders after the last month of intake
+
+    @property
+    def months_after(self) -> int:
+        """Months with orders but no new buyers."""
+        return (self.last_order.year - self.last.year) * 12 + self.last_order.month - self.last.month
+
+
+def intake_ended(
+    engine: Engine, orders: ir.Table | None, as_of: dt.date, min_after: int = 2, trickle: float = 0.01
+) -> IntakeEnd | None:
+    """When new buyers stop arriving at least ``min_after`` months before the last orders (fewer
+    than ``trickle`` of all buyers arrive after, each of those months under 2% of the busiest
+    month's intake), the sample's intake ended; None when buyers keep arriving."""
+    if orders is None:
+        return None
+    o = orders.filter(orders.order_ts < end_of(as_of))
+    o = o.mutate(p=period_index(o.order_ts, "month"))
+    starts = o.p.min(where=o.active == 1) if "active" in o.columns else o.p.min()
+    first = o.group_by("customer_id").aggregate(first=starts)
+    new = engine.execute(first.group_by("first").aggregate(new=first.count()))
+    last_p = engine.execute(o.aggregate(last=o.p.max()))["last"].iloc[0]
+    new = new.dropna()
+    if new.empty or pd.isna(last_p):
+        return None
+    months = pd.Series(0, index=range(int(new["first"].min()), int(last_p) + 1), dtype=int)
+    months.loc[new["first"].astype(int).to_numpy()] = new["new"].to_numpy()
+    busy = months >= max(1, 0.02 * months.max())
+    end = int(months.index[busy.to_numpy()][-1])
+    after = int(months[months.index > end].sum())
+    if int(last_p) - end < min_after or after > trickle * months.sum():
+        return None
+    return IntakeEnd(
+        start_of(int(months.index[0]), "month"),
+        start_of(end, "month"),
+        start_of(int(last_p), "month"),
+        int(months.sum()),
+        after,
+    )
+
+
+def intake_sentence(end: IntakeEnd) -> str:
+    """Why orders fall in a sample whose intake ended: not a trend, and no peak."""
+    span = f"{end.first:%B %Y}" if end.first == end.last else f"{end.first:%B}–{end.last:%B %Y}"
+    if end.first.year != end.last.year:
+        span = f"{end.first:%B %Y}–{end.last:%B %Y}"
+    which = f"all but {end.later:,} of the" if end.later else "all"
+    return (
+        f"**New buyers were taken in only until {end.last:%B %Y}** ({which} {end.buyers:,} first "
+        f"orders fall in {span}); the orders of the {end.months_after} months after come from "
+        f"them {'almost ' if end.later else ''}alone, "
+        "so the fall in orders is how the sample was cut, not a trend or a peak."
+    )
+
+
+def sample_intake(data, params) -> IntakeEnd | None:  # noqa: ANN001
+    """:func:`intake_ended` on the run's activity (orders, or the usage log's starts)."""
+    return intake_ended(data.engine, data.activity, params.as_of)
+
+
 # --- splits ------------------------------------------------------------------------------------
 
 
@@ -271,11 +395,13 @@ def split_series(
 
 
 def channel_economics(
-    ret: Retention, cac: pd.Series, periods: list[int], margin: float = 1.0
+    ret: Retention, cac: pd.Series, periods: list[int], margin: float = 1.0, min_cell: int = 0
 ) -> pd.DataFrame:
-    """Per channel: customers, CAC, retention at chosen periods, value, value-to-CAC, payback."""
+    """Per channel: customers, CAC, retention at chosen periods, value, value-to-CAC, payback; a
+    retention figure of fewer than ``min_cell`` active customers, and a channel of fewer
+    customers, shows the marker (privacy)."""
     curve = ret.curve()
-    rows = []
+    rows, counts, bases = [], [], []
     horizon = max(periods)
     for group, c in curve.groupby("group"):
         c = c.set_index("n").sort_index()
@@ -284,13 +410,24 @@ def channel_economics(
         value = float(cumulative.get(horizon, cumulative.iloc[-1]))
         paid = cumulative[cumulative >= cost].index if cost == cost else []
         row = {"channel": group, "customers": int(c.loc[0, "size"]), "CAC": cost}
+        count, base = {"channel": group}, {"channel": group}
         for n in periods:
-            row[f"active in {ret.period} {n} %"] = 100 * c["retention"].get(n, np.nan)
+            col = f"active in {ret.period} {n} %"
+            row[col] = 100 * c["retention"].get(n, np.nan)
+            count[col], base[col] = c["active"].get(n, np.nan), c["size"].get(n, np.nan)
         row[f"value per customer, first {horizon} {ret.period}s"] = value
         row["value / CAC"] = value / cost if cost else np.nan
         row[f"payback ({ret.period}s)"] = int(paid[0]) if len(paid) else np.nan
         rows.append(row)
-    return pd.DataFrame(rows).set_index("channel").sort_values("value / CAC", ascending=False)
+        counts.append(count)
+        bases.append(base)
+    out = pd.DataFrame(rows).set_index("channel").sort_values("value / CAC", ascending=False)
+    if min_cell:
+        count_t, base_t = pd.DataFrame(counts).set_index("channel"), pd.DataFrame(bases).set_index("channel")
+        cols = list(count_t.columns)
+        out[cols] = suppress_small(out[cols], count_t, min_cell, keep_zero=True, base=base_t)
+        out = suppress_rows(out, "customers", min_cell)
+    return out
 
 
 # --- promotions --------------------------------------------------------------------------------
@@ -344,14 +481,17 @@ def promotion_effect(
 
 def promotion_table(effect: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """A promotion's activity per period as published: a period in which fewer than the privacy
-    minimum of a group were active shows the marker, not its count, share or revenue."""
+    minimum of a group were active shows the marker, not its count, share or revenue; a group
+    of fewer customers than the minimum is hidden whole."""
     out = suppress_rows(effect, "active", min_cell, keep=["group", "period", "after end", "size"])
+    out = suppress_rows(out, "size", min_cell, keep=["group", "period", "after end"])
     out.attrs.update(effect.attrs)
     return out
 
 
-def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFrame:
-    """Share active per group in the periods after the promotion ended vs while it ran."""
+def promotion_summary(effect: pd.DataFrame, periods_after: int = 3, min_cell: int = 0) -> pd.DataFrame:
+    """Share active per group in the periods after the promotion ended vs while it ran (a group
+    of fewer customers than ``min_cell`` is hidden)."""
     rows = []
     unit = effect.attrs.get("unit", "period")
     for group, c in effect.groupby("group"):
@@ -369,7 +509,7 @@ def promotion_summary(effect: pd.DataFrame, periods_after: int = 3) -> pd.DataFr
                 f"revenue per customer per {unit} after": spend_after,
             }
         )
-    return pd.DataFrame(rows).set_index("group")
+    return suppress_rows(pd.DataFrame(rows).set_index("group"), "customers", min_cell)
 
 
 # --- stick point -------------------------------------------------------------------------------
@@ -385,6 +525,12 @@ class StickPoint:
     action: str
     window_days: int
     outcome_days: tuple[int, int] = (180, 365)  # retained: ordered again within these days
+    chosen: bool = True  # a threshold left enough customers on each side to be the stick point
+
+    @property
+    def total(self) -> int:
+        """The customers followed long enough to judge."""
+        return int(self.levels["customers"].sum()) if len(self.levels) else 0
 
 
 def stick_point(
@@ -397,6 +543,7 @@ def stick_point(
     max_level: int = 8,
     spend_step: float = 50.0,
     min_share: float = 0.05,
+    min_cell: int = 0,
 ) -> StickPoint:
     """Find the early action threshold after which customers retain best.
 
@@ -405,7 +552,8 @@ def stick_point(
     retained who orders again between ``outcome_days[0]`` and ``outcome_days[1]`` days after the
     first order; only customers whose outcome window has ended by ``as_of`` are counted. The
     stick point is the threshold with the largest lift among those that leave at least
-    ``min_share`` of customers at or above it (so a handful of outliers cannot win).
+    ``min_share`` of customers at or above it (so a handful of outliers cannot win), and at
+    least ``min_cell`` customers on each side (privacy).
     """
     o = orders.filter(orders.order_ts < end_of(as_of))
     o = o.mutate(day=o.order_ts.date())
@@ -443,15 +591,18 @@ def stick_point(
         rows.append(lift_row(int(k), n1, c1, n0, c0))
     thresholds = pd.DataFrame(rows, columns=LIFT_COLUMNS).set_index("threshold")
     total = levels["customers"].sum()
-    eligible = (
-        thresholds[thresholds["customers at or above"] >= min_share * total]
-        if len(thresholds)
-        else thresholds
-    )
-    best = int(eligible["lift"].idxmax()) if len(eligible) else int(levels.index.max())
+    if len(thresholds):
+        above = thresholds["customers at or above"]
+        eligible = thresholds[(above >= max(min_share * total, min_cell)) & (total - above >= min_cell)]
+    else:
+        eligible = thresholds
+    if len(eligible):
+        best = int(eligible["lift"].idxmax())
+    else:  # no threshold to announce (stick_sentence says so); none at all without customers
+        best = int(levels.index.max()) if len(levels) else 0
     if action == "spend":
         levels.index = [f"{int(i * spend_step)}–{int((i + 1) * spend_step)}" for i in levels.index]
-    return StickPoint(levels, thresholds, best, action, window_days, tuple(outcome_days))
+    return StickPoint(levels, thresholds, best, action, window_days, tuple(outcome_days), len(eligible) > 0)
 
 
 def find_stick_point(data, params) -> StickPoint | ActionSearch:  # noqa: ANN001
@@ -467,15 +618,22 @@ def find_stick_point(data, params) -> StickPoint | ActionSearch:  # noqa: ANN001
             sp.events or None,
             params.privacy.min_cell,
         )
-    return stick_point(data.engine, data.orders, params.as_of, **sp.model_dump(exclude={"events"}))
+    return stick_point(
+        data.engine,
+        data.orders,
+        params.as_of,
+        **sp.model_dump(exclude={"events"}),
+        min_cell=params.privacy.min_cell,
+    )
 
 
 def shown_levels(sp: StickPoint | ActionSearch, min_cell: int) -> pd.DataFrame:
-    """The levels of the stick-point chart, those of fewer customers than the minimum left
-    out (privacy)."""
+    """The levels of the stick-point chart, those whose share rests on fewer customers than the
+    minimum (in the level, or retained) left out (privacy)."""
     if isinstance(sp, ActionSearch):
         return levels_for_chart(sp, min_cell)
-    return sp.levels[sp.levels["customers"] >= min_cell]
+    lv = sp.levels
+    return lv[~too_few(lv["retained"], min_cell, lv["customers"], keep_zero=True)]
 
 
 # --- cohort rules -------------------------------------------------------------------------------
@@ -503,12 +661,15 @@ def compare_rules(
     period: str,
     periods: list[int],
     value: pd.Series | None = None,
+    min_cell: int = 0,
 ) -> pd.DataFrame:
     """Each cohort rule side by side: people meeting it vs the rest, the share active in a
     period after the first (retention "on"), revenue and predicted value per customer.
 
     Retention at n is pooled over the cohorts old enough to have an n-th period, as in
     :meth:`Retention.at`; revenue per customer adds up those pooled values for n ≤ max(periods).
+    A figure of fewer than ``min_cell`` people (active in the period, or in its base) shows the
+    marker (privacy).
     """
     last = max(periods)
     keys = ids.astype(str).to_numpy()
@@ -517,26 +678,43 @@ def compare_rules(
     clv = value.reindex(keys).to_numpy() if value is not None else None
     active = {n: per[f"active_{n}"].to_numpy(float) for n in periods}
     spent = {n: per[f"revenue_{n}"].to_numpy(float) for n in range(last + 1)}
-    rows = []
+    rows, counts, bases = [], [], []
     for rule in masks.columns:
         meets = masks[rule].to_numpy(bool)
         row: dict[str, float | int | str] = {"rule": rule, "customers": int(meets.sum())}
+        count: dict[str, float | str] = {"rule": rule}
+        base: dict[str, float | str] = {"rule": rule}
         for n in periods:
             active_in = f"active in {period} {n} %"
             for label, who in ((active_in, meets), (f"rest: {active_in}", ~meets)):
                 sel = who & (age >= n)
                 row[label] = 100 * active[n][sel].sum() / sel.sum() if sel.any() else np.nan
+                count[label], base[label] = float(active[n][sel].sum()), float(sel.sum())
         revenue = f"revenue per customer, first {last} {period}s"
         for label, who in ((revenue, meets), (f"rest: {revenue}", ~meets)):
             sums = [
                 spent[n][sel].sum() / sel.sum() for n in range(last + 1) if (sel := who & (age >= n)).any()
             ]
             row[label] = float(np.sum(sums)) if sums else np.nan
+            # the smallest base a pooled value rests on: those old enough for the last period
+            count[label] = base[label] = float((who & (age >= last)).sum()) if sums else np.nan
         if clv is not None:
             row["predicted value per customer"] = np.nanmean(clv[meets]) if meets.any() else np.nan
             row["rest: predicted value per customer"] = np.nanmean(clv[~meets]) if (~meets).any() else np.nan
+            for label, who in (
+                ("predicted value per customer", meets),
+                ("rest: predicted value per customer", ~meets),
+            ):
+                count[label] = base[label] = float(np.isfinite(clv[who]).sum())
         rows.append(row)
-    return pd.DataFrame(rows).set_index("rule")
+        counts.append(count)
+        bases.append(base)
+    out = pd.DataFrame(rows).set_index("rule")
+    if min_cell:
+        count_t, base_t = pd.DataFrame(counts).set_index("rule"), pd.DataFrame(bases).set_index("rule")
+        cols = list(count_t.columns)
+        out[cols] = suppress_small(out[cols], count_t, min_cell, keep_zero=True, base=base_t)
+    return out
 
 
 # --- the notebook's sections -------------------------------------------------------------------
@@ -598,7 +776,7 @@ def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None: 
         data.engine, data.activity, params.as_of, ct.period, "on", groups, max(ct.economics_periods)
     )
     cac = frame.groupby(acq.channel)[acq.cost].mean()
-    return channel_economics(ret, cac, ct.economics_periods, ct.margin)
+    return channel_economics(ret, cac, ct.economics_periods, ct.margin, params.privacy.min_cell)
 
 
 def promotions(
@@ -679,6 +857,7 @@ def rules(
         ct.period,
         ct.economics_periods,
         value,
+        params.privacy.min_cell,
     )
     out.insert(0, "who it covers", [describe(ct.rules[r], params) for r in out.index])
     out.index = pd.Index([label_of(r, params) for r in out.index], name="rule")
@@ -687,14 +866,17 @@ def rules(
 
 def stick_table(sp: StickPoint | ActionSearch, min_cell: int = 0) -> pd.DataFrame:
     """Every threshold in percentage points, for the report (a threshold with fewer customers
-    at or above it than the privacy minimum is left out); on actions, each action's best."""
+    at or above it than the privacy minimum is left out, one whose shares rest on fewer shows
+    the marker); on actions, each action's best."""
     if isinstance(sp, ActionSearch):
         return action_table(sp, min_cell)
     t = sp.thresholds.copy()
     if len(t):
         t = t[t["customers at or above"] >= min_cell]
+    thin = thin_thresholds(t, sp.total, min_cell)
     for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
         t[col] = 100 * t[col]
+    t = hide_thin(t, thin, min_cell, ["customers at or above"])
     t.index.name = f"{sp.action.replace('_', ' ')} in {sp.window_days} days"
     return t.rename(
         columns={
@@ -718,8 +900,11 @@ def stick_sentence(sp: StickPoint | ActionSearch) -> str:
     """The stick point in one sentence, with its confidence interval."""
     if isinstance(sp, ActionSearch):
         return action_sentence(sp)
-    if sp.thresholds.empty:
-        return "Too few customers have been with us long enough to find a stick point."
+    if sp.thresholds.empty or not sp.chosen:
+        return (
+            "Too few customers have been with us long enough, or no threshold leaves enough on "
+            "each side, to find a stick point."
+        )
     t = sp.thresholds.loc[sp.best]
     if not t["lift low"] > 0:  # the interval includes no lift: nothing to announce
         return (
@@ -730,6 +915,20 @@ def stick_sentence(sp: StickPoint | ActionSearch) -> str:
         )
     what = sp.action.replace("_", " ")
     level = sp.best if sp.action != "spend" else f"{sp.best} spend steps"
+    lo, hi = sp.outcome_days
+    weak = weak_words(
+        int(t["customers at or above"]),
+        sp.total,
+        float(t["retention at or above"]),
+        float(t["retention below"]),
+        "buyers",
+        f"order again {lo}–{hi} days after their first order",
+        f"still do not order again {lo}–{hi} days after their first order",
+    )
+    if weak:
+        return (
+            f"**A weak stick point: {level} {what} within {sp.window_days} days** of the first order. {weak}"
+        )
     return (
         f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
         f"{100 * t['retention at or above']:.0f}% of customers who get there order again "
@@ -741,11 +940,12 @@ def stick_sentence(sp: StickPoint | ActionSearch) -> str:
 
 
 def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
-    """The pooled retention curve under both definitions, for one chart."""
+    """The pooled retention curve under both definitions, for one chart (points of fewer people
+    than the privacy minimum blank)."""
     ct = params.cohorts
     curves = [
         retention(data.engine, data.activity, params.as_of, ct.period, d, max_periods=ct.max_periods)
-        .curve()
+        .curve(params.privacy.min_cell)
         .assign(group=d.replace("_", " "))
         for d in ("on", "on_or_after")
     ]
@@ -774,11 +974,16 @@ def headlines(
     econ: pd.DataFrame | None,
     sp: StickPoint | ActionSearch,
     promos: dict[str, pd.DataFrame],
+    min_cell: int = 0,
+    intake: IntakeEnd | None = None,
 ) -> list[str]:
-    """Short computed findings for the top of the report."""
-    out = []
-    curve = ret.curve().set_index("n")
-    shown = [n for n in (1, 3, 12) if n in curve.index]
+    """Short computed findings for the top of the report (figures of fewer people than
+    ``min_cell`` left out; first, when the sample's intake ended, that it did)."""
+    out = [intake_sentence(intake)] if intake is not None else []
+    curve = ret.curve(min_cell).set_index("n")
+    shown = [
+        n for n in (1, 3, 12) if n in curve.index and curve.loc[n, "retention"] == curve.loc[n, "retention"]
+    ]
     if shown:
         rule = "active in that very" if ret.definition == "on" else "active in that or a later"
         out.append(
@@ -807,10 +1012,12 @@ def headlines(
         )
     out.append(stick_sentence(sp))
     for code, effect in promos.items():
-        summary = promotion_summary(effect)
+        summary = promotion_summary(effect, min_cell=min_cell)
         after = [c for c in summary.columns if c.startswith("active % in the") and "after" in c][0]
-        with_code = summary.loc[f"with {code}", after]
-        without = summary.loc[f"without {code}", after]
+        with_code = pd.to_numeric(summary[after], errors="coerce").get(f"with {code}", np.nan)
+        without = pd.to_numeric(summary[after], errors="coerce").get(f"without {code}", np.nan)
+        if not (with_code == with_code and without == without):  # a group too small to show
+            continue
         out.append(
             f"After **{code}** ended, {with_code:.0f}% of its customers stayed active per "
             f"period, against {without:.0f}% of customers acquired without it meanwhile."

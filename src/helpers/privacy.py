@@ -1,4 +1,4 @@
-"""Privacy rules: personal columns never pass the loader; small cells are hidden in exported tables."""
+"""Privacy rules: personal columns never pass the loader; figures of few people are hidden everywhere."""
 
 from __future__ import annotations
 
@@ -74,13 +74,42 @@ def marker(min_cell: int) -> str:
 _MARKER = re.compile(r"^<\d+$")
 
 
+def too_few(
+    counts: pd.DataFrame | pd.Series | np.ndarray,
+    min_cell: int,
+    base: pd.DataFrame | pd.Series | np.ndarray | None = None,
+    keep_zero: bool = False,
+) -> pd.DataFrame | pd.Series | np.ndarray:
+    """The one small-number rule: where a figure rests on fewer than ``min_cell`` people, its own
+    count (``counts``; a count of no one stays with ``keep_zero``) or the people its share is of
+    (``base``, where the figure exists) below the minimum."""
+    small = pd.notna(counts) & (counts < min_cell)
+    if keep_zero:
+        small = small & (counts != 0)
+    if base is not None:
+        small = small | (pd.notna(counts) & pd.notna(base) & (base < min_cell))
+    return small
+
+
 def suppress_small(
-    table: pd.DataFrame, counts: pd.DataFrame, min_cell: int, keep_zero: bool = False
+    table: pd.DataFrame,
+    counts: pd.DataFrame,
+    min_cell: int,
+    keep_zero: bool = False,
+    base: pd.DataFrame | pd.Series | None = None,
+    blank: bool = False,
 ) -> pd.DataFrame:
-    """Blank every cell of ``table`` whose respondent count in ``counts`` is below ``min_cell``
-    (``keep_zero``: a cell of no one stays, as it tells nothing about anyone)."""
+    """Hide every cell of ``table`` that rests on fewer than ``min_cell`` people (:func:`too_few`
+    of its count in ``counts``, or of ``base``, the people its share is of: a frame, or a series
+    per row): the marker, or NaN with ``blank`` (a gap in a chart)."""
     counts = counts.reindex(index=table.index, columns=table.columns)
-    small = counts.notna() & (counts < min_cell) & ~((counts == 0) & keep_zero)
+    if isinstance(base, pd.Series):
+        base = pd.DataFrame({c: base.reindex(table.index) for c in table.columns}, index=table.index)
+    elif base is not None:
+        base = base.reindex(index=table.index, columns=table.columns)
+    small = too_few(counts, min_cell, base, keep_zero)
+    if blank:
+        return table.mask(small.to_numpy())
     out = table.astype(object).copy()
     out[small.to_numpy()] = marker(min_cell)
     return out
@@ -90,7 +119,7 @@ def suppress_rows(
     table: pd.DataFrame, count_col: str, min_cell: int, keep: list[str] | None = None
 ) -> pd.DataFrame:
     """Blank every value in the rows whose ``count_col`` is below ``min_cell`` (except ``keep``)."""
-    small = table[count_col].fillna(0).to_numpy() < min_cell
+    small = np.asarray(too_few(pd.to_numeric(table[count_col], errors="coerce").fillna(0), min_cell))
     if not small.any():
         return table
     out = table.astype(object).copy()

@@ -20,7 +20,7 @@ from helpers.data import Dataset
 from helpers.engine import end_of
 from helpers.events import start_times
 from helpers.explore import unit_word
-from helpers.privacy import fold_small, suppress_rows
+from helpers.privacy import fold_small, marker, suppress_rows, too_few
 from helpers.schema import display_values, label_of
 from helpers.wording import label_in_sentence
 
@@ -136,6 +136,48 @@ def lift_row(threshold: int, n1: int, c1: int, n0: int, c0: int, alpha: float = 
         "lift high": high,
         "ratio": (c1 / n1) / (c0 / n0) if c0 else np.nan,
     }
+
+
+# a stick point is weak, and said to be, when few reach it or most who reach it still leave
+WEAK_REACH = 0.10  # reached by fewer than this share of the units followed
+WEAK_REACHED = 30  # or by fewer units than this
+WEAK_STAY = 0.50  # or fewer than this share of those at or past it stay
+
+
+def _share(x: float) -> str:
+    """A share in words: one decimal under 10% (3.8%), whole percent above."""
+    return f"{100 * x:.1f}%" if 100 * x < 9.95 else f"{100 * x:.0f}%"
+
+
+def is_weak(reached: int, total: int, staying: float) -> bool:
+    """Whether a stick point is weak: few reach it, or most of those who do still leave."""
+    return reached < max(WEAK_REACHED, WEAK_REACH * total) or staying < WEAK_STAY
+
+
+def weak_words(
+    reached: int, total: int, staying: float, below: float, who: str, stays: str, leaves: str
+) -> str | None:
+    """Why a stick point is weak, in plain sentences (None when it is not): how few reach it and
+    how many of them still leave; never a finding to act on."""
+    if not total or not is_weak(reached, total, staying):
+        return None
+    few = reached < max(WEAK_REACHED, WEAK_REACH * total)
+    share = _share(reached / total)
+    reach = f"{'Only ' if few else ''}{share} of {who} ({reached:,} of {total:,}) reach it"
+    if staying < WEAK_STAY:
+        after = f"{100 * (1 - staying):.0f}% of them {leaves}"
+        after += f", against {100 * (1 - below):.0f}% of those below it"
+    else:
+        after = f"{100 * staying:.0f}% of them {stays}, against {100 * below:.0f}% of those below it"
+    if few and staying < WEAK_STAY:
+        why = "Too few reach it, and most who do still leave"
+    elif few:
+        why = "Too few reach it"
+    else:
+        why = "Most who reach it still leave"
+    return (
+        f"{reach[0].upper()}{reach[1:]}, and {after}. {why}: a description of a few, not a finding to act on."
+    )
 
 
 @dataclass
@@ -268,14 +310,35 @@ def search_actions(
     )
 
 
+def thin_thresholds(t: pd.DataFrame, total: int, min_cell: int) -> pd.Series:
+    """Thresholds whose share staying, on either side, rests on fewer than ``min_cell`` people
+    (those who stayed, or the side itself; a count of no one stays): privacy."""
+    n1 = t["customers at or above"].astype(float)
+    n0 = total - n1
+    c1 = (t["retention at or above"] * n1).round()
+    c0 = (t["retention below"] * n0).round()
+    return too_few(c1, min_cell, n1, keep_zero=True) | too_few(c0, min_cell, n0, keep_zero=True)
+
+
+def hide_thin(t: pd.DataFrame, thin: pd.Series, min_cell: int, keep: list[str]) -> pd.DataFrame:
+    """The marker in every figure of the thin thresholds (``keep``: columns left as they are)."""
+    if not thin.any():
+        return t
+    out = t.astype(object)
+    out.loc[thin.to_numpy(), [c for c in out.columns if c not in keep]] = marker(min_cell)
+    return out
+
+
 def action_table(search: ActionSearch, min_cell: int = 0) -> pd.DataFrame:
     """Each event type's best threshold, in percentage points, strongest first (a threshold
     with fewer units at or above it than the privacy minimum is left out)."""
     t = search.per_type.copy()
     t = t[t["customers at or above"] >= min_cell]
+    thin = thin_thresholds(t, search.total, min_cell)
     t.index = pd.Index([search.labels.get(k, k) for k in t.index], name="action")
     for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
         t[col] = 100 * t[col]
+    t = hide_thin(t, thin, min_cell, ["threshold", "customers at or above"])
     level = 100 * (1 - 0.05 / max(search.tried, 1))
     return t.rename(
         columns={
@@ -308,6 +371,20 @@ def action_sentence(search: ActionSearch) -> str:
             f"times, has a lift of {100 * t['lift']:.0f} points, corrected interval "
             f"{100 * t['lift low']:.0f} to {100 * t['lift high']:.0f})."
         )
+    weak = weak_words(
+        int(t["customers at or above"]),
+        search.total,
+        float(t["retention at or above"]),
+        float(t["retention below"]),
+        search.unit,
+        f"are still active {lo}–{hi} days after they started",
+        f"are no longer active {lo}–{hi} days after they started",
+    )
+    if weak:
+        return (
+            f"**A weak stick point: *{what}* {search.best} or more times in the first "
+            f"{search.window_days} days.** {weak}"
+        )
     return (
         f"**Stick point: *{what}* {search.best} or more times in the first {search.window_days} days.** "
         f"{100 * t['retention at or above']:.0f}% of the {search.unit} that get there are still active "
@@ -319,12 +396,13 @@ def action_sentence(search: ActionSearch) -> str:
 
 
 def levels_for_chart(search: ActionSearch, min_cell: int) -> pd.DataFrame:
-    """The best action's levels (units and share still active), small levels left out."""
+    """The best action's levels (units and share still active), a level whose share rests on
+    fewer units than ``min_cell`` (in it, or still active) left out."""
     if search.best_type is None:
         return pd.DataFrame(columns=["units", "retained", "retention"])
     lv = search.levels[search.best_type]
     lv = lv.rename(columns={"units": "customers"})
-    return lv[lv["customers"] >= min_cell]
+    return lv[~too_few(lv["retained"], min_cell, lv["customers"], keep_zero=True)]
 
 
 def conversion_splits(frame: pd.DataFrame | None, params: Params, max_groups: int = 12) -> list[str]:
