@@ -47,7 +47,7 @@ frame = filters.profile_frame(data)
 w = weights(frame, params)
 
 # %%
-result = segment.run(frame, params, w)
+result = segment.run(frame, params, w, private_dir)  # last quarter's names for the same people
 plots.md(segment.method_text(result, params, len(frame)))
 
 # %% [markdown]

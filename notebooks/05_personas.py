@@ -127,22 +127,36 @@ page = save_page(personas.standalone_page(cards, params), "personas.html", repor
 # %% [markdown]
 # ## What changed since last quarter
 #
-# Last quarter's model is applied to this quarter's customers: each persona is matched to the
-# segment it overlaps most, its size, value, retention and NPS are compared, and a change in size is
-# tested against noise. The migration matrix follows the customers who were in both quarters.
+# We follow the people who are customers in both quarters. Each of this quarter's segments is
+# matched to the one segment of last quarter that shares most of its people (the overlap is the
+# Jaccard similarity of the two groups among these people: 1 = exactly the same people). A matched
+# persona keeps its name and number; a segment without a match is new, and a segment of last
+# quarter left without one is gone. A change in size is split into people who moved between
+# segments (reclassified, not new customers) and new or departed customers. Every figure on the
+# cards is compared with last quarter's and tested against noise (▲ rose, ▼ fell, beyond noise).
 
 # %%
 previous = quarters.previous_folder(private_dir, params)
+bases = quarters.kpi_bases(frame, seg.segments, params, clv)  # who each figure rests on
+quarters.save_facts(bases, private_dir, quarters.BASES)  # for next quarter's tests
 change = (
-    quarters.compare(frame, seg.segments, seg.index, seg.names, params, previous, facts) if previous else None
+    quarters.compare(frame, seg.segments, seg.index, seg.names, params, previous, facts, bases)
+    if previous
+    else None
 )
 plots.bullets(change.summary() if change else [], empty="No previous run to compare with.")
 
 # %%
-save_table(change.changes if change else None, "quarter_over_quarter", tables_dir)
+save_table(change.table() if change else None, "quarter_over_quarter", tables_dir)
 plots.styled(change.table() if change else None, "Personas against last quarter", decimals=2, missing="")
 
 # %%
+measures = change.kpi_table() if change else None
+save_table(measures, "measures_over_quarters", tables_dir)
+plots.styled(measures, "Every figure against last quarter", decimals=1, missing="")
+
+# %%
+save_table(change.counts if change else None, "migration_people", tables_dir)
 save_table(change.migration if change else None, "migration", tables_dir)
 plots.show(plots.migration_chart(change.migration) if change else plots.md(""))
 

@@ -39,6 +39,7 @@ from helpers.latent import LatentClassModel
 from helpers.metrics import Ledger, population_word, registry
 from helpers.naming import label, segment_names
 from helpers.privacy import SMALL_GROUPS, suppress_rows
+from helpers.quarters import ASSIGNMENTS, follow_previous, previous_folder
 from helpers.schema import NO_VALUE, display_values, label_of, scale_of
 from helpers.text import OTHER as OTHER_THEME
 
@@ -871,8 +872,11 @@ def record_sizes(ledger: Ledger, result: Segmentation, weights: pd.Series, param
         ledger.record(size, label(int(s), result.names), float(share), decimals=0)
 
 
-def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation:
-    """Choose k on a stratified sample, fit, test stability, assign everyone, profile."""
+def run(
+    frame: pd.DataFrame, params: Params, weights: pd.Series, private_dir: str | Path | None = None
+) -> Segmentation:
+    """Choose k on a stratified sample, fit, test stability, assign everyone, profile, name (with
+    last quarter's numbers and names for the same people when the run has a previous one)."""
     seg = params.segment
     spec = feature_spec(frame, params)
     sample = fit_sample(frame, seg.sample_size, seg.strata, seg.seed)
@@ -898,7 +902,38 @@ def run(frame: pd.DataFrame, params: Params, weights: pd.Series) -> Segmentation
     index = profile(frame, segments, params, weights) if choice.k > 1 else None
     descriptions = propose_labels(index, params) if index is not None else {1: "everyone"}
     names = segment_names(frame, segments, descriptions, params)
-    return Segmentation(spec, choice, model, segments, stab, index, names, descriptions)
+    result = Segmentation(spec, choice, model, segments, stab, index, names, descriptions)
+    previous = previous_folder(private_dir, params)
+    if previous is None:
+        return result
+    # a segment that holds last quarter's people keeps its number and persona name (issue #28)
+    mapping, names = follow_previous(frame, segments, names, descriptions, params, previous)
+    return renumbered(result, mapping, names, frame, params, weights)
+
+
+def renumbered(
+    result: Segmentation,
+    mapping: dict[int, int],
+    names: dict[int, str],
+    frame: pd.DataFrame,
+    params: Params,
+    weights: pd.Series,
+) -> Segmentation:
+    """The same segmentation under other numbers and names (see quarters.follow_previous)."""
+    segments = result.segments.map(mapping).astype(int).rename("segment")
+    model = result.model
+    model.order_ = np.array([mapping[int(r) + 1] - 1 for r in model.order_])  # predict_segment
+    stab = result.stability
+    if stab is not None:  # position = number - 1, as sizes() and stability_notes() read it
+        new = [mapping[int(s) + 1] - 1 for s in stab.jaccard.index]
+        stab = Stability(
+            pd.Series(stab.jaccard.to_numpy(), index=new, name="mean Jaccard").sort_index(),
+            stab.ari_seeds,
+            pd.Series(stab.verdict.to_numpy(), index=new).sort_index(),
+        )
+    index = profile(frame, segments, params, weights) if result.index is not None else None
+    descriptions = propose_labels(index, params) if index is not None else {mapping[1]: "everyone"}
+    return Segmentation(result.spec, result.choice, model, segments, stab, index, names, descriptions)
 
 
 def method_text(result: Segmentation, params: Params, people: int) -> str:
@@ -952,7 +987,7 @@ def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
     return out.set_index(["segment", "variable", "answer"])
 
 
-ASSIGNMENTS = "segments.parquet"
+# ASSIGNMENTS, the file's name, is defined in helpers.quarters, which reads last quarter's file
 
 
 def save_assignments(
@@ -1008,6 +1043,6 @@ def segments_for(
         bundle = load_bundle(saved / "segment_model.joblib")
         names, descriptions = bundle["names"], bundle.get("descriptions", {})
     else:
-        result = run(frame, params, weights)
+        result = run(frame, params, weights, private_dir)
         segments, names, descriptions = result.segments, result.names, result.descriptions
     return SegmentsForReport(segments, profile(frame, segments, params, weights), names, descriptions)
