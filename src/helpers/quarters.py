@@ -260,7 +260,8 @@ class Comparison:
         share = out["unit"] == "share"
         for col in ("before", "now", "change"):
             out[col] = out[col].where(~share, 100 * out[col])
-        out["measure"] = out["measure"].where(~share, out["measure"] + " (%)")
+        plain = ~share | out["measure"].str.endswith("%")  # "Status: churned %" says it already
+        out["measure"] = out["measure"].where(plain, out["measure"] + " (%)")
         out["relative change %"] = 100 * out.pop("relative")
         out["beyond noise"] = np.where(out["beyond noise"], out["arrow"], "")
         return out.drop(columns=["unit", "better", "p", "arrow"]).set_index(["segment", "measure"])
