@@ -1,6 +1,7 @@
 """Open published pages in headless Chromium as a stakeholder would, and list what a reader would
 stumble on: console errors, requests outside the version, content wider than the screen, images
-without a description, hidden-cell markers lost, links that lead nowhere.
+without a description, chart labels shrunk below 9 px, running text that runs off the screen,
+hidden-cell markers lost, links that lead nowhere.
 
 Used by tests/test_browser.py; also a command for looking at a published version by hand:
 
@@ -40,7 +41,23 @@ _WIDE = """() => {
 }"""
 
 _IMAGES = """() => Array.from(document.images).map(i => ({alt: i.getAttribute('alt') || '',
-  width: i.getBoundingClientRect().width, natural: i.naturalWidth, src: i.getAttribute('src') || ''}))"""
+  width: i.getBoundingClientRect().width, natural: i.naturalWidth, src: i.getAttribute('src') || '',
+  font: parseFloat(i.dataset.fontPx || 'NaN')}))"""
+
+READABLE_PX = 9.0  # the smallest label a reader is shown, at any width (plots.READABLE_PX)
+
+# running text (a table's "why" cell, a list item) that starts or ends outside the window: read only
+# by scrolling sideways line after line (headings are labels: a sticky first column or a scroll away)
+_RUNNING_OFF = """(limit) => {
+  const W = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll('td, li, p, dd')) {
+    const text = (el.innerText || '').trim();
+    if (text.length <= limit || el.querySelector('td, th, li, p, dd')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > W + 1 || r.left < -1)) out.push(text.slice(0, 50));
+  }
+  return out;
+}"""
 
 _ANCHORS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a => a.getAttribute('href'))
   .filter(h => h.length > 1 && !document.getElementById(decodeURIComponent(h.slice(1))))"""
@@ -62,6 +79,7 @@ class PageReport:
     width: int
     problems: list[str] = field(default_factory=list)
     screenshot: Path | None = None
+    labels: list[tuple[str, float]] = field(default_factory=list)  # chart, smallest label (px)
 
 
 def _local_target(page: Path, href: str) -> Path | None:
@@ -100,6 +118,17 @@ def check_page(browser, page_path: Path, root: Path, width: int, shots: Path | N
             report.problems.append("an image without a description (alt text)")
         if img["natural"] == 0:
             report.problems.append("an image that does not load")
+        elif img["src"].startswith("data:image/png"):  # a chart: its smallest label as shown
+            if img["font"] != img["font"]:  # NaN: plots.setup did not record it
+                report.problems.append(f"a chart without its smallest font size: {img['alt'][:60]}")
+                continue
+            shown = img["font"] * img["width"] / img["natural"]
+            report.labels.append((img["alt"], shown))
+            if shown < READABLE_PX:
+                report.problems.append(
+                    f"chart labels of {shown:.1f} px (under {READABLE_PX:g}): {img['alt'][:60]}"
+                )
+    report.problems += [f"running text off the screen: {t}" for t in page.evaluate(_RUNNING_OFF, 60)]
     report.problems += [f"a link to a missing anchor: {h}" for h in page.evaluate(_ANCHORS)]
     for href in page.evaluate(_LINKS):
         target = _local_target(page_path, href)
@@ -152,6 +181,9 @@ def main(argv: list[str]) -> int:
     bad = 0
     for r in reports:
         print(f"{r.page} at {r.width} px: {'ok' if not r.problems else ''}")
+        if r.labels:
+            alt, px = min(r.labels, key=lambda a: a[1])
+            print(f"  smallest chart label {px:.1f} px ({alt[:50]})")
         for problem in r.problems:
             print(f"  - {problem}")
         bad += len(r.problems)

@@ -87,7 +87,21 @@ FRAME_CSS = """
 .jp-RenderedHTMLCommon h1,.jp-RenderedHTMLCommon h2{overflow-wrap:anywhere}
 @media (max-width:600px){body.jp-Notebook{padding:4px 10px 30px}.jp-RenderedHTMLCommon h1{font-size:24px}
 .jp-RenderedHTMLCommon h2{font-size:19px}.wb-toc ol{columns:1}}
+.wb-table{overflow-x:auto;max-width:100%}
+.wb-table .wb-first{position:sticky;left:0;z-index:1;background:inherit;box-shadow:inset -1px 0 0 #ddd}
+.wb-table thead .wb-first{background:var(--jp-layout-color0,#fff)}
+@media (max-width:600px){.wb-table .wb-first{max-width:42vw;overflow-wrap:break-word}
+.wb-table td,.wb-table th{padding:3px 5px}
+.wb-stack table,.wb-stack caption,.wb-stack tbody,.wb-stack tr,.wb-stack td,.wb-stack tbody th{
+display:block;width:auto}
+.wb-stack thead{display:none}.wb-stack tr{padding:6px 0;border-top:1px solid #ccc}
+.wb-stack .wb-first{position:static;max-width:none;box-shadow:none;text-align:left}
+.wb-stack td{text-align:left!important;padding:1px 8px}
+.wb-stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:#555}}
+@media print{.wb-table{overflow:visible}.wb-table .wb-first{position:static;box-shadow:none}}
 """
+
+LONG_TEXT = 60  # characters: a table with cells of running text is read row by row on a phone
 
 
 def glossary_of(text: str) -> dict[str, str]:
@@ -128,12 +142,82 @@ def _drop_repeated_notes(main: Tag) -> None:
         last = text
 
 
+def _first_column(table: Tag) -> list[Tag]:
+    """The cells of a table's first column, row spans counted."""
+    first, covered = [], 0  # rows still covered by a first-column cell spanning down
+    for tr in table.find_all("tr"):
+        cells = tr.find_all(["td", "th"], recursive=False)
+        if covered:
+            covered -= 1
+            continue
+        if cells:
+            first.append(cells[0])
+            covered = max(int(str(cells[0].get("rowspan", 1)) or 1), 1) - 1
+    return first
+
+
+def _stackable(table: Tag) -> list[str] | None:
+    """The column titles of a table of running text that reads better as one block per row on
+    a phone (no cell spans rows or columns), or None."""
+    cells = table.find_all(["td", "th"])
+    if any(int(str(c.get(a, 1)) or 1) > 1 for c in cells for a in ("rowspan", "colspan")):
+        return None
+    if not any(len(td.get_text(" ", strip=True)) > LONG_TEXT for td in table.find_all("td")):
+        return None
+    head = table.find("thead")
+    row = head.find("tr") if head else None
+    if row is None:
+        return None
+    return [" ".join(c.get_text(" ").split()) for c in row.find_all(["td", "th"], recursive=False)]
+
+
+def _fit_tables(soup: BeautifulSoup, main: Tag) -> None:
+    """Every table (but a persona card's) in a box that scrolls sideways, its first column kept
+    in view; a table of running text is read one block per row on a phone."""
+    for table in main.find_all("table"):
+        if table.find_parent(class_="persona") or table.find_parent(class_="wb-table"):
+            continue
+        box = soup.new_tag("div", attrs={"class": "wb-table"})
+        table.wrap(box)
+        for cell in _first_column(table):
+            cell["class"] = [*cell.get("class", []), "wb-first"]
+        titles = _stackable(table)
+        if titles is None:
+            continue
+        box["class"] = ["wb-table", "wb-stack"]
+        body = table.find("tbody") or table
+        for tr in body.find_all("tr"):
+            for title, cell in zip(titles, tr.find_all(["td", "th"], recursive=False), strict=False):
+                if cell.name == "td" and title:
+                    cell["data-label"] = title
+
+
+def _swipe_rules(main: Tag) -> str:
+    """Style rules that show a chart's "swipe sideways" hint only where the text column is
+    narrower than the chart at a readable size (on a phone: the chart laid out for a phone)."""
+    rules = []
+    for hint in main.select(".wb-swipe[data-min-px]"):
+        wide = int(hint["data-min-px"])
+        phone = int(hint.get("data-phone-min-px") or wide)
+        show = f'{{.wb-swipe[data-min-px="{wide}"][data-phone-min-px="{phone}"]{{display:block}}}}'
+        if not hint.get("data-phone-min-px"):
+            show = show.replace(f'[data-phone-min-px="{phone}"]', ":not([data-phone-min-px])")
+        # the text column: the window less 30 px on a phone; less 66 px and 1090 px at most above
+        rules.append(f"@media (max-width:{min(phone + 29, 600)}px){show}")
+        if wide > 1090:
+            rules.append(f"@media (min-width:601px){show}")
+        elif wide + 65 > 600:
+            rules.append(f"@media (min-width:601px) and (max-width:{wide + 65}px){show}")
+    return "".join(dict.fromkeys(rules))
+
+
 def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
     """The exported report with its frame; and its "At a glance" lines, for the version page."""
     soup = BeautifulSoup(page, "html.parser")
     main = soup.find("main") or soup.body
+    _fit_tables(soup, main)
     style = soup.new_tag("style")
-    style.string = FRAME_CSS
+    style.string = FRAME_CSS + _swipe_rules(main)
     soup.head.append(style)
     h1 = main.find("h1")
     nav = BeautifulSoup(

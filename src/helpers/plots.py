@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html as html_text
 import math
+import pickle
 import re
 import textwrap
 import warnings
@@ -12,7 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
+import matplotlib.category
+import matplotlib.collections
+import matplotlib.colors
+import matplotlib.dates
 import matplotlib.pyplot as plt
+import matplotlib.text
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
@@ -55,7 +62,106 @@ def setup() -> None:
     if shell is not None:  # every chart carries its own title as its description (alt text)
         png = shell.display_formatter.formatters["image/png"]
         draw = png.lookup_by_type(plt.Figure)
-        png.for_type(plt.Figure, lambda fig: (draw(fig), {"alt": alt_text(fig)}))
+        png.for_type(plt.Figure, lambda fig: _with_metadata(fig, draw(fig), draw))
+
+
+READABLE_PX = 9.0  # no label of a chart is shown smaller than this, at any screen width
+
+
+def smallest_font_px(fig: plt.Figure) -> float | None:
+    """The size of the smallest text the chart draws, in pixels of its PNG (None: no text)."""
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(matplotlib.text.Text)
+        if t.get_visible() and t.get_text().strip() and (t.axes is None or t.axes.get_visible())
+    ]
+    return min(sizes) * fig.dpi / 72 if sizes else None
+
+
+def _png_width(data: str | bytes) -> int:
+    """The width in pixels of a PNG (as bytes or base64 text), from its header."""
+    head = base64.b64decode(data[:64]) if isinstance(data, str) else data[:24]
+    return int.from_bytes(head[16:20], "big")
+
+
+PHONE_INCHES = 3.6  # a phone's text column: 360 px at the charts' 100 dpi
+
+
+def _labels_collide(fig: plt.Figure, ax: plt.Axes) -> bool:
+    """Whether two labels of the x axis overlap as the figure is laid out now."""
+    fig.draw_without_rendering()
+    boxes = sorted(
+        (t.get_window_extent() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()),
+        key=lambda b: b.x0,
+    )
+    return any(a.x1 > b.x0 - 2 for a, b in zip(boxes, boxes[1:], strict=False))
+
+
+def _with_metadata(
+    fig: plt.Figure, data: str | bytes, draw: Callable[[plt.Figure], str | bytes] | None = None
+) -> tuple[str | bytes, dict[str, object]]:
+    """A chart's PNG with its description, its smallest font (px), the narrowest width it can be
+    shown at with every label at least READABLE_PX tall (the page scrolls it below that), and a
+    rendering laid out for a phone where the chart allows one."""
+    meta: dict[str, object] = {"alt": alt_text(fig)}
+    font = smallest_font_px(fig)
+    width = _png_width(data)
+    if font and width:
+        meta["font_px"] = round(font, 2)
+        meta["min_px"] = math.ceil(READABLE_PX * width / font)
+        phone = _phone_png(fig, draw) if draw is not None else None
+        if phone is not None:
+            meta["phone_png"] = phone
+            meta["phone_min_px"] = math.ceil(READABLE_PX * _png_width(phone) / font)
+    return data, meta
+
+
+def _phone_png(fig: plt.Figure, draw: Callable[[plt.Figure], str | bytes]) -> str | bytes | None:
+    """The chart drawn again PHONE_INCHES wide (on a copy), same fonts, titles wrapped; None for a
+    chart that would not read that narrow (a heatmap, several panels, long labels)."""
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    if len(axes) != 1 or axes[0].images or fig.get_size_inches()[0] <= PHONE_INCHES * 1.3:
+        return None
+    if any(isinstance(c, matplotlib.collections.QuadMesh) for c in axes[0].collections):
+        return None
+    try:
+        copy: plt.Figure = pickle.loads(pickle.dumps(fig))
+        plt.close(copy)  # never shown by the notebook itself
+        ax = next(a for a in copy.axes if a.get_visible())
+        copy.set_size_inches(PHONE_INCHES, fig.get_size_inches()[1])
+        for t in (ax.title, ax._left_title, ax.xaxis.label, copy._suptitle):
+            if t is not None:
+                per_line = max(12, int(PHONE_INCHES * 72 / (t.get_fontsize() * 0.58)))
+                t.set_text("\n".join(textwrap.fill(line, per_line) for line in t.get_text().split("\n")))
+        legend = ax.get_legend()
+        if legend is not None and getattr(legend, "_ncols", 1) > 2:  # the same legend, two columns
+            ax.legend(
+                legend.legend_handles,
+                [t.get_text() for t in legend.texts],
+                ncols=2,
+                loc=legend._loc,
+                bbox_to_anchor=legend._bbox_to_anchor._bbox.bounds,  # in the axes' coordinates
+                frameon=legend.get_frame_on(),
+                fontsize=legend.texts[0].get_fontsize(),
+            )
+        copy.tight_layout()
+        if ax.get_position().width < 0.5:  # long labels would leave the plot a sliver
+            return None
+        locator = ax.xaxis.get_major_locator()
+        for bins in (6, 4, 3):  # labels of the x axis that now run into each other: fewer of them
+            if not _labels_collide(copy, ax):
+                break
+            if isinstance(locator, matplotlib.dates.DateLocator):
+                fewer = matplotlib.dates.AutoDateLocator(minticks=2, maxticks=bins)
+                ax.xaxis.set_major_locator(fewer)
+                ax.xaxis.set_major_formatter(matplotlib.dates.AutoDateFormatter(fewer))
+            else:
+                categorical = isinstance(locator, matplotlib.category.StrCategoryLocator)
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(bins, integer=categorical))
+        phone = draw(copy)
+        return phone if _png_width(phone) <= PHONE_INCHES * copy.dpi * 1.15 else None
+    except Exception:  # noqa: BLE001 - the wide chart alone is still a chart
+        return None
 
 
 def alt_text(fig: plt.Figure) -> str:
@@ -360,7 +466,7 @@ def histograms(
     if hidden:
         note += f" Bars of fewer than {min_cell} people are not drawn (privacy)."
     fig.tight_layout(rect=(0, 0.06 if nrows == 1 else 0.03, 1, 1))
-    fig.text(0.01, 0.005, note, fontsize=8, color="#555", ha="left", va="bottom")
+    fig.text(0.01, 0.005, note, fontsize=9, color="#555", ha="left", va="bottom")
     return fig
 
 
@@ -449,11 +555,11 @@ def retention_heatmap(
         annot=annot,
         fmt=".0f",
         cbar=False,
-        annot_kws={"fontsize": 8},
+        annot_kws={"fontsize": 9},
         vmin=0,
         vmax=float(np.nanpercentile(values.iloc[:, 1:] if values.shape[1] > 1 else values, 98)),
     )
-    ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=8, rotation=0)
+    ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=9, rotation=0)
     ax.set_xlabel(f"{period}s since {since} (0: the {period} of {since})")
     ax.set_ylabel(f"cohort ({who})")
     ax.set_title(title)
@@ -670,29 +776,38 @@ def k_chart(table: pd.DataFrame, chosen: int) -> plt.Figure:
     return fig
 
 
-def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100 = average)") -> plt.Figure:
-    """Segments across, distinctive traits down; green over-indexes, red under-indexes."""
-    fig, ax = plt.subplots(figsize=(2.1 * rows.shape[1] + 4.5, 0.34 * len(rows) + 1.8))
-    sns.heatmap(
-        rows,
-        annot=True,
-        fmt=".0f",
-        cmap="RdYlGn",
-        center=100,
-        vmin=0,
-        vmax=250,
-        cbar=False,
-        ax=ax,
-        annot_kws={"fontsize": 8},
-        linewidths=0.4,
+def index_heatmap(rows: pd.DataFrame, title: str = "Index against the total (100 = average)") -> Styler:
+    """Segments across, distinctive traits down, as a table coloured like a heatmap (green
+    over-indexes, red under-indexes, blank: too few people), so every segment reads on a phone."""
+    cmap = matplotlib.colormaps["RdYlGn"]
+
+    def colour(v: object) -> str:
+        if not isinstance(v, int | float) or math.isnan(v):
+            return ""
+        # seaborn's centred scale: 100 in the middle of the colours, 0 and 250 the ends shown
+        r, g, b, _ = cmap((min(max(float(v), 0.0), 250.0) + 50.0) / 300.0)
+        ink = "#fff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45 else "#111"
+        return f"background-color: {matplotlib.colors.to_hex((r, g, b))}; color: {ink}"
+
+    values = rows.apply(pd.to_numeric, errors="coerce")
+    return (
+        values.style.format("{:.0f}", na_rep="")
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+        .map(colour)
+        .set_caption(html_text.escape(title))
+        .set_table_styles(
+            [
+                {
+                    "selector": "caption",
+                    "props": "caption-side: top; font-weight: bold; text-align: left;"
+                    " font-size: 14px; padding: 4px 0;",
+                },
+                {"selector": "th", "props": "text-align: left;"},
+                {"selector": "td", "props": "text-align: center; min-width: 3.2em;"},
+            ]
+        )
     )
-    ax.set_yticklabels([_short(drawable(str(t)), 52) for t in rows.index], fontsize=8)
-    ax.set_xticklabels(
-        [_short(drawable(str(t)), 28) for t in rows.columns], fontsize=9, rotation=20, ha="right"
-    )
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
 
 
 def confusion_chart(confusion: pd.DataFrame) -> plt.Figure:
@@ -751,7 +866,7 @@ def tradeoff_chart(facts: pd.DataFrame, measures: dict) -> plt.Figure | Markdown
         )
     y_metric, x_metric = measures[y_key], measures["size"]
     size_key = next((k for k in TRADEOFF_SIZE if k != y_key and column(k)), None)
-    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))  # narrow: readable on a phone without scrolling
     colours = {"focus": "#4d9221", "maintain": "#888", "not a focus": "#b2182b"}
     share = y_metric.unit == "share"
     y = facts[y_metric.name].astype(float) * (100 if share else 1)
@@ -762,7 +877,7 @@ def tradeoff_chart(facts: pd.DataFrame, measures: dict) -> plt.Figure | Markdown
             x[i], y[i], s=size[i], alpha=0.55, color=colours.get(row["focus"], "#888"), edgecolor="white"
         )
         ax.annotate(
-            f"{i}. {row['name']}", (x[i], y[i]), textcoords="offset points", xytext=(8, 6), fontsize=9
+            f"{i}. {row['name']}", (x[i], y[i]), textcoords="offset points", xytext=(8, 6), fontsize=10
         )
     ax.set_xlabel(f"{x_metric.name} (%)")
     y_name = y_metric.name.removesuffix(" %")
@@ -770,9 +885,15 @@ def tradeoff_chart(facts: pd.DataFrame, measures: dict) -> plt.Figure | Markdown
     bubble = f"bubble: {measures[size_key].name}; " if size_key else ""
     better = " (lower is better)" if y_metric.better == "lower" else ""
     ax.set_title(
-        f"{y_name[:1].upper() + y_name[1:]}{better} against size ({bubble}green focus, red not a focus)",
+        _wrap(
+            f"{y_name[:1].upper()}{y_name[1:]}{better} against size ({bubble}green focus, red not a focus)",
+            52,
+        ),
         fontsize=10,
     )
+    ax.tick_params(labelsize=10)
+    ax.xaxis.label.set_size(10)
+    ax.yaxis.label.set_size(10)
     ax.margins(0.25)
     fig.tight_layout()
     return fig
