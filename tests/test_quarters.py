@@ -222,8 +222,10 @@ def test_matching_is_one_to_one_and_a_weak_pair_is_no_match():
     assert int(m.counts.to_numpy().sum()) == 100
 
 
-def test_a_new_segment_gets_a_number_and_name_not_used_before(tmp_path):
-    params = load_params(demo.__file__.replace("src/helpers/demo.py", "parameters/demo.yaml"))
+def test_a_new_segment_gets_a_number_and_name_not_used_before(tmp_path, demo_dir):
+    from conftest import demo_params_at
+
+    params = demo_params_at(demo_dir, tmp_path)  # a clean clone has no data/demo
     folder = tmp_path / "v1"
     (folder / "03_segment").mkdir(parents=True)
     ids = [f"C{i}" for i in range(90)]
