@@ -309,3 +309,15 @@ def test_the_demo_keeps_taking_in_new_buyers(demo):
     ret = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on")
     lines = cohorts.headlines(ret, {}, None, cohorts.find_stick_point(data, params), {}, 10, None)
     assert not any("taken in" in line for line in lines)
+
+
+def test_a_hidden_retention_figure_is_said_hidden_in_the_economics_headline(demo):
+    params, data, _ = demo
+    ret = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on")
+    econ = pd.DataFrame(
+        {"customers": [400, 300], "value / CAC": [3.2, 1.1], "active in month 12 %": [41.0, "<10"]},
+        index=pd.Index(["Referral", "Paid search"], name="channel"),
+    )
+    lines = cohorts.headlines(ret, {}, econ, cohorts.find_stick_point(data, params), {}, 10, None)
+    sentence = next(line for line in lines if "acquisition cost" in line)
+    assert "41% against hidden (fewer than 10 people)" in sentence

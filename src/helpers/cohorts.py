@@ -25,7 +25,7 @@ import pandas as pd
 from helpers.engine import Engine, end_of
 from helpers.explore import promotion_or_none
 from helpers.filters import evaluate
-from helpers.privacy import fold_small, marker, suppress_rows, suppress_small, too_few
+from helpers.privacy import fold_small, is_suppressed, marker, suppress_rows, suppress_small, too_few
 from helpers.schema import display_values, label_of
 from helpers.usage import (
     LIFT_COLUMNS,
@@ -968,6 +968,14 @@ def split_title(name: str, params) -> str:  # noqa: ANN001
     return f"Retention by {label_in_sentence(name, params)}"
 
 
+def _shown_pct(value: object) -> str:
+    """A percentage for a sentence, or the privacy marker's meaning where the figure is hidden."""
+    if is_suppressed(value):
+        return f"hidden (fewer than {str(value).lstrip('<')} people)"
+    number = pd.to_numeric(value, errors="coerce")
+    return "not known yet" if pd.isna(number) else f"{float(number):.0f}%"
+
+
 def headlines(
     ret: Retention,
     by_split: dict[str, Retention],
@@ -1008,7 +1016,8 @@ def headlines(
             f"**{best}** customers bring the most value for what they cost to win "
             f"({econ.loc[best, 'value / CAC']:.1f} times their acquisition cost); **{worst}** the "
             f"least ({econ.loc[worst, 'value / CAC']:.1f} times). Still active after {after} "
-            f"{ret.period}s: {econ.loc[best, ret_col]:.0f}% against {econ.loc[worst, ret_col]:.0f}%."
+            f"{ret.period}s: {_shown_pct(econ.loc[best, ret_col])} against "
+            f"{_shown_pct(econ.loc[worst, ret_col])}."
         )
     out.append(stick_sentence(sp))
     for code, effect in promos.items():
