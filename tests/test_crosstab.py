@@ -358,13 +358,13 @@ def test_six_point_likert_with_missing_answers_by_gender(tmp_path):
     )
     bfi = pd.read_csv(bfi_file)
     women = bfi.loc[bfi.gender == 2, "N1"].dropna()
-    cell = _cell(t, "Top box", "2")
+    cell = _cell(t, "Top box", "code 2")  # no value labels: a code, never a bare "2"
     assert cell["base"] == len(women)
     assert cell["value"] == pytest.approx((women >= 5).mean())
-    assert _cell(t, "Mean", "2")["value"] == pytest.approx(women.mean())
+    assert _cell(t, "Mean", "code 2")["value"] == pytest.approx(women.mean())
     men = bfi.loc[bfi.gender == 1, "N1"].dropna()
     ref = stats.ttest_ind(women, men, equal_var=False)
-    letters = _cell(t, "Mean", "2")["letters"]
+    letters = _cell(t, "Mean", "code 2")["letters"]
     assert (letters == "A") == (ref.pvalue < 0.01)  # women report more neuroticism in this sample
 
 
@@ -405,3 +405,48 @@ def test_arrows_compare_a_column_with_the_rest_of_its_banner(tmp_path):
     t = crosstab.build_table(q, crosstab._lettered(cols, None), frame["w"], params.crosstab, 10)
     assert (t.cells.loc[t.cells["column"] != crosstab.TOTAL, "vs_rest"] == 0).all()
     assert _cell(t, "x", "a")["rest_value"] == pytest.approx(0.5)  # the other column, not everyone
+
+
+@pytest.mark.parametrize("too_little_on_top", [True, False])
+def test_a_planted_too_much_too_little_scale_reads_in_its_own_words(tmp_path, too_little_on_top):
+    """A scale of Too much / About right / Too little (given only as `labels.values`): the
+    headline states the answer words, never "agree", whichever end "Too little" is."""
+    rng = np.random.default_rng(3)
+    n = 900
+    party = rng.choice([1, 2, 3], n)
+    # Democrats (1) say "Too little" to foreign aid far more often than the others
+    little = np.where(party == 1, rng.random(n) < 0.6, rng.random(n) < 0.12)
+    codes = {"Too much": 1, "About right": 2, "Too little": 3}
+    if not too_little_on_top:
+        codes = {"Too much": 3, "About right": 2, "Too little": 1}
+    other = rng.choice([codes["Too much"], codes["About right"]], n)
+    frame = pd.DataFrame(
+        {
+            "id": range(n),
+            "partyid": party,
+            "race": rng.choice([1, 2, 3], n),
+            "nataid": np.where(little, codes["Too little"], other),
+        }
+    )
+    labels = {"nataid": "Foreign aid", "partyid": "Party", "race": "Race (1 white, 2 black, 3 other)"}
+    labels["values"] = {  # type: ignore[assignment]
+        "nataid": {code: word for word, code in codes.items()},
+        "partyid": {1: "Democrats", 2: "Independents", 3: "Republicans"},
+    }
+    params = params_for(
+        tmp_path,
+        frame,
+        {"id": "id", "demographic": ["partyid", "race"], "psychographic": ["nataid"]},
+        labels=labels,
+        crosstab={"banners": [{"name": "Party", "column": "partyid"}, {"name": "Race", "column": "race"}]},
+    )
+    data = load_dataset(params)
+    cols = crosstab.banner_columns(data.customers, params)
+    tables = crosstab.build_tables(data.customers, params, weights(data.customers, params), cols)
+    found = crosstab.biggest_differences(tables, 20)
+    top = "Too little" if too_little_on_top else "Too much"  # the top box: the highest code
+    assert any(
+        s.startswith("**Party: Democrats** are") and f"to say “{top}” to “Foreign aid”" in s for s in found
+    )
+    assert not [s for s in found if "agree" in s]
+    assert "Race: code 2" in [c.title for c in cols]  # no labels: codes, never a bare 2

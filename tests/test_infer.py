@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SHARED, demo_params_raw
 
-from helpers import draft, infer, plan
+from helpers import draft, infer, plan, schema
 from helpers.config import load_params, parse_params, read_yaml
 from helpers.data import load_dataset
 from helpers.report import list_notebooks, run_batch
@@ -452,3 +452,23 @@ def test_open_answers_with_some_contact_details_stay_open_answers_and_categories
     assert guess.roles["why"].role == "open_text"  # unique contact answers do not make it personal
     assert guess.roles["channel"].role != "personal" and not any("channel" in n for n in guess.notes)
     assert any(n.startswith("columns: rep holds person names") for n in guess.notes)
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("name", "plural", "goal"),
+    [
+        ("survey/ess9_gb.csv", "respondents", "understand who they are"),  # a survey: no outcome
+        ("survey/ces11.csv", "respondents", "understand who they are"),
+        ("crm/mlc_churn.csv", "customers", "improve loyalty"),  # a churn CRM
+        ("crm/attrition.csv", "employees", "improve loyalty"),  # an HR file with attrition
+    ],
+)
+def test_init_names_the_people_and_a_goal_that_fits(name, plural, goal, tmp_path):
+    out = tmp_path / "p.yaml"
+    text = draft.draft_parameters(SHARED / name, None, out, None, None, None).text
+    assert any(line.startswith(f"population: {plural}") and "#" in line for line in text.splitlines())
+    params = parse_params(read_yaml(text), str(out), tmp_path)
+    assert schema.population(params).plural == plural and params.personas.goal == goal
+    assert "customer profiles" not in text or plural == "customers"
+    assert schema.newcomers(params) == ("new leads" if plural == "customers" else f"new {plural}")

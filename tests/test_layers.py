@@ -14,6 +14,7 @@ from conftest import ROOT
 LAYERS = [
     "errors",
     "formats",
+    "names",
     "privacy",
     "expressions",
     "config",

@@ -63,11 +63,112 @@ def test_words_are_counted_by_position_and_keep_their_labels():
 
 
 def test_sentences_use_the_scales_own_words():
-    agree = schema.Scale.from_spec(Likert())
-    assert agree.agree_phrase("Price matters") == "agree that “Price matters”"
-    eleven = schema.Scale.from_spec(Likert(min=0, max=10, low="bad", high="good"))
-    assert eleven.agree_phrase("Immigration") == "rate “Immigration” at the good end (top box: 9–10)"
-    assert "bad end (bottom box: 0–4)" in eleven.disagree_phrase("Immigration")
+    agree = schema.Scale.from_spec(
+        Likert(labels={1: "Strongly disagree", 2: "Disagree", 3: "Neither", 4: "Agree", 5: "Strongly agree"})
+    )
+    assert agree.agreement and agree.agree_phrase("Price matters") == "agree that “Price matters”"
+    assert agree.disagree_phrase("Price matters") == "disagree that “Price matters”"
+    eleven = schema.Scale.from_spec(Likert(min=0, max=10, labels={0: "0 (bad)", 10: "10 (good)"}))
+    assert eleven.agree_phrase("Immigration") == "rate “Immigration” 9–10 on a 0–10 scale"
+    assert eleven.disagree_phrase() == "rate it 0–4 on a 0–10 scale"
+    assert (eleven.low, eleven.high) == ("bad", "good")  # the end labels' words
+    # a scale with no labels is no agreement scale unless the file says so
+    plain = schema.Scale.from_spec(Likert())
+    assert not plain.agreement and plain.agree_phrase() == "rate it 4–5 on a 1–5 scale"
+    assert schema.Scale.from_spec(Likert(high="agree", low="disagree")).agree_phrase() == "agree"
+
+
+@pytest.mark.parametrize("too_little_on_top", [True, False])
+def test_a_scale_that_is_not_agreement_says_its_answer_words(too_little_on_top):
+    words = ["Too much", "About right", "Too little"]
+    words = words if too_little_on_top else words[::-1]
+    scale = schema.Scale.from_spec(Likert(min=1, max=3, labels=dict(zip([1, 2, 3], words, strict=True))))
+    top, bottom = words[-1], words[0]
+    assert not scale.agreement and "agree" not in scale.high
+    assert scale.agree_phrase("Foreign aid") == f"say “{top}” to “Foreign aid”"
+    assert scale.disagree_phrase() == f"say “{bottom}”"
+    words4 = schema.Scale.from_spec(Likert(points=["Low", "Medium", "High", "Very_High"]))
+    assert words4.agree_phrase() == "say “High” or “Very High”"  # the words as the file writes them
+
+
+def test_value_labels_of_an_attitude_item_are_its_answer_scale(tmp_path):
+    """`labels.values` on an item without a named scale: its codes and words, never agreement."""
+    params = _params(
+        tmp_path,
+        labels={"values": {"q1": {1: "Too much", 2: "About right", 3: "Too little"}}},
+    )
+    scale = schema.scale_of("q1", params)
+    assert scale.points == (1.0, 2.0, 3.0) and scale.labels == ("Too much", "About right", "Too little")
+    assert scale.agree_phrase("Foreign aid") == "say “Too little” to “Foreign aid”"
+    assert "q1" not in params.value_labels  # the codes stay numbers: the scale reads them
+    assert schema.scale_of("q2", params).points == (1.0, 2.0, 3.0, 4.0, 5.0)  # others: `likert`
+    with pytest.raises(ConfigError, match="on a named scale"):
+        _params(
+            tmp_path,
+            labels={"values": {"q1": {1: "A", 2: "B"}}},
+            scales={"s": {"min": 1, "max": 2, "items": ["q1"]}},
+        )
+
+
+def test_a_code_without_a_label_never_reads_as_a_word(tmp_path):
+    params = _params(
+        tmp_path,
+        **{"columns.demographic": ["race", "gender", "age", "children"], "columns.behavioural": ["calls"]},
+        labels={"race": "Race (1 white, 2 black, 3 other)", "values": {"gender": {1: "Male", 2: "Female"}}},
+    )
+    assert schema.value_words("race", 2, params) == "code 2"
+    assert schema.value_words("race", 2.0, params) == "code 2"
+    assert schema.value_words("gender", 2, params) == "Female"
+    assert schema.value_words("gender", "3", params) == "code 3"  # a code the labels forgot
+    assert schema.value_words("gender", "Female", params) == "Female"  # already its label
+    assert schema.value_words("age", 34, params) == "34"  # numbers that mean themselves
+    assert schema.value_words("calls", 4, params) == "4"
+    assert schema.value_words("race", True, params) == "yes"
+    frame = pd.DataFrame({"race": [1, 2, 3, 2], "gender": [1, 2, 1, 2], "age": [30, 31, 32, 33]})
+    (warning,) = schema.label_warnings(frame, params)
+    assert warning.startswith("race:") and "`labels.values.race`" in warning and "code 3" in warning
+
+
+@pytest.mark.parametrize(
+    ("extra", "plural", "singular", "newcomers"),
+    [
+        ({}, "respondents", "respondent", "new respondents"),  # attitude items, no orders or status
+        (
+            {"columns.status": {"column": "s", "churned": ["y"], "customer": ["n"]}},
+            "customers",
+            "customer",
+            "new leads",
+        ),
+        ({"population": "voters"}, "voters", "voter", "new voters"),
+        ({"population": "companies"}, "companies", "company", "new companies"),
+        ({"population": "people"}, "people", "person", "new people"),
+        (
+            {"population": {"plural": "staff", "singular": "staff member"}},
+            "staff",
+            "staff member",
+            "new staff",
+        ),
+    ],
+)
+def test_the_people_are_named_as_the_run_declares(tmp_path, extra, plural, singular, newcomers):
+    params = _params(tmp_path, **extra)
+    who = schema.population(params)
+    assert (who.plural, who.singular) == (plural, singular)
+    assert schema.newcomers(params) == newcomers
+
+
+def test_a_population_must_be_a_plural_word(tmp_path):
+    for bad in ("customer", "42 people", ""):
+        with pytest.raises(ConfigError, match="population"):
+            _params(tmp_path, population=bad)
+
+
+def test_the_default_goal_fits_the_data(tmp_path):
+    assert _params(tmp_path).personas.goal == "understand who they are"  # a survey
+    churn = {"columns.status": {"column": "s", "churned": ["y"], "customer": ["n"]}}
+    assert _params(tmp_path, **churn).personas.goal == "improve loyalty"
+    given = _params(tmp_path, **{"personas.goal": "acquire new customers"})
+    assert given.personas.goal == "acquire new customers"
 
 
 def test_items_take_their_named_scale(tmp_path):

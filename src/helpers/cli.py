@@ -117,8 +117,10 @@ def check(
     except WorkbookError as exc:
         _fail(exc)
         return
-    unit = "accounts" if cfg.unit == "account" else "customers"
-    n_cust = f"no {unit[:-1]} file" if ds.customers is None else f"{len(ds.customers):,} {unit}"
+    from helpers.schema import label_warnings, population
+
+    who = population(cfg)
+    n_cust = f"no {who.singular} file" if ds.customers is None else f"{len(ds.customers):,} {who.plural}"
     n_orders = (
         "no orders file" if ds.orders is None else f"{int(ds.engine.execute(ds.orders.count())):,} orders"
     )
@@ -130,6 +132,8 @@ def check(
     typer.echo(f"OK: {params} (period {cfg.period}, as of {cfg.as_of}): {n_cust}, {n_orders}{n_events}.")
     for item in ds.quality:
         typer.echo(f"  note: {item.table}.{item.column}: {item.check}: {item.rows:,} rows, {item.action}")
+    for line in label_warnings(ds.customers, cfg):
+        typer.echo(f"  warning: {line}")
     typer.echo("Plan:")
     for line in plan_lines:
         typer.echo(line)

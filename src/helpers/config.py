@@ -358,7 +358,8 @@ class Likert(_Strict):
     Points are numbers (`min`/`max` for whole steps, or `points: [-1, 0, 1]`) or words in order
     (`points: [Low, Medium, High, Very_High]`). The top and bottom boxes never overlap: by default
     1 point each on scales of 2–3 points, 2 on 4–7, and on 8 or more the top 2 against the bottom
-    half (0–4 on a 0–10 scale). `low`/`high` are the words for the two ends in sentences."""
+    half (0–4 on a 0–10 scale). `low`/`high` are the words for the two ends in sentences; by
+    default the end labels' own words (a sentence says "agree" only when the labels do)."""
 
     min: int = 1
     max: int = 5
@@ -368,8 +369,12 @@ class Likert(_Strict):
     labels: dict[int | float | str, str] = {}
     top_box: int | None = Field(None, ge=1, description="points in the top box (default by length)")
     bottom_box: int | None = Field(None, ge=1, description="points in the bottom box")
-    low: str = Field("disagree", description="what the low end means, for sentences")
-    high: str = Field("agree", description="what the high end means, for sentences")
+    low: str | None = Field(
+        None, description="what the low end means, for sentences; default: the lowest label's words"
+    )
+    high: str | None = Field(
+        None, description="what the high end means, for sentences; default: the highest label's words"
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Likert:
@@ -401,6 +406,70 @@ class Scale(Likert):
     """A named scale and the attitude items that use it (the others use `likert`)."""
 
     items: list[str] = Field(description="psychographic items answered on this scale")
+
+
+# plurals whose singular is not the plural without its s
+IRREGULAR_SINGULAR = {
+    "people": "person",
+    "persons": "person",
+    "staff": "staff member",
+    "personnel": "staff member",
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+    "alumni": "alumnus",
+    "series": "series",
+}
+POPULATION_WORD = re.compile(r"^[^\W\d_][\w' -]{0,39}$")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def singular_of(plural: str) -> str | None:
+    """The singular of a plural noun phrase (respondents: respondent); None when it is no plural."""
+    words = plural.split(" ")
+    last = words[-1]
+    if CJK.search(plural):
+        return plural  # Chinese nouns have no plural form
+    if last.lower() in IRREGULAR_SINGULAR:
+        one = IRREGULAR_SINGULAR[last.lower()]
+    elif last.lower().endswith("ies") and len(last) > 4:
+        one = last[:-3] + "y"  # companies: company
+    elif last.lower().endswith(("sses", "ches", "shes", "xes")):
+        one = last[:-2]  # businesses: business
+    elif last.lower().endswith("s") and not last.lower().endswith("ss"):
+        one = last[:-1]
+    else:
+        return None
+    return " ".join([*words[:-1], one])
+
+
+def _population(value: Any) -> Any:
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        one = singular_of(text) if POPULATION_WORD.match(text) else None
+        if one is None:
+            raise ValueError(
+                f"'{value}' is not a plural word for the people of this run; write the plural "
+                "(customers, respondents, voters, employees, members, patients), or give both "
+                "forms: {plural: staff, singular: staff member}"
+            )
+        return {"plural": text, "singular": one}
+    return value
+
+
+class Population(_Strict):
+    """What the rows of this run are called in sentences, in the plural and the singular."""
+
+    plural: str = Field(min_length=1, max_length=40)
+    singular: str = Field(min_length=1, max_length=40)
+
+    @field_validator("plural", "singular")
+    @classmethod
+    def _a_word(cls, value: str) -> str:
+        text = " ".join(value.split())
+        if not POPULATION_WORD.match(text):
+            raise ValueError(f"'{value}' is not a word for people (letters, spaces, hyphens only)")
+        return text
 
 
 class Privacy(_Strict):
@@ -574,7 +643,7 @@ class SegmentParams(_Strict):
 
 
 class TypingParams(_Strict):
-    """The typing tool that assigns new leads to a segment."""
+    """The typing tool that assigns newcomers (new leads, new respondents) to a segment."""
 
     questions: list[str] = Field([], description="golden questions; empty: the best five")
     propose: int = Field(5, ge=1, le=20)
@@ -634,8 +703,16 @@ class PersonaParams(_Strict):
     )
 
     goal: Literal[
-        "grow repeat revenue", "raise customer value", "acquire new customers", "improve loyalty"
-    ] = "grow repeat revenue"
+        "grow repeat revenue",
+        "raise customer value",
+        "acquire new customers",
+        "improve loyalty",
+        "understand who they are",
+    ] = Field(
+        "grow repeat revenue",  # in a parameter file `Params` chooses it from what the data holds
+        description="default: grow repeat revenue with orders, improve loyalty with a churn "
+        "status, else (a survey) understand who they are",
+    )
     # "outcome": the status outcome (the share who churned, or its own words such as bad payers),
     # lower is better; weighted 2 when the data has one and the rubric does not name it
     rubric: dict[Literal["size", "value", "growth", "retention", "outcome", "goal"], float] = {
@@ -715,6 +792,12 @@ class Params(_Strict):
     unit: Literal["customer", "account"] = Field(
         "customer", description="what a row of the analyses is: a customer (person) or an account (company)"
     )
+    population: Annotated[Population | None, BeforeValidator(_population)] = Field(
+        None,
+        description="what the people are called in sentences (respondents, voters, employees, "
+        "members, patients …); default: accounts with `unit: account`, respondents for a survey "
+        "(no orders, no status outcome), else customers",
+    )
     data: DataSources
     columns: Columns | None = None
     orders: OrderColumns | None = None
@@ -773,7 +856,72 @@ class Params(_Strict):
                     for col, codes in values.items()
                 },
             }
-        return raw
+        return cls._answer_scales(raw)
+
+    @staticmethod
+    def _answer_scales(raw: Any) -> Any:
+        """Value labels of an attitude item without a named scale are its answer scale: the
+        codes in order, each with its words (`nataid: {1: Too little, 2: About right, 3: Too
+        much}`), never the default agreement scale."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("value_labels"), dict):
+            return raw
+        columns = raw.get("columns") if isinstance(raw.get("columns"), dict) else {}
+        items = columns.get("psychographic") or []
+        scales = raw.get("scales") if isinstance(raw.get("scales"), dict) else {}
+        named = {i for s in scales.values() if isinstance(s, dict) for i in s.get("items") or []}
+        moved: dict[tuple, list[str]] = {}
+        for col, codes in raw["value_labels"].items():
+            if col in items and col not in named and isinstance(codes, dict) and len(codes) >= 2:
+                moved.setdefault(tuple(codes.items()), []).append(col)
+        if not moved:
+            return raw
+        new_scales = dict(scales)
+        for pairs, cols in moved.items():
+            keys = [k for k, _ in pairs]
+            try:
+                numbers = [float(k) for k in keys]
+            except ValueError:
+                numbers = []
+            if numbers:
+                order = sorted(range(len(keys)), key=lambda i: numbers[i])
+                points = [int(numbers[i]) if numbers[i].is_integer() else numbers[i] for i in order]
+            else:
+                order, points = list(range(len(keys))), keys  # codes written as words: as given
+            words = [pairs[i][1] for i in order]
+            labels = dict(zip(points, words, strict=True))
+            name = f"{cols[0]}_answers"
+            while name in new_scales:
+                name += "_"
+            new_scales[name] = {"points": points, "labels": labels, "items": cols}
+        done = {c for cols in moved.values() for c in cols}
+        return {
+            **raw,
+            "scales": new_scales,
+            "value_labels": {k: v for k, v in raw["value_labels"].items() if k not in done},
+        }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_goal(cls, raw: Any) -> Any:
+        """The personas' goal, when the file names none, from what the data can speak to:
+        repeat revenue with orders, loyalty with a churn status, else who the people are."""
+        if not isinstance(raw, dict):
+            return raw
+        personas = raw.get("personas") if isinstance(raw.get("personas"), dict) else {}
+        if personas.get("goal") is not None or not isinstance(raw.get("personas", {}), dict):
+            return raw
+        data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+        columns = raw.get("columns") if isinstance(raw.get("columns"), dict) else {}
+        status = columns.get("status")
+        churn = isinstance(status, dict) and bool(status.get("churned"))
+        goal = (
+            "grow repeat revenue"
+            if data.get("orders") is not None
+            else "improve loyalty"
+            if churn
+            else "understand who they are"
+        )
+        return {**raw, "personas": {**personas, "goal": goal}}
 
     @field_validator("period")
     @classmethod
@@ -847,7 +995,7 @@ class Params(_Strict):
                 or col in scale_items
             ):
                 fix = (
-                    "give answer labels under `likert.labels` or `scales.<name>.labels`"
+                    "it is on a named scale: give its answer labels there, under `scales.<name>.labels`"
                     if col in scale_items
                     else "a number keeps its values"
                 )

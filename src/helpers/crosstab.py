@@ -32,7 +32,7 @@ from helpers.config import Banner, CrosstabParams, Params
 from helpers.data import is_numeric_column, multi_response
 from helpers.filters import DERIVED_FIELDS, evaluate, filter_columns
 from helpers.privacy import SMALL_GROUPS, marker, small_groups
-from helpers.schema import Scale, display_value, label_of, scale_of, status_column
+from helpers.schema import Scale, label_of, scale_of, status_column, value_words
 
 TOP_BOX, BOTTOM_BOX = "Top box", "Bottom box"
 
@@ -113,7 +113,7 @@ def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None =
             for value in _ordered_values(values):
                 if value in small:
                     continue
-                shown = display_value(value)
+                shown = value_words(banner.column, value, params)  # "code 2" without a label
                 group.append(
                     Column(
                         shown,
@@ -212,7 +212,7 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
     answered = series.notna()
     small = small_groups(series, params.privacy.min_cell)  # folded into one row
     levels = [v for v in _ordered_values(series) if v not in small]
-    ind = {display_value(v): (series == v).astype(float) for v in levels}
+    ind = {value_words(name, v, params): (series == v).astype(float) for v in levels}
     if small:
         ind[SMALL_GROUPS] = series.isin(small).astype(float)
     ind = pd.DataFrame(ind, index=frame.index).where(answered)
@@ -762,7 +762,7 @@ def glance_lines(tables: list[Table], filters: int, top: int = 3) -> list[str]:
     found = biggest_differences(tables, top)
     return [
         f"**{len(tables)} questions** compared across the banner groups"
-        + (f"; **{filters} named filters** pick out groups of customers." if filters else "."),
+        + (f"; **{filters} named filters** pick out the groups compared." if filters else "."),
         *(found or ["No group differs clearly from the rest on any question."]),
     ]
 

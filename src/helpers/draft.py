@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from helpers.config import Source, parse_params, read_yaml
+from helpers.config import Source, parse_params, read_yaml, singular_of
 from helpers.data import load_dataset
 from helpers.errors import WorkbookError
 from helpers.expressions import quote
@@ -36,6 +36,7 @@ from helpers.infer import (
     currency_in,
     guess_customers,
     guess_orders,
+    guess_population,
     has_word,
     is_binary,
     is_transaction_log,
@@ -46,6 +47,7 @@ from helpers.infer import (
     read_input,
 )
 from helpers.readers import read_frame
+from helpers.schema import population
 
 
 def _plain(value: Any) -> Any:
@@ -214,6 +216,7 @@ def draft_parameters(
         as_of_why = "given with --as-of"
 
     money, money_column = currency_in([f.frame for f in (customers_in, orders_in) if f is not None])
+    who, who_why = guess_population(cg, og is not None)
     lines: list[str] = [
         f"# Parameter file written by `workbook init` on {dt.date.today()} from {data.name}"
         + (f" and {orders.name}" if orders else "")
@@ -222,7 +225,8 @@ def draft_parameters(
         "# wrong, then: workbook check <this file>, and workbook run <this file>.",
         f"period: {_y(period)}",
         _comment(f"as_of: {as_of.isoformat()}", as_of_why),
-        f"title: {_y(pretty(period) + ' — customer profiles')}",
+        f"title: {_y(pretty(period) + ' — ' + (singular_of(who) or who) + ' profiles')}",
+        _comment(f"population: {_y(who)}", f"how sentences name them: {who_why}"),
         _comment(
             f"currency: {_y(money)}",
             f"written in the column {money_column}"
@@ -344,7 +348,7 @@ def _columns_block(cg: CustomerGuess, undecided: list[str], dropped: list[str]) 
         heading = _comment(
             f"  {role}:",
             {
-                "open_text": "answers in the customers' own words",
+                "open_text": "answers in the people's own words",
                 "personal": "dropped at load, never analysed, never in a report",
                 "hidden": "in the file, never used",
             }[role],
@@ -660,16 +664,14 @@ def _sections_block(
                 "mean female and male"
             )
     has_churn = bool(cg.status.get("churned"))
-    goal = "improve loyalty" if has_churn and not og else "grow repeat revenue" if og else None
-    if goal:
-        personas.append(
-            _comment(
-                f"  goal: {goal}",
-                "with a churn flag, keeping people matters"
-                if not og
-                else "with orders, repeat buying matters",
-            )
-        )
+    goal, goal_why = (
+        ("grow repeat revenue", "with orders, repeat buying matters")
+        if og
+        else ("improve loyalty", "with a churn flag, keeping people matters")
+        if has_churn
+        else ("understand who they are", "no orders and no status: there is no outcome to grow")
+    )
+    personas.append(_comment(f"  goal: {goal}", goal_why))
     if not og:
         personas.append(
             _comment(
@@ -777,7 +779,7 @@ def write_parameters(
         ds = load_dataset(params)
         parts = []
         if ds.customers is not None:
-            parts.append(f"{len(ds.customers):,} customers")
+            parts.append(f"{len(ds.customers):,} {population(params).plural}")
         if ds.orders is not None:
             parts.append(f"{int(ds.engine.execute(ds.orders.count())):,} orders")
         rows = ", ".join(parts)

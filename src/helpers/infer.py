@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,37 +24,13 @@ import pandas as pd
 from helpers.config import Source
 from helpers.data import PERSONAL_SHARE
 from helpers.errors import WorkbookError
+from helpers.names import name_tokens
 from helpers.privacy import PERSONAL_PATTERNS, personal_share
 from helpers.readers import WHITESPACE, read_frame
 
 SURE, LIKELY, GUESS = "sure", "likely", "guess"
 
 # --- names ------------------------------------------------------------------------------------
-
-
-# Chinese column names have no spaces to split on: these words, found anywhere in a name, add
-# the English word the rules know (是否流失 -> churn, 年龄 -> age, 客户编号 -> id)
-CJK_WORDS = {
-    "编号": "id", "客户号": "id", "流失": "churn", "状态": "status", "权重": "weight",
-    "性别": "gender", "年龄": "age", "收入": "income", "学历": "education", "教育": "education",
-    "职业": "occupation", "婚姻": "marital", "城市": "city", "省": "province", "地区": "region",
-    "区域": "region", "国家": "country", "满意": "satisfaction", "同意": "agree", "推荐": "recommend",
-    "姓名": "fullname", "名字": "fullname", "电话": "phone", "手机": "mobile", "邮箱": "email",
-    "邮件": "email", "地址": "address", "身份证": "passport", "生日": "birthday", "金额": "amount",
-    "日期": "date", "时间": "time", "渠道": "channel", "优惠": "promotion",
-}  # fmt: skip
-
-
-def name_tokens(name: str) -> list[str]:
-    """A column name's words, lower case, accents dropped: `MonthlyIncome` -> monthly, income;
-    `q5_2` -> q5, 2; `Größe` -> grosse; `是否流失` -> 是否流失, churn."""
-    text = str(name)
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
-    plain = unicodedata.normalize("NFKD", spaced.replace("ß", "ss"))
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    tokens = [t for t in re.split(r"[\W_]+", plain.lower()) if t]
-    return tokens + [word for cjk, word in CJK_WORDS.items() if cjk in text]
 
 
 def pretty(name: str) -> str:
@@ -968,6 +943,38 @@ def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
 
     _hide_duplicates(guess, frame)
     return guess
+
+
+# names that say a file is about a workforce (an HR export), a patient list or members
+HR_WORDS = {"attrition", "employee", "employees", "staff", "department", "overtime", "hire", "hired"}
+HR_WORDS |= {"payroll", "worklife", "salary"}
+HR_SURE = {"attrition", "employee", "employees", "payroll"}  # one of these is enough
+PATIENT_WORDS = {"patient", "patients", "diagnosis", "admission", "admitted", "discharge", "ward"}
+MEMBER_WORDS = {"member", "members", "membership"}
+
+
+def guess_population(cg: CustomerGuess | None, has_orders: bool) -> tuple[str, str]:
+    """What the people of a file are called (plural) and why: employees in an HR export,
+    respondents in a survey (attitude answers or a weight, no orders, no status), else customers."""
+    if cg is None:
+        return "customers", "a transaction log: the people who ordered"
+    tokens = {t for f in cg.facts.values() for t in f.tokens} | {
+        t for c in cg.facts for t in name_tokens(str(c).replace("_", ""))
+    }
+    hr = tokens & HR_WORDS
+    if (hr & HR_SURE or len(hr) >= 2) and (cg.status or "attrition" in hr):
+        return "employees", "an HR file (columns named " + ", ".join(sorted(hr)[:3]) + ")"
+    if tokens & PATIENT_WORDS:
+        return "patients", "named like patient records"
+    if has_orders:
+        return "customers", "people with orders"
+    if cg.status:
+        return "customers", "a status column says who left or stayed"
+    if cg.scales or cg.columns_of("weight"):
+        return "respondents", "a survey: answers on scales, no orders and no status"
+    if tokens & MEMBER_WORDS:
+        return "members", "named like a membership file"
+    return "customers", "one row per customer (no survey answers)"
 
 
 def _binary_sets(guess: CustomerGuess, binaries: list[Facts], order: list[str]) -> None:

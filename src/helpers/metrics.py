@@ -18,7 +18,12 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from helpers.config import Params
+from helpers.data import weights
+from helpers.outcomes import outcome_of
+from helpers.schema import population
 from helpers.value import UNIT_DAYS
 
 LEDGER = "figures.json"
@@ -37,12 +42,8 @@ class Metric:
 
 
 def population_word(params: Params) -> str:
-    """How the run names its people (the `population` word where the parameters give one)."""
-    word = getattr(params, "population", None)
-    plural = getattr(word, "plural", word)
-    if isinstance(plural, str) and plural:
-        return plural
-    return "accounts" if params.unit == "account" else "customers"
+    """How the run names its people, in the plural (`schema.population`)."""
+    return population(params).plural
 
 
 def registry(params: Params) -> dict[str, Metric]:
@@ -225,3 +226,29 @@ def change(now: dict, before: dict) -> tuple[float, bool | None]:
     pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
     se = math.sqrt(max(pooled * (1 - pooled) * (1 / n1 + 1 / n2), 1e-18))
     return diff, abs(p1 - p2) / se > 1.959964
+
+
+def weighting_efficiency(frame: pd.DataFrame, params: Params) -> float:
+    """The effective sample size per person under the survey weights (1 without weights)."""
+    w = weights(frame, params).astype(float)
+    return float(w.sum() ** 2 / max((w**2).sum(), 1e-12)) / max(len(w), 1)
+
+
+def outcome_sentence(frame: pd.DataFrame | None, params: Params, ledger: Ledger | None = None) -> str:
+    """The status outcome of everyone, on the base every page uses (`outcomes.Outcome`), noted
+    in ``ledger``; "" without an outcome or with fewer known than the privacy minimum."""
+    outcome = outcome_of(params)
+    if outcome is None or frame is None:
+        return ""
+    everyone = pd.Series(True, index=frame.index)
+    rate, known = outcome.rate(frame, everyone, params, weights(frame, params))
+    if known < params.privacy.min_cell or rate != rate:
+        return ""
+    if ledger is not None:
+        metric = outcome_metric(outcome.name, outcome.base)
+        ledger.record(metric, EVERYONE, rate, decimals=1, n=known * weighting_efficiency(frame, params))
+    weighted = ", weighted" if params.columns and params.columns.weight else ""
+    return (
+        f"**{outcome.name}: {100 * rate:.1f}%** of the {known:,} {population(params).plural} whose "
+        f"status is known (prospects left out{weighted}); every report gives this share on this base."
+    )

@@ -12,7 +12,7 @@ import ast
 
 from helpers.config import Params, value_key
 from helpers.expressions import FilterSyntaxError, column_name, is_boolean_word, literal_value, parse_filter
-from helpers.schema import FLAG_FIELDS, display_value, label_of, scale_of
+from helpers.schema import FLAG_FIELDS, display_value, label_of, scale_of, value_words
 
 _WORDS = {
     "Eq": "is",
@@ -112,7 +112,9 @@ def _compare(left: ast.AST, op: str, right: ast.AST, params: Params) -> str:
                 return f"{name} is neither {shown[0]} nor {shown[1]}"
             return f"{name} is none of {', '.join(shown)}"
         return f"{name} is {', '.join(shown[:-1])} or {shown[-1]}"
-    return f"{name} {_WORDS[op]} {_value(column, value, params)}"
+    if op in ("Eq", "NotEq"):
+        return f"{name} {_WORDS[op]} {_value(column, value, params)}"
+    return f"{name} {_WORDS[op]} {display_value(value)}"  # a threshold is a number, never a code
 
 
 def _scale_items(params: Params) -> set[str]:
@@ -148,10 +150,6 @@ def label_in_sentence(column: str, params: Params) -> str:
 
 
 def _value(column: str, value: object, params: Params) -> str:
-    """A value as the report shows it: a code's label, yes/no for booleans, whole numbers plain."""
-    labels = params.value_labels.get(column, {})
-    if column in FLAG_FIELDS and value_key(value) in ("0", "1"):
-        return "yes" if value_key(value) == "1" else "no"
-    if value_key(value) in labels:
-        return labels[value_key(value)]
-    return display_value(value)
+    """A value as the report shows it (`schema.value_words`): a code's label, "code 2" for a
+    code without one, yes/no for booleans and flags, whole numbers plain."""
+    return value_words(column, value, params)
