@@ -39,7 +39,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import explore, plan, plots, text
+from helpers import cohorts, explore, metrics, plan, plots, text
 from helpers.config import load_params
 from helpers.data import load_dataset
 from helpers.report import save_table
@@ -56,7 +56,12 @@ missing = explore.missing_summary(customers, params)
 likert = explore.likert_summary(customers, params)
 behaviour = explore.buyer_behaviour(data)
 monthly = explore.monthly_orders(data)
-plots.glance(explore.highlights(data, missing, likert, behaviour, monthly))
+intake = cohorts.sample_intake(data, params)  # None unless new buyers stop arriving early
+intake_words = cohorts.intake_sentence(intake) if intake else None
+figures = metrics.Ledger("01_explore", params)  # the figures this page states, for the batch's check
+outcome_words = metrics.outcome_sentence(customers, params, figures)
+figures.save(private_dir)
+plots.glance(explore.highlights(data, missing, likert, behaviour, monthly, intake_words, outcome_words))
 
 # %% [markdown]
 # ## Who is in the file
@@ -241,6 +246,10 @@ plots.histograms(behaviour, {"orders": "Orders per buyer", "spend": "Total spend
 # %%needs orders
 save_table(monthly, "orders_by_month", tables_dir)
 plots.monthly_chart(monthly);
+
+# %%
+# %%needs orders
+plots.md(intake_words or "")
 
 # %%
 # %%needs orders

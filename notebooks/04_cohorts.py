@@ -66,9 +66,9 @@ plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos, params.pr
 # ## Retention by acquisition cohort
 #
 # Each row is a cohort: the customers whose first order (or, with a usage log, whose sign-up) fell
-# in the same period, with their number. Blank cells are periods the cohort has not reached yet,
-# or figures hidden because they rest on fewer people than the privacy minimum (the CSV tables
-# show the marker there); a cohort smaller than the minimum is not shown.
+# in the same period, with their number. Blank cells are periods the cohort has not reached yet;
+# hatched cells marked with the privacy marker (such as "<10") are figures hidden because they
+# rest on fewer people than the privacy minimum; a cohort smaller than the minimum is not shown.
 
 # %%
 plots.md(cohorts.reading_note(overall))
@@ -80,29 +80,14 @@ plots.md(cohorts.intake_sentence(intake) if intake else "")
 plots.md(overall.privacy_note(params.privacy.min_cell))
 
 # %%
-customers_retained = overall.matrix(min_cell=params.privacy.min_cell)
 save_table(overall.matrix_table(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
-plots.retention_heatmap(
-    customers_retained,
-    overall.sizes(min_cell=params.privacy.min_cell),
-    "Retained (%)",
-    period=ct.period,
-    since=overall.since,
-    who=explore.unit_word(params),
-);
+plots.cohort_heatmap(overall, "Retained (%)", params);
 
 # %%
 # %%needs amount
-revenue = overall.matrix("revenue_retention", min_cell=params.privacy.min_cell)
 save_table(overall.matrix_table("revenue_retention", params.privacy.min_cell), "retention_revenue", tables_dir)
-plots.retention_heatmap(
-    revenue,
-    overall.sizes(min_cell=params.privacy.min_cell),
-    "Revenue retained (% of the cohort's first-period revenue)",
-    period=ct.period,
-    since=overall.since,
-    who=explore.unit_word(params),
-);
+title = "Revenue retained (% of the cohort's first-period revenue)"
+plots.cohort_heatmap(overall, title, params, "revenue_retention");
 
 # %%
 plots.curves(

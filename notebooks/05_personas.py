@@ -127,13 +127,14 @@ page = save_page(personas.standalone_page(cards, params), "personas.html", repor
 # %% [markdown]
 # ## What changed since last quarter
 #
-# We follow the people who are customers in both quarters. Each of this quarter's segments is
+# We follow the people who are in the data in both quarters. Each of this quarter's segments is
 # matched to the one segment of last quarter that shares most of its people (the overlap is the
 # Jaccard similarity of the two groups among these people: 1 = exactly the same people). A matched
 # persona keeps its name and number; a segment without a match is new, and a segment of last
 # quarter left without one is gone. A change in size is split into people who moved between
-# segments (reclassified, not new customers) and new or departed customers. Every figure on the
-# cards is compared with last quarter's and tested against noise (▲ rose, ▼ fell, beyond noise).
+# segments (reclassified, not newcomers) and people who joined or left; these size columns count
+# people, without survey weights, so that the moves add up. Every figure on the cards (the weighted
+# share among them) is compared with last quarter's and tested against noise (▲ rose, ▼ fell).
 
 # %%
 previous = quarters.previous_folder(private_dir, params)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import ibis
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import SHARED, demo_params_at
 
-from helpers import cohorts, fields
+from helpers import cohorts, fields, plots
 from helpers.data import load_dataset
 from helpers.engine import Engine
 from helpers.filters import evaluate, profile_frame
@@ -217,6 +218,27 @@ def test_a_small_cohort_shows_no_cell_of_one_or_two_people(planted):
     assert csv.loc["2024-03", "customers"] == "<10" and csv.loc["2024-03", "month 1 %"] == "<10"
     assert pd.isna(csv.loc["2024-03", "month 2 %"])  # too young: blank, not hidden
     assert csv.loc["2024-01", "month 1 %"] == pytest.approx(37.5) and csv.loc["2024-01", "month 3 %"] == "<10"
+
+
+def test_the_heatmap_marks_each_hidden_cell_and_no_other(planted):
+    engine, orders, as_of = planted
+    r = cohorts.retention(engine, orders, as_of, "month", "on")
+    fig = plots.retention_heatmap(
+        r.matrix(min_cell=10),
+        r.sizes(min_cell=10),
+        "Retained (%)",
+        hidden=r.hidden(min_cell=10),
+        hidden_mark="<10",
+    )
+    marks = [t for t in fig.axes[0].texts if t.get_text() == "<10"]
+    assert len(marks) == 4  # the four hidden cells; too-young cells stay blank
+    assert {(t.get_position()[1] - 0.5, t.get_position()[0] - 0.5) for t in marks} == {
+        (0, 2),
+        (0, 3),
+        (1, 1),
+        (1, 2),
+    }
+    plt.close(fig)
 
 
 def test_curve_points_of_few_people_are_gaps(planted):

@@ -125,7 +125,7 @@ def test_highlights_are_computed_sentences(data):
         explore.monthly_orders(data),
     )
     text = " ".join(lines)
-    assert f"{len(data.customers):,} people" in text
+    assert f"{len(data.customers):,} customers" in text  # the run's own word for its people
     largest = missing.loc[missing["missing"].idxmax(), "variable"]
     assert largest.startswith("NPS") and largest in text  # the demo's largest gap: NPS, not asked of all
     assert "exact duplicate rows" in text
@@ -157,3 +157,14 @@ def test_revenue_by_channel_matches_pandas_and_hides_small_cells(data, demo_dir)
                 assert cell == pytest.approx(revenue.loc[q, ch], rel=1e-9)
             else:
                 assert cell == marker(min_cell)
+
+
+def test_a_sample_whose_intake_ended_does_not_say_orders_peaked(data):
+    monthly = explore.monthly_orders(data)
+    plain = explore.highlights(data, monthly=monthly)
+    assert any(line.startswith("Orders peaked in") for line in plain)
+    said = explore.highlights(
+        data, monthly=monthly, intake="**New buyers were taken in only until March 1997**"
+    )
+    assert not any("peaked" in line for line in said)
+    assert "**New buyers were taken in only until March 1997**" in said

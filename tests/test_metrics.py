@@ -6,11 +6,14 @@ import subprocess
 import sys
 
 import nbformat
+import numpy as np
 import pytest
 import yaml
-from conftest import demo_params_at, demo_params_raw
+from conftest import ROOT, SHARED, demo_params_at, demo_params_raw
 
 from helpers import metrics
+from helpers.config import load_params
+from helpers.data import load_dataset
 
 
 def test_the_registry_names_each_measure_once(tmp_path, demo_dir):
@@ -104,3 +107,23 @@ def test_the_index_leads_with_key_figures_and_their_change():
     assert "a year before" in headline_panel([now, before, year])
     assert "No earlier period" in headline_panel([now])
     assert metrics.change(now["key_figures"][0], before["key_figures"][0]) == (10.0, True)
+
+
+def test_everyones_outcome_is_the_weighted_share_among_people_whose_status_is_known(tmp_path, demo_dir):
+    params = demo_params_at(demo_dir, tmp_path)
+    c = load_dataset(params).customers
+    ledger = metrics.Ledger("01_explore", params)
+    words = metrics.outcome_sentence(c, params, ledger)
+    known = c[c["status"] != "prospect"]
+    expected = 100 * np.average(known["status"] == "churned", weights=known["weight"])
+    assert ledger.figures[0].value == pytest.approx(expected) and ledger.figures[0].group == metrics.EVERYONE
+    assert f"{expected:.1f}%" in words and f"{len(known):,} customers" in words and "weighted" in words
+
+
+@pytest.mark.skipif(not (SHARED / "crm" / "attrition.csv").exists(), reason="../shared/data/crm not present")
+def test_everyones_outcome_on_a_real_hr_file_is_in_its_own_words():
+    params = load_params(ROOT / "parameters" / "examples" / "attrition.yaml")
+    c = load_dataset(params).customers
+    words = metrics.outcome_sentence(c, params)
+    share = 100 * (c["Attrition"] == "Yes").mean()  # no prospects, no weights: a plain share
+    assert words.startswith(f"**Left the company: Yes: {share:.1f}%** of the {len(c):,} employees")

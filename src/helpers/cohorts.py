@@ -177,8 +177,8 @@ class Retention:
             parts.append(
                 f"{cells} cell{'s' if cells > 1 else ''} of fewer than {min_cell} active "
                 f"{'people' if self.basis == 'events' else 'customers'} "
-                f"{'are' if cells > 1 else 'is'} hidden (blank in the chart, "
-                f"{marker(min_cell)} in the CSV table)"
+                f"{'are' if cells > 1 else 'is'} hidden (hatched and marked "
+                f"{marker(min_cell)} in the chart and the CSV table)"
             )
         if small.any():
             k = int(small.sum())

@@ -16,9 +16,11 @@ from helpers.privacy import SMALL_GROUPS, fold_small, suppress_rows, suppress_sm
 from helpers.schema import (
     display_values,
     label_of,
+    population,
     scale_of,
     status_column,
     status_groups,
+    value_words,
 )
 
 __all__ = ["label_of"]  # notebooks name columns through explore.label_of
@@ -174,7 +176,7 @@ def profile_categorical(
 
 
 def _is_ordered(index: pd.Index) -> bool:
-    return all(str(v)[:1].isdigit() or str(v).lower().startswith(("under", "<")) for v in index)
+    return all(str(v)[:1].isdigit() or str(v).lower().startswith(("under", "<", "code ")) for v in index)
 
 
 def _order_key(index: pd.Index) -> pd.Index:
@@ -364,23 +366,32 @@ def highlights(
     likert: pd.DataFrame | None = None,
     behaviour: pd.DataFrame | None = None,
     monthly: pd.DataFrame | None = None,
+    intake: str | None = None,
+    outcome: str | None = None,
 ) -> list[str]:
-    """Short, computed observations for the report's narrative."""
+    """Short, computed observations for the report's narrative; ``intake`` (the sentence of
+    `cohorts.intake_sentence`, where a sample's new buyers stop arriving) stands in for the
+    month orders peaked, which in such a sample is only where the intake ended; ``outcome``
+    (`metrics.outcome_sentence`) follows the status counts."""
     p = data.params
     out: list[str] = []
     c = data.customers
     if c is not None and p.columns is not None:
+        who = population(p)
         if p.unit == "account":
             contacts = f", with {int(c['contacts'].sum()):,} contacts" if "contacts" in c else ""
-            out.append(f"The account file holds **{len(c):,} accounts**{contacts}.")
+            out.append(f"The account file holds **{len(c):,} {who.plural}**{contacts}.")
         else:
-            out.append(f"The customer file holds **{len(c):,} people**.")
+            out.append(f"The file holds **{len(c):,} {who.plural}**.")
         if p.columns.status:
             s = status_counts(c, p)
             s = s[pd.to_numeric(s["share %"], errors="coerce").notna()]
             parts = ", ".join(f"{float(r['share %']):.0f}% {k}" for k, r in s.iterrows())
             if parts:
-                out.append(f"By {label_of(p.columns.status.column, p).lower()}: {parts}.")
+                label = label_of(p.columns.status.column, p).lower()
+                out.append(f"By {label}, of all {len(c):,} in the file: {parts}.")
+        if outcome:
+            out.append(outcome)
         if missing is not None and not missing.empty and missing["missing"].iloc[0] > 0:
             top = missing.iloc[0]
             out.append(
@@ -390,14 +401,7 @@ def highlights(
         elif missing is not None:
             out.append("No profile variable has missing answers.")
         if likert is not None and len(likert) >= 2:
-            top_item, low_item = str(likert.index[0]), str(likert.index[-1])
-            top, low = likert.iloc[0], likert.iloc[-1]
-            out.append(
-                f"Most often at the top of its scale: “{label_of(top_item, p)}” "
-                f"({top['top box %']:.0f}% {scale_of(top_item, p).high}, "
-                f"{scale_of(top_item, p).box_text()}); least often: "
-                f"“{label_of(low_item, p)}” ({low['top box %']:.0f}%)."
-            )
+            out.append(top_box_sentence(likert, p))
         if p.columns.weight:
             w = c[p.columns.weight].astype(float)
             eff = w.sum() ** 2 / (w**2).sum()
@@ -431,7 +435,9 @@ def highlights(
                 else "."
             )
         )
-    if monthly is not None and len(monthly) >= 2:
+    if intake:
+        out.append(intake)
+    elif monthly is not None and len(monthly) >= 2:
         peak = monthly.loc[monthly["orders"].idxmax()]
         out.append(f"Orders peaked in {pd.Timestamp(peak['month']):%B %Y} ({int(peak['orders']):,} orders).")
     for q in data.quality:
@@ -439,10 +445,26 @@ def highlights(
     return out
 
 
+def top_box_sentence(likert: pd.DataFrame, params: Params) -> str:
+    """The attitude items with the largest and smallest top-box share, each in its own scale's
+    answer words ("77% say “Too little”", "41% rate it 9–10 on a 0–10 scale"); "agree" only on
+    an agreement scale, and no direction the labels do not state."""
+    top_item, low_item = str(likert.index[0]), str(likert.index[-1])
+    top, low = likert.iloc[0], likert.iloc[-1]
+    top_scale, low_scale = scale_of(top_item, params), scale_of(low_item, params)
+    low_words = "" if low_scale.agree_phrase() == top_scale.agree_phrase() else f" {low_scale.agree_phrase()}"
+    return (
+        f"Largest top-box share: “{label_of(top_item, params)}” ({top['top box %']:.0f}% "
+        f"{top_scale.agree_phrase()}); smallest: “{label_of(low_item, params)}” "
+        f"({low['top box %']:.0f}%{low_words})."
+    )
+
+
 def unit_word(params: Params, plural: bool = True) -> str:
-    """What a row is, in words: accounts or customers."""
-    word = "account" if params.unit == "account" else "customer"
-    return word + "s" if plural else word
+    """What a row is, in words: the run's population (customers, accounts, respondents,
+    employees …; see `schema.population`)."""
+    who = population(params)
+    return who.plural if plural else who.singular
 
 
 def monthly_usage(data: Dataset) -> pd.DataFrame:
@@ -525,12 +547,19 @@ def profile_dimension(
             numeric.append(var)
             continue
         else:
-            values = customers[var]
+            values = in_words(customers[var], var, params)
             if params.columns and var == params.columns.acquisition.promotion:
                 values = promotion_or_none(values)
             t = profile_categorical(values, w, params.explore.max_categories, min_cell)
         tables[label] = suppress_rows(t, "respondents", min_cell)
     return DimensionProfile(dimension, tables, numeric)
+
+
+def in_words(values: pd.Series, column: str, params: Params) -> pd.Series:
+    """A category column as reports show it (`schema.value_words`: labels, yes/no, "code 2"),
+    each distinct value once; missing kept missing."""
+    lookup = {v: value_words(column, v, params) for v in values.dropna().unique()}
+    return values.map(lookup).astype("string")
 
 
 def numeric_profiles(customers: pd.DataFrame, params: Params, columns: list[str]) -> pd.DataFrame:

@@ -19,7 +19,15 @@ from helpers import cohorts, formats
 from helpers.config import Params
 from helpers.data import multi_response, weights
 from helpers.events import slug
-from helpers.metrics import EVERYONE, Ledger, Metric, outcome_metric, population_word, registry
+from helpers.metrics import (
+    EVERYONE,
+    Ledger,
+    Metric,
+    outcome_metric,
+    population_word,
+    registry,
+    weighting_efficiency,
+)
 from helpers.naming import age_band, gender_of, label
 from helpers.outcomes import outcome_of
 from helpers.privacy import CSP_META
@@ -1030,8 +1038,7 @@ def record_figures(ledger: Ledger, cards: list[Persona], params: Params, frame: 
 
 def _bases(frame: pd.DataFrame, params: Params) -> dict[str, float]:
     """How many people each measure for everyone rests on, times the weighting efficiency."""
-    w = weights(frame, params).astype(float)
-    efficiency = float(w.sum() ** 2 / max((w**2).sum(), 1e-12)) / max(len(w), 1)
+    efficiency = weighting_efficiency(frame, params)
     cols = params.columns
     known = {}
     if "orders" in frame:

@@ -18,6 +18,7 @@ import matplotlib.category
 import matplotlib.collections
 import matplotlib.colors
 import matplotlib.dates
+import matplotlib.patches
 import matplotlib.pyplot as plt
 import matplotlib.text
 import matplotlib.ticker
@@ -28,7 +29,11 @@ from IPython.display import HTML, Markdown
 from pandas.io.formats.style import Styler
 
 from helpers import formats
+from helpers.cohorts import Retention
+from helpers.config import Params
 from helpers.data import NO_PROFILE
+from helpers.explore import unit_word
+from helpers.privacy import marker
 
 PALETTE = "#3b6ea5"
 LIKERT_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
@@ -541,8 +546,11 @@ def retention_heatmap(
     period: str = "period",
     since: str = "the first order",
     who: str = "customers",
+    hidden: pd.DataFrame | None = None,
+    hidden_mark: str = "",
 ) -> plt.Figure:
-    """Cohorts down the side (with their size), periods across; blank where too young."""
+    """Cohorts down the side (with their size), periods across; blank where too young, and
+    ``hidden_mark`` (the privacy marker, "<10") on a hatched cell where ``hidden`` is true."""
     data = matrix.iloc[:, :max_cols]
     rows = len(data)
     fig, ax = plt.subplots(figsize=(min(1.0 + 0.75 * data.shape[1], 12.5), 0.32 * rows + 1.5))
@@ -559,12 +567,36 @@ def retention_heatmap(
         vmin=0,
         vmax=float(np.nanpercentile(values.iloc[:, 1:] if values.shape[1] > 1 else values, 98)),
     )
+    if hidden is not None and hidden_mark:
+        mask = hidden.reindex(index=data.index, columns=data.columns).fillna(False).astype(bool)
+        for i, j in zip(*np.nonzero(mask.to_numpy()), strict=True):
+            ax.add_patch(
+                matplotlib.patches.Rectangle((j, i), 1, 1, fill=False, hatch="///", edgecolor="#c8c8c8", lw=0)
+            )
+            if annot:
+                ax.text(j + 0.5, i + 0.5, hidden_mark, ha="center", va="center", fontsize=9, color="#555555")
     ax.set_yticklabels([f"{c} ({int(sizes.get(c, 0)):,})" for c in data.index], fontsize=9, rotation=0)
     ax.set_xlabel(f"{period}s since {since} (0: the {period} of {since})")
     ax.set_ylabel(f"cohort ({who})")
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def cohort_heatmap(ret: Retention, title: str, params: Params, value: str = "retention") -> plt.Figure:
+    """A cohort table as a heatmap under the run's privacy minimum: cohorts below it left out,
+    cells resting on fewer people hatched and marked ("<10")."""
+    few = params.privacy.min_cell
+    return retention_heatmap(
+        ret.matrix(value, min_cell=few),
+        ret.sizes(min_cell=few),
+        title,
+        period=ret.period,
+        since=ret.since,
+        who=unit_word(params),
+        hidden=ret.hidden(value, min_cell=few),
+        hidden_mark=marker(few),
+    )
 
 
 def curves(

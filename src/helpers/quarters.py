@@ -34,6 +34,7 @@ from helpers.data import weights as weights_of
 from helpers.metrics import Metric, outcome_metric, registry
 from helpers.naming import account_type_name, label, persona_of, pick_name
 from helpers.outcomes import outcome_of
+from helpers.schema import population
 
 ASSIGNMENTS = "segments.parquet"  # each customer's segment, saved by 03_segment (segment.ASSIGNMENTS)
 MODEL = "segment_model.joblib"  # 03_segment's bundle: its names, descriptions and profile
@@ -243,13 +244,23 @@ class Comparison:
     previous: str
     kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per segment and measure
     counts: pd.DataFrame = field(default_factory=pd.DataFrame)  # the migration in people
+    who: str = "customers"  # the run's people, plural (`schema.population`)
+    weighted: bool = False  # the run has survey weights (the size columns count people unweighted)
 
     def table(self) -> pd.DataFrame:
-        """The changes for display: yes/no flags as words."""
+        """The changes for display: yes/no flags as words, the people's own word, and the size
+        columns said to count people unweighted where the run has weights (the weighted share
+        is the first measure of :meth:`kpi_table`)."""
         out = self.changes.drop(columns=["moves"], errors="ignore").copy()
         for col in ("size change beyond noise", "drifted"):
             out[col] = np.where(out[col], "yes", "")
-        return out
+        names = {"from new or departed customers (points)": f"from new or departed {self.who} (points)"}
+        if self.weighted:
+            names |= {
+                "share before %": "share before % (people, unweighted)",
+                "share now %": "share now % (people, unweighted)",
+            }
+        return out.rename(columns=names)
 
     def kpi_table(self) -> pd.DataFrame:
         """Every measure of every continued persona, before and now (shares in %, changes in
@@ -279,6 +290,10 @@ class Comparison:
         ]
         out += [f"Gone: **{v}** (its people are now spread over other segments)." for v in self.vanished]
         return out or [f"No change beyond noise since {self.previous}."]
+
+    def _of(self) -> str:
+        """Who a size share is of, as a sentence says it."""
+        return f"{self.who} (counted without weights)" if self.weighted else self.who
 
     def _kpi_lines(self) -> list[str]:
         """One sentence per measure with a change beyond noise, the largest relative change first."""
@@ -323,11 +338,14 @@ class Comparison:
                     name, row, grew = partner, prow, True
                     partner, pts = _main_move(row["moves"], True)
             told.add(name)
-            head = f"{UP if grew else DOWN} **{name}** {'grew' if grew else 'shrank'} from {_shares(row)}"
-            other = _turnover(row["from new or departed customers (points)"])
+            head = (
+                f"{UP if grew else DOWN} **{name}** {'grew' if grew else 'shrank'} from {_shares(row)} "
+                f"of {self._of()}"
+            )
+            other = _turnover(row["from new or departed customers (points)"], self.who)
             if not partner or abs(pts) < 0.5:
                 out.append(
-                    f"{head} of customers: {other}; people reclassified between segments moved it by "
+                    f"{head}: {other}; people reclassified between segments moved it by "
                     f"{row['reclassified (points)']:+.0f} points."
                 )
                 continue
@@ -350,13 +368,13 @@ class Comparison:
         return out
 
 
-def _turnover(points: float) -> str:
-    """What new and departed customers did to a segment's share, in words."""
+def _turnover(points: float, who: str = "customers") -> str:
+    """What new and departed people did to a segment's share, in words."""
     if points >= 0.5:
-        return f"new customers added {points:.0f} points"
+        return f"new {who} added {points:.0f} points"
     if points <= -0.5:
-        return f"departed customers took {-points:.0f} points"
-    return "new and departed customers changed it by less than 1 point"
+        return f"departed {who} took {-points:.0f} points"
+    return f"new and departed {who} changed it by less than 1 point"
 
 
 def _shares(row: pd.Series) -> str:
@@ -466,6 +484,8 @@ def compare(
         params.previous.period or "",
         kpis,
         shown,
+        population(params).plural,
+        bool(params.columns and params.columns.weight),
     )
 
 
