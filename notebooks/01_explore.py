@@ -66,8 +66,8 @@ plots.glance(explore.highlights(data, missing, likert, behaviour, monthly, intak
 # %% [markdown]
 # ## Who is in the file
 #
-# Everyone in the customer file by status, as the file writes it, with the meaning the parameter file
-# gives each value (customer, churned, lapsed or prospect).
+# Everyone in the file by status, as the file writes it, and what each value counts as in these
+# reports (customer: still with us; churned: left; lapsed; prospect: never had the chance).
 
 # %%
 # %%needs status
@@ -114,7 +114,7 @@ plots.styled(odd.drop(columns="column"), "Odd values by numeric variable")
 # %% [markdown]
 # ## Demographic profile
 #
-# Who our customers are.
+# Who they are.
 
 # %%
 # %%needs demographic
@@ -191,7 +191,7 @@ plots.bar_grid(psychographic.tables, title=f"Interests ({explore.share_words(par
 # %% [markdown]
 # ## Behavioural profile
 #
-# How they find us and like to shop, from the customer file, then what they actually do, from the
+# How they find us and like to shop, from the file, then what they actually do, from the
 # orders.
 
 # %%
@@ -283,6 +283,8 @@ plots.styled(explore.numeric_profiles(customers, params, acquisition.numeric), "
 # %%needs nps
 nps = explore.nps_summary(customers, params)
 save_table(nps, "nps", tables_dir)
+metrics.record_everyone(figures, params, "nps", explore.nps_score(nps))  # checked against 05
+figures.save(private_dir)
 plots.styled(nps, "Net Promoter Score", missing="")
 
 # %% [markdown]

@@ -19,13 +19,13 @@
 # ---
 
 # %% [markdown]
-# # Where customers overlap and where they differ
+# # Where groups overlap and where they differ
 #
 # The second step of the practice: use **filters** to pick out groups (heavy against occasional
 # buyers, a region, people who gave a certain answer) and **compare** them in banner tables:
 # questions down the side, groups across the top, and a letter wherever two groups really differ.
 #
-# Filters are defined by name in the parameter file, as readable expressions over the customer
+# Filters are defined by name in the parameter file, as readable expressions over the file's
 # columns and, where the run has orders, over behaviour derived from them (orders and spend in the
 # last 12 months, days since the last order, tenure). Where the data has survey weights, every
 # figure is weighted and the tests allow for the weights. Without banners in the parameter file,

@@ -19,13 +19,14 @@
 # ---
 
 # %% [markdown]
-# # Customer segments, the typing tool and the ICP scorecard
+# # Segments, the typing tool and the ICP scorecard
 #
-# The third step of the practice: group customers by the traits that matter, so that each group is
+# The third step of the practice: group the people (or accounts) by the traits that matter, so that each group is
 # clearly **different** from the others, **stable** (it comes back when the data is resampled) and
 # **large enough** to be worth a marketing team's time. Then the two tools that put the segments to
-# work: a **typing tool** that assigns every new lead to a segment from a few questions, and an
-# **ICP fit scorecard** that says how well a lead fits the customers we want most.
+# work: a **typing tool** that assigns every newcomer (a new lead, a new respondent) to a
+# segment from a few questions, and an **ICP fit scorecard** that says how well a newcomer fits the
+# profile with the best outcome.
 
 # %% tags=["parameters"]
 params_path: str = "../parameters/demo.yaml"  # the run's parameter file
@@ -126,7 +127,7 @@ save_table(said, "segment_themes", tables_dir)
 plots.styled(said, "What each segment says (% of its answers)", missing="Too few answers for themes.")
 
 # %% [markdown]
-# ## The typing tool for new leads
+# ## The typing tool for newcomers
 #
 # A classifier trained on the segments, from the few "golden questions" a new lead can answer. Its
 # probabilities are calibrated; a lead whose best probability is below the threshold stays
@@ -192,4 +193,4 @@ segment.record_sizes(figures, result, w, params)
 figures.save(private_dir);
 
 # %% tags=["glance"]
-plots.glance(segment.glance_lines(result, sizes, params) + [leads.typing_line(tool, result.k)])
+plots.glance(segment.glance_lines(result, sizes, params) + [leads.typing_line(tool, result.k, params)])

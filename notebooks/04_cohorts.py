@@ -36,7 +36,7 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import cohorts, explore, filters, plan, plots, segment, usage, value  # noqa: F401 (some in %%needs cells)
+from helpers import cohorts, explore, filters, metrics, plan, plots, segment, usage, value  # noqa: F401 (some in %%needs cells)
 from helpers.config import load_params
 from helpers.data import NO_PROFILE, load_dataset
 from helpers.report import save_table
@@ -88,6 +88,12 @@ plots.cohort_heatmap(overall, "Retained (%)", params);
 save_table(overall.matrix_table("revenue_retention", params.privacy.min_cell), "retention_revenue", tables_dir)
 title = "Revenue retained (% of the cohort's first-period revenue)"
 plots.cohort_heatmap(overall, title, params, "revenue_retention");
+
+# %% [markdown]
+# The two lines count a customer as retained in a period when they were active **in that period**,
+# or **in it or any later period**. Towards the end of the data there are fewer later periods left
+# to be active in, so the second line falls towards the first there: that fall is where the data
+# stops, not customers leaving.
 
 # %%
 plots.curves(
@@ -300,6 +306,9 @@ plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=
 # %%
 # %%needs customers orders
 plots.md(value.risk_note(by_segment, "segment", params.value.at_risk_threshold, lead=False))
+figures = metrics.Ledger("04_cohorts", params)  # the figures this page states, for the batch's check
+metrics.record_column(figures, by_segment, "mean value", metrics.registry(params)["value"])
+figures.save(private_dir);
 
 # %% [markdown]
 # ## What the churned have in common

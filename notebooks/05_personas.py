@@ -21,10 +21,10 @@
 # ---
 
 # %% [markdown]
-# # Personas: who our customers are, and who to focus on
+# # Personas: who they are, and who to focus on
 #
 # A name, a face, a story and a fact sheet for every segment found in this quarter's data: the
-# customers to focus on and the ones not to, each with the reasons drawn from the data. Every
+# segments to focus on and the ones not to, each with the reasons drawn from the data. Every
 # statement on a card comes from the segment's figures; hover (or read) the footnote numbers to see
 # the figure behind it. The cards are also published on their own page,
 # [the persona cards](personas.html), for sales and support teams, and print one card per page.

@@ -125,7 +125,8 @@ def test_highlights_are_computed_sentences(data):
         explore.monthly_orders(data),
     )
     text = " ".join(lines)
-    assert f"{len(data.customers):,} customers" in text  # the run's own word for its people
+    prospects = int((data.customers["status"] == "prospect").sum())  # the run's own word for its people
+    assert f"**{len(data.customers):,} people**: {len(data.customers) - prospects:,} customers" in text
     largest = missing.loc[missing["missing"].idxmax(), "variable"]
     assert largest.startswith("NPS") and largest in text  # the demo's largest gap: NPS, not asked of all
     assert "exact duplicate rows" in text

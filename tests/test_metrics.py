@@ -117,7 +117,8 @@ def test_everyones_outcome_is_the_weighted_share_among_people_whose_status_is_kn
     known = c[c["status"] != "prospect"]
     expected = 100 * np.average(known["status"] == "churned", weights=known["weight"])
     assert ledger.figures[0].value == pytest.approx(expected) and ledger.figures[0].group == metrics.EVERYONE
-    assert f"{expected:.1f}%" in words and f"{len(known):,} customers" in words and "weighted" in words
+    assert f"{expected:.1f}%" in words and f"{len(known):,} customers whose status is known" in words
+    assert "(prospects and unknown statuses left out, weighted)" in words
 
 
 @pytest.mark.skipif(not (SHARED / "crm" / "attrition.csv").exists(), reason="../shared/data/crm not present")
@@ -126,4 +127,4 @@ def test_everyones_outcome_on_a_real_hr_file_is_in_its_own_words():
     c = load_dataset(params).customers
     words = metrics.outcome_sentence(c, params)
     share = 100 * (c["Attrition"] == "Yes").mean()  # no prospects, no weights: a plain share
-    assert words.startswith(f"**Left the company: Yes: {share:.1f}%** of the {len(c):,} employees")
+    assert words.startswith(f"**Left the company: Yes — {share:.1f}%** of all {len(c):,} employees;")

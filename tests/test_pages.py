@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -155,3 +157,30 @@ def test_a_not_shown_note_is_said_once_per_section():
     )  # fmt: skip
     framed, _ = pages.frame_report(page, pages.PageFrame("B", "p", "2026-01-01", min_cell=10))
     assert framed.count("Not shown for this run") == 2  # once under each heading
+
+
+def _legend_clashes(fig) -> bool:
+    """Whether the legend of a one-panel chart covers its x-axis title or tick labels."""
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    under = [ax.xaxis.label.get_window_extent()] + [t.get_window_extent() for t in ax.get_xticklabels()]
+    return any(box.overlaps(b) for b in under)
+
+
+@pytest.mark.parametrize("items", [1, 2, 6])
+def test_an_attitude_chart_keeps_its_legend_off_the_axis_title_wide_and_on_a_phone(items):
+    levels = ["Low", "Medium", "High", "Very high"]
+    summary = pd.DataFrame([[10, 30, 40, 20]] * items, columns=levels, index=[f"q{i}" for i in range(items)])
+    fig = plots.likert_chart(summary, {f"q{i}": f"Item {i}" for i in range(items)}, levels)
+    assert not _legend_clashes(fig)
+    phones = []
+
+    def draw(copy):
+        phones.append(copy)
+        buffer = io.BytesIO()
+        copy.savefig(buffer, format="png", dpi=copy.dpi)
+        return buffer.getvalue()
+
+    assert plots._phone_png(fig, draw) is not None
+    assert not _legend_clashes(phones[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import numpy as np
@@ -43,7 +44,8 @@ def test_numbers_on_a_card_come_from_the_data(built):
     spend = frame["spend_12m"]
     assert card.numbers["revenue_share"] == pytest.approx(spend[mask].sum() / spend.sum())
     nps = frame.loc[mask, "nps"].astype(float).dropna()
-    assert card.numbers["nps"] == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
+    wn = w[nps.index]  # weighted, as 01's Net Promoter Score
+    assert card.numbers["nps"] == pytest.approx(100 * (wn[nps >= 9].sum() - wn[nps <= 6].sum()) / wn.sum())
     who = card.facts["Who"][0]
     assert f"median age {frame.loc[mask, 'age'].median():.0f}" in who.source
 
@@ -103,7 +105,7 @@ def test_focus_follows_the_rubric(built):
     params, frame, seg, cards = built
     table = personas.focus(cards, params)
     assert (table["focus"] == "focus").sum() == params.personas.focus_count
-    assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count
+    assert (table["focus"] == "not a focus").sum() >= params.personas.avoid_count
     assert table["score (0 to 1)"].is_monotonic_decreasing
     shares = table["share of customers %"]  # shares read as % in the report, not as fractions
     assert shares.sum() == pytest.approx(100, abs=0.5) and shares.max() > 1
@@ -226,3 +228,23 @@ def test_a_trait_of_a_minority_is_a_tendency(built):
             mine = shares.loc[(variable, answer), card.segment]
             assert fact.text.startswith(personas.TENDENCY) == (mine <= 0.5), fact.text
     assert seen
+
+
+def test_size_alone_never_keeps_a_persona_no_better_than_an_avoided_one(built):
+    params, _, _, cards = built
+    again = copy.deepcopy(cards)
+    personas.focus(again, params)
+    avoided = next(c for c in again if c.focus == "not a focus")
+    kept = next(c for c in again if c.focus == "maintain")
+    names = personas.measures(params)
+    for key, value in avoided.numbers.items():  # the avoided one's outcomes, a little worse on one
+        if key in personas.OUTCOMES:
+            kept.numbers[key] = value
+    key = next(k for k in ("outcome", "bought_12m", "value") if k in avoided.numbers)
+    worse = 0.01 if names[key].better == "lower" else -0.01
+    kept.numbers[key] = avoided.numbers[key] + worse * (1 if names[key].unit == "share" else 100)
+    kept.numbers["size"] = max(c.numbers["size"] for c in again) + 0.1  # the largest by far
+    table = personas.focus(again, params)
+    assert kept.focus == "not a focus" and kept.reasons[0].startswith("no better than ")
+    assert avoided.name in kept.reasons[0]
+    assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count + 1

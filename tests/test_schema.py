@@ -113,7 +113,10 @@ def test_value_labels_of_an_attitude_item_are_its_answer_scale(tmp_path):
 def test_a_code_without_a_label_never_reads_as_a_word(tmp_path):
     params = _params(
         tmp_path,
-        **{"columns.demographic": ["race", "gender", "age", "children"], "columns.behavioural": ["calls"]},
+        **{
+            "columns.demographic": ["race", "gender", "age", "children"],
+            "columns.behavioural": ["calls", "referrals_made"],
+        },
         labels={"race": "Race (1 white, 2 black, 3 other)", "values": {"gender": {1: "Male", 2: "Female"}}},
     )
     assert schema.value_words("race", 2, params) == "code 2"
@@ -123,6 +126,7 @@ def test_a_code_without_a_label_never_reads_as_a_word(tmp_path):
     assert schema.value_words("gender", "Female", params) == "Female"  # already its label
     assert schema.value_words("age", 34, params) == "34"  # numbers that mean themselves
     assert schema.value_words("calls", 4, params) == "4"
+    assert schema.value_words("referrals_made", 3, params) == "3"  # behaviour is counted, not coded
     assert schema.value_words("race", True, params) == "yes"
     frame = pd.DataFrame({"race": [1, 2, 3, 2], "gender": [1, 2, 1, 2], "age": [30, 31, 32, 33]})
     (warning,) = schema.label_warnings(frame, params)

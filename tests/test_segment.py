@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from conftest import demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
 from helpers import leads, segment
-from helpers.config import IcpCriterion, parse_params
+from helpers.config import IcpCriterion, Population, parse_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
 from helpers.naming import segment_names
@@ -275,3 +277,17 @@ def test_weak_separation_is_said_plainly(demo_full, result):
     table.loc[result.k, "silhouette"] = 0.11
     weak.choice = segment.KChoice(table, result.k, result.choice.reason, result.choice.models)
     assert "silhouette 0.11" in segment.glance_lines(weak, sizes, params)[0]
+
+
+def test_the_glance_names_the_people_as_the_run_does(tmp_path, demo_dir):
+    params = demo_params_at(demo_dir, tmp_path)
+    tool = SimpleNamespace(questions=["a", "b", "c"], accuracy=0.91)
+    assert "of new leads" in leads.typing_line(
+        tool, 4, params
+    ) and "of the customers it" in leads.typing_line(tool, 4, params)
+    survey = params.model_copy(update={"population": Population(plural="respondents", singular="respondent")})
+    line = leads.typing_line(tool, 4, survey)
+    assert "The segment of new respondents" in line and "91% of the respondents" in line
+    assert "lead" not in line and "customer" not in line
+    none = segment.glance_lines(SimpleNamespace(k=1), pd.DataFrame(), survey)
+    assert none == ["No segments: the respondents do not fall into distinct groups on these traits."]

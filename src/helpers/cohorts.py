@@ -491,15 +491,19 @@ def promotion_table(effect: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
 def promotion_summary(effect: pd.DataFrame, periods_after: int = 3, min_cell: int = 0) -> pd.DataFrame:
     """Share active per group in the periods after the promotion ended vs while it ran (a group
-    of fewer customers than ``min_cell`` is hidden)."""
+    of fewer customers than ``min_cell`` is hidden, and so is an average over periods of which
+    one is hidden in :func:`promotion_table`: with the others shown, it would give that one away)."""
     rows = []
     unit = effect.attrs.get("unit", "period")
+    hidden = marker(min_cell)
     for group, c in effect.groupby("group"):
-        during = c[c["after end"] == 0]["active %"].mean()
-        after = c[(c["after end"] > 0) & (c["after end"] <= periods_after)]["active %"].mean()
-        spend_after = c[(c["after end"] > 0) & (c["after end"] <= periods_after)][
-            "revenue per customer"
-        ].mean()
+        last, window = c[c["after end"] == 0], c[(c["after end"] > 0) & (c["after end"] <= periods_after)]
+        during, after = last["active %"].mean(), window["active %"].mean()
+        spend_after = window["revenue per customer"].mean()
+        if min_cell and bool(np.any(too_few(last["active"].to_numpy(), min_cell))):
+            during = hidden
+        if min_cell and bool(np.any(too_few(window["active"].to_numpy(), min_cell))):
+            after = spend_after = hidden
         rows.append(
             {
                 "group": group,
@@ -946,8 +950,8 @@ def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
     curves = [
         retention(data.engine, data.activity, params.as_of, ct.period, d, max_periods=ct.max_periods)
         .curve(params.privacy.min_cell)
-        .assign(group=d.replace("_", " "))
-        for d in ("on", "on_or_after")
+        .assign(group=words)
+        for d, words in (("on", "active in that period"), ("on_or_after", "active in it or later"))
     ]
     return pd.concat(curves, ignore_index=True)
 

@@ -382,14 +382,24 @@ def highlights(
             contacts = f", with {int(c['contacts'].sum()):,} contacts" if "contacts" in c else ""
             out.append(f"The account file holds **{len(c):,} {who.plural}**{contacts}.")
         else:
-            out.append(f"The file holds **{len(c):,} {who.plural}**.")
+            prospects = (
+                int(status_groups(c[p.columns.status.column], p).eq("prospect").sum())
+                if p.columns.status
+                else 0
+            )
+            out.append(
+                f"The file holds **{len(c):,} people**: {len(c) - prospects:,} {who.plural} (past and "
+                f"present) and {prospects:,} prospects."
+                if prospects
+                else f"The file holds **{len(c):,} {who.plural}**."
+            )
         if p.columns.status:
             s = status_counts(c, p)
             s = s[pd.to_numeric(s["share %"], errors="coerce").notna()]
             parts = ", ".join(f"{float(r['share %']):.0f}% {k}" for k, r in s.iterrows())
-            if parts:
-                label = label_of(p.columns.status.column, p).lower()
-                out.append(f"By {label}, of all {len(c):,} in the file: {parts}.")
+            if parts and not (outcome and len(s) <= 2):  # two values: the outcome says it all
+                label = label_of(p.columns.status.column, p)
+                out.append(f"{label}, of all {len(c):,} in the file: {parts}.")
         if outcome:
             out.append(outcome)
         if missing is not None and not missing.empty and missing["missing"].iloc[0] > 0:
@@ -524,7 +534,7 @@ class DimensionProfile:
         if not self.tables:
             return pd.DataFrame()
         out = pd.concat(self.tables, names=["variable", "answer"])
-        return out[["respondents", "share %", "weighted %"]] if "share %" in out else out
+        return out[[c for c in ("respondents", "share %", "weighted %") if c in out]]
 
 
 def profile_dimension(
@@ -551,6 +561,11 @@ def profile_dimension(
             if params.columns and var == params.columns.acquisition.promotion:
                 values = promotion_or_none(values)
             t = profile_categorical(values, w, params.explore.max_categories, min_cell)
+        if not (params.columns and params.columns.weight):  # no weights: one share, said plainly
+            if "share %" in t:
+                t = t.drop(columns="weighted %", errors="ignore")
+            else:
+                t = t.rename(columns={"weighted %": "share %"})
         tables[label] = suppress_rows(t, "respondents", min_cell)
     return DimensionProfile(dimension, tables, numeric)
 
@@ -594,3 +609,12 @@ def nps_summary(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
         out = out.rename(columns={"weighted %": "share %"})
     out.index.name = "group"
     return suppress_rows(out, "respondents", params.privacy.min_cell)
+
+
+def nps_score(table: pd.DataFrame) -> float:
+    """The Net Promoter Score of an :func:`nps_summary` table (NaN where it is hidden)."""
+    if "Net Promoter Score" not in table.index:
+        return float("nan")
+    return float(
+        pd.to_numeric(pd.Series([table.loc["Net Promoter Score", "score (−100 to 100)"]]), errors="coerce")[0]
+    )

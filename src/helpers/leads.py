@@ -36,6 +36,7 @@ from helpers.outcomes import outcome_of
 from helpers.privacy import marker, suppress_rows, suppress_small
 from helpers.readers import read_frame
 from helpers.schema import display_value, has_churn, label_of, scale_of, status_column, still_customer
+from helpers.schema import newcomers as newcomers_of
 from helpers.wording import describe, label_in_sentence
 
 UNASSIGNED = "unassigned"
@@ -591,13 +592,18 @@ def typing_summary(tool: TypingTool | None, params: Params, k: int) -> str:
     )
 
 
-def typing_line(tool: TypingTool | None, k: int) -> str:
-    """The typing tool in one plain sentence (empty without one)."""
+def typing_line(tool: TypingTool | None, k: int, params: Params | None = None) -> str:
+    """The typing tool in one plain sentence, in the run's words for its people (empty without
+    a tool)."""
     if tool is None:
         return ""
+    newcomers, who = (
+        ("new leads", "customers") if params is None else (newcomers_of(params), population_word(params))
+    )
     return (
-        f"A new lead's segment can be told from **{len(tool.questions)} questions**, right for "
-        f"{100 * tool.accuracy:.0f}% of customers (guessing would be right for {100 / k:.0f}%)."
+        f"The segment of {newcomers} can be told from **{len(tool.questions)} questions**, right for "
+        f"{100 * tool.accuracy:.0f}% of the {who} it was checked on (guessing would be right for "
+        f"{100 / k:.0f}%)."
     )
 
 

@@ -181,6 +181,22 @@ class Ledger:
         return path
 
 
+def record_column(ledger: Ledger, table: pd.DataFrame | None, column: str, metric: Metric) -> None:
+    """Note one column of a by-group table (a segment's mean value in 04) as ``metric`` for each
+    group whose figure is shown (hidden and missing cells are not figures)."""
+    if table is None or column not in table:
+        return
+    for group, value in pd.to_numeric(table[column], errors="coerce").dropna().items():
+        ledger.record(metric, str(group), float(value), decimals=2 if metric.unit == "money" else 1)
+
+
+def record_everyone(ledger: Ledger, params: Params, key: str, value: float, decimals: int = 0) -> None:
+    """Note a figure about everyone that a page states (01's Net Promoter Score) under the
+    registry's measure ``key``, so the batch checks it against the personas' figure."""
+    if value == value:
+        ledger.record(registry(params)[key], EVERYONE, float(value), decimals=decimals)
+
+
 def read_ledgers(private_build: str | Path) -> list[Figure]:
     """Every figure recorded by the notebooks of one run."""
     out = []
@@ -247,8 +263,11 @@ def outcome_sentence(frame: pd.DataFrame | None, params: Params, ledger: Ledger 
     if ledger is not None:
         metric = outcome_metric(outcome.name, outcome.base)
         ledger.record(metric, EVERYONE, rate, decimals=1, n=known * weighting_efficiency(frame, params))
-    weighted = ", weighted" if params.columns and params.columns.weight else ""
+    notes = ["prospects and unknown statuses left out"] if known < len(frame) else []
+    notes += ["weighted"] if params.columns and params.columns.weight else []
+    said = f" ({', '.join(notes)})" if notes else ""
+    who = population(params).plural
+    of = f"the {known:,} {who} whose status is known" if known < len(frame) else f"all {known:,} {who}"
     return (
-        f"**{outcome.name}: {100 * rate:.1f}%** of the {known:,} {population(params).plural} whose "
-        f"status is known (prospects left out{weighted}); every report gives this share on this base."
+        f"**{outcome.name} — {100 * rate:.1f}%** of {of}{said}; every report gives this share on this base."
     )

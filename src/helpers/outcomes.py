@@ -56,4 +56,5 @@ def outcome_of(params: Params) -> Outcome | None:
     words = [str(labels.get(value_key(v), display_value(v))) for v in spec.churned]
     column = label_of(spec.column, params)
     name = f"{column}: {' or '.join(words)}"
-    return Outcome(spec.column, name, "people whose status is known (prospects left out)")
+    base = "people whose status is known" + (" (prospects left out)" if spec.prospect else "")
+    return Outcome(spec.column, name, base)

@@ -15,7 +15,7 @@ GLANCE_CLASS = "wb-glance"
 
 # plain definitions of the terms a report may use (a report lists those its text holds)
 GLOSSARY: dict[str, str] = {
-    "Banner": "A set of columns (groups of customers) that every question is broken down by.",
+    "Banner": "A set of columns (groups of people) that every question is broken down by.",
     "BIC": "Bayesian information criterion: a score of how well a model fits the data, with a penalty "
     "for complexity. Lower is better; used to choose the number of segments.",
     "Base": "The number of people a percentage is computed on.",
@@ -42,14 +42,14 @@ GLOSSARY: dict[str, str] = {
     "P(alive)": "The probability, from the purchase model, that a customer is still buying from us.",
     "p-value": "How likely a difference this large would be by chance alone; below 0.05 is called "
     "significant.",
-    "Persona": "A segment described as one typical customer: a name, a face, a story and facts.",
+    "Persona": "A segment described as one typical person (or account): a name, a face, a story and facts.",
     "Rand index": "Agreement between two groupings of the same people (1 = identical).",
     "Relative entropy": "How cleanly people fall into one segment (1 = perfectly, 0 = not at all).",
     "Retention": "The share of a cohort still buying in a later period. Each chart and table says "
     "which definition it uses.",
     "RFM": "Recency, frequency, monetary value: a simple grouping of buyers by how recently, how "
     "often and how much they bought.",
-    "Segment": "A group of customers who are alike in the traits that matter, and unlike the other groups.",
+    "Segment": "A group of people (or accounts) alike in the traits that matter, unlike the other groups.",
     "Significant": "A difference larger than chance would plausibly give (p below 0.05).",
     "Silhouette": "How much closer people are to their own segment than to the next one (-1 to 1; "
     "higher is better).",

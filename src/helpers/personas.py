@@ -397,10 +397,11 @@ def _numbers(
         trials = mask & (frame["trial"] == 1) & frame["converted"].notna()
         if trials.sum() >= few:
             n["converted"] = float(frame.loc[trials, "converted"].mean())
-    if cols.nps:
+    if cols.nps:  # weighted, as 01's Net Promoter Score
         nps = frame.loc[mask, cols.nps].astype(float).dropna()
         if len(nps) >= few:
-            n["nps"] = float(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
+            score = (nps >= 9).astype(float) - (nps <= 6).astype(float)
+            n["nps"] = float(100 * _weighted_share(score, w[nps.index]))
     if cols.acquisition.date:
         first = pd.to_datetime(frame[cols.acquisition.date])
         known = mask & first.notna()
@@ -622,7 +623,11 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
             ]
         else:
             p.focus = "maintain"
-            p.reasons = ["middle of the ranking"]
+            p.reasons = ["middle of the ranking"] + [
+                _reason(names[usable[c]], p, params) for c in (strong[:1] + weak[:1])
+            ]
+    if has_outcome:
+        _no_better_than_an_avoided(personas, scaled, usable, names, params)
     table["focus"] = [next(q.focus for q in personas if q.segment == s) for s in table.index]
     table["why"] = ["; ".join(next(q.reasons for q in personas if q.segment == s)) for s in table.index]
     table.index = [label(s, {q.segment: q.name for q in personas}) for s in table.index]
@@ -634,6 +639,32 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     out.attrs["left_out"] = left_out
     out.attrs["used"] = {c: names[k].name for c, k in usable.items()} if has_outcome else {}
     return out
+
+
+def _no_better_than_an_avoided(
+    personas: list[Persona],
+    scaled: pd.DataFrame,
+    usable: dict[str, str],
+    names: dict[str, Metric],
+    params: Params,
+) -> None:
+    """A persona kept only by its size, though no better than a "not a focus" one on any outcome
+    and worse on one, is not a focus either: size alone is no reason to focus."""
+    keys = [k for k in usable.values() if k in OUTCOMES]
+    avoided = [q for q in personas if q.focus == "not a focus"]
+    for p in personas:
+        if p.focus != "maintain":
+            continue
+        for q in avoided:
+            mine, theirs = scaled.loc[p.segment, keys], scaled.loc[q.segment, keys]
+            if (mine <= theirs).all() and (mine < theirs).any():
+                p.focus = "not a focus"
+                worse = [_reason(names[k], p, params) for k in keys]
+                p.reasons = [
+                    f"no better than {label(q.segment, {q.segment: q.name})} on any outcome",
+                    *worse[:2],
+                ]
+                break
 
 
 NO_RECOMMENDATION = "no recommendation"
@@ -717,6 +748,9 @@ def _reason(metric: Metric, p: Persona, params: Params) -> str:
     value, overall = p.numbers.get(metric.key, np.nan), p.everyone.get(metric.key, np.nan)
     if metric.key == "size":
         return f"{_shown(metric, value)} of {population_word(params)}"
+    if metric.key == "revenue_share":  # everyone brings all the revenue: set it against size
+        size = p.numbers.get("size", np.nan)
+        return f"{_shown(metric, value)} of revenue from {_shown(metric, size)} of {population_word(params)}"
     name = metric.name.removesuffix(" %")
     sep = " " if ": " in name else ": "  # "Churn: yes 9%", "bought in the last 12 months: 56%"
     return f"{name}{sep}{_shown(metric, value)} (everyone {_shown(metric, overall)})"

@@ -22,6 +22,7 @@ import matplotlib.patches
 import matplotlib.pyplot as plt
 import matplotlib.text
 import matplotlib.ticker
+import matplotlib.transforms
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -150,6 +151,7 @@ def _phone_png(fig: plt.Figure, draw: Callable[[plt.Figure], str | bytes]) -> st
                 fontsize=legend.texts[0].get_fontsize(),
             )
         copy.tight_layout()
+        _legend_clear_of_axis_title(copy, ax)
         if ax.get_position().width < 0.5:  # long labels would leave the plot a sliver
             return None
         locator = ax.xaxis.get_major_locator()
@@ -167,6 +169,24 @@ def _phone_png(fig: plt.Figure, draw: Callable[[plt.Figure], str | bytes]) -> st
         return phone if _png_width(phone) <= PHONE_INCHES * copy.dpi * 1.15 else None
     except Exception:  # noqa: BLE001 - the wide chart alone is still a chart
         return None
+
+
+def _legend_clear_of_axis_title(fig: plt.Figure, ax: plt.Axes) -> None:
+    """Hang a legend that sits below the plot a fixed distance under the x-axis title and tick
+    labels, so that it covers neither (a short chart, or one drawn narrow, has little room there)."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    fig.draw_without_rendering()
+    box = legend.get_window_extent()
+    under = [ax.xaxis.label.get_window_extent()] if ax.xaxis.label.get_text() else []
+    under += [t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()]
+    if not under or box.y1 > ax.bbox.y0 + 1 or not any(box.overlaps(b) for b in under):
+        return  # a legend beside or inside the plot, or one already clear
+    gap = (ax.bbox.y0 - min(b.y0 for b in under)) * 72 / fig.dpi + 4  # in points
+    below = matplotlib.transforms.offset_copy(ax.transAxes, fig=fig, y=-gap, units="points")
+    legend.set_bbox_to_anchor((0.5, 0.0), transform=below)
+    fig.tight_layout()
 
 
 def alt_text(fig: plt.Figure) -> str:
@@ -357,7 +377,11 @@ def bar_grid(
 ) -> plt.Figure | None:
     """Small multiples: one horizontal bar chart per variable, shares in %; nothing when there
     is no variable to show."""
-    names = [n for n, t in tables.items() if pd.to_numeric(t[value], errors="coerce").notna().any()]
+
+    def column(t: pd.DataFrame) -> str:  # tables of a run without weights hold one share
+        return value if value in t else "share %"
+
+    names = [n for n, t in tables.items() if pd.to_numeric(t[column(t)], errors="coerce").notna().any()]
     if not names:
         return None
     ncols = max(1, min(ncols, len(names)))
@@ -368,12 +392,12 @@ def bar_grid(
     )
     for ax, name in zip(axes.flat, names, strict=False):
         t = tables[name]
-        t = t[pd.to_numeric(t[value], errors="coerce").notna()]
-        vals = t[value].astype(float)
+        t = t[pd.to_numeric(t[column(t)], errors="coerce").notna()]
+        vals = t[column(t)].astype(float)
         ax.barh([_short(i) for i in t.index.astype(str)], vals, color=PALETTE)
         ax.invert_yaxis()
         ax.set_title(name)
-        ax.set_xlabel(_with_unit(value))
+        ax.set_xlabel(_with_unit(column(t)))
         ax.set_xlim(0, max(5.0, vals.max() * 1.18 if len(vals) else 5.0))
         for y, v in enumerate(vals):
             ax.text(v, y, f" {v:.0f}%" if v >= 0.5 or v == 0 else " <1%", va="center", fontsize=9)
@@ -426,6 +450,7 @@ def likert_chart(
     if title:
         ax.set_title(title)
     fig.tight_layout()
+    _legend_clear_of_axis_title(fig, ax)
     return fig
 
 

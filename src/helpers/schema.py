@@ -377,6 +377,8 @@ def is_code(column: str, value: object, params: Params) -> bool:
     tokens = name_tokens(column) + name_tokens(params.labels.get(column, ""))
     if any(t.rstrip("s") in CODE_WORDS for t in tokens):
         return True  # an age band, an income group: codes, whatever they count
+    if roles.get(column) == "behavioural":
+        return False  # what people do is counted (referrals made: 3), not coded
     return not any(t in NOT_CODE_WORDS or t.rstrip("s") in NOT_CODE_WORDS for t in tokens)
 
 

@@ -471,7 +471,7 @@ def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice
                     then = "it is the largest k tried"
                 why = (
                     f"k = {k}: {then}; every segment is at least {100 * seg.min_share:.0f}% "
-                    f"of customers and relative entropy is at least {seg.min_entropy}."
+                    f"of {population_word(params)} and relative entropy is at least {seg.min_entropy}."
                 )
                 return KChoice(table, k, why, models)
         return KChoice(table, 1, "No k passes the knock-outs: no segmentation.", models)
@@ -488,7 +488,7 @@ def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice
         table,
         k,
         f"k = {k}: the highest silhouette ({sil.max():.2f}) among k with "
-        f"every segment at least {100 * seg.min_share:.0f}% of customers.",
+        f"every segment at least {100 * seg.min_share:.0f}% of {population_word(params)}.",
         models,
     )
 
@@ -497,7 +497,7 @@ def _knockout(row: pd.Series, seg: Any) -> str:
     """Which knock-out a number of segments fails, in words."""
     reasons = []
     if row["smallest segment %"] < 100 * seg.min_share:
-        reasons.append(f"a segment under {100 * seg.min_share:.0f}% of customers")
+        reasons.append(f"a segment under {100 * seg.min_share:.0f}% of the people")
     if row["mirrors one question"] >= 0.9:
         reasons.append("its segments merely copy one question")
     if "entropy" in row and row["entropy"] == row["entropy"] and row["entropy"] < seg.min_entropy:
@@ -838,7 +838,8 @@ def separation_note(result: Segmentation) -> str:
 def glance_lines(result: Segmentation, sizes: pd.DataFrame, params: Params | None = None) -> list[str]:
     """The segmentation's main findings, for the top of the report."""
     if result.k < 2:
-        return ["No segments: the customers do not fall into distinct groups on these traits."]
+        who = population_word(params) if params else "people"
+        return [f"No segments: the {who} do not fall into distinct groups on these traits."]
     stable = result.stability is None or (result.stability.verdict == "stable").all()
     shares = pd.to_numeric(sizes["weighted %" if "weighted %" in sizes else "share %"], errors="coerce")
     big, small = shares.idxmax(), shares.idxmin()
@@ -858,7 +859,8 @@ def glance_lines(result: Segmentation, sizes: pd.DataFrame, params: Params | Non
                 else "not all stable: see below."
             )
         ),
-        f"Largest: **{big}** ({shares[big]:.0f}% of customers{apart(big)}). "
+        f"Largest: **{big}** ({shares[big]:.0f}% of {population_word(params) if params else 'people'}"
+        f"{apart(big)}). "
         f"Smallest: **{small}** ({shares[small]:.0f}%{apart(small)}).",
     ]
 
