@@ -12,7 +12,7 @@ from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from helpers import crosstab
-from helpers.config import parse_params
+from helpers.config import Banner, parse_params
 from helpers.data import load_dataset, weights
 from helpers.filters import profile_frame
 from helpers.privacy import marker
@@ -450,3 +450,26 @@ def test_a_planted_too_much_too_little_scale_reads_in_its_own_words(tmp_path, to
     )
     assert not [s for s in found if "agree" in s]
     assert "Race: code 2" in [c.title for c in cols]  # no labels: codes, never a bare 2
+
+
+def test_a_group_of_two_filters_names_the_other_one_not_everyone_else(demo_frame):
+    """Heavy against lapsed buyers leaves the occasional ones out: a finding names *Lapsed buyers*."""
+    frame, params = demo_frame
+    two = params.crosstab.model_copy(
+        update={
+            "banners": [Banner(name="Buyers", filters=["heavy_buyers", "lapsed_buyers"])],
+            "compare_with_rest": [],
+        }
+    )
+    params = params.model_copy(update={"crosstab": two})
+    tables = crosstab.build_tables(
+        frame,
+        params,
+        weights(frame, params),
+        crosstab.banner_columns(frame, params),
+        rows=["att_quality_first"],
+    )
+    found = crosstab.biggest_differences(tables)
+    assert found and all("the other *Buyers* groups" not in s for s in found)
+    labels = {c.label for c in tables[0].columns if c.group == "Buyers"}
+    assert all(any(f" as *{label}* to " in s for label in labels) for s in found), found

@@ -491,8 +491,8 @@ def promotion_table(effect: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
 def promotion_summary(effect: pd.DataFrame, periods_after: int = 3, min_cell: int = 0) -> pd.DataFrame:
     """Share active per group in the periods after the promotion ended vs while it ran (a group
-    of fewer customers than ``min_cell`` is hidden, and so is an average over periods of which
-    one is hidden in :func:`promotion_table`: with the others shown, it would give that one away)."""
+    of fewer customers than ``min_cell`` is hidden; the averages leave out the periods hidden in
+    :func:`promotion_table`, which, with the others shown, they would give away)."""
     rows = []
     unit = effect.attrs.get("unit", "period")
     hidden = marker(min_cell)
@@ -500,10 +500,13 @@ def promotion_summary(effect: pd.DataFrame, periods_after: int = 3, min_cell: in
         last, window = c[c["after end"] == 0], c[(c["after end"] > 0) & (c["after end"] <= periods_after)]
         during, after = last["active %"].mean(), window["active %"].mean()
         spend_after = window["revenue per customer"].mean()
-        if min_cell and bool(np.any(too_few(last["active"].to_numpy(), min_cell))):
-            during = hidden
-        if min_cell and bool(np.any(too_few(window["active"].to_numpy(), min_cell))):
-            after = spend_after = hidden
+        if min_cell:
+            if bool(np.any(too_few(last["active"].to_numpy(), min_cell))):
+                during = hidden
+            shown = window[~np.asarray(too_few(window["active"].to_numpy(), min_cell), dtype=bool)]
+            after, spend_after = shown["active %"].mean(), shown["revenue per customer"].mean()
+            if shown.empty and not window.empty:
+                after = spend_after = hidden
         rows.append(
             {
                 "group": group,
@@ -1017,7 +1020,7 @@ def headlines(
         ret_col = [c for c in econ.columns if c.startswith("active in")][-1]
         after = ret_col.removeprefix(f"active in {ret.period}").removesuffix("%").strip()
         out.append(
-            f"**{best}** customers bring the most value for what they cost to win "
+            f"**{best[:1].upper() + best[1:]}** customers bring the most value for what they cost to win "
             f"({econ.loc[best, 'value / CAC']:.1f} times their acquisition cost); **{worst}** the "
             f"least ({econ.loc[worst, 'value / CAC']:.1f} times). Still active after {after} "
             f"{ret.period}s: {_shown_pct(econ.loc[best, ret_col])} against "

@@ -790,7 +790,16 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
                 continue
             if group_size.get(r.group, 0) == 2 and r.value < r.rest_value:
                 continue
-            rest = "everyone else" if r.rest_everyone else f"the other *{r.group}* groups"
+            others = [
+                o.label for o in t.columns if o.group == r.group and o.label != r.column and not o.complement
+            ]
+            rest = (
+                "everyone else"
+                if r.rest_everyone
+                else f"*{others[0]}*"  # one other column: named, as it may not be everyone else
+                if len(others) == 1
+                else f"the other *{r.group}* groups"
+            )
             if q.kind == "likert" and r.row not in (TOP_BOX, "Mean"):
                 continue
             if r.kind == "pct":

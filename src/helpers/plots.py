@@ -175,8 +175,11 @@ def _legend_clear_of_axis_title(fig: plt.Figure, ax: plt.Axes) -> None:
     """Hang a legend that sits below the plot a fixed distance under the x-axis title and tick
     labels, so that it covers neither (a short chart, or one drawn narrow, has little room there)."""
     legend = ax.get_legend()
-    if legend is None:
+    if legend is None or not ax.xaxis.label.get_text() and not ax.get_xticklabels():
         return
+    anchor = legend.get_bbox_to_anchor()
+    if ax.transAxes.inverted().transform((anchor.x0, anchor.y0))[1] > 0:
+        return  # anchored inside or above the plot: not hung below it
     fig.draw_without_rendering()
     box = legend.get_window_extent()
     under = [ax.xaxis.label.get_window_extent()] if ax.xaxis.label.get_text() else []
