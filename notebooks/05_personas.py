@@ -162,4 +162,4 @@ save_table(change.migration if change else None, "migration", tables_dir)
 plots.show(plots.migration_chart(change.migration) if change else plots.md(""))
 
 # %% tags=["glance"]
-plots.glance(personas.glance_lines(cards, change.summary() if change else None))
+plots.glance(personas.glance_lines(cards, change.summary() if change else None, params))

@@ -184,6 +184,8 @@ def test_the_outcome_drives_the_focus_the_right_way(built):
     reason = next(c for c in again if c.segment == worst).reasons[0]
     assert "Status: bad" in reason and "everyone" in reason
     assert "Status: bad" in personas.rubric_notes(table, p)  # defined, with its base
+    risk = personas.glance_lines(again, None, p)[-1]  # not a focus, and not to be ignored
+    assert risk.startswith(f"**Most at risk: {worst}.") and "where keeping customers matters most" in risk
 
 
 def test_no_outcome_no_focus(built):

@@ -33,6 +33,7 @@ from helpers.outcomes import outcome_of
 from helpers.privacy import CSP_META
 from helpers.schema import (
     has_churn,
+    is_business,
     label_of,
     scale_of,
     status_column,
@@ -231,10 +232,11 @@ def build_personas(
                 f"against {_pct(tot)} of everyone (index {idx:.0f})",
             )
 
-        p.facts["Goals and motivations"] = [agree_fact(v, i) for v, i in top_items]
-        p.facts["Pain points and frustrations"] = [
+        more, less = _view_titles(params)
+        p.facts[more] = [agree_fact(v, i) for v, i in top_items]
+        p.facts[less] = [
             Fact(
-                f"Less moved by “{v}”.",
+                f"Less often {scale_of(by_label.get(v, ''), params).agree_phrase(v)}.",
                 f"only {_pct(shares.loc[(v, 'agree'), s])} "
                 f"{scale_of(by_label.get(v, ''), params).agree_phrase(v)}, against "
                 f"{_pct(shares.loc[(v, 'agree'), 'Total'])} of everyone (index {i:.0f})",
@@ -691,8 +693,12 @@ def _readable(table: pd.DataFrame, names: dict[str, Metric]) -> pd.DataFrame:
     return out.rename(columns=renamed)
 
 
-def glance_lines(personas: list[Persona], changes: list[str] | None = None) -> list[str]:
-    """Who to focus on and who not, with the reasons, for the top of the report."""
+def glance_lines(
+    personas: list[Persona], changes: list[str] | None = None, params: Params | None = None
+) -> list[str]:
+    """Who to focus on and who not, with the reasons, for the top of the report; with
+    ``params``, the group whose status outcome is clearly the worst is named as the one where
+    keeping people matters most (a group not to build on is not a group to ignore)."""
     if len(personas) < 2:
         return ["The people in this data form one group: there is no segment to focus on or to set aside."]
     if all(p.focus == NO_RECOMMENDATION for p in personas):
@@ -711,7 +717,31 @@ def glance_lines(personas: list[Persona], changes: list[str] | None = None) -> l
                 + "; ".join(f"**{label(p.segment, named)}** ({'; '.join(p.reasons)})" for p in chosen)
                 + "."
             )
+    if params is not None:
+        out += _risk_line(personas, params)
     return list(changes or [])[:3] + out if changes else out
+
+
+RISK_RATIO = 1.5  # a group whose outcome rate is this many times everyone's is called out
+
+
+def _risk_line(personas: list[Persona], params: Params) -> list[str]:
+    """The group with the clearly worst status outcome, as the one where keeping people matters
+    most ("" when no group's rate is RISK_RATIO times everyone's)."""
+    rated = [p for p in personas if p.numbers.get("outcome", np.nan) == p.numbers.get("outcome", np.nan)]
+    if not rated:
+        return []
+    worst = max(rated, key=lambda p: p.numbers["outcome"])
+    everyone = worst.everyone.get("outcome", np.nan)
+    if not (everyone == everyone and everyone > 0 and worst.numbers["outcome"] >= RISK_RATIO * everyone):
+        return []
+    metric = measures(params)["outcome"]
+    who = population_word(params)
+    return [
+        f"**Most at risk: {label(worst.segment, {worst.segment: worst.name})}** "
+        f"({_reason(metric, worst, params)}): where keeping {who} matters most. A group that is not a "
+        "focus is not one to build on, not one to ignore."
+    ]
 
 
 def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
@@ -1040,10 +1070,21 @@ def facts_table(personas: list[Persona]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("segment")
 
 
+def _view_titles(params: Params) -> tuple[str, str]:
+    """The card sections of attitudes held more and less often than everyone: goals and pain
+    points for a business's customers, views for respondents, employees and other people."""
+    if is_business(params):
+        return "Goals and motivations", "Pain points and frustrations"
+    return "Views held more often than others", "Views held less often than others"
+
+
 def add_marketing(
     cards: list[Persona], frame: pd.DataFrame, segments: pd.Series, params: Params, data: Any = None
 ) -> None:
-    """Fill the marketing section of the focus personas (offer advice needs the run's orders)."""
+    """Fill the marketing section of the focus personas (offer advice needs the run's orders);
+    none where the people are not a business's customers or accounts."""
+    if not is_business(params):
+        return
     chosen = [p for p in cards if p.focus == "focus"]
     overall = cohorts.promotions(data, frame, params) if chosen and data is not None else {}
     for p in chosen:

@@ -856,7 +856,8 @@ def risk_note(by_group: pd.DataFrame | None, what: str, threshold: float, lead: 
     overall = float((shares * counts[shares.index]).sum() / counts[shares.index].sum())
     lead = (
         f"*At risk* means a repeat buyer whose P(alive) is below {threshold:.0%}; "
-        f"{overall:.0f}% of the buyers shown are."
+        f"{overall:.0f}% of all the buyers shown are (one-off buyers, with no repeat pattern to "
+        "judge, are never counted at risk, so the share among repeat buyers is higher)."
         if lead
         else ""
     )
