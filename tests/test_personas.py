@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -250,3 +251,25 @@ def test_size_alone_never_keeps_a_persona_no_better_than_an_avoided_one(built):
     assert kept.focus == "not a focus" and kept.reasons[0].startswith("no better than ")
     assert avoided.name in kept.reasons[0]
     assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count + 1
+
+
+def test_channel_advice_on_a_card_says_what_04_found_of_that_channel():
+    card = personas.Persona(3, "", "Laura", "neutral", "any", "")
+    card.facts["Where to reach them"] = [
+        personas.Fact("Came to us through paid search", "35% of the segment")
+    ]
+    econ = pd.DataFrame({"value / CAC": [17.7, 3.0, 1.2]}, index=["organic", "email", "paid search"])
+    (channels,) = personas.marketing(card, [], econ)
+    assert "least value for its cost (04)" in channels.text and "1.2×" in channels.source
+    card.facts["Where to reach them"] = [personas.Fact("Came to us through email", "40% of the segment")]
+    assert personas.marketing(card, [], econ)[0].text == "Channels: came to us through email"  # in between
+
+
+def test_a_full_price_trait_is_said_only_in_the_direction_it_differs():
+    frame = pd.DataFrame({"first_order_full_price": [1.0] * 66 + [0.0] * 34})
+    params = SimpleNamespace(
+        columns=SimpleNamespace(acquisition=SimpleNamespace(channel=None), multi_response={})
+    )
+    below = frame.iloc[25:]  # 59% paid full price, against 66% of everyone
+    (fact,) = personas._channel_facts(below, frame, params)
+    assert fact.text == "Pays full price less often than others" and "against 66% of everyone" in fact.source

@@ -359,11 +359,15 @@ def _channel_facts(seg: pd.DataFrame, frame: pd.DataFrame, params: Params) -> li
                 )
             )
     if "first_order_full_price" in seg and seg["first_order_full_price"].notna().any():
-        fp = seg["first_order_full_price"].mean()
+        fp, everyone = seg["first_order_full_price"].mean(), frame["first_order_full_price"].mean()
+        if fp >= everyone:  # a trait only in the direction it differs from everyone
+            text = "Pays full price" if fp >= 0.5 else "Pays full price more often than others"
+        else:
+            text = "Waits for a discount" if fp < 0.5 else "Pays full price less often than others"
         out.append(
             Fact(
-                "Pays full price" if fp >= 0.5 else "Waits for a discount",
-                f"{_pct(fp)} paid full price for their first order",
+                text,
+                f"{_pct(fp)} paid full price for their first order, against {_pct(everyone)} of everyone",
             )
         )
     return out
@@ -799,14 +803,26 @@ def _shown(metric: Metric, value: float) -> str:
     return formats.number(value)
 
 
-def marketing(persona: Persona, offers: list[Fact] | None = None) -> list[Fact]:
-    """Channels, messages, offers and the customer journey the data points to."""
+CAME_THROUGH = "Came to us through "
+
+
+def marketing(
+    persona: Persona, offers: list[Fact] | None = None, economics: pd.DataFrame | None = None
+) -> list[Fact]:
+    """Channels, messages, offers and the customer journey the data points to; a channel that
+    04's channel economics ranks first or last for value against cost says so."""
     out = []
     reach = persona.facts.get("Where to reach them", [])
     if reach:
-        out.append(
-            Fact("Channels: " + "; ".join(f.text.lower() for f in reach), " / ".join(f.source for f in reach))
-        )
+        texts = [f.text.lower() for f in reach]
+        sources = [f.source for f in reach]
+        for i, f in enumerate(reach):
+            if f.text.startswith(CAME_THROUGH) and (
+                note := _channel_verdict(f.text[len(CAME_THROUGH) :], economics)
+            ):
+                texts[i] += f" ({note[0]})"
+                sources[i] += f"; {note[1]}"
+        out.append(Fact("Channels: " + "; ".join(texts), " / ".join(sources)))
     goals = persona.facts.get("Goals and motivations", [])
     if goals:
         out.append(
@@ -826,6 +842,25 @@ def marketing(persona: Persona, offers: list[Fact] | None = None) -> list[Fact]:
             )
         )
     return out
+
+
+def _channel_verdict(channel: str, economics: pd.DataFrame | None) -> tuple[str, str] | None:
+    """What 04 says of a channel when it brings the most or the least value for its cost: the
+    words for the card and the figures for its footnote (None in between, or without figures)."""
+    if economics is None or "value / CAC" not in economics:
+        return None
+    ratio = pd.to_numeric(economics["value / CAC"], errors="coerce").dropna()
+    if len(ratio) < 2 or channel not in ratio.index:
+        return None
+    figures = (
+        f"04: value / acquisition cost {ratio[channel]:.1f}× "
+        f"({len(ratio)} channels, {ratio.min():.1f}–{ratio.max():.1f}×)"
+    )
+    if ratio[channel] == ratio.min():
+        return "where they came from, but the channel with the least value for its cost (04)", figures
+    if ratio[channel] == ratio.max():
+        return "the channel with the most value for its cost (04)", figures
+    return None
 
 
 def offer_facts(seg: pd.DataFrame, params: Params, data: Any, overall: dict[str, pd.DataFrame]) -> list[Fact]:
@@ -1087,9 +1122,10 @@ def add_marketing(
         return
     chosen = [p for p in cards if p.focus == "focus"]
     overall = cohorts.promotions(data, frame, params) if chosen and data is not None else {}
+    economics = cohorts.economics(data, frame, params) if chosen and data is not None else None
     for p in chosen:
         offers = offer_facts(frame[segments == p.segment], params, data, overall) if overall else []
-        p.marketing = marketing(p, offers)
+        p.marketing = marketing(p, offers, economics)
 
 
 def record_figures(ledger: Ledger, cards: list[Persona], params: Params, frame: pd.DataFrame) -> None:
