@@ -7,8 +7,9 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import demo_params_at
 
-from helpers import formats, pages, plots
+from helpers import formats, metrics, pages, plots
 from helpers.naming import label
 
 
@@ -89,6 +90,15 @@ def test_the_frame_gives_navigation_contents_and_a_glossary():
     assert "<dt>BIC</dt>" in glossary and "<dt>NPS</dt>" in glossary and "<dt>CAC</dt>" not in glossary
     assert glossary.index("<dt>BIC</dt>") < glossary.index("<dt>NPS</dt>")
     assert page.index('id="contents"') > page.index("wb-glance")  # contents after the glance
+
+
+def test_the_glossary_defines_the_runs_measures_a_page_names(tmp_path, demo_dir):
+    params = demo_params_at(demo_dir, tmp_path)
+    frame = pages.PageFrame("B", "p", "2026-09-30", min_cell=10, measures=metrics.glossary(params))
+    page = REPORT.replace("Retention 9%.", "Status: churned 62% of those with a known status.")
+    glossary = pages.frame_report(page, frame)[0].split('id="glossary"')[1]
+    assert "<dt>Status: churned</dt>" in glossary and "prospects left out" in glossary
+    assert "bought in the last 12 months" not in glossary  # a measure the page does not name
 
 
 def test_the_glance_cell_moves_under_the_introduction():

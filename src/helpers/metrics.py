@@ -117,6 +117,17 @@ def registry(params: Params) -> dict[str, Metric]:
     return {m.key: m for m in metrics}
 
 
+def glossary(params: Params) -> dict[str, str]:
+    """The run's measures for the reports' glossary: name -> definition and base."""
+    found = list(registry(params).values())
+    if (outcome := outcome_of(params)) is not None:
+        found.append(outcome_metric(outcome.name, outcome.base))
+    return {
+        m.name.removesuffix(" %"): f"{m.definition[:1].upper()}{m.definition[1:]} (base: {m.base})."
+        for m in found
+    }
+
+
 def outcome_metric(name: str, base: str) -> Metric:
     """The status outcome as a measure: the share with the bad result (lower is better)."""
     return Metric(

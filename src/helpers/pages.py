@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Tag
 
@@ -71,6 +71,7 @@ class PageFrame:
     min_cell: int = 0
     version_page: str = "index.html"
     all_reports: str = "../../index.html"
+    measures: dict[str, str] = field(default_factory=dict)  # the run's measures: name -> definition
 
 
 FRAME_CSS = """
@@ -104,10 +105,11 @@ display:block;width:auto}
 LONG_TEXT = 60  # characters: a table with cells of running text is read row by row on a phone
 
 
-def glossary_of(text: str) -> dict[str, str]:
-    """The glossary entries for the terms a text uses."""
+def glossary_of(text: str, measures: dict[str, str] | None = None) -> dict[str, str]:
+    """The glossary entries for the terms a text uses, with the run's measures (each with its
+    definition and base) among them."""
     found = {}
-    for term, meaning in GLOSSARY.items():
+    for term, meaning in {**GLOSSARY, **(measures or {})}.items():
         flags = 0 if term.isupper() or "(" in term else re.IGNORECASE
         if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text, flags):
             found[term] = meaning
@@ -251,7 +253,7 @@ def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
         top = soup.new_tag("a", href="#contents", attrs={"class": "wb-top"})
         top.string = "↑ contents"
         h2.append(top)
-    terms = glossary_of(main.get_text(" "))
+    terms = glossary_of(main.get_text(" "), frame.measures)
     if terms:
         sections.append(("glossary", "Glossary"))
     toc = BeautifulSoup(

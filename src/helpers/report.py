@@ -960,7 +960,13 @@ def run_batch(
     pages: list[dict[str, Any]] = []
     ok = True
     footer = f"{params.title} · period {params.period} · data as of {params.as_of}"
-    frame = PageFrame(params.title, params.period, str(params.as_of), params.privacy.min_cell)
+    frame = PageFrame(
+        params.title,
+        params.period,
+        str(params.as_of),
+        params.privacy.min_cell,
+        measures=metrics.glossary(params),
+    )
     slots = max(1, min(jobs or default_jobs(), len(notebooks)))
 
     def one(i: int, slot: int) -> tuple[dict[str, Any] | None, list[str]]:
