@@ -260,7 +260,8 @@ def test_channel_advice_on_a_card_says_what_04_found_of_that_channel():
     ]
     econ = pd.DataFrame({"value / CAC": [17.7, 3.0, 1.2]}, index=["organic", "email", "paid search"])
     (channels,) = personas.marketing(card, [], econ)
-    assert "least value for its cost (04)" in channels.text and "1.2×" in channels.source
+    assert "but 04 finds it the channel with the least value for its cost" in channels.text
+    assert "1.2×" in channels.source
     card.facts["Where to reach them"] = [personas.Fact("Came to us through email", "40% of the segment")]
     assert personas.marketing(card, [], econ)[0].text == "Channels: came to us through email"  # in between
 

@@ -820,7 +820,7 @@ def marketing(
             if f.text.startswith(CAME_THROUGH) and (
                 note := _channel_verdict(f.text[len(CAME_THROUGH) :], economics)
             ):
-                texts[i] += f" ({note[0]})"
+                texts[i] += f" — {note[0]}"
                 sources[i] += f"; {note[1]}"
         out.append(Fact("Channels: " + "; ".join(texts), " / ".join(sources)))
     goals = persona.facts.get("Goals and motivations", [])
@@ -857,9 +857,9 @@ def _channel_verdict(channel: str, economics: pd.DataFrame | None) -> tuple[str,
         f"({len(ratio)} channels, {ratio.min():.1f}–{ratio.max():.1f}×)"
     )
     if ratio[channel] == ratio.min():
-        return "where they came from, but the channel with the least value for its cost (04)", figures
+        return "where they came from, but 04 finds it the channel with the least value for its cost", figures
     if ratio[channel] == ratio.max():
-        return "the channel with the most value for its cost (04)", figures
+        return "04 finds it the channel with the most value for its cost", figures
     return None
 
 
