@@ -84,7 +84,7 @@ def test_rfm_names_that_disagree_with_the_model_are_explained():
 def test_at_risk_shares_that_barely_differ_are_called_so():
     by = pd.DataFrame({"customers": [100, 300], "at risk %": [48.0, 52.0]}, index=["email", "paid"])
     note = value.risk_note(by, "acquisition channel", 0.5)
-    assert "51% of the buyers shown" in note and "says little about who is at risk" in note
+    assert "51% of all the buyers shown" in note and "says little about who is at risk" in note
     by.loc["paid", "at risk %"] = 70.0
     assert "from 48% (*email*) to 70% (*paid*)" in value.risk_note(by, "channel", 0.5, lead=False)
 
