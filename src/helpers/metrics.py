@@ -255,10 +255,15 @@ def change(now: dict, before: dict) -> tuple[float, bool | None]:
     return diff, abs(p1 - p2) / se > 1.959964
 
 
+def effective_base(w: pd.Series) -> float:
+    """The effective number of weighted rows, (Σw)² / Σw² (0 without rows)."""
+    return float(w.sum() ** 2 / max(float((w**2).sum()), 1e-12)) if len(w) else 0.0
+
+
 def weighting_efficiency(frame: pd.DataFrame, params: Params) -> float:
     """The effective sample size per person under the survey weights (1 without weights)."""
     w = weights(frame, params).astype(float)
-    return float(w.sum() ** 2 / max((w**2).sum(), 1e-12)) / max(len(w), 1)
+    return effective_base(w) / max(len(w), 1)
 
 
 def outcome_sentence(frame: pd.DataFrame | None, params: Params, ledger: Ledger | None = None) -> str:

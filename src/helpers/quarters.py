@@ -31,7 +31,7 @@ from scipy.optimize import linear_sum_assignment
 from helpers.config import Params
 from helpers.crosstab import adjust, proportion_z, welch_t
 from helpers.data import weights as weights_of
-from helpers.metrics import Metric, outcome_metric, registry
+from helpers.metrics import Metric, effective_base, outcome_metric, registry
 from helpers.naming import account_type_name, label, persona_of, pick_name
 from helpers.outcomes import outcome_of
 from helpers.schema import population
@@ -180,11 +180,6 @@ def measures(params: Params) -> dict[str, Metric]:
     return out
 
 
-def _effective(w: pd.Series) -> float:
-    """The effective base of weighted rows, (Σw)² / Σw²."""
-    return float(w.sum() ** 2 / max(float((w**2).sum()), 1e-12)) if len(w) else 0.0
-
-
 def kpi_bases(
     frame: pd.DataFrame, segments: pd.Series, params: Params, clv: pd.Series | None = None
 ) -> pd.DataFrame:
@@ -201,9 +196,9 @@ def kpi_bases(
         mask = segments == s
         row: dict[str, float] = {"n:size": float(mask.sum())}
         if "orders" in frame:
-            row["n:bought_12m"] = _effective(w[mask & (frame["orders"] > 0)])
+            row["n:bought_12m"] = effective_base(w[mask & (frame["orders"] > 0)])
         if flags is not None:
-            row["n:outcome"] = _effective(w[flags[mask].dropna().index])
+            row["n:outcome"] = effective_base(w[flags[mask].dropna().index])
         if clv is not None:
             values = clv.reindex(frame.loc[mask, cols.id].astype(str).to_numpy()).dropna()
             row["n:value"], row["sd:value"] = float(len(values)), float(values.std(ddof=1))
@@ -214,7 +209,7 @@ def kpi_bases(
             score = 100.0 * ((nps >= 9).astype(float) - (nps <= 6).astype(float))
             row["n:nps"], row["sd:nps"] = float(len(score)), float(score.std(ddof=1))
         if first is not None:
-            row["n:new_12m"] = _effective(w[mask & first.notna()])
+            row["n:new_12m"] = effective_base(w[mask & first.notna()])
         rows[int(s)] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("segment")
 
