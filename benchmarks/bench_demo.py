@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from helpers.demo import make_demo, write_demo
+from helpers.setup.demo import make_demo, write_demo
 
 
 def main(sizes: list[int]) -> None:

@@ -22,8 +22,8 @@ import duckdb
 import yaml
 from demo_setup import print_run
 
-from helpers.config import read_yaml
-from helpers.report import PeakMemory
+from helpers.batch.kernels import PeakMemory
+from helpers.params.loading import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 USAGE = {  # event type: share of the usage events

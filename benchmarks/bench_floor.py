@@ -19,7 +19,8 @@ from pathlib import Path
 import nbformat
 from demo_setup import build_demo, demo_params
 
-from helpers.report import execute_notebook, export_html, kernel_of_this_python
+from helpers.batch.export import export_html
+from helpers.batch.kernels import execute_notebook, kernel_of_this_python
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_explore", "02_compare", "03_segment", "04_cohorts", "05_personas"]

@@ -69,10 +69,10 @@ def make_data(n: int, folder: Path, seed: int = 1) -> None:
 
 
 def engine_run(folder: Path, engine_name: str = "duckdb") -> dict[str, int]:
-    from helpers.cohorts import retention
-    from helpers.config import OrderColumns, Source
-    from helpers.engine import Engine, order_crosstab, standard_orders
-    from helpers.value import rfm_summary
+    from helpers.analyses.cohorts import retention
+    from helpers.analyses.value import rfm_summary
+    from helpers.data.engine import Engine, order_crosstab, standard_orders
+    from helpers.params.inputs import OrderColumns, Source
 
     engine = Engine(engine_name)
     raw = engine.read(Source(path=folder / "orders.parquet"))
@@ -194,8 +194,8 @@ IMPLEMENTATIONS = {
 def child(name: str, folder: Path) -> None:
     """Run one implementation and print its time and result sizes as JSON (imports not timed)."""
     if name in ("engine", "spark"):
-        import helpers.cohorts  # noqa: F401
-        import helpers.value  # noqa: F401
+        import helpers.analyses.cohorts  # noqa: F401
+        import helpers.analyses.value  # noqa: F401
     t = time.perf_counter()
     out = IMPLEMENTATIONS[name][1](folder)
     print(json.dumps({"seconds": time.perf_counter() - t, **out}))
@@ -203,7 +203,7 @@ def child(name: str, folder: Path) -> None:
 
 def measured(name: str, folder: Path) -> dict:
     """Run an implementation in a fresh process; its wall time and peak memory (with children)."""
-    from helpers.report import PeakMemory
+    from helpers.batch.kernels import PeakMemory
 
     with PeakMemory(interval=0.05) as memory:
         done = subprocess.run(

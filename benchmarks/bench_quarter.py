@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from demo_setup import build_demo, demo_params, print_run
 
-from helpers.report import PeakMemory
+from helpers.batch.kernels import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
 

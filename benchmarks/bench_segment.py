@@ -15,11 +15,11 @@ from pathlib import Path
 
 from demo_setup import demo_params
 
-from helpers.config import load_params
-from helpers.data import load_dataset, weights
-from helpers.demo import write_demo
-from helpers.filters import profile_frame
-from helpers.segment import run
+from helpers.analyses.filters import profile_frame
+from helpers.analyses.segment import run
+from helpers.data.dataset import load_dataset, weights
+from helpers.params.loading import load_params
+from helpers.setup.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 

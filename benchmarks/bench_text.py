@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.demo import write_demo
-from helpers.text import ThemeModel
+from helpers.data.text import ThemeModel
+from helpers.setup.demo import write_demo
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from helpers.config import read_yaml
+from helpers.params.loading import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 

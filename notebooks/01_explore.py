@@ -39,10 +39,13 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import cohorts, explore, metrics, plan, plots, text
-from helpers.config import load_params
-from helpers.data import load_dataset
-from helpers.report import save_table
+from helpers.analyses import cohorts, explore, metrics
+from helpers.data import text
+from helpers.params import plan
+from helpers.present import plots
+from helpers.params.loading import load_params
+from helpers.data.dataset import load_dataset
+from helpers.present.tables import save_table
 
 plots.setup()
 params = load_params(params_path)

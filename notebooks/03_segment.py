@@ -34,10 +34,13 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import filters, leads, metrics, plan, plots, segment, text
-from helpers.config import load_params
-from helpers.data import load_dataset, weights
-from helpers.report import save_table
+from helpers.analyses import filters, leads, metrics, segment
+from helpers.data import text
+from helpers.params import plan
+from helpers.present import plots
+from helpers.params.loading import load_params
+from helpers.data.dataset import load_dataset, weights
+from helpers.present.tables import save_table
 
 plots.setup()
 params = load_params(params_path)

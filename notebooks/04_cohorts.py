@@ -36,10 +36,12 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers import cohorts, explore, filters, metrics, plan, plots, segment, usage, value  # noqa: F401 (some in %%needs cells)
-from helpers.config import load_params
-from helpers.data import NO_PROFILE, load_dataset
-from helpers.report import save_table
+from helpers.analyses import cohorts, explore, filters, metrics, segment, usage, value  # noqa: F401 (some in %%needs cells)
+from helpers.params import plan  # noqa: F401 (some in %%needs cells)
+from helpers.present import plots  # noqa: F401 (some in %%needs cells)
+from helpers.params.loading import load_params
+from helpers.data.dataset import NO_PROFILE, load_dataset
+from helpers.present.tables import save_table
 
 plots.setup()
 params = load_params(params_path)

@@ -36,10 +36,13 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 report_dir: str = ""  # folder of the published version, for personas.html; empty: not saved
 
 # %%
-from helpers import filters, metrics, personas, plan, plots, quarters, segment, text, value
-from helpers.config import load_params
-from helpers.data import load_dataset, weights
-from helpers.report import save_page, save_table
+from helpers.analyses import filters, metrics, personas, quarters, segment, value
+from helpers.data import text
+from helpers.params import plan
+from helpers.present import plots
+from helpers.params.loading import load_params
+from helpers.data.dataset import load_dataset, weights
+from helpers.present.tables import save_page, save_table
 
 plots.setup()
 params = load_params(params_path)

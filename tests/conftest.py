@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers.config import read_yaml
-from helpers.demo import write_demo
+from helpers.params.loading import read_yaml
+from helpers.setup.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -28,7 +28,7 @@ def demo_params_raw() -> dict[str, Any]:
 
 def demo_params_at(data_dir: Path, folder: Path, segment: dict[str, Any] | None = None):
     """Validated demo parameters whose data paths point at a demo data folder."""
-    from helpers.config import load_params
+    from helpers.params.loading import load_params
 
     raw = demo_params_raw()
     raw["data"]["customers"]["path"] = str(data_dir / "customers.parquet")

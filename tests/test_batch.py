@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import CANARIES, ROOT, SINGLETONS, tree_digest, workbook
 
-from helpers.config import read_yaml
+from helpers.params.loading import read_yaml
 
 pytestmark = pytest.mark.slow
 

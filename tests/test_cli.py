@@ -50,7 +50,7 @@ def test_demo_data_bad_date(tmp_path):
 
 
 def test_assign_uses_the_latest_version_with_a_model(tmp_path):
-    from helpers.report import latest_private
+    from helpers.batch.publish import latest_private
 
     for v in (1, 2, 3):
         (tmp_path / "q" / f"v{v}").mkdir(parents=True)

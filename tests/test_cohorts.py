@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 from conftest import SHARED, demo_params_at
 
-from helpers import cohorts, fields, plots
-from helpers.data import load_dataset
-from helpers.engine import Engine
-from helpers.filters import evaluate, profile_frame
-from helpers.schema import label_of
+from helpers.analyses import cohorts
+from helpers.analyses.filters import evaluate, profile_frame
+from helpers.data import fields
+from helpers.data.dataset import load_dataset
+from helpers.data.engine import Engine
+from helpers.params.schema import label_of
+from helpers.present import plots
 
 
 def pandas_retention(orders: pd.DataFrame, as_of: dt.date, definition: str) -> pd.DataFrame:

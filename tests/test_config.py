@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from conftest import DELETE, ROOT
 
-from helpers.config import load_params, read_yaml
-from helpers.errors import ConfigError
+from helpers.core.errors import ConfigError
+from helpers.params.loading import load_params, read_yaml
 
 
 def test_the_shipped_parameter_files_are_valid(demo_dir, make_params):
@@ -154,7 +154,7 @@ def test_choosing_spark_without_pyspark_says_what_to_install(make_params, monkey
 def test_a_folder_of_parquet_files_is_read_as_one_table(make_params, demo_dir, tmp_path):
     import pandas as pd
 
-    from helpers.data import load_dataset
+    from helpers.data.dataset import load_dataset
 
     folder = tmp_path / "orders"
     folder.mkdir()

@@ -11,11 +11,12 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from helpers import crosstab
-from helpers.config import Banner, parse_params
-from helpers.data import load_dataset, weights
-from helpers.filters import profile_frame
-from helpers.privacy import marker
+from helpers.analyses import crosstab
+from helpers.analyses.filters import profile_frame
+from helpers.core.privacy import marker
+from helpers.data.dataset import load_dataset, weights
+from helpers.params.loading import parse_params
+from helpers.params.settings import Banner
 
 
 def params_for(tmp_path, frame: pd.DataFrame, columns: dict, **extra):
@@ -35,7 +36,7 @@ def params_for(tmp_path, frame: pd.DataFrame, columns: dict, **extra):
 
 def banner(frame, params, column="grp"):
     """Banner columns from every value of one column."""
-    from helpers.crosstab import Column
+    from helpers.analyses.crosstab import Column
 
     cols = [Column(str(v), "G", (frame[column] == v).to_numpy()) for v in sorted(frame[column].unique())]
     return crosstab._lettered(cols, None)

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.config import Source, load_params
-from helpers.data import load_dataset, multi_response
-from helpers.errors import DataError
-from helpers.readers import detect_encoding, read_frame
+from helpers.core.errors import DataError
+from helpers.data.dataset import load_dataset, multi_response
+from helpers.data.readers import detect_encoding, read_frame
+from helpers.params.inputs import Source
+from helpers.params.loading import load_params
 
 
 @pytest.fixture
@@ -206,7 +207,7 @@ def test_multi_response_from_delimited_and_from_dummy_columns(make_params, custo
         "dimension": "behavioural",
         "columns": list(dummies.columns),
     }
-    from helpers.config import parse_params
+    from helpers.params.loading import parse_params
 
     p2 = parse_params(raw, "test", params.source)
     again = multi_response(wide, p2, "social_platforms")
@@ -215,7 +216,7 @@ def test_multi_response_from_delimited_and_from_dummy_columns(make_params, custo
 
 
 def yaml_like(params) -> dict:
-    from helpers.config import params_as_dict
+    from helpers.params.loading import params_as_dict
 
     return params_as_dict(params)
 
@@ -223,7 +224,7 @@ def yaml_like(params) -> dict:
 def test_checked_data_is_read_back_only_for_the_same_parameters_and_inputs(
     make_params, tmp_path, monkeypatch
 ):
-    from helpers.data import CHECKED_ENV, save_checked
+    from helpers.data.dataset import CHECKED_ENV, save_checked
 
     params = load_params(make_params())
     first = load_dataset(params)

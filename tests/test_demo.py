@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import demo
+from helpers.setup import demo
 
 
 @pytest.fixture(scope="module")

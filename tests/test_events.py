@@ -13,10 +13,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import cohorts, usage
-from helpers.config import load_params, read_yaml
-from helpers.data import load_dataset, profile_frame
-from helpers.demo_saas import (
+from helpers.analyses import cohorts, usage
+from helpers.core.errors import ConfigError, DataError
+from helpers.data.dataset import load_dataset, profile_frame
+from helpers.data.events import slug
+from helpers.params.loading import load_params, read_yaml
+from helpers.setup.demo_saas import (
     BEST_INDUSTRY,
     CHURNING_PLAN,
     EARLY_DAYS,
@@ -26,8 +28,6 @@ from helpers.demo_saas import (
     shuffled_usage,
     write_saas,
 )
-from helpers.errors import ConfigError, DataError
-from helpers.events import slug
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKBOOK = [sys.executable, "-m", "helpers.cli"]
@@ -445,7 +445,7 @@ SHARED = ROOT.parent / "shared" / "data"
 def test_a_real_crm_export_read_as_accounts(tmp_path):
     """mlc_churn read with `unit: account`: the ICP is derived from the accounts still customers,
     and with no trait that beats chance there is no made-up scorecard."""
-    from helpers import leads
+    from helpers.analyses import leads
 
     raw = read_yaml((ROOT / "parameters" / "examples" / "mlc_churn.yaml").read_text())
     raw["unit"] = "account"
@@ -527,7 +527,7 @@ def test_an_account_without_a_start_event_starts_at_its_first_event(small_saas, 
 
 
 def test_the_engine_reads_zoned_times_in_utc_whatever_the_machine_zone():
-    from helpers.engine import Engine
+    from helpers.data.engine import Engine
 
     engine = Engine("duckdb")
     assert engine.con.raw_sql("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"

@@ -11,11 +11,13 @@ import yaml
 from conftest import ROOT, SHARED
 from typer.testing import CliRunner
 
-from helpers import crosstab, explore, plan, schema, wording
+from helpers.analyses import crosstab, explore
+from helpers.batch.notebooks import list_notebooks
+from helpers.batch.run import run_batch
 from helpers.cli import app
-from helpers.config import load_params, read_yaml
-from helpers.data import load_dataset, weights
-from helpers.report import list_notebooks, run_batch
+from helpers.data.dataset import load_dataset, weights
+from helpers.params import plan, schema, wording
+from helpers.params.loading import load_params, read_yaml
 
 EXAMPLES = sorted((ROOT / "parameters" / "examples").glob("*.yaml"))
 needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data not present")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers import explore
-from helpers.data import load_dataset
-from helpers.privacy import marker
+from helpers.analyses import explore
+from helpers.core.privacy import marker
+from helpers.data.dataset import load_dataset
 
 
 @pytest.fixture(scope="module")

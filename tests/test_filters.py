@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import filters
-from helpers.config import load_params
-from helpers.data import load_dataset
-from helpers.errors import ConfigError
+from helpers.analyses import filters
+from helpers.core.errors import ConfigError
+from helpers.data.dataset import load_dataset
+from helpers.params.loading import load_params
 
 
 @pytest.fixture

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SHARED, demo_params_raw
 
-from helpers import draft, infer, plan, schema
-from helpers.config import load_params, parse_params, read_yaml
-from helpers.data import load_dataset
-from helpers.report import list_notebooks, run_batch
+from helpers.batch.notebooks import list_notebooks
+from helpers.batch.run import run_batch
+from helpers.data.dataset import load_dataset
+from helpers.params import plan, schema
+from helpers.params.loading import load_params, parse_params, read_yaml
+from helpers.setup import draft, infer
 
 CLI = [sys.executable, "-m", "helpers.cli"]
 INIT_EXAMPLES = ROOT / "parameters" / "examples" / "init"

@@ -15,10 +15,10 @@ import pytest
 from conftest import ROOT, SHARED, demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
-from helpers import filters, segment
-from helpers.config import load_params
-from helpers.data import load_dataset
-from helpers.latent import LatentClassModel
+from helpers.analyses import filters, segment
+from helpers.analyses.latent import LatentClassModel
+from helpers.data.dataset import load_dataset
+from helpers.params.loading import load_params
 
 stepmix = pytest.importorskip("stepmix", reason="stepmix is the reference (installed with .[dev])")
 needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/data not present")

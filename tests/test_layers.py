@@ -1,5 +1,6 @@
-"""The helpers are layered one way (../shared/ARCHITECTURE.md): each module imports only from
-the modules below it, and none hides an import inside a function to dodge a cycle."""
+"""The helpers are layered one way (../shared/ARCHITECTURE.md): the subpackages are the layers, and
+each module imports only from the packages below its own and, within its own package, from the
+modules listed before it. None hides an import inside a function to dodge a cycle."""
 
 from __future__ import annotations
 
@@ -10,71 +11,89 @@ import sys
 import pytest
 from conftest import ROOT
 
-# bottom to top: ground, parameters, readers, engine, dataset, analyses, presentation, faces
-LAYERS = [
-    "errors",
-    "formats",
-    "names",
-    "privacy",
-    "expressions",
-    "config",
-    "schema",
-    "wording",
-    "readers",
-    "engine",
-    "fields",
-    "events",
-    "data",
-    "text",
-    "plan",
-    "infer",
-    "draft",
-    "demo",
-    "demo_saas",
-    "explore",
-    "filters",
-    "outcomes",
-    "crosstab",
-    "usage",
-    "cohorts",
-    "value",
-    "metrics",
-    "latent",
-    "naming",
-    "quarters",
-    "segment",
-    "leads",
-    "personas",
-    "plots",
-    "pages",
-    "report",
-    "cli",
-]
+# bottom to top; within a package, its modules bottom to top
+LAYERS: dict[str, list[str]] = {
+    # ground: imports nothing of ours
+    "core": ["errors", "formats", "names", "privacy", "expressions"],
+    # what a run is asked to do
+    "params": ["inputs", "settings", "config", "loading", "schema", "wording", "outcomes", "plan"],
+    # the data as a run sees it
+    "data": ["readers", "engine", "fields", "events", "dataset", "text"],
+    # getting started: no analysis depends on it
+    "setup": ["infer", "draft", "demo", "demo_saas"],
+    # one module per analysis step
+    "analyses": [
+        "explore",
+        "filters",
+        "crosstab",
+        "usage",
+        "cohorts",
+        "value",
+        "metrics",
+        "latent",
+        "naming",
+        "quarters",
+        "segment",
+        "leads",
+        "personas",
+    ],
+    # how figures reach a reader
+    "present": ["tables", "plots", "pages"],
+    # the quarterly batch
+    "batch": ["notebooks", "kernels", "export", "index", "publish", "schedule", "manifest", "run"],
+}
+# packages that may not import one another although one sits above the other in the list
+SIBLINGS = {("analyses", "setup")}
 SRC = ROOT / "src" / "helpers"
+MODULES = [(pkg, mod) for pkg, mods in LAYERS.items() for mod in mods]
+PACKAGES = list(LAYERS)
 
 
-def _imports(module: str) -> list[tuple[str, bool]]:
-    """The helpers modules a module imports, and whether the import sits inside a function."""
-    tree = ast.parse((SRC / f"{module}.py").read_text())
+def _imports(path) -> list[tuple[str, int]]:
+    """The helpers modules a file imports (dotted below `helpers`) and the import's indentation."""
+    tree = ast.parse(path.read_text())
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers"):
-            names = [node.module.split(".", 1)[1]] if "." in node.module else [a.name for a in node.names]
-            out += [(n, node.col_offset > 0) for n in names]
+            base = node.module.removeprefix("helpers").lstrip(".")
+            for alias in node.names:
+                dotted = base if base.count(".") == 1 else f"{base}.{alias.name}"
+                out.append((dotted, node.col_offset))
+        elif isinstance(node, ast.Import):
+            out += [
+                (a.name.removeprefix("helpers."), node.col_offset)
+                for a in node.names
+                if a.name.startswith("helpers.")
+            ]
     return out
 
 
 def test_every_module_has_a_layer():
-    assert {p.stem for p in SRC.glob("*.py")} - {"__init__"} == set(LAYERS)
+    found = {(p.parent.name, p.stem) for p in SRC.glob("*/*.py") if p.stem != "__init__"}
+    assert found - {("helpers", "cli")} == set(MODULES)
+    assert {p.stem for p in SRC.glob("*.py")} == {"__init__", "cli"}, "only cli sits at the top"
 
 
-@pytest.mark.parametrize("module", LAYERS)
-def test_imports_go_down_only(module):
-    for dep, inside_function in _imports(module):
-        assert LAYERS.index(dep) < LAYERS.index(module), f"{module} imports {dep} from above"
-        assert not inside_function or module == "cli", f"{module} imports {dep} in a function"
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_package_says_what_it_holds_and_may_import(package):
+    doc = ast.get_docstring(ast.parse((SRC / package / "__init__.py").read_text()))
+    assert doc and len(doc) > 80 and "import" in doc.lower()
+
+
+@pytest.mark.parametrize(("package", "module"), MODULES, ids=[f"{p}.{m}" for p, m in MODULES])
+def test_imports_go_down_only(package, module):
+    for dotted, indent in _imports(SRC / package / f"{module}.py"):
+        assert dotted.count(".") == 1, f"{package}.{module} imports {dotted!r}: name the module"
+        dep_pkg, dep_mod = dotted.split(".")
+        assert indent == 0, f"{package}.{module} imports {dotted} in a function"
+        if dep_pkg == package:
+            mods = LAYERS[package]
+            assert mods.index(dep_mod) < mods.index(module), f"{package}.{module} imports {dotted} from above"
+        else:
+            assert PACKAGES.index(dep_pkg) < PACKAGES.index(package), f"{package}.{module} imports {dotted}"
+            assert (package, dep_pkg) not in SIBLINGS, f"{package} may not import {dep_pkg}"
 
 
 def test_each_module_imports_on_its_own_in_layer_order():
-    code = "; ".join(f"import helpers.{m}" for m in LAYERS)
+    code = "; ".join(f"import helpers.{p}.{m}" for p, m in MODULES)
     subprocess.run([sys.executable, "-c", code], check=True)

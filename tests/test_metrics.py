@@ -11,9 +11,9 @@ import pytest
 import yaml
 from conftest import ROOT, SHARED, demo_params_at, demo_params_raw
 
-from helpers import metrics
-from helpers.config import load_params
-from helpers.data import load_dataset
+from helpers.analyses import metrics
+from helpers.data.dataset import load_dataset
+from helpers.params.loading import load_params
 
 
 def test_the_registry_names_each_measure_once(tmp_path, demo_dir):
@@ -61,7 +61,7 @@ def test_the_batch_refuses_to_publish_pages_that_disagree(tmp_path, demo_dir):
                 'params_path = ""\ntables_dir = ""\nprivate_dir = ""', metadata={"tags": ["parameters"]}
             ),
             nbformat.v4.new_code_cell(
-                "from helpers import metrics\nfrom helpers.config import load_params\n"
+                "from helpers import metrics\nfrom helpers.params.config import load_params\n"
                 "params = load_params(params_path)\n"
                 f"ledger = metrics.Ledger({name!r}, params)\n"
                 f"ledger.record(metrics.registry(params)['size'], '1. Casey', {share}, decimals=0)\n"
@@ -83,7 +83,7 @@ def test_the_batch_refuses_to_publish_pages_that_disagree(tmp_path, demo_dir):
 def test_the_index_leads_with_key_figures_and_their_change():
     """The headline panel: each key figure now, its change since the previous published period,
     an arrow only where a share moved beyond noise, in the right direction of better."""
-    from helpers.report import headline_panel
+    from helpers.batch.index import headline_panel
 
     def version(period, as_of, churned, bought, n):
         figures = [

@@ -12,9 +12,9 @@ import pyreadstat
 import pytest
 import yaml
 
-from helpers.config import load_params
-from helpers.data import load_dataset
-from helpers.errors import ConfigError, DataError
+from helpers.core.errors import ConfigError, DataError
+from helpers.data.dataset import load_dataset
+from helpers.params.loading import load_params
 
 WORKBOOK = [sys.executable, "-m", "helpers.cli"]
 
@@ -216,7 +216,7 @@ def test_reports_pointing_at_a_file_is_one_message(tmp_path):
 def test_leftovers_of_killed_runs_are_removed_and_the_index_rebuilt(tmp_path):
     import os
 
-    from helpers.report import OWNER, clean_stale
+    from helpers.batch.publish import OWNER, clean_stale
 
     reports = tmp_path / "reports"
     dead = reports / ".build-q-dead"
@@ -243,8 +243,8 @@ def test_an_orders_file_in_a_windows_encoding_is_read(tmp_path):
 
 
 def test_orders_without_amounts_have_no_money_figures(tmp_path):
-    from helpers import leads
-    from helpers.data import profile_frame
+    from helpers.analyses import leads
+    from helpers.data.dataset import profile_frame
 
     (tmp_path / "c.csv").write_text(_people().to_csv(index=False))
     _orders(list(range(1, 121))).drop(columns="amount").to_csv(tmp_path / "o.csv", index=False)
@@ -265,7 +265,7 @@ def test_refunds_are_not_counted_again_as_duplicates(tmp_path, with_refunds):
 
 
 def test_a_status_mapped_by_its_label_or_its_code(tmp_path):
-    from helpers.schema import status_groups
+    from helpers.params.schema import status_groups
 
     _people().assign(s=[1, 2] * 60).to_csv(tmp_path / "c.csv", index=False)
     for churned in (["Churned"], [2]):
@@ -297,7 +297,7 @@ def test_value_labels_only_on_categories_and_persona_columns_analysed(tmp_path):
 
 
 def test_ranges_and_postcodes_are_not_phone_numbers():
-    from helpers.privacy import personal_share
+    from helpers.core.privacy import personal_share
 
     for values in (["1000-2000", "25000-49999"], ["12345-6789", "90210-1234"]):
         kind, share = personal_share(pd.Series(values * 20))

@@ -9,7 +9,7 @@ import papermill as pm
 import pytest
 from conftest import ROOT
 
-from helpers.report import list_notebooks
+from helpers.batch.notebooks import list_notebooks
 
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 
@@ -63,7 +63,7 @@ def test_notebook_reads_like_a_report(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_need_is_known(path):
     """`%%needs` names only needs the plan knows, so `workbook check` can describe every cell."""
-    from helpers.plan import NEEDS
+    from helpers.params.plan import NEEDS
 
     nb = nbformat.read(path, 4)
     for cell in nb.cells:

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers import formats, metrics, pages, plots
-from helpers.naming import label
+from helpers.analyses import metrics
+from helpers.analyses.naming import label
+from helpers.core import formats
+from helpers.present import pages, plots
 
 
 @pytest.fixture
@@ -124,7 +126,7 @@ def test_a_segment_reads_the_same_everywhere():
 
 
 def test_only_clear_churn_drivers_reach_the_page():
-    from helpers.value import clear_drivers
+    from helpers.analyses.value import clear_drivers
 
     drivers = pd.DataFrame(
         {
@@ -138,7 +140,7 @@ def test_only_clear_churn_drivers_reach_the_page():
 
 
 def test_a_promotion_period_of_few_active_people_is_hidden():
-    from helpers.cohorts import promotion_table
+    from helpers.analyses.cohorts import promotion_table
 
     effect = pd.DataFrame(
         {"group": ["with X", "with X"], "period": [1, 2], "after end": [0, 1], "size": [500, 500],
@@ -151,7 +153,7 @@ def test_a_promotion_period_of_few_active_people_is_hidden():
 
 
 def test_a_csv_keeps_its_key_column_even_when_it_counts_from_one(tmp_path):
-    from helpers.report import save_table
+    from helpers.present.tables import save_table
 
     keyed = pd.DataFrame({"k": [1, 2, 3], "BIC": [3.5, 2.5, 2.75]}).set_index("k")  # a RangeIndex
     assert save_table(keyed, "k_selection", tmp_path).read_text().splitlines()[0] == "k,BIC"

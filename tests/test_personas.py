@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers import cohorts, personas, segment
-from helpers import text as text_themes
-from helpers.config import load_params
-from helpers.data import load_dataset, weights
-from helpers.filters import profile_frame
+from helpers.analyses import cohorts, personas, segment
+from helpers.analyses.filters import profile_frame
+from helpers.data import text as text_themes
+from helpers.data.dataset import load_dataset, weights
+from helpers.params.loading import load_params
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from helpers import plan
-from helpers.config import load_params
-from helpers.errors import ConfigError
-from helpers.report import list_notebooks
+from helpers.batch.notebooks import list_notebooks
+from helpers.core.errors import ConfigError
+from helpers.params import plan
+from helpers.params.loading import load_params
 
 NOTEBOOKS = list_notebooks(ROOT / "notebooks")
 

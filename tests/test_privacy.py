@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from helpers.privacy import is_suppressed, scrub_text, suppress_rows, suppress_small
+from helpers.core.privacy import is_suppressed, scrub_text, suppress_rows, suppress_small
 
 
 def test_scrub_text_removes_contact_details_and_keeps_words():
@@ -41,7 +41,7 @@ def test_suppress_rows_hides_whole_rows_but_keeps_labels():
 def test_groups_of_fewer_people_than_the_minimum_are_folded():
     import pandas as pd
 
-    from helpers.privacy import SMALL_GROUPS, fold_small
+    from helpers.core.privacy import SMALL_GROUPS, fold_small
 
     values = pd.Series(["North"] * 12 + ["Isle"] + ["Rock"] * 2 + [None])
     out = fold_small(values, 10)
@@ -60,7 +60,7 @@ def test_a_cell_of_no_one_can_stay():
 def test_one_rule_for_a_figure_of_few_people_its_count_or_its_base():
     import numpy as np
 
-    from helpers.privacy import too_few
+    from helpers.core.privacy import too_few
 
     counts = pd.Series([0, 3, 12, 12, np.nan])
     base = pd.Series([40, 40, 40, 8, 5])

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from conftest import demo_params_raw
 
-from helpers.report import FAULT_ENV
+from helpers.batch.publish import FAULT_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -202,9 +202,9 @@ def test_ctrl_c_with_two_notebooks_running_stops_both_and_publishes_nothing(tiny
 def test_a_kernel_that_dies_at_start_is_started_once_more(tiny, monkeypatch):
     """Kernels starting at the same moment can pick the same port and one dies at once: the
     notebook gets a second start instead of failing the quarter; a second death fails it."""
-    from helpers import report
+    from helpers.batch import run as batch_run
 
-    real, calls = report.execute_notebook, []
+    real, calls = batch_run.execute_notebook, []
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -212,8 +212,8 @@ def test_a_kernel_that_dies_at_start_is_started_once_more(tiny, monkeypatch):
             raise RuntimeError("Kernel died before replying to kernel_info")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(report, "execute_notebook", flaky)
-    result = report.run_batch(
+    monkeypatch.setattr(batch_run, "execute_notebook", flaky)
+    result = batch_run.run_batch(
         tiny / "params.yaml", tiny / "reports", tiny / "private", tiny / "notebooks", progress=lambda _: None
     )
     assert result.ok and len(calls) == 2
@@ -221,8 +221,8 @@ def test_a_kernel_that_dies_at_start_is_started_once_more(tiny, monkeypatch):
     def dead(*args, **kwargs):
         raise RuntimeError("Kernel died before replying to kernel_info")
 
-    monkeypatch.setattr(report, "execute_notebook", dead)
-    again = report.run_batch(
+    monkeypatch.setattr(batch_run, "execute_notebook", dead)
+    again = batch_run.run_batch(
         tiny / "params.yaml", tiny / "reports", tiny / "private", tiny / "notebooks", progress=lambda _: None
     )
     assert not again.ok and "Kernel died" in again.notebooks[0].error

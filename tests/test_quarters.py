@@ -12,11 +12,12 @@ import pytest
 import yaml
 from conftest import demo_params_raw
 
-from helpers import demo, personas, quarters, segment
-from helpers.config import load_params
-from helpers.data import load_dataset, weights
-from helpers.filters import profile_frame
-from helpers.leads import bundle, train_typing_tool
+from helpers.analyses import personas, quarters, segment
+from helpers.analyses.filters import profile_frame
+from helpers.analyses.leads import bundle, train_typing_tool
+from helpers.data.dataset import load_dataset, weights
+from helpers.params.loading import load_params
+from helpers.setup import demo
 
 
 def _run(tmp_path, name: str, data_dir, previous: str | None, period: str, private):

@@ -9,7 +9,8 @@ import time
 import pytest
 from conftest import ROOT
 
-from helpers.report import list_notebooks, memory_rule, notebook_after, run_in_order
+from helpers.batch.notebooks import list_notebooks, notebook_after
+from helpers.batch.schedule import memory_rule, run_in_order
 
 DAG = {
     "01_explore": [],
@@ -182,7 +183,7 @@ def test_stopping_kills_this_runs_kernels_and_nothing_else():
     import os
     import subprocess
 
-    from helpers.report import SLOT_ENV, stop_kernels
+    from helpers.batch.kernels import SLOT_ENV, stop_kernels
 
     other = subprocess.Popen(["sleep", "30"])  # a JVM or a server this process started
     kernel = subprocess.Popen(["sleep", "30"], env={**os.environ, SLOT_ENV: "1"})

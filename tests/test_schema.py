@@ -6,10 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import fields, plan, schema
-from helpers.config import Likert, parse_params
-from helpers.errors import ConfigError
-from helpers.readers import read_frame
+from helpers.core.errors import ConfigError
+from helpers.data import fields
+from helpers.data.readers import read_frame
+from helpers.params import plan, schema
+from helpers.params.loading import parse_params
+from helpers.params.settings import Likert
 
 
 def _params(tmp_path, **extra):
@@ -224,7 +226,7 @@ def test_value_labels_are_written_under_labels_values(tmp_path):
 def test_yes_no_columns_keep_their_words(tmp_path):
     path = tmp_path / "crm.csv"
     path.write_text("id,churn,plan,flag\n1,Yes,no,true\n2,No,yes,false\n")
-    frame = read_frame(__import__("helpers.config", fromlist=["Source"]).Source(path=path))
+    frame = read_frame(__import__("helpers.params.config", fromlist=["Source"]).Source(path=path))
     assert frame["churn"].tolist() == ["Yes", "No"]
     assert frame["plan"].tolist() == ["no", "yes"]
     assert frame["flag"].tolist() == ["true", "false"]
@@ -290,8 +292,8 @@ def test_derived_numbers_are_compared_with_numbers(tmp_path):
 
 
 def test_columns_with_spaces_are_written_in_backticks(tmp_path):
-    from helpers.expressions import quote
-    from helpers.filters import evaluate, filter_columns
+    from helpers.analyses.filters import evaluate, filter_columns
+    from helpers.core.expressions import quote
 
     frame = pd.DataFrame({"Job Role": ["Manager", "Clerk"], "n": [1, 2]})
     assert evaluate('`Job Role` == "Manager" and n >= 1', frame).tolist() == [True, False]

@@ -10,11 +10,12 @@ import pytest
 from conftest import demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
-from helpers import leads, segment
-from helpers.config import IcpCriterion, Population, parse_params
-from helpers.data import load_dataset, weights
-from helpers.filters import profile_frame
-from helpers.naming import segment_names
+from helpers.analyses import leads, segment
+from helpers.analyses.filters import profile_frame
+from helpers.analyses.naming import segment_names
+from helpers.data.dataset import load_dataset, weights
+from helpers.params.loading import parse_params
+from helpers.params.settings import IcpCriterion, Population
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +189,11 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
     )
     columns = sorted(
         set(tool.questions)
-        | {c for cr in criteria for c in __import__("helpers.filters").filters.filter_columns(cr.rule)}
+        | {
+            c
+            for cr in criteria
+            for c in __import__("helpers.analyses.filters").filters.filter_columns(cr.rule)
+        }
     )
     good = frame[["customer_id", *columns]].head(30).rename(columns={"customer_id": "lead_id"})
     good.to_csv(tmp_path / "good.csv", index=False)
@@ -244,7 +249,7 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
 
 
 def test_stratified_samples_keep_each_group_share():
-    from helpers.data import stratified_index
+    from helpers.data.dataset import stratified_index
 
     rng = np.random.default_rng(3)
     groups = pd.Series(

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers.report import run_batch
+from helpers.batch.run import run_batch
 
 pytestmark = pytest.mark.slow
 

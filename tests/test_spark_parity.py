@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SHARED, demo_params_at
 
-from helpers import cohorts, explore, filters, usage, value
-from helpers.config import load_params
-from helpers.data import Dataset, load_dataset
-from helpers.engine import order_crosstab
+from helpers.analyses import cohorts, explore, filters, usage, value
+from helpers.data.dataset import Dataset, load_dataset
+from helpers.data.engine import order_crosstab
+from helpers.params.loading import load_params
 
 pytestmark = pytest.mark.spark
 CDNOW = SHARED / "cdnow" / "CDNOW_master.txt"
@@ -208,7 +208,7 @@ def test_the_saas_quarter_is_identical_on_duckdb_and_spark(tmp_path):
     usage fields, retention on activity, conversion, the action search and the rules agree."""
     from test_events import saas_raw, write_params
 
-    from helpers.demo_saas import write_saas
+    from helpers.setup.demo_saas import write_saas
 
     data_dir = tmp_path / "saas"
     write_saas(data_dir, accounts=800)

@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers import crosstab, plots, text
-from helpers.config import Banner
-from helpers.data import load_dataset
-from helpers.demo import THEME_MIX, THEMES, write_demo
+from helpers.analyses import crosstab
+from helpers.data import text
+from helpers.data.dataset import load_dataset
+from helpers.params.settings import Banner
+from helpers.present import plots
+from helpers.setup.demo import THEME_MIX, THEMES, write_demo
 
 # the word that names each planted theme in each language
 KEY_WORDS = {
@@ -70,7 +72,7 @@ def test_traditional_chinese_themes_are_found_and_named_in_traditional_character
 
 
 def test_chinese_contact_details_are_scrubbed():
-    from helpers.privacy import scrub_text
+    from helpers.core.privacy import scrub_text
 
     said = scrub_text(pd.Series(["身份证11010519491231002X，手机13812345678，邮箱 wang@example.cn"])).iloc[0]
     assert "[id]" in said and "[phone]" in said and "[email]" in said
@@ -161,7 +163,7 @@ def test_quotes_and_words_keep_the_privacy_minimum():
 
 
 def _params_for_text():
-    from helpers.config import Params
+    from helpers.params.config import Params
 
     return Params.model_validate(
         {
@@ -183,7 +185,7 @@ def test_chinese_labels_are_drawn_with_a_cjk_font_or_numbered():
 
 
 def test_a_batch_finds_the_themes_once_and_every_notebook_reads_them_back(demo_in, tmp_path, monkeypatch):
-    from helpers.data import CHECKED_ENV, save_checked
+    from helpers.data.dataset import CHECKED_ENV, save_checked
 
     _language, data, _truth = demo_in
     original = text.without_themes(data.params)

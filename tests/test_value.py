@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED
 
-from helpers import value
+from helpers.analyses import value
 
 CDNOW = SHARED / "cdnow"
 needs_cdnow = pytest.mark.skipif(
@@ -104,9 +104,9 @@ def test_log_likelihoods_are_finite_at_extremes():
 
 
 def test_value_step_on_demo_data(make_params, tmp_path):
-    from helpers.config import load_params
-    from helpers.data import load_dataset
-    from helpers.filters import profile_frame
+    from helpers.analyses.filters import profile_frame
+    from helpers.data.dataset import load_dataset
+    from helpers.params.loading import load_params
 
     params = load_params(make_params())
     data = load_dataset(params)
@@ -129,7 +129,7 @@ def test_value_step_on_demo_data(make_params, tmp_path):
 def test_customer_value_is_read_from_the_cohorts_report_of_the_same_run(tmp_path):
     from types import SimpleNamespace
 
-    from helpers.value import customer_value_for
+    from helpers.analyses.value import customer_value_for
 
     saved = tmp_path / "04_cohorts"
     saved.mkdir()
@@ -140,8 +140,8 @@ def test_customer_value_is_read_from_the_cohorts_report_of_the_same_run(tmp_path
 
 
 def _fit_on(frame: pd.DataFrame, holdout: float = 0) -> value.ValueResult:
-    from helpers.config import ValueParams
-    from helpers.engine import Engine
+    from helpers.data.engine import Engine
+    from helpers.params.settings import ValueParams
 
     engine = Engine()
     orders = engine.con.create_table("o", frame)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import filters, formats, leads, value
-from helpers.config import load_params
-from helpers.infer import currency_in
-from helpers.wording import describe
+from helpers.analyses import filters, leads, value
+from helpers.core import formats
+from helpers.params.loading import load_params
+from helpers.params.wording import describe
+from helpers.setup.infer import currency_in
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_currency_is_found_in_money_written_as_text():
 
 
 def test_histogram_bars_of_few_people_are_not_drawn():
-    from helpers import plots
+    from helpers.present import plots
 
     values = pd.DataFrame({"age": [30] * 50 + [31] * 40 + [90] * 3})
     fig = plots.histograms(values, {"age": "Age"}, clip=1.0, min_cell=10)
@@ -118,7 +119,7 @@ def test_histogram_bars_of_few_people_are_not_drawn():
 
 
 def test_segment_index_cells_of_few_people_are_blank():
-    from helpers import segment
+    from helpers.analyses import segment
 
     index = pd.DataFrame(
         {1: [150.0, 20.0], 2: [50.0, 180.0]},
@@ -132,7 +133,7 @@ def test_segment_index_cells_of_few_people_are_blank():
 
 
 def test_retention_shares_of_few_active_customers_are_hidden():
-    from helpers.cohorts import Retention
+    from helpers.analyses.cohorts import Retention
 
     cells = pd.DataFrame(
         {"group": ["A"] * 3, "cohort": [1] * 3, "n": [0, 1, 2], "active": [500, 60, 3], "size": [500] * 3,
@@ -157,7 +158,7 @@ def test_the_value_caveat_travels_to_other_reports(tmp_path):
 def test_one_field_against_another_reads_as_words(tmp_path):
     from conftest import ROOT
 
-    from helpers.config import parse_params, read_yaml
+    from helpers.params.loading import parse_params, read_yaml
 
     raw = read_yaml((ROOT / "parameters" / "demo-saas.yaml").read_text())
     for key in raw["data"]:  # the wording needs no data: empty stand-ins for the files

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from helpers.errors import WorkbookError
+from helpers.core.errors import WorkbookError
 
 app = typer.Typer(
     add_completion=False,
@@ -57,7 +57,7 @@ def run(
     """Validate the parameters and data, run every notebook, publish a new report version."""
     import logging
 
-    from helpers.report import run_batch
+    from helpers.batch.run import run_batch
 
     # a Ctrl-C ends the kernel's cell as well: its unretrieved task is no user's business
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
@@ -105,10 +105,10 @@ def check(
 ) -> None:
     """Validate the parameters and the data, and print the plan: which reports and sections
     the run will make, and what each one it leaves out needs; run nothing."""
-    from helpers.config import load_params
-    from helpers.data import load_dataset
-    from helpers.plan import describe
-    from helpers.report import default_notebooks_dir, list_notebooks
+    from helpers.batch.notebooks import default_notebooks_dir, list_notebooks
+    from helpers.data.dataset import load_dataset
+    from helpers.params.loading import load_params
+    from helpers.params.plan import describe
 
     try:
         cfg = load_params(params)
@@ -117,7 +117,7 @@ def check(
     except WorkbookError as exc:
         _fail(exc)
         return
-    from helpers.schema import label_warnings, population
+    from helpers.params.schema import label_warnings, population
 
     who = population(cfg)
     n_cust = f"no {who.singular} file" if ds.customers is None else f"{len(ds.customers):,} {who.plural}"
@@ -143,7 +143,8 @@ def check(
 def index(reports: Annotated[Path, typer.Option(help="The reports folder.")] = Path("reports")) -> None:
     """Rebuild the reports index from the published versions on disk (after a crash, or a
     version removed by hand); also removes what killed runs left behind."""
-    from helpers.report import clean_stale, locked, write_index
+    from helpers.batch.index import write_index
+    from helpers.batch.publish import clean_stale, locked
 
     if not reports.is_dir():
         _fail(WorkbookError(f"{reports}: no such reports folder"))
@@ -165,9 +166,9 @@ def assign(
     private: Annotated[Path, typer.Option(help="Where run artifacts are kept.")] = Path("private"),
 ) -> None:
     """Assign new leads to segments and score their ICP fit with the last published run's model."""
-    from helpers.config import load_params
-    from helpers.leads import assign_leads, read_leads
-    from helpers.report import latest_private
+    from helpers.analyses.leads import assign_leads, read_leads
+    from helpers.batch.publish import latest_private
+    from helpers.params.loading import load_params
 
     try:
         cfg = load_params(params)
@@ -175,7 +176,7 @@ def assign(
         version = latest_private(private, cfg.period, having=model)
         model_path = version / model
         typer.echo(f"Using the segmentation model of {cfg.period} {version.name}", err=True)
-        from helpers.segment import load_bundle
+        from helpers.analyses.segment import load_bundle
 
         bundle = load_bundle(model_path)
         leads = read_leads(leads_file)
@@ -231,7 +232,7 @@ def init(
 ) -> None:
     """Guess a commented parameter file from a data file: every column's role, scales, labels,
     filters and banners, each guess with its reason; then check it against the data."""
-    from helpers.draft import default_period, write_parameters
+    from helpers.setup.draft import default_period, write_parameters
 
     day = None
     if as_of:
@@ -296,8 +297,8 @@ def demo_data(
     ] = "retail",
 ) -> None:
     """Build a demo brand's data (Parquet) with planted truths: retail (default) or saas."""
-    from helpers.demo import demo_exists, write_demo
-    from helpers.demo_saas import saas_exists, write_saas
+    from helpers.setup.demo import demo_exists, write_demo
+    from helpers.setup.demo_saas import saas_exists, write_saas
 
     if kind not in ("retail", "saas"):
         _fail(WorkbookError(f"--kind {kind!r}: write retail or saas"))

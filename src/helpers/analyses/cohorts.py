@@ -1,0 +1,1041 @@
+"""Step 4, cohorts: acquisition cohorts, retention, channel economics, promotions, the stick point.
+
+Every aggregation over orders is an Ibis expression run by the engine (DuckDB by default); only
+per-cohort and per-group tables come back to pandas.
+
+Retention definitions (as Mixpanel and Amplitude define them):
+
+* ``on``: the share of a cohort active in exactly period *n* after its first period;
+* ``on_or_after``: the share active in period *n* or any later period.
+
+Periods are calendar periods (week, month, quarter): period 0 is the calendar period of the first
+order. A cohort too young to have reached period *n* by ``as_of`` is blank, not zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from helpers.analyses.explore import promotion_or_none
+from helpers.analyses.filters import evaluate
+from helpers.analyses.usage import (
+    LIFT_COLUMNS,
+    ActionSearch,
+    action_sentence,
+    action_table,
+    hide_thin,
+    levels_for_chart,
+    lift_row,
+    search_actions,
+    thin_thresholds,
+    weak_words,
+)
+from helpers.core.privacy import fold_small, is_suppressed, marker, suppress_rows, suppress_small, too_few
+from helpers.data.engine import Engine, end_of
+from helpers.params.schema import display_values, label_of
+from helpers.params.wording import describe, label_in_sentence
+
+PERIODS = ("week", "month", "quarter")
+MONDAY = dt.date(1970, 1, 5)
+ALL = "All customers"
+
+
+def period_index(ts: ir.Value, period: str) -> ir.IntegerValue:
+    """An integer per calendar period (both dates truncated first, so engines agree)."""
+    d = ts.date() if ts.type().is_timestamp() else ts
+    if period == "month":
+        return d.year() * 12 + d.month() - 1
+    if period == "quarter":
+        return d.year() * 4 + (d.month() - 1) // 3
+    if period == "week":
+        return d.truncate("W").delta(ibis.literal(MONDAY), unit="day") // 7
+    raise ValueError(f"unknown period '{period}'; use week, month or quarter")
+
+
+def index_of(day: dt.date, period: str) -> int:
+    """The period index of a date (the same numbering as period_index)."""
+    if period == "month":
+        return day.year * 12 + day.month - 1
+    if period == "quarter":
+        return day.year * 4 + (day.month - 1) // 3
+    monday = day - dt.timedelta(days=day.weekday())
+    return (monday - MONDAY).days // 7
+
+
+def start_of(index: int, period: str) -> pd.Timestamp:
+    """The first day of a period index."""
+    if period == "month":
+        return pd.Timestamp(index // 12, index % 12 + 1, 1)
+    if period == "quarter":
+        return pd.Timestamp(index // 4, (index % 4) * 3 + 1, 1)
+    return pd.Timestamp(MONDAY) + pd.Timedelta(weeks=index)
+
+
+def _with_groups(engine: Engine, table: ir.Table, groups: pd.Series | None) -> ir.Table:
+    if groups is None:
+        return table.mutate(group=ibis.literal(ALL))
+    g = pd.DataFrame({"customer_id": groups.index.astype(str), "group": groups.astype(str)})
+    gt = engine.register(g.reset_index(drop=True), "_cohort_groups")
+    return table.join(gt, "customer_id")
+
+
+def activity(orders: ir.Table, as_of: dt.date, period: str) -> ir.Table:
+    """One row per customer and period with activity or revenue: cohort, period offset n, revenue
+    and ``active`` (1 when the customer was active in it).
+
+    ``orders`` are orders (every row is activity), or an activity stream with an ``active``
+    column (usage events, active = 1, beside invoices, active = 0; see `helpers.data.events`): the
+    cohort is the first active period, and revenue counts whether or not the period was active.
+    """
+    o = orders.filter(orders.order_ts < end_of(as_of))
+    if "active" not in o.columns:
+        o = o.mutate(active=ibis.literal(1).cast("int64"))
+    o = o.mutate(p=period_index(o.order_ts, period))
+    first = o.group_by("customer_id").aggregate(cohort=o.p.min(where=o.active == 1))
+    act = (
+        o.join(first, "customer_id")
+        .group_by(["customer_id", "cohort", "p"])
+        .aggregate(revenue=o.amount.sum(), active=o.active.max())
+    )
+    act = act.mutate(n=act.p - act.cohort)
+    return act.filter(act.n >= 0)
+
+
+@dataclass
+class Retention:
+    """Cohort retention in long form: one row per group, cohort and period offset."""
+
+    cells: pd.DataFrame
+    period: str
+    definition: str
+    basis: str = "orders"  # what counts as active: orders, or usage events
+
+    @property
+    def since(self) -> str:
+        """What period 0 is, in words (for chart axes)."""
+        return "the start" if self.basis == "events" else "the first order"
+
+    def _shown(self, group: str, min_cell: int) -> pd.DataFrame:
+        """A group's cells, cohorts of fewer than ``min_cell`` customers left out (privacy)."""
+        c = self.cells[self.cells["group"] == group]
+        return c[c["size"] >= min_cell]
+
+    def _pivot(self, c: pd.DataFrame, value: str) -> pd.DataFrame:
+        out = c.pivot(index="cohort", columns="n", values=value)
+        out.index = pd.Index([_label(i, self.period) for i in out.index], name="cohort")
+        return out
+
+    def hidden(self, value: str = "retention", group: str = ALL, min_cell: int = 0) -> pd.DataFrame:
+        """Which cells of :meth:`matrix` are hidden (privacy): those of fewer than ``min_cell``
+        active customers (a cell of no one stays), in the cohorts large enough to be shown."""
+        c = self._shown(group, min_cell)
+        small = too_few(c["active"], min_cell, c["size"], keep_zero=True)
+        return self._pivot(c.assign(_small=small), "_small").fillna(False).astype(bool)
+
+    def matrix(self, value: str = "retention", group: str = ALL, min_cell: int = 0) -> pd.DataFrame:
+        """A cohort × period table of one value: blank where a cohort is too young, and where the
+        cell rests on fewer than ``min_cell`` customers (privacy: :meth:`hidden`); a cohort of
+        fewer than ``min_cell`` customers is left out whole."""
+        c = self._shown(group, min_cell)
+        small = too_few(c["active"], min_cell, c["size"], keep_zero=True)
+        return self._pivot(c.assign(**{value: c[value].mask(small)}), value)
+
+    def matrix_table(self, value: str = "retention", min_cell: int = 0) -> pd.DataFrame:
+        """The matrix as a CSV holds it: each cohort's customers, then % in each period; a cell
+        (or a whole cohort) of fewer than ``min_cell`` customers shows the marker."""
+        c = self.cells[self.cells["group"] == ALL]
+        share = 100 * self._pivot(c, value)
+        active = self._pivot(c, "active")
+        size = self._pivot(c, "size")
+        out = suppress_small(share, active, min_cell, keep_zero=True, base=size)
+        out.columns = [f"{self.period} {n} %" for n in out.columns]
+        sizes = self.sizes().reindex(out.index)
+        out.insert(0, "customers", sizes.astype(object).where(sizes >= min_cell, marker(min_cell)))
+        return out
+
+    def sizes(self, group: str = ALL, min_cell: int = 0) -> pd.Series:
+        """Customers in each cohort (those of at least ``min_cell``)."""
+        c = self._shown(group, min_cell)
+        c = c[c["n"] == 0]
+        return pd.Series(
+            c["size"].to_numpy(), index=[_label(i, self.period) for i in c["cohort"]], name="customers"
+        )
+
+    def privacy_note(self, min_cell: int, group: str = ALL) -> str:
+        """What the privacy minimum hid in the cohort table, in words ("" when nothing)."""
+        c = self.cells[self.cells["group"] == group]
+        small = c.loc[c["n"] == 0, "size"] < min_cell
+        cells = int(self.hidden(group=group, min_cell=min_cell).to_numpy().sum())
+        parts = []
+        if cells:
+            parts.append(
+                f"{cells} cell{'s' if cells > 1 else ''} of fewer than {min_cell} active "
+                f"{'people' if self.basis == 'events' else 'customers'} "
+                f"{'are' if cells > 1 else 'is'} hidden (hatched and marked "
+                f"{marker(min_cell)} in the chart and the CSV table)"
+            )
+        if small.any():
+            k = int(small.sum())
+            parts.append(
+                f"{k} cohort{'s' if k > 1 else ''} of fewer than {min_cell} "
+                f"{'is' if k == 1 else 'are'} not shown"
+            )
+        return f"*Privacy: {'; '.join(parts)}.*" if parts else ""
+
+    def curve(self, min_cell: int = 0) -> pd.DataFrame:
+        """Retention per period offset, pooled over cohorts old enough (weighted by size); a point
+        of fewer than ``min_cell`` active customers, or pooled over fewer, is blank (privacy)."""
+        c = self.cells.dropna(subset=["retention"])
+        g = c.groupby(["group", "n"]).agg(
+            active=("active", "sum"), size=("size", "sum"), revenue=("revenue", "sum")
+        )
+        g["retention"] = g["active"] / g["size"]
+        g["revenue_per_customer"] = g["revenue"] / g["size"]
+        small = too_few(g["active"], min_cell, g["size"], keep_zero=True)
+        g[["retention", "revenue_per_customer"]] = g[["retention", "revenue_per_customer"]].mask(
+            small, axis=0
+        )
+        return g.reset_index()
+
+    def at(self, periods: list[int], min_cell: int = 0) -> pd.DataFrame:
+        """Pooled retention at chosen offsets, one row per group (blank where hidden)."""
+        curve = self.curve(min_cell)
+        out = curve[curve["n"].isin(periods)].pivot(index="group", columns="n", values="retention")
+        return out.reindex(columns=periods)
+
+    def table_at(self, periods: list[int], min_cell: int) -> pd.DataFrame:
+        """:meth:`at` as published: % active in each named period, with the group's customers;
+        a share that rests on fewer active customers than the privacy minimum (or on a group of
+        fewer) is hidden."""
+        curve = self.curve()
+        part = curve[curve["n"].isin(periods)]
+        share = 100 * part.pivot(index="group", columns="n", values="retention").reindex(columns=periods)
+        active = part.pivot(index="group", columns="n", values="active").reindex(columns=periods)
+        size = part.pivot(index="group", columns="n", values="size").reindex(columns=periods)
+        out = suppress_small(share, active, min_cell, keep_zero=True, base=size)
+        out.columns = [f"active in {self.period} {n} %" for n in periods]
+        first = self.cells[self.cells["n"] == 0]
+        out.insert(0, "customers", first.groupby("group")["size"].sum().reindex(out.index))
+        out.index.name = "group"
+        return suppress_rows(out, "customers", min_cell)
+
+    @property
+    def groups(self) -> list[str]:
+        """The groups in this table."""
+        return list(dict.fromkeys(self.cells["group"]))
+
+
+def _label(index: int, period: str) -> str:
+    start = start_of(int(index), period)
+    if period == "month":
+        return f"{start:%Y-%m}"
+    if period == "quarter":
+        return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+    return f"{start:%Y-%m-%d}"
+
+
+def _active_by_period(engine: Engine, act: ir.Table) -> pd.DataFrame:
+    # act has one row per customer and period, active 0 or 1, so a sum counts active customers
+    return engine.execute(
+        act.group_by(["group", "cohort", "n"]).aggregate(active=act.active.sum(), revenue=act.revenue.sum())
+    )
+
+
+def retention(
+    engine: Engine,
+    orders: ir.Table,
+    as_of: dt.date,
+    period: str = "month",
+    definition: str = "on",
+    groups: pd.Series | None = None,
+    max_periods: int | None = None,
+) -> Retention:
+    """Cohort retention of customers and revenue, optionally split by a customer-level group."""
+    act = _with_groups(engine, engine.reuse(activity(orders, as_of, period)), groups)
+    by_last = pd.DataFrame(columns=["group", "cohort", "last_n", "k"])
+    if definition == "on":
+        by_n = _active_by_period(engine, act)
+    else:  # two aggregations: materialise the activity rows once
+        with engine.materialised(act) as act:
+            by_n = _active_by_period(engine, act)
+            last = act.group_by(["group", "customer_id", "cohort"]).aggregate(
+                last_n=act.n.max(where=act.active == 1)
+            )
+            by_last = engine.execute(last.group_by(["group", "cohort", "last_n"]).aggregate(k=last.count()))
+    now = index_of(as_of, period)
+    rows = []
+    for (group, cohort), part in by_n.groupby(["group", "cohort"]):
+        size = int(part.loc[part["n"] == 0, "active"].sum())
+        age = now - int(cohort)
+        top = age if max_periods is None else min(age, max_periods)
+        active = part.set_index("n")["active"].reindex(range(top + 1), fill_value=0)
+        revenue = part.set_index("n")["revenue"].reindex(range(top + 1), fill_value=0.0)
+        lasts = by_last[(by_last["group"] == group) & (by_last["cohort"] == cohort)]
+        later = lasts.set_index("last_n")["k"].reindex(range(age + 1), fill_value=0)
+        on_or_after = later[::-1].cumsum()[::-1]
+        for n in range(top + 1):
+            kept = int(active[n]) if definition == "on" else int(on_or_after[n])
+            rows.append(
+                {
+                    "group": group,
+                    "cohort": int(cohort),
+                    "n": n,
+                    "size": size,
+                    "active": kept,
+                    "retention": kept / size if size else np.nan,
+                    "revenue": float(revenue[n]),
+                    "revenue_per_customer": float(revenue[n]) / size if size else np.nan,
+                }
+            )
+    cells = pd.DataFrame(
+        rows,
+        columns=["group", "cohort", "n", "size", "active", "retention", "revenue", "revenue_per_customer"],
+    )
+    first = cells[cells["n"] == 0].set_index(["group", "cohort"])["revenue"]
+    base = first.reindex(list(zip(cells["group"], cells["cohort"], strict=True))).to_numpy()
+    # a cohort without revenue in its first period (trials that pay later) has no revenue retention
+    cells["revenue_retention"] = cells["revenue"].to_numpy() / np.where(base > 0, base, np.nan)
+    basis = "events" if "active" in orders.columns else "orders"
+    return Retention(
+        cells.sort_values(["group", "cohort", "n"], ignore_index=True), period, definition, basis
+    )
+
+
+# --- when the sample's intake ended ------------------------------------------------------------
+
+
+@dataclass
+class IntakeEnd:
+    """A sample whose new buyers stop arriving before its orders do (a panel drawn once)."""
+
+    first: pd.Timestamp  # the first month with new buyers
+    last: pd.Timestamp  # the last month with new buyers
+    last_order: pd.Timestamp  # the last month with orders
+    buyers: int  # the buyers taken in
+    later: int = 0  # the few first orders after the last month of intake
+
+    @property
+    def months_after(self) -> int:
+        """Months with orders but no new buyers."""
+        return (self.last_order.year - self.last.year) * 12 + self.last_order.month - self.last.month
+
+
+def intake_ended(
+    engine: Engine, orders: ir.Table | None, as_of: dt.date, min_after: int = 2, trickle: float = 0.01
+) -> IntakeEnd | None:
+    """When new buyers stop arriving at least ``min_after`` months before the last orders (fewer
+    than ``trickle`` of all buyers arrive after, each of those months under 2% of the busiest
+    month's intake), the sample's intake ended; None when buyers keep arriving."""
+    if orders is None:
+        return None
+    o = orders.filter(orders.order_ts < end_of(as_of))
+    o = o.mutate(p=period_index(o.order_ts, "month"))
+    starts = o.p.min(where=o.active == 1) if "active" in o.columns else o.p.min()
+    first = o.group_by("customer_id").aggregate(first=starts)
+    new = engine.execute(first.group_by("first").aggregate(new=first.count()))
+    last_p = engine.execute(o.aggregate(last=o.p.max()))["last"].iloc[0]
+    new = new.dropna()
+    if new.empty or pd.isna(last_p):
+        return None
+    months = pd.Series(0, index=range(int(new["first"].min()), int(last_p) + 1), dtype=int)
+    months.loc[new["first"].astype(int).to_numpy()] = new["new"].to_numpy()
+    busy = months >= max(1, 0.02 * months.max())
+    end = int(months.index[busy.to_numpy()][-1])
+    after = int(months[months.index > end].sum())
+    if int(last_p) - end < min_after or after > trickle * months.sum():
+        return None
+    return IntakeEnd(
+        start_of(int(months.index[0]), "month"),
+        start_of(end, "month"),
+        start_of(int(last_p), "month"),
+        int(months.sum()),
+        after,
+    )
+
+
+def intake_sentence(end: IntakeEnd) -> str:
+    """Why orders fall in a sample whose intake ended: not a trend, and no peak."""
+    span = f"{end.first:%B %Y}" if end.first == end.last else f"{end.first:%B}–{end.last:%B %Y}"
+    if end.first.year != end.last.year:
+        span = f"{end.first:%B %Y}–{end.last:%B %Y}"
+    which = f"all but {end.later:,} of the" if end.later else "all"
+    return (
+        f"**New buyers were taken in only until {end.last:%B %Y}** ({which} {end.buyers:,} first "
+        f"orders fall in {span}); the orders of the {end.months_after} months after come from "
+        f"them {'almost ' if end.later else ''}alone, "
+        "so the fall in orders is how the sample was cut, not a trend or a peak."
+    )
+
+
+def sample_intake(data, params) -> IntakeEnd | None:  # noqa: ANN001
+    """:func:`intake_ended` on the run's activity (orders, or the usage log's starts)."""
+    return intake_ended(data.engine, data.activity, params.as_of)
+
+
+# --- splits ------------------------------------------------------------------------------------
+
+
+def split_series(
+    frame: pd.DataFrame, id_column: str, values: pd.Series, missing: str = "(not known)", min_cell: int = 0
+) -> pd.Series:
+    """A customer-level grouping indexed by customer id, for splitting cohorts; groups of fewer
+    than ``min_cell`` people are folded into one "Other (small groups)" (privacy)."""
+    out = fold_small(display_values(values).fillna(missing), min_cell)
+    out.index = frame[id_column].astype(str).to_numpy()
+    return out
+
+
+# --- channel economics ---------------------------------------------------------------------------
+
+
+def channel_economics(
+    ret: Retention, cac: pd.Series, periods: list[int], margin: float = 1.0, min_cell: int = 0
+) -> pd.DataFrame:
+    """Per channel: customers, CAC, retention at chosen periods, value, value-to-CAC, payback; a
+    retention figure of fewer than ``min_cell`` active customers, and a channel of fewer
+    customers, shows the marker (privacy)."""
+    curve = ret.curve()
+    rows, counts, bases = [], [], []
+    horizon = max(periods)
+    for group, c in curve.groupby("group"):
+        c = c.set_index("n").sort_index()
+        cumulative = (c["revenue_per_customer"] * margin).cumsum()
+        cost = float(cac.get(group, np.nan))
+        value = float(cumulative.get(horizon, cumulative.iloc[-1]))
+        paid = cumulative[cumulative >= cost].index if cost == cost else []
+        row = {"channel": group, "customers": int(c.loc[0, "size"]), "CAC": cost}
+        count, base = {"channel": group}, {"channel": group}
+        for n in periods:
+            col = f"active in {ret.period} {n} %"
+            row[col] = 100 * c["retention"].get(n, np.nan)
+            count[col], base[col] = c["active"].get(n, np.nan), c["size"].get(n, np.nan)
+        row[f"value per customer, first {horizon} {ret.period}s"] = value
+        row["value / CAC"] = value / cost if cost else np.nan
+        row[f"payback ({ret.period}s)"] = int(paid[0]) if len(paid) else np.nan
+        rows.append(row)
+        counts.append(count)
+        bases.append(base)
+    out = pd.DataFrame(rows).set_index("channel").sort_values("value / CAC", ascending=False)
+    if min_cell:
+        count_t, base_t = pd.DataFrame(counts).set_index("channel"), pd.DataFrame(bases).set_index("channel")
+        cols = list(count_t.columns)
+        out[cols] = suppress_small(out[cols], count_t, min_cell, keep_zero=True, base=base_t)
+        out = suppress_rows(out, "customers", min_cell)
+    return out
+
+
+# --- promotions --------------------------------------------------------------------------------
+
+
+def promotion_window(
+    frame: pd.DataFrame, date_col: str, promo_col: str, code: str
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """When a promotion ran: the first and last first-order dates of its customers."""
+    dates = pd.to_datetime(frame.loc[frame[promo_col] == code, date_col])
+    return dates.min(), dates.max()
+
+
+def promotion_effect(
+    engine: Engine,
+    orders: ir.Table,
+    frame: pd.DataFrame,
+    id_col: str,
+    date_col: str,
+    promo_col: str,
+    code: str,
+    as_of: dt.date,
+    period: str = "month",
+) -> pd.DataFrame:
+    """Activity per calendar period of a promotion's customers against others acquired meanwhile."""
+    start, end = promotion_window(frame, date_col, promo_col, code)
+    acquired = pd.to_datetime(frame[date_col])
+    window = (acquired >= start) & (acquired <= end)
+    who = frame.loc[window]
+    group = np.where(who[promo_col] == code, f"with {code}", f"without {code}")
+    groups = pd.Series(group, index=who[id_col].astype(str).to_numpy())
+    act = _with_groups(engine, engine.reuse(activity(orders, as_of, period)), groups)
+    per = engine.execute(
+        act.group_by(["group", "p"]).aggregate(
+            active=act.customer_id.nunique(where=act.active == 1), revenue=act.revenue.sum()
+        )
+    )
+    sizes = groups.value_counts()
+    per["size"] = per["group"].map(sizes)
+    per["active %"] = 100 * per["active"] / per["size"]
+    per["revenue per customer"] = per["revenue"] / per["size"]
+    per["period"] = [start_of(int(p), period) for p in per["p"]]
+    end_p = index_of(end.date(), period)
+    per["after end"] = per["p"] - end_p
+    out = per.sort_values(["group", "p"], ignore_index=True)
+    out.attrs.update(start=start, end=end, code=code, unit=period)
+    return out[
+        ["group", "period", "after end", "size", "active", "active %", "revenue", "revenue per customer"]
+    ]
+
+
+def promotion_table(effect: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """A promotion's activity per period as published: a period in which fewer than the privacy
+    minimum of a group were active shows the marker, not its count, share or revenue; a group
+    of fewer customers than the minimum is hidden whole."""
+    out = suppress_rows(effect, "active", min_cell, keep=["group", "period", "after end", "size"])
+    out = suppress_rows(out, "size", min_cell, keep=["group", "period", "after end"])
+    out.attrs.update(effect.attrs)
+    return out
+
+
+def promotion_summary(effect: pd.DataFrame, periods_after: int = 3, min_cell: int = 0) -> pd.DataFrame:
+    """Share active per group in the periods after the promotion ended vs while it ran (a group
+    of fewer customers than ``min_cell`` is hidden; the averages leave out the periods hidden in
+    :func:`promotion_table`, which, with the others shown, they would give away)."""
+    rows = []
+    unit = effect.attrs.get("unit", "period")
+    hidden = marker(min_cell)
+    for group, c in effect.groupby("group"):
+        last, window = c[c["after end"] == 0], c[(c["after end"] > 0) & (c["after end"] <= periods_after)]
+        during, after = last["active %"].mean(), window["active %"].mean()
+        spend_after = window["revenue per customer"].mean()
+        if min_cell:
+            if bool(np.any(too_few(last["active"].to_numpy(), min_cell))):
+                during = hidden
+            shown = window[~np.asarray(too_few(window["active"].to_numpy(), min_cell), dtype=bool)]
+            after, spend_after = shown["active %"].mean(), shown["revenue per customer"].mean()
+            if shown.empty and not window.empty:
+                after = spend_after = hidden
+        rows.append(
+            {
+                "group": group,
+                "customers": int(c["size"].iloc[0]),
+                f"active % in the last promotion {unit}": during,
+                f"active % in the {periods_after} {unit}s after": after,
+                f"revenue per customer per {unit} after": spend_after,
+            }
+        )
+    return suppress_rows(pd.DataFrame(rows).set_index("group"), "customers", min_cell)
+
+
+# --- stick point -------------------------------------------------------------------------------
+
+
+@dataclass
+class StickPoint:
+    """Retention by how far customers got in their first days, and the best threshold."""
+
+    levels: pd.DataFrame  # per level: customers, retained, retention
+    thresholds: pd.DataFrame  # per threshold k: retention at/above vs below, lift with CI
+    best: int
+    action: str
+    window_days: int
+    outcome_days: tuple[int, int] = (180, 365)  # retained: ordered again within these days
+    chosen: bool = True  # a threshold left enough customers on each side to be the stick point
+
+    @property
+    def total(self) -> int:
+        """The customers followed long enough to judge."""
+        return int(self.levels["customers"].sum()) if len(self.levels) else 0
+
+
+def stick_point(
+    engine: Engine,
+    orders: ir.Table,
+    as_of: dt.date,
+    action: str = "orders",
+    window_days: int = 60,
+    outcome_days: tuple[int, int] = (180, 365),
+    max_level: int = 8,
+    spend_step: float = 50.0,
+    min_share: float = 0.05,
+    min_cell: int = 0,
+) -> StickPoint:
+    """Find the early action threshold after which customers retain best.
+
+    ``action`` is counted in the first ``window_days`` days after the first order (the first order
+    included): ``orders``, ``active_days`` or ``spend`` (in steps of ``spend_step``). A customer is
+    retained who orders again between ``outcome_days[0]`` and ``outcome_days[1]`` days after the
+    first order; only customers whose outcome window has ended by ``as_of`` are counted. The
+    stick point is the threshold with the largest lift among those that leave at least
+    ``min_share`` of customers at or above it (so a handful of outliers cannot win), and at
+    least ``min_cell`` customers on each side (privacy).
+    """
+    o = orders.filter(orders.order_ts < end_of(as_of))
+    o = o.mutate(day=o.order_ts.date())
+    first = o.group_by("customer_id").aggregate(first=o.day.min())
+    j = o.join(first, "customer_id")
+    j = j.mutate(since=j.day.delta(j.first, unit="day"))
+    early = j.since < window_days
+    measure = {
+        "orders": j.count(where=early),
+        "active_days": j.day.nunique(where=early),
+        "spend": j.amount.sum(where=early),
+    }[action]
+    per = j.group_by(["customer_id", "first"]).aggregate(
+        level=measure, later=j.count(where=(j.since >= outcome_days[0]) & (j.since < outcome_days[1]))
+    )
+    per = per.filter(per.first <= as_of - dt.timedelta(days=outcome_days[1]))
+    lvl = (per.level / spend_step).floor().cast("int64") if action == "spend" else per.level
+    per = per.mutate(level=ibis.least(lvl, max_level), retained=(per.later > 0).cast("int64"))
+    levels = engine.execute(
+        per.group_by("level").aggregate(customers=per.count(), retained=per.retained.sum())
+    ).sort_values("level")
+    levels = levels.set_index("level")
+    levels["retention"] = levels["retained"] / levels["customers"]
+    rows = []
+    for k in levels.index[1:]:
+        hi, lo = levels[levels.index >= k], levels[levels.index < k]
+        n1, c1, n0, c0 = (
+            int(hi["customers"].sum()),
+            int(hi["retained"].sum()),
+            int(lo["customers"].sum()),
+            int(lo["retained"].sum()),
+        )
+        if min(n1, n0) == 0:
+            continue
+        rows.append(lift_row(int(k), n1, c1, n0, c0))
+    thresholds = pd.DataFrame(rows, columns=LIFT_COLUMNS).set_index("threshold")
+    total = levels["customers"].sum()
+    if len(thresholds):
+        above = thresholds["customers at or above"]
+        eligible = thresholds[(above >= max(min_share * total, min_cell)) & (total - above >= min_cell)]
+    else:
+        eligible = thresholds
+    if len(eligible):
+        best = int(eligible["lift"].idxmax())
+    else:  # no threshold to announce (stick_sentence says so); none at all without customers
+        best = int(levels.index.max()) if len(levels) else 0
+    if action == "spend":
+        levels.index = [f"{int(i * spend_step)}–{int((i + 1) * spend_step)}" for i in levels.index]
+    return StickPoint(levels, thresholds, best, action, window_days, tuple(outcome_days), len(eligible) > 0)
+
+
+def find_stick_point(data, params) -> StickPoint | ActionSearch:  # noqa: ANN001
+    """The stick point the parameters ask for: on orders, or searched over the usage log's actions."""
+    sp = params.cohorts.stick_point
+    if sp.action == "events" or (data.orders is None and data.events is not None):  # no orders: actions
+        return search_actions(
+            data,
+            sp.window_days,
+            sp.outcome_days,
+            sp.max_level,
+            sp.min_share,
+            sp.events or None,
+            params.privacy.min_cell,
+        )
+    return stick_point(
+        data.engine,
+        data.orders,
+        params.as_of,
+        **sp.model_dump(exclude={"events"}),
+        min_cell=params.privacy.min_cell,
+    )
+
+
+def shown_levels(sp: StickPoint | ActionSearch, min_cell: int) -> pd.DataFrame:
+    """The levels of the stick-point chart, those whose share rests on fewer customers than the
+    minimum (in the level, or retained) left out (privacy)."""
+    if isinstance(sp, ActionSearch):
+        return levels_for_chart(sp, min_cell)
+    lv = sp.levels
+    return lv[~too_few(lv["retained"], min_cell, lv["customers"], keep_zero=True)]
+
+
+# --- cohort rules -------------------------------------------------------------------------------
+
+
+def customer_periods(
+    engine: Engine, orders: ir.Table, as_of: dt.date, period: str, last: int
+) -> pd.DataFrame:
+    """One row per customer: cohort, and for each period offset n ≤ ``last`` whether they were
+    active and their revenue (the per-customer pieces of pooled retention, computed once)."""
+    act = engine.reuse(activity(orders, as_of, period))
+    cols: dict[str, ir.Value] = {"cohort": act.cohort.min()}
+    for n in range(last + 1):
+        cols[f"active_{n}"] = ((act.n == n) & (act.active == 1)).cast("int64").max()
+        cols[f"revenue_{n}"] = act.revenue.sum(where=act.n == n).fill_null(0.0)
+    return engine.execute(act.group_by("customer_id").aggregate(**cols)).set_index("customer_id")
+
+
+def compare_rules(
+    engine: Engine,
+    orders: ir.Table,
+    as_of: dt.date,
+    masks: pd.DataFrame,
+    ids: pd.Series,
+    period: str,
+    periods: list[int],
+    value: pd.Series | None = None,
+    min_cell: int = 0,
+) -> pd.DataFrame:
+    """Each cohort rule side by side: people meeting it vs the rest, the share active in a
+    period after the first (retention "on"), revenue and predicted value per customer.
+
+    Retention at n is pooled over the cohorts old enough to have an n-th period, as in
+    :meth:`Retention.at`; revenue per customer adds up those pooled values for n ≤ max(periods).
+    A figure of fewer than ``min_cell`` people (active in the period, or in its base) shows the
+    marker (privacy).
+    """
+    last = max(periods)
+    keys = ids.astype(str).to_numpy()
+    per = customer_periods(engine, orders, as_of, period, last).reindex(keys)
+    age = index_of(as_of, period) - per["cohort"].to_numpy(float)  # NaN: no orders
+    clv = value.reindex(keys).to_numpy() if value is not None else None
+    active = {n: per[f"active_{n}"].to_numpy(float) for n in periods}
+    spent = {n: per[f"revenue_{n}"].to_numpy(float) for n in range(last + 1)}
+    rows, counts, bases = [], [], []
+    for rule in masks.columns:
+        meets = masks[rule].to_numpy(bool)
+        row: dict[str, float | int | str] = {"rule": rule, "customers": int(meets.sum())}
+        count: dict[str, float | str] = {"rule": rule}
+        base: dict[str, float | str] = {"rule": rule}
+        for n in periods:
+            active_in = f"active in {period} {n} %"
+            for label, who in ((active_in, meets), (f"rest: {active_in}", ~meets)):
+                sel = who & (age >= n)
+                row[label] = 100 * active[n][sel].sum() / sel.sum() if sel.any() else np.nan
+                count[label], base[label] = float(active[n][sel].sum()), float(sel.sum())
+        revenue = f"revenue per customer, first {last} {period}s"
+        for label, who in ((revenue, meets), (f"rest: {revenue}", ~meets)):
+            sums = [
+                spent[n][sel].sum() / sel.sum() for n in range(last + 1) if (sel := who & (age >= n)).any()
+            ]
+            row[label] = float(np.sum(sums)) if sums else np.nan
+            # the smallest base a pooled value rests on: those old enough for the last period
+            count[label] = base[label] = float((who & (age >= last)).sum()) if sums else np.nan
+        if clv is not None:
+            row["predicted value per customer"] = np.nanmean(clv[meets]) if meets.any() else np.nan
+            row["rest: predicted value per customer"] = np.nanmean(clv[~meets]) if (~meets).any() else np.nan
+            for label, who in (
+                ("predicted value per customer", meets),
+                ("rest: predicted value per customer", ~meets),
+            ):
+                count[label] = base[label] = float(np.isfinite(clv[who]).sum())
+        rows.append(row)
+        counts.append(count)
+        bases.append(base)
+    out = pd.DataFrame(rows).set_index("rule")
+    if min_cell:
+        count_t, base_t = pd.DataFrame(counts).set_index("rule"), pd.DataFrame(bases).set_index("rule")
+        cols = list(count_t.columns)
+        out[cols] = suppress_small(out[cols], count_t, min_cell, keep_zero=True, base=base_t)
+    return out
+
+
+# --- the notebook's sections -------------------------------------------------------------------
+
+
+def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: ANN001
+    """A split's group per customer id: a column's values, or a filter as yes/no."""
+    id_col = params.columns.id
+    if name in params.filters and name not in frame.columns:
+        values = evaluate(params.filters[name], frame).map(
+            {True: label_of(name, params), False: "everyone else"}
+        )
+    elif name == params.columns.acquisition.promotion:
+        values = promotion_or_none(frame[name])
+    else:
+        values = frame[name]
+    return split_series(frame, id_col, values, min_cell=params.privacy.min_cell)
+
+
+def split_retention(
+    data,
+    frame: pd.DataFrame | None,
+    params,  # noqa: ANN001
+    segments: pd.Series | None = None,
+) -> dict[str, Retention]:
+    """Retention split by each configured column or filter, and by segment when known."""
+    ct = params.cohorts
+    if frame is None:
+        return {}
+    out = {
+        name: retention(
+            data.engine,
+            data.activity,
+            params.as_of,
+            ct.period,
+            ct.definition,
+            split_values(frame, params, name),
+            ct.max_periods,
+        )
+        for name in ct.splits
+    }
+    if segments is not None:
+        out["segment"] = retention(
+            data.engine, data.activity, params.as_of, ct.period, ct.definition, segments, ct.max_periods
+        )
+    return out
+
+
+def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None:  # noqa: ANN001
+    """Acquisition channel economics, when the data names channels and costs."""
+    if frame is None or data.orders is None:  # value needs revenue: orders (or invoices)
+        return None
+    acq = params.columns.acquisition
+    if not (acq.channel and acq.cost):
+        return None
+    ct = params.cohorts
+    groups = split_series(frame, params.columns.id, frame[acq.channel], min_cell=params.privacy.min_cell)
+    ret = retention(
+        data.engine, data.activity, params.as_of, ct.period, "on", groups, max(ct.economics_periods)
+    )
+    cac = frame.groupby(acq.channel)[acq.cost].mean()
+    return channel_economics(ret, cac, ct.economics_periods, ct.margin, params.privacy.min_cell)
+
+
+def promotions(
+    data,
+    frame: pd.DataFrame | None,
+    params,
+    min_customers: int = 30,  # noqa: ANN001
+) -> dict[str, pd.DataFrame]:
+    """Before/after activity for each studied promotion code with enough customers."""
+    if frame is None:
+        return {}
+    acq = params.columns.acquisition
+    if not (acq.promotion and acq.date):
+        return {}
+    counts = frame[acq.promotion].value_counts()
+    codes = params.cohorts.promotions or list(counts.index)
+    return {
+        code: promotion_effect(
+            data.engine,
+            data.activity,
+            frame,
+            params.columns.id,
+            acq.date,
+            acq.promotion,
+            code,
+            params.as_of,
+            params.cohorts.period,
+        )
+        for code in codes
+        if counts.get(code, 0) >= min_customers
+    }
+
+
+def promotion_note(
+    promos: dict[str, pd.DataFrame],
+    frame: pd.DataFrame | None,
+    params,  # noqa: ANN001
+    min_customers: int = 30,
+) -> str:
+    """What the promotion section shows, or why it shows nothing."""
+    if promos:
+        return f"Promotions studied: {', '.join(f'**{c}**' for c in promos)}."
+    acq = params.columns.acquisition if params.columns else None
+    if frame is None or acq is None or not acq.promotion:
+        return "*No promotion is studied: this run's data has no promotion code.*"
+    if not acq.date:
+        return "*No promotion is studied: it needs each customer's first order date.*"
+    wanted = params.cohorts.promotions or "any code"
+    return (
+        f"*No promotion is studied: {wanted if isinstance(wanted, str) else ', '.join(wanted)}"
+        f" has fewer than {min_customers} customers in this period.*"
+    )
+
+
+def rules(
+    data,
+    frame: pd.DataFrame | None,
+    params,
+    value: pd.Series | None = None,  # noqa: ANN001
+) -> pd.DataFrame | None:
+    """The configured cohort rules compared side by side."""
+    ct = params.cohorts
+    if frame is None or not ct.rules:
+        return None
+    if data.events is not None:  # everyone with a start in the usage log
+        buyers = frame[frame["start_date"].notna()] if "start_date" in frame else frame
+    else:
+        buyers = frame[frame["orders"] > 0] if "orders" in frame else frame
+    masks = pd.DataFrame(
+        {name: evaluate(expr, buyers) for name, expr in ct.rules.items()}, index=buyers.index
+    )
+    out = compare_rules(
+        data.engine,
+        data.activity,
+        params.as_of,
+        masks,
+        buyers[params.columns.id],
+        ct.period,
+        ct.economics_periods,
+        value,
+        params.privacy.min_cell,
+    )
+    out.insert(0, "who it covers", [describe(ct.rules[r], params) for r in out.index])
+    out.index = pd.Index([label_of(r, params) for r in out.index], name="rule")
+    return suppress_rows(out, "customers", params.privacy.min_cell, keep=["who it covers"])
+
+
+def stick_table(sp: StickPoint | ActionSearch, min_cell: int = 0) -> pd.DataFrame:
+    """Every threshold in percentage points, for the report (a threshold with fewer customers
+    at or above it than the privacy minimum is left out, one whose shares rest on fewer shows
+    the marker); on actions, each action's best."""
+    if isinstance(sp, ActionSearch):
+        return action_table(sp, min_cell)
+    t = sp.thresholds.copy()
+    if len(t):
+        t = t[t["customers at or above"] >= min_cell]
+    thin = thin_thresholds(t, sp.total, min_cell)
+    for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
+        t[col] = 100 * t[col]
+    t = hide_thin(t, thin, min_cell, ["customers at or above"])
+    t.index.name = f"{sp.action.replace('_', ' ')} in {sp.window_days} days"
+    return t.rename(
+        columns={
+            "retention at or above": "retained at or above %",
+            "retention below": "retained below %",
+            "lift": "lift (points)",
+            "lift low": "lift, 95% CI low",
+            "lift high": "lift, 95% CI high",
+        }
+    )
+
+
+def stick_table_title(sp: StickPoint | ActionSearch) -> str:
+    """The title of the table of thresholds."""
+    if isinstance(sp, ActionSearch):
+        return "Every action tried: its strongest threshold, staying active at or above vs below"
+    return "Every threshold: retention at or above vs below"
+
+
+def stick_sentence(sp: StickPoint | ActionSearch) -> str:
+    """The stick point in one sentence, with its confidence interval."""
+    if isinstance(sp, ActionSearch):
+        return action_sentence(sp)
+    if sp.thresholds.empty or not sp.chosen:
+        return (
+            "Too few customers have been with us long enough, or no threshold leaves enough on "
+            "each side, to find a stick point."
+        )
+    t = sp.thresholds.loc[sp.best]
+    if not t["lift low"] > 0:  # the interval includes no lift: nothing to announce
+        return (
+            f"**No stick point found:** no threshold of {sp.action.replace('_', ' ')} within "
+            f"{sp.window_days} days of the first order raises retention clearly (the best, "
+            f"{sp.best}, has a lift of {100 * t['lift']:.0f} points, 95% CI "
+            f"{100 * t['lift low']:.0f} to {100 * t['lift high']:.0f})."
+        )
+    what = sp.action.replace("_", " ")
+    level = sp.best if sp.action != "spend" else f"{sp.best} spend steps"
+    lo, hi = sp.outcome_days
+    weak = weak_words(
+        int(t["customers at or above"]),
+        sp.total,
+        float(t["retention at or above"]),
+        float(t["retention below"]),
+        "buyers",
+        f"order again {lo}–{hi} days after their first order",
+        f"still do not order again {lo}–{hi} days after their first order",
+    )
+    if weak:
+        return (
+            f"**A weak stick point: {level} {what} within {sp.window_days} days** of the first order. {weak}"
+        )
+    return (
+        f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
+        f"{100 * t['retention at or above']:.0f}% of customers who get there order again "
+        f"{sp.outcome_days[0]}–{sp.outcome_days[1]} days after their first order, against "
+        f"{100 * t['retention below']:.0f}% of those who do not: {100 * t['lift']:.0f} points more "
+        f"(95% confidence interval {100 * t['lift low']:.0f}–{100 * t['lift high']:.0f}), "
+        f"{t['ratio']:.1f} times as many."
+    )
+
+
+def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
+    """The pooled retention curve under both definitions, for one chart (points of fewer people
+    than the privacy minimum blank)."""
+    ct = params.cohorts
+    curves = [
+        retention(data.engine, data.activity, params.as_of, ct.period, d, max_periods=ct.max_periods)
+        .curve(params.privacy.min_cell)
+        .assign(group=words)
+        for d, words in (("on", "active in that period"), ("on_or_after", "active in it or later"))
+    ]
+    return pd.concat(curves, ignore_index=True)
+
+
+def reading_note(ret: Retention) -> str:
+    """How to read the retention tables and charts: the period and the definition, in words."""
+    did = "was active" if ret.basis == "events" else "ordered"
+    very = f"{did} in that very" if ret.definition == "on" else f"{did} in that {ret.period} or any later"
+    first = "start (the first start event in the usage log)" if ret.basis == "events" else "first order"
+    return (
+        f"Each column is a {ret.period} after the {ret.period} of the {first}; a cell is the share "
+        f"of the cohort that {very} {ret.period}."
+    )
+
+
+def split_title(name: str, params) -> str:  # noqa: ANN001
+    """The title of a split's retention chart: the split's label, not its key."""
+    return f"Retention by {label_in_sentence(name, params)}"
+
+
+def _shown_pct(value: object) -> str:
+    """A percentage for a sentence, or the privacy marker's meaning where the figure is hidden."""
+    if is_suppressed(value):
+        return f"hidden (fewer than {str(value).lstrip('<')} people)"
+    number = pd.to_numeric(value, errors="coerce")
+    return "not known yet" if pd.isna(number) else f"{float(number):.0f}%"
+
+
+def headlines(
+    ret: Retention,
+    by_split: dict[str, Retention],
+    econ: pd.DataFrame | None,
+    sp: StickPoint | ActionSearch,
+    promos: dict[str, pd.DataFrame],
+    min_cell: int = 0,
+    intake: IntakeEnd | None = None,
+) -> list[str]:
+    """Short computed findings for the top of the report (figures of fewer people than
+    ``min_cell`` left out; first, when the sample's intake ended, that it did)."""
+    out = [intake_sentence(intake)] if intake is not None else []
+    curve = ret.curve(min_cell).set_index("n")
+    shown = [
+        n for n in (1, 3, 12) if n in curve.index and curve.loc[n, "retention"] == curve.loc[n, "retention"]
+    ]
+    if shown:
+        rule = "active in that very" if ret.definition == "on" else "active in that or a later"
+        out.append(
+            f"**Retention** ({rule} {ret.period}, all cohorts): "
+            + ", ".join(
+                f"{100 * curve.loc[n, 'retention']:.0f}% after {n} {ret.period}{'s' if n > 1 else ''}"
+                for n in shown
+            )
+            + "."
+        )
+    if (
+        econ is not None
+        and len(econ) > 1
+        and "value / CAC" in econ
+        and pd.to_numeric(econ["value / CAC"], errors="coerce").notna().sum() > 1
+    ):
+        econ = econ[pd.to_numeric(econ["value / CAC"], errors="coerce").notna()]
+        best, worst = econ.index[0], econ.index[-1]
+        ret_col = [c for c in econ.columns if c.startswith("active in")][-1]
+        after = ret_col.removeprefix(f"active in {ret.period}").removesuffix("%").strip()
+        out.append(
+            f"**{best[:1].upper() + best[1:]}** customers bring the most value for what they cost to win "
+            f"({econ.loc[best, 'value / CAC']:.1f} times their acquisition cost); **{worst}** the "
+            f"least ({econ.loc[worst, 'value / CAC']:.1f} times). Still active after {after} "
+            f"{ret.period}s: {_shown_pct(econ.loc[best, ret_col])} against "
+            f"{_shown_pct(econ.loc[worst, ret_col])}."
+        )
+    out.append(stick_sentence(sp))
+    for code, effect in promos.items():
+        summary = promotion_summary(effect, min_cell=min_cell)
+        after = [c for c in summary.columns if c.startswith("active % in the") and "after" in c][0]
+        with_code = pd.to_numeric(summary[after], errors="coerce").get(f"with {code}", np.nan)
+        without = pd.to_numeric(summary[after], errors="coerce").get(f"without {code}", np.nan)
+        if not (with_code == with_code and without == without):  # a group too small to show
+            continue
+        out.append(
+            f"After **{code}** ended, {with_code:.0f}% of its customers stayed active per "
+            f"period, against {without:.0f}% of customers acquired without it meanwhile."
+        )
+    return out

@@ -1,0 +1,1050 @@
+"""Step 3, segment: mixed-data segmentation, its stability, profiles, the typing tool, the ICP.
+
+Two methods behind one scikit-learn style estimator (:class:`Segmenter`: fit / predict /
+predict_proba):
+
+* ``latent_class``: a latent class (finite mixture) model (:mod:`helpers.analyses.latent`, checked
+  against ``stepmix`` in the tests), with categorical models for Likert items, nominal answers,
+  multiple-response picks (two levels) and numbers in ordered bins, all tolerant of missing
+  answers (FIML);
+* ``kmeans``: factor analysis of mixed data (FAMD) then k-means. FAMD is PCA on standardised
+  numbers and on indicator columns scaled by 1/√(share); it is written here with scikit-learn
+  rather than taken from ``prince``, which pulls in a plotting stack the workbook does not need.
+
+k is chosen by a documented rule (see :func:`choose_k`) that a researcher can override, segments
+are bootstrapped for stability (Hennig's Jaccard criterion), and the model is saved with the
+run's private artifacts so that next quarter and ``workbook assign`` can use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats.contingency import association
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from helpers.analyses.latent import LatentClassModel
+from helpers.analyses.metrics import Ledger, population_word, registry
+from helpers.analyses.naming import label, segment_names
+from helpers.analyses.quarters import ASSIGNMENTS, follow_previous, previous_folder
+from helpers.core.privacy import SMALL_GROUPS, suppress_rows
+from helpers.data.dataset import multi_response, stratified_index
+from helpers.data.events import slug
+from helpers.data.text import OTHER as OTHER_THEME
+from helpers.params.config import Params
+from helpers.params.schema import NO_VALUE, display_values, label_of, scale_of
+
+# answers that say what a segment is not, or nothing: never a segment's description
+NOT_A_TRAIT = {OTHER_THEME, NO_VALUE, SMALL_GROUPS}
+
+STABLE, DISSOLVED = 0.75, 0.5
+
+
+# --- features -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FeatureSpec:
+    """Which columns a segmentation uses, by measurement type."""
+
+    likert: list[str] = field(default_factory=list)
+    nominal: list[str] = field(default_factory=list)
+    numeric: list[str] = field(default_factory=list)
+    sets: list[str] = field(default_factory=list)  # multiple-response set names
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        """Every feature name (sets by their name)."""
+        return self.likert + self.nominal + self.numeric + self.sets
+
+
+def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
+    """The features of the parameters, or by default the psychographic and behavioural roles."""
+    cols = params.columns
+    assert cols is not None
+    seg = params.segment
+    names = seg.features or (
+        cols.psychographic
+        + cols.behavioural
+        + [
+            n
+            for n, mr in cols.multi_response.items()
+            if mr.dimension in ("psychographic", "behavioural") and not mr.from_text  # themes describe
+        ]
+    )
+    if not seg.features:
+        names = names + _account_features(frame, params)
+    if not names:  # a file without attitudes or behaviour (a CRM export): who they are
+        names = (
+            cols.demographic
+            + cols.geographic
+            + [n for n, mr in cols.multi_response.items() if mr.dimension in ("demographic", "geographic")]
+        )
+    spec = FeatureSpec(weights=dict(seg.weights))
+    for name in names:
+        if name in cols.multi_response:
+            spec.sets.append(name)
+        elif name in cols.psychographic:
+            spec.likert.append(name)
+        elif pd.api.types.is_numeric_dtype(frame[name]) and frame[name].nunique() > 2:
+            spec.numeric.append(name)
+        else:
+            spec.nominal.append(name)
+    return spec
+
+
+def _account_features(frame: pd.DataFrame, params: Params) -> list[str]:
+    """By default, accounts are also grouped on their firmographics and, with a usage log, on
+    how much they use each active event type (and on how many days)."""
+    assert params.columns is not None
+    out = list(params.columns.firmographic) if params.unit == "account" else []
+    if params.events is not None:
+        kinds = params.events.active or [c.removeprefix("count_") for c in frame if c.startswith("count_")]
+        out += ["active_days"] + [c for k in kinds if (c := f"count_{slug(k)}") in frame]
+    return [c for c in out if c in frame]
+
+
+class MixedEncoder:
+    """Turns mixed answers into the arrays each method needs; remembers categories and scales."""
+
+    def __init__(self, spec: FeatureSpec, params: Params) -> None:
+        self.spec = spec
+        self.scales_ = {c: scale_of(c, params) for c in spec.likert}  # each item's own scale
+        self.params = params
+
+    def fit(self, frame: pd.DataFrame) -> MixedEncoder:
+        """Learn categories, set answers, means and scales from the data."""
+        s = self.spec
+        self.categories_ = {c: sorted(frame[c].dropna().astype(str).unique()) for c in s.nominal}
+        self.set_options_ = {n: list(multi_response(frame, self.params, n).columns) for n in s.sets}
+        num = frame[s.numeric].astype(float) if s.numeric else pd.DataFrame(index=frame.index)
+        self.num_mean_ = num.mean()
+        self.num_std_ = num.std().replace(0, 1.0)
+        # latent class: numbers in up to five ordered bins (quantile edges), because Gaussian
+        # components collapse onto heaped values such as counts that are mostly zero
+        self.num_edges_ = {c: np.unique(np.nanquantile(num[c], [0.2, 0.4, 0.6, 0.8])) for c in s.numeric}
+        dense = self._dense_raw(frame)
+        self.dense_mean_ = np.nanmean(dense, axis=0)
+        self.dense_std_ = np.nanstd(dense, axis=0)
+        self.dense_std_[~(self.dense_std_ > 0)] = 1.0
+        self.dense_weight_ = self._dense_weights()
+        return self
+
+    # latent class: integer codes (categorical), 0/1 (binary), z-scores (Gaussian), NaN missing
+    def latent_blocks(self, frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
+        """The data matrix and its blocks, described as stepmix's nested measurement (the
+        reference the tests compare with)."""
+        s = self.spec
+        blocks, desc = [], {}
+        if s.likert:
+            blocks.append(np.column_stack([self.scales_[c].positions(frame[c]) for c in s.likert]))
+            desc["likert"] = {"model": "categorical_nan", "n_columns": len(s.likert)}
+        if s.nominal:
+            codes = np.column_stack([self._codes(frame[c], self.categories_[c]) for c in s.nominal])
+            blocks.append(codes)
+            desc["nominal"] = {"model": "categorical_nan", "n_columns": len(s.nominal)}
+        binary = self._sets(frame)
+        if binary.shape[1]:
+            blocks.append(binary)
+            desc["sets"] = {"model": "binary_nan", "n_columns": binary.shape[1]}
+        if s.numeric:
+            binned = []
+            for c in s.numeric:
+                x = frame[c].astype(float).to_numpy()
+                b = np.searchsorted(self.num_edges_[c], x, side="right").astype(float)
+                b[np.isnan(x)] = np.nan
+                binned.append(b)
+            blocks.append(np.column_stack(binned))
+            desc["numeric"] = {"model": "categorical_nan", "n_columns": len(s.numeric)}
+        return np.column_stack(blocks), desc
+
+    @staticmethod
+    def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(categories)}
+        return values.astype("string").map(lookup).astype(float).to_numpy()
+
+    def _sets(self, frame: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for name in self.spec.sets:
+            picks = multi_response(frame, self.params, name).reindex(columns=self.set_options_[name])
+            parts.append(picks.astype("Float64").astype(float).to_numpy())
+        return np.column_stack(parts) if parts else np.empty((len(frame), 0))
+
+    # distance method: FAMD scaling (numbers and Likert standardised, indicators / sqrt(share))
+    def _dense_raw(self, frame: pd.DataFrame) -> np.ndarray:
+        s = self.spec
+        scales = getattr(self, "scales_", {})
+        likert = [
+            scales[c].numbers(frame[c]).to_numpy() if c in scales else frame[c].astype(float).to_numpy()
+            for c in s.likert
+        ]
+        parts = [
+            np.column_stack(likert) if likert else np.empty((len(frame), 0)),
+            frame[s.numeric].astype(float).to_numpy(),
+        ]
+        for c in s.nominal:
+            codes = self._codes(frame[c], self.categories_[c])
+            ind = (codes[:, None] == np.arange(len(self.categories_[c]))[None, :]).astype(float)
+            ind[np.isnan(codes)] = np.nan
+            parts.append(ind)
+        parts.append(self._sets(frame))
+        return np.column_stack(parts)
+
+    def _dense_weights(self) -> np.ndarray:
+        s = self.spec
+        w = [s.weights.get(c, 1.0) for c in s.likert + s.numeric]
+        for c in s.nominal:
+            w += [s.weights.get(c, 1.0)] * len(self.categories_[c])
+        for n in s.sets:
+            w += [s.weights.get(n, 1.0)] * len(self.set_options_[n])
+        return np.asarray(w, dtype=float)
+
+    def dense(self, frame: pd.DataFrame) -> np.ndarray:
+        """FAMD-scaled matrix, missing answers at the mean, feature weights applied."""
+        n_cont = len(self.spec.likert) + len(self.spec.numeric)
+        x = self._dense_raw(frame) - self.dense_mean_
+        scale = self.dense_std_.copy()
+        # indicator columns: divide by sqrt(share) as FAMD does, not by their std
+        scale[n_cont:] = np.sqrt(np.clip(self.dense_mean_[n_cont:], 1e-6, None))
+        x = np.nan_to_num(x / scale, nan=0.0)
+        return x * self.dense_weight_
+
+
+# --- the estimator ------------------------------------------------------------------------------
+
+
+class Segmenter(BaseEstimator, ClusterMixin):
+    """Segments customers on mixed data: fit, predict, predict_proba (scikit-learn style)."""
+
+    random_starts = 20  # models saved before this setting existed read it from here
+
+    def __init__(
+        self,
+        params: Params | None = None,
+        spec: FeatureSpec | None = None,
+        method: str = "latent_class",
+        n_segments: int = 5,
+        random_state: int = 0,
+        n_init: int = 4,
+        random_starts: int = 20,
+    ) -> None:
+        self.params = params
+        self.spec = spec
+        self.method = method
+        self.n_segments = n_segments
+        self.random_state = random_state
+        self.n_init = n_init
+        self.random_starts = random_starts
+
+    def fit(self, frame: pd.DataFrame, y: Any = None) -> Segmenter:  # noqa: ARG002 - sklearn API
+        """Fit the encoder and the model on a frame of customers."""
+        self.encoder_ = MixedEncoder(self.spec, self.params).fit(frame)
+        k = self.n_segments
+        if self.method == "latent_class":
+            x, _ = self.encoder_.latent_blocks(frame)
+            self.model_ = LatentClassModel(
+                k, n_starts=self.random_starts, n_final=self.n_init, random_state=self.random_state
+            ).fit(x)
+            self._x_fit = x
+        else:
+            x = self.encoder_.dense(frame)
+            n_comp = min(x.shape[1], 20)
+            self.pca_ = PCA(n_components=n_comp, random_state=self.random_state).fit(x)
+            z = self.pca_.transform(x)
+            self.model_ = KMeans(
+                n_clusters=k, n_init=max(self.n_init, 4), random_state=self.random_state
+            ).fit(z)
+            d2 = ((z[:, None, :] - self.model_.cluster_centers_[None]) ** 2).sum(-1)
+            self.temperature_ = float(np.mean(d2.min(axis=1))) or 1.0
+            self._x_fit = z
+        self.labels_ = self.predict_encoded(self._x_fit)
+        return self
+
+    def refit(self, rows: np.ndarray, seed: int) -> Segmenter:
+        """The model fitted again, from its own random starts, on rows of its fitting data (a
+        bootstrap draw), with the same encoding: the rows are not encoded again.
+
+        The starts are cold, as Hennig's clusterboot refits from scratch: a refit started from
+        this solution would measure the optimiser's memory as well as whether the segments come
+        back from other people.
+        """
+        other = Segmenter(
+            self.params,
+            self.spec,
+            self.method,
+            self.n_segments,
+            seed,
+            self.n_init,
+            self.random_starts,
+        )
+        other.encoder_ = self.encoder_
+        x = self._x_fit[rows]
+        if self.method == "latent_class":
+            other.model_ = LatentClassModel(
+                self.n_segments, n_starts=self.random_starts, n_final=self.n_init, random_state=seed
+            ).fit(x)
+        else:
+            other.pca_ = self.pca_
+            other.model_ = KMeans(
+                n_clusters=self.n_segments, n_init=max(self.n_init, 4), random_state=seed
+            ).fit(x)
+            other.temperature_ = self.temperature_
+        other._x_fit = x
+        other.labels_ = other.predict_encoded(x)
+        return other
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.method == "latent_class":
+            return self.encoder_.latent_blocks(frame)[0]
+        return self.pca_.transform(self.encoder_.dense(frame))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Probability of each segment (posterior for latent class; distance-based for k-means)."""
+        return self._proba_matrix(self._matrix(frame))
+
+    def predict_encoded(self, x: np.ndarray) -> np.ndarray:
+        """Segments of rows already encoded as this model encodes (its fitting data's matrix)."""
+        return self._proba_matrix(x).argmax(axis=1)
+
+    def _proba_matrix(self, x: np.ndarray) -> np.ndarray:
+        if self.method == "latent_class":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self.model_.predict_proba(x)
+        d2 = ((x[:, None, :] - self.model_.cluster_centers_[None]) ** 2).sum(-1)
+        logits = -d2 / (2 * self.temperature_)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, frame: pd.DataFrame, batch_size: int = 200_000) -> np.ndarray:
+        """The most likely segment of each customer, in batches to keep memory bounded."""
+        out = [
+            self.predict_proba(frame.iloc[i : i + batch_size]).argmax(axis=1)
+            for i in range(0, len(frame), batch_size)
+        ]
+        return np.concatenate(out) if out else np.array([], dtype=int)
+
+    def predict_segment(self, frame: pd.DataFrame) -> np.ndarray:
+        """Segment numbers as the report shows them (1 = the largest segment at fitting time)."""
+        raw = self.predict(frame)
+        order = getattr(self, "order_", np.arange(self.n_segments))
+        return order[raw] + 1
+
+    def criteria(self, frame: pd.DataFrame, labels: np.ndarray) -> dict[str, float]:
+        """Fit criteria: BIC and relative entropy (latent class) or silhouette (k-means)."""
+        if self.method == "latent_class":
+            x = self._x_fit if len(frame) == len(self._x_fit) else self._matrix(frame)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return {
+                    "BIC": float(self.model_.bic(x)),
+                    "entropy": float(self.model_.relative_entropy(x)) if self.n_segments > 1 else np.nan,
+                }
+        z = self._matrix(frame)
+        if self.n_segments < 2:
+            return {"silhouette": np.nan}
+        n = min(len(z), 4000)
+        rng = np.random.default_rng(self.random_state)
+        idx = rng.choice(len(z), n, replace=False)
+        return {"silhouette": float(silhouette_score(z[idx], labels[idx]))}
+
+
+# --- choosing k, stability ----------------------------------------------------------------------
+
+
+def fit_sample(frame: pd.DataFrame, size: int, strata: str | None, seed: int) -> pd.DataFrame:
+    """A stratified sample to fit on (everyone when the data is small)."""
+    if len(frame) <= size:
+        return frame
+    if strata and strata in frame:
+        return frame.loc[stratified_index(frame[strata], size, seed)]
+    return frame.sample(size, random_state=seed)
+
+
+@dataclass
+class KChoice:
+    """The k search: criteria per k, knock-outs, the chosen k and why."""
+
+    table: pd.DataFrame
+    k: int
+    reason: str
+    models: dict[int, Segmenter]
+
+
+def _fit_and_score(
+    sample: pd.DataFrame, params: Params, spec: FeatureSpec, k: int
+) -> tuple[Segmenter, dict[str, float]]:
+    seg = params.segment
+    model = Segmenter(params, spec, seg.method, k, seg.seed, seg.n_init, seg.random_starts).fit(sample)
+    labels = model.labels_
+    shares = np.bincount(labels, minlength=k) / len(labels)
+    return model, {
+        "k": k,
+        **model.criteria(sample, labels),
+        "smallest segment %": 100 * shares.min(),
+        "mirrors one question": mirrors(sample, labels, spec),
+    }
+
+
+def mirrors(frame: pd.DataFrame, labels: np.ndarray, spec: FeatureSpec) -> float:
+    """The strongest association (Cramér's V) between the segments and any single question.
+
+    Segments that merely copy one answer (V near 1) are not segments of customers but a
+    restatement of that question, so they are knocked out.
+    """
+    if len(np.unique(labels)) < 2:
+        return 0.0
+    best = 0.0
+    labels = np.asarray(labels)
+    k = int(labels.max()) + 1
+    for col in spec.likert + spec.nominal:
+        codes, _ = pd.factorize(frame[col].astype("string"))  # missing: -1
+        ok = codes >= 0
+        m = int(codes.max()) + 1 if ok.any() else 0
+        # the crosstab of segment by answer, counted in one pass
+        table = np.bincount(labels[ok] * m + codes[ok], minlength=k * m).reshape(k, m)
+        table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+        if table.shape[0] > 1 and table.shape[1] > 1:
+            best = max(best, float(association(table, method="cramer")))
+    return best
+
+
+def choose_k(sample: pd.DataFrame, params: Params, spec: FeatureSpec) -> KChoice:
+    """Fit every k in the range and choose one by the documented rule.
+
+    Knock-outs: every segment at least ``min_share`` of the sample; segments must not merely copy
+    one question (Cramér's V below 0.9, see :func:`mirrors`); for latent class also a relative
+    entropy of at least ``min_entropy`` (segments that can be told apart). Among the
+    survivors, latent class takes the smallest k after which BIC improves by less than
+    ``bic_tolerance`` (a share of BIC) — on large samples BIC keeps creeping down, so its raw
+    minimum over-splits; k-means takes the highest silhouette, and no segmentation (k = 1) when
+    even that is below ``min_silhouette``. ``segment.k`` in the parameters overrides the rule.
+    """
+    seg = params.segment
+    rows, models = [], {}
+    k_min = 1 if seg.method == "latent_class" else 2
+    ks = list(range(k_min, seg.k_max + 1))
+    # one k after another (each fit takes a fraction of a second, less than starting a second
+    # process); stop once a k fails the size knock-out (larger k only split segments further)
+    for k in ks:
+        model, row = _fit_and_score(sample, params, spec, k)
+        rows.append(row)
+        models[k] = model
+        if row["smallest segment %"] < 100 * seg.min_share and not seg.k:
+            break
+    table = pd.DataFrame(rows).set_index("k")
+    ok = (table["smallest segment %"] >= 100 * seg.min_share) & (table["mirrors one question"] < 0.9)
+    if seg.method == "latent_class":
+        ok &= table["entropy"].fillna(1.0) >= seg.min_entropy
+    table["passes knock-outs"] = ok
+    if seg.k:
+        return KChoice(table, seg.k, f"k = {seg.k} was set in the parameters.", models)
+    if seg.method == "latent_class":
+        bic = table["BIC"]
+        candidates = [k for k in table.index if ok[k]]
+        for k in candidates:
+            nxt = bic.get(k + 1)
+            if nxt is None or nxt > bic[k] * (1 - seg.bic_tolerance) or not ok.get(k + 1, False):
+                if nxt is not None and nxt <= bic[k] * (1 - seg.bic_tolerance):
+                    then = (
+                        f"k = {k + 1} would fit better but fails a knock-out "
+                        f"({_knockout(table.loc[k + 1], seg)})"
+                    )
+                elif nxt is not None:
+                    then = (
+                        f"going to k = {k + 1} improves BIC by less than {100 * seg.bic_tolerance:.1f}%"
+                        if nxt < bic[k]
+                        else f"k = {k + 1} fits worse (higher BIC)"
+                    )
+                else:
+                    then = "it is the largest k tried"
+                why = (
+                    f"k = {k}: {then}; every segment is at least {100 * seg.min_share:.0f}% "
+                    f"of {population_word(params)} and relative entropy is at least {seg.min_entropy}."
+                )
+                return KChoice(table, k, why, models)
+        return KChoice(table, 1, "No k passes the knock-outs: no segmentation.", models)
+    sil = table["silhouette"].where(ok)
+    if sil.isna().all() or sil.max() < seg.min_silhouette:
+        return KChoice(
+            table,
+            1,
+            f"No k reaches a silhouette of {seg.min_silhouette}: the data shows no clear segments.",
+            models,
+        )
+    k = int(sil.idxmax())
+    return KChoice(
+        table,
+        k,
+        f"k = {k}: the highest silhouette ({sil.max():.2f}) among k with "
+        f"every segment at least {100 * seg.min_share:.0f}% of {population_word(params)}.",
+        models,
+    )
+
+
+def _knockout(row: pd.Series, seg: Any) -> str:
+    """Which knock-out a number of segments fails, in words."""
+    reasons = []
+    if row["smallest segment %"] < 100 * seg.min_share:
+        reasons.append(f"a segment under {100 * seg.min_share:.0f}% of the people")
+    if row["mirrors one question"] >= 0.9:
+        reasons.append("its segments merely copy one question")
+    if "entropy" in row and row["entropy"] == row["entropy"] and row["entropy"] < seg.min_entropy:
+        reasons.append("segments too hard to tell apart (low entropy)")
+    return "; ".join(reasons) or "a knock-out"
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two boolean memberships."""
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 0.0
+
+
+@dataclass
+class Stability:
+    """Bootstrap Jaccard per segment and the agreement across seeds."""
+
+    jaccard: pd.Series
+    ari_seeds: float
+    verdict: pd.Series
+
+
+def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Segmenter) -> Stability:
+    """Refit on bootstrap samples (Hennig's clusterboot) and on other seeds; compare memberships.
+
+    ``model`` is the fit on ``sample``; the bootstrap refits reuse its encoded rows and start
+    from their own random starts (see :meth:`Segmenter.refit`); the seed refits fit the whole
+    sample from other random starts.
+    """
+    seg = params.segment
+    assert len(model.labels_) == len(sample), "stability needs the model fitted on the sample"
+    base = model.labels_
+    k = model.n_segments
+    rng = np.random.default_rng(seg.seed)
+    draws = [rng.integers(0, len(sample), len(sample)) for _ in range(seg.bootstrap)]
+
+    def refit(b: int) -> np.ndarray:
+        return model.refit(draws[b], seed=seg.seed + b + 1).predict_encoded(model._x_fit)
+
+    scores = np.zeros((seg.bootstrap, k))
+    for b, other in enumerate(refit(b) for b in range(seg.bootstrap)):
+        for s in range(k):
+            scores[b, s] = max(jaccard(base == s, other == t) for t in range(k))
+    seeds = list(range(seg.seed + 100, seg.seed + 100 + seg.seeds))
+    labels = [
+        Segmenter(params, spec, seg.method, k, seed, seg.n_init, seg.random_starts).fit(sample).labels_
+        for seed in seeds
+    ]
+    aris = [adjusted_rand_score(a, b) for a, b in itertools.combinations([base, *labels], 2)]
+    mean = pd.Series(scores.mean(axis=0), index=range(k), name="mean Jaccard")
+    verdict = pd.Series(
+        np.where(mean >= STABLE, "stable", np.where(mean <= DISSOLVED, "dissolved", "a pattern, not stable")),
+        index=mean.index,
+    )
+    return Stability(mean, float(np.mean(aris)) if aris else np.nan, verdict)
+
+
+# --- profiles and labels --------------------------------------------------------------------------
+
+
+def order_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber segments 1..k from the largest to the smallest."""
+    counts = np.bincount(labels)
+    order = np.argsort(-counts, kind="stable")
+    remap = np.empty_like(order)
+    remap[order] = np.arange(1, len(order) + 1)
+    return remap[labels]
+
+
+def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series) -> pd.DataFrame:
+    """Each segment's index against the total on every profile variable (100 = average).
+
+    Categorical answers and multiple-response picks use the weighted share, Likert items the
+    top-box share (on each item's own scale), numbers the weighted mean.
+    """
+    cols = params.columns
+    assert cols is not None
+    rows: dict[tuple[str, str], pd.Series] = {}
+    people: dict[tuple[str, str], np.ndarray] = {}  # unweighted count holding each trait
+    w = weights.to_numpy(dtype=float)
+    total_w = weights.groupby(segments).sum()
+    # weighted sums per segment by bincount over segment codes: one pass per indicator, which
+    # keeps a million customers at seconds (a groupby per indicator and value took minutes)
+    labels = list(total_w.index)
+    known = segments.notna().to_numpy()
+    code = np.full(len(segments), len(labels))  # customers without a segment: an extra bin
+    code[known] = np.searchsorted(labels, segments.to_numpy()[known])
+    bins = len(labels) + 1
+
+    def per_segment(values: np.ndarray) -> np.ndarray:
+        return np.bincount(code, weights=values, minlength=bins)[: len(labels)]
+
+    def add(key: tuple[str, str], indicator: pd.Series | np.ndarray) -> None:
+        x = np.asarray(indicator, dtype=float)
+        ok = ~np.isnan(x)
+        counted = np.where(ok, x, 0.0) * w
+        answered = np.where(ok, w, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = per_segment(counted) / per_segment(answered)
+        overall = counted.sum() / answered.sum() if answered.sum() else np.nan
+        if overall > 0:
+            rows[key] = pd.Series([*share, overall], index=[*labels, "Total"])
+            people[key] = np.bincount(code, weights=(ok & (x == 1)).astype(float), minlength=bins)[
+                : len(labels)
+            ]
+
+    for c in cols.psychographic:
+        add((label_of(c, params), "agree"), scale_of(c, params).in_top(frame[c]))
+    described = cols.demographic + cols.geographic + cols.behavioural + params.profile_columns("firmographic")
+    if params.unit == "account":  # company types differ by usage: describe the features they were found on
+        covered = set(described) | set(cols.psychographic) | set(cols.multi_response)
+        features = params.segment.features or _account_features(frame, params)
+        described += [c for c in features if c not in covered and c in frame]
+    for c in described:
+        series = frame[c]
+        if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:
+            x = series.to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(x)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = per_segment(np.where(ok, x * w, 0.0)) / per_segment(np.where(ok, w, 0.0))
+            rows[(label_of(c, params), "mean")] = pd.Series(
+                [*means, np.average(x[ok], weights=w[ok])], index=[*labels, "Total"]
+            )
+            continue
+        codes, values = pd.factorize(display_values(series))  # each answer once, missing -1
+        for j, value in enumerate(values):
+            add((label_of(c, params), str(value)), np.where(codes < 0, np.nan, codes == j))
+    for name in cols.multi_response:
+        picks = multi_response(frame, params, name)
+        for option in picks.columns:
+            add((label_of(name, params), option), picks[option].astype("Float64").astype(float))
+    shares = pd.DataFrame(rows).T
+    shares.index.names = ["variable", "answer"]
+    index = 100 * shares.drop(columns="Total").div(shares["Total"], axis=0)
+    index.attrs["shares"] = shares
+    index.attrs["sizes"] = total_w / total_w.sum()
+    counts = pd.DataFrame(people, index=labels).T.reindex(index.index)
+    counts.columns = index.columns
+    index.attrs["counts"] = counts  # the people behind each share (means: missing)
+    return index
+
+
+def too_few(index: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Where a segment's share of a trait rests on fewer people than the privacy minimum (but
+    more than none): those figures are never shown."""
+    counts = index.attrs.get("counts")
+    if counts is None:
+        return pd.DataFrame(False, index=index.index, columns=index.columns)
+    counts = counts.reindex(index=index.index, columns=index.columns)
+    return (counts > 0) & (counts < min_cell)
+
+
+def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15) -> pd.DataFrame:
+    """A segment's most distinctive traits (largest index, among answers it gives often)."""
+    shares = index.attrs["shares"]
+    s = pd.DataFrame({"index": index[segment], "share": shares[segment], "total": shares["Total"]})
+    s = s[(s["share"] >= min_share) | (s.index.get_level_values("answer") == "mean")]
+    return s.sort_values("index", ascending=False).head(top)
+
+
+def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
+    """Plain-language names from the two traits each segment over-indexes on most (index 115 or
+    more: an answer most of the segment gives, or an attitude at least a quarter of it holds),
+    unique within the run; renamable in `segment.names`."""
+    shares = index.attrs.get("shares")
+    answers = index.index.get_level_values("answer")
+    ranked: dict[int, list[str]] = {}
+    for seg in index.columns:
+        traits = index[seg][(answers != "mean") & ~answers.isin(NOT_A_TRAIT)]
+        if shares is not None:  # a name says what most of the segment is (attitudes: many)
+            share = shares[seg].reindex(traits.index).fillna(0)
+            is_attitude = traits.index.get_level_values("answer") == "agree"
+            traits = traits[np.where(is_attitude, share >= 0.25, share >= 0.5)]
+        traits = traits[traits >= 115].sort_values(ascending=False)
+        parts, used = [], set()
+        for variable, answer in traits.index:
+            if variable in used:
+                continue
+            used.add(variable)
+            parts.append(_trait_name(variable, answer))
+        if params.unit == "account":  # company types differ by how much they use: far-off means
+            means = index[seg][answers == "mean"]
+            far = means[(means >= 150) | (means <= 60)]
+            far = far.reindex((far - 100).abs().sort_values(ascending=False).index)
+            parts = [_amount_trait(variable, v) for (variable, _), v in far.items()] + parts
+        ranked[seg] = parts
+    names = {}
+    for seg, parts in ranked.items():
+        names[seg] = " & ".join(parts[:2])  # empty: nothing sets it clearly apart
+    for seg, parts in ranked.items():  # a name two segments share takes a third trait
+        if list(names.values()).count(names[seg]) > 1 and len(parts) > 2:
+            names[seg] = " & ".join(parts[:3])
+    return unique_names(names)
+
+
+def _amount_trait(variable: str, index: float) -> str:
+    """A far-off mean as a trait: "many days active", "few “invited colleague” events"."""
+    noun = variable[:1].lower() + variable[1:]
+    if noun.endswith(" (times)"):  # a count of one event type (helpers.params.schema.label_of)
+        noun = f"“{noun.removesuffix(' (times)')}” events"
+    return f"{'many' if index >= 150 else 'few'} {noun}"
+
+
+def _trait_name(variable: str, answer: str) -> str:
+    """A trait as a short name: the statement of an attitude, else the answer (with its
+    question where the answer alone says nothing, such as yes, no or a number)."""
+    if answer == "agree":
+        return _short(variable)
+    bare = (
+        answer.strip().lower() in ("yes", "no", "true", "false")
+        or answer.replace(".", "", 1).isdigit()
+        or len(answer) <= 2
+    )
+    return f"{variable}: {answer}" if bare else answer.replace("_", " ")
+
+
+def unique_names(names: dict[int, str]) -> dict[int, str]:
+    """Names made unique within a run: a repeated name gets the segment's number."""
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {seg: (f"{name} ({seg})" if name and counts[name] > 1 else name) for seg, name in names.items()}
+
+
+def _short(statement: str) -> str:
+    """`I wait for deals and discount codes` → `Wait for deals and discount codes`."""
+    s = statement.strip()
+    for prefix in ("I ", "I'm ", "I am "):
+        if s.startswith(prefix):
+            s = s[len(prefix) :]
+            break
+    return s[:1].upper() + s[1:]
+
+
+# --- persistence ---------------------------------------------------------------------------------
+
+
+def save_bundle(bundle: dict[str, Any], private_dir: str | Path | None) -> Path | None:
+    """Save the fitted model bundle with the run's private artifacts (never published)."""
+    if not private_dir:
+        return None
+    import joblib
+
+    folder = Path(private_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "segment_model.joblib"
+    joblib.dump(bundle, path)
+    return path
+
+
+def load_bundle(path: str | Path) -> dict[str, Any]:
+    """Load a saved model bundle."""
+    import joblib
+
+    return joblib.load(path)
+
+
+# --- the whole step, as the notebook runs it ------------------------------------------------------
+
+
+@dataclass
+class Segmentation:
+    """Everything the segmentation report shows."""
+
+    spec: FeatureSpec
+    choice: KChoice
+    model: Segmenter
+    segments: pd.Series  # 1..k per customer (by size), index as the frame
+    stability: Stability | None
+    index: pd.DataFrame | None
+    names: dict[int, str]  # the one name of each segment (its persona's first name)
+    descriptions: dict[int, str] = field(default_factory=dict)  # what sets each one apart
+
+    @property
+    def k(self) -> int:
+        """Number of segments."""
+        return self.choice.k
+
+    def sizes(self, weights: pd.Series, min_cell: int) -> pd.DataFrame:
+        """People, their share and (where the data has survey weights) the weighted share per
+        segment, with names and stability verdicts."""
+        n = self.segments.value_counts().sort_index()
+        w = weights.groupby(self.segments).sum()
+        out = pd.DataFrame(
+            {
+                "what sets it apart": [self.descriptions.get(s, "") for s in n.index],
+                "people": n,
+                "share %": 100 * n / n.sum(),
+            }
+        )
+        if weights.nunique() > 1:  # the weighted share is the one every other page uses
+            out["weighted %"] = 100 * w / w.sum()
+        if self.stability is not None:
+            out["mean Jaccard"] = self.stability.jaccard.to_numpy()
+            out["stability"] = self.stability.verdict.to_numpy()
+        out.index = pd.Index([label(s, self.names) for s in n.index], name="segment")
+        return suppress_rows(out, "people", min_cell, keep=["what sets it apart"])
+
+    def stability_notes(self) -> list[str]:
+        """Plain sentences calling out segments that are not stable."""
+        if self.stability is None:
+            return ["Only one segment: nothing to test for stability."]
+        notes = [
+            f"Across {len(self.stability.jaccard)} segments, refits with other seeds agree "
+            f"with an adjusted Rand index of {self.stability.ari_seeds:.2f} (1 = identical)."
+        ]
+        for s, verdict in self.stability.verdict.items():
+            j = self.stability.jaccard[s]
+            if verdict != "stable":
+                notes.append(
+                    f"**{label(s + 1, self.names)} is {verdict}** (mean Jaccard {j:.3f}): treat it with care."
+                )
+        if len(notes) == 1:
+            notes.append(f"Every segment is stable (mean Jaccard ≥ {STABLE}).")
+        return notes
+
+
+WEAK_SILHOUETTE = 0.25  # below it, no substantial structure (Kaufman & Rousseeuw)
+WEAK_ENTROPY = 0.7  # below it, many people sit between segments
+
+
+def separation_note(result: Segmentation) -> str:
+    """A plain warning when the chosen segments are weakly separated or not all stable, else ""."""
+    table = result.choice.table
+    row = table.loc[result.k] if result.k in table.index else pd.Series(dtype=float)
+    sil, ent = row.get("silhouette", np.nan), row.get("entropy", np.nan)
+    unstable = result.stability is not None and (result.stability.verdict != "stable").any()
+    if sil == sil and sil < WEAK_SILHOUETTE:
+        why = f"silhouette {sil:.2f}, where under {WEAK_SILHOUETTE} means no substantial structure"
+    elif ent == ent and ent < WEAK_ENTROPY:
+        why = f"relative entropy {ent:.2f}: many people sit between two segments"
+    else:
+        return ""
+    also = "; not all of them come back when the data is resampled" if unstable else ""
+    return f"but they are **weakly separated** ({why}{also}): read them as tendencies, not distinct types."
+
+
+def glance_lines(result: Segmentation, sizes: pd.DataFrame, params: Params | None = None) -> list[str]:
+    """The segmentation's main findings, for the top of the report."""
+    if result.k < 2:
+        who = population_word(params) if params else "people"
+        return [f"No segments: the {who} do not fall into distinct groups on these traits."]
+    stable = result.stability is None or (result.stability.verdict == "stable").all()
+    shares = pd.to_numeric(sizes["weighted %" if "weighted %" in sizes else "share %"], errors="coerce")
+    big, small = shares.idxmax(), shares.idxmin()
+
+    def apart(s: str) -> str:
+        what = sizes.loc[s, "what sets it apart"]
+        return f"; {what}" if isinstance(what, str) and what else ""
+
+    weak = separation_note(result)
+    return [
+        f"**{result.k} segments** of {population_word(params) if params else 'customers'}, "
+        + (
+            weak
+            or (
+                "each stable (it comes back when the data is resampled) and clearly told apart."
+                if stable
+                else "not all stable: see below."
+            )
+        ),
+        f"Largest: **{big}** ({shares[big]:.0f}% of {population_word(params) if params else 'people'}"
+        f"{apart(big)}). "
+        f"Smallest: **{small}** ({shares[small]:.0f}%{apart(small)}).",
+    ]
+
+
+def record_sizes(ledger: Ledger, result: Segmentation, weights: pd.Series, params: Params) -> None:
+    """Note each segment's share of people (weighted, the base every page uses) for the batch's
+    check that every page gives one figure one value."""
+    size = registry(params)["size"]
+    shares = weights.groupby(result.segments).sum() / max(float(weights.sum()), 1e-12)
+    for s, share in shares.items():
+        ledger.record(size, label(int(s), result.names), float(share), decimals=0)
+
+
+def run(
+    frame: pd.DataFrame, params: Params, weights: pd.Series, private_dir: str | Path | None = None
+) -> Segmentation:
+    """Choose k on a stratified sample, fit, test stability, assign everyone, profile, name (with
+    last quarter's numbers and names for the same people when the run has a previous one)."""
+    seg = params.segment
+    spec = feature_spec(frame, params)
+    sample = fit_sample(frame, seg.sample_size, seg.strata, seg.seed)
+    choice = choose_k(sample, params, spec)
+    model = choice.models.get(choice.k) or Segmenter(
+        params, spec, seg.method, choice.k, seg.seed, seg.n_init, seg.random_starts
+    ).fit(sample)
+    raw = model.predict(frame)
+    counts = np.bincount(raw, minlength=choice.k)
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(choice.k)
+    model.order_ = rank  # model segment -> size rank (0 = largest)
+    segments = pd.Series(rank[raw] + 1, index=frame.index, name="segment")
+    stab = None
+    if choice.k > 1:
+        stab = stability(sample, params, spec, model)
+        stab = Stability(
+            pd.Series(stab.jaccard.to_numpy()[order], name="mean Jaccard"),
+            stab.ari_seeds,
+            pd.Series(stab.verdict.to_numpy()[order]),
+        )
+    index = profile(frame, segments, params, weights) if choice.k > 1 else None
+    descriptions = propose_labels(index, params) if index is not None else {1: "everyone"}
+    names = segment_names(frame, segments, descriptions, params)
+    result = Segmentation(spec, choice, model, segments, stab, index, names, descriptions)
+    previous = previous_folder(private_dir, params)
+    if previous is None:
+        return result
+    # a segment that holds last quarter's people keeps its number and persona name (issue #28)
+    mapping, names = follow_previous(frame, segments, names, descriptions, params, previous)
+    return renumbered(result, mapping, names, frame, params, weights)
+
+
+def renumbered(
+    result: Segmentation,
+    mapping: dict[int, int],
+    names: dict[int, str],
+    frame: pd.DataFrame,
+    params: Params,
+    weights: pd.Series,
+) -> Segmentation:
+    """The same segmentation under other numbers and names (see quarters.follow_previous)."""
+    segments = result.segments.map(mapping).astype(int).rename("segment")
+    model = result.model
+    model.order_ = np.array([mapping[int(r) + 1] - 1 for r in model.order_])  # predict_segment
+    stab = result.stability
+    if stab is not None:  # position = number - 1, as sizes() and stability_notes() read it
+        new = [mapping[int(s) + 1] - 1 for s in stab.jaccard.index]
+        stab = Stability(
+            pd.Series(stab.jaccard.to_numpy(), index=new, name="mean Jaccard").sort_index(),
+            stab.ari_seeds,
+            pd.Series(stab.verdict.to_numpy(), index=new).sort_index(),
+        )
+    index = profile(frame, segments, params, weights) if result.index is not None else None
+    descriptions = propose_labels(index, params) if index is not None else {mapping[1]: "everyone"}
+    return Segmentation(result.spec, result.choice, model, segments, stab, index, names, descriptions)
+
+
+def method_text(result: Segmentation, params: Params, people: int) -> str:
+    """One sentence: the method, the sample, and the features by their readable names."""
+    method = {"latent_class": "latent class model", "kmeans": "k-means on the main components"}
+    features = ", ".join(label_of(c, params) for c in result.spec.columns)
+    fitted = min(people, params.segment.sample_size)
+    return (
+        f"**Method:** {method.get(params.segment.method, params.segment.method)}, fitted on "
+        f"{'a sample of ' if fitted < people else ''}{fitted:,} people and applied to all "
+        f"{people:,}. **Features:** {features}."
+    )
+
+
+def heatmap_rows(result: Segmentation, top: int = 4, min_cell: int = 0) -> pd.DataFrame:
+    """The index rows that set segments apart: each segment's top distinctive traits (a cell
+    that rests on fewer people than the privacy minimum is left blank)."""
+    assert result.index is not None
+    keys = []
+    for s in result.index.columns:
+        keys += list(distinctive(result.index, s, top).index)
+    keys = list(dict.fromkeys(keys))
+    rows = result.index.loc[keys].mask(too_few(result.index, min_cell).loc[keys])
+    rows.index = [
+        f"{v}: {a}"
+        if a not in ("agree", "mean")
+        else (f"{v} (top of its scale)" if a == "agree" else f"{v} (mean)")
+        for v, a in rows.index
+    ]
+    rows.columns = [label(s, result.names) for s in rows.columns]
+    return rows
+
+
+def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
+    """Each segment's most distinctive traits with share, total share and index."""
+    assert result.index is not None
+    parts = []
+    for s in result.index.columns:
+        d = distinctive(result.index, s, top).reset_index()
+        d.insert(0, "segment", label(s, result.names))
+        parts.append(d)
+    out = pd.concat(parts, ignore_index=True)
+    out["answer"] = out["answer"].replace({"agree": "top of its scale"})
+    is_mean = out["answer"] == "mean"  # a number's mean is a value, not a share
+    share, total = out.pop("share"), out.pop("total")
+    out["share %"] = (100 * share).where(~is_mean)
+    out["total %"] = (100 * total).where(~is_mean)
+    if is_mean.any():
+        out["segment mean"] = share.where(is_mean)
+        out["overall mean"] = total.where(is_mean)
+    return out.set_index(["segment", "variable", "answer"])
+
+
+# ASSIGNMENTS, the file's name, is defined in helpers.analyses.quarters, which reads last quarter's file
+
+
+def save_assignments(
+    result: Segmentation, frame: pd.DataFrame, params: Params, private_dir: str | Path | None
+) -> Path | None:
+    """Each customer's segment, kept privately for the later reports of the same run."""
+    if not private_dir or params.columns is None:
+        return None
+    folder = Path(private_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = pd.DataFrame(
+        {
+            "customer_id": frame[params.columns.id].astype(str).to_numpy(),
+            "segment": result.segments.to_numpy(),
+        }
+    )
+    out["segment_name"] = out["segment"].map(lambda s: label(s, result.names))
+    path = folder / ASSIGNMENTS
+    out.to_parquet(path, index=False)
+    return path
+
+
+def load_assignments(private_dir: str | Path | None) -> pd.Series | None:
+    """Segments saved by 03_segment in this run (a sibling private folder), by customer id."""
+    if not private_dir:
+        return None
+    path = Path(private_dir).parent / "03_segment" / ASSIGNMENTS
+    if not path.exists():
+        return None
+    table = pd.read_parquet(path)
+    return pd.Series(table["segment_name"].to_numpy(), index=table["customer_id"].to_numpy(), name="segment")
+
+
+@dataclass
+class SegmentsForReport:
+    """Segments of a run as later reports use them."""
+
+    segments: pd.Series  # 1..k aligned to the frame
+    index: pd.DataFrame
+    names: dict[int, str]
+    descriptions: dict[int, str] = field(default_factory=dict)
+
+
+def segments_for(
+    frame: pd.DataFrame, params: Params, weights: pd.Series, private_dir: str | Path | None
+) -> SegmentsForReport:
+    """The segments 03_segment saved in this run, or a fresh segmentation when there are none."""
+    saved = Path(private_dir).parent / "03_segment" if private_dir else None
+    if saved is not None and (saved / ASSIGNMENTS).exists() and (saved / "segment_model.joblib").exists():
+        table = pd.read_parquet(saved / ASSIGNMENTS).set_index("customer_id")
+        seg = table["segment"].reindex(frame[params.columns.id].astype(str).to_numpy())
+        segments = pd.Series(seg.to_numpy(), index=frame.index, name="segment")
+        bundle = load_bundle(saved / "segment_model.joblib")
+        names, descriptions = bundle["names"], bundle.get("descriptions", {})
+    else:
+        result = run(frame, params, weights, private_dir)
+        segments, names, descriptions = result.segments, result.names, result.descriptions
+    return SegmentsForReport(segments, profile(frame, segments, params, weights), names, descriptions)

@@ -1,0 +1,175 @@
+"""Readers: files into frames. CSV of any encoding and delimiter, Parquet, Excel, SPSS.
+
+The lowest data layer: it knows files, encodings and formats, not roles or analyses. The engine
+reads through it, and the dataset layer above both applies the roles.
+"""
+
+from __future__ import annotations
+
+import atexit
+import codecs
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import charset_normalizer
+import duckdb
+import ibis
+import pandas as pd
+import pyreadstat
+
+from helpers.params.inputs import Source
+from helpers.core.errors import DataError
+
+TYPE_CANDIDATES = ["BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR"]
+WHITESPACE = "whitespace"  # columns separated by runs of spaces or tabs (fixed-width exports)
+DUCKDB_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
+
+
+# what charset-normalizer names, as Python's codecs read it best: GB2312 and GBK text is read
+# as GB18030 (their superset), Shift-JIS as cp932 (Windows' superset), Big5 with HKSCS
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "shift_jis": "cp932", "big5": "big5hkscs"}
+
+
+def detect_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """A text file's encoding: a byte-order mark, else UTF-8 if it decodes, else what
+    charset-normalizer finds (GB18030/GBK, Big5, Shift-JIS, cp1252, …); a file it cannot tell
+    stops with a message asking for `encoding:`. (charset-normalizer is the library made for
+    this: it scores decodings by how language-like the text is, which no rule of ours matches.)"""
+    with path.open("rb") as handle:
+        head = handle.read(sample_bytes)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4 and len(head) == sample_bytes:
+            return "utf-8"  # only a character cut at the end of the sample
+    if head[:2000].count(b"\x00") > len(head[:2000]) // 4:  # UTF-16 without a byte-order mark
+        return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
+    results = list(charset_normalizer.from_bytes(head))
+    best = results[0] if results else None
+    # a tie between Western code pages goes to Windows-1252, the one spreadsheets export
+    for other in results:
+        if (
+            best is not None
+            and other.chaos <= best.chaos
+            and other.coherence >= best.coherence
+            and "cp1252" in other.could_be_from_charset
+        ):
+            best = other
+            break
+    if best is None:
+        raise DataError(
+            f"{path}: cannot tell the file's text encoding; add `encoding:` to its "
+            "entry under `data` (e.g. gb18030, big5, shift_jis, cp1252, latin-1)"
+        )
+    encoding = "cp1252" if "cp1252" in best.could_be_from_charset else best.encoding
+    return _SUPERSETS.get(encoding.lower(), encoding)
+
+
+def readable_path(source: Source) -> Path:
+    """The CSV file as DuckDB can read it: the file itself, or a UTF-8 copy of a file in an
+    encoding DuckDB lacks (removed when the process ends: it may hold personal columns)."""
+    path = Path(source.path)
+    if "encoding" in csv_options(source):
+        return path
+    return _utf8_copy(path, source.encoding or detect_encoding(path))
+
+
+def _utf8_copy(path: Path, encoding: str) -> Path:
+    """A UTF-8 copy of a file in another encoding, for DuckDB (it reads UTF-8/16 and Latin-1)."""
+    folder = Path(tempfile.mkdtemp(prefix="workbook-csv-"))
+    atexit.register(shutil.rmtree, folder, True)
+    tmp = folder / path.name
+    with path.open("r", encoding=encoding, newline="") as src, tmp.open("w", encoding="utf-8") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    return tmp
+
+
+def csv_options(source: Source) -> dict[str, Any]:
+    """DuckDB read_csv options for a source: detected or given encoding, given delimiter."""
+    encoding = (source.encoding or detect_encoding(Path(source.path))).lower()
+    # no BOOLEAN among the sniffed types: Yes/No, yes/no and true/false keep the file's own words
+    opts: dict[str, Any] = {"header": source.header, "auto_type_candidates": TYPE_CANDIDATES}
+    if source.names:
+        opts["names"] = list(source.names)
+    if source.delimiter and source.delimiter != WHITESPACE:
+        opts["delim"] = source.delimiter
+    if encoding not in DUCKDB_ENCODINGS:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise DataError(
+                f"{source.path}: unknown encoding '{encoding}'; give a valid "
+                "`encoding:` (e.g. utf-8, cp1252, latin-1)"
+            ) from None
+    else:
+        opts["encoding"] = DUCKDB_ENCODINGS[encoding]
+    return opts
+
+
+def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet, Excel or SPSS file into pandas (SPSS value labels applied)."""
+    path = Path(source.path)
+    as_text = as_text or []
+    try:
+        if source.kind == "csv" and source.delimiter == WHITESPACE:
+            encoding = source.encoding or detect_encoding(path)
+            frame = pd.read_csv(
+                path,
+                sep=r"\s+",
+                encoding=encoding,
+                header=0 if source.header else None,
+                names=source.names,
+                dtype={c: str for c in as_text},
+            )
+        elif source.kind == "csv":
+            opts = csv_options(source)
+            path = readable_path(source)  # an encoding DuckDB lacks: transcoded once
+            con = ibis.duckdb.connect()  # the engine's own CSV reader (type and dialect sniffing)
+            frame = con.read_csv(str(path), types={c: "VARCHAR" for c in as_text} or None, **opts).execute()
+        elif source.kind == "parquet":
+            frame = pd.read_parquet(path)
+        elif source.kind == "excel":
+            frame = pd.read_excel(
+                path,
+                sheet_name=source.sheet if source.sheet is not None else 0,
+                dtype={c: str for c in as_text},
+            )
+        elif source.kind == "spss":
+            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
+            frame.attrs["labels"] = dict(meta.column_names_to_labels)
+        else:
+            raise DataError(f"{path}: unknown format '{source.kind}'")
+    except DataError:
+        raise
+    except (duckdb.Error, OSError, ValueError, ImportError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: cannot read the file as {source.kind}: {first}") from None
+    # names as text everywhere (an Excel header of years reads as numbers 2019, 2020)
+    frame.columns = [str(c) for c in frame.columns]
+    for col in as_text:
+        if col in frame.columns:
+            frame[col] = id_text(frame[col])
+    return frame
+
+
+def id_text(ids: pd.Series) -> pd.Series:
+    """Ids as text, the same in every file: whole numbers stored as floats (1.0, as SPSS and
+    Excel keep them) become "1"; surrounding spaces go."""
+    if pd.api.types.is_float_dtype(ids) and ids.dropna().mod(1).eq(0).all():
+        ids = ids.astype("Int64")
+    return ids.astype("string").str.strip()
