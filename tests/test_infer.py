@@ -14,10 +14,15 @@ from conftest import ROOT, SHARED, demo_params_raw
 
 from helpers.batch.notebooks import list_notebooks
 from helpers.batch.run import run_batch
+from helpers.core.errors import WorkbookError
+from helpers.core.names import name_tokens
 from helpers.data.dataset import load_dataset
 from helpers.params import plan, schema
 from helpers.params.loading import load_params, parse_params, read_yaml
 from helpers.setup import draft, infer
+from helpers.setup.facts import facts_of
+from helpers.setup.roles import status_mapping
+from helpers.setup.words import pretty
 
 CLI = [sys.executable, "-m", "helpers.cli"]
 INIT_EXAMPLES = ROOT / "parameters" / "examples" / "init"
@@ -52,16 +57,16 @@ def roles_of(params) -> dict[str, str]:
 
 
 def test_name_tokens_split_camel_case_and_separators():
-    assert infer.name_tokens("MonthlyIncome") == ["monthly", "income"]
-    assert infer.name_tokens("att_price_sensitive") == ["att", "price", "sensitive"]
-    assert infer.name_tokens("CustomerID") == ["customer", "id"]
-    assert infer.pretty("YearsAtCompany") == "Years at company"
+    assert name_tokens("MonthlyIncome") == ["monthly", "income"]
+    assert name_tokens("att_price_sensitive") == ["att", "price", "sensitive"]
+    assert name_tokens("CustomerID") == ["customer", "id"]
+    assert pretty("YearsAtCompany") == "Years at company"
 
 
 def test_facts_tell_dates_written_as_numbers_and_text():
-    assert infer.facts_of("d", pd.Series([19970101, 19970315, 19980630])).date_format == "%Y%m%d"
-    assert infer.facts_of("d", pd.Series(["2024-01-05", "2024-02-10", None])).kind == "date"
-    assert infer.facts_of("n", pd.Series([19970101, 5, 7])).kind == "int"
+    assert facts_of("d", pd.Series([19970101, 19970315, 19980630])).date_format == "%Y%m%d"
+    assert facts_of("d", pd.Series(["2024-01-05", "2024-02-10", None])).kind == "date"
+    assert facts_of("n", pd.Series([19970101, 5, 7])).kind == "int"
 
 
 def _people(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -107,16 +112,16 @@ def test_roles_come_from_values_and_names():
 
 
 def test_status_values_in_words_and_active_flags():
-    words = infer.facts_of("Stage", pd.Series(["Active", "Churned", "Prospect", "Active"]))
-    assert infer._status_mapping(words)[0] == {
+    words = facts_of("Stage", pd.Series(["Active", "Churned", "Prospect", "Active"]))
+    assert status_mapping(words)[0] == {
         "customer": ["Active"],
         "churned": ["Churned"],
         "prospect": ["Prospect"],
     }
-    active = infer.facts_of("is_active", pd.Series(["Yes", "No", "Yes"]))
-    assert infer._status_mapping(active)[0] == {"customer": ["Yes"], "churned": ["No"]}
-    marital = infer.facts_of("MaritalStatus", pd.Series(["Single", "Married"]))
-    assert infer._status_mapping(marital) is None
+    active = facts_of("is_active", pd.Series(["Yes", "No", "Yes"]))
+    assert status_mapping(active)[0] == {"customer": ["Yes"], "churned": ["No"]}
+    marital = facts_of("MaritalStatus", pd.Series(["Single", "Married"]))
+    assert status_mapping(marital) is None
 
 
 def test_a_number_that_another_fixes_is_hidden():
@@ -129,7 +134,7 @@ def test_a_number_that_another_fixes_is_hidden():
 
 def test_a_file_without_an_id_is_refused_with_the_fix():
     frame = pd.DataFrame({"a": [1, 1, 2], "b": ["x", "y", "x"]})
-    with pytest.raises(infer.WorkbookError, match="no column is different on every row"):
+    with pytest.raises(WorkbookError, match="no column is different on every row"):
         infer.guess_customers(frame)
 
 

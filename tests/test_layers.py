@@ -20,7 +20,7 @@ LAYERS: dict[str, list[str]] = {
     # the data as a run sees it
     "data": ["readers", "engine", "fields", "events", "dataset", "text"],
     # getting started: no analysis depends on it
-    "setup": ["infer", "draft", "demo", "demo_saas"],
+    "setup": ["words", "facts", "roles", "infer", "draft", "demo", "demo_saas"],
     # one module per analysis step
     "analyses": [
         "explore",

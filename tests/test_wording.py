@@ -9,7 +9,7 @@ from helpers.analyses import filters, leads, value
 from helpers.core import formats
 from helpers.params.loading import load_params
 from helpers.params.wording import describe
-from helpers.setup.infer import currency_in
+from helpers.setup.facts import currency_in
 
 
 @pytest.fixture

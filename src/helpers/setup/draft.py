@@ -8,7 +8,6 @@ comment on each (why, how sure), picks the sections' defaults it can justify fro
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -19,37 +18,24 @@ import pandas as pd
 import yaml
 
 from helpers.core.errors import WorkbookError
-from helpers.core.expressions import quote
 from helpers.data.dataset import load_dataset
 from helpers.data.readers import read_frame
 from helpers.params.inputs import Source
 from helpers.params.loading import parse_params, read_yaml
 from helpers.params.schema import population
 from helpers.params.settings import singular_of
+from helpers.setup.facts import Input, as_dates, currency_in, numeric_date_format, read_input
 from helpers.setup.infer import (
-    GENERIC_STEMS,
-    GUESS,
-    LIKELY,
-    SURE,
-    CustomerGuess,
-    Input,
     OrdersGuess,
-    ScaleGuess,
-    as_dates,
-    common_prefix,
-    currency_in,
+    SectionsGuess,
     guess_customers,
     guess_orders,
     guess_population,
-    has_word,
-    is_binary,
+    guess_sections,
     is_transaction_log,
-    name_tokens,
-    norm_word,
-    numeric_date_format,
-    pretty,
-    read_input,
 )
+from helpers.setup.roles import GUESS, LIKELY, SURE, CustomerGuess, ScaleGuess, common_prefix
+from helpers.setup.words import GENERIC_STEMS, pretty
 
 
 def _plain(value: Any) -> Any:
@@ -99,23 +85,6 @@ class Draft:
     dropped: list[str]
     summary: list[str]
     kind: str
-
-
-def _literal(value: Any) -> str:
-    """A value as a filter expression writes it: text in double quotes, numbers as they are."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_literal(v) for v in value) + "]"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value.item() if hasattr(value, "item") else value)
-
-
-def _filter_name(text: str) -> str:
-    """A filter's name from words: lower case, letters, digits and _ only."""
-    name = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")[:40].strip("_")
-    return name if name and not name[0].isdigit() else f"f_{name}"
 
 
 def _relative(path: Path, folder: Path) -> str:
@@ -472,217 +441,99 @@ def _scales_block(cg: CustomerGuess) -> list[str]:
     return out
 
 
-def _categorical_main(cg: CustomerGuess, role: str, frame: pd.DataFrame) -> str | None:
-    """The column of a dimension that makes the best banner: 2–8 groups, few gaps."""
-    best = None
-    for c in cg.columns_of(role):
-        f = cg.facts[c]
-        if 2 <= f.distinct <= 8 and f.kind in ("text", "bool", "int"):
-            if role == "demographic" and f.kind == "int" and not cg.roles[c].coded:
-                continue
-            score = (f.answered / max(f.rows, 1), -abs(f.distinct - 3))
-            if has_word(f.tokens, (), ("gender", "sex")):
-                score = (2.0, 0)
-            if best is None or score > best[0]:
-                best = (score, c)
-    return best[1] if best else None
+def _filters_block(sections: SectionsGuess) -> list[str]:
+    if not sections.filters:
+        return []
+    out = [
+        "",
+        "# Named filters: readable rules over columns (and, with orders, derived fields such as",
+        "# orders_12m or spend_12m). Used by the banners below and in the 02 report.",
+        "filters:",
+    ]
+    return out + [_comment(f"  {name}: {_y(rule)}", why) for name, (rule, why) in sections.filters.items()]
 
 
-def _sections_block(
-    cg: CustomerGuess, frame: pd.DataFrame, og: OrdersGuess | None, undecided: list[str]
-) -> list[str]:
-    out: list[str] = []
-    filters: dict[str, tuple[str, str]] = {}
-    status = cg.columns_of("status")
-    if status and cg.status.get("churned"):
-        values = cg.status["churned"]
-        filters["churned"] = (
-            f"{quote(status[0])} in {_literal(list(values))}",
-            "the status values that mean churned",
-        )
-    age = next(
-        (
-            c
-            for c in cg.columns_of("demographic")
-            if has_word(cg.facts[c].tokens, {"age", "agea", "ages"}) and cg.facts[c].kind in ("int", "float")
-        ),
-        None,
-    )
-    age_groups: list[str] = []
-    if age:
-        ages = pd.to_numeric(frame[age], errors="coerce").dropna()
-        young, old = (int(5 * round(ages.quantile(q) / 5)) for q in (0.25, 0.75))
-        if young < old:
-            age_groups = [f"under_{young}", f"age_{old}_plus"]
-            filters[age_groups[0]] = (f"{quote(age)} < {young}", "about the youngest quarter (to 5 years)")
-            filters[age_groups[1]] = (f"{quote(age)} >= {old}", "about the oldest quarter (to 5 years)")
-    income = next(
-        (
-            c
-            for c in cg.columns_of("demographic")
-            if has_word(cg.facts[c].tokens, (), ("income", "salar", "earning", "wage"))
-            and cg.facts[c].kind in ("int", "float")
-            and cg.facts[c].distinct > 12
-        ),
-        None,
-    )
-    if income:
-        q = float(pd.to_numeric(frame[income], errors="coerce").quantile(0.75))
-        filters["high_income"] = (f"{quote(income)} >= {q:.6g}", "the top quarter by income")
-    top = next((s for s in cg.scales if s.items), None)
-    if top:
-        item = top.items[0]
-        points = top.points[-2:] if len(top.points) >= 4 else top.points[-1:]
-        rule = (
-            f"{quote(item)} in {_literal(list(points))}"
-            if isinstance(points[0], str)
-            else f"{quote(item)} >= {points[0]}"
-        )
-        filters[_filter_name("high_" + "_".join(name_tokens(item)))] = (
-            rule,
-            "the top box of the first scale item",
-        )
-    geo = _categorical_main(cg, "geographic", frame)
-    if geo and cg.facts[geo].kind == "text":
-        biggest = cg.facts[geo].values[0]
-        geo_key = re.sub(r"[^a-z0-9_]", "_", str(geo).lower())
-        value_key = re.sub(r"[^a-z0-9_]+", "_", str(biggest).lower()).strip("_")
-        key = (value_key if value_key.startswith(geo_key) else f"{geo_key}_{value_key}")[:40].strip("_")
-        filters[_filter_name(key)] = (
-            f"{quote(geo)} == {_literal(str(biggest))}",
-            f"the largest {pretty(geo).lower()}",
-        )
-    if og and cg is not None:
-        filters["heavy_buyers"] = ("orders_12m >= 6", "six or more orders in the last 12 months")
-        filters["occasional_buyers"] = (
-            "orders_12m >= 1 and orders_12m <= 2",
-            "one or two orders in the last 12 months",
-        )
-    if filters:
-        out += [
-            "",
-            "# Named filters: readable rules over columns (and, with orders, derived fields such as",
-            "# orders_12m or spend_12m). Used by the banners below and in the 02 report.",
-        ]
-        out.append("filters:")
-        for name, (rule, why) in filters.items():
-            out.append(_comment(f"  {name}: {_y(rule)}", why))
-
-    banners: list[str] = []
-    if status:
-        banners.append(f"    - {_y({'name': pretty(status[0]), 'column': status[0]})}")
-    demo_col = _categorical_main(cg, "demographic", frame)
-    if demo_col:
-        banners.append(f"    - {_y({'name': pretty(demo_col), 'column': demo_col})}")
-    if age_groups:
-        banners.append(f"    - {_y({'name': 'Age', 'filters': age_groups})}")
-    if geo:
-        banners.append(f"    - {_y({'name': pretty(geo), 'column': geo})}")
-    if "heavy_buyers" in filters:
-        banners.append("    - {name: Buyers, filters: [heavy_buyers, occasional_buyers]}")
-    compare = [n for n in filters if n in ("high_income", "churned")][:1] or [
-        n for n in filters if n.startswith("high_")
-    ][:1]
-    out += ["", "# Banner tables (02): questions down the side, these groups across the top.", "crosstab:"]
-    if banners:
+def _crosstab_block(sections: SectionsGuess, undecided: list[str]) -> list[str]:
+    out = ["", "# Banner tables (02): questions down the side, these groups across the top.", "crosstab:"]
+    if sections.banners:
         out.append("  banners:")
-        out += banners
+        out += [f"    - {_y(banner)}" for banner in sections.banners]
     else:
         out.append("  banners: []                    # no column with 2–8 groups to compare; add one")
         undecided.append("crosstab.banners: no column with 2–8 groups was found to compare by")
-    if compare:
-        out.append(f"  compare_with_rest: {_y(compare)}")
+    if sections.compare:
+        out.append(f"  compare_with_rest: {_y(sections.compare)}")
+    return out
 
-    features = cg.columns_of("psychographic") + cg.columns_of("behavioural")
-    features += list(cg.multi)
-    rows = len(frame)
-    out += [
+
+def _segment_block(cg: CustomerGuess, rows: int, undecided: list[str]) -> list[str]:
+    features = cg.columns_of("psychographic") + cg.columns_of("behavioural") + list(cg.multi)
+    out = [
         "",
         "# Segmentation (03): the features default to the psychographic and behavioural columns.",
         "segment:",
     ]
     if len(features) > 30:
         chosen = cg.columns_of("psychographic")[:25]
-        chosen += [c for c in cg.columns_of("behavioural") if cg.facts[c].answered >= 0.8 * rows][
-            : 30 - len(chosen)
-        ]
-        out.append(
-            _comment(
-                f"  features: {_flow_list(chosen, 12)}",
-                f"{len(features)} candidates: the first 30 (scales first); choose the ones that matter",
-            )
-        )
+        answered = [c for c in cg.columns_of("behavioural") if cg.facts[c].answered >= 0.8 * rows]
+        chosen += answered[: 30 - len(chosen)]
+        why = f"{len(features)} candidates: the first 30 (scales first); choose the ones that matter"
+        out.append(_comment(f"  features: {_flow_list(chosen, 12)}", why))
         undecided.append(
             f"segment.features: {len(features)} candidate columns, the first 30 kept; "
             "choose the ones that matter"
         )
     elif not features:
-        demo = [c for c in cg.columns_of("demographic") + cg.columns_of("geographic")]
-        if demo:
-            out.append(
-                _comment(
-                    f"  features: {_flow_list(demo[:12], 12)}",
-                    "no attitude or behaviour columns: segments on who they are",
-                )
-            )
+        who = cg.columns_of("demographic") + cg.columns_of("geographic")
+        if who:
+            why = "no attitude or behaviour columns: segments on who they are"
+            out.append(_comment(f"  features: {_flow_list(who[:12], 12)}", why))
+    status = cg.columns_of("status")
     if status:
         out.append(_comment(f"  strata: {_y(status[0])}", "the fitting sample keeps the status mix"))
     out.append(_comment("  k_max: 6", "at most 6 segments, each at least 5% of the file"))
     out.append(
         _comment("  bootstrap: 5", "5 refits for the stability check: quick; use 10–20 for the final run")
     )
+    return out
 
-    personas = ["", "# Personas (05).", "personas:"]
-    if age:
-        personas.append(_comment(f"  age: {_y(age)}", "the age column, for the age line and the face"))
-    gender = next(
-        (
-            c
-            for c in cg.columns_of("demographic")
-            if has_word(cg.facts[c].tokens, (), ("gender", "sex", "female", "male"))
-        ),
-        None,
-    )
-    if gender:
-        f = cg.facts[gender]
-        female = [
-            v
-            for v in f.values
-            if norm_word(v) in ("female", "f", "woman", "women", "w", "frau", "femme", "女")
-        ]
-        male = [v for v in f.values if norm_word(v) in ("male", "m", "man", "men", "mann", "homme", "男")]
-        if not female and is_binary(f) and has_word(f.tokens, {"female"}):
-            female, male = [1], [0]
-        elif not female and is_binary(f) and has_word(f.tokens, {"male"}):
-            female, male = [0], [1]
-        if female and male:
-            personas.append(f"  gender: {_y({'column': gender, 'female': female, 'male': male})}")
-        else:
-            personas.append(
-                f"  # gender: {{column: {gender}, female: [?], male: [?]}}   # which code means what?"
-            )
-            undecided.append(
-                f"personas.gender: which values of {gender} ({', '.join(map(str, f.values[:4]))}) "
-                "mean female and male"
-            )
-    has_churn = bool(cg.status.get("churned"))
-    goal, goal_why = (
-        ("grow repeat revenue", "with orders, repeat buying matters")
-        if og
-        else ("improve loyalty", "with a churn flag, keeping people matters")
-        if has_churn
-        else ("understand who they are", "no orders and no status: there is no outcome to grow")
-    )
-    personas.append(_comment(f"  goal: {goal}", goal_why))
-    if not og:
-        personas.append(
+
+def _personas_block(
+    sections: SectionsGuess, cg: CustomerGuess, has_orders: bool, undecided: list[str]
+) -> list[str]:
+    out = ["", "# Personas (05).", "personas:"]
+    if sections.age:
+        out.append(_comment(f"  age: {_y(sections.age)}", "the age column, for the age line and the face"))
+    gender = sections.gender
+    if gender and sections.female and sections.male:
+        out.append(f"  gender: {_y({'column': gender, 'female': sections.female, 'male': sections.male})}")
+    elif gender:
+        out.append(f"  # gender: {{column: {gender}, female: [?], male: [?]}}   # which code means what?")
+        shown = ", ".join(map(str, cg.facts[gender].values[:4]))
+        undecided.append(f"personas.gender: which values of {gender} ({shown}) mean female and male")
+    out.append(_comment(f"  goal: {sections.goal}", sections.goal_why))
+    if not has_orders:
+        has_churn = bool(cg.status.get("churned"))
+        out.append(
             _comment(
                 "  rubric: " + _y({"size": 1, **({"retention": 2} if has_churn else {})}),
                 "what the data can score: size" + (" and retention" if has_churn else ""),
             )
         )
-    out += personas
     return out
+
+
+def _sections_block(
+    cg: CustomerGuess, frame: pd.DataFrame, og: OrdersGuess | None, undecided: list[str]
+) -> list[str]:
+    """The analysis sections of a drafted file: filters, banners, segments and personas."""
+    sections = guess_sections(cg, frame, og is not None)
+    return (
+        _filters_block(sections)
+        + _crosstab_block(sections, undecided)
+        + _segment_block(cg, len(frame), undecided)
+        + _personas_block(sections, cg, og is not None, undecided)
+    )
 
 
 def _orders_sections(og: OrdersGuess, cg: CustomerGuess | None) -> list[str]:
