@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from helpers.core.errors import DataError
-from helpers.data.dataset import load_dataset, multi_response
+from helpers.data.dataset import load_dataset
+from helpers.data.fields import multi_response
 from helpers.data.readers import detect_encoding, read_frame
 from helpers.params.inputs import Source
 from helpers.params.loading import load_params

@@ -30,7 +30,8 @@ from scipy import stats
 
 from helpers.analyses.filters import DERIVED_FIELDS, evaluate, filter_columns
 from helpers.core.privacy import SMALL_GROUPS, marker, small_groups
-from helpers.data.dataset import is_numeric_column, multi_response
+from helpers.data.dataset import is_numeric_column
+from helpers.data.fields import multi_response
 from helpers.params.config import Params
 from helpers.params.schema import Scale, label_of, scale_of, status_column, value_words
 from helpers.params.settings import Banner, CrosstabParams

@@ -10,8 +10,9 @@ import pandas as pd
 
 from helpers.core import formats
 from helpers.core.privacy import SMALL_GROUPS, fold_small, suppress_rows, suppress_small
-from helpers.data.dataset import Dataset, is_numeric_column, multi_response, weights
+from helpers.data.dataset import Dataset, is_numeric_column, weights
 from helpers.data.engine import order_crosstab, orders_by_month
+from helpers.data.fields import multi_response
 from helpers.params.config import Params
 from helpers.params.inputs import DIMENSIONS
 from helpers.params.schema import (

@@ -29,8 +29,9 @@ from helpers.analyses.naming import age_band, gender_of, label
 from helpers.analyses.segment import too_few
 from helpers.core import formats
 from helpers.core.privacy import CSP_META
-from helpers.data.dataset import multi_response, weights
+from helpers.data.dataset import weights
 from helpers.data.events import slug
+from helpers.data.fields import multi_response
 from helpers.data.text import OTHER as THEME_OTHER
 from helpers.data.text import theme_set as text_theme_set
 from helpers.data.text import typical_quote, vocabulary_of

@@ -37,8 +37,9 @@ from helpers.analyses.metrics import Ledger, population_word, registry
 from helpers.analyses.naming import label, segment_names
 from helpers.analyses.quarters import ASSIGNMENTS, follow_previous, previous_folder
 from helpers.core.privacy import SMALL_GROUPS, suppress_rows
-from helpers.data.dataset import multi_response, stratified_index
+from helpers.data.dataset import stratified_index
 from helpers.data.events import slug
+from helpers.data.fields import multi_response
 from helpers.data.text import OTHER as OTHER_THEME
 from helpers.params.config import Params
 from helpers.params.schema import NO_VALUE, display_values, label_of, scale_of

@@ -7,6 +7,7 @@ layer computes them; the filters, banner tables and cohort rules use them by the
 from __future__ import annotations
 
 import difflib
+import re
 
 import numpy as np
 import pandas as pd
@@ -202,3 +203,31 @@ def _comparison_problem(
         f"`{text}`: '{column}' never holds {', '.join(repr(v) for v in absent)}; it holds "
         f"{shown}{more} (values are matched exactly, as the file writes them)"
     )
+
+
+def multi_response(customers: pd.DataFrame, params: Params, name: str) -> pd.DataFrame:
+    """A multiple-response set as one boolean column per answer (missing where not answered)."""
+    assert params.columns is not None
+    mr = params.columns.multi_response[name]
+    if mr.column:
+        text = customers[mr.column].astype("string")
+        # a million answers hold only a few hundred distinct pick lists: split those, then
+        # spread them to every row by their codes
+        codes, distinct = pd.factorize(text, use_na_sentinel=True)
+        sep = re.escape(mr.separator)
+        tidy = (
+            pd.Series(distinct, dtype="string")
+            .str.strip()
+            .str.replace(rf"\s*{sep}\s*", mr.separator, regex=True)
+        )
+        dummies = tidy.str.get_dummies(sep=mr.separator)
+        table = dummies.to_numpy(bool)
+        rows = table[np.where(codes >= 0, codes, 0)] if len(table) else np.zeros((len(codes), 0))
+        picks = pd.DataFrame(rows, index=customers.index, columns=dummies.columns).astype("boolean")
+        picks[codes < 0] = pd.NA
+        return picks
+    frame = customers[mr.columns or []].apply(pd.to_numeric, errors="coerce")
+    answered = frame.notna().any(axis=1)
+    out = frame.fillna(0).astype(bool).astype("boolean")
+    out[~answered.to_numpy()] = pd.NA
+    return out

@@ -34,7 +34,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from helpers.params.inputs import MultiResponse
 from helpers.params.config import Params
-from helpers.data.dataset import CHECKED_ENV, Dataset, fingerprint, multi_response
+from helpers.data.dataset import CHECKED_ENV, Dataset, fingerprint
+from helpers.data.fields import multi_response
 from helpers.core.privacy import marker, suppress_small
 from helpers.params.schema import label_of
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from helpers.core.names import name_tokens
 from helpers.core.privacy import PERSONAL_PATTERNS, personal_share
-from helpers.data.dataset import PERSONAL_SHARE
+from helpers.data.checks import PERSONAL_SHARE
 from helpers.setup.facts import Facts
 from helpers.setup.words import (
     ACQ_DATE,
