@@ -16,7 +16,7 @@ from pathlib import Path
 from demo_setup import demo_params
 
 from helpers.analyses.filters import profile_frame
-from helpers.analyses.segment import run
+from helpers.analyses.segmentation import run
 from helpers.data.dataset import load_dataset, weights
 from helpers.params.loading import load_params
 from helpers.setup.demo import write_demo

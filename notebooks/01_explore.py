@@ -41,10 +41,10 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 # %%
 from helpers.analyses import cohorts, explore, metrics
 from helpers.data import text
-from helpers.params import plan
-from helpers.present import plots
-from helpers.params.loading import load_params
 from helpers.data.dataset import load_dataset
+from helpers.params import plan
+from helpers.params.loading import load_params
+from helpers.present import plots
 from helpers.present.tables import save_table
 
 plots.setup()

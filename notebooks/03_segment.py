@@ -34,12 +34,12 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers.analyses import filters, leads, metrics, segment
+from helpers.analyses import filters, leads, metrics, segmentation
 from helpers.data import text
-from helpers.params import plan
-from helpers.present import plots
-from helpers.params.loading import load_params
 from helpers.data.dataset import load_dataset, weights
+from helpers.params import plan
+from helpers.params.loading import load_params
+from helpers.present import plots
 from helpers.present.tables import save_table
 
 plots.setup()
@@ -51,8 +51,8 @@ frame = filters.profile_frame(data)
 w = weights(frame, params)
 
 # %%
-result = segment.run(frame, params, w, private_dir)  # last quarter's names for the same people
-plots.md(segment.method_text(result, params, len(frame)))
+result = segmentation.run(frame, params, w, private_dir)  # last quarter's names for the same people
+plots.md(segmentation.method_text(result, params, len(frame)))
 
 # %% [markdown]
 # ## How many segments?
@@ -102,13 +102,13 @@ plots.styled(sizes, "Segments", bar="share %")
 
 # %%
 plots.show(
-    plots.index_heatmap(segment.heatmap_rows(result, min_cell=params.privacy.min_cell))
+    plots.index_heatmap(segmentation.heatmap_rows(result, min_cell=params.privacy.min_cell))
     if result.index is not None
     else plots.md("One segment.")
 )
 
 # %%
-traits = segment.traits_table(result) if result.index is not None else None
+traits = segmentation.traits_table(result) if result.index is not None else None
 save_table(traits, "segment_traits", tables_dir)
 plots.styled(traits, "Each segment's most distinctive traits", missing="One segment only.")
 
@@ -185,15 +185,15 @@ plots.show(plots.md(leads.holdout_sentence(outcomes, params, checked=holdout is 
 plots.styled(outcomes, "Fit tier against value and retention", missing="")
 
 # %%
-saved = segment.save_bundle(leads.bundle(result, tool, criteria, frame, params), private_dir)
-segment.save_assignments(result, frame, params, private_dir);
+saved = segmentation.save_bundle(leads.bundle(result, tool, criteria, frame, params), private_dir)
+segmentation.save_assignments(result, frame, params, private_dir);
 # the model, the typing tool and the scorecard stay with the run's private files (never
 # published), for `workbook assign` and for next quarter's comparison
 
 # %%
 figures = metrics.Ledger("03_segment", params)  # the figures this page states, for the batch's check
-segment.record_sizes(figures, result, w, params)
+segmentation.record_sizes(figures, result, w, params)
 figures.save(private_dir);
 
 # %% tags=["glance"]
-plots.glance(segment.glance_lines(result, sizes, params) + [leads.typing_line(tool, result.k, params)])
+plots.glance(segmentation.glance_lines(result, sizes, params) + [leads.typing_line(tool, result.k, params)])

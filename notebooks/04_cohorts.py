@@ -36,11 +36,11 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers.analyses import cohorts, explore, filters, metrics, segment, usage, value  # noqa: F401 (some in %%needs cells)
-from helpers.params import plan  # noqa: F401 (some in %%needs cells)
-from helpers.present import plots  # noqa: F401 (some in %%needs cells)
-from helpers.params.loading import load_params
+from helpers.analyses import cohorts, explore, filters, metrics, segment, segmentation, usage, value  # noqa: F401 (some in %%needs cells)
 from helpers.data.dataset import NO_PROFILE, load_dataset
+from helpers.params import plan  # noqa: F401 (some in %%needs cells)
+from helpers.params.loading import load_params
+from helpers.present import plots  # noqa: F401 (some in %%needs cells)
 from helpers.present.tables import save_table
 
 plots.setup()
@@ -55,7 +55,7 @@ overall = cohorts.retention(
     data.engine, data.activity, params.as_of, ct.period, ct.definition, max_periods=ct.max_periods
 )
 stick = cohorts.find_stick_point(data, params)
-segments = segment.load_assignments(private_dir)  # from 03_segment in the same run, if it ran
+segments = segmentation.load_assignments(private_dir)  # from 03_segment in the same run, if it ran
 by_split = cohorts.split_retention(data, frame, params, segments)
 econ = cohorts.economics(data, frame, params)
 promos = cohorts.promotions(data, frame, params)

@@ -36,12 +36,12 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 report_dir: str = ""  # folder of the published version, for personas.html; empty: not saved
 
 # %%
-from helpers.analyses import filters, metrics, personas, quarters, segment, value
+from helpers.analyses import filters, metrics, personas, priorities, quarters, segmentation, value
 from helpers.data import text
-from helpers.params import plan
-from helpers.present import plots
-from helpers.params.loading import load_params
 from helpers.data.dataset import load_dataset, weights
+from helpers.params import plan
+from helpers.params.loading import load_params
+from helpers.present import card_pages, plots
 from helpers.present.tables import save_page, save_table
 
 plots.setup()
@@ -53,10 +53,10 @@ frame = filters.profile_frame(data)
 w = weights(frame, params)
 
 # %%
-seg = segment.segments_for(frame, params, w, private_dir)
+seg = segmentation.segments_for(frame, params, w, private_dir)
 clv = value.customer_value_for(data, private_dir)  # from 04_cohorts of this run, if it ran
 cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params, clv, seg.descriptions)
-ranking = personas.focus(cards, params)
+ranking = priorities.focus(cards, params)
 
 # %% [markdown]
 # ## Where to focus
@@ -68,7 +68,7 @@ ranking = personas.focus(cards, params)
 # the data, no persona is recommended: size alone is no reason to focus.
 
 # %%
-plots.md(personas.rubric_notes(ranking, params))
+plots.md(priorities.rubric_notes(ranking, params))
 
 # %%
 save_table(ranking, "persona_ranking", tables_dir)
@@ -78,7 +78,7 @@ plots.styled(ranking, "Personas ranked by the rubric", decimals=3)
 plots.md(value.caveat_for(private_dir))  # the value figures' holdout check, from 04_cohorts
 
 # %%
-plots.show(plots.tradeoff_chart(personas.facts_table(cards), personas.measures(params)))
+plots.show(plots.tradeoff_chart(card_pages.facts_table(cards), personas.measures(params)))
 
 # %% [markdown]
 # ## The personas
@@ -92,8 +92,8 @@ plots.show(plots.tradeoff_chart(personas.facts_table(cards), personas.measures(p
 # are footnotes: the figure behind each statement, listed at the bottom of the card.
 
 # %%
-personas.add_marketing(cards, frame, seg.segments, params, data)
-plots.html(personas.cards_html(cards))
+priorities.add_marketing(cards, frame, seg.segments, params, data)
+plots.html(card_pages.cards_html(cards))
 
 # %% [markdown]
 # ## Buyer personas: the people inside the accounts
@@ -119,13 +119,13 @@ plots.styled(buyers, "Buyer roles", decimals=1, missing="The contacts file has n
 # offline and prints one card per page; the key facts of every persona are also a CSV table.
 
 # %%
-facts = personas.facts_table(cards)
+facts = card_pages.facts_table(cards)
 save_table(facts, "persona_facts", tables_dir)
 quarters.save_facts(facts, private_dir)
 figures = metrics.Ledger("05_personas", params)  # the figures this page states, for the batch's check
-personas.record_figures(figures, cards, params, frame)
+priorities.record_figures(figures, cards, params, frame)
 figures.save(private_dir)
-page = save_page(personas.standalone_page(cards, params), "personas.html", report_dir)
+page = save_page(card_pages.standalone_page(cards, params), "personas.html", report_dir)
 
 # %% [markdown]
 # ## What changed since last quarter
@@ -165,4 +165,4 @@ save_table(change.migration if change else None, "migration", tables_dir)
 plots.show(plots.migration_chart(change.migration) if change else plots.md(""))
 
 # %% tags=["glance"]
-plots.glance(personas.glance_lines(cards, change.summary() if change else None, params))
+plots.glance(priorities.glance_lines(cards, change.summary() if change else None, params))

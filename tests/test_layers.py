@@ -34,11 +34,14 @@ LAYERS: dict[str, list[str]] = {
         "naming",
         "quarters",
         "segment",
+        "profiles",
+        "segmentation",
         "leads",
         "personas",
+        "priorities",
     ],
     # how figures reach a reader
-    "present": ["tables", "plots", "pages"],
+    "present": ["tables", "card_pages", "plots", "pages"],
     # the quarterly batch
     "batch": ["notebooks", "kernels", "export", "index", "publish", "schedule", "manifest", "run"],
 }

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers.analyses import cohorts, personas, segment
+from helpers.analyses import cohorts, personas, priorities, profiles, segmentation
 from helpers.analyses.filters import profile_frame
 from helpers.data import text as text_themes
 from helpers.data.dataset import load_dataset, weights
 from helpers.params.loading import load_params
+from helpers.present import card_pages
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def built(demo_dir, tmp_path_factory):
     params = demo_params_at(demo_dir, tmp_path_factory.mktemp("p"), {"bootstrap": 3})
     frame = profile_frame(load_dataset(params))
     w = weights(frame, params)
-    seg = segment.segments_for(frame, params, w, None)
+    seg = segmentation.segments_for(frame, params, w, None)
     cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params)
     return params, frame, seg, cards
 
@@ -58,16 +59,16 @@ def test_change_the_data_and_the_card_changes(built):
     mask = seg.segments == first.segment
     changed.loc[mask, "age"] = 72
     changed.loc[mask, "city_tier"] = "rural"
-    index = segment.profile(changed, seg.segments, params, weights(changed, params))
+    index = profiles.profile(changed, seg.segments, params, weights(changed, params))
     again = personas.build_personas(changed, seg.segments, index, seg.names, params)[0]
     assert again.age_band == "60+" and first.age_band != "60+"
     assert any("rural" in f.text for f in again.facts["Who"])
-    assert personas.card_html(again) != personas.card_html(first)
+    assert card_pages.card_html(again) != card_pages.card_html(first)
 
 
 def test_every_statement_has_its_figure(built):
     _, _, _, cards = built
-    page = personas.card_html(cards[0])
+    page = card_pages.card_html(cards[0])
     statements = sum(len(f) for f in cards[0].facts.values())
     assert page.count('<sup><a href="#note-') >= statements  # a tap opens the note
     for n in re.findall(r'href="#(note-[^"]+)"', page):
@@ -80,7 +81,7 @@ def test_every_statement_has_its_figure(built):
 def test_no_personal_data_or_raw_ids_on_cards(built, demo_dir):
     params, frame, seg, cards = built
     raw = pd.read_parquet(demo_dir / "customers.parquet")
-    page = personas.standalone_page(cards, params)
+    page = card_pages.standalone_page(cards, params)
     assert not re.search(r"C\d{7}", page)  # no customer ids
     assert not re.search(r"[\w.]+@[\w-]+\.\w", page) and "+44 7700" not in page
     full_names = set(raw["name"])
@@ -104,7 +105,7 @@ def test_the_quote_is_scrubbed_and_typical(built):
 
 def test_focus_follows_the_rubric(built):
     params, frame, seg, cards = built
-    table = personas.focus(cards, params)
+    table = priorities.focus(cards, params)
     assert (table["focus"] == "focus").sum() == params.personas.focus_count
     assert (table["focus"] == "not a focus").sum() >= params.personas.avoid_count
     assert table["score (0 to 1)"].is_monotonic_decreasing
@@ -113,7 +114,7 @@ def test_focus_follows_the_rubric(built):
     size_only = params.model_copy(
         update={"personas": params.personas.model_copy(update={"rubric": {"size": 1.0, "outcome": 0.0}})}
     )
-    by_size = personas.focus(cards, size_only)
+    by_size = priorities.focus(cards, size_only)
     largest = max(cards, key=lambda c: c.numbers["size"])
     assert by_size.index[0].startswith(f"{largest.segment}.")
     assert all(c.reasons for c in cards)
@@ -142,12 +143,12 @@ def test_offer_advice_agrees_with_the_cohort_report(demo_dir_full, tmp_path):
     assert overall  # the demo studies its promotions
     said = 0
     for group in sorted(set(truth)):
-        for fact in personas.offer_facts(frame[truth == group], params, data, overall):
+        for fact in priorities.offer_facts(frame[truth == group], params, data, overall):
             said += 1
             p = re.search(r"\(p ([<\d.e-]+)", fact.source).group(1)
             assert p.startswith("<") or float(p) < 0.05, fact.source
             code = next(c for c in overall if c in fact.text)
-            (a, _), (b, _) = personas._after_shares(overall[code], code)
+            (a, _), (b, _) = priorities._after_shares(overall[code], code)
             agrees = ("stay less" in fact.text) == (a < b)
             assert agrees or "differs" in fact.source, fact.source
     assert said
@@ -155,7 +156,7 @@ def test_offer_advice_agrees_with_the_cohort_report(demo_dir_full, tmp_path):
 
 def test_one_group_is_not_called_a_focus(built):
     params, _, _, cards = built
-    table = personas.focus(cards[:1], params)
+    table = priorities.focus(cards[:1], params)
     assert table["focus"].tolist() == ["the only group"] and "nothing to rank" in table["why"].iloc[0]
 
 
@@ -176,7 +177,7 @@ def test_the_outcome_drives_the_focus_the_right_way(built):
     p = _status_params(params, ["bad"], ["good"])
     p = p.model_copy(update={"personas": p.personas.model_copy(update={"rubric": {"size": 1.0}})})
     again = personas.build_personas(planted, seg.segments, seg.index, seg.names, p)
-    table = personas.focus(again, p)
+    table = priorities.focus(again, p)
     column = "Status: bad %"
     assert column in table  # the outcome in the data's own words
     rates = table[column]
@@ -184,8 +185,8 @@ def test_the_outcome_drives_the_focus_the_right_way(built):
     assert table.loc[rates.idxmax(), "focus"] == "not a focus"
     reason = next(c for c in again if c.segment == worst).reasons[0]
     assert "Status: bad" in reason and "everyone" in reason
-    assert "Status: bad" in personas.rubric_notes(table, p)  # defined, with its base
-    risk = personas.glance_lines(again, None, p)[-1]  # not a focus, and not to be ignored
+    assert "Status: bad" in priorities.rubric_notes(table, p)  # defined, with its base
+    risk = priorities.glance_lines(again, None, p)[-1]  # not a focus, and not to be ignored
     assert risk.startswith(f"**Most at risk: {worst}.") and "where keeping customers matters most" in risk
 
 
@@ -196,11 +197,11 @@ def test_no_outcome_no_focus(built):
     bare = params.model_copy(update={"columns": cols})
     plain = frame.drop(columns=["orders", "orders_12m", "spend_12m"])
     again = personas.build_personas(plain, seg.segments, seg.index, seg.names, bare)
-    table = personas.focus(again, bare)
-    assert set(table["focus"]) == {personas.NO_RECOMMENDATION}
+    table = priorities.focus(again, bare)
+    assert set(table["focus"]) == {priorities.NO_RECOMMENDATION}
     assert "score (0 to 1)" not in table
-    assert "no outcome" in personas.glance_lines(again)[0]
-    assert "No focus is recommended" in personas.rubric_notes(table, bare)
+    assert "no outcome" in priorities.glance_lines(again)[0]
+    assert "No focus is recommended" in priorities.rubric_notes(table, bare)
 
 
 def test_growth_is_not_size_again(built):
@@ -236,7 +237,7 @@ def test_a_trait_of_a_minority_is_a_tendency(built):
 def test_size_alone_never_keeps_a_persona_no_better_than_an_avoided_one(built):
     params, _, _, cards = built
     again = copy.deepcopy(cards)
-    personas.focus(again, params)
+    priorities.focus(again, params)
     avoided = next(c for c in again if c.focus == "not a focus")
     kept = next(c for c in again if c.focus == "maintain")
     names = personas.measures(params)
@@ -247,7 +248,7 @@ def test_size_alone_never_keeps_a_persona_no_better_than_an_avoided_one(built):
     worse = 0.01 if names[key].better == "lower" else -0.01
     kept.numbers[key] = avoided.numbers[key] + worse * (1 if names[key].unit == "share" else 100)
     kept.numbers["size"] = max(c.numbers["size"] for c in again) + 0.1  # the largest by far
-    table = personas.focus(again, params)
+    table = priorities.focus(again, params)
     assert kept.focus == "not a focus" and kept.reasons[0].startswith("no better than ")
     assert avoided.name in kept.reasons[0]
     assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count + 1
@@ -259,11 +260,11 @@ def test_channel_advice_on_a_card_says_what_04_found_of_that_channel():
         personas.Fact("Came to us through paid search", "35% of the segment")
     ]
     econ = pd.DataFrame({"value / CAC": [17.7, 3.0, 1.2]}, index=["organic", "email", "paid search"])
-    (channels,) = personas.marketing(card, [], econ)
+    (channels,) = priorities.marketing(card, [], econ)
     assert "but 04 finds it the channel with the least value for its cost" in channels.text
     assert "1.2×" in channels.source
     card.facts["Where to reach them"] = [personas.Fact("Came to us through email", "40% of the segment")]
-    assert personas.marketing(card, [], econ)[0].text == "Channels: came to us through email"  # in between
+    assert priorities.marketing(card, [], econ)[0].text == "Channels: came to us through email"  # in between
 
 
 def test_a_full_price_trait_is_said_only_in_the_direction_it_differs():

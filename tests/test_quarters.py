@@ -12,11 +12,12 @@ import pytest
 import yaml
 from conftest import demo_params_raw
 
-from helpers.analyses import personas, quarters, segment
+from helpers.analyses import personas, quarters, segmentation
 from helpers.analyses.filters import profile_frame
 from helpers.analyses.leads import bundle, train_typing_tool
 from helpers.data.dataset import load_dataset, weights
 from helpers.params.loading import load_params
+from helpers.present import card_pages
 from helpers.setup import demo
 
 
@@ -35,12 +36,12 @@ def _run(tmp_path, name: str, data_dir, previous: str | None, period: str, priva
     w = weights(frame, params)
     folder = private / period / "v1"
     # as the batch runs 03: in a build folder next to the published periods' folders
-    result = segment.run(frame, params, w, private / f".build-{period}" / "03_segment")
+    result = segmentation.run(frame, params, w, private / f".build-{period}" / "03_segment")
     tool = train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
-    segment.save_bundle(bundle(result, tool, [], frame, params), folder / "03_segment")
-    segment.save_assignments(result, frame, params, folder / "03_segment")
+    segmentation.save_bundle(bundle(result, tool, [], frame, params), folder / "03_segment")
+    segmentation.save_assignments(result, frame, params, folder / "03_segment")
     cards = personas.build_personas(frame, result.segments, result.index, result.names, params)
-    facts = personas.facts_table(cards)
+    facts = card_pages.facts_table(cards)
     quarters.save_facts(facts, folder / "05_personas")
     bases = quarters.kpi_bases(frame, result.segments, params)
     quarters.save_facts(bases, folder / "05_personas", quarters.BASES)
@@ -58,7 +59,7 @@ def quarters_pair(tmp_path_factory):
     return tmp, private, now, prev
 
 
-def _planted(result: segment.Segmentation, truth_path) -> pd.Series:
+def _planted(result: segmentation.Segmentation, truth_path) -> pd.Series:
     """The planted demo segment most of each found segment's people come from."""
     truth = pd.read_parquet(truth_path)["segment_name"].to_numpy()
     return pd.crosstab(result.segments.to_numpy(), truth).idxmax(axis=1)

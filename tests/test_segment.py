@@ -10,9 +10,10 @@ import pytest
 from conftest import demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
-from helpers.analyses import leads, segment
+from helpers.analyses import leads, segment, segmentation
 from helpers.analyses.filters import profile_frame
 from helpers.analyses.naming import segment_names
+from helpers.core.expressions import filter_columns
 from helpers.data.dataset import load_dataset, weights
 from helpers.params.loading import parse_params
 from helpers.params.settings import IcpCriterion, Population
@@ -29,7 +30,7 @@ def demo_full(demo_dir_full, tmp_path_factory):
 @pytest.fixture(scope="module")
 def result(demo_full):
     params, frame, _ = demo_full
-    return segment.run(frame, params, weights(frame, params))
+    return segmentation.run(frame, params, weights(frame, params))
 
 
 def test_planted_segments_are_recovered_with_default_parameters(demo_full, result):
@@ -184,17 +185,10 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
     tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
     criteria, _ = leads.scorecard_criteria(result, frame, params)
     private = tmp_path / "private"
-    segment.save_bundle(
+    segmentation.save_bundle(
         leads.bundle(result, tool, criteria, frame, params), private / params.period / "v3" / "03_segment"
     )
-    columns = sorted(
-        set(tool.questions)
-        | {
-            c
-            for cr in criteria
-            for c in __import__("helpers.analyses.filters").filters.filter_columns(cr.rule)
-        }
-    )
+    columns = sorted(set(tool.questions) | {c for cr in criteria for c in filter_columns(cr.rule)})
     good = frame[["customer_id", *columns]].head(30).rename(columns={"customer_id": "lead_id"})
     good.to_csv(tmp_path / "good.csv", index=False)
     params_file = params.source_file
@@ -270,18 +264,18 @@ def test_weak_separation_is_said_plainly(demo_full, result):
 
     params, frame, _ = demo_full
     sizes = result.sizes(weights(frame, params), 10)
-    strong = segment.glance_lines(result, sizes, params)[0]
+    strong = segmentation.glance_lines(result, sizes, params)[0]
     assert "clearly told apart" in strong and "weakly" not in strong
     weak = copy.copy(result)
     table = result.choice.table.copy()
     table.loc[result.k, "entropy"] = 0.52
     weak.choice = segment.KChoice(table, result.k, result.choice.reason, result.choice.models)
-    said = segment.glance_lines(weak, sizes, params)[0]
+    said = segmentation.glance_lines(weak, sizes, params)[0]
     assert "weakly separated" in said and "0.52" in said and "each stable" not in said
     table = table.assign(silhouette=np.nan)
     table.loc[result.k, "silhouette"] = 0.11
     weak.choice = segment.KChoice(table, result.k, result.choice.reason, result.choice.models)
-    assert "silhouette 0.11" in segment.glance_lines(weak, sizes, params)[0]
+    assert "silhouette 0.11" in segmentation.glance_lines(weak, sizes, params)[0]
 
 
 def test_the_glance_names_the_people_as_the_run_does(tmp_path, demo_dir):
@@ -294,5 +288,5 @@ def test_the_glance_names_the_people_as_the_run_does(tmp_path, demo_dir):
     line = leads.typing_line(tool, 4, survey)
     assert "The segment of new respondents" in line and "91% of the respondents" in line
     assert "lead" not in line and "customer" not in line
-    none = segment.glance_lines(SimpleNamespace(k=1), pd.DataFrame(), survey)
+    none = segmentation.glance_lines(SimpleNamespace(k=1), pd.DataFrame(), survey)
     assert none == ["No segments: the respondents do not fall into distinct groups on these traits."]

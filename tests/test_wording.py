@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.analyses import filters, leads, value
+from helpers.analyses import filters, leads, profiles, value
 from helpers.core import formats
 from helpers.params.loading import load_params
 from helpers.params.wording import describe
@@ -119,7 +119,6 @@ def test_histogram_bars_of_few_people_are_not_drawn():
 
 
 def test_segment_index_cells_of_few_people_are_blank():
-    from helpers.analyses import segment
 
     index = pd.DataFrame(
         {1: [150.0, 20.0], 2: [50.0, 180.0]},
@@ -128,7 +127,7 @@ def test_segment_index_cells_of_few_people_are_blank():
         ),
     )
     index.attrs["counts"] = pd.DataFrame({1: [300, 4], 2: [100, 0]}, index=index.index)
-    few = segment.too_few(index, 10)
+    few = profiles.too_few(index, 10)
     assert few.loc[("Region", "South"), 1] and not few.loc[("Region", "South"), 2]  # zero: no one
 
 

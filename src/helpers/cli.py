@@ -176,7 +176,7 @@ def assign(
         version = latest_private(private, cfg.period, having=model)
         model_path = version / model
         typer.echo(f"Using the segmentation model of {cfg.period} {version.name}", err=True)
-        from helpers.analyses.segment import load_bundle
+        from helpers.analyses.segmentation import load_bundle
 
         bundle = load_bundle(model_path)
         leads = read_leads(leads_file)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,24 +32,23 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from helpers.analyses.latent import LatentClassModel
-from helpers.analyses.metrics import Ledger, population_word, registry
-from helpers.analyses.naming import label, segment_names
-from helpers.analyses.quarters import ASSIGNMENTS, follow_previous, previous_folder
-from helpers.core.privacy import SMALL_GROUPS, suppress_rows
+from helpers.analyses.metrics import population_word
+from helpers.core.privacy import SMALL_GROUPS
 from helpers.data.dataset import stratified_index
 from helpers.data.events import slug
 from helpers.data.fields import multi_response
 from helpers.data.text import OTHER as OTHER_THEME
 from helpers.params.config import Params
-from helpers.params.schema import NO_VALUE, display_values, label_of, scale_of
+from helpers.params.schema import NO_VALUE, scale_of
 
 # answers that say what a segment is not, or nothing: never a segment's description
 NOT_A_TRAIT = {OTHER_THEME, NO_VALUE, SMALL_GROUPS}
 
-STABLE, DISSOLVED = 0.75, 0.5
+
+STABLE = 0.75  # the mean best-match Jaccard of a segment that holds
 
 
-# --- features -----------------------------------------------------------------------------------
+DISSOLVED = 0.5  # below this a segment dissolves when refitted
 
 
 @dataclass
@@ -84,7 +82,7 @@ def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
         ]
     )
     if not seg.features:
-        names = names + _account_features(frame, params)
+        names = names + account_features(frame, params)
     if not names:  # a file without attitudes or behaviour (a CRM export): who they are
         names = (
             cols.demographic
@@ -104,7 +102,7 @@ def feature_spec(frame: pd.DataFrame, params: Params) -> FeatureSpec:
     return spec
 
 
-def _account_features(frame: pd.DataFrame, params: Params) -> list[str]:
+def account_features(frame: pd.DataFrame, params: Params) -> list[str]:
     """By default, accounts are also grouped on their firmographics and, with a usage log, on
     how much they use each active event type (and on how many days)."""
     assert params.columns is not None
@@ -219,9 +217,6 @@ class MixedEncoder:
         scale[n_cont:] = np.sqrt(np.clip(self.dense_mean_[n_cont:], 1e-6, None))
         x = np.nan_to_num(x / scale, nan=0.0)
         return x * self.dense_weight_
-
-
-# --- the estimator ------------------------------------------------------------------------------
 
 
 class Segmenter(BaseEstimator, ClusterMixin):
@@ -359,9 +354,6 @@ class Segmenter(BaseEstimator, ClusterMixin):
         rng = np.random.default_rng(self.random_state)
         idx = rng.choice(len(z), n, replace=False)
         return {"silhouette": float(silhouette_score(z[idx], labels[idx]))}
-
-
-# --- choosing k, stability ----------------------------------------------------------------------
 
 
 def fit_sample(frame: pd.DataFrame, size: int, strata: str | None, seed: int) -> pd.DataFrame:
@@ -554,498 +546,3 @@ def stability(sample: pd.DataFrame, params: Params, spec: FeatureSpec, model: Se
         index=mean.index,
     )
     return Stability(mean, float(np.mean(aris)) if aris else np.nan, verdict)
-
-
-# --- profiles and labels --------------------------------------------------------------------------
-
-
-def order_by_size(labels: np.ndarray) -> np.ndarray:
-    """Renumber segments 1..k from the largest to the smallest."""
-    counts = np.bincount(labels)
-    order = np.argsort(-counts, kind="stable")
-    remap = np.empty_like(order)
-    remap[order] = np.arange(1, len(order) + 1)
-    return remap[labels]
-
-
-def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series) -> pd.DataFrame:
-    """Each segment's index against the total on every profile variable (100 = average).
-
-    Categorical answers and multiple-response picks use the weighted share, Likert items the
-    top-box share (on each item's own scale), numbers the weighted mean.
-    """
-    cols = params.columns
-    assert cols is not None
-    rows: dict[tuple[str, str], pd.Series] = {}
-    people: dict[tuple[str, str], np.ndarray] = {}  # unweighted count holding each trait
-    w = weights.to_numpy(dtype=float)
-    total_w = weights.groupby(segments).sum()
-    # weighted sums per segment by bincount over segment codes: one pass per indicator, which
-    # keeps a million customers at seconds (a groupby per indicator and value took minutes)
-    labels = list(total_w.index)
-    known = segments.notna().to_numpy()
-    code = np.full(len(segments), len(labels))  # customers without a segment: an extra bin
-    code[known] = np.searchsorted(labels, segments.to_numpy()[known])
-    bins = len(labels) + 1
-
-    def per_segment(values: np.ndarray) -> np.ndarray:
-        return np.bincount(code, weights=values, minlength=bins)[: len(labels)]
-
-    def add(key: tuple[str, str], indicator: pd.Series | np.ndarray) -> None:
-        x = np.asarray(indicator, dtype=float)
-        ok = ~np.isnan(x)
-        counted = np.where(ok, x, 0.0) * w
-        answered = np.where(ok, w, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = per_segment(counted) / per_segment(answered)
-        overall = counted.sum() / answered.sum() if answered.sum() else np.nan
-        if overall > 0:
-            rows[key] = pd.Series([*share, overall], index=[*labels, "Total"])
-            people[key] = np.bincount(code, weights=(ok & (x == 1)).astype(float), minlength=bins)[
-                : len(labels)
-            ]
-
-    for c in cols.psychographic:
-        add((label_of(c, params), "agree"), scale_of(c, params).in_top(frame[c]))
-    described = cols.demographic + cols.geographic + cols.behavioural + params.profile_columns("firmographic")
-    if params.unit == "account":  # company types differ by usage: describe the features they were found on
-        covered = set(described) | set(cols.psychographic) | set(cols.multi_response)
-        features = params.segment.features or _account_features(frame, params)
-        described += [c for c in features if c not in covered and c in frame]
-    for c in described:
-        series = frame[c]
-        if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:
-            x = series.to_numpy(dtype=float, na_value=np.nan)
-            ok = ~np.isnan(x)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means = per_segment(np.where(ok, x * w, 0.0)) / per_segment(np.where(ok, w, 0.0))
-            rows[(label_of(c, params), "mean")] = pd.Series(
-                [*means, np.average(x[ok], weights=w[ok])], index=[*labels, "Total"]
-            )
-            continue
-        codes, values = pd.factorize(display_values(series))  # each answer once, missing -1
-        for j, value in enumerate(values):
-            add((label_of(c, params), str(value)), np.where(codes < 0, np.nan, codes == j))
-    for name in cols.multi_response:
-        picks = multi_response(frame, params, name)
-        for option in picks.columns:
-            add((label_of(name, params), option), picks[option].astype("Float64").astype(float))
-    shares = pd.DataFrame(rows).T
-    shares.index.names = ["variable", "answer"]
-    index = 100 * shares.drop(columns="Total").div(shares["Total"], axis=0)
-    index.attrs["shares"] = shares
-    index.attrs["sizes"] = total_w / total_w.sum()
-    counts = pd.DataFrame(people, index=labels).T.reindex(index.index)
-    counts.columns = index.columns
-    index.attrs["counts"] = counts  # the people behind each share (means: missing)
-    return index
-
-
-def too_few(index: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """Where a segment's share of a trait rests on fewer people than the privacy minimum (but
-    more than none): those figures are never shown."""
-    counts = index.attrs.get("counts")
-    if counts is None:
-        return pd.DataFrame(False, index=index.index, columns=index.columns)
-    counts = counts.reindex(index=index.index, columns=index.columns)
-    return (counts > 0) & (counts < min_cell)
-
-
-def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15) -> pd.DataFrame:
-    """A segment's most distinctive traits (largest index, among answers it gives often)."""
-    shares = index.attrs["shares"]
-    s = pd.DataFrame({"index": index[segment], "share": shares[segment], "total": shares["Total"]})
-    s = s[(s["share"] >= min_share) | (s.index.get_level_values("answer") == "mean")]
-    return s.sort_values("index", ascending=False).head(top)
-
-
-def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
-    """Plain-language names from the two traits each segment over-indexes on most (index 115 or
-    more: an answer most of the segment gives, or an attitude at least a quarter of it holds),
-    unique within the run; renamable in `segment.names`."""
-    shares = index.attrs.get("shares")
-    answers = index.index.get_level_values("answer")
-    ranked: dict[int, list[str]] = {}
-    for seg in index.columns:
-        traits = index[seg][(answers != "mean") & ~answers.isin(NOT_A_TRAIT)]
-        if shares is not None:  # a name says what most of the segment is (attitudes: many)
-            share = shares[seg].reindex(traits.index).fillna(0)
-            is_attitude = traits.index.get_level_values("answer") == "agree"
-            traits = traits[np.where(is_attitude, share >= 0.25, share >= 0.5)]
-        traits = traits[traits >= 115].sort_values(ascending=False)
-        parts, used = [], set()
-        for variable, answer in traits.index:
-            if variable in used:
-                continue
-            used.add(variable)
-            parts.append(_trait_name(variable, answer))
-        if params.unit == "account":  # company types differ by how much they use: far-off means
-            means = index[seg][answers == "mean"]
-            far = means[(means >= 150) | (means <= 60)]
-            far = far.reindex((far - 100).abs().sort_values(ascending=False).index)
-            parts = [_amount_trait(variable, v) for (variable, _), v in far.items()] + parts
-        ranked[seg] = parts
-    names = {}
-    for seg, parts in ranked.items():
-        names[seg] = " & ".join(parts[:2])  # empty: nothing sets it clearly apart
-    for seg, parts in ranked.items():  # a name two segments share takes a third trait
-        if list(names.values()).count(names[seg]) > 1 and len(parts) > 2:
-            names[seg] = " & ".join(parts[:3])
-    return unique_names(names)
-
-
-def _amount_trait(variable: str, index: float) -> str:
-    """A far-off mean as a trait: "many days active", "few “invited colleague” events"."""
-    noun = variable[:1].lower() + variable[1:]
-    if noun.endswith(" (times)"):  # a count of one event type (helpers.params.schema.label_of)
-        noun = f"“{noun.removesuffix(' (times)')}” events"
-    return f"{'many' if index >= 150 else 'few'} {noun}"
-
-
-def _trait_name(variable: str, answer: str) -> str:
-    """A trait as a short name: the statement of an attitude, else the answer (with its
-    question where the answer alone says nothing, such as yes, no or a number)."""
-    if answer == "agree":
-        return _short(variable)
-    bare = (
-        answer.strip().lower() in ("yes", "no", "true", "false")
-        or answer.replace(".", "", 1).isdigit()
-        or len(answer) <= 2
-    )
-    return f"{variable}: {answer}" if bare else answer.replace("_", " ")
-
-
-def unique_names(names: dict[int, str]) -> dict[int, str]:
-    """Names made unique within a run: a repeated name gets the segment's number."""
-    counts: dict[str, int] = {}
-    for name in names.values():
-        counts[name] = counts.get(name, 0) + 1
-    return {seg: (f"{name} ({seg})" if name and counts[name] > 1 else name) for seg, name in names.items()}
-
-
-def _short(statement: str) -> str:
-    """`I wait for deals and discount codes` → `Wait for deals and discount codes`."""
-    s = statement.strip()
-    for prefix in ("I ", "I'm ", "I am "):
-        if s.startswith(prefix):
-            s = s[len(prefix) :]
-            break
-    return s[:1].upper() + s[1:]
-
-
-# --- persistence ---------------------------------------------------------------------------------
-
-
-def save_bundle(bundle: dict[str, Any], private_dir: str | Path | None) -> Path | None:
-    """Save the fitted model bundle with the run's private artifacts (never published)."""
-    if not private_dir:
-        return None
-    import joblib
-
-    folder = Path(private_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "segment_model.joblib"
-    joblib.dump(bundle, path)
-    return path
-
-
-def load_bundle(path: str | Path) -> dict[str, Any]:
-    """Load a saved model bundle."""
-    import joblib
-
-    return joblib.load(path)
-
-
-# --- the whole step, as the notebook runs it ------------------------------------------------------
-
-
-@dataclass
-class Segmentation:
-    """Everything the segmentation report shows."""
-
-    spec: FeatureSpec
-    choice: KChoice
-    model: Segmenter
-    segments: pd.Series  # 1..k per customer (by size), index as the frame
-    stability: Stability | None
-    index: pd.DataFrame | None
-    names: dict[int, str]  # the one name of each segment (its persona's first name)
-    descriptions: dict[int, str] = field(default_factory=dict)  # what sets each one apart
-
-    @property
-    def k(self) -> int:
-        """Number of segments."""
-        return self.choice.k
-
-    def sizes(self, weights: pd.Series, min_cell: int) -> pd.DataFrame:
-        """People, their share and (where the data has survey weights) the weighted share per
-        segment, with names and stability verdicts."""
-        n = self.segments.value_counts().sort_index()
-        w = weights.groupby(self.segments).sum()
-        out = pd.DataFrame(
-            {
-                "what sets it apart": [self.descriptions.get(s, "") for s in n.index],
-                "people": n,
-                "share %": 100 * n / n.sum(),
-            }
-        )
-        if weights.nunique() > 1:  # the weighted share is the one every other page uses
-            out["weighted %"] = 100 * w / w.sum()
-        if self.stability is not None:
-            out["mean Jaccard"] = self.stability.jaccard.to_numpy()
-            out["stability"] = self.stability.verdict.to_numpy()
-        out.index = pd.Index([label(s, self.names) for s in n.index], name="segment")
-        return suppress_rows(out, "people", min_cell, keep=["what sets it apart"])
-
-    def stability_notes(self) -> list[str]:
-        """Plain sentences calling out segments that are not stable."""
-        if self.stability is None:
-            return ["Only one segment: nothing to test for stability."]
-        notes = [
-            f"Across {len(self.stability.jaccard)} segments, refits with other seeds agree "
-            f"with an adjusted Rand index of {self.stability.ari_seeds:.2f} (1 = identical)."
-        ]
-        for s, verdict in self.stability.verdict.items():
-            j = self.stability.jaccard[s]
-            if verdict != "stable":
-                notes.append(
-                    f"**{label(s + 1, self.names)} is {verdict}** (mean Jaccard {j:.3f}): treat it with care."
-                )
-        if len(notes) == 1:
-            notes.append(f"Every segment is stable (mean Jaccard ≥ {STABLE}).")
-        return notes
-
-
-WEAK_SILHOUETTE = 0.25  # below it, no substantial structure (Kaufman & Rousseeuw)
-WEAK_ENTROPY = 0.7  # below it, many people sit between segments
-
-
-def separation_note(result: Segmentation) -> str:
-    """A plain warning when the chosen segments are weakly separated or not all stable, else ""."""
-    table = result.choice.table
-    row = table.loc[result.k] if result.k in table.index else pd.Series(dtype=float)
-    sil, ent = row.get("silhouette", np.nan), row.get("entropy", np.nan)
-    unstable = result.stability is not None and (result.stability.verdict != "stable").any()
-    if sil == sil and sil < WEAK_SILHOUETTE:
-        why = f"silhouette {sil:.2f}, where under {WEAK_SILHOUETTE} means no substantial structure"
-    elif ent == ent and ent < WEAK_ENTROPY:
-        why = f"relative entropy {ent:.2f}: many people sit between two segments"
-    else:
-        return ""
-    also = "; not all of them come back when the data is resampled" if unstable else ""
-    return f"but they are **weakly separated** ({why}{also}): read them as tendencies, not distinct types."
-
-
-def glance_lines(result: Segmentation, sizes: pd.DataFrame, params: Params | None = None) -> list[str]:
-    """The segmentation's main findings, for the top of the report."""
-    if result.k < 2:
-        who = population_word(params) if params else "people"
-        return [f"No segments: the {who} do not fall into distinct groups on these traits."]
-    stable = result.stability is None or (result.stability.verdict == "stable").all()
-    shares = pd.to_numeric(sizes["weighted %" if "weighted %" in sizes else "share %"], errors="coerce")
-    big, small = shares.idxmax(), shares.idxmin()
-
-    def apart(s: str) -> str:
-        what = sizes.loc[s, "what sets it apart"]
-        return f"; {what}" if isinstance(what, str) and what else ""
-
-    weak = separation_note(result)
-    return [
-        f"**{result.k} segments** of {population_word(params) if params else 'customers'}, "
-        + (
-            weak
-            or (
-                "each stable (it comes back when the data is resampled) and clearly told apart."
-                if stable
-                else "not all stable: see below."
-            )
-        ),
-        f"Largest: **{big}** ({shares[big]:.0f}% of {population_word(params) if params else 'people'}"
-        f"{apart(big)}). "
-        f"Smallest: **{small}** ({shares[small]:.0f}%{apart(small)}).",
-    ]
-
-
-def record_sizes(ledger: Ledger, result: Segmentation, weights: pd.Series, params: Params) -> None:
-    """Note each segment's share of people (weighted, the base every page uses) for the batch's
-    check that every page gives one figure one value."""
-    size = registry(params)["size"]
-    shares = weights.groupby(result.segments).sum() / max(float(weights.sum()), 1e-12)
-    for s, share in shares.items():
-        ledger.record(size, label(int(s), result.names), float(share), decimals=0)
-
-
-def run(
-    frame: pd.DataFrame, params: Params, weights: pd.Series, private_dir: str | Path | None = None
-) -> Segmentation:
-    """Choose k on a stratified sample, fit, test stability, assign everyone, profile, name (with
-    last quarter's numbers and names for the same people when the run has a previous one)."""
-    seg = params.segment
-    spec = feature_spec(frame, params)
-    sample = fit_sample(frame, seg.sample_size, seg.strata, seg.seed)
-    choice = choose_k(sample, params, spec)
-    model = choice.models.get(choice.k) or Segmenter(
-        params, spec, seg.method, choice.k, seg.seed, seg.n_init, seg.random_starts
-    ).fit(sample)
-    raw = model.predict(frame)
-    counts = np.bincount(raw, minlength=choice.k)
-    order = np.argsort(-counts, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(choice.k)
-    model.order_ = rank  # model segment -> size rank (0 = largest)
-    segments = pd.Series(rank[raw] + 1, index=frame.index, name="segment")
-    stab = None
-    if choice.k > 1:
-        stab = stability(sample, params, spec, model)
-        stab = Stability(
-            pd.Series(stab.jaccard.to_numpy()[order], name="mean Jaccard"),
-            stab.ari_seeds,
-            pd.Series(stab.verdict.to_numpy()[order]),
-        )
-    index = profile(frame, segments, params, weights) if choice.k > 1 else None
-    descriptions = propose_labels(index, params) if index is not None else {1: "everyone"}
-    names = segment_names(frame, segments, descriptions, params)
-    result = Segmentation(spec, choice, model, segments, stab, index, names, descriptions)
-    previous = previous_folder(private_dir, params)
-    if previous is None:
-        return result
-    # a segment that holds last quarter's people keeps its number and persona name (issue #28)
-    mapping, names = follow_previous(frame, segments, names, descriptions, params, previous)
-    return renumbered(result, mapping, names, frame, params, weights)
-
-
-def renumbered(
-    result: Segmentation,
-    mapping: dict[int, int],
-    names: dict[int, str],
-    frame: pd.DataFrame,
-    params: Params,
-    weights: pd.Series,
-) -> Segmentation:
-    """The same segmentation under other numbers and names (see quarters.follow_previous)."""
-    segments = result.segments.map(mapping).astype(int).rename("segment")
-    model = result.model
-    model.order_ = np.array([mapping[int(r) + 1] - 1 for r in model.order_])  # predict_segment
-    stab = result.stability
-    if stab is not None:  # position = number - 1, as sizes() and stability_notes() read it
-        new = [mapping[int(s) + 1] - 1 for s in stab.jaccard.index]
-        stab = Stability(
-            pd.Series(stab.jaccard.to_numpy(), index=new, name="mean Jaccard").sort_index(),
-            stab.ari_seeds,
-            pd.Series(stab.verdict.to_numpy(), index=new).sort_index(),
-        )
-    index = profile(frame, segments, params, weights) if result.index is not None else None
-    descriptions = propose_labels(index, params) if index is not None else {mapping[1]: "everyone"}
-    return Segmentation(result.spec, result.choice, model, segments, stab, index, names, descriptions)
-
-
-def method_text(result: Segmentation, params: Params, people: int) -> str:
-    """One sentence: the method, the sample, and the features by their readable names."""
-    method = {"latent_class": "latent class model", "kmeans": "k-means on the main components"}
-    features = ", ".join(label_of(c, params) for c in result.spec.columns)
-    fitted = min(people, params.segment.sample_size)
-    return (
-        f"**Method:** {method.get(params.segment.method, params.segment.method)}, fitted on "
-        f"{'a sample of ' if fitted < people else ''}{fitted:,} people and applied to all "
-        f"{people:,}. **Features:** {features}."
-    )
-
-
-def heatmap_rows(result: Segmentation, top: int = 4, min_cell: int = 0) -> pd.DataFrame:
-    """The index rows that set segments apart: each segment's top distinctive traits (a cell
-    that rests on fewer people than the privacy minimum is left blank)."""
-    assert result.index is not None
-    keys = []
-    for s in result.index.columns:
-        keys += list(distinctive(result.index, s, top).index)
-    keys = list(dict.fromkeys(keys))
-    rows = result.index.loc[keys].mask(too_few(result.index, min_cell).loc[keys])
-    rows.index = [
-        f"{v}: {a}"
-        if a not in ("agree", "mean")
-        else (f"{v} (top of its scale)" if a == "agree" else f"{v} (mean)")
-        for v, a in rows.index
-    ]
-    rows.columns = [label(s, result.names) for s in rows.columns]
-    return rows
-
-
-def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
-    """Each segment's most distinctive traits with share, total share and index."""
-    assert result.index is not None
-    parts = []
-    for s in result.index.columns:
-        d = distinctive(result.index, s, top).reset_index()
-        d.insert(0, "segment", label(s, result.names))
-        parts.append(d)
-    out = pd.concat(parts, ignore_index=True)
-    out["answer"] = out["answer"].replace({"agree": "top of its scale"})
-    is_mean = out["answer"] == "mean"  # a number's mean is a value, not a share
-    share, total = out.pop("share"), out.pop("total")
-    out["share %"] = (100 * share).where(~is_mean)
-    out["total %"] = (100 * total).where(~is_mean)
-    if is_mean.any():
-        out["segment mean"] = share.where(is_mean)
-        out["overall mean"] = total.where(is_mean)
-    return out.set_index(["segment", "variable", "answer"])
-
-
-# ASSIGNMENTS, the file's name, is defined in helpers.analyses.quarters, which reads last quarter's file
-
-
-def save_assignments(
-    result: Segmentation, frame: pd.DataFrame, params: Params, private_dir: str | Path | None
-) -> Path | None:
-    """Each customer's segment, kept privately for the later reports of the same run."""
-    if not private_dir or params.columns is None:
-        return None
-    folder = Path(private_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    out = pd.DataFrame(
-        {
-            "customer_id": frame[params.columns.id].astype(str).to_numpy(),
-            "segment": result.segments.to_numpy(),
-        }
-    )
-    out["segment_name"] = out["segment"].map(lambda s: label(s, result.names))
-    path = folder / ASSIGNMENTS
-    out.to_parquet(path, index=False)
-    return path
-
-
-def load_assignments(private_dir: str | Path | None) -> pd.Series | None:
-    """Segments saved by 03_segment in this run (a sibling private folder), by customer id."""
-    if not private_dir:
-        return None
-    path = Path(private_dir).parent / "03_segment" / ASSIGNMENTS
-    if not path.exists():
-        return None
-    table = pd.read_parquet(path)
-    return pd.Series(table["segment_name"].to_numpy(), index=table["customer_id"].to_numpy(), name="segment")
-
-
-@dataclass
-class SegmentsForReport:
-    """Segments of a run as later reports use them."""
-
-    segments: pd.Series  # 1..k aligned to the frame
-    index: pd.DataFrame
-    names: dict[int, str]
-    descriptions: dict[int, str] = field(default_factory=dict)
-
-
-def segments_for(
-    frame: pd.DataFrame, params: Params, weights: pd.Series, private_dir: str | Path | None
-) -> SegmentsForReport:
-    """The segments 03_segment saved in this run, or a fresh segmentation when there are none."""
-    saved = Path(private_dir).parent / "03_segment" if private_dir else None
-    if saved is not None and (saved / ASSIGNMENTS).exists() and (saved / "segment_model.joblib").exists():
-        table = pd.read_parquet(saved / ASSIGNMENTS).set_index("customer_id")
-        seg = table["segment"].reindex(frame[params.columns.id].astype(str).to_numpy())
-        segments = pd.Series(seg.to_numpy(), index=frame.index, name="segment")
-        bundle = load_bundle(saved / "segment_model.joblib")
-        names, descriptions = bundle["names"], bundle.get("descriptions", {})
-    else:
-        result = run(frame, params, weights, private_dir)
-        segments, names, descriptions = result.segments, result.names, result.descriptions
-    return SegmentsForReport(segments, profile(frame, segments, params, weights), names, descriptions)

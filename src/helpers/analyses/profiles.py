@@ -1,0 +1,177 @@
+"""What sets a segment apart: its profile against everyone (shares and means, index), the traits
+that distinguish it, and the short names proposed from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers.analyses.segment import NOT_A_TRAIT, account_features
+from helpers.data.fields import multi_response
+from helpers.params.config import Params
+from helpers.params.schema import display_values, label_of, scale_of
+
+
+def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series) -> pd.DataFrame:
+    """Each segment's index against the total on every profile variable (100 = average).
+
+    Categorical answers and multiple-response picks use the weighted share, Likert items the
+    top-box share (on each item's own scale), numbers the weighted mean.
+    """
+    cols = params.columns
+    assert cols is not None
+    rows: dict[tuple[str, str], pd.Series] = {}
+    people: dict[tuple[str, str], np.ndarray] = {}  # unweighted count holding each trait
+    w = weights.to_numpy(dtype=float)
+    total_w = weights.groupby(segments).sum()
+    # weighted sums per segment by bincount over segment codes: one pass per indicator, which
+    # keeps a million customers at seconds (a groupby per indicator and value took minutes)
+    labels = list(total_w.index)
+    known = segments.notna().to_numpy()
+    code = np.full(len(segments), len(labels))  # customers without a segment: an extra bin
+    code[known] = np.searchsorted(labels, segments.to_numpy()[known])
+    bins = len(labels) + 1
+
+    def per_segment(values: np.ndarray) -> np.ndarray:
+        return np.bincount(code, weights=values, minlength=bins)[: len(labels)]
+
+    def add(key: tuple[str, str], indicator: pd.Series | np.ndarray) -> None:
+        x = np.asarray(indicator, dtype=float)
+        ok = ~np.isnan(x)
+        counted = np.where(ok, x, 0.0) * w
+        answered = np.where(ok, w, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = per_segment(counted) / per_segment(answered)
+        overall = counted.sum() / answered.sum() if answered.sum() else np.nan
+        if overall > 0:
+            rows[key] = pd.Series([*share, overall], index=[*labels, "Total"])
+            people[key] = np.bincount(code, weights=(ok & (x == 1)).astype(float), minlength=bins)[
+                : len(labels)
+            ]
+
+    for c in cols.psychographic:
+        add((label_of(c, params), "agree"), scale_of(c, params).in_top(frame[c]))
+    described = cols.demographic + cols.geographic + cols.behavioural + params.profile_columns("firmographic")
+    if params.unit == "account":  # company types differ by usage: describe the features they were found on
+        covered = set(described) | set(cols.psychographic) | set(cols.multi_response)
+        features = params.segment.features or account_features(frame, params)
+        described += [c for c in features if c not in covered and c in frame]
+    for c in described:
+        series = frame[c]
+        if pd.api.types.is_numeric_dtype(series) and series.nunique() > 12:
+            x = series.to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(x)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = per_segment(np.where(ok, x * w, 0.0)) / per_segment(np.where(ok, w, 0.0))
+            rows[(label_of(c, params), "mean")] = pd.Series(
+                [*means, np.average(x[ok], weights=w[ok])], index=[*labels, "Total"]
+            )
+            continue
+        codes, values = pd.factorize(display_values(series))  # each answer once, missing -1
+        for j, value in enumerate(values):
+            add((label_of(c, params), str(value)), np.where(codes < 0, np.nan, codes == j))
+    for name in cols.multi_response:
+        picks = multi_response(frame, params, name)
+        for option in picks.columns:
+            add((label_of(name, params), option), picks[option].astype("Float64").astype(float))
+    shares = pd.DataFrame(rows).T
+    shares.index.names = ["variable", "answer"]
+    index = 100 * shares.drop(columns="Total").div(shares["Total"], axis=0)
+    index.attrs["shares"] = shares
+    index.attrs["sizes"] = total_w / total_w.sum()
+    counts = pd.DataFrame(people, index=labels).T.reindex(index.index)
+    counts.columns = index.columns
+    index.attrs["counts"] = counts  # the people behind each share (means: missing)
+    return index
+
+
+def too_few(index: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """Where a segment's share of a trait rests on fewer people than the privacy minimum (but
+    more than none): those figures are never shown."""
+    counts = index.attrs.get("counts")
+    if counts is None:
+        return pd.DataFrame(False, index=index.index, columns=index.columns)
+    counts = counts.reindex(index=index.index, columns=index.columns)
+    return (counts > 0) & (counts < min_cell)
+
+
+def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15) -> pd.DataFrame:
+    """A segment's most distinctive traits (largest index, among answers it gives often)."""
+    shares = index.attrs["shares"]
+    s = pd.DataFrame({"index": index[segment], "share": shares[segment], "total": shares["Total"]})
+    s = s[(s["share"] >= min_share) | (s.index.get_level_values("answer") == "mean")]
+    return s.sort_values("index", ascending=False).head(top)
+
+
+def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
+    """Plain-language names from the two traits each segment over-indexes on most (index 115 or
+    more: an answer most of the segment gives, or an attitude at least a quarter of it holds),
+    unique within the run; renamable in `segment.names`."""
+    shares = index.attrs.get("shares")
+    answers = index.index.get_level_values("answer")
+    ranked: dict[int, list[str]] = {}
+    for seg in index.columns:
+        traits = index[seg][(answers != "mean") & ~answers.isin(NOT_A_TRAIT)]
+        if shares is not None:  # a name says what most of the segment is (attitudes: many)
+            share = shares[seg].reindex(traits.index).fillna(0)
+            is_attitude = traits.index.get_level_values("answer") == "agree"
+            traits = traits[np.where(is_attitude, share >= 0.25, share >= 0.5)]
+        traits = traits[traits >= 115].sort_values(ascending=False)
+        parts, used = [], set()
+        for variable, answer in traits.index:
+            if variable in used:
+                continue
+            used.add(variable)
+            parts.append(_trait_name(variable, answer))
+        if params.unit == "account":  # company types differ by how much they use: far-off means
+            means = index[seg][answers == "mean"]
+            far = means[(means >= 150) | (means <= 60)]
+            far = far.reindex((far - 100).abs().sort_values(ascending=False).index)
+            parts = [_amount_trait(variable, v) for (variable, _), v in far.items()] + parts
+        ranked[seg] = parts
+    names = {}
+    for seg, parts in ranked.items():
+        names[seg] = " & ".join(parts[:2])  # empty: nothing sets it clearly apart
+    for seg, parts in ranked.items():  # a name two segments share takes a third trait
+        if list(names.values()).count(names[seg]) > 1 and len(parts) > 2:
+            names[seg] = " & ".join(parts[:3])
+    return unique_names(names)
+
+
+def _amount_trait(variable: str, index: float) -> str:
+    """A far-off mean as a trait: "many days active", "few “invited colleague” events"."""
+    noun = variable[:1].lower() + variable[1:]
+    if noun.endswith(" (times)"):  # a count of one event type (helpers.params.schema.label_of)
+        noun = f"“{noun.removesuffix(' (times)')}” events"
+    return f"{'many' if index >= 150 else 'few'} {noun}"
+
+
+def _trait_name(variable: str, answer: str) -> str:
+    """A trait as a short name: the statement of an attitude, else the answer (with its
+    question where the answer alone says nothing, such as yes, no or a number)."""
+    if answer == "agree":
+        return _short(variable)
+    bare = (
+        answer.strip().lower() in ("yes", "no", "true", "false")
+        or answer.replace(".", "", 1).isdigit()
+        or len(answer) <= 2
+    )
+    return f"{variable}: {answer}" if bare else answer.replace("_", " ")
+
+
+def unique_names(names: dict[int, str]) -> dict[int, str]:
+    """Names made unique within a run: a repeated name gets the segment's number."""
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {seg: (f"{name} ({seg})" if name and counts[name] > 1 else name) for seg, name in names.items()}
+
+
+def _short(statement: str) -> str:
+    """`I wait for deals and discount codes` → `Wait for deals and discount codes`."""
+    s = statement.strip()
+    for prefix in ("I ", "I'm ", "I am "):
+        if s.startswith(prefix):
+            s = s[len(prefix) :]
+            break
+    return s[:1].upper() + s[1:]
