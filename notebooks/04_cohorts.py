@@ -44,6 +44,7 @@ from helpers.present import plots  # noqa: F401 (some in %%needs cells)
 from helpers.present.tables import save_table
 
 plots.setup()
+# %%
 params = load_params(params_path)
 plan.use(params)  # cells marked %%needs run only when this run's data has what they need
 data = load_dataset(params)

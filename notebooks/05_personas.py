@@ -45,6 +45,7 @@ from helpers.present import card_pages, plots
 from helpers.present.tables import save_page, save_table
 
 plots.setup()
+# %%
 params = load_params(params_path)
 plan.use(params)  # cells marked %%needs run only when this run's data has what they need
 data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set

@@ -61,7 +61,7 @@ def test_the_batch_refuses_to_publish_pages_that_disagree(tmp_path, demo_dir):
                 'params_path = ""\ntables_dir = ""\nprivate_dir = ""', metadata={"tags": ["parameters"]}
             ),
             nbformat.v4.new_code_cell(
-                "from helpers import metrics\nfrom helpers.params.config import load_params\n"
+                "from helpers.analyses import metrics\nfrom helpers.params.loading import load_params\n"
                 "params = load_params(params_path)\n"
                 f"ledger = metrics.Ledger({name!r}, params)\n"
                 f"ledger.record(metrics.registry(params)['size'], '1. Casey', {share}, decimals=0)\n"

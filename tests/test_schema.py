@@ -226,7 +226,7 @@ def test_value_labels_are_written_under_labels_values(tmp_path):
 def test_yes_no_columns_keep_their_words(tmp_path):
     path = tmp_path / "crm.csv"
     path.write_text("id,churn,plan,flag\n1,Yes,no,true\n2,No,yes,false\n")
-    frame = read_frame(__import__("helpers.params.config", fromlist=["Source"]).Source(path=path))
+    frame = read_frame(__import__("helpers.params.inputs", fromlist=["Source"]).Source(path=path))
     assert frame["churn"].tolist() == ["Yes", "No"]
     assert frame["plan"].tolist() == ["no", "yes"]
     assert frame["flag"].tolist() == ["true", "false"]
