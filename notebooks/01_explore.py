@@ -39,21 +39,14 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers.analyses import cohorts, explore, metrics
-from helpers.data import text
-from helpers.data.dataset import load_dataset
-from helpers.params import plan
-from helpers.params.loading import load_params
+from helpers import workbook
+from helpers.analyses import cohorts, explore, metrics  # noqa: F401 (some in %%needs cells)
+from helpers.data import text  # noqa: F401 (in %%needs cells)
 from helpers.present import plots
-from helpers.present.tables import save_table
 
-plots.setup()
 # %%
-params = load_params(params_path)
-plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
-params = data.params
-customers = data.customers
+wb = workbook.open(params_path, tables_dir, private_dir)  # parameters, data, %%needs and folders
+params, data, customers = wb.params, wb.data, wb.customers
 
 # %% tags=["glance"]
 missing = explore.missing_summary(customers, params)
@@ -76,8 +69,7 @@ plots.glance(explore.highlights(data, missing, likert, behaviour, monthly, intak
 # %%
 # %%needs status
 status = explore.status_counts(customers, params)
-save_table(status, "status", tables_dir)
-plots.styled(status, "People by status", bar="share %")
+wb.table(status, "status", "People by status", bar="share %")
 
 # %% [markdown]
 # ## Data quality
@@ -90,8 +82,7 @@ plots.styled(status, "People by status", bar="share %")
 
 # %%
 quality = data.quality_table()
-save_table(quality, "data_quality", tables_dir)
-plots.styled(quality, "Findings and what was done") if len(quality) else plots.md("No problems.")
+wb.table(quality, "data_quality", "Findings and what was done") if len(quality) else plots.md("No problems.")
 
 # %% [markdown]
 # **Gaps.** How many people left each question unanswered. Shares in the rest of this report are
@@ -99,10 +90,9 @@ plots.styled(quality, "Findings and what was done") if len(quality) else plots.m
 
 # %%
 # %%needs customers
-save_table(missing, "missing_answers", tables_dir)
+wb.save(missing, "missing_answers")
 plots.show(plots.missing_chart(missing))
-gaps = missing[missing["missing"] > 0].head(10).drop(columns="column")
-plots.styled(gaps if len(gaps) else None, "The variables with the most missing answers", missing="")
+plots.styled(explore.largest_gaps(missing), "The variables with the most missing answers", missing="")
 
 # %% [markdown]
 # **Odd values.** Numbers far outside their usual range (more than the configured number of
@@ -112,7 +102,7 @@ plots.styled(gaps if len(gaps) else None, "The variables with the most missing a
 # %%
 # %%needs customers
 odd = explore.odd_values(customers, params)
-save_table(odd, "odd_values", tables_dir)
+wb.save(odd, "odd_values")
 plots.styled(odd.drop(columns="column"), "Odd values by numeric variable")
 
 # %% [markdown]
@@ -123,7 +113,7 @@ plots.styled(odd.drop(columns="column"), "Odd values by numeric variable")
 # %%
 # %%needs demographic
 demographic = explore.profile_dimension(customers, params, "demographic")
-save_table(demographic.long_table(), "demographic", tables_dir)
+wb.save(demographic.long_table(), "demographic")
 plots.bar_grid(demographic.tables, title=f"Demographic profile ({explore.share_words(params)})");
 
 # %%
@@ -133,7 +123,7 @@ plots.styled(explore.numeric_profiles(customers, params, demographic.numeric), "
 # %%
 # %%needs demographic
 plots.histograms(
-    customers, {c: explore.label_of(c, params) for c in demographic.numeric}, min_cell=params.privacy.min_cell
+    customers, {c: explore.label_of(c, params) for c in demographic.numeric}, min_cell=wb.min_cell
 );
 
 # %% [markdown]
@@ -144,7 +134,7 @@ plots.histograms(
 # %%
 # %%needs geographic
 geographic = explore.profile_dimension(customers, params, "geographic")
-save_table(geographic.long_table(), "geographic", tables_dir)
+wb.save(geographic.long_table(), "geographic")
 plots.bar_grid(geographic.tables, title=f"Geographic profile ({explore.share_words(params)})");
 
 # %%
@@ -164,7 +154,7 @@ plots.styled(explore.numeric_profiles(customers, params, geographic.numeric), "N
 # %%
 # %%needs firmographic
 firmographic = explore.profile_dimension(customers, params, "firmographic")
-save_table(firmographic.long_table(), "firmographic", tables_dir)
+wb.save(firmographic.long_table(), "firmographic")
 plots.bar_grid(firmographic.tables, title=f"Firmographic profile ({explore.share_words(params)})");
 
 # %%
@@ -180,7 +170,7 @@ plots.styled(explore.numeric_profiles(customers, params, firmographic.numeric), 
 
 # %%
 # %%needs attitudes
-save_table(likert, "attitudes", tables_dir)
+wb.save(likert, "attitudes")
 for scale_name, table in explore.likert_tables(customers, params).items():
     plots.show(plots.likert_chart(table, explore.item_labels(table, params),
                                   explore.answer_levels(table), f"Answers: {scale_name}"))
@@ -189,7 +179,7 @@ for scale_name, table in explore.likert_tables(customers, params).items():
 # %%
 # %%needs psychographic
 psychographic = explore.profile_dimension(customers, params, "psychographic")
-save_table(psychographic.long_table(), "psychographic", tables_dir)
+wb.save(psychographic.long_table(), "psychographic")
 plots.bar_grid(psychographic.tables, title=f"Interests ({explore.share_words(params)}; several answers allowed)");
 
 # %% [markdown]
@@ -201,7 +191,7 @@ plots.bar_grid(psychographic.tables, title=f"Interests ({explore.share_words(par
 # %%
 # %%needs behavioural
 behavioural = explore.profile_dimension(customers, params, "behavioural")
-save_table(behavioural.long_table(), "behavioural", tables_dir)
+wb.save(behavioural.long_table(), "behavioural")
 plots.bar_grid(behavioural.tables, title=f"Behavioural profile ({explore.share_words(params)})");
 
 # %%
@@ -211,7 +201,7 @@ plots.styled(explore.numeric_profiles(customers, params, behavioural.numeric), "
 # %%
 # %%needs behavioural
 plots.histograms(
-    customers, {c: explore.label_of(c, params) for c in behavioural.numeric}, min_cell=params.privacy.min_cell
+    customers, {c: explore.label_of(c, params) for c in behavioural.numeric}, min_cell=wb.min_cell
 );
 
 # %% [markdown]
@@ -221,14 +211,13 @@ plots.histograms(
 # %%
 # %%needs events
 usage_by_month = explore.monthly_usage(data)
-save_table(usage_by_month, "usage_by_month", tables_dir)
+wb.save(usage_by_month, "usage_by_month")
 plots.monthly_chart(usage_by_month, what="events", who=explore.unit_word(params), title="Usage per month");
 
 # %%
 # %%needs events
 event_table = explore.event_type_table(data)
-save_table(event_table, "event_types", tables_dir)
-plots.styled(event_table, "Event types in the usage log", decimals=1)
+wb.table(event_table, "event_types", "Event types in the usage log", decimals=1)
 
 # %% [markdown]
 # **Buying behaviour.** From every order up to the end of the period, per buyer: number of orders,
@@ -238,17 +227,16 @@ plots.styled(event_table, "Event types in the usage log", decimals=1)
 # %%
 # %%needs orders
 behaviour_table = explore.behaviour_summary(behaviour)
-save_table(behaviour_table, "buyer_behaviour", tables_dir)
-plots.styled(behaviour_table, "Buyers' behaviour from orders")
+wb.table(behaviour_table, "buyer_behaviour", "Buyers' behaviour from orders")
 
 # %%
 # %%needs orders
 plots.histograms(behaviour, {"orders": "Orders per buyer", "spend": "Total spend per buyer",
-                             "days_since_last": "Days since last order"}, min_cell=params.privacy.min_cell);
+                             "days_since_last": "Days since last order"}, min_cell=wb.min_cell);
 
 # %%
 # %%needs orders
-save_table(monthly, "orders_by_month", tables_dir)
+wb.save(monthly, "orders_by_month")
 plots.monthly_chart(monthly);
 
 # %%
@@ -262,7 +250,7 @@ plots.styled(explore.order_flags(data), "Orders and revenue")
 # %%
 # %%needs linked channel amount
 by_channel = explore.revenue_by(data)  # counted by the engine, over every order
-save_table(by_channel, "revenue_by_quarter_and_channel", tables_dir)
+wb.save(by_channel, "revenue_by_quarter_and_channel")
 plots.styled(by_channel, "Revenue per quarter by acquisition channel", decimals=0,
              missing="Needs a customer file with an acquisition channel.")
 
@@ -276,7 +264,7 @@ plots.styled(by_channel, "Revenue per quarter by acquisition channel", decimals=
 # %%needs acquisition
 acquisition = explore.profile_dimension(customers, params, "acquisition",
                                         extra=explore.acquisition_columns(params))
-save_table(acquisition.long_table(), "acquisition", tables_dir)
+wb.save(acquisition.long_table(), "acquisition")
 plots.bar_grid(acquisition.tables, title=f"Acquisition ({explore.share_words(params)})");
 
 # %%
@@ -286,7 +274,7 @@ plots.styled(explore.numeric_profiles(customers, params, acquisition.numeric), "
 # %%
 # %%needs nps
 nps = explore.nps_summary(customers, params)
-save_table(nps, "nps", tables_dir)
+wb.save(nps, "nps")
 metrics.record_everyone(figures, params, "nps", explore.nps_score(nps))  # checked against 05
 figures.save(private_dir)
 plots.styled(nps, "Net Promoter Score", missing="")
@@ -303,7 +291,7 @@ plots.styled(nps, "Net Promoter Score", missing="")
 # %%needs open_text
 open_column = params.columns.open_text[0]
 themes = text.theme_table(data, open_column)
-save_table(themes, "open_answer_themes", tables_dir)
+wb.save(themes, "open_answer_themes")
 plots.md(text.method_text(data, open_column))
 
 # %%

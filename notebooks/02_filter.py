@@ -37,24 +37,13 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
+from helpers import workbook
 from helpers.analyses import crosstab, filters
-from helpers.data import text
-from helpers.data.dataset import load_dataset, weights
-from helpers.params import plan
-from helpers.params.loading import load_params
 from helpers.present import plots
-from helpers.present.tables import save_table
-
-plots.setup()
-# %%
-params = load_params(params_path)
-plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
-params = data.params
 
 # %%
-frame = filters.profile_frame(data)
-w = weights(frame, params)
+wb = workbook.open(params_path, tables_dir, private_dir)  # parameters, data, %%needs and folders
+params, frame, w = wb.params, wb.frame, wb.weights
 masks = filters.filter_masks(frame, params)
 
 # %% [markdown]
@@ -66,8 +55,7 @@ masks = filters.filter_masks(frame, params)
 # %%
 # %%needs filters
 sizes = filters.sizes_table(masks, w, params)
-save_table(sizes, "filter_sizes", tables_dir)
-plots.styled(sizes, "Filters", bar="share %")
+wb.table(sizes, "filter_sizes", "Filters", bar="share %")
 
 # %%
 # %%needs filters
@@ -80,7 +68,7 @@ plots.bullets(filters.empty_filter_notes(sizes), empty="Every filter selects eno
 # %%
 # %%needs filters
 overlap = filters.overlap_table(masks, params)
-save_table(overlap, "filter_overlap_pct", tables_dir)
+wb.save(overlap, "filter_overlap_pct")
 plots.overlap_heatmap(overlap);
 
 # %% [markdown]
@@ -91,11 +79,8 @@ plots.overlap_heatmap(overlap);
 # each item's own scale).
 
 # %%
-base = filters.evaluate(params.filters[params.crosstab.base], frame) if params.crosstab.base else None
-columns = crosstab.banner_columns(frame, params, base)
-tables = crosstab.build_tables(frame, params, w, columns, base=base)
-for name, table in crosstab.exports(tables).items():
-    save_table(table, name, tables_dir)
+tables = crosstab.banner_book(frame, params, w)  # within the base filter, if the parameters name one
+wb.save_all(crosstab.exports(tables))
 plots.bullets(crosstab.biggest_differences(tables, params.crosstab.summary_top))
 
 # %% tags=["glance"]

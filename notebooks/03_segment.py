@@ -34,22 +34,14 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers.analyses import filters, leads, metrics, segmentation
-from helpers.data import text
-from helpers.data.dataset import load_dataset, weights
-from helpers.params import plan
-from helpers.params.loading import load_params
+from helpers import workbook
+from helpers.analyses import leads, metrics, saved_model, segmentation
+from helpers.data import text  # noqa: F401 (in %%needs cells)
 from helpers.present import plots
-from helpers.present.tables import save_table
 
-plots.setup()
 # %%
-params = load_params(params_path)
-plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
-params = data.params
-frame = filters.profile_frame(data)
-w = weights(frame, params)
+wb = workbook.open(params_path, tables_dir, private_dir)  # parameters, data, %%needs and folders
+params, data, frame, w = wb.params, wb.data, wb.frame, wb.weights
 
 # %%
 result = segmentation.run(frame, params, w, private_dir)  # last quarter's names for the same people
@@ -67,7 +59,7 @@ plots.md(segmentation.method_text(result, params, len(frame)))
 # answers, a split anyone could make without a model; such a k is knocked out).
 
 # %%
-save_table(result.choice.table, "k_selection", tables_dir)
+wb.save(result.choice.table, "k_selection")
 plots.k_chart(result.choice.table, result.k);
 
 # %%
@@ -88,9 +80,8 @@ plots.styled(result.choice.table, "Criteria for each number of segments", decima
 plots.bullets(result.stability_notes())
 
 # %%
-sizes = result.sizes(w, params.privacy.min_cell)
-save_table(sizes, "segments", tables_dir)
-plots.styled(sizes, "Segments", bar="share %")
+sizes = result.sizes(w, wb.min_cell)
+wb.table(sizes, "segments", "Segments", bar="share %")
 
 # %% [markdown]
 # ## What sets each segment apart
@@ -103,15 +94,14 @@ plots.styled(sizes, "Segments", bar="share %")
 
 # %%
 plots.show(
-    plots.index_heatmap(segmentation.heatmap_rows(result, min_cell=params.privacy.min_cell))
+    plots.index_heatmap(segmentation.heatmap_rows(result, min_cell=wb.min_cell))
     if result.index is not None
     else plots.md("One segment.")
 )
 
 # %%
 traits = segmentation.traits_table(result) if result.index is not None else None
-save_table(traits, "segment_traits", tables_dir)
-plots.styled(traits, "Each segment's most distinctive traits", missing="One segment only.")
+wb.table(traits, "segment_traits", "Each segment's most distinctive traits", missing="One segment only.")
 
 # %% [markdown]
 # ## What each segment says
@@ -127,8 +117,7 @@ said = (
     if said_set
     else None
 )
-save_table(said, "segment_themes", tables_dir)
-plots.styled(said, "What each segment says (% of its answers)", missing="Too few answers for themes.")
+wb.table(said, "segment_themes", "What each segment says (% of its answers)", missing="Too few answers for themes.")
 
 # %% [markdown]
 # ## The typing tool for newcomers
@@ -139,8 +128,8 @@ plots.styled(said, "What each segment says (% of its answers)", missing="Too few
 
 # %%
 proposed = leads.propose_questions(frame, result.segments.to_numpy(), params)
-questions = params.typing.questions or list(proposed.index[: params.typing.propose])
-save_table(leads.question_table(proposed, params, top=len(proposed)), "question_information", tables_dir)
+questions = leads.golden_questions(proposed, params)  # the parameter file's, or the most informative
+wb.save(leads.question_table(proposed, params, top=len(proposed)), "question_information")
 plots.styled(
     leads.question_table(proposed, params), "Questions ranked by what they tell about the segment", decimals=3
 )
@@ -150,8 +139,8 @@ tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, questi
 plots.md(leads.typing_summary(tool, params, result.k))
 
 # %%
-confusion = leads.confusion_table(tool, result.names, params.privacy.min_cell)
-save_table(confusion, "typing_confusion", tables_dir)
+confusion = leads.confusion_table(tool, result.names, wb.min_cell)
+wb.save(confusion, "typing_confusion")
 plots.show(plots.confusion_chart(confusion) if tool else plots.md(""))
 
 # %% [markdown]
@@ -175,18 +164,17 @@ plots.styled(leads.criteria_table(criteria, params), "Scorecard", decimals=0, mi
 # %%
 fit = leads.fit_scores(frame, criteria, params.icp.tiers)
 engaged = leads.engagement(frame, params.icp.engaged_days)
-mix = leads.tier_mix(fit, result.segments, engaged, params.privacy.min_cell, result.names)
-save_table(mix, "fit_tiers_by_segment", tables_dir)
-plots.styled(mix, "Fit tier by segment (% of the segment)", missing="")
+mix = leads.tier_mix(fit, result.segments, engaged, wb.min_cell, result.names)
+wb.table(mix, "fit_tiers_by_segment", "Fit tier by segment (% of the segment)", missing="")
 
 # %%
 outcomes = leads.fit_outcomes(frame, fit, holdout, params)
-save_table(outcomes, "fit_tier_outcomes", tables_dir)
+wb.save(outcomes, "fit_tier_outcomes")
 plots.show(plots.md(leads.holdout_sentence(outcomes, params, checked=holdout is not None)))
 plots.styled(outcomes, "Fit tier against value and retention", missing="")
 
 # %%
-saved = segmentation.save_bundle(leads.bundle(result, tool, criteria, frame, params), private_dir)
+saved = saved_model.save(saved_model.build(result, tool, criteria, frame, params), private_dir)
 segmentation.save_assignments(result, frame, params, private_dir);
 # the model, the typing tool and the scorecard stay with the run's private files (never
 # published), for `workbook assign` and for next quarter's comparison

@@ -36,26 +36,21 @@ tables_dir: str = ""  # folder for CSV tables; empty: do not save
 private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
-from helpers.analyses import cohorts, explore, filters, metrics, segment, segmentation, usage, value  # noqa: F401 (some in %%needs cells)
-from helpers.data.dataset import NO_PROFILE, load_dataset
-from helpers.params import plan  # noqa: F401 (some in %%needs cells)
-from helpers.params.loading import load_params
-from helpers.present import plots  # noqa: F401 (some in %%needs cells)
-from helpers.present.tables import save_table
+from helpers import workbook
+from helpers.analyses import cohorts, explore, metrics, segment, segmentation, stick_point, usage, value  # noqa: F401 (some in %%needs cells)
+from helpers.data.dataset import NO_PROFILE
+from helpers.present import plots
 
-plots.setup()
 # %%
-params = load_params(params_path)
-plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = load_dataset(params)
-frame = filters.profile_frame(data)
-ct = params.cohorts
+wb = workbook.open(params_path, tables_dir, private_dir, themes=False)  # open answers are not used here
+params, data, frame = wb.params, wb.data, wb.frame
+rules = params.cohorts  # how cohorts are formed and retention is counted
 
 # %%
 overall = cohorts.retention(
-    data.engine, data.activity, params.as_of, ct.period, ct.definition, max_periods=ct.max_periods
+    data.engine, data.activity, params.as_of, rules.period, rules.definition, max_periods=rules.max_periods
 )
-stick = cohorts.find_stick_point(data, params)
+stick = stick_point.find(data, params)
 segments = segmentation.load_assignments(private_dir)  # from 03_segment in the same run, if it ran
 by_split = cohorts.split_retention(data, frame, params, segments)
 econ = cohorts.economics(data, frame, params)
@@ -63,7 +58,7 @@ promos = cohorts.promotions(data, frame, params)
 intake = cohorts.sample_intake(data, params)  # None unless new buyers stop arriving early
 
 # %% tags=["glance"]
-plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos, params.privacy.min_cell, intake))
+plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos, wb.min_cell, intake))
 
 # %% [markdown]
 # ## Retention by acquisition cohort
@@ -80,15 +75,15 @@ plots.md(cohorts.reading_note(overall))
 plots.md(cohorts.intake_sentence(intake) if intake else "")
 
 # %%
-plots.md(overall.privacy_note(params.privacy.min_cell))
+plots.md(overall.privacy_note(wb.min_cell))
 
 # %%
-save_table(overall.matrix_table(min_cell=params.privacy.min_cell), "retention_customers", tables_dir)
+wb.save(overall.matrix_table(min_cell=wb.min_cell), "retention_customers")
 plots.cohort_heatmap(overall, "Retained (%)", params);
 
 # %%
 # %%needs amount
-save_table(overall.matrix_table("revenue_retention", params.privacy.min_cell), "retention_revenue", tables_dir)
+wb.save(overall.matrix_table("revenue_retention", wb.min_cell), "retention_revenue")
 title = "Revenue retained (% of the cohort's first-period revenue)"
 plots.cohort_heatmap(overall, title, params, "revenue_retention");
 
@@ -102,8 +97,8 @@ plots.cohort_heatmap(overall, title, params, "revenue_retention");
 plots.curves(
     cohorts.both_definitions(data, params),
     title="Retention, all cohorts pooled: both definitions",
-    period=ct.period,
-    min_cell=params.privacy.min_cell,
+    period=rules.period,
+    min_cell=wb.min_cell,
     since=overall.since,
 );
 
@@ -118,11 +113,11 @@ plots.md("" if by_split else f"_{NO_PROFILE}_")
 
 # %%
 for name, split in by_split.items():
-    min_cell = params.privacy.min_cell
-    save_table(split.table_at(ct.economics_periods, min_cell), f"retention_by_{name}", tables_dir)
+    min_cell = wb.min_cell
+    wb.save(split.table_at(rules.economics_periods, min_cell), f"retention_by_{name}")
     title = cohorts.split_title(name, params)
     curve = split.curve(min_cell)
-    chart = plots.curves(curve, title=title, period=ct.period, min_cell=min_cell, since=split.since)
+    chart = plots.curves(curve, title=title, period=rules.period, min_cell=min_cell, since=split.since)
     plots.show(chart)
 
 # %% [markdown]
@@ -134,8 +129,7 @@ for name, split in by_split.items():
 
 # %%
 # %%needs linked channel cost amount
-save_table(econ, "channel_economics", tables_dir)
-plots.styled(econ, "Acquisition channel economics", bar="value / CAC")
+wb.table(econ, "channel_economics", "Acquisition channel economics", bar="value / CAC")
 
 # %% [markdown]
 # ## Do promotion customers stay?
@@ -146,10 +140,10 @@ plots.styled(econ, "Acquisition channel economics", bar="value / CAC")
 # %%
 plots.show(plots.md(cohorts.promotion_note(promos, frame, params)))
 for code, effect in promos.items():
-    shown = cohorts.promotion_table(effect, params.privacy.min_cell)
-    save_table(shown, f"promotion_{code}", tables_dir)
+    shown = cohorts.promotion_table(effect, wb.min_cell)
+    wb.save(shown, f"promotion_{code}")
     plots.show(plots.promotion_chart(shown))
-    summary = cohorts.promotion_summary(effect, min_cell=params.privacy.min_cell)
+    summary = cohorts.promotion_summary(effect, min_cell=wb.min_cell)
     display(plots.styled(summary, f"{code}: before and after"))
 
 # %% [markdown]
@@ -162,16 +156,16 @@ for code, effect in promos.items():
 # %%
 # %%needs trial
 conv = usage.conversions(data, params.events.conversion_days)
-by_month = usage.conversion_by(conv, None, params.privacy.min_cell, "trial month")
-save_table(by_month, "conversion_by_month", tables_dir)
+by_month = usage.conversion_by(conv, None, wb.min_cell, "trial month")
+wb.save(by_month, "conversion_by_month")
 plots.show(plots.conversion_chart(by_month, "Trial-to-paid conversion by the month the trial started"))
 
 # %%
 # %%needs trial
 for column in usage.conversion_splits(frame, params):
     groups = usage.group_values(frame, params, column)
-    by = usage.conversion_by(conv, groups, params.privacy.min_cell, explore.label_of(column, params))
-    save_table(by, f"conversion_by_{column}", tables_dir)
+    by = usage.conversion_by(conv, groups, wb.min_cell, explore.label_of(column, params))
+    wb.save(by, f"conversion_by_{column}")
     plots.show(plots.md(usage.conversion_sentence(by, usage.in_words(column, params), conv)))
     display(plots.styled(by, f"Trial-to-paid conversion by {usage.in_words(column, params)}", bar="conversion %"))
 
@@ -180,25 +174,24 @@ for column in usage.conversion_splits(frame, params):
 #
 # How far customers (or accounts) got in their first days, and how many were still active months later.
 # The stick point is the threshold with the largest lift in retention (among thresholds that keep a
-# meaningful share of customers above them), with its 95% confidence interval. A stick point that
+# meaningful share of customers on each side), with an interval corrected for the number of
+# thresholds tried (95% over all of them), so that trying many thresholds does not announce noise. A stick point that
 # few reach (under 10% of those followed, or fewer than 30) or after which most still leave (under
 # half of those at or past it stay) is called **weak**: it describes a few, it is no lever to act on.
 
 # %%
-plots.md(cohorts.stick_sentence(stick))
+plots.md(stick.sentence())
 
 # %%
 # %%needs events
 plots.styled(explore.event_type_table(data), "The usage log: each event type", decimals=1)
 
 # %%
-save_table(cohorts.stick_table(stick, params.privacy.min_cell), "stick_point_thresholds", tables_dir)
-plots.stick_chart(
-    cohorts.shown_levels(stick, params.privacy.min_cell), stick.best, stick.action, stick.window_days
-);
+wb.save(stick.table(wb.min_cell), "stick_point_thresholds")
+plots.stick_chart(stick.chart_levels(wb.min_cell), stick.best, stick.axis, stick.window_days);
 
 # %%
-plots.styled(cohorts.stick_table(stick, params.privacy.min_cell), cohorts.stick_table_title(stick))
+plots.styled(stick.table(wb.min_cell), stick.table_title())
 
 # %% [markdown]
 # ## Cohort rules side by side
@@ -210,14 +203,13 @@ plots.styled(cohorts.stick_table(stick, params.privacy.min_cell), cohorts.stick_
 
 # %%
 # %%needs orders
-result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
+result = value.fit_value(data.engine, data.orders, params.as_of, params.value, rules.margin)
 value.save_private(result, private_dir)
 
 # %%
 # %%needs rules
 compare = cohorts.rules(data, frame, params, value.customer_value_for(data, private_dir))
-save_table(compare, "cohort_rules", tables_dir)
-plots.styled(compare, "Cohort rules: meets the rule vs the rest")
+wb.table(compare, "cohort_rules", "Cohort rules: meets the rule vs the rest")
 
 # %% [markdown]
 # ## What customers are worth
@@ -230,13 +222,7 @@ plots.styled(compare, "Cohort rules: meets the rule vs the rest")
 # %%
 # %%needs orders
 plots.bullets(result.problem_sentences(), empty="")
-fitted = result.parameters()
-plots.styled(
-    fitted if len(fitted) else None,
-    f"Fitted models (log-likelihood {fitted.attrs['log_likelihood']:,.1f})",
-    decimals=3,
-    missing="",
-)
+plots.styled(result.fitted_table(), result.fitted_title(), decimals=3, missing="")
 
 # %% [markdown]
 # **Model check.** The model was also fitted on the history up to the start of a holdout period and
@@ -257,8 +243,7 @@ plots.md(value.value_caveat(result))
 # %%
 # %%needs orders
 rfm = value.rfm_table(result)
-save_table(rfm, "rfm_groups", tables_dir)
-plots.styled(rfm, "RFM groups", bar="customers %", decimals=2)
+wb.table(rfm, "rfm_groups", "RFM groups", bar="customers %", decimals=2)
 
 # %%
 # %%needs orders
@@ -269,7 +254,7 @@ plots.md(value.rfm_note(rfm))
 plots.histograms(
     result.customers,
     {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchases (days with an order)"},
-    min_cell=params.privacy.min_cell,
+    min_cell=wb.min_cell,
 );
 
 # %% [markdown]
@@ -281,9 +266,8 @@ plots.histograms(
 
 # %%
 # %%needs orders
-by_cohort = value.value_by(result, value.acquisition_cohort(result.customers), params.privacy.min_cell)
-save_table(by_cohort, "value_by_cohort", tables_dir)
-plots.styled(by_cohort, "Value and risk by acquisition cohort", bar="at risk %", decimals=2)
+by_cohort = value.value_by(result, value.acquisition_cohort(result.customers), wb.min_cell)
+wb.table(by_cohort, "value_by_cohort", "Value and risk by acquisition cohort", bar="at risk %", decimals=2)
 
 # %%
 # %%needs orders
@@ -291,9 +275,8 @@ plots.md(value.risk_note(by_cohort, "acquisition quarter", params.value.at_risk_
 
 # %%
 # %%needs channel orders
-by_channel = value.value_by(result, value.channel_groups(frame, params), params.privacy.min_cell)
-save_table(by_channel, "value_by_channel", tables_dir)
-plots.styled(by_channel, "Value and risk by acquisition channel", bar="at risk %", decimals=2)
+by_channel = value.value_by(result, value.channel_groups(frame, params), wb.min_cell)
+wb.table(by_channel, "value_by_channel", "Value and risk by acquisition channel", bar="at risk %", decimals=2)
 
 # %%
 # %%needs channel orders
@@ -301,8 +284,8 @@ plots.md(value.risk_note(by_channel, "acquisition channel", params.value.at_risk
 
 # %%
 # %%needs customers orders
-by_segment = value.value_by(result, segments, params.privacy.min_cell)
-save_table(by_segment, "value_by_segment", tables_dir)
+by_segment = value.value_by(result, segments, wb.min_cell)
+wb.save(by_segment, "value_by_segment")
 plots.styled(by_segment, "Value and risk by segment", bar="at risk %", decimals=2,
              missing="Segments are shown when 03_segment ran in the same batch.")
 
@@ -325,7 +308,7 @@ figures.save(private_dir);
 # %%
 # %%needs linked
 drivers = value.churn_model(frame, params, result)
-save_table(drivers, "churn_drivers", tables_dir)  # every driver; the page shows the clear ones
+wb.save(drivers, "churn_drivers")  # every driver; the page shows the clear ones
 clear = value.clear_drivers(drivers)  # those whose 95% interval excludes 1
 plots.show(plots.odds_chart(clear))
 

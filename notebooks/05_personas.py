@@ -36,22 +36,15 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 report_dir: str = ""  # folder of the published version, for personas.html; empty: not saved
 
 # %%
-from helpers.analyses import filters, metrics, personas, priorities, quarters, segmentation, value
-from helpers.data import text
-from helpers.data.dataset import load_dataset, weights
-from helpers.params import plan
-from helpers.params.loading import load_params
+from helpers import workbook
+from helpers.analyses import metrics, personas, priorities, quarters, segmentation, value
+from helpers.core import artifacts
+from helpers.data import text  # noqa: F401 (in %%needs cells)
 from helpers.present import card_pages, plots
-from helpers.present.tables import save_page, save_table
 
-plots.setup()
 # %%
-params = load_params(params_path)
-plan.use(params)  # cells marked %%needs run only when this run's data has what they need
-data = text.with_themes(load_dataset(params))  # open answers in themes: a multiple-response set
-params = data.params
-frame = filters.profile_frame(data)
-w = weights(frame, params)
+wb = workbook.open(params_path, tables_dir, private_dir, report_dir)  # parameters, data, %%needs and folders
+params, data, frame, w = wb.params, wb.data, wb.frame, wb.weights
 
 # %%
 seg = segmentation.segments_for(frame, params, w, private_dir)
@@ -72,8 +65,7 @@ ranking = priorities.focus(cards, params)
 plots.md(priorities.rubric_notes(ranking, params))
 
 # %%
-save_table(ranking, "persona_ranking", tables_dir)
-plots.styled(ranking, "Personas ranked by the rubric", decimals=3)
+wb.table(ranking, "persona_ranking", "Personas ranked by the rubric", decimals=3)
 
 # %%
 plots.md(value.caveat_for(private_dir))  # the value figures' holdout check, from 04_cohorts
@@ -106,7 +98,7 @@ plots.html(card_pages.cards_html(cards))
 # %%
 # %%needs contacts
 buyers = personas.buyer_roles(data.contacts, frame, params)
-save_table(buyers, "buyer_roles", tables_dir)
+wb.save(buyers, "buyer_roles")
 plots.bullets(personas.buyer_lines(buyers), empty="_The contacts file has no roles._")
 
 # %%
@@ -121,12 +113,12 @@ plots.styled(buyers, "Buyer roles", decimals=1, missing="The contacts file has n
 
 # %%
 facts = card_pages.facts_table(cards)
-save_table(facts, "persona_facts", tables_dir)
+wb.save(facts, "persona_facts")
 quarters.save_facts(facts, private_dir)
 figures = metrics.Ledger("05_personas", params)  # the figures this page states, for the batch's check
 priorities.record_figures(figures, cards, params, frame)
 figures.save(private_dir)
-page = save_page(card_pages.standalone_page(cards, params), "personas.html", report_dir)
+page = wb.page(card_pages.standalone_page(cards, params), "personas.html")
 
 # %% [markdown]
 # ## What changed since last quarter
@@ -143,7 +135,7 @@ page = save_page(card_pages.standalone_page(cards, params), "personas.html", rep
 # %%
 previous = quarters.previous_folder(private_dir, params)
 bases = quarters.kpi_bases(frame, seg.segments, params, clv)  # who each figure rests on
-quarters.save_facts(bases, private_dir, quarters.BASES)  # for next quarter's tests
+quarters.save_facts(bases, private_dir, artifacts.PERSONA_BASES)  # for next quarter's tests
 change = (
     quarters.compare(frame, seg.segments, seg.index, seg.names, params, previous, facts, bases)
     if previous
@@ -152,17 +144,16 @@ change = (
 plots.bullets(change.summary() if change else [], empty="No previous run to compare with.")
 
 # %%
-save_table(change.table() if change else None, "quarter_over_quarter", tables_dir)
-plots.styled(change.table() if change else None, "Personas against last quarter", decimals=2, missing="")
+shown = change.table() if change else None
+wb.table(shown, "quarter_over_quarter", "Personas against last quarter", decimals=2, missing="")
 
 # %%
 measures = change.kpi_table() if change else None
-save_table(measures, "measures_over_quarters", tables_dir)
-plots.styled(measures, "Every figure against last quarter", decimals=1, missing="")
+wb.table(measures, "measures_over_quarters", "Every figure against last quarter", decimals=1, missing="")
 
 # %%
-save_table(change.counts if change else None, "migration_people", tables_dir)
-save_table(change.migration if change else None, "migration", tables_dir)
+wb.save(change.counts if change else None, "migration_people")
+wb.save(change.migration if change else None, "migration")
 plots.show(plots.migration_chart(change.migration) if change else plots.md(""))
 
 # %% tags=["glance"]

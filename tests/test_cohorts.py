@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED, demo_params_at
 
-from helpers.analyses import cohorts
+from helpers.analyses import cohorts, stick_point
 from helpers.analyses.filters import evaluate, profile_frame
 from helpers.data import fields
 from helpers.data.dataset import load_dataset
@@ -126,13 +126,13 @@ def test_the_promotion_cohort_drops_after_the_promotion_ends(demo):
 
 def test_the_stick_point_is_three_orders_in_sixty_days(demo):
     params, data, _ = demo
-    sp = cohorts.stick_point(data.engine, data.orders, params.as_of, "orders", 60, (180, 365))
+    sp = stick_point.on_orders(data.engine, data.orders, params.as_of, "orders", 60, (180, 365))
     assert sp.best == 3
-    t = sp.thresholds.loc[3]
+    t = sp.thresholds["orders"].loc[3]
     assert t["lift low"] > 0.4 and t["ratio"] > 3
-    assert "3 orders within 60 days" in cohorts.stick_sentence(sp)
-    spend = cohorts.stick_point(data.engine, data.orders, params.as_of, "spend", 60, (180, 365))
-    assert spend.levels["customers"].sum() == sp.levels["customers"].sum()
+    assert "3 orders within 60 days" in sp.sentence()
+    spend = stick_point.on_orders(data.engine, data.orders, params.as_of, "spend", 60, (180, 365))
+    assert spend.levels["spend"]["customers"].sum() == sp.levels["orders"]["customers"].sum()
 
 
 def test_cohort_rules_side_by_side(demo):
@@ -272,32 +272,30 @@ def test_cohort_rules_hide_figures_of_few_people(planted):
 # --- weak stick points said plainly --------------------------------------------------------------
 
 
-def planted_stick(reached: int, stayed: int, total: int, stayed_below: int) -> cohorts.StickPoint:
+def planted_stick(reached: int, stayed: int, total: int, stayed_below: int) -> stick_point.StickPoint:
     """A stick point at 3 orders reached by ``reached`` of ``total`` buyers."""
     levels = pd.DataFrame(
-        {"customers": [total - reached, reached], "retained": [stayed_below, stayed]}, index=[1, 3]
+        {"customers": [total - reached, reached], "retained": [stayed_below, stayed]}, index=[2, 3]
     )
     levels["retention"] = levels["retained"] / levels["customers"]
-    row = cohorts.lift_row(3, reached, stayed, total - reached, stayed_below)
-    thresholds = pd.DataFrame([row], columns=cohorts.LIFT_COLUMNS).set_index("threshold")
-    return cohorts.StickPoint(levels, thresholds, 3, "orders", 60, (180, 365))
+    return stick_point.result({"orders": levels}, 60, (180, 365), max_level=8, min_share=0.01, min_cell=0)
 
 
 def test_a_stick_point_few_reach_and_most_leave_is_called_weak():
-    sentence = cohorts.stick_sentence(planted_stick(38, 10, 1000, 50))  # 3.8%, 74% do not stay
+    sentence = planted_stick(38, 10, 1000, 50).sentence()  # 3.8%, 74% do not stay
     assert sentence.startswith("**A weak stick point: 3 orders within 60 days**")
     assert "Only 3.8% of buyers (38 of 1,000) reach it" in sentence
     assert "74% of them still do not order again 180–365 days" in sentence
     assert "not a finding to act on" in sentence
-    mostly_leave = cohorts.stick_sentence(planted_stick(300, 120, 1000, 70))  # many reach, 40% stay
+    mostly_leave = planted_stick(300, 120, 1000, 70).sentence()  # many reach, 40% stay
     assert "A weak stick point" in mostly_leave and "60% of them still do not order again" in mostly_leave
-    strong = cohorts.stick_sentence(planted_stick(300, 200, 1000, 70))
+    strong = planted_stick(300, 200, 1000, 70).sentence()
     assert strong.startswith("**Stick point: 3 orders") and "weak" not in strong
 
 
 def test_the_demo_stick_point_is_strong(demo):
     params, data, _ = demo
-    sentence = cohorts.stick_sentence(cohorts.find_stick_point(data, params))
+    sentence = stick_point.find(data, params).sentence()
     assert sentence.startswith("**Stick point: 3 orders within 60 days**") and "weak" not in sentence
 
 
@@ -317,8 +315,8 @@ def cdnow():
 @needs_cdnow
 def test_the_cdnow_stick_point_is_weak_and_its_intake_ended(cdnow):
     engine, orders, as_of = cdnow
-    sp = cohorts.stick_point(engine, orders, as_of, "orders", 60, (180, 365), min_cell=10)
-    sentence = cohorts.stick_sentence(sp)
+    sp = stick_point.on_orders(engine, orders, as_of, "orders", 60, (180, 365), min_cell=10)
+    sentence = sp.sentence()
     assert sentence.startswith("**A weak stick point: 3 orders within 60 days**")
     assert "Only 8.8% of buyers (2,081 of 23,570)" in sentence
     end = cohorts.intake_ended(engine, orders, as_of)
@@ -331,7 +329,7 @@ def test_the_demo_keeps_taking_in_new_buyers(demo):
     params, data, _ = demo
     assert cohorts.intake_ended(data.engine, data.orders, params.as_of) is None
     ret = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on")
-    lines = cohorts.headlines(ret, {}, None, cohorts.find_stick_point(data, params), {}, 10, None)
+    lines = cohorts.headlines(ret, {}, None, stick_point.find(data, params), {}, 10, None)
     assert not any("taken in" in line for line in lines)
 
 
@@ -342,7 +340,7 @@ def test_a_hidden_retention_figure_is_said_hidden_in_the_economics_headline(demo
         {"customers": [400, 300], "value / CAC": [3.2, 1.1], "active in month 12 %": [41.0, "<10"]},
         index=pd.Index(["Referral", "Paid search"], name="channel"),
     )
-    lines = cohorts.headlines(ret, {}, econ, cohorts.find_stick_point(data, params), {}, 10, None)
+    lines = cohorts.headlines(ret, {}, econ, stick_point.find(data, params), {}, 10, None)
     sentence = next(line for line in lines if "acquisition cost" in line)
     assert "41% against hidden (fewer than 10 people)" in sentence
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers.analyses import cohorts, usage
+from helpers.analyses import cohorts, stick_point, usage
 from helpers.core.errors import ConfigError, DataError
 from helpers.data.dataset import load_dataset, profile_frame
 from helpers.data.events import slug
@@ -82,17 +82,17 @@ def test_the_industry_that_converts_best_is_found(saas):
 
 def test_the_early_action_that_predicts_staying_is_found(saas):
     params, data, _ = saas
-    search = cohorts.find_stick_point(data, params)
+    search = stick_point.find(data, params)
     assert search.found
-    assert search.best_type == STICK_EVENT
+    assert search.best_action == STICK_EVENT
     assert search.best == STICK_COUNT
     assert search.window_days == EARLY_DAYS
-    t = search.per_type.loc[STICK_EVENT]
+    t = search.per_action.loc[STICK_EVENT]
     assert t["lift low"] > 0.3
     # no other action clears noise: only the planted one is announced
-    others = search.per_type.drop(STICK_EVENT)
+    others = search.per_action.drop(STICK_EVENT)
     assert not (others["lift low"] > 0).any(), others
-    assert "Stick point" in cohorts.stick_sentence(search)
+    assert "Stick point" in search.sentence()
 
 
 def test_no_stick_point_on_a_log_whose_usage_was_shuffled(saas_dir, tmp_path):
@@ -102,10 +102,10 @@ def test_no_stick_point_on_a_log_whose_usage_was_shuffled(saas_dir, tmp_path):
     raw = saas_raw(saas_dir)
     raw["data"]["events"]["path"] = str(tmp_path / "events.parquet")
     params = load_params(write_params(tmp_path, raw))
-    search = cohorts.find_stick_point(load_dataset(params), params)
+    search = stick_point.find(load_dataset(params), params)
     assert search.tried >= 8
-    assert not search.found, search.per_type
-    assert cohorts.stick_sentence(search).startswith("**No stick point found:**")
+    assert not search.found, search.per_action
+    assert search.sentence().startswith("**No stick point found:**")
 
 
 def test_the_expensive_channel_that_keeps_least_is_found(saas):
@@ -537,7 +537,7 @@ def test_no_stick_point_threshold_rests_on_fewer_accounts_than_the_minimum(small
     raw = saas_raw(small_saas)
     raw["privacy"]["min_cell"] = 60
     params = load_params(write_params(tmp_path, raw))
-    search = cohorts.find_stick_point(load_dataset(params), params)
+    search = stick_point.find(load_dataset(params), params)
     assert search.tried > 0
     for table in search.thresholds.values():
         assert (table["customers at or above"] >= 60).all()

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, SHARED, demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
-from helpers.analyses import filters, segment, segmentation
+from helpers.analyses import filters, saved_model, segment
 from helpers.analyses.latent import LatentClassModel
 from helpers.data.dataset import load_dataset
 from helpers.params.loading import load_params
@@ -129,6 +129,6 @@ def test_a_segment_model_saved_with_stepmix_still_assigns(demo_dir, tmp_path):
         warnings.simplefilter("ignore")
         old.fit(x)
     model.model_ = old
-    path = segmentation.save_bundle({"model": model}, tmp_path / "private")
-    again = segmentation.load_bundle(path)["model"]
+    path = saved_model.save(saved_model.from_dict({"model": model}), tmp_path / "private")
+    again = saved_model.load(path).model
     assert adjusted_rand_score(again.predict(frame), old.predict(x)) == 1.0

@@ -12,9 +12,10 @@ import pytest
 import yaml
 from conftest import demo_params_raw
 
-from helpers.analyses import personas, quarters, segmentation
+from helpers.analyses import personas, quarters, saved_model, segmentation
 from helpers.analyses.filters import profile_frame
-from helpers.analyses.leads import bundle, train_typing_tool
+from helpers.analyses.leads import train_typing_tool
+from helpers.core import artifacts
 from helpers.data.dataset import load_dataset, weights
 from helpers.params.loading import load_params
 from helpers.present import card_pages
@@ -38,13 +39,13 @@ def _run(tmp_path, name: str, data_dir, previous: str | None, period: str, priva
     # as the batch runs 03: in a build folder next to the published periods' folders
     result = segmentation.run(frame, params, w, private / f".build-{period}" / "03_segment")
     tool = train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
-    segmentation.save_bundle(bundle(result, tool, [], frame, params), folder / "03_segment")
+    saved_model.save(saved_model.build(result, tool, [], frame, params), folder / "03_segment")
     segmentation.save_assignments(result, frame, params, folder / "03_segment")
     cards = personas.build_personas(frame, result.segments, result.index, result.names, params)
     facts = card_pages.facts_table(cards)
     quarters.save_facts(facts, folder / "05_personas")
     bases = quarters.kpi_bases(frame, result.segments, params)
-    quarters.save_facts(bases, folder / "05_personas", quarters.BASES)
+    quarters.save_facts(bases, folder / "05_personas", artifacts.PERSONA_BASES)
     return params, frame, result, facts
 
 
@@ -106,10 +107,10 @@ def test_matched_personas_keep_their_names_and_numbers(quarters_pair):
         assert number_after[planted] == number_before[planted], planted
         assert now.names[number_after[planted]] == prev.names[number_before[planted]], planted
     # 04 and 05 read the same names from what 03 saved
-    saved = pd.read_parquet(private / "q-now" / "v1" / "03_segment" / quarters.ASSIGNMENTS)
+    saved = pd.read_parquet(artifacts.ASSIGNMENTS.in_run(private / "q-now" / "v1"))
     labels = dict(zip(saved["segment"], saved["segment_name"], strict=False))
     assert labels == {s: f"{s}. {n}" for s, n in now.names.items()}
-    assert joblib.load(private / "q-now" / "v1" / "03_segment" / quarters.MODEL)["names"] == now.names
+    assert saved_model.load(artifacts.SEGMENT_MODEL.in_run(private / "q-now" / "v1")).names == now.names
 
 
 def test_a_rerun_of_the_previous_quarter_keeps_every_name_and_number(quarters_pair):
@@ -130,7 +131,7 @@ def test_the_overlap_is_a_true_jaccard(quarters_pair):
     bound = ratio.min(axis=1) / ratio.max(axis=1)  # every id is in both demo quarters
     assert (change.changes[col] <= bound + 1e-9).all()
     # the value itself, from the member sets
-    before = pd.read_parquet(private / "q-prev" / "v1" / "03_segment" / quarters.ASSIGNMENTS)
+    before = pd.read_parquet(artifacts.ASSIGNMENTS.in_run(private / "q-prev" / "v1"))
     prev_sets = before.groupby("segment")["customer_id"].apply(set)
     ids = frame[params.columns.id].astype(str)
     for label, row in change.changes.iterrows():
@@ -165,11 +166,11 @@ def test_new_customers_are_told_apart_from_reclassified_ones(quarters_pair, tmp_
     grows = int(change_row(quarters_pair).split(".")[0])
     folder = tmp_path / "private" / "q-fewer" / "v1"
     shutil.copytree(private / "q-prev" / "v1", folder)
-    table = pd.read_parquet(folder / "03_segment" / quarters.ASSIGNMENTS)
+    table = pd.read_parquet(artifacts.ASSIGNMENTS.in_run(folder))
     ids = frame[params.columns.id].astype(str)
     stayers = set(ids[result.segments == grows]) & set(table.loc[table["segment"] == grows, "customer_id"])
     drop = set(sorted(stayers)[: len(stayers) // 3])
-    table[~table["customer_id"].isin(drop)].to_parquet(folder / "03_segment" / quarters.ASSIGNMENTS)
+    table[~table["customer_id"].isin(drop)].to_parquet(artifacts.ASSIGNMENTS.in_run(folder))
     change = quarters.compare(frame, result.segments, result.index, result.names, params, folder, facts)
     row = change.changes.loc[[i for i in change.changes.index if i.startswith(f"{grows}.")][0]]
     assert row["from new or departed customers (points)"] > 2
@@ -232,9 +233,9 @@ def test_a_new_segment_gets_a_number_and_name_not_used_before(tmp_path, demo_dir
     (folder / "03_segment").mkdir(parents=True)
     ids = [f"C{i}" for i in range(90)]
     pd.DataFrame({"customer_id": ids, "segment": [1] * 45 + [2] * 45}).to_parquet(
-        folder / "03_segment" / quarters.ASSIGNMENTS
+        artifacts.ASSIGNMENTS.in_run(folder)
     )
-    joblib.dump({"names": {1: "Morgan", 2: "Drew"}}, folder / "03_segment" / quarters.MODEL)
+    joblib.dump({"names": {1: "Morgan", 2: "Drew"}}, artifacts.SEGMENT_MODEL.in_run(folder))  # format 1
     frame = pd.DataFrame({"customer_id": ids, "age": 50, "gender": "x"})
     now = pd.Series([2] * 45 + [1] * 30 + [3] * 15)  # size order put old 2's people first
     mapping, names = quarters.follow_previous(

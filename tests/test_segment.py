@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,9 +13,11 @@ import pytest
 from conftest import demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
-from helpers.analyses import leads, segment, segmentation
+from helpers.analyses import leads, saved_model, segment, segmentation
 from helpers.analyses.filters import profile_frame
 from helpers.analyses.naming import segment_names
+from helpers.core import artifacts
+from helpers.core.errors import DataError
 from helpers.core.expressions import filter_columns
 from helpers.data.dataset import load_dataset, weights
 from helpers.params.loading import parse_params
@@ -185,9 +190,8 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
     tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
     criteria, _ = leads.scorecard_criteria(result, frame, params)
     private = tmp_path / "private"
-    segmentation.save_bundle(
-        leads.bundle(result, tool, criteria, frame, params), private / params.period / "v3" / "03_segment"
-    )
+    model = saved_model.build(result, tool, criteria, frame, params)
+    saved_model.save(model, artifacts.SEGMENT_MODEL.in_run(private / params.period / "v3").parent)
     columns = sorted(set(tool.questions) | {c for cr in criteria for c in filter_columns(cr.rule)})
     good = frame[["customer_id", *columns]].head(30).rename(columns={"customer_id": "lead_id"})
     good.to_csv(tmp_path / "good.csv", index=False)
@@ -290,3 +294,32 @@ def test_the_glance_names_the_people_as_the_run_does(tmp_path, demo_dir):
     assert "lead" not in line and "customer" not in line
     none = segmentation.glance_lines(SimpleNamespace(k=1), pd.DataFrame(), survey)
     assert none == ["No segments: the respondents do not fall into distinct groups on these traits."]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_segment_model_saved_before_the_layers_still_assigns_leads():
+    """A model saved by the flat layout (format 1: a dict, classes under helpers.segment,
+    helpers.leads, helpers.config) loads and assigns 40 leads exactly as that version did."""
+    model = saved_model.load(FIXTURES / "segment_model_flat_layout.joblib")
+    assert model.format == 1 and model.k == 5 and model.typing is not None
+    assert type(model.model).__module__ == "helpers.analyses.segment"
+    leads_in = pd.read_csv(FIXTURES / "leads_for_flat_layout_model.csv")
+    result, problems = model.assign(leads_in, "leads.csv")
+    expected = pd.read_csv(FIXTURES / "leads_assigned_by_flat_layout.csv")
+    again = pd.read_csv(io.StringIO(leads_in[["lead_id"]].join(result).to_csv(index=False)))
+    pd.testing.assert_frame_equal(again, expected)
+    assert problems == []
+    assert "helpers.segment" not in sys.modules  # the stand-ins are gone once the model is read
+
+
+def test_a_segment_model_from_a_newer_workbook_says_so(tmp_path):
+    model = saved_model.from_dict({"names": {1: "Ash"}})
+    model.format = saved_model.FORMAT + 1
+    path = saved_model.save(model, tmp_path)
+    with pytest.raises(DataError, match="newer workbook"):
+        saved_model.load(path)
+    (tmp_path / "broken.joblib").write_bytes(b"not a model")
+    with pytest.raises(DataError, match="cannot be read"):
+        saved_model.load(tmp_path / "broken.joblib")

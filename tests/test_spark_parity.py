@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SHARED, demo_params_at
 
-from helpers.analyses import cohorts, explore, filters, usage, value
+from helpers.analyses import cohorts, explore, filters, stick_point, usage, value
 from helpers.data.dataset import Dataset, load_dataset
 from helpers.data.engine import order_crosstab
 from helpers.params.loading import load_params
@@ -116,8 +116,8 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
     out["channel economics"] = cohorts.economics(data, frame, params)
     for code, effect in cohorts.promotions(data, frame, params).items():
         out[f"promotion {code}"] = effect
-    stick = cohorts.find_stick_point(data, params)
-    out["stick point counts"] = stick.levels
+    stick = stick_point.find(data, params)
+    out["stick point counts"] = pd.concat(stick.levels, names=["action"])
     result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
     out["rfm summary"] = sorted_rows(result.customers.reset_index(), ["customer_id"])[
         ["customer_id", "frequency", "recency", "T", "monetary"]
@@ -233,8 +233,8 @@ def test_the_saas_quarter_is_identical_on_duckdb_and_spark(tmp_path):
             out[f"revenue {definition}"] = ret.matrix("revenue")
         conv = usage.conversions(data, params.events.conversion_days)
         out["conversion"] = usage.conversion_by(conv, usage.group_values(frame, params, "industry"))
-        search = cohorts.find_stick_point(data, params)
-        out["actions"] = search.per_type
+        search = stick_point.find(data, params)
+        out["actions"] = search.per_action
         out["levels"] = pd.concat(search.levels, names=["event type"])
         out["rules"] = cohorts.rules(data, frame, params)
         out["economics"] = cohorts.economics(data, frame, params)

@@ -166,21 +166,18 @@ def assign(
     private: Annotated[Path, typer.Option(help="Where run artifacts are kept.")] = Path("private"),
 ) -> None:
     """Assign new leads to segments and score their ICP fit with the last published run's model."""
-    from helpers.analyses.leads import assign_leads, read_leads
+    from helpers.analyses import saved_model
     from helpers.batch.publish import latest_private
+    from helpers.core.artifacts import SEGMENT_MODEL
     from helpers.params.loading import load_params
 
     try:
         cfg = load_params(params)
-        model = "03_segment/segment_model.joblib"
-        version = latest_private(private, cfg.period, having=model)
-        model_path = version / model
+        version = latest_private(private, cfg.period, having=SEGMENT_MODEL.relative)
         typer.echo(f"Using the segmentation model of {cfg.period} {version.name}", err=True)
-        from helpers.analyses.segmentation import load_bundle
-
-        bundle = load_bundle(model_path)
-        leads = read_leads(leads_file)
-        result, problems = assign_leads(leads, bundle, str(leads_file))
+        model = saved_model.load(SEGMENT_MODEL.in_run(version))
+        leads = saved_model.read_leads(leads_file)
+        result, problems = model.assign(leads, str(leads_file))
     except WorkbookError as exc:
         _fail(exc)
         return

@@ -24,18 +24,7 @@ import pandas as pd
 
 from helpers.analyses.explore import promotion_or_none
 from helpers.analyses.filters import evaluate
-from helpers.analyses.usage import (
-    LIFT_COLUMNS,
-    ActionSearch,
-    action_sentence,
-    action_table,
-    hide_thin,
-    levels_for_chart,
-    lift_row,
-    search_actions,
-    thin_thresholds,
-    weak_words,
-)
+from helpers.analyses.stick_point import StickPoint
 from helpers.core.privacy import fold_small, is_suppressed, marker, suppress_rows, suppress_small, too_few
 from helpers.data.engine import Engine, end_of
 from helpers.params.schema import display_values, label_of
@@ -519,130 +508,6 @@ def promotion_summary(effect: pd.DataFrame, periods_after: int = 3, min_cell: in
     return suppress_rows(pd.DataFrame(rows).set_index("group"), "customers", min_cell)
 
 
-# --- stick point -------------------------------------------------------------------------------
-
-
-@dataclass
-class StickPoint:
-    """Retention by how far customers got in their first days, and the best threshold."""
-
-    levels: pd.DataFrame  # per level: customers, retained, retention
-    thresholds: pd.DataFrame  # per threshold k: retention at/above vs below, lift with CI
-    best: int
-    action: str
-    window_days: int
-    outcome_days: tuple[int, int] = (180, 365)  # retained: ordered again within these days
-    chosen: bool = True  # a threshold left enough customers on each side to be the stick point
-
-    @property
-    def total(self) -> int:
-        """The customers followed long enough to judge."""
-        return int(self.levels["customers"].sum()) if len(self.levels) else 0
-
-
-def stick_point(
-    engine: Engine,
-    orders: ir.Table,
-    as_of: dt.date,
-    action: str = "orders",
-    window_days: int = 60,
-    outcome_days: tuple[int, int] = (180, 365),
-    max_level: int = 8,
-    spend_step: float = 50.0,
-    min_share: float = 0.05,
-    min_cell: int = 0,
-) -> StickPoint:
-    """Find the early action threshold after which customers retain best.
-
-    ``action`` is counted in the first ``window_days`` days after the first order (the first order
-    included): ``orders``, ``active_days`` or ``spend`` (in steps of ``spend_step``). A customer is
-    retained who orders again between ``outcome_days[0]`` and ``outcome_days[1]`` days after the
-    first order; only customers whose outcome window has ended by ``as_of`` are counted. The
-    stick point is the threshold with the largest lift among those that leave at least
-    ``min_share`` of customers at or above it (so a handful of outliers cannot win), and at
-    least ``min_cell`` customers on each side (privacy).
-    """
-    o = orders.filter(orders.order_ts < end_of(as_of))
-    o = o.mutate(day=o.order_ts.date())
-    first = o.group_by("customer_id").aggregate(first=o.day.min())
-    j = o.join(first, "customer_id")
-    j = j.mutate(since=j.day.delta(j.first, unit="day"))
-    early = j.since < window_days
-    measure = {
-        "orders": j.count(where=early),
-        "active_days": j.day.nunique(where=early),
-        "spend": j.amount.sum(where=early),
-    }[action]
-    per = j.group_by(["customer_id", "first"]).aggregate(
-        level=measure, later=j.count(where=(j.since >= outcome_days[0]) & (j.since < outcome_days[1]))
-    )
-    per = per.filter(per.first <= as_of - dt.timedelta(days=outcome_days[1]))
-    lvl = (per.level / spend_step).floor().cast("int64") if action == "spend" else per.level
-    per = per.mutate(level=ibis.least(lvl, max_level), retained=(per.later > 0).cast("int64"))
-    levels = engine.execute(
-        per.group_by("level").aggregate(customers=per.count(), retained=per.retained.sum())
-    ).sort_values("level")
-    levels = levels.set_index("level")
-    levels["retention"] = levels["retained"] / levels["customers"]
-    rows = []
-    for k in levels.index[1:]:
-        hi, lo = levels[levels.index >= k], levels[levels.index < k]
-        n1, c1, n0, c0 = (
-            int(hi["customers"].sum()),
-            int(hi["retained"].sum()),
-            int(lo["customers"].sum()),
-            int(lo["retained"].sum()),
-        )
-        if min(n1, n0) == 0:
-            continue
-        rows.append(lift_row(int(k), n1, c1, n0, c0))
-    thresholds = pd.DataFrame(rows, columns=LIFT_COLUMNS).set_index("threshold")
-    total = levels["customers"].sum()
-    if len(thresholds):
-        above = thresholds["customers at or above"]
-        eligible = thresholds[(above >= max(min_share * total, min_cell)) & (total - above >= min_cell)]
-    else:
-        eligible = thresholds
-    if len(eligible):
-        best = int(eligible["lift"].idxmax())
-    else:  # no threshold to announce (stick_sentence says so); none at all without customers
-        best = int(levels.index.max()) if len(levels) else 0
-    if action == "spend":
-        levels.index = [f"{int(i * spend_step)}–{int((i + 1) * spend_step)}" for i in levels.index]
-    return StickPoint(levels, thresholds, best, action, window_days, tuple(outcome_days), len(eligible) > 0)
-
-
-def find_stick_point(data, params) -> StickPoint | ActionSearch:  # noqa: ANN001
-    """The stick point the parameters ask for: on orders, or searched over the usage log's actions."""
-    sp = params.cohorts.stick_point
-    if sp.action == "events" or (data.orders is None and data.events is not None):  # no orders: actions
-        return search_actions(
-            data,
-            sp.window_days,
-            sp.outcome_days,
-            sp.max_level,
-            sp.min_share,
-            sp.events or None,
-            params.privacy.min_cell,
-        )
-    return stick_point(
-        data.engine,
-        data.orders,
-        params.as_of,
-        **sp.model_dump(exclude={"events"}),
-        min_cell=params.privacy.min_cell,
-    )
-
-
-def shown_levels(sp: StickPoint | ActionSearch, min_cell: int) -> pd.DataFrame:
-    """The levels of the stick-point chart, those whose share rests on fewer customers than the
-    minimum (in the level, or retained) left out (privacy)."""
-    if isinstance(sp, ActionSearch):
-        return levels_for_chart(sp, min_cell)
-    lv = sp.levels
-    return lv[~too_few(lv["retained"], min_cell, lv["customers"], keep_zero=True)]
-
-
 # --- cohort rules -------------------------------------------------------------------------------
 
 
@@ -871,81 +736,6 @@ def rules(
     return suppress_rows(out, "customers", params.privacy.min_cell, keep=["who it covers"])
 
 
-def stick_table(sp: StickPoint | ActionSearch, min_cell: int = 0) -> pd.DataFrame:
-    """Every threshold in percentage points, for the report (a threshold with fewer customers
-    at or above it than the privacy minimum is left out, one whose shares rest on fewer shows
-    the marker); on actions, each action's best."""
-    if isinstance(sp, ActionSearch):
-        return action_table(sp, min_cell)
-    t = sp.thresholds.copy()
-    if len(t):
-        t = t[t["customers at or above"] >= min_cell]
-    thin = thin_thresholds(t, sp.total, min_cell)
-    for col in ("retention at or above", "retention below", "lift", "lift low", "lift high"):
-        t[col] = 100 * t[col]
-    t = hide_thin(t, thin, min_cell, ["customers at or above"])
-    t.index.name = f"{sp.action.replace('_', ' ')} in {sp.window_days} days"
-    return t.rename(
-        columns={
-            "retention at or above": "retained at or above %",
-            "retention below": "retained below %",
-            "lift": "lift (points)",
-            "lift low": "lift, 95% CI low",
-            "lift high": "lift, 95% CI high",
-        }
-    )
-
-
-def stick_table_title(sp: StickPoint | ActionSearch) -> str:
-    """The title of the table of thresholds."""
-    if isinstance(sp, ActionSearch):
-        return "Every action tried: its strongest threshold, staying active at or above vs below"
-    return "Every threshold: retention at or above vs below"
-
-
-def stick_sentence(sp: StickPoint | ActionSearch) -> str:
-    """The stick point in one sentence, with its confidence interval."""
-    if isinstance(sp, ActionSearch):
-        return action_sentence(sp)
-    if sp.thresholds.empty or not sp.chosen:
-        return (
-            "Too few customers have been with us long enough, or no threshold leaves enough on "
-            "each side, to find a stick point."
-        )
-    t = sp.thresholds.loc[sp.best]
-    if not t["lift low"] > 0:  # the interval includes no lift: nothing to announce
-        return (
-            f"**No stick point found:** no threshold of {sp.action.replace('_', ' ')} within "
-            f"{sp.window_days} days of the first order raises retention clearly (the best, "
-            f"{sp.best}, has a lift of {100 * t['lift']:.0f} points, 95% CI "
-            f"{100 * t['lift low']:.0f} to {100 * t['lift high']:.0f})."
-        )
-    what = sp.action.replace("_", " ")
-    level = sp.best if sp.action != "spend" else f"{sp.best} spend steps"
-    lo, hi = sp.outcome_days
-    weak = weak_words(
-        int(t["customers at or above"]),
-        sp.total,
-        float(t["retention at or above"]),
-        float(t["retention below"]),
-        "buyers",
-        f"order again {lo}–{hi} days after their first order",
-        f"still do not order again {lo}–{hi} days after their first order",
-    )
-    if weak:
-        return (
-            f"**A weak stick point: {level} {what} within {sp.window_days} days** of the first order. {weak}"
-        )
-    return (
-        f"**Stick point: {level} {what} within {sp.window_days} days** of the first order. "
-        f"{100 * t['retention at or above']:.0f}% of customers who get there order again "
-        f"{sp.outcome_days[0]}–{sp.outcome_days[1]} days after their first order, against "
-        f"{100 * t['retention below']:.0f}% of those who do not: {100 * t['lift']:.0f} points more "
-        f"(95% confidence interval {100 * t['lift low']:.0f}–{100 * t['lift high']:.0f}), "
-        f"{t['ratio']:.1f} times as many."
-    )
-
-
 def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
     """The pooled retention curve under both definitions, for one chart (points of fewer people
     than the privacy minimum blank)."""
@@ -987,7 +777,7 @@ def headlines(
     ret: Retention,
     by_split: dict[str, Retention],
     econ: pd.DataFrame | None,
-    sp: StickPoint | ActionSearch,
+    sp: StickPoint,
     promos: dict[str, pd.DataFrame],
     min_cell: int = 0,
     intake: IntakeEnd | None = None,
@@ -1026,7 +816,7 @@ def headlines(
             f"{ret.period}s: {_shown_pct(econ.loc[best, ret_col])} against "
             f"{_shown_pct(econ.loc[worst, ret_col])}."
         )
-    out.append(stick_sentence(sp))
+    out.append(sp.sentence())
     for code, effect in promos.items():
         summary = promotion_summary(effect, min_cell=min_cell)
         after = [c for c in summary.columns if c.startswith("active % in the") and "after" in c][0]

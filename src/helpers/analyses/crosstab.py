@@ -843,6 +843,13 @@ def _answer_phrase(q: Question, row: str) -> str:
     return f"answer *{row}* to *{q.label}*"
 
 
+def banner_book(frame: pd.DataFrame, params: Params, weights: pd.Series) -> list[Table]:
+    """Every question against the banner columns, among the people of the base filter (everyone
+    when the parameters name no ``crosstab.base``)."""
+    base = evaluate(params.filters[params.crosstab.base], frame) if params.crosstab.base else None
+    return build_tables(frame, params, weights, banner_columns(frame, params, base), base=base)
+
+
 def exports(tables: list[Table]) -> dict[str, pd.DataFrame]:
     """One table per banner group for CSV export (displayed text, small cells hidden), by name."""
     return {f"banner_{group}": export(tables, group) for group in groups(tables)}

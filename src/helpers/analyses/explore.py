@@ -88,6 +88,14 @@ def status_counts(customers: pd.DataFrame, params: Params) -> pd.DataFrame:
     return out.rename(columns={"people": "accounts"}) if params.unit == "account" else out
 
 
+def largest_gaps(missing: pd.DataFrame | None, top: int = 10) -> pd.DataFrame | None:
+    """The ``top`` variables with the most missing answers, for the page (None when none is missing)."""
+    if missing is None:
+        return None
+    gaps = missing[missing["missing"] > 0].head(top).drop(columns="column")
+    return gaps if len(gaps) else None
+
+
 def missing_summary(customers: pd.DataFrame | None, params: Params) -> pd.DataFrame | None:
     """Missing answers of every profile variable, most missing first (None without customers)."""
     if customers is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,26 +25,22 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from helpers.analyses import naming
 from helpers.analyses.explore import unit_word
-from helpers.analyses.filters import evaluate, filter_columns
+from helpers.analyses.filters import evaluate
 from helpers.analyses.metrics import population_word
-from helpers.core.errors import DataError
 from helpers.core.expressions import quote
 from helpers.core.privacy import marker, suppress_rows, suppress_small
 from helpers.data.dataset import stratified_index
-from helpers.data.readers import read_frame
 from helpers.params.config import Params
-from helpers.params.inputs import Source
 from helpers.params.outcomes import outcome_of
-from helpers.params.schema import display_value, has_churn, label_of, scale_of, status_column, still_customer
+from helpers.params.schema import display_value, has_churn, label_of, status_column, still_customer
 from helpers.params.schema import newcomers as newcomers_of
 from helpers.params.settings import IcpCriterion
 from helpers.params.wording import describe, label_in_sentence
 
 UNASSIGNED = "unassigned"
+
+
 TIERS = ("not fit", "workable fit", "perfect fit")
-
-
-# --- typing tool ---------------------------------------------------------------------------------
 
 
 def candidate_questions(frame: pd.DataFrame, params: Params) -> list[str]:
@@ -90,6 +85,11 @@ def _as_model_input(frame: pd.DataFrame, questions: list[str]) -> pd.DataFrame:
     for q in categorical:
         out[q] = out[q].astype(object).where(out[q].notna(), np.nan)
     return out
+
+
+def golden_questions(proposed: pd.Series, params: Params) -> list[str]:
+    """The typing tool's questions: the parameter file's, or the most informative proposed ones."""
+    return list(params.typing.questions) or list(proposed.index[: params.typing.propose])
 
 
 def propose_questions(frame: pd.DataFrame, segments: np.ndarray, params: Params) -> pd.Series:
@@ -180,9 +180,6 @@ def confusion_table(tool: TypingTool | None, names: dict[int, str], min_cell: in
     out.index = pd.Index(labels, name="true segment")
     out.columns = pd.Index(labels, name="assigned to")
     return out
-
-
-# --- ICP fit scorecard ---------------------------------------------------------------------------
 
 
 HOLDOUT_SHARE = 0.5  # accounts kept aside to validate criteria derived from the rest
@@ -472,109 +469,6 @@ def tier_outcomes(
     return suppress_rows(g, "people", min_cell)
 
 
-# --- assigning a file of leads ------------------------------------------------------------------
-
-
-def assign_leads(leads: pd.DataFrame, bundle: dict[str, Any], path: str) -> tuple[pd.DataFrame, list[str]]:
-    """Segment, probability and fit tier for each lead; problems are reported, rows kept."""
-    tool: TypingTool | None = bundle["typing"]
-    criteria: list[IcpCriterion] = bundle["icp_criteria"]
-    if tool is None and not criteria:
-        raise DataError(
-            f"{path}: the run behind this model found a single segment and no scorecard, so there "
-            "is nothing to assign leads with; set `segment.k` or other `segment.features` (or "
-            "`icp.criteria`) and run again"
-        )
-    if tool is None:  # one segment: the fit score alone
-        return _fit_only(leads, criteria, bundle, path)
-    _require_columns(leads, criteria, path, tool.questions)
-    problems = pd.Series("", index=leads.index)
-    numeric = [q for q in tool.questions if q not in tool.categories]
-    for q in numeric:
-        values = pd.to_numeric(leads[q], errors="coerce")
-        bad = values.isna() & leads[q].notna() & (leads[q].astype(str).str.strip() != "")
-        problems[bad] += f"{q}: not a number; "
-        lo, hi = bundle.get("ranges", {}).get(q, (-np.inf, np.inf))
-        out = values.notna() & ((values < lo) | (values > hi))
-        problems[out] += f"{q}: outside {lo:g}–{hi:g}; "
-    _mark_unknown_answers(leads, {**bundle.get("icp_values", {}), **tool.categories}, problems)
-    answered = leads[tool.questions].notna().sum(axis=1)
-    problems[answered == 0] += "no golden question answered; "
-    clean = leads.copy()
-    for q in numeric:
-        clean[q] = pd.to_numeric(clean[q], errors="coerce")
-        lo, hi = bundle.get("ranges", {}).get(q, (-np.inf, np.inf))
-        clean.loc[(clean[q] < lo) | (clean[q] > hi), q] = np.nan
-    for q, known in tool.categories.items():
-        clean[q] = clean[q].where(clean[q].astype(str).isin(known))
-    out = tool.assign(clean)
-    names = bundle.get("names", {})
-    out["segment name"] = [names.get(s, "") if s != UNASSIGNED else "" for s in out["segment"]]
-    scored = fit_scores(clean, criteria, bundle["tiers"])
-    if scored is None:  # the run had no scorecard
-        out["fit score"], out["fit tier"] = np.nan, "no scorecard"
-    else:
-        out[["fit score", "fit tier"]] = scored[["fit score", "fit tier"]]
-    no_answers = answered == 0
-    out.loc[no_answers, ["segment", "segment name"]] = [UNASSIGNED, ""]
-    out.loc[no_answers, "probability"] = np.nan
-    out["problems"] = problems.str.rstrip("; ")
-    report = [f"row {i + 2}: {p}" for i, p in enumerate(out["problems"]) if p]
-    return out, report
-
-
-def _require_columns(
-    leads: pd.DataFrame, criteria: list[IcpCriterion], path: str, questions: list[str] | None = None
-) -> None:
-    """Stop when the leads file lacks a column the typing tool or the scorecard reads."""
-    needed = set(questions or []) | set().union(*[filter_columns(c.rule) for c in criteria])
-    missing = sorted(needed - set(leads.columns))
-    if missing:
-        what = (
-            "the typing tool and the ICP scorecard need"
-            if questions is not None
-            else "the ICP scorecard needs"
-        )
-        raise DataError(
-            f"{path}: the leads file lacks the columns {what}: {', '.join(missing)}; "
-            "add them (empty cells are allowed)"
-        )
-
-
-def _mark_unknown_answers(
-    leads: pd.DataFrame, known_values: dict[str, list[str]], problems: pd.Series
-) -> None:
-    """Note each answer a lead gives that the run never saw (the row is kept)."""
-    for q, known in known_values.items():
-        unknown = leads[q].notna() & ~leads[q].astype(str).isin(known)
-        problems[unknown] += f"{q}: unknown answer; "
-
-
-def _fit_only(
-    leads: pd.DataFrame, criteria: list[IcpCriterion], bundle: dict[str, Any], path: str
-) -> tuple[pd.DataFrame, list[str]]:
-    """Fit score and tier for each lead when the run found one segment (no typing tool)."""
-    _require_columns(leads, criteria, path)
-    problems = pd.Series("", index=leads.index)
-    _mark_unknown_answers(leads, bundle.get("icp_values", {}), problems)
-    scored = fit_scores(leads, criteria, bundle["tiers"])
-    assert scored is not None
-    out = pd.DataFrame({"segment": UNASSIGNED, "segment name": "", "probability": np.nan}, index=leads.index)
-    out[["fit score", "fit tier"]] = scored[["fit score", "fit tier"]]
-    out["problems"] = problems.str.rstrip("; ")
-    return out, [f"row {i + 2}: {p}" for i, p in enumerate(out["problems"]) if p]
-
-
-def read_leads(path: str | Path) -> pd.DataFrame:
-    """Read a leads file (CSV, Excel, Parquet, SPSS) through the workbook's reader."""
-    source = Source(path=Path(path))
-    if not source.kind:
-        raise DataError(f"{path}: cannot tell the format; use .csv, .xlsx, .parquet or .sav")
-    if not Path(path).exists():
-        raise DataError(f"{path}: leads file not found")
-    return read_frame(source)
-
-
 def question_table(proposed: pd.Series, params: Params, top: int = 10) -> pd.DataFrame:
     """The best questions by their readable names, with what each tells about the segment."""
     out = proposed.head(top).to_frame()
@@ -708,40 +602,3 @@ def tier_mix(
         out.index = [s if s == "All" else naming.label(s, names) for s in out.index]
     out.index.name = "segment"
     return suppress_rows(out, "people", min_cell)
-
-
-def bundle(
-    result: Any, tool: TypingTool | None, criteria: list[IcpCriterion], frame: pd.DataFrame, params: Params
-) -> dict[str, Any]:
-    """Everything `workbook assign` and next quarter need, in one object."""
-    questions = tool.questions if tool is not None else []
-    categories = tool.categories if tool is not None else {}
-    ranges = {
-        q: tuple(params.validation.ranges.get(q, (float(frame[q].min()), float(frame[q].max()))))
-        for q in questions
-        if q not in categories
-    }
-    for q in questions:
-        if params.columns is not None and q in params.columns.psychographic:
-            points = scale_of(q, params).points
-            ranges[q] = (points[0], points[-1])
-    icp_columns = set().union(*[filter_columns(c.rule) for c in criteria]) if criteria else set()
-    icp_values = {
-        c: sorted(frame[c].dropna().astype(str).unique())
-        for c in icp_columns
-        if c in frame and not pd.api.types.is_numeric_dtype(frame[c])
-    }
-    return {
-        "model": result.model,
-        "typing": tool,
-        "icp_criteria": criteria,
-        "icp_values": icp_values,
-        "tiers": tuple(params.icp.tiers),
-        "names": result.names,
-        "descriptions": result.descriptions,
-        "ranges": ranges,
-        "period": params.period,
-        "as_of": str(params.as_of),
-        "k": result.k,
-        "index": result.index,
-    }

@@ -21,12 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.analyses.value import UNIT_DAYS
+from helpers.core.artifacts import FIGURES
 from helpers.data.dataset import weights
 from helpers.params.config import Params
 from helpers.params.outcomes import outcome_of
 from helpers.params.schema import population
-
-LEDGER = "figures.json"
 
 
 @dataclass(frozen=True)
@@ -186,7 +185,7 @@ class Ledger:
         """Write the ledger beside the page's private artifacts (none without a private folder)."""
         if not private_dir:
             return None
-        path = Path(private_dir) / LEDGER
+        path = Path(private_dir) / FIGURES
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps([asdict(f) for f in self.figures], ensure_ascii=False, indent=0))
         return path
@@ -211,7 +210,7 @@ def record_everyone(ledger: Ledger, params: Params, key: str, value: float, deci
 def read_ledgers(private_build: str | Path) -> list[Figure]:
     """Every figure recorded by the notebooks of one run."""
     out = []
-    for path in sorted(Path(private_build).glob(f"*/{LEDGER}")):
+    for path in sorted(Path(private_build).glob(f"*/{FIGURES}")):
         out += [Figure(**row) for row in json.loads(path.read_text())]
     return out
 

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
@@ -31,15 +29,14 @@ from scipy.optimize import linear_sum_assignment
 from helpers.analyses.crosstab import adjust, proportion_z, welch_t
 from helpers.analyses.metrics import Metric, effective_base, outcome_metric, registry
 from helpers.analyses.naming import account_type_name, label, persona_of, pick_name
+from helpers.analyses.saved_model import SegmentModel
+from helpers.analyses.saved_model import load as load_model
+from helpers.core.artifacts import ASSIGNMENTS, PERSONA_BASES, PERSONA_FACTS, SEGMENT_MODEL, Artifact
 from helpers.data.dataset import weights as weights_of
 from helpers.params.config import Params
 from helpers.params.outcomes import outcome_of
 from helpers.params.schema import population
 
-ASSIGNMENTS = "segments.parquet"  # each customer's segment, saved by 03_segment (segment.ASSIGNMENTS)
-MODEL = "segment_model.joblib"  # 03_segment's bundle: its names, descriptions and profile
-FACTS = "persona_facts.parquet"
-BASES = "persona_bases.parquet"  # who each persona figure rests on, for next quarter's tests
 UP, DOWN = "▲", "▼"
 
 
@@ -54,27 +51,27 @@ def previous_folder(private_dir: str | Path | None, params: Params) -> Path | No
     if prev.version is not None:
         versions = [v for v in versions if v == prev.version]
     for v in reversed(versions):
-        if (folder / f"v{v}" / "03_segment" / MODEL).exists():
+        if SEGMENT_MODEL.in_run(folder / f"v{v}").exists():
             return folder / f"v{v}"
     return None
 
 
-def save_facts(facts: pd.DataFrame, private_dir: str | Path | None, name: str = FACTS) -> None:
+def save_facts(facts: pd.DataFrame, private_dir: str | Path | None, kept: Artifact = PERSONA_FACTS) -> None:
     """Keep this quarter's persona facts (or their bases) for next quarter's comparison."""
     if private_dir:
         Path(private_dir).mkdir(parents=True, exist_ok=True)
-        facts.to_parquet(Path(private_dir) / name)
+        facts.to_parquet(Path(private_dir) / kept.name)
 
 
-def previous_run(folder: Path) -> tuple[pd.Series, dict[int, str], dict[str, Any]]:
-    """Last quarter's segment of each customer (by id), its names, and its saved bundle."""
-    table = pd.read_parquet(folder / "03_segment" / ASSIGNMENTS)
+def previous_run(folder: Path) -> tuple[pd.Series, dict[int, str], SegmentModel]:
+    """Last quarter's segment of each customer (by id), its names, and its saved model."""
+    table = pd.read_parquet(ASSIGNMENTS.in_run(folder))
     before = pd.Series(
         table["segment"].astype(int).to_numpy(), index=table["customer_id"].astype(str).to_numpy()
     )
-    bundle = joblib.load(folder / "03_segment" / MODEL)
-    names = {int(k): str(v) for k, v in bundle.get("names", {}).items()}
-    return before, names, bundle
+    model = load_model(SEGMENT_MODEL.in_run(folder))
+    names = {int(k): str(v) for k, v in model.names.items()}
+    return before, names, model
 
 
 # --- matching on the people in both quarters ----------------------------------------------------
@@ -404,7 +401,7 @@ def compare(
 ) -> Comparison:
     """Sizes (split into reclassified and new or departed people), every persona measure with a
     two-sample test, migration on the people in both quarters, new, gone and drifted segments."""
-    before, prev_names, bundle = previous_run(folder)
+    before, prev_names, prev_model = previous_run(folder)
     ids = frame[params.columns.id].astype(str).to_numpy()
     now = pd.Series(segments.to_numpy(), index=ids)
     m = match(before, now, params.previous.match_threshold)
@@ -422,12 +419,12 @@ def compare(
     n_both = float(counts.to_numpy().sum())
     n_prev, n_now = len(before), len(now)
     prev_sizes, now_sizes = before.value_counts(), now.value_counts()
-    facts_prev = _read(folder / "05_personas" / FACTS)
-    bases_prev = _read(folder / "05_personas" / BASES)
+    facts_prev = _read(PERSONA_FACTS.in_run(folder))
+    bases_prev = _read(PERSONA_BASES.in_run(folder))
     if bases_now is None:
         bases_now = kpi_bases(frame, segments, params)
     shares_now = index.attrs["shares"]
-    shares_prev = bundle["index"].attrs["shares"] if bundle.get("index") is not None else None
+    shares_prev = prev_model.profile.attrs["shares"] if prev_model.profile is not None else None
     rows, pvals = [], []
     for s in order:
         p = m.pairs.get(s)

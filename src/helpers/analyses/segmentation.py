@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from helpers.analyses import saved_model
 from helpers.analyses.metrics import Ledger, population_word, registry
 from helpers.analyses.naming import label, segment_names
 from helpers.analyses.profiles import distinctive, profile, propose_labels, too_few
-from helpers.analyses.quarters import ASSIGNMENTS, follow_previous, previous_folder
+from helpers.analyses.quarters import follow_previous, previous_folder
 from helpers.analyses.segment import (
     STABLE,
     FeatureSpec,
@@ -25,29 +25,10 @@ from helpers.analyses.segment import (
     fit_sample,
     stability,
 )
+from helpers.core.artifacts import ASSIGNMENTS, SEGMENT_MODEL
 from helpers.core.privacy import suppress_rows
 from helpers.params.config import Params
 from helpers.params.schema import label_of
-
-
-def save_bundle(bundle: dict[str, Any], private_dir: str | Path | None) -> Path | None:
-    """Save the fitted model bundle with the run's private artifacts (never published)."""
-    if not private_dir:
-        return None
-    import joblib
-
-    folder = Path(private_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "segment_model.joblib"
-    joblib.dump(bundle, path)
-    return path
-
-
-def load_bundle(path: str | Path) -> dict[str, Any]:
-    """Load a saved model bundle."""
-    import joblib
-
-    return joblib.load(path)
 
 
 @dataclass
@@ -298,7 +279,7 @@ def save_assignments(
         }
     )
     out["segment_name"] = out["segment"].map(lambda s: label(s, result.names))
-    path = folder / ASSIGNMENTS
+    path = folder / ASSIGNMENTS.name
     out.to_parquet(path, index=False)
     return path
 
@@ -307,7 +288,7 @@ def load_assignments(private_dir: str | Path | None) -> pd.Series | None:
     """Segments saved by 03_segment in this run (a sibling private folder), by customer id."""
     if not private_dir:
         return None
-    path = Path(private_dir).parent / "03_segment" / ASSIGNMENTS
+    path = ASSIGNMENTS.beside(private_dir)
     if not path.exists():
         return None
     table = pd.read_parquet(path)
@@ -328,13 +309,13 @@ def segments_for(
     frame: pd.DataFrame, params: Params, weights: pd.Series, private_dir: str | Path | None
 ) -> SegmentsForReport:
     """The segments 03_segment saved in this run, or a fresh segmentation when there are none."""
-    saved = Path(private_dir).parent / "03_segment" if private_dir else None
-    if saved is not None and (saved / ASSIGNMENTS).exists() and (saved / "segment_model.joblib").exists():
-        table = pd.read_parquet(saved / ASSIGNMENTS).set_index("customer_id")
+    saved = private_dir is not None and ASSIGNMENTS.beside(private_dir).exists()
+    if saved and SEGMENT_MODEL.beside(private_dir).exists():
+        table = pd.read_parquet(ASSIGNMENTS.beside(private_dir)).set_index("customer_id")
         seg = table["segment"].reindex(frame[params.columns.id].astype(str).to_numpy())
         segments = pd.Series(seg.to_numpy(), index=frame.index, name="segment")
-        bundle = load_bundle(saved / "segment_model.joblib")
-        names, descriptions = bundle["names"], bundle.get("descriptions", {})
+        model = saved_model.load(SEGMENT_MODEL.beside(private_dir))
+        names, descriptions = model.names, model.descriptions
     else:
         result = run(frame, params, weights, private_dir)
         segments, names, descriptions = result.segments, result.names, result.descriptions

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from helpers.core.artifacts import CUSTOMER_VALUE, VALUE_CHECK
 from helpers.core.privacy import fold_small, suppress_rows
 from helpers.data.dataset import stratified_index
 from helpers.data.engine import end_of
@@ -537,9 +538,16 @@ class ValueResult:
             if self.value_ok and self.spend
             else []
         )
-        out = pd.DataFrame(rows)
-        out.attrs["log_likelihood"] = self.purchases.log_likelihood_
-        return out
+        return pd.DataFrame(rows)
+
+    def fitted_table(self) -> pd.DataFrame | None:
+        """:meth:`parameters` for the page (None when no model could be estimated)."""
+        fitted = self.parameters()
+        return fitted if len(fitted) else None
+
+    def fitted_title(self) -> str:
+        """The fitted-models table's title, with the purchase model's log-likelihood."""
+        return f"Fitted models (log-likelihood {self.purchases.log_likelihood_:,.1f})"
 
 
 # the models as a report names them (the class names are for researchers, not for readers)
@@ -672,10 +680,10 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
         "annual_spend",
         "at_risk",
     ]
-    result.customers[cols].to_parquet(folder / "customer_value.parquet")
+    result.customers[cols].to_parquet(folder / CUSTOMER_VALUE.name)
     check = result.check_totals if result.check is not None else {}
     totals = {k: float(check[k]) for k in ("predicted", "actual") if k in check}
-    (folder / "value_check.json").write_text(json.dumps(totals))
+    (folder / VALUE_CHECK.name).write_text(json.dumps(totals))
 
 
 def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # noqa: ANN001
@@ -683,7 +691,7 @@ def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # no
     fitted here when that report did not run; None without orders or when value cannot be
     estimated from the data."""
     if private_dir:
-        saved = Path(private_dir).parent / "04_cohorts" / "customer_value.parquet"
+        saved = CUSTOMER_VALUE.beside(private_dir)
         if saved.exists():
             clv = pd.read_parquet(saved, columns=["clv"])["clv"]
             return clv if clv.notna().any() else None
@@ -760,7 +768,7 @@ def value_caveat(result: ValueResult, limit: float = 0.10) -> str:
 def caveat_for(private_dir: str | None, limit: float = 0.10) -> str:
     """:func:`value_caveat` of this run's 04_cohorts (a sibling private folder), for another
     report that shows its value figures ("" when 04 did not run or made no holdout check)."""
-    saved = Path(private_dir).parent / "04_cohorts" / "value_check.json" if private_dir else None
+    saved = VALUE_CHECK.beside(private_dir) if private_dir else None
     if saved is None or not saved.exists():
         return ""
     totals = json.loads(saved.read_text())
