@@ -70,7 +70,7 @@ def make_data(n: int, folder: Path, seed: int = 1) -> None:
 
 def engine_run(folder: Path, engine_name: str = "duckdb") -> dict[str, int]:
     from helpers.analyses.cohorts import retention
-    from helpers.analyses.value import rfm_summary
+    from helpers.analyses.value_models import rfm_summary
     from helpers.data.engine import Engine, order_crosstab, standard_orders
     from helpers.params.inputs import OrderColumns, Source
 

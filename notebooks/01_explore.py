@@ -40,9 +40,9 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
 from helpers import workbook
-from helpers.analyses import cohorts, explore, metrics  # noqa: F401 (some in %%needs cells)
+from helpers.analyses import cohorts, explore, file_summary, metrics  # noqa: F401 (some in %%needs cells)
 from helpers.data import text  # noqa: F401 (in %%needs cells)
-from helpers.present import plots
+from helpers.present import charts, plots  # noqa: F401 (charts in %%needs cells)
 
 # %%
 wb = workbook.open(params_path, tables_dir, private_dir)  # parameters, data, %%needs and folders
@@ -58,7 +58,7 @@ intake_words = cohorts.intake_sentence(intake) if intake else None
 figures = metrics.Ledger("01_explore", params)  # the figures this page states, for the batch's check
 outcome_words = metrics.outcome_sentence(customers, params, figures)
 figures.save(private_dir)
-plots.glance(explore.highlights(data, missing, likert, behaviour, monthly, intake_words, outcome_words))
+plots.glance(file_summary.highlights(data, missing, likert, behaviour, monthly, intake_words, outcome_words))
 
 # %% [markdown]
 # ## Who is in the file
@@ -91,7 +91,7 @@ wb.table(quality, "data_quality", "Findings and what was done") if len(quality) 
 # %%
 # %%needs customers
 wb.save(missing, "missing_answers")
-plots.show(plots.missing_chart(missing))
+plots.show(charts.missing_chart(missing))
 plots.styled(explore.largest_gaps(missing), "The variables with the most missing answers", missing="")
 
 # %% [markdown]
@@ -172,7 +172,7 @@ plots.styled(explore.numeric_profiles(customers, params, firmographic.numeric), 
 # %%needs attitudes
 wb.save(likert, "attitudes")
 for scale_name, table in explore.likert_tables(customers, params).items():
-    plots.show(plots.likert_chart(table, explore.item_labels(table, params),
+    plots.show(charts.likert_chart(table, explore.item_labels(table, params),
                                   explore.answer_levels(table), f"Answers: {scale_name}"))
     display(plots.styled(explore.with_labels(table, params), "Attitude items", bar="top box %"))
 
@@ -212,7 +212,7 @@ plots.histograms(
 # %%needs events
 usage_by_month = explore.monthly_usage(data)
 wb.save(usage_by_month, "usage_by_month")
-plots.monthly_chart(usage_by_month, what="events", who=explore.unit_word(params), title="Usage per month");
+charts.monthly_chart(usage_by_month, what="events", who=explore.unit_word(params), title="Usage per month");
 
 # %%
 # %%needs events
@@ -237,7 +237,7 @@ plots.histograms(behaviour, {"orders": "Orders per buyer", "spend": "Total spend
 # %%
 # %%needs orders
 wb.save(monthly, "orders_by_month")
-plots.monthly_chart(monthly);
+charts.monthly_chart(monthly);
 
 # %%
 # %%needs orders
@@ -297,7 +297,7 @@ plots.md(text.method_text(data, open_column))
 # %%
 # %%needs open_text
 if themes is not None:
-    chart, note = plots.theme_chart(themes, "Themes in the open answers (% of answers)")
+    chart, note = charts.theme_chart(themes, "Themes in the open answers (% of answers)")
     plots.show(chart)
     if note:
         display(plots.md(note))

@@ -39,7 +39,7 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 # %%
 from helpers import workbook
 from helpers.analyses import crosstab, filters
-from helpers.present import plots
+from helpers.present import charts, plots, tab_book  # noqa: F401 (charts in %%needs cells)
 
 # %%
 wb = workbook.open(params_path, tables_dir, private_dir)  # parameters, data, %%needs and folders
@@ -69,7 +69,7 @@ plots.bullets(filters.empty_filter_notes(sizes), empty="Every filter selects eno
 # %%needs filters
 overlap = filters.overlap_table(masks, params)
 wb.save(overlap, "filter_overlap_pct")
-plots.overlap_heatmap(overlap);
+charts.overlap_heatmap(overlap);
 
 # %% [markdown]
 # ## The biggest differences
@@ -80,7 +80,7 @@ plots.overlap_heatmap(overlap);
 
 # %%
 tables = crosstab.banner_book(frame, params, w)  # within the base filter, if the parameters name one
-wb.save_all(crosstab.exports(tables))
+wb.save_all(tab_book.exports(tables))
 plots.bullets(crosstab.biggest_differences(tables, params.crosstab.summary_top))
 
 # %% tags=["glance"]
@@ -92,7 +92,7 @@ plots.glance(crosstab.glance_lines(tables, len(params.filters)))
 # How to read them:
 
 # %%
-plots.md(crosstab.legend(params))
+plots.md(tab_book.legend(params))
 
 # %%
-plots.html(crosstab.tables_html(tables, params.crosstab))
+plots.html(tab_book.tables_html(tables, params.crosstab))

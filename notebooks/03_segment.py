@@ -35,9 +35,9 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
 from helpers import workbook
-from helpers.analyses import leads, metrics, saved_model, segmentation
+from helpers.analyses import leads, metrics, saved_model, scorecard, segmentation
 from helpers.data import text  # noqa: F401 (in %%needs cells)
-from helpers.present import plots
+from helpers.present import charts, plots
 
 # %%
 wb = workbook.open(params_path, tables_dir, private_dir)  # parameters, data, %%needs and folders
@@ -60,7 +60,7 @@ plots.md(segmentation.method_text(result, params, len(frame)))
 
 # %%
 wb.save(result.choice.table, "k_selection")
-plots.k_chart(result.choice.table, result.k);
+charts.k_chart(result.choice.table, result.k);
 
 # %%
 plots.md(f"**Chosen:** {result.choice.reason}")
@@ -94,7 +94,7 @@ wb.table(sizes, "segments", "Segments", bar="share %")
 
 # %%
 plots.show(
-    plots.index_heatmap(segmentation.heatmap_rows(result, min_cell=wb.min_cell))
+    charts.index_heatmap(segmentation.heatmap_rows(result, min_cell=wb.min_cell))
     if result.index is not None
     else plots.md("One segment.")
 )
@@ -141,7 +141,7 @@ plots.md(leads.typing_summary(tool, params, result.k))
 # %%
 confusion = leads.confusion_table(tool, result.names, wb.min_cell)
 wb.save(confusion, "typing_confusion")
-plots.show(plots.confusion_chart(confusion) if tool else plots.md(""))
+plots.show(charts.confusion_chart(confusion) if tool else plots.md(""))
 
 # %% [markdown]
 # ## ICP fit scorecard
@@ -155,22 +155,22 @@ plots.show(plots.confusion_chart(confusion) if tool else plots.md(""))
 # practice does.
 
 # %%
-criteria, holdout = leads.scorecard_criteria(result, frame, params)
-plots.md(leads.scorecard_note(criteria, frame, params))
+criteria, holdout = scorecard.scorecard_criteria(result, frame, params)
+plots.md(scorecard.scorecard_note(criteria, frame, params))
 
 # %%
-plots.styled(leads.criteria_table(criteria, params), "Scorecard", decimals=0, missing="")
+plots.styled(scorecard.criteria_table(criteria, params), "Scorecard", decimals=0, missing="")
 
 # %%
-fit = leads.fit_scores(frame, criteria, params.icp.tiers)
-engaged = leads.engagement(frame, params.icp.engaged_days)
-mix = leads.tier_mix(fit, result.segments, engaged, wb.min_cell, result.names)
+fit = scorecard.fit_scores(frame, criteria, params.icp.tiers)
+engaged = scorecard.engagement(frame, params.icp.engaged_days)
+mix = scorecard.tier_mix(fit, result.segments, engaged, wb.min_cell, result.names)
 wb.table(mix, "fit_tiers_by_segment", "Fit tier by segment (% of the segment)", missing="")
 
 # %%
-outcomes = leads.fit_outcomes(frame, fit, holdout, params)
+outcomes = scorecard.fit_outcomes(frame, fit, holdout, params)
 wb.save(outcomes, "fit_tier_outcomes")
-plots.show(plots.md(leads.holdout_sentence(outcomes, params, checked=holdout is not None)))
+plots.show(plots.md(scorecard.holdout_sentence(outcomes, params, checked=holdout is not None)))
 plots.styled(outcomes, "Fit tier against value and retention", missing="")
 
 # %%

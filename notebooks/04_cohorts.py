@@ -37,9 +37,17 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
 from helpers import workbook
-from helpers.analyses import cohorts, explore, metrics, segment, segmentation, stick_point, usage, value  # noqa: F401 (some in %%needs cells)
-from helpers.data.dataset import NO_PROFILE
-from helpers.present import plots
+from helpers.analyses import (  # noqa: F401 (some in %%needs cells)
+    acquisition,
+    cohorts,
+    explore,
+    metrics,
+    segmentation,
+    stick_point,
+    usage,
+    value,
+)
+from helpers.present import charts, plots
 
 # %%
 wb = workbook.open(params_path, tables_dir, private_dir, themes=False)  # open answers are not used here
@@ -53,12 +61,12 @@ overall = cohorts.retention(
 stick = stick_point.find(data, params)
 segments = segmentation.load_assignments(private_dir)  # from 03_segment in the same run, if it ran
 by_split = cohorts.split_retention(data, frame, params, segments)
-econ = cohorts.economics(data, frame, params)
-promos = cohorts.promotions(data, frame, params)
+econ = acquisition.economics(data, frame, params)
+promos = acquisition.promotions(data, frame, params)
 intake = cohorts.sample_intake(data, params)  # None unless new buyers stop arriving early
 
 # %% tags=["glance"]
-plots.glance(cohorts.headlines(overall, by_split, econ, stick, promos, wb.min_cell, intake))
+plots.glance(acquisition.headlines(overall, by_split, econ, stick, promos, wb.min_cell, intake))
 
 # %% [markdown]
 # ## Retention by acquisition cohort
@@ -79,13 +87,13 @@ plots.md(overall.privacy_note(wb.min_cell))
 
 # %%
 wb.save(overall.matrix_table(min_cell=wb.min_cell), "retention_customers")
-plots.cohort_heatmap(overall, "Retained (%)", params);
+charts.cohort_heatmap(overall, "Retained (%)", params);
 
 # %%
 # %%needs amount
 wb.save(overall.matrix_table("revenue_retention", wb.min_cell), "retention_revenue")
 title = "Revenue retained (% of the cohort's first-period revenue)"
-plots.cohort_heatmap(overall, title, params, "revenue_retention");
+charts.cohort_heatmap(overall, title, params, "revenue_retention");
 
 # %% [markdown]
 # The two lines count a customer as retained in a period when they were active **in that period**,
@@ -94,7 +102,7 @@ plots.cohort_heatmap(overall, title, params, "revenue_retention");
 # stops, not customers leaving.
 
 # %%
-plots.curves(
+charts.curves(
     cohorts.both_definitions(data, params),
     title="Retention, all cohorts pooled: both definitions",
     period=rules.period,
@@ -109,7 +117,7 @@ plots.curves(
 # reached each period).
 
 # %%
-plots.md("" if by_split else f"_{NO_PROFILE}_")
+plots.md(cohorts.split_note(by_split))
 
 # %%
 for name, split in by_split.items():
@@ -117,7 +125,7 @@ for name, split in by_split.items():
     wb.save(split.table_at(rules.economics_periods, min_cell), f"retention_by_{name}")
     title = cohorts.split_title(name, params)
     curve = split.curve(min_cell)
-    chart = plots.curves(curve, title=title, period=rules.period, min_cell=min_cell, since=split.since)
+    chart = charts.curves(curve, title=title, period=rules.period, min_cell=min_cell, since=split.since)
     plots.show(chart)
 
 # %% [markdown]
@@ -138,12 +146,12 @@ wb.table(econ, "channel_economics", "Acquisition channel economics", bar="value 
 # the share of each group active in each period, before and after the promotion ended.
 
 # %%
-plots.show(plots.md(cohorts.promotion_note(promos, frame, params)))
+plots.show(plots.md(acquisition.promotion_note(promos, frame, params)))
 for code, effect in promos.items():
-    shown = cohorts.promotion_table(effect, wb.min_cell)
+    shown = acquisition.promotion_table(effect, wb.min_cell)
     wb.save(shown, f"promotion_{code}")
-    plots.show(plots.promotion_chart(shown))
-    summary = cohorts.promotion_summary(effect, min_cell=wb.min_cell)
+    plots.show(charts.promotion_chart(shown))
+    summary = acquisition.promotion_summary(effect, min_cell=wb.min_cell)
     display(plots.styled(summary, f"{code}: before and after"))
 
 # %% [markdown]
@@ -158,7 +166,7 @@ for code, effect in promos.items():
 conv = usage.conversions(data, params.events.conversion_days)
 by_month = usage.conversion_by(conv, None, wb.min_cell, "trial month")
 wb.save(by_month, "conversion_by_month")
-plots.show(plots.conversion_chart(by_month, "Trial-to-paid conversion by the month the trial started"))
+plots.show(charts.conversion_chart(by_month, "Trial-to-paid conversion by the month the trial started"))
 
 # %%
 # %%needs trial
@@ -188,7 +196,7 @@ plots.styled(explore.event_type_table(data), "The usage log: each event type", d
 
 # %%
 wb.save(stick.table(wb.min_cell), "stick_point_thresholds")
-plots.stick_chart(stick.chart_levels(wb.min_cell), stick.best, stick.axis, stick.window_days);
+charts.stick_chart(stick.chart_levels(wb.min_cell), stick.best, stick.axis, stick.window_days);
 
 # %%
 plots.styled(stick.table(wb.min_cell), stick.table_title())
@@ -208,7 +216,7 @@ value.save_private(result, private_dir)
 
 # %%
 # %%needs rules
-compare = cohorts.rules(data, frame, params, value.customer_value_for(data, private_dir))
+compare = acquisition.rules(data, frame, params, value.customer_value_for(data, private_dir))
 wb.table(compare, "cohort_rules", "Cohort rules: meets the rule vs the rest")
 
 # %% [markdown]
@@ -230,7 +238,7 @@ plots.styled(result.fitted_table(), result.fitted_title(), decimals=3, missing="
 
 # %%
 # %%needs orders
-plots.show(plots.calibration_chart(result.check))
+plots.show(charts.calibration_chart(result.check))
 
 # %%
 # %%needs orders
@@ -310,7 +318,7 @@ figures.save(private_dir);
 drivers = value.churn_model(frame, params, result)
 wb.save(drivers, "churn_drivers")  # every driver; the page shows the clear ones
 clear = value.clear_drivers(drivers)  # those whose 95% interval excludes 1
-plots.show(plots.odds_chart(clear))
+plots.show(charts.odds_chart(clear))
 
 # %%
 # %%needs linked

@@ -40,7 +40,7 @@ from helpers import workbook
 from helpers.analyses import metrics, personas, priorities, quarters, segmentation, value
 from helpers.core import artifacts
 from helpers.data import text  # noqa: F401 (in %%needs cells)
-from helpers.present import card_pages, plots
+from helpers.present import card_pages, charts, plots
 
 # %%
 wb = workbook.open(params_path, tables_dir, private_dir, report_dir)  # parameters, data, %%needs and folders
@@ -71,7 +71,7 @@ wb.table(ranking, "persona_ranking", "Personas ranked by the rubric", decimals=3
 plots.md(value.caveat_for(private_dir))  # the value figures' holdout check, from 04_cohorts
 
 # %%
-plots.show(plots.tradeoff_chart(card_pages.facts_table(cards), personas.measures(params)))
+plots.show(charts.tradeoff_chart(card_pages.facts_table(cards), personas.measures(params)))
 
 # %% [markdown]
 # ## The personas
@@ -154,7 +154,7 @@ wb.table(measures, "measures_over_quarters", "Every figure against last quarter"
 # %%
 wb.save(change.counts if change else None, "migration_people")
 wb.save(change.migration if change else None, "migration")
-plots.show(plots.migration_chart(change.migration) if change else plots.md(""))
+plots.show(charts.migration_chart(change.migration) if change else plots.md(""))
 
 # %% tags=["glance"]
 plots.glance(priorities.glance_lines(cards, change.summary() if change else None, params))

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from conftest import SHARED, demo_params_at
 
-from helpers.analyses import cohorts, stick_point
+from helpers.analyses import acquisition, cohorts, stick_point
 from helpers.analyses.filters import evaluate, profile_frame
 from helpers.data import fields
 from helpers.data.dataset import load_dataset
 from helpers.data.engine import Engine
 from helpers.params.schema import label_of
-from helpers.present import plots
+from helpers.present import charts
 
 
 def pandas_retention(orders: pd.DataFrame, as_of: dt.date, definition: str) -> pd.DataFrame:
@@ -109,15 +109,15 @@ def test_email_retains_better_than_paid_search(demo):
     r = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on", groups)
     at = r.at([3, 6, 12])
     assert (at.loc["email"] > at.loc["paid search"]).all()
-    econ = cohorts.economics(data, frame, params)
+    econ = acquisition.economics(data, frame, params)
     assert econ.loc["email", "value / CAC"] > 2 * econ.loc["paid search", "value / CAC"]
     assert econ.loc["paid search", "payback (months)"] > econ.loc["email", "payback (months)"]
 
 
 def test_the_promotion_cohort_drops_after_the_promotion_ends(demo):
     params, data, frame = demo
-    effects = cohorts.promotions(data, frame, params)
-    summary = cohorts.promotion_summary(effects["SUMMER50"])
+    effects = acquisition.promotions(data, frame, params)
+    summary = acquisition.promotion_summary(effects["SUMMER50"])
     after = "active % in the 3 months after"
     during = "active % in the last promotion month"
     assert summary.loc["with SUMMER50", after] < 0.4 * summary.loc["without SUMMER50", after]
@@ -137,7 +137,7 @@ def test_the_stick_point_is_three_orders_in_sixty_days(demo):
 
 def test_cohort_rules_side_by_side(demo):
     params, data, frame = demo
-    table = cohorts.rules(data, frame, params)
+    table = acquisition.rules(data, frame, params)
     assert list(table.index) == [label_of(r, params) for r in params.cohorts.rules]
     referred, ready = label_of("referred_two_or_more", params), label_of("ready_to_buy", params)
     assert table.loc[referred, "active in month 12 %"] > table.loc[referred, "rest: active in month 12 %"]
@@ -156,7 +156,7 @@ def test_cohort_rules_equal_split_retention_computed_rule_by_rule(demo):
     params, data, frame = demo
     ct = params.cohorts
     buyers = frame[frame["orders"] > 0]
-    table = cohorts.rules(data, frame, params)
+    table = acquisition.rules(data, frame, params)
     last = max(ct.economics_periods)
     for rule, expr in list(ct.rules.items())[:3]:
         meets = evaluate(expr, buyers).to_numpy(bool)
@@ -225,7 +225,7 @@ def test_a_small_cohort_shows_no_cell_of_one_or_two_people(planted):
 def test_the_heatmap_marks_each_hidden_cell_and_no_other(planted):
     engine, orders, as_of = planted
     r = cohorts.retention(engine, orders, as_of, "month", "on")
-    fig = plots.retention_heatmap(
+    fig = charts.retention_heatmap(
         r.matrix(min_cell=10),
         r.sizes(min_cell=10),
         "Retained (%)",
@@ -263,7 +263,7 @@ def test_cohort_rules_hide_figures_of_few_people(planted):
     engine, orders, as_of = planted
     ids = pd.Series([f"a{i}" for i in range(40)] + [f"b{i}" for i in range(23)])
     masks = pd.DataFrame({"second cohort": ids.str.startswith("b").to_numpy()})
-    out = cohorts.compare_rules(engine, orders, as_of, masks, ids, "month", [1, 2], min_cell=10)
+    out = acquisition.compare_rules(engine, orders, as_of, masks, ids, "month", [1, 2], min_cell=10)
     row = out.loc["second cohort"]
     assert row["active in month 1 %"] == "<10" and row["rest: active in month 1 %"] == pytest.approx(37.5)
     assert row["rest: active in month 2 %"] == "<10"
@@ -329,7 +329,7 @@ def test_the_demo_keeps_taking_in_new_buyers(demo):
     params, data, _ = demo
     assert cohorts.intake_ended(data.engine, data.orders, params.as_of) is None
     ret = cohorts.retention(data.engine, data.orders, params.as_of, "month", "on")
-    lines = cohorts.headlines(ret, {}, None, stick_point.find(data, params), {}, 10, None)
+    lines = acquisition.headlines(ret, {}, None, stick_point.find(data, params), {}, 10, None)
     assert not any("taken in" in line for line in lines)
 
 
@@ -340,18 +340,18 @@ def test_a_hidden_retention_figure_is_said_hidden_in_the_economics_headline(demo
         {"customers": [400, 300], "value / CAC": [3.2, 1.1], "active in month 12 %": [41.0, "<10"]},
         index=pd.Index(["Referral", "Paid search"], name="channel"),
     )
-    lines = cohorts.headlines(ret, {}, econ, stick_point.find(data, params), {}, 10, None)
+    lines = acquisition.headlines(ret, {}, econ, stick_point.find(data, params), {}, 10, None)
     sentence = next(line for line in lines if "acquisition cost" in line)
     assert "41% against hidden (fewer than 10 people)" in sentence
 
 
 def test_a_promotion_average_never_gives_away_a_hidden_period(demo):
     params, data, frame = demo
-    effect = cohorts.promotions(data, frame, params)["SUMMER50"]
+    effect = acquisition.promotions(data, frame, params)["SUMMER50"]
     effect = effect.assign(active=effect["active"].where(effect["after end"] != 3, 4))  # one small period
     effect["active %"] = 100 * effect["active"] / effect["size"]
-    table = cohorts.promotion_table(effect, 10)
-    summary = cohorts.promotion_summary(effect, min_cell=10)
+    table = acquisition.promotion_table(effect, 10)
+    summary = acquisition.promotion_summary(effect, min_cell=10)
     after = next(c for c in summary.columns if "after" in c and c.startswith("active %"))
     for group, rows in table.groupby("group"):
         window = rows[(rows["after end"] > 0) & (rows["after end"] <= 3)]

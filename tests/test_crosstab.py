@@ -11,12 +11,13 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from helpers.analyses import crosstab
+from helpers.analyses import banners, crosstab, significance
 from helpers.analyses.filters import profile_frame
 from helpers.core.privacy import marker
 from helpers.data.dataset import load_dataset, weights
 from helpers.params.loading import parse_params
 from helpers.params.settings import Banner
+from helpers.present import tab_book
 
 
 def params_for(tmp_path, frame: pd.DataFrame, columns: dict, **extra):
@@ -36,10 +37,10 @@ def params_for(tmp_path, frame: pd.DataFrame, columns: dict, **extra):
 
 def banner(frame, params, column="grp"):
     """Banner columns from every value of one column."""
-    from helpers.analyses.crosstab import Column
+    from helpers.analyses.banners import Column
 
     cols = [Column(str(v), "G", (frame[column] == v).to_numpy()) for v in sorted(frame[column].unique())]
-    return crosstab._lettered(cols, None)
+    return banners.lettered(cols, None)
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ def test_weighted_case_uses_the_effective_base(two_groups):
         [a["value"] * a["eff_base"], b["value"] * b["eff_base"]], [a["eff_base"], b["eff_base"]]
     )
     assert crosstab.proportion_z(a["value"], a["eff_base"], b["value"], b["eff_base"])[1] == pytest.approx(p)
-    assert crosstab.effective_base(np.array([1.0, 1.0, 4.0])) == pytest.approx(36 / 18)
+    assert significance.effective_base(np.array([1.0, 1.0, 4.0])) == pytest.approx(36 / 18)
 
 
 def test_means_use_welch_unweighted_and_weighted(two_groups):
@@ -223,11 +224,11 @@ def test_low_bases_are_flagged_and_not_tested_small_cells_hidden(tmp_path):
     b = t.bases.set_index("column")
     assert bool(b.loc["b", "low_base"]) and not bool(b.loc["a", "low_base"])
     assert _cell(t, "y", "b")["letters"] == "" and _cell(t, "x", "a")["letters"] == ""
-    shown = crosstab.wide(t, "G")
+    shown = tab_book.wide(t, "G")
     assert shown.loc["Base (respondents)", ("G", "b (B)")] == "20 *"
     assert shown.loc["x", ("G", "b (B)")] == marker(params.privacy.min_cell) == "<10"  # 2 respondents
     assert shown.loc["y", ("G", "c (C)")] == "0%"  # zero is not disclosive... but base 10 is fine
-    export = crosstab.export([t], "G").set_index(["answer", "column"])
+    export = tab_book.export([t], "G").set_index(["answer", "column"])
     assert export.loc[("x", "b"), "value"] == "<10" and export.loc[("x", "b"), "too few to test"]
     assert export.loc[("x", "a"), "value"] == pytest.approx(75.0)  # 150 of 200, a number
     assert export.loc[("x", "a"), "figure"] == "%" and export.loc[("x", "a"), "respondents"] == 200
@@ -264,7 +265,7 @@ def test_a_random_split_shows_no_more_significance_than_chance(demo_frame):
     frame, params = demo_frame
     rng = np.random.default_rng(42)
     half = rng.random(len(frame)) < 0.5
-    cols = crosstab._lettered(
+    cols = banners.lettered(
         [crosstab.Column("one", "Split", half), crosstab.Column("two", "Split", ~half)], None
     )
     raw_ct = params.crosstab.model_copy(update={"correction": "none"})
@@ -382,8 +383,8 @@ def test_only_significant_differences_are_coloured(tmp_path):
     t = _table(frame, params, "answer")
     c = _cell(t, "x", "c")  # 37.5% against 48.9% overall: under-indexes, but on 40 people
     assert c["index"] <= params.crosstab.index_low and c["vs_rest"] == 0
-    shown = crosstab.stacked([t], "G")
-    css = crosstab._colours([t], "G", params.crosstab, shown)
+    shown = tab_book.stacked([t], "G")
+    css = tab_book._colours([t], "G", params.crosstab, shown)
     label = t.question.label
     assert css.loc[(label, "x"), ("G", "c (C)")] == ""  # not significant: not coloured
     assert "background-color" in css.loc[(label, "x"), ("G", "a (A)")]  # 75% against 50%: coloured
@@ -403,7 +404,7 @@ def test_arrows_compare_a_column_with_the_rest_of_its_banner(tmp_path):
     params = params_for(tmp_path, frame, {"id": "id", "demographic": ["grp", "answer"]})
     cols = [crosstab.Column(v, "G", (frame["grp"] == v).to_numpy()) for v in ("a", "b")]
     q = crosstab.make_question(frame, params, "answer")
-    t = crosstab.build_table(q, crosstab._lettered(cols, None), frame["w"], params.crosstab, 10)
+    t = crosstab.build_table(q, banners.lettered(cols, None), frame["w"], params.crosstab, 10)
     assert (t.cells.loc[t.cells["column"] != crosstab.TOTAL, "vs_rest"] == 0).all()
     assert _cell(t, "x", "a")["rest_value"] == pytest.approx(0.5)  # the other column, not everyone
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers.analyses import cohorts, stick_point, usage
+from helpers.analyses import acquisition, cohorts, scorecard, stick_point, usage
 from helpers.core.errors import ConfigError, DataError
 from helpers.data.dataset import load_dataset, profile_frame
 from helpers.data.events import slug
@@ -110,7 +110,7 @@ def test_no_stick_point_on_a_log_whose_usage_was_shuffled(saas_dir, tmp_path):
 
 def test_the_expensive_channel_that_keeps_least_is_found(saas):
     params, data, frame = saas
-    econ = cohorts.economics(data, frame, params)
+    econ = acquisition.economics(data, frame, params)
     assert econ["CAC"].idxmax() == HIGH_CAC_CHANNEL
     assert econ.index[-1] == HIGH_CAC_CHANNEL  # the lowest value / CAC
     assert econ["active in month 12 %"].idxmin() == HIGH_CAC_CHANNEL
@@ -225,7 +225,7 @@ def test_usage_fields_are_named_by_event_type(saas):
 
 def test_cohort_rules_over_events(saas):
     params, data, frame = saas
-    table = cohorts.rules(data, frame, params)
+    table = acquisition.rules(data, frame, params)
     assert table is not None and len(table) == 2
     integrated = table.loc["Integrated before paying"]
     assert integrated["accounts" if "accounts" in table else "customers"] > 0
@@ -302,7 +302,7 @@ def test_an_event_type_in_a_rule_that_never_occurs_is_named(small_saas, tmp_path
     raw["cohorts"]["rules"]["invited_in_week_1"] = "days_to_invted_colleague < 7"
     path = write_params(tmp_path, raw)
     err = _one_message(_check(path))
-    assert "cohorts.rules.invited_in_week_1" in err and "invted_colleague" in err
+    assert "acquisition.rules.invited_in_week_1" in err and "invted_colleague" in err
     assert "did you mean 'days_to_invited_colleague'" in err
     with pytest.raises(ConfigError):
         load_dataset(load_params(path))
@@ -445,7 +445,6 @@ SHARED = ROOT.parent / "shared" / "data"
 def test_a_real_crm_export_read_as_accounts(tmp_path):
     """mlc_churn read with `unit: account`: the ICP is derived from the accounts still customers,
     and with no trait that beats chance there is no made-up scorecard."""
-    from helpers.analyses import leads
 
     raw = read_yaml((ROOT / "parameters" / "examples" / "mlc_churn.yaml").read_text())
     raw["unit"] = "account"
@@ -455,14 +454,14 @@ def test_a_real_crm_export_read_as_accounts(tmp_path):
     params = load_params(write_params(tmp_path, raw))
     data = load_dataset(params)
     frame = profile_frame(data)
-    best, said = leads.best_accounts(frame, params)
+    best, said = scorecard.best_accounts(frame, params)
     assert said == "the accounts still customers (not churned)"
     assert best.sum() == (frame["churn"] == "no").sum() == 4293
-    criteria, holdout = leads.derived_criteria(frame, params)
+    criteria, holdout = scorecard.derived_criteria(frame, params)
     assert 0.45 < holdout.mean() < 0.55
     assert criteria == []  # state, area code and account length do not tell who stays
-    assert "No scorecard for this run" in leads.scorecard_note(criteria, frame, params)
-    assert leads.lead_columns(frame, params) == ["account_length", "state", "area_code"]
+    assert "No scorecard for this run" in scorecard.scorecard_note(criteria, frame, params)
+    assert scorecard.lead_columns(frame, params) == ["account_length", "state", "area_code"]
 
 
 # --- shapes other than the demo's ---------------------------------------------------------------

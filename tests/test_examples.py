@@ -11,7 +11,7 @@ import yaml
 from conftest import ROOT, SHARED
 from typer.testing import CliRunner
 
-from helpers.analyses import crosstab, explore
+from helpers.analyses import crosstab, explore, file_summary
 from helpers.batch.notebooks import list_notebooks
 from helpers.batch.run import run_batch
 from helpers.cli import app
@@ -71,7 +71,7 @@ def _sentences(params):
         frame, params, weights(frame, params), crosstab.banner_columns(frame, params)
     )
     lines = crosstab.biggest_differences(tables, 500) + crosstab.glance_lines(tables, len(params.filters))
-    lines += explore.highlights(
+    lines += file_summary.highlights(
         data, explore.missing_summary(frame, params), explore.likert_summary(frame, params)
     )
     return lines, tables

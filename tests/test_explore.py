@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers.analyses import explore
+from helpers.analyses import explore, file_summary
 from helpers.core.privacy import marker
 from helpers.data.dataset import load_dataset
 
@@ -117,7 +117,7 @@ def test_odd_values_flags_extremes(data):
 
 def test_highlights_are_computed_sentences(data):
     missing = explore.missing_summary(data.customers, data.params)
-    lines = explore.highlights(
+    lines = file_summary.highlights(
         data,
         missing,
         explore.likert_summary(data.customers, data.params),
@@ -162,9 +162,9 @@ def test_revenue_by_channel_matches_pandas_and_hides_small_cells(data, demo_dir)
 
 def test_a_sample_whose_intake_ended_does_not_say_orders_peaked(data):
     monthly = explore.monthly_orders(data)
-    plain = explore.highlights(data, monthly=monthly)
+    plain = file_summary.highlights(data, monthly=monthly)
     assert any(line.startswith("Orders peaked in") for line in plain)
-    said = explore.highlights(
+    said = file_summary.highlights(
         data, monthly=monthly, intake="**New buyers were taken in only until March 1997**"
     )
     assert not any("peaked" in line for line in said)

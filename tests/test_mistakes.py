@@ -243,7 +243,7 @@ def test_an_orders_file_in_a_windows_encoding_is_read(tmp_path):
 
 
 def test_orders_without_amounts_have_no_money_figures(tmp_path):
-    from helpers.analyses import leads
+    from helpers.analyses import scorecard
     from helpers.data.dataset import profile_frame
 
     (tmp_path / "c.csv").write_text(_people().to_csv(index=False))
@@ -256,7 +256,7 @@ def test_orders_without_amounts_have_no_money_figures(tmp_path):
     assert data.behaviour()["spend_12m"].isna().all() and data.behaviour()["orders"].gt(0).all()
     frame = profile_frame(data)
     assert frame["spend"].isna().all() and frame["orders"].gt(0).all()
-    assert leads.value_of(frame, data.params)[0] is None  # no made-up value measure
+    assert scorecard.value_of(frame, data.params)[0] is None  # no made-up value measure
 
 
 def test_refunds_are_not_counted_again_as_duplicates(tmp_path, with_refunds):

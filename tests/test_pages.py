@@ -12,7 +12,7 @@ from conftest import demo_params_at
 from helpers.analyses import metrics
 from helpers.analyses.naming import label
 from helpers.core import formats
-from helpers.present import pages, plots
+from helpers.present import charts, pages, plots
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_only_clear_churn_drivers_reach_the_page():
 
 
 def test_a_promotion_period_of_few_active_people_is_hidden():
-    from helpers.analyses.cohorts import promotion_table
+    from helpers.analyses.acquisition import promotion_table
 
     effect = pd.DataFrame(
         {"group": ["with X", "with X"], "period": [1, 2], "after end": [0, 1], "size": [500, 500],
@@ -184,7 +184,7 @@ def _legend_clashes(fig) -> bool:
 def test_an_attitude_chart_keeps_its_legend_off_the_axis_title_wide_and_on_a_phone(items):
     levels = ["Low", "Medium", "High", "Very high"]
     summary = pd.DataFrame([[10, 30, 40, 20]] * items, columns=levels, index=[f"q{i}" for i in range(items)])
-    fig = plots.likert_chart(summary, {f"q{i}": f"Item {i}" for i in range(items)}, levels)
+    fig = charts.likert_chart(summary, {f"q{i}": f"Item {i}" for i in range(items)}, levels)
     assert not _legend_clashes(fig)
     phones = []
 

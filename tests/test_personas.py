@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import demo_params_at
 
-from helpers.analyses import cohorts, personas, priorities, profiles, segmentation
+from helpers.analyses import acquisition, personas, priorities, profiles, segmentation
 from helpers.analyses.filters import profile_frame
 from helpers.data import text as text_themes
 from helpers.data.dataset import load_dataset, weights
@@ -139,7 +139,7 @@ def test_offer_advice_agrees_with_the_cohort_report(demo_dir_full, tmp_path):
     data = load_dataset(params)
     frame = profile_frame(data)
     truth = pd.read_parquet(demo_dir_full / "_truth.parquet")["segment_name"].to_numpy()
-    overall = cohorts.promotions(data, frame, params)
+    overall = acquisition.promotions(data, frame, params)
     assert overall  # the demo studies its promotions
     said = 0
     for group in sorted(set(truth)):

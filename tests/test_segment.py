@@ -13,7 +13,7 @@ import pytest
 from conftest import demo_params_at
 from sklearn.metrics import adjusted_rand_score
 
-from helpers.analyses import leads, saved_model, segment, segmentation
+from helpers.analyses import leads, saved_model, scorecard, segment, segmentation
 from helpers.analyses.filters import profile_frame
 from helpers.analyses.naming import segment_names
 from helpers.core import artifacts
@@ -147,19 +147,19 @@ def test_icp_scorecard_tiers_and_value(demo_full, result):
     """For people as for accounts: criteria derived on half, checked on the other half, and the
     tiers point at valuable customers with the better outcome there."""
     params, frame, _ = demo_full
-    criteria, holdout = leads.scorecard_criteria(result, frame, params)
+    criteria, holdout = scorecard.scorecard_criteria(result, frame, params)
     assert 1 <= len(criteria) <= 6 and holdout is not None and 0.4 < holdout.mean() < 0.6
-    fit = leads.fit_scores(frame, criteria, params.icp.tiers)
-    assert set(fit["fit tier"]) <= set(leads.TIERS)
+    fit = scorecard.fit_scores(frame, criteria, params.icp.tiers)
+    assert set(fit["fit tier"]) <= set(scorecard.TIERS)
     assert ((fit["fit score"] >= 0) & (fit["fit score"] <= 1)).all()
-    outcomes = leads.fit_outcomes(frame, fit, holdout, params)
+    outcomes = scorecard.fit_outcomes(frame, fit, holdout, params)
     spend = outcomes["spend, last 12 months (mean)"]
     assert spend["perfect fit"] > spend["not fit"]  # the scorecard points at valuable customers
     churned = pd.to_numeric(outcomes["Status: churned %"], errors="coerce")
     assert churned["perfect fit"] < churned["not fit"]  # and at the ones who stay
-    sentence = leads.holdout_sentence(outcomes, params)
+    sentence = scorecard.holdout_sentence(outcomes, params)
     assert sentence.startswith("**Checked on the 50% of customers") and "Warning" not in sentence
-    mix = leads.tier_mix(fit, result.segments, leads.engagement(frame, 90), 10)
+    mix = scorecard.tier_mix(fit, result.segments, scorecard.engagement(frame, 90), 10)
     assert "All" in mix.index
 
 
@@ -174,12 +174,12 @@ def test_icp_criteria_never_go_with_the_worse_outcome(demo_full):
     risky["records"] = np.where(churned & (value > value.quantile(0.5)), "yes", "no")
     cols = params.columns.model_copy(update={"behavioural": [*params.columns.behavioural, "records"]})
     p = params.model_copy(update={"columns": cols})
-    criteria, _ = leads.derived_criteria(risky, p, columns=leads.profile_columns(risky, p))
+    criteria, _ = scorecard.derived_criteria(risky, p, columns=scorecard.profile_columns(risky, p))
     assert not any("records" in c.rule for c in criteria)
     given = [IcpCriterion(name="Records: yes", rule='records == "yes"', points=5)]
-    fit = leads.fit_scores(risky, given, p.icp.tiers)
-    outcomes = leads.fit_outcomes(risky, fit, None, p)
-    assert "Warning" in leads.holdout_sentence(outcomes, p, checked=False)
+    fit = scorecard.fit_scores(risky, given, p.icp.tiers)
+    outcomes = scorecard.fit_outcomes(risky, fit, None, p)
+    assert "Warning" in scorecard.holdout_sentence(outcomes, p, checked=False)
 
 
 def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
@@ -188,7 +188,7 @@ def test_workbook_assign_good_and_malformed_leads(demo_full, result, tmp_path):
 
     params, frame, _ = demo_full
     tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
-    criteria, _ = leads.scorecard_criteria(result, frame, params)
+    criteria, _ = scorecard.scorecard_criteria(result, frame, params)
     private = tmp_path / "private"
     model = saved_model.build(result, tool, criteria, frame, params)
     saved_model.save(model, artifacts.SEGMENT_MODEL.in_run(private / params.period / "v3").parent)

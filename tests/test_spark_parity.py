@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SHARED, demo_params_at
 
-from helpers.analyses import cohorts, explore, filters, stick_point, usage, value
+from helpers.analyses import acquisition, cohorts, explore, filters, stick_point, usage, value
 from helpers.data.dataset import Dataset, load_dataset
 from helpers.data.engine import order_crosstab
 from helpers.params.loading import load_params
@@ -113,8 +113,8 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
         out[f"cohort sizes {definition}"] = ret.sizes().to_frame()
     for name, split in cohorts.split_retention(data, frame, params).items():
         out[f"retention by {name}"] = split.at(ct.economics_periods)
-    out["channel economics"] = cohorts.economics(data, frame, params)
-    for code, effect in cohorts.promotions(data, frame, params).items():
+    out["channel economics"] = acquisition.economics(data, frame, params)
+    for code, effect in acquisition.promotions(data, frame, params).items():
         out[f"promotion {code}"] = effect
     stick = stick_point.find(data, params)
     out["stick point counts"] = pd.concat(stick.levels, names=["action"])
@@ -122,7 +122,7 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
     out["rfm summary"] = sorted_rows(result.customers.reset_index(), ["customer_id"])[
         ["customer_id", "frequency", "recency", "T", "monetary"]
     ]
-    out["cohort rules"] = cohorts.rules(data, frame, params, result.customers["clv"])
+    out["cohort rules"] = acquisition.rules(data, frame, params, result.customers["clv"])
     return out
 
 
@@ -236,8 +236,8 @@ def test_the_saas_quarter_is_identical_on_duckdb_and_spark(tmp_path):
         search = stick_point.find(data, params)
         out["actions"] = search.per_action
         out["levels"] = pd.concat(search.levels, names=["event type"])
-        out["rules"] = cohorts.rules(data, frame, params)
-        out["economics"] = cohorts.economics(data, frame, params)
+        out["rules"] = acquisition.rules(data, frame, params)
+        out["economics"] = acquisition.economics(data, frame, params)
         return out
 
     duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), compute)

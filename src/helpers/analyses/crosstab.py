@@ -19,8 +19,6 @@ percentages can add up to more than 100; each answer is tested on its own.
 
 from __future__ import annotations
 
-import html
-import string
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -28,31 +26,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.analyses.filters import DERIVED_FIELDS, evaluate, filter_columns
-from helpers.core.privacy import SMALL_GROUPS, marker, small_groups
+from helpers.analyses.banners import Column, banner_columns, ordered_values
+from helpers.analyses.filters import DERIVED_FIELDS, evaluate
+from helpers.analyses.significance import adjust, proportion_z, weighted_mean_var, weighted_median, welch_t
+from helpers.core.privacy import SMALL_GROUPS, small_groups
 from helpers.data.dataset import is_numeric_column
 from helpers.data.fields import multi_response
 from helpers.params.config import Params
-from helpers.params.schema import Scale, label_of, scale_of, status_column, value_words
-from helpers.params.settings import Banner, CrosstabParams
+from helpers.params.schema import Scale, label_of, scale_of, value_words
+from helpers.params.settings import CrosstabParams
 
 TOP_BOX, BOTTOM_BOX = "Top box", "Bottom box"
 
 Kind = Literal["single", "multi", "likert", "numeric"]
+
+
 TOTAL = "Total"
-
-
-@dataclass
-class Column:
-    """One banner column: who is in it."""
-
-    label: str
-    group: str
-    mask: np.ndarray
-    letter: str = ""
-    title: str = ""  # how a sentence names the column's people
-    uses: frozenset[str] = frozenset()  # the columns that define it
-    complement: bool = False  # "everyone else": its differences mirror its partner's
 
 
 @dataclass
@@ -80,116 +69,6 @@ class Table:
     min_cell: int = 0  # the privacy minimum the table was built with
 
 
-# --- building the pieces ---------------------------------------------------------------------
-
-
-def banners_in_use(frame: pd.DataFrame, params: Params) -> list[Banner]:
-    """The banners of the parameters; without any, the status column and the first geographic
-    and demographic categories (up to 12 values each), so that every survey gets a comparison."""
-    if params.crosstab.banners:
-        return list(params.crosstab.banners)
-    cols = params.columns
-    if cols is None:
-        return []
-    out = []
-    candidates = [status_column(params)] + cols.geographic[:3] + cols.demographic[:6]
-    for col in [c for c in candidates if c]:
-        values = frame[col]
-        if 2 <= values.nunique() <= 12 and not is_numeric_column(values):
-            out.append(Banner(name=label_of(col, params), column=col))
-        if len(out) == 3:
-            break
-    return out
-
-
-def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None = None) -> list[Column]:
-    """The banner columns (letters A, B, … within each group); the values of a column held by
-    fewer people than the privacy minimum are folded into one "Other (small groups)" column."""
-    cols: list[Column] = []
-    min_cell = params.privacy.min_cell
-    for banner in banners_in_use(frame, params):
-        group: list[Column] = []
-        if banner.column:
-            values = frame[banner.column]
-            small = small_groups(values, min_cell)
-            for value in _ordered_values(values):
-                if value in small:
-                    continue
-                shown = value_words(banner.column, value, params)  # "code 2" without a label
-                group.append(
-                    Column(
-                        shown,
-                        banner.name,
-                        (values == value).fillna(False).to_numpy(bool),
-                        title=f"{banner.name}: {shown}",
-                        uses=frozenset([banner.column]),
-                    )
-                )
-            if small:
-                mask = values.isin(small).fillna(False).to_numpy(bool)
-                group.append(
-                    Column(
-                        SMALL_GROUPS,
-                        banner.name,
-                        mask,
-                        title=f"{banner.name}: {SMALL_GROUPS.lower()} "
-                        f"({len(small)} values held by fewer than {min_cell} "
-                        "people each)",
-                        uses=frozenset([banner.column]),
-                    )
-                )
-        for name in banner.filters:
-            group.append(
-                Column(
-                    _pretty(name),
-                    banner.name,
-                    evaluate(params.filters[name], frame).to_numpy(bool),
-                    title=_pretty(name),
-                    uses=frozenset(filter_columns(params.filters[name])),
-                )
-            )
-        cols += _lettered(group, base)
-    for name in params.crosstab.compare_with_rest:
-        mask = evaluate(params.filters[name], frame).to_numpy(bool)
-        group_name = f"{_pretty(name)} vs the rest"
-        uses = frozenset(filter_columns(params.filters[name]))
-        cols += _lettered(
-            [
-                Column(_pretty(name), group_name, mask, title=_pretty(name), uses=uses),
-                Column("Everyone else", group_name, ~mask, uses=uses, complement=True),
-            ],
-            base,
-        )
-    return cols
-
-
-def _lettered(group: list[Column], base: pd.Series | None) -> list[Column]:
-    for i, col in enumerate(group):
-        col.letter = _letter(i)
-        if base is not None:
-            col.mask = col.mask & base.to_numpy(bool)
-    return group
-
-
-def _letter(i: int) -> str:
-    letters = string.ascii_uppercase
-    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
-
-
-def _pretty(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
-
-def _ordered_values(values: pd.Series) -> list:
-    counts = values.dropna().value_counts()
-    if len(counts) > 12:
-        return list(counts.index[:12])
-    numbers = pd.to_numeric(pd.Series(counts.index), errors="coerce")
-    if numbers.notna().all():  # codes and scores in their numeric order, not as text
-        return [counts.index[i] for i in np.argsort(numbers.to_numpy(), kind="stable")]
-    return sorted(counts.index, key=str)
-
-
 def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
     """Classify a question (single, multiple-response, Likert, numeric) and build its indicators."""
     label = label_of(name, params)
@@ -213,91 +92,12 @@ def make_question(frame: pd.DataFrame, params: Params, name: str) -> Question:
         return Question(name, label, "numeric", values=pd.to_numeric(series, errors="coerce").astype(float))
     answered = series.notna()
     small = small_groups(series, params.privacy.min_cell)  # folded into one row
-    levels = [v for v in _ordered_values(series) if v not in small]
+    levels = [v for v in ordered_values(series) if v not in small]
     ind = {value_words(name, v, params): (series == v).astype(float) for v in levels}
     if small:
         ind[SMALL_GROUPS] = series.isin(small).astype(float)
     ind = pd.DataFrame(ind, index=frame.index).where(answered)
     return Question(name, label, "single", indicators=ind)
-
-
-# --- statistics --------------------------------------------------------------------------------
-
-
-def effective_base(w: np.ndarray) -> float:
-    """Kish's effective sample size (Σw)² / Σw²."""
-    s2 = float(np.sum(w**2))
-    return float(np.sum(w)) ** 2 / s2 if s2 > 0 else 0.0
-
-
-def proportion_z(
-    p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled two-proportion z-test (no continuity correction): z and two-sided p-values."""
-    p1, n1, p2, n2 = (np.asarray(a, dtype=float) for a in (p1, n1, p2, n2))
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, (p1 - p2) / se, 0.0)
-    return z, 2 * stats.norm.sf(np.abs(z))
-
-
-def welch_t(m1: float, v1: float, n1: float, m2: float, v2: float, n2: float) -> tuple[float, float]:
-    """Welch's unequal-variance t-test from means, variances and (effective) bases."""
-    a, b = v1 / n1, v2 / n2
-    se = np.sqrt(a + b)
-    if not se > 0 or n1 < 2 or n2 < 2:
-        return 0.0, 1.0
-    t = (m1 - m2) / se
-    df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
-    return float(t), float(2 * stats.t.sf(abs(t), df))
-
-
-def weighted_mean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
-    """Weighted mean, variance (weights rescaled to the effective base) and effective base."""
-    ok = ~np.isnan(x)
-    x, w = x[ok], w[ok]
-    if not len(x) or w.sum() <= 0:
-        return np.nan, np.nan, 0.0
-    n_eff = effective_base(w)
-    mean = float(np.average(x, weights=w))
-    scaled = w * n_eff / w.sum()
-    var = float(np.sum(scaled * (x - mean) ** 2) / (n_eff - 1)) if n_eff > 1 else np.nan
-    return mean, var, n_eff
-
-
-def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
-    """The value below which half the weight lies."""
-    ok = ~np.isnan(x)
-    x, w = x[ok], w[ok]
-    if not len(x):
-        return np.nan
-    order = np.argsort(x)
-    cum = np.cumsum(w[order])
-    return float(x[order][np.searchsorted(cum, cum[-1] / 2)])
-
-
-def adjust(pvalues: np.ndarray, method: str) -> np.ndarray:
-    """Multiple-comparison correction of one family of p-values (Holm, Bonferroni or BH)."""
-    # Written out rather than calling statsmodels' multipletests, which runs a full garbage
-    # collection on every call (~90 ms); a banner report corrects thousands of small families.
-    # tests/test_crosstab.py checks these against multipletests.
-    p = np.asarray(pvalues, dtype=float)
-    m = len(p)
-    if method == "none" or m == 0:
-        return p
-    if method == "bonferroni":
-        return np.minimum(p * m, 1.0)
-    if method == "fdr_bh":
-        return stats.false_discovery_control(p, method="bh")
-    order = np.argsort(p)  # holm: step-down, monotone
-    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(stepped, 1.0)
-    return out
-
-
-# --- the table ---------------------------------------------------------------------------------
 
 
 def _selections(q: Question) -> tuple[np.ndarray, np.ndarray]:
@@ -325,9 +125,21 @@ def _indicator_sums(q: Question, mask: np.ndarray, w: np.ndarray) -> dict[str, n
     }
 
 
+@dataclass
+class ColumnStats:
+    """Per-row statistics of one banner column (or the total, or the rest of a banner)."""
+
+    value: np.ndarray  # the share (0–1) or the mean or median
+    n: np.ndarray  # respondents in the cell
+    base: np.ndarray  # respondents who answered
+    eff: np.ndarray  # effective base under the weights (Kish)
+    var: np.ndarray  # the variance of one answer (NaN for medians)
+    kind: np.ndarray  # pct, mean or median, per row
+
+
 def _column_stats(
     q: Question, mask: np.ndarray, w: np.ndarray, sums: dict[str, np.ndarray | float] | None = None
-) -> dict[str, np.ndarray]:
+) -> ColumnStats:
     """Per-row statistics of one column: value, respondents in the cell, base, effective base.
 
     ``sums`` may give the column's indicator sums already (the rest of the base is the total's
@@ -358,7 +170,7 @@ def _column_stats(
             out["eff"] = np.append(out.get("eff", np.array([])), n_eff)
             out["var"] = np.append(out.get("var", np.array([])), var if key == "Mean" else np.nan)
             out["kind"] = np.append(out.get("kind", np.array([])), "mean" if key == "Mean" else "median")
-    return out
+    return ColumnStats(**out)
 
 
 def _row_labels(q: Question) -> list[str]:
@@ -368,36 +180,32 @@ def _row_labels(q: Question) -> list[str]:
     return labels
 
 
-def _pair_p(kind: str, s1: dict, s2: dict, r: int) -> float:
+def _pair_p(kind: str, s1: ColumnStats, s2: ColumnStats, r: int) -> float:
+    """The p-value of row ``r`` between two columns (medians are shown, not tested)."""
     if kind == "pct":
-        return float(proportion_z(s1["value"][r], s1["eff"][r], s2["value"][r], s2["eff"][r])[1])
+        return float(proportion_z(s1.value[r], s1.eff[r], s2.value[r], s2.eff[r])[1])
     if kind == "mean":
-        return welch_t(
-            s1["value"][r], s1["var"][r], s1["eff"][r], s2["value"][r], s2["var"][r], s2["eff"][r]
-        )[1]
-    return np.nan  # medians are shown, not tested
+        return welch_t(s1.value[r], s1.var[r], s1.eff[r], s2.value[r], s2.var[r], s2.eff[r])[1]
+    return np.nan
 
 
-def build_table(
-    q: Question,
-    columns: list[Column],
-    weights: pd.Series,
-    ct: CrosstabParams,
-    min_cell: int,
-    base: np.ndarray | None = None,
-) -> Table:
-    """Compute one banner table: values, letters, vs-rest arrows, index, bases and chi-square."""
-    w = weights.to_numpy(float)
-    everyone = np.ones(len(w), bool) if base is None else base
-    loose, strict = 1 - ct.levels[0], 1 - ct.levels[1]
-    labels = _row_labels(q)
-    # ▲/▼ compare a column with the rest of its banner: the people in the banner's other columns
-    # (for a filter against the rest, or a column every respondent has a value in, that is
-    # everyone else; people in none of the columns, such as prospects without a channel, are
-    # left out, so they cannot push every column below the total)
-    union = {}
+def _banner_unions(columns: list[Column], everyone: np.ndarray) -> dict[str, np.ndarray]:
+    """Per banner, the people in any of its columns (within the base).
+
+    ▲/▼ compare a column with the rest of its banner: the people in the banner's other columns
+    (for a filter against the rest, or a column every respondent has a value in, that is everyone
+    else; people in none of the columns, such as prospects without a channel, are left out, so
+    they cannot push every column below the total)."""
+    union: dict[str, np.ndarray] = {}
     for c in columns:
-        union[c.group] = union.get(c.group, np.zeros(len(w), bool)) | (c.mask & everyone)
+        union[c.group] = union.get(c.group, np.zeros(len(everyone), bool)) | (c.mask & everyone)
+    return union
+
+
+def _all_stats(
+    q: Question, columns: list[Column], everyone: np.ndarray, union: dict[str, np.ndarray], w: np.ndarray
+) -> tuple[ColumnStats, list[ColumnStats], list[ColumnStats]]:
+    """The total's, each column's and each column's rest-of-banner statistics."""
     if q.indicators is not None:  # one pass per column and banner; the rest = banner minus column
         total_sums = _indicator_sums(q, everyone, w)
         union_sums = {
@@ -414,84 +222,126 @@ def build_table(
     rest_stats = [
         _column_stats(q, union[c.group] & ~c.mask, w, s) for c, s in zip(columns, rest_sums, strict=True)
     ]
-    low = [bool(s["base"].max(initial=0) < ct.min_base) for s in col_stats]
+    return total, col_stats, rest_stats
+
+
+def _row_letters(
+    r: int, columns: list[Column], col_stats: list[ColumnStats], low: list[bool], ct: CrosstabParams
+) -> dict[int, str]:
+    """Row ``r``'s letters per column: the columns of its banner it is significantly above
+    (capital at the strict level, small at the loose one), p-values corrected within the banner."""
+    loose, strict = 1 - ct.levels[0], 1 - ct.levels[1]
+    kind = col_stats[0].kind[r] if col_stats else "pct"
+    letters = {i: "" for i in range(len(columns))}
+    banners: dict[str, list[int]] = {}
+    for i, c in enumerate(columns):
+        banners.setdefault(c.group, []).append(i)
+    for idx in banners.values():
+        pairs = [(i, j) for a, i in enumerate(idx) for j in idx[a + 1 :] if not low[i] and not low[j]]
+        pv = np.array([_pair_p(kind, col_stats[i], col_stats[j], r) for i, j in pairs])
+        tested = ~np.isnan(pv)
+        adj = np.full(len(pv), np.nan)
+        adj[tested] = adjust(pv[tested], ct.correction)
+        for (i, j), p in zip(pairs, adj, strict=True):
+            if np.isnan(p) or p >= loose:
+                continue
+            hi, lo = (i, j) if col_stats[i].value[r] > col_stats[j].value[r] else (j, i)
+            letters[hi] += columns[lo].letter.upper() if p < strict else columns[lo].letter.lower()
+    return letters
+
+
+def _row_vs_rest(
+    r: int, col_stats: list[ColumnStats], rest_stats: list[ColumnStats], low: list[bool], ct: CrosstabParams
+) -> np.ndarray:
+    """Row ``r``'s corrected p-value of each column against the rest of its banner."""
+    kind = col_stats[0].kind[r] if col_stats else "pct"
+    vs_rest = np.array(
+        [np.nan if low[i] else _pair_p(kind, col_stats[i], rest_stats[i], r) for i in range(len(col_stats))]
+    )
+    tested = ~np.isnan(vs_rest)
+    adj_rest = np.full(len(col_stats), np.nan)
+    adj_rest[tested] = adjust(vs_rest[tested], ct.correction)
+    return adj_rest
+
+
+def _total_record(label: str, r: int, total: ColumnStats) -> dict[str, object]:
+    """The Total column's cell of row ``r``."""
+    kind = total.kind[r]
+    return {
+        "row": label,
+        "column": TOTAL,
+        "group": TOTAL,
+        "letter": "",
+        "kind": kind,
+        "value": total.value[r],
+        "n": total.n[r],
+        "base": total.base[r],
+        "eff_base": total.eff[r],
+        "letters": "",
+        "vs_rest": 0,
+        "p_vs_rest": np.nan,
+        "rest_value": np.nan,
+        "rest_n": np.nan,
+        "rest_everyone": True,
+        "index": 100.0 if kind == "pct" else np.nan,
+        "low_base": False,
+    }
+
+
+def build_table(
+    q: Question,
+    columns: list[Column],
+    weights: pd.Series,
+    ct: CrosstabParams,
+    min_cell: int,
+    base: np.ndarray | None = None,
+) -> Table:
+    """Compute one banner table: values, letters, vs-rest arrows, index, bases and chi-square."""
+    w = weights.to_numpy(float)
+    everyone = np.ones(len(w), bool) if base is None else base
+    loose = 1 - ct.levels[0]
+    union = _banner_unions(columns, everyone)
+    total, col_stats, rest_stats = _all_stats(q, columns, everyone, union, w)
+    low = [bool(s.base.max(initial=0) < ct.min_base) for s in col_stats]
     records = []
-    letters = {(r, i): "" for r in range(len(labels)) for i in range(len(columns))}
-    for r, _label in enumerate(labels):
-        kind = total["kind"][r]
-        groups: dict[str, list[int]] = {}
-        for i, c in enumerate(columns):
-            groups.setdefault(c.group, []).append(i)
-        for idx in groups.values():
-            pairs = [(i, j) for a, i in enumerate(idx) for j in idx[a + 1 :] if not low[i] and not low[j]]
-            pv = np.array([_pair_p(kind, col_stats[i], col_stats[j], r) for i, j in pairs])
-            tested = ~np.isnan(pv)
-            adj = np.full(len(pv), np.nan)
-            adj[tested] = adjust(pv[tested], ct.correction)
-            for (i, j), p in zip(pairs, adj, strict=True):
-                if np.isnan(p) or p >= loose:
-                    continue
-                hi, lo = (i, j) if col_stats[i]["value"][r] > col_stats[j]["value"][r] else (j, i)
-                mark = columns[lo].letter.upper() if p < strict else columns[lo].letter.lower()
-                letters[(r, hi)] += mark
-        vs_rest = np.array(
-            [np.nan if low[i] else _pair_p(kind, col_stats[i], rest_stats[i], r) for i in range(len(columns))]
+    for r, label in enumerate(_row_labels(q)):
+        letters, adj_rest = (
+            _row_letters(r, columns, col_stats, low, ct),
+            _row_vs_rest(r, col_stats, rest_stats, low, ct),
         )
-        tested = ~np.isnan(vs_rest)
-        adj_rest = np.full(len(columns), np.nan)
-        adj_rest[tested] = adjust(vs_rest[tested], ct.correction)
+        tv = total.value[r]
         for i, c in enumerate(columns):
-            s, rest = col_stats[i], rest_stats[i]
-            value = s["value"][r]
+            s, rest, value = col_stats[i], rest_stats[i], col_stats[i].value[r]
             direction = 0
             if not np.isnan(adj_rest[i]) and adj_rest[i] < loose:
-                direction = 1 if value > rest["value"][r] else -1
-            tv = total["value"][r]
+                direction = 1 if value > rest.value[r] else -1
             records.append(
                 {
-                    "row": labels[r],
+                    "row": label,
                     "column": c.label,
                     "group": c.group,
                     "letter": c.letter,
-                    "kind": kind,
+                    "kind": total.kind[r],
                     "value": value,
-                    "n": s["n"][r],
-                    "base": s["base"][r],
-                    "eff_base": s["eff"][r],
-                    "letters": "".join(sorted(letters[(r, i)], key=str.upper)),
+                    "n": s.n[r],
+                    "base": s.base[r],
+                    "eff_base": s.eff[r],
+                    "letters": "".join(sorted(letters[i], key=str.upper)),
                     "vs_rest": direction,
                     "p_vs_rest": adj_rest[i],
-                    "rest_value": rest["value"][r],
-                    "rest_n": rest["n"][r],
+                    "rest_value": rest.value[r],
+                    "rest_n": rest.n[r],
                     "rest_everyone": bool(union[c.group].sum() == everyone.sum()),
-                    "index": 100 * value / tv if tv and not np.isnan(tv) and kind == "pct" else np.nan,
+                    "index": 100 * value / tv
+                    if tv and not np.isnan(tv) and total.kind[r] == "pct"
+                    else np.nan,
                     "low_base": low[i],
                 }
             )
-        records.append(
-            {
-                "row": labels[r],
-                "column": TOTAL,
-                "group": TOTAL,
-                "letter": "",
-                "kind": kind,
-                "value": total["value"][r],
-                "n": total["n"][r],
-                "base": total["base"][r],
-                "eff_base": total["eff"][r],
-                "letters": "",
-                "vs_rest": 0,
-                "p_vs_rest": np.nan,
-                "rest_value": np.nan,
-                "rest_n": np.nan,
-                "rest_everyone": True,
-                "index": 100.0 if kind == "pct" else np.nan,
-                "low_base": False,
-            }
-        )
+        records.append(_total_record(label, r, total))
     cells = pd.DataFrame(records)
     cells["hidden"] = _hidden(cells, min_cell)
-    bases = _bases(q, columns, col_stats, total, low)
+    bases = _bases(columns, col_stats, total, low)
     return Table(q, cells, bases, _chi2(q, columns, col_stats), columns, min_cell)
 
 
@@ -503,15 +353,16 @@ def _hidden(cells: pd.DataFrame, min_cell: int) -> pd.Series:
 
 
 def _bases(
-    q: Question, columns: list[Column], col_stats: list[dict], total: dict, low: list[bool]
+    columns: list[Column], col_stats: list[ColumnStats], total: ColumnStats, low: list[bool]
 ) -> pd.DataFrame:
+    """Each column's base and effective base (the largest over the rows), the Total's first."""
     rows = [
         {
             "column": TOTAL,
             "group": TOTAL,
             "letter": "",
-            "base": total["base"].max(initial=0),
-            "eff_base": total["eff"].max(initial=0),
+            "base": total.base.max(initial=0),
+            "eff_base": total.eff.max(initial=0),
             "low_base": False,
         }
     ]
@@ -521,15 +372,17 @@ def _bases(
                 "column": c.label,
                 "group": c.group,
                 "letter": c.letter,
-                "base": s["base"].max(initial=0),
-                "eff_base": s["eff"].max(initial=0),
+                "base": s.base.max(initial=0),
+                "eff_base": s.eff.max(initial=0),
                 "low_base": lo,
             }
         )
     return pd.DataFrame(rows)
 
 
-def _chi2(q: Question, columns: list[Column], col_stats: list[dict]) -> dict[str, tuple[float, int, float]]:
+def _chi2(
+    q: Question, columns: list[Column], col_stats: list[ColumnStats]
+) -> dict[str, tuple[float, int, float]]:
     """Overall chi-square per banner group, for single-choice questions over exclusive columns."""
     out: dict[str, tuple[float, int, float]] = {}
     if q.kind not in ("single", "likert") or q.indicators is None:
@@ -542,7 +395,7 @@ def _chi2(q: Question, columns: list[Column], col_stats: list[dict]) -> dict[str
         masks = np.array([columns[i].mask for i in idx])
         if len(idx) < 2 or (masks.sum(axis=0) > 1).any():
             continue  # overlapping columns: no overall test
-        table = np.array([col_stats[i]["value"][:k] * col_stats[i]["eff"][0] for i in idx]).T
+        table = np.array([col_stats[i].value[:k] * col_stats[i].eff[0] for i in idx]).T
         table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
         if table.shape[0] < 2 or table.shape[1] < 2:
             continue
@@ -551,164 +404,9 @@ def _chi2(q: Question, columns: list[Column], col_stats: list[dict]) -> dict[str
     return out
 
 
-# --- presentation ------------------------------------------------------------------------------
-
-
 def groups(tables: list[Table]) -> list[str]:
     """The banner groups, in banner order."""
     return list(dict.fromkeys(c.group for c in tables[0].columns)) if tables else []
-
-
-def wide(table: Table, group: str | None = None, hide: bool = True, decimals: int = 0) -> pd.DataFrame:
-    """One question as text: base rows, then answers; Total and one group's columns (or all)."""
-    cells = table.cells
-    bases = table.bases
-    if group is not None:
-        cells = cells[cells["group"].isin([TOTAL, group])]
-        bases = bases[bases["group"].isin([TOTAL, group])]
-    cells = cells.assign(
-        text=[_cell_text(r, hide, decimals, table.min_cell) for r in cells.itertuples()],
-        key=list(zip(cells["group"], cells["column"], strict=True)),
-    )
-    header = bases.assign(key=list(zip(bases["group"], bases["column"], strict=True))).set_index("key")
-    out = cells.pivot(index="row", columns="key", values="text")
-    out = out.reindex(index=list(dict.fromkeys(cells["row"])), columns=header.index)
-    base_row = [
-        f"{int(b):,}" + (" *" if lo else "") for b, lo in zip(header["base"], header["low_base"], strict=True)
-    ]
-    eff_row = [f"{e:,.0f}" for e in header["eff_base"]]
-    top = pd.DataFrame([base_row, eff_row], columns=header.index, index=BASE_ROWS)
-    if (header["eff_base"] - header["base"]).abs().max() < 0.5:  # no weights: the same as the base
-        top = top.drop(index=BASE_ROWS[1])
-    out = pd.concat([top, out])
-    chi = table.chi2.get(group) if group else None
-    if chi:
-        out.loc["Overall test"] = [f"χ² p {_p_text(chi[2])}"] + [""] * (out.shape[1] - 1)
-    out.columns = pd.MultiIndex.from_tuples(
-        [
-            (g, f"{c} ({letter})" if letter else c)
-            for g, c, letter in zip(header["group"], header["column"], header["letter"], strict=True)
-        ]
-    )
-    return out
-
-
-BASE_ROWS = ["Base (respondents)", "Effective base"]
-
-
-def _p_text(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
-
-
-def _cell_text(r: object, hide: bool, decimals: int, min_cell: int) -> str:
-    if hide and r.hidden:
-        return marker(min_cell)
-    if np.isnan(r.value):
-        return "–"
-    if r.kind == "pct":
-        text = f"{100 * r.value:.{decimals}f}%"
-    else:
-        text = f"{r.value:,.1f}" if abs(r.value) < 1000 else f"{r.value:,.0f}"
-    if r.letters:
-        text += f" {r.letters}"
-    if r.vs_rest:
-        text += " ▲" if r.vs_rest > 0 else " ▼"
-    return text
-
-
-def stacked(tables: list[Table], group: str, hide: bool = True) -> pd.DataFrame:
-    """A tab book page: every question stacked under one banner group's columns."""
-    parts = {
-        t.question.label + (" (several answers)" if t.question.kind == "multi" else ""): wide(t, group, hide)
-        for t in tables
-    }
-    return pd.concat(parts, names=["question", "answer"])
-
-
-def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.DataFrame) -> pd.DataFrame:
-    """CSS per cell: green where a column over-indexes, red where it under-indexes."""
-    css = pd.DataFrame("", index=shown.index, columns=shown.columns)
-    for t in tables:
-        label = t.question.label + (" (several answers)" if t.question.kind == "multi" else "")
-        cells = t.cells[t.cells["group"].isin([TOTAL, group])]
-        order = list(dict.fromkeys(zip(t.bases["group"], t.bases["column"], strict=True)))
-        order = [k for k in order if k[0] in (TOTAL, group)]
-        for r in cells.itertuples():
-            if r.hidden or r.low_base or np.isnan(r.index) or not r.vs_rest:
-                continue  # colour only where the column really differs from everyone else
-            high, low = r.index >= ct.index_high and r.vs_rest > 0, r.index <= ct.index_low and r.vs_rest < 0
-            colour = "#d9f0d3" if high else "#f9d6d5" if low else ""
-            if colour:
-                css.iat[css.index.get_loc((label, r.row)), order.index((r.group, r.column))] = (
-                    f"background-color: {colour};"
-                )
-    return css
-
-
-def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: ANN201 - Styler
-    """A styled tab book page for one banner group: one header row (the column and its letter)
-    that stays in view while the table scrolls in its box."""
-    shown = stacked(tables, group)
-    css = _colours(tables, group, ct, shown)
-    shown.columns = css.columns = pd.Index([c for _, c in shown.columns])
-    base_rows = shown.index.get_level_values(1).isin(BASE_ROWS + ["Overall test"])
-    sty = (
-        shown.style.format(escape="html")
-        .format_index(escape="html", axis=0)
-        .format_index(escape="html", axis=1)  # the "<10" marker and data text stay text
-        .apply(lambda _: css, axis=None)
-        .hide(axis="index", names=True)
-    )
-    grey = np.repeat(
-        np.where(base_rows, "color: #777; font-size: 11px;", "")[:, None], shown.shape[1], axis=1
-    )
-    sty = sty.apply(lambda _: pd.DataFrame(grey, index=shown.index, columns=shown.columns), axis=None)
-    return sty.set_table_styles(
-        [
-            {
-                "selector": "thead th",
-                "props": "position: sticky; top: 0; z-index: 1; background: #fff; "
-                "box-shadow: inset 0 -1px 0 #999;",
-            },
-            {"selector": "th.col_heading", "props": "text-align: center; max-width: 110px;"},
-            {"selector": "th.row_heading.level0", "props": "max-width: 170px; vertical-align: top;"},
-            {"selector": "td", "props": "text-align: right; white-space: nowrap;"},
-        ]
-    )
-
-
-def export(tables: list[Table], group: str) -> pd.DataFrame:
-    """A tab book page for CSV, tidy: one row per question, answer and column, the figure as a
-    number and the significance in columns of its own (a hidden figure shows the marker)."""
-    frames = []
-    for t in tables:
-        cells = t.cells[t.cells["group"].isin([TOTAL, group])]
-        question = t.question.label + (" (several answers)" if t.question.kind == "multi" else "")
-        pct = cells["kind"] == "pct"
-        value = np.where(pct, 100 * cells["value"], cells["value"]).astype(float).round(2)
-        shown = pd.Series(value, index=cells.index, dtype=object)
-        shown[cells["hidden"].to_numpy(bool)] = marker(t.min_cell)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "question": question,
-                    "answer": cells["row"],
-                    "column": cells["column"],
-                    "letter": cells["letter"],
-                    "figure": np.where(pct, "%", "mean"),
-                    "value": shown,
-                    "respondents": cells["base"].round().astype(int),
-                    "effective base": cells["eff_base"].round(1),
-                    "significantly higher than": cells["letters"],
-                    "against everyone else": cells["vs_rest"].map({1: "higher", -1: "lower", 0: ""}),
-                    "too few to test": cells["low_base"].astype(bool),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-# --- all tables and the summary -----------------------------------------------------------------
 
 
 def default_rows(params: Params) -> list[str]:
@@ -848,59 +546,3 @@ def banner_book(frame: pd.DataFrame, params: Params, weights: pd.Series) -> list
     when the parameters name no ``crosstab.base``)."""
     base = evaluate(params.filters[params.crosstab.base], frame) if params.crosstab.base else None
     return build_tables(frame, params, weights, banner_columns(frame, params, base), base=base)
-
-
-def exports(tables: list[Table]) -> dict[str, pd.DataFrame]:
-    """One table per banner group for CSV export (displayed text, small cells hidden), by name."""
-    return {f"banner_{group}": export(tables, group) for group in groups(tables)}
-
-
-def tables_html(tables: list[Table], ct: CrosstabParams) -> str:
-    """Every banner group's tab book page as one HTML block: a heading, the key to its column
-    letters, and the table in a box of its own whose header row stays in view."""
-    parts = []
-    for g in groups(tables):
-        letters = dict.fromkeys(
-            (c.letter.upper(), c.label) for t in tables[:1] for c in t.columns if c.group == g
-        )
-        key = "; ".join(f"<b>{html.escape(letter)}</b> = {html.escape(label)}" for letter, label in letters)
-        parts.append(
-            f'<h3 class="wb-banner-title">By {html.escape(g)}</h3>'
-            f'<p class="wb-banner-key">Columns: {key}</p>'
-            f'<div class="wb-banner" style="max-height: 80vh; overflow: auto;">'
-            f"{style_group(tables, g, ct).to_html()}</div>"
-        )
-    return "\n".join(parts)
-
-
-def legend(params: Params) -> str:
-    """How to read a banner table, with this run's settings."""
-    ct = params.crosstab
-    lo, hi = (f"{100 * level:.0f}%" for level in ct.levels)
-    method = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg", "none": "no"}[
-        ct.correction
-    ]
-    return (
-        f"- Each column group has letters (A, B, …). A letter on a cell means the cell is "
-        f"significantly **higher** than the column with that letter: **upper case** at {hi} "
-        f"confidence, lower case at {lo} ({method} correction across the pairs in each row).\n"
-        f"- ▲ / ▼: the column is significantly above / below the rest of its banner: the people in "
-        f"its other columns, or everyone else for a group compared with the rest ({lo}).\n"
-        f"- Green cells over-index (≥ {ct.index_high:.0f}: the share is at least "
-        f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}); "
-        f"only cells that are also significantly above or below everyone else are coloured.\n"
-        + (
-            "- Percentages are weighted; tests use the **effective base** (shown under the base). "
-            if params.columns and params.columns.weight
-            else "- "
-        )
-        + f"Columns with fewer than {ct.min_base} respondents are marked * and not tested.\n"
-        f"- Attitude items: the **top box** and **bottom box** are the two ends of each item's "
-        f"own answer scale.\n"
-        f"- `{marker(params.privacy.min_cell)}`: hidden because fewer than "
-        f"{params.privacy.min_cell} respondents stand "
-        f"behind it. *{SMALL_GROUPS}*: answers or groups that fewer than "
-        f"{params.privacy.min_cell} people each hold, put together so none is shown on its own.\n"
-        f"- Multiple-response questions: several answers allowed, the base is everyone who "
-        f"answered, so percentages can add up to more than 100%."
-    )

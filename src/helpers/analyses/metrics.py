@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.analyses.value import UNIT_DAYS
+from helpers.analyses.value_models import UNIT_DAYS
 from helpers.core.artifacts import FIGURES
 from helpers.data.dataset import weights
 from helpers.params.config import Params

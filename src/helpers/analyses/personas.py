@@ -6,13 +6,13 @@ and carries the figure behind it as a footnote and a tooltip.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from helpers.analyses.faces import avatar_svg, company_mark
 from helpers.analyses.metrics import (
     Metric,
     outcome_metric,
@@ -144,6 +144,91 @@ def _traits(
     return out
 
 
+def _who_facts(
+    seg: pd.DataFrame, gender_all: pd.Series | None, mask: pd.Series, params: Params
+) -> tuple[list[Fact], str, str]:
+    """The segment's age and gender facts, and the gender and age band its face shows ("any"
+    without a clear majority or without the column)."""
+    age_col, gender_spec = params.personas.age, params.personas.gender
+    who: list[Fact] = []
+    gender, band = "any", "any"
+    if gender_all is not None and gender_spec is not None:
+        g = gender_all[mask].dropna()
+        if len(g):
+            top = g.value_counts(normalize=True)
+            if top.iloc[0] >= 0.6:  # a clear majority; otherwise the persona stays neutral
+                gender = str(top.index[0])
+            who.append(
+                Fact(
+                    f"{pct(top.get('female', 0.0))} women, {pct(top.get('male', 0.0))} men",
+                    f"{label_of(gender_spec.column, params)} of the segment's {len(g):,} people who answered",
+                )
+            )
+    if age_col:
+        ages = pd.to_numeric(seg[age_col], errors="coerce").dropna()
+        if len(ages):
+            band = age_band(float(ages.median()))
+            who.insert(
+                0,
+                Fact(
+                    f"{band} years old" if band != "any" else "age varies",
+                    f"median age {ages.median():.0f} ({label_of(age_col, params).lower()})",
+                ),
+            )
+    return who, gender, band
+
+
+def _agree_fact(variable: str, idx: float, s: int, name: str, shares: pd.DataFrame, params: Params) -> Fact:
+    """An attitude the segment holds more often than everyone, as the persona would say it."""
+    by_label = {label_of(c, params): c for c in params.columns.psychographic} if params.columns else {}
+    scale = scale_of(by_label.get(variable, ""), params)
+    sh, tot = shares.loc[(variable, "agree"), s], shares.loc[(variable, "agree"), "Total"]
+    said = _statement(variable)
+    text = (
+        f"{name} {said}."
+        if said and scale.high.lower() == "agree"
+        else f"More often {scale.agree_phrase(variable)}."
+    )
+    return Fact(
+        text,
+        f"{pct(sh)} of the segment {scale.agree_phrase(variable)}, "
+        f"against {pct(tot)} of everyone (index {idx:.0f})",
+    )
+
+
+def _disagree_fact(variable: str, idx: float, s: int, shares: pd.DataFrame, params: Params) -> Fact:
+    """An attitude the segment holds less often than everyone."""
+    by_label = {label_of(c, params): c for c in params.columns.psychographic} if params.columns else {}
+    phrase = scale_of(by_label.get(variable, ""), params).agree_phrase(variable)
+    return Fact(
+        f"Less often {phrase}.",
+        f"only {pct(shares.loc[(variable, 'agree'), s])} {phrase}, against "
+        f"{pct(shares.loc[(variable, 'agree'), 'Total'])} of everyone (index {idx:.0f})",
+    )
+
+
+def _views(
+    index: pd.DataFrame, few: pd.DataFrame, s: int
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """The attitudes the segment agrees with most above everyone (index ≥ 115, at most three) and
+    least (index ≤ 85, at most two), none resting on fewer people than the privacy minimum."""
+    agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(ascending=False)
+    agree = agree[~few[s].reindex(agree.index, fill_value=False)]  # no claim from a few people
+    top_items = [(v, idx) for (v, _), idx in agree.items() if idx >= 115][:3]
+    low_items = [(v, idx) for (v, _), idx in agree.sort_values().items() if idx <= 85][:2]
+    return top_items, low_items
+
+
+def _headline(p: Persona, top_items: list[tuple[str, float]]) -> str:
+    """The card's headline: the strongest attitude as a statement, else its first majority fact."""
+    if top_items and (said := _statement(top_items[0][0])):
+        return said[:1].upper() + said[1:]
+    described = p.facts["Who"] + p.facts["How they behave"]
+    majority = [f.text for f in described if not f.text.startswith(TENDENCY)]
+    first = next(iter(majority or [f.text for f in described]), "")
+    return first or p.segment_name
+
+
 def build_personas(
     frame: pd.DataFrame,
     segments: pd.Series,
@@ -157,104 +242,47 @@ def build_personas(
     what the data has (no age, gender or attitude is stated or implied without its column)."""
     cols = params.columns
     assert cols is not None
-    shares = index.attrs["shares"]
-    few = too_few(index, params.privacy.min_cell)
-    personas = []
+    shares, few = index.attrs["shares"], too_few(index, params.privacy.min_cell)
     spend = frame["spend_12m"] if "spend_12m" in frame and frame["spend_12m"].notna().any() else None
-    by_label = {label_of(c, params): c for c in cols.psychographic}
     # the words many people used, once for every card: a quote is made only of those
     vocabulary = (
         vocabulary_of(frame[cols.open_text[0]], params.privacy.min_cell) if cols.open_text else frozenset()
     )
-    age_col, gender_spec = params.personas.age, params.personas.gender
+    gender_spec = params.personas.gender
     gender_all = gender_of(frame[gender_spec.column], params) if gender_spec else None
-    measured = measures(params)
+    skip = [c for c in (params.personas.age, gender_spec and gender_spec.column) if c]
+    profile = [
+        c
+        for c in cols.demographic + cols.geographic + params.profile_columns("firmographic")
+        if c not in skip
+    ]
+    titles = {k: m.name for k, m in measures(params).items()}
     everyone = _numbers(frame, pd.Series(True, index=frame.index), spend, clv, params)
+    more, less = _view_titles(params)
+    personas = []
     for s in sorted(segments.unique()):
         mask = segments == s
         seg = frame[mask]
-        who: list[Fact] = []
-        gender, band = "any", "any"
-        if gender_all is not None:
-            g = gender_all[mask].dropna()
-            if len(g):
-                top = g.value_counts(normalize=True)
-                if top.iloc[0] >= 0.6:  # a clear majority; otherwise the persona stays neutral
-                    gender = str(top.index[0])
-                who.append(
-                    Fact(
-                        f"{pct(top.get('female', 0.0))} women, {pct(top.get('male', 0.0))} men",
-                        f"{label_of(gender_spec.column, params)} of the segment's "
-                        f"{len(g):,} people who answered",
-                    )
-                )
-        if age_col:
-            ages = pd.to_numeric(seg[age_col], errors="coerce").dropna()
-            if len(ages):
-                band = age_band(float(ages.median()))
-                who.insert(
-                    0,
-                    Fact(
-                        f"{band} years old" if band != "any" else "age varies",
-                        f"median age {ages.median():.0f} ({label_of(age_col, params).lower()})",
-                    ),
-                )
+        who, gender, band = _who_facts(seg, gender_all, mask, params)
         name = names.get(s) or f"Segment {s}"  # the name 03_segment gave it (naming.segment_names)
         p = Persona(int(s), (descriptions or {}).get(s, ""), name, gender, band, "")
-        skip = [c for c in (age_col, gender_spec and gender_spec.column) if c]
-        profile = cols.demographic + cols.geographic + params.profile_columns("firmographic")
-        who += _traits(index, shares, s, [c for c in profile if c not in skip], params, 4)
-        p.facts["Who"] = who
-        agree = index[s][index.index.get_level_values("answer") == "agree"].sort_values(ascending=False)
-        agree = agree[~few[s].reindex(agree.index, fill_value=False)]  # no claim from a few people
-        top_items = [(v, idx) for (v, _), idx in agree.items() if idx >= 115][:3]
-        low_items = [(v, idx) for (v, _), idx in agree.sort_values().items() if idx <= 85][:2]
-
-        def agree_fact(variable: str, idx: float, s: int = s, name: str = name) -> Fact:
-            scale = scale_of(by_label.get(variable, ""), params)
-            sh, tot = shares.loc[(variable, "agree"), s], shares.loc[(variable, "agree"), "Total"]
-            said = _statement(variable)
-            text = (
-                f"{name} {said}."
-                if said and scale.high.lower() == "agree"
-                else f"More often {scale.agree_phrase(variable)}."
-            )
-            return Fact(
-                text,
-                f"{pct(sh)} of the segment {scale.agree_phrase(variable)}, "
-                f"against {pct(tot)} of everyone (index {idx:.0f})",
-            )
-
-        more, less = _view_titles(params)
-        p.facts[more] = [agree_fact(v, i) for v, i in top_items]
-        p.facts[less] = [
-            Fact(
-                f"Less often {scale_of(by_label.get(v, ''), params).agree_phrase(v)}.",
-                f"only {pct(shares.loc[(v, 'agree'), s])} "
-                f"{scale_of(by_label.get(v, ''), params).agree_phrase(v)}, against "
-                f"{pct(shares.loc[(v, 'agree'), 'Total'])} of everyone (index {i:.0f})",
-            )
-            for v, i in low_items
-        ]
+        p.facts["Who"] = who + _traits(index, shares, s, profile, params, 4)
+        top_items, low_items = _views(index, few, s)
+        p.facts[more] = [_agree_fact(v, i, s, name, shares, params) for v, i in top_items]
+        p.facts[less] = [_disagree_fact(v, i, s, shares, params) for v, i in low_items]
         p.facts["Splurges on / saves on"] = _interest_facts(seg, frame, params)
         p.facts["Where to reach them"] = _channel_facts(seg, frame, params)
         p.facts["How they behave"] = _traits(index, shares, s, cols.behavioural, params, 3)
         p.facts["How they behave"] += _usage_facts(mask, frame, params)
-        if top_items and (said := _statement(top_items[0][0])):
-            p.headline = said[:1].upper() + said[1:]
-        else:
-            described = p.facts["Who"] + p.facts["How they behave"]
-            majority = [f.text for f in described if not f.text.startswith(TENDENCY)]
-            first = next(iter(majority or [f.text for f in described]), "")
-            p.headline = first or p.segment_name
+        p.headline = _headline(p, top_items)
         if cols.open_text:
             said, p.quote = _what_they_say(frame, segments, s, params, vocabulary)
             if said:
                 p.facts["What they say"] = said
-        p.numbers = _numbers(frame, mask, spend, clv, params)
-        p.everyone = everyone
-        p.titles = {k: m.name for k, m in measured.items()}
-        p.avatar = company_mark(p) if params.unit == "account" else avatar_svg(p, seg, params)
+        p.numbers, p.everyone, p.titles = _numbers(frame, mask, spend, clv, params), everyone, titles
+        p.avatar = (
+            company_mark(p.name) if params.unit == "account" else avatar_svg(p.name, p.segment, band, gender)
+        )
         personas.append(p)
     return personas
 
@@ -553,57 +581,6 @@ def buyer_lines(table: pd.DataFrame | None) -> list[str]:
         lead = f". Accounts they lead: {'; '.join(parts)}" if parts else ""
         lines.append(f"**{role}** buyer ({who}){lead}.")
     return lines
-
-
-PALETTE = ["#3b6ea5", "#e08214", "#4d9221", "#c51b7d", "#8073ac", "#35978f", "#b35806", "#666"]
-
-
-def company_mark(p: Persona) -> str:
-    """A plain building mark for a company persona: no face is invented for a company."""
-    return (
-        '<svg width="96" height="96" viewBox="0 0 96 96" role="img" '
-        f'aria-label="company type: {html.escape(p.name)}">'
-        '<rect width="96" height="96" rx="14" fill="#e8eef6"/>'
-        '<rect x="26" y="22" width="44" height="56" rx="3" fill="#3b6ea5"/>'
-        + "".join(
-            f'<rect x="{x}" y="{y}" width="8" height="8" fill="#e8eef6"/>'
-            for y in (30, 44, 58)
-            for x in (34, 54)
-        )
-        + '<rect x="43" y="66" width="10" height="12" fill="#e8eef6"/></svg>'
-    )
-
-
-def avatar_svg(p: Persona, seg: pd.DataFrame, params: Params) -> str:
-    """A simple face drawn from the segment's traits (age → hair, style → colours)."""
-    colour = PALETTE[(p.segment - 1) % len(PALETTE)]
-    hair = {"18-29": "#3b2a1a", "30-44": "#5a3d24", "45-59": "#7a6a5a", "60+": "#c9c9c9"}.get(
-        p.age_band, "#5a3d24"
-    )
-    long_hair = p.gender == "female"
-    glasses = p.age_band in ("45-59", "60+")
-    # inline SVG in HTML needs no namespace attribute, so the page names no address at all
-    parts = [
-        f'<svg width="96" height="96" viewBox="0 0 96 96" role="img" '
-        f'aria-label="avatar of {html.escape(p.name)}">',
-        f'<circle cx="48" cy="48" r="47" fill="{colour}" opacity="0.18"/>',
-        f'<path d="M18 92 Q48 58 78 92 Z" fill="{colour}"/>',
-    ]
-    if long_hair:
-        parts.append(f'<ellipse cx="48" cy="44" rx="22" ry="26" fill="{hair}"/>')
-    parts += [
-        '<circle cx="48" cy="40" r="17" fill="#f1c9a5"/>',
-        f'<path d="M31 36 Q48 16 65 36 Q60 26 48 25 Q36 26 31 36 Z" fill="{hair}"/>',
-        '<circle cx="42" cy="40" r="1.8" fill="#333"/><circle cx="54" cy="40" r="1.8" fill="#333"/>',
-        '<path d="M42 47 Q48 51 54 47" stroke="#333" stroke-width="1.5" fill="none"/>',
-    ]
-    if glasses:
-        parts.append(
-            '<g stroke="#333" stroke-width="1.2" fill="none"><circle cx="42" cy="40" '
-            'r="4.5"/><circle cx="54" cy="40" r="4.5"/><path d="M46.5 40 H49.5"/></g>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _view_titles(params: Params) -> tuple[str, str]:

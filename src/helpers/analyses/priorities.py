@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportions_ztest
 
-from helpers.analyses import cohorts
+from helpers.analyses import acquisition
 from helpers.analyses.metrics import (
     EVERYONE,
     Ledger,
@@ -36,6 +36,65 @@ from helpers.params.schema import (
 )
 
 
+def _usable_measures(
+    chosen: dict[str, str | None], rubric: dict[str, float], table: pd.DataFrame
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The rubric's criteria that can rank these personas (criterion → measure), and why each
+    other weighted criterion is left out."""
+    spread = table.max() - table.min()
+    usable: dict[str, str] = {}
+    left_out: dict[str, str] = {}
+    for criterion, key in chosen.items():
+        if rubric[criterion] <= 0:
+            continue
+        if key is None or table[key].isna().any():
+            left_out[criterion] = "not measured in this data"
+        elif spread[key] == 0:
+            left_out[criterion] = "the same for every persona"
+        elif key in usable.values():  # one measure counted once
+            other = next(c for c, k in usable.items() if k == key)
+            left_out[criterion] = f"the same measure as {other}"
+        else:
+            usable[criterion] = key
+    return usable, left_out
+
+
+def _verdict(
+    p: Persona,
+    rank: int,
+    n: int,
+    counts: tuple[int, int],
+    has_outcome: bool,
+    contributions: pd.Series,
+    scaled: pd.Series,
+    usable: dict[str, str],
+    params: Params,
+) -> tuple[str, list[str]]:
+    """A persona's place (focus, maintain, not a focus) and its reasons, from its rank of ``n``
+    (``counts``: how many to focus on and to avoid)."""
+    names = measures(params)
+    n_focus, n_avoid = counts
+    strong = [c for c in contributions.sort_values(ascending=False).index if scaled[usable[c]] > 0.5]
+    weak = [c for c in contributions.sort_values().index if scaled[usable[c]] < 0.5]
+    if n < 2:  # one group: nothing to rank it against
+        return "the only group", [
+            f"the {population_word(params)} form one group, so there is nothing to rank"
+        ]
+    if not has_outcome:
+        return NO_RECOMMENDATION, [_reason(names["size"], p, params)]
+    if rank < n_focus:
+        return "focus", [_reason(names[usable[c]], p, params) for c in strong[:2]] or [
+            f"ranked {rank + 1} of {n} overall"
+        ]
+    if rank >= n - n_avoid:
+        return "not a focus", [_reason(names[usable[c]], p, params) for c in weak[:2]] or [
+            f"ranked {rank + 1} of {n} overall"
+        ]
+    return "maintain", ["middle of the ranking"] + [
+        _reason(names[usable[c]], p, params) for c in (strong[:1] + weak[:1])
+    ]
+
+
 def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     """Score personas with the rubric on the outcomes the data has (the direction of each taken
     from the registry: a high bad-payer rate is bad); mark the ones to focus on and not to, with
@@ -54,20 +113,7 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
         {p.segment: {k: p.numbers.get(k, np.nan) for k in shown} for p in personas}
     ).T.astype(float)
     spread = table.max() - table.min()
-    usable: dict[str, str] = {}
-    left_out: dict[str, str] = {}
-    for criterion, key in chosen.items():
-        if rubric[criterion] <= 0:
-            continue
-        if key is None or table[key].isna().any():
-            left_out[criterion] = "not measured in this data"
-        elif spread[key] == 0:
-            left_out[criterion] = "the same for every persona"
-        elif key in usable.values():  # one measure counted once
-            other = next(c for c, k in usable.items() if k == key)
-            left_out[criterion] = f"the same measure as {other}"
-        else:
-            usable[criterion] = key
+    usable, left_out = _usable_measures(chosen, rubric, table)
     has_outcome = any(k in OUTCOMES for k in usable.values())
     if not usable:
         usable = {"size": "size"}
@@ -85,33 +131,17 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     n_focus = min(pp.focus_count, len(order) - n_avoid)
     for rank, s in enumerate(order):
         p = next(q for q in personas if q.segment == s)
-        strong = [
-            c
-            for c in contributions.loc[s].sort_values(ascending=False).index
-            if scaled.loc[s, usable[c]] > 0.5
-        ]
-        weak = [c for c in contributions.loc[s].sort_values().index if scaled.loc[s, usable[c]] < 0.5]
-        if len(order) < 2:  # one group: nothing to rank it against
-            p.focus = "the only group"
-            p.reasons = [f"the {population_word(params)} form one group, so there is nothing to rank"]
-        elif not has_outcome:
-            p.focus = NO_RECOMMENDATION
-            p.reasons = [_reason(names["size"], p, params)]
-        elif rank < n_focus:
-            p.focus = "focus"
-            p.reasons = [_reason(names[usable[c]], p, params) for c in strong[:2]] or [
-                f"ranked {rank + 1} of {len(order)} overall"
-            ]
-        elif rank >= len(order) - n_avoid:
-            p.focus = "not a focus"
-            p.reasons = [_reason(names[usable[c]], p, params) for c in weak[:2]] or [
-                f"ranked {rank + 1} of {len(order)} overall"
-            ]
-        else:
-            p.focus = "maintain"
-            p.reasons = ["middle of the ranking"] + [
-                _reason(names[usable[c]], p, params) for c in (strong[:1] + weak[:1])
-            ]
+        p.focus, p.reasons = _verdict(
+            p,
+            rank,
+            len(order),
+            (n_focus, n_avoid),
+            has_outcome,
+            contributions.loc[s],
+            scaled.loc[s],
+            usable,
+            params,
+        )
     if has_outcome:
         _no_better_than_an_avoided(personas, scaled, usable, names, params)
     table["focus"] = [next(q.focus for q in personas if q.segment == s) for s in table.index]
@@ -350,7 +380,7 @@ def offer_facts(seg: pd.DataFrame, params: Params, data: Any, overall: dict[str,
     if data is None or getattr(data, "activity", None) is None:
         return []
     out = []
-    for code, effect in cohorts.promotions(data, seg, params).items():
+    for code, effect in acquisition.promotions(data, seg, params).items():
         mine = _after_shares(effect, code)
         if mine is None:
             continue
@@ -384,7 +414,7 @@ def offer_facts(seg: pd.DataFrame, params: Params, data: Any, overall: dict[str,
 
 def _after_shares(effect: pd.DataFrame, code: str) -> tuple[tuple[float, int], tuple[float, int]] | None:
     """(share active after the promotion, customers) for its customers and for the others."""
-    summary = cohorts.promotion_summary(effect)
+    summary = acquisition.promotion_summary(effect)
     after = next((c for c in summary.columns if c.startswith("active % in the") and "after" in c), None)
     rows = [f"with {code}", f"without {code}"]
     if after is None or not all(r in summary.index for r in rows):
@@ -406,8 +436,8 @@ def add_marketing(
     if not is_business(params):
         return
     chosen = [p for p in cards if p.focus == "focus"]
-    overall = cohorts.promotions(data, frame, params) if chosen and data is not None else {}
-    economics = cohorts.economics(data, frame, params) if chosen and data is not None else None
+    overall = acquisition.promotions(data, frame, params) if chosen and data is not None else {}
+    economics = acquisition.economics(data, frame, params) if chosen and data is not None else None
     for p in chosen:
         offers = offer_facts(frame[segments == p.segment], params, data, overall) if overall else []
         p.marketing = marketing(p, offers, economics)

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from helpers.analyses.crosstab import adjust, proportion_z, welch_t
 from helpers.analyses.metrics import Metric, effective_base, outcome_metric, registry
 from helpers.analyses.naming import account_type_name, label, persona_of, pick_name
 from helpers.analyses.saved_model import SegmentModel
 from helpers.analyses.saved_model import load as load_model
+from helpers.analyses.significance import adjust, proportion_z, welch_t
 from helpers.core.artifacts import ASSIGNMENTS, PERSONA_BASES, PERSONA_FACTS, SEGMENT_MODEL, Artifact
 from helpers.data.dataset import weights as weights_of
 from helpers.params.config import Params
@@ -389,6 +389,40 @@ def _main_move(moves: dict[str, float], grew: bool) -> tuple[str, float]:
     return (name, pts) if (pts > 0) == grew else ("", 0.0)
 
 
+def _migration(
+    counts: pd.DataFrame, names: dict[int, str], prev_names: dict[int, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where last quarter's members of each segment are now (% of the row), and the same in people,
+    both labelled with the two quarters' names."""
+    migration = 100 * counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0)
+    migration.index = [f"was {label(int(i), prev_names)}" for i in migration.index]
+    migration.columns = [label(int(c), names) for c in migration.columns]
+    shown = counts.copy()
+    shown.index, shown.columns = migration.index, migration.columns
+    return migration, shown
+
+
+def _moves(
+    s: int, p: int | None, m: Match, counts: pd.DataFrame, names: dict[int, str], prev_names: dict[int, str]
+) -> dict[str, float]:
+    """Segment ``s``'s net exchange of people with every other segment (points of the people in
+    both quarters; ``p``: the previous segment it continues)."""
+    n_both = float(counts.to_numpy().sum())
+    moves: dict[str, float] = {}
+    for q in counts.index:
+        if q == p:
+            continue
+        back = [c for c, r in m.pairs.items() if r == q]
+        net = float(counts.loc[q, s]) - (float(counts.loc[p, back[0]]) if back and p is not None else 0.0)
+        moves[label(back[0], names) if back else f"{label(q, prev_names)} (gone)"] = (
+            100 * net / max(n_both, 1)
+        )
+    for c in m.appeared:
+        if c != s and p is not None:
+            moves[f"{label(c, names)} (new)"] = -100 * float(counts.loc[p, c]) / max(n_both, 1)
+    return moves
+
+
 def compare(
     frame: pd.DataFrame,
     segments: pd.Series,
@@ -410,11 +444,7 @@ def compare(
     # in the same segment sit on the diagonal, whatever number each quarter gave it
     order = [s for p in counts.index for s, q in m.pairs.items() if q == p] + m.appeared
     counts = counts[order]
-    migration = 100 * counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0)
-    migration.index = [f"was {label(int(i), prev_names)}" for i in migration.index]
-    migration.columns = [label(int(c), names) for c in migration.columns]
-    shown = counts.copy()
-    shown.index, shown.columns = migration.index, migration.columns
+    migration, shown = _migration(counts, names, prev_names)
 
     n_both = float(counts.to_numpy().sum())
     n_prev, n_now = len(before), len(now)
@@ -434,18 +464,7 @@ def compare(
         outflow = counts.loc[p].drop(labels=s) if p is not None else pd.Series(dtype=float)
         reclass = 100 * float(inflow.sum() - outflow.sum()) / max(n_both, 1)
         change = 100 * (now_share - prev_share)
-        moves: dict[str, float] = {}
-        for q in counts.index:
-            if q == p:
-                continue
-            back = [c for c, r in m.pairs.items() if r == q]
-            net = float(counts.loc[q, s]) - (float(counts.loc[p, back[0]]) if back and p is not None else 0.0)
-            moves[label(back[0], names) if back else f"{label(q, prev_names)} (gone)"] = (
-                100 * net / max(n_both, 1)
-            )
-        for c in m.appeared:
-            if c != s and p is not None:
-                moves[f"{label(c, names)} (new)"] = -100 * float(counts.loc[p, c]) / max(n_both, 1)
+        moves = _moves(s, p, m, counts, names, prev_names)
         pvals.append(float(proportion_z(now_share, n_now, prev_share, n_prev)[1]) if p is not None else 1.0)
         row = {
             "segment": label(s, names),

@@ -25,7 +25,8 @@ import pandas as pd
 
 import helpers
 from helpers.analyses.filters import filter_columns
-from helpers.analyses.leads import UNASSIGNED, TypingTool, fit_scores
+from helpers.analyses.leads import UNASSIGNED, TypingTool
+from helpers.analyses.scorecard import fit_scores
 from helpers.analyses.segment import Segmenter
 from helpers.core.artifacts import SEGMENT_MODEL
 from helpers.core.errors import DataError

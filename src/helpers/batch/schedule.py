@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,57 @@ def memory_rule(
     return fits
 
 
+@dataclass
+class _Order:
+    """The notebooks of a run: which waits on which, what has started and finished, and their
+    progress lines, printed in notebook order as a run one by one prints them."""
+
+    names: list[str]
+    after: dict[int, list[int]]  # notebook → the notebooks it reads
+    progress: Callable[[str], None]
+    started: set[int] = field(default_factory=set)
+    finished: dict[int, tuple[Any, list[str]]] = field(default_factory=dict)
+    shown: int = 0
+    announced: int = 0
+
+    def waiting_on(self, i: int) -> int:
+        """How many notebooks wait, directly or not, on notebook ``i``."""
+        direct = [j for j in self.after if i in self.after[j]]
+        return len(direct) + sum(self.waiting_on(j) for j in direct)
+
+    def priority(self, slots: int) -> list[int]:
+        """The order to start them: with one slot the notebook order, exactly as always; with
+        more, the notebook most others wait on first."""
+        return sorted(range(len(self.names)), key=lambda i: (-self.waiting_on(i) if slots > 1 else 0, i))
+
+    def can_start(self, i: int, beside: list[int], fits: Callable[[int, list[int]], bool] | None) -> bool:
+        """Whether notebook ``i`` may start now beside the running ones."""
+        return (
+            i not in self.started
+            and all(d in self.finished for d in self.after[i])
+            and (not beside or fits is None or fits(i, beside))
+        )
+
+    def show(self) -> None:
+        """The next notebooks in order: their start line, then their outcome."""
+        while self.shown < len(self.names) and self.shown in self.started:
+            if self.announced == self.shown:
+                self.progress(f"  [{self.shown + 1}/{len(self.names)}] {self.names[self.shown]} …")
+                self.announced += 1
+            if self.shown not in self.finished:
+                return
+            for line in self.finished[self.shown][1]:
+                self.progress(line)
+            self.shown += 1
+
+    def show_rest(self) -> None:
+        """Notebooks after one that never started (after a failure): their lines, in order."""
+        for i in sorted(set(self.finished) - set(range(self.shown))):
+            self.progress(f"  [{i + 1}/{len(self.names)}] {self.names[i]} …")
+            for line in self.finished[i][1]:
+                self.progress(line)
+
+
 def run_in_order(
     notebooks: list[Path],
     one: Callable[[int, int], tuple[Any, list[str]]],
@@ -58,34 +111,15 @@ def run_in_order(
     01: 04 and 05 wait for it), and a notebook starts beside others only where `fits(i, running)`
     says the memory allows. After a failure no further notebook starts; those running finish.
     """
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
     names = [nb.stem for nb in notebooks]
-    after = {i: [names.index(d) for d in notebook_after(nb, names)] for i, nb in enumerate(notebooks)}
-
-    def waiting_on(i: int) -> int:
-        return sum(1 for j in after if i in after[j]) + sum(waiting_on(j) for j in after if i in after[j])
-
-    # one slot: the notebook order, exactly as always
-    priority = sorted(range(len(notebooks)), key=lambda i: (-waiting_on(i) if slots > 1 else 0, i))
-    finished: dict[int, tuple[Any, list[str]]] = {}
+    order = _Order(
+        names,
+        {i: [names.index(d) for d in notebook_after(nb, names)] for i, nb in enumerate(notebooks)},
+        progress,
+    )
+    priority = order.priority(slots)
     failed: set[int] = set()
-    started: set[int] = set()
     free = list(range(slots))[::-1]
-    shown = announced = 0
-
-    def show() -> None:  # the next notebooks in order: their start line, then their outcome
-        nonlocal shown, announced
-        while shown < len(notebooks) and shown in started:
-            if announced == shown:
-                progress(f"  [{shown + 1}/{len(notebooks)}] {names[shown]} …")
-                announced += 1
-            if shown not in finished:
-                return
-            for line in finished[shown][1]:
-                progress(line)
-            shown += 1
-
     stopping = threading.Event()
 
     def guarded(i: int, slot: int) -> tuple[Any, list[str]]:
@@ -94,37 +128,28 @@ def run_in_order(
         return one(i, slot)
 
     pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="notebook")
-    running: dict[Any, tuple[int, int]] = {}
+    running: dict[Future, tuple[int, int]] = {}
     try:
         while True:
             for i in priority:
                 if failed or not free:
                     break
-                beside = [j for j, _ in running.values()]
-                if (
-                    i not in started
-                    and all(d in finished for d in after[i])
-                    and (not beside or fits is None or fits(i, beside))
-                ):
+                if order.can_start(i, [j for j, _ in running.values()], fits):
                     slot = free.pop()
-                    started.add(i)
+                    order.started.add(i)
                     running[pool.submit(guarded, i, slot)] = (i, slot)
-            show()
+            order.show()
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 i, slot = running.pop(future)
                 free.append(slot)
-                finished[i] = future.result()
-                if finished[i][0] is None:
+                order.finished[i] = future.result()
+                if order.finished[i][0] is None:
                     failed.add(i)
-        show()
-        # notebooks after one that never started (after a failure): their lines, in order
-        for i in sorted(set(finished) - set(range(shown))):
-            progress(f"  [{i + 1}/{len(notebooks)}] {names[i]} …")
-            for line in finished[i][1]:
-                progress(line)
+        order.show()
+        order.show_rest()
     except BaseException:  # Ctrl-C or an error: stop this run's kernels, so the others end too
         stopping.set()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -133,4 +158,4 @@ def run_in_order(
             wait(running, timeout=1)
         raise
     pool.shutdown(wait=True)
-    return finished
+    return order.finished

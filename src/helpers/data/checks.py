@@ -6,35 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
-import json
-import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
-from helpers.params.inputs import STATUS_GROUPS
-from helpers.params.config import Params
-from helpers.params.loading import params_as_dict
-from helpers.data.engine import Engine, customer_summary, end_of, standard_orders
 from helpers.core.errors import DataError
-from helpers.data.events import EventLog, activity_stream, field_names, ordered, read_events, summary
-from helpers.data.fields import (
-    _ZERO_FOR_NON_BUYERS,
-    DERIVED_FIELDS,
-    available_columns,
-    check_references,
-    check_values,
-    nps_group,
-)
 from helpers.core.privacy import personal_share, scrub_text
-from helpers.data.readers import id_text, read_frame
+from helpers.data.engine import Engine, end_of, standard_orders
+from helpers.data.readers import id_text
+from helpers.params.config import Params
+from helpers.params.inputs import STATUS_GROUPS
 from helpers.params.schema import (
     apply_value_labels,
     data_keys,
@@ -44,7 +28,6 @@ from helpers.params.schema import (
     status_groups,
     value_keys,
 )
-from helpers.data.fields import multi_response
 
 
 @dataclass

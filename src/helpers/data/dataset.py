@@ -6,8 +6,6 @@ so nothing downstream can show them.
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
 import hashlib
 import json
 import os
@@ -21,11 +19,16 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from helpers.params.inputs import STATUS_GROUPS
-from helpers.params.config import Params
-from helpers.params.loading import params_as_dict
-from helpers.data.engine import Engine, customer_summary, end_of, standard_orders
 from helpers.core.errors import DataError
+from helpers.data.checks import (
+    Problems,
+    QualityItem,
+    example_values,
+    missing_columns,
+    validate_customers,
+    validate_orders,
+)
+from helpers.data.engine import Engine, customer_summary
 from helpers.data.events import EventLog, activity_stream, field_names, ordered, read_events, summary
 from helpers.data.fields import (
     _ZERO_FOR_NON_BUYERS,
@@ -35,19 +38,9 @@ from helpers.data.fields import (
     check_values,
     nps_group,
 )
-from helpers.core.privacy import personal_share, scrub_text
 from helpers.data.readers import id_text, read_frame
-from helpers.params.schema import (
-    apply_value_labels,
-    data_keys,
-    format_point,
-    observed_values,
-    scales_in_use,
-    status_groups,
-    value_keys,
-)
-from helpers.data.checks import Problems, QualityItem, example_values, missing_columns, validate_customers, validate_orders
-
+from helpers.params.config import Params
+from helpers.params.loading import params_as_dict
 
 NO_PROFILE = (
     "Not available for this run: it has orders but no customer file, and this part "
@@ -455,8 +448,6 @@ def profile_frame(data: Dataset) -> pd.DataFrame | None:
             pd.to_datetime(frame[acq.date]) - pd.to_datetime(frame[acq.first_contact])
         ).dt.days
     return frame
-
-
 
 
 def stratified_index(strata: pd.Series, size: int, seed: int) -> pd.Index:

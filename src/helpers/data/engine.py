@@ -20,10 +20,10 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from helpers.params.inputs import OrderColumns, Source
-from helpers.params.settings import SparkSettings
 from helpers.core.errors import DataError
 from helpers.data.readers import csv_options, read_frame, readable_path
+from helpers.params.inputs import OrderColumns, Source
+from helpers.params.settings import SparkSettings
 
 TRUE_WORDS = ("1", "true", "t", "yes", "y")
 FALSE_WORDS = ("0", "false", "f", "no", "n")

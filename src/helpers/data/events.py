@@ -28,11 +28,11 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from helpers.params.config import Params
-from helpers.data.engine import Engine, end_of
 from helpers.core.errors import ConfigError, DataError
 from helpers.core.expressions import filter_columns
+from helpers.data.engine import Engine, end_of
 from helpers.data.fields import all_expressions
+from helpers.params.config import Params
 
 MAX_TYPES = 40  # per-type fields for the most frequent types only (a log may have hundreds)
 # a time-zone designator after a time of day (so the `-05` of a date such as 2024-03-05 is none)

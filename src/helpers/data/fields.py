@@ -12,9 +12,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from helpers.params.config import Params
 from helpers.core.errors import ConfigError
 from helpers.core.expressions import comparisons, filter_columns
+from helpers.params.config import Params
 from helpers.params.schema import display_value, observed_values, scale_of
 
 # behavioural fields the workbook derives from orders for every customer (0 / missing for none)

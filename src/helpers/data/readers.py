@@ -19,8 +19,8 @@ import ibis
 import pandas as pd
 import pyreadstat
 
-from helpers.params.inputs import Source
 from helpers.core.errors import DataError
+from helpers.params.inputs import Source
 
 TYPE_CANDIDATES = ["BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR"]
 WHITESPACE = "whitespace"  # columns separated by runs of spaces or tabs (fixed-width exports)

@@ -32,11 +32,11 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from helpers.params.inputs import MultiResponse
-from helpers.params.config import Params
+from helpers.core.privacy import marker, suppress_small
 from helpers.data.dataset import CHECKED_ENV, Dataset, fingerprint
 from helpers.data.fields import multi_response
-from helpers.core.privacy import marker, suppress_small
+from helpers.params.config import Params
+from helpers.params.inputs import MultiResponse
 from helpers.params.schema import label_of
 
 OTHER = "Other answers"  # answers with no word any theme is made of
