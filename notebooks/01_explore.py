@@ -82,7 +82,8 @@ wb.table(status, "status", "People by status", bar="share %")
 
 # %%
 quality = data.quality_table()
-wb.table(quality, "data_quality", "Findings and what was done") if len(quality) else plots.md("No problems.")
+wb.save(quality, "data_quality")  # saved even when empty: a quarter without findings says so
+plots.styled(quality, "Findings and what was done") if len(quality) else plots.md("No problems.")
 
 # %% [markdown]
 # **Gaps.** How many people left each question unanswered. Shares in the rest of this report are
