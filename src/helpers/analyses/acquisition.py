@@ -229,7 +229,7 @@ def compare_rules(
     return out
 
 
-def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None:  # noqa: ANN001
+def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None:
     """Acquisition channel economics, when the data names channels and costs."""
     if frame is None or data.orders is None:  # value needs revenue: orders (or invoices)
         return None
@@ -249,7 +249,7 @@ def promotions(
     data,
     frame: pd.DataFrame | None,
     params,
-    min_customers: int = 30,  # noqa: ANN001
+    min_customers: int = 30,
 ) -> dict[str, pd.DataFrame]:
     """Before/after activity for each studied promotion code with enough customers."""
     if frame is None:
@@ -279,7 +279,7 @@ def promotions(
 def promotion_note(
     promos: dict[str, pd.DataFrame],
     frame: pd.DataFrame | None,
-    params,  # noqa: ANN001
+    params,
     min_customers: int = 30,
 ) -> str:
     """What the promotion section shows, or why it shows nothing."""
@@ -301,7 +301,7 @@ def rules(
     data,
     frame: pd.DataFrame | None,
     params,
-    value: pd.Series | None = None,  # noqa: ANN001
+    value: pd.Series | None = None,
 ) -> pd.DataFrame | None:
     """The configured cohort rules compared side by side."""
     ct = params.cohorts

@@ -363,7 +363,7 @@ def intake_sentence(end: IntakeEnd) -> str:
     )
 
 
-def sample_intake(data, params) -> IntakeEnd | None:  # noqa: ANN001
+def sample_intake(data, params) -> IntakeEnd | None:
     """:func:`intake_ended` on the run's activity (orders, or the usage log's starts)."""
     return intake_ended(data.engine, data.activity, params.as_of)
 
@@ -378,7 +378,7 @@ def split_series(
     return out
 
 
-def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: ANN001
+def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:
     """A split's group per customer id: a column's values, or a filter as yes/no."""
     id_col = params.columns.id
     if name in params.filters and name not in frame.columns:
@@ -395,7 +395,7 @@ def split_values(frame: pd.DataFrame, params, name: str) -> pd.Series:  # noqa: 
 def split_retention(
     data,
     frame: pd.DataFrame | None,
-    params,  # noqa: ANN001
+    params,
     segments: pd.Series | None = None,
 ) -> dict[str, Retention]:
     """Retention split by each configured column or filter, and by segment when known."""
@@ -421,7 +421,7 @@ def split_retention(
     return out
 
 
-def both_definitions(data, params) -> pd.DataFrame:  # noqa: ANN001
+def both_definitions(data, params) -> pd.DataFrame:
     """The pooled retention curve under both definitions, for one chart (points of fewer people
     than the privacy minimum blank)."""
     ct = params.cohorts
@@ -450,6 +450,6 @@ def split_note(by_split: dict[str, Retention]) -> str:
     return "" if by_split else f"_{NO_PROFILE}_"
 
 
-def split_title(name: str, params) -> str:  # noqa: ANN001
+def split_title(name: str, params) -> str:
     """The title of a split's retention chart: the split's label, not its key."""
     return f"Retention by {label_in_sentence(name, params)}"

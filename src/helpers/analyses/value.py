@@ -38,7 +38,6 @@ from helpers.analyses.value_models import (
 from helpers.core.artifacts import CUSTOMER_VALUE, VALUE_CHECK
 from helpers.core.privacy import fold_small, suppress_rows
 from helpers.data.dataset import stratified_index
-from helpers.data.engine import end_of
 from helpers.params.schema import has_churn, label_of, scale_of, status_groups
 
 RFM_GROUPS = [  # (name, rule on R, F and M scores 1–5), first match wins
@@ -132,11 +131,6 @@ def _term_label(term: str, labels: dict[str, str]) -> str:
 def at_risk(summary: pd.DataFrame, p_alive: np.ndarray, threshold: float = 0.5) -> pd.Series:
     """Customers who bought repeatedly but are now more likely gone than active."""
     return pd.Series((summary["frequency"].to_numpy() > 0) & (p_alive < threshold), index=summary.index)
-
-
-def calibration_end_of(as_of: dt.date) -> dt.datetime:
-    """The first instant after the calibration end (for order filters)."""
-    return end_of(as_of)
 
 
 @dataclass
@@ -236,7 +230,7 @@ def fit_value(
     orders: ir.Table,
     as_of: dt.date,
     settings,
-    margin: float = 1.0,  # noqa: ANN001
+    margin: float = 1.0,
 ) -> ValueResult:
     """Fit the purchase and spend models (with a holdout check first) and score every buyer."""
     unit_days = UNIT_DAYS[settings.unit]
@@ -339,7 +333,7 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
     (folder / VALUE_CHECK.name).write_text(json.dumps(totals))
 
 
-def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # noqa: ANN001
+def customer_value_for(data, private_dir: str | None) -> pd.Series | None:
     """Each buyer's predicted value: from 04_cohorts in this run (a sibling private folder), or
     fitted here when that report did not run; None without orders or when value cannot be
     estimated from the data."""
@@ -358,7 +352,7 @@ def customer_value_for(data, private_dir: str | None) -> pd.Series | None:  # no
 def churn_model(
     frame: pd.DataFrame | None,
     params,
-    result: ValueResult,  # noqa: ANN001
+    result: ValueResult,
 ) -> pd.DataFrame | None:
     """Churn drivers for buyers: status 'churned' where the data has a status, else at risk."""
     cols = params.columns
@@ -389,7 +383,7 @@ def churn_model(
     return drivers.rename_axis("driver") if drivers is not None else None
 
 
-def check_sentence(result: ValueResult, settings) -> str:  # noqa: ANN001
+def check_sentence(result: ValueResult, settings) -> str:
     """How well the model predicted the holdout, in one sentence."""
     if result.check is None:
         return "No holdout check was asked for in this run."
@@ -538,7 +532,7 @@ def risk_note(by_group: pd.DataFrame | None, what: str, threshold: float, lead: 
     )
 
 
-def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:  # noqa: ANN001
+def channel_groups(frame: pd.DataFrame | None, params) -> pd.Series | None:
     """Each customer's acquisition channel by customer id (None without one)."""
     if frame is None or params.columns is None or not params.columns.acquisition.channel:
         return None

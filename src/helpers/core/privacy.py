@@ -133,12 +133,6 @@ def is_suppressed(value: object) -> bool:
     return isinstance(value, str) and bool(_MARKER.match(value))
 
 
-def small_share(counts: pd.Series | np.ndarray, min_cell: int) -> float:
-    """Share of cells hidden by the rule, for a footnote."""
-    arr = np.asarray(counts, dtype=float)
-    return float((arr < min_cell).mean()) if arr.size else 0.0
-
-
 # what personal data looks like in a value (not in a column's name: names lie)
 PERSONAL_PATTERNS = {
     "e-mail addresses": re.compile(r"^\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*$"),

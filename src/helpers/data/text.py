@@ -81,7 +81,7 @@ def _jieba():
 
 
 @functools.cache
-def _converter():  # noqa: ANN202 - an OpenCC converter
+def _converter():
     from opencc import OpenCC  # noqa: PLC0415 - its tables load on first use: Chinese answers only
 
     return OpenCC("t2s")

@@ -32,7 +32,6 @@ _WORDS = {
     "NotIn": "is not",
 }
 _FLIP = {"Lt": "Gt", "LtE": "GtE", "Gt": "Lt", "GtE": "LtE"}  # `5 < x` reads as `x > 5`
-_SIDES = {"GtE", "Gt"}, {"LtE", "Lt"}
 
 
 def describe(expression: str, params: Params) -> str:

@@ -454,7 +454,7 @@ TRADEOFF_Y = ["value", "revenue_share", "outcome", "nps", "bought_12m", "convert
 TRADEOFF_SIZE = ["bought_12m", "converted"]
 
 
-def tradeoff_chart(facts: pd.DataFrame, measures: dict) -> plt.Figure | Markdown:  # noqa: ANN001
+def tradeoff_chart(facts: pd.DataFrame, measures: dict) -> plt.Figure | Markdown:
     """A measure of worth against size per persona (bubble: retention, where known), coloured
     by the focus choice; the measure is the first the data has (value, revenue, outcome, NPS),
     each named as the registry names it (``measures``: key -> :class:`helpers.analyses.metrics.Metric`)."""

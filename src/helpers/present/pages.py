@@ -284,7 +284,7 @@ def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
     return str(soup), headline
 
 
-def move_glance(cells: list) -> list:  # noqa: ANN001 - nbformat cells
+def move_glance(cells: list) -> list:
     """The cells with the "At a glance" cell moved up, right after the report's introduction."""
     at = next((i for i, c in enumerate(cells) if GLANCE_TAG in c.metadata.get("tags", [])), None)
     first_md = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), None)

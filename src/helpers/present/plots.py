@@ -356,7 +356,7 @@ def styled(
     )
 
 
-def _fmt(show: Callable[[float], str]):  # noqa: ANN202 - a formatter for Styler.format
+def _fmt(show: Callable[[float], str]):
     def f(v: object) -> str:
         if isinstance(v, str):
             return v

@@ -100,7 +100,7 @@ def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.Data
     return css
 
 
-def style_group(tables: list[Table], group: str, ct: CrosstabParams):  # noqa: ANN201 - Styler
+def style_group(tables: list[Table], group: str, ct: CrosstabParams):
     """A styled tab book page for one banner group: one header row (the column and its letter)
     that stays in view while the table scrolls in its box."""
     shown = stacked(tables, group)

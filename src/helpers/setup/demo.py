@@ -66,20 +66,6 @@ ATTITUDES = [
     "att_local_first",
     "att_trusts_reviews",
 ]
-ATTITUDE_LABELS = {
-    "att_price_sensitive": "Price is the first thing I look at",
-    "att_deal_hunter": "I wait for deals and discount codes",
-    "att_quality_first": "I pay more for better quality",
-    "att_brand_loyal": "I stick with brands I know",
-    "att_tries_new": "I like trying new products first",
-    "att_social_influence": "I buy things I see on social media",
-    "att_enjoys_shopping": "Shopping is a pleasure for me",
-    "att_convenience": "Convenience matters more than price",
-    "att_researches": "I research a lot before I buy",
-    "att_eco_conscious": "I choose sustainable products",
-    "att_local_first": "I prefer local shops and makers",
-    "att_trusts_reviews": "I trust customer reviews",
-}
 #                          price deal qual loyal new social enjoy conv research eco local reviews
 ATTITUDE_MEANS = np.array(
     [
