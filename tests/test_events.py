@@ -302,7 +302,7 @@ def test_an_event_type_in_a_rule_that_never_occurs_is_named(small_saas, tmp_path
     raw["cohorts"]["rules"]["invited_in_week_1"] = "days_to_invted_colleague < 7"
     path = write_params(tmp_path, raw)
     err = _one_message(_check(path))
-    assert "acquisition.rules.invited_in_week_1" in err and "invted_colleague" in err
+    assert "cohorts.rules.invited_in_week_1" in err and "invted_colleague" in err
     assert "did you mean 'days_to_invited_colleague'" in err
     with pytest.raises(ConfigError):
         load_dataset(load_params(path))

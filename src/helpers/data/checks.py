@@ -20,6 +20,7 @@ from helpers.data.readers import id_text
 from helpers.params.config import Params
 from helpers.params.inputs import STATUS_GROUPS
 from helpers.params.schema import (
+    Scale,
     apply_value_labels,
     data_keys,
     format_point,
@@ -123,6 +124,8 @@ def _out_of_range(
 def validate_customers(
     frame: pd.DataFrame, params: Params, path: Path | str, quality: list[QualityItem]
 ) -> pd.DataFrame:
+    """The customer table checked and read into its types: every problem in one message, what was
+    cleaned noted in ``quality`` (the frame's columns are replaced by their read values)."""
     cols = params.columns
     assert cols is not None
     problems = Problems(path)
@@ -130,6 +133,27 @@ def validate_customers(
     missing_columns(problems, list(roles), list(frame.columns), "columns")
     problems.raise_if_any()
     _scan_personal(frame, params, roles, problems)
+    _check_rows_and_ids(frame, params, problems)
+    _read_customer_dates(frame, params, problems)
+    scales = scales_in_use(params)
+    _read_numbers_and_scales(frame, params, scales, problems)
+    problems.raise_if_any()
+    _check_scale_points(frame, params, scales, problems, quality)
+    _check_ranges_and_signs(frame, params, problems, quality)
+    _apply_value_labels(frame, params, problems, quality)
+    _check_status(frame, params, problems, quality)
+    problems.raise_if_any()
+    for col in [c for c, s in scales.items() if not s.words] + ([cols.nps] if cols.nps else []):
+        frame[col] = frame[col].astype("Float64")
+    for col in cols.open_text:
+        frame[col] = scrub_text(frame[col])
+    return frame
+
+
+def _check_rows_and_ids(frame: pd.DataFrame, params: Params, problems: Problems) -> None:
+    """Enough rows, and one unique id per row (ids read as text)."""
+    cols = params.columns
+    assert cols is not None
     if len(frame) < params.validation.min_rows:
         problems.add(
             None,
@@ -147,6 +171,12 @@ def validate_customers(
             "ids must be unique: remove duplicate rows",
         )
     frame[cols.id] = id_text(ids)
+
+
+def _read_customer_dates(frame: pd.DataFrame, params: Params, problems: Problems) -> None:
+    """The acquisition and first-contact dates read as dates, none unreadable or in the future."""
+    cols = params.columns
+    assert cols is not None
     today = dt.date.today()
     for col in [c for c in (cols.acquisition.date, cols.acquisition.first_contact) if c]:
         raw = frame[col]
@@ -169,12 +199,20 @@ def validate_customers(
                 "fix those dates",
             )
         frame[col] = parsed.dt.normalize()
+
+
+def _read_numbers_and_scales(
+    frame: pd.DataFrame, params: Params, scales: dict[str, Scale], problems: Problems
+) -> None:
+    """Answers on a scale written in words coded as positions; weights, NPS, costs, numeric scale
+    answers and columns with a range read as numbers."""
+    cols = params.columns
+    assert cols is not None
     numeric_roles = [
         (cols.weight, "a weight"),
         (cols.nps, "NPS"),
         (cols.acquisition.cost, "acquisition cost"),
     ]
-    scales = scales_in_use(params)
     for col, scale in scales.items():
         if scale.words:  # a scale written in words keeps its words; arithmetic uses positions
             text = frame[col].astype("string").str.strip()
@@ -201,7 +239,16 @@ def validate_customers(
             )
         elif not pd.api.types.is_numeric_dtype(frame[col]):
             frame[col] = _numeric(frame, col, problems, "a column with a range")
-    problems.raise_if_any()
+
+
+def _check_scale_points(
+    frame: pd.DataFrame,
+    params: Params,
+    scales: dict[str, Scale],
+    problems: Problems,
+    quality: list[QualityItem],
+) -> None:
+    """Every numeric scale answer a point of its scale (or blanked, as the parameters say)."""
     for col, scale in scales.items():
         if scale.words:
             continue
@@ -231,6 +278,15 @@ def validate_customers(
                 "`likert` or `scales` (points, or min and max), or set "
                 "`validation.out_of_range: set_missing` to blank them",
             )
+
+
+def _check_ranges_and_signs(
+    frame: pd.DataFrame, params: Params, problems: Problems, quality: list[QualityItem]
+) -> None:
+    """NPS within 0–10 and the declared ranges, weights above 0, costs not negative, multiple-response
+    picks coded 0/1."""
+    cols = params.columns
+    assert cols is not None
     if cols.nps:
         _out_of_range(frame, cols.nps, 0, 10, params, problems, quality, "customers")
     for col, (lo, hi) in params.validation.ranges.items():
@@ -263,14 +319,6 @@ def validate_customers(
                     f"not 0/1 (e.g. {example_values(values[~ok])})",
                     "code picks as 1, else 0",
                 )
-    _apply_value_labels(frame, params, problems, quality)
-    _check_status(frame, params, problems, quality)
-    problems.raise_if_any()
-    for col in [c for c, s in scales.items() if not s.words] + ([cols.nps] if cols.nps else []):
-        frame[col] = frame[col].astype("Float64")
-    for col in cols.open_text:
-        frame[col] = scrub_text(frame[col])
-    return frame
 
 
 PERSONAL_SHARE = 0.3  # a column where this share of the values look personal is refused
@@ -412,6 +460,8 @@ def _apply_value_labels(
 def validate_orders(
     orders: ir.Table, params: Params, path: Path | str, engine: Engine, quality: list[QualityItem]
 ) -> ir.Table:
+    """The orders checked and read into their types, refunds and duplicates handled as the
+    parameters say and orders after ``as_of`` left out; every problem in one message."""
     cols = params.orders
     assert cols is not None
     problems = Problems(path)
@@ -423,9 +473,30 @@ def validate_orders(
     missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
     chk = standard_orders(orders, cols, keep_raw=True)
+    stats = _order_counts(chk, params, engine)
+    _order_problems(chk, stats, params, engine, problems)
+    problems.raise_if_any()
+    std, refunds = _without_refunds(chk.drop("raw_ts", "raw_amount"), params, engine, quality)
+    std = _without_duplicates(std, stats, refunds, params, engine, problems, quality)
+    if stats["after_as_of"]:
+        quality.append(
+            QualityItem(
+                "orders",
+                f"dated after as_of {params.as_of}",
+                cols.timestamp,
+                int(stats["after_as_of"]),
+                "left out of this period",
+            )
+        )
+    return std.filter(std.order_ts < end_of(params.as_of))
+
+
+def _order_counts(chk: ir.Table, params: Params, engine: Engine) -> pd.Series:
+    """In one pass: rows, unreadable, missing and future dates, unreadable amounts, orders without
+    a customer and orders after ``as_of``."""
     raw_ts, raw_amount = chk.raw_ts, chk.raw_amount
     now = end_of(dt.date.today())
-    stats = engine.execute(
+    return engine.execute(
         chk.aggregate(
             rows=chk.count(),
             bad_ts=chk.count(where=chk.order_ts.isnull() & raw_ts.notnull()),
@@ -436,7 +507,17 @@ def validate_orders(
             after_as_of=chk.count(where=chk.order_ts >= end_of(params.as_of)),
         )
     ).iloc[0]
-    std = chk.drop("raw_ts", "raw_amount")
+
+
+def _order_problems(
+    chk: ir.Table, stats: pd.Series, params: Params, engine: Engine, problems: Problems
+) -> None:
+    """Too few rows, dates that cannot be read or lie in the future, amounts that are not numbers,
+    orders without a customer: each with examples from the file."""
+    cols = params.orders
+    assert cols is not None
+    raw_ts, raw_amount = chk.raw_ts, chk.raw_amount
+    now = end_of(dt.date.today())
 
     def example_values(cond: ir.BooleanValue, col: ir.Value) -> str:
         vals = engine.execute(chk.filter(cond).select(v=col.cast("string")).limit(3))["v"]
@@ -476,7 +557,15 @@ def validate_orders(
             f"{stats['no_customer']} orders have no customer id",
             "every order needs its customer's id",
         )
-    problems.raise_if_any()
+
+
+def _without_refunds(
+    std: ir.Table, params: Params, engine: Engine, quality: list[QualityItem]
+) -> tuple[ir.Table, int]:
+    """The orders without refunds (negative amounts) where the parameters exclude them, and how
+    many were left out."""
+    cols = params.orders
+    assert cols is not None
     refunds = 0
     if cols.amount and cols.refunds == "exclude":
         refunds = int(engine.execute(std.count(where=std.amount < 0)))
@@ -487,6 +576,21 @@ def validate_orders(
                 )
             )
             std = std.filter(std.amount.isnull() | (std.amount >= 0))
+    return std, refunds
+
+
+def _without_duplicates(
+    std: ir.Table,
+    stats: pd.Series,
+    refunds: int,
+    params: Params,
+    engine: Engine,
+    problems: Problems,
+    quality: list[QualityItem],
+) -> ir.Table:
+    """Order ids unique; exact duplicate rows dropped (or kept, as the parameters ask) and noted."""
+    cols = params.orders
+    assert cols is not None
     if cols.order_id:
         distinct = engine.reuse(std.distinct())  # computed once: checked here, then analysed
         dup = engine.execute(distinct.aggregate(rows=distinct.count(), ids=distinct.order_id.nunique())).iloc[
@@ -513,14 +617,4 @@ def validate_orders(
         std = distinct
     elif exact:
         quality.append(QualityItem("orders", what, column, exact, "kept, as the parameters ask"))
-    if stats["after_as_of"]:
-        quality.append(
-            QualityItem(
-                "orders",
-                f"dated after as_of {params.as_of}",
-                cols.timestamp,
-                int(stats["after_as_of"]),
-                "left out of this period",
-            )
-        )
-    return std.filter(std.order_ts < end_of(params.as_of))
+    return std

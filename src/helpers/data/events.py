@@ -163,6 +163,30 @@ def read_events(
         raw_ts=raw[cols.timestamp].cast("string"),
         **props,
     )
+    units = _unit_links(unit_ids, contacts, params)
+    link = engine.register(units, "_event_links")
+    linked = std.left_join(link, "who")
+    linked = linked.drop([c for c in linked.columns if c.endswith("_right")])
+    _check_times_and_links(linked, units, contacts, params, engine, quality, item)
+    timed, found = linked.event_ts.notnull(), linked.unit.notnull()
+    std = linked.filter(timed & found & (linked.event_ts < end_of(params.as_of)))
+    std = engine.reuse(
+        std.select("unit", "event_ts", "event_type", *cols.properties).rename(customer_id="unit")
+    )
+    counts = engine.execute(std.group_by("event_type").aggregate(events=std.count()))
+    types = ordered(counts.set_index("event_type")["events"])
+    check_types(params, types)
+    _check_field_names(types, src.path, cols.type)
+    log = EventLog(std, types)
+    _note_starts(log, params, engine, quality, item)
+    return log
+
+
+def _unit_links(unit_ids: pd.Series, contacts: pd.DataFrame | None, params: Params) -> pd.DataFrame:
+    """Each id an event may name (a unit's own, or a contact's) with the unit it belongs to; stops
+    when a contact id is also an account id."""
+    cols = params.events
+    assert cols is not None
     # who → unit: a contact's account, or the unit's own id
     units = pd.DataFrame({"who": unit_ids.astype(str).to_numpy(), "unit": unit_ids.astype(str).to_numpy()})
     if contacts is not None:
@@ -178,9 +202,22 @@ def read_events(
                 "write contact and account ids so they differ (e.g. with a prefix)",
             )
         units = pd.concat([units, by_contact.astype(str)], ignore_index=True)
-    link = engine.register(units, "_event_links")
-    linked = std.left_join(link, "who")
-    linked = linked.drop([c for c in linked.columns if c.endswith("_right")])
+    return units
+
+
+def _check_times_and_links(
+    linked: ir.Table,
+    units: pd.DataFrame,
+    contacts: pd.DataFrame | None,
+    params: Params,
+    engine: Engine,
+    quality: list,
+    item: type,
+) -> None:
+    """In one pass over the log: times that cannot be read, events naming no known unit, events
+    after ``as_of``; most of the log unreadable or unlinked stops the run."""
+    cols, src = params.events, params.data.events
+    assert cols is not None and src is not None
     # every count the checks need in one pass over the log
     bad_ts = linked.event_ts.isnull() & linked.raw_ts.notnull()
     timed = linked.event_ts.notnull()
@@ -232,15 +269,12 @@ def read_events(
         )
     if late:
         quality.append(item("events", "after as_of", cols.timestamp, late, "left out"))
-    std = linked.filter(timed & found & (linked.event_ts < end_of(params.as_of)))
-    std = engine.reuse(
-        std.select("unit", "event_ts", "event_type", *cols.properties).rename(customer_id="unit")
-    )
-    counts = engine.execute(std.group_by("event_type").aggregate(events=std.count()))
-    types = ordered(counts.set_index("event_type")["events"])
-    check_types(params, types)
-    _check_field_names(types, src.path, cols.type)
-    log = EventLog(std, types)
+
+
+def _note_starts(log: EventLog, params: Params, engine: Engine, quality: list, item: type) -> None:
+    """Units without a start event, and events before a unit's start, noted in ``quality``."""
+    cols, std = params.events, log.table
+    assert cols is not None
     starts = start_times(log, params)
     early = std.join(starts, "customer_id").filter(lambda t: t.event_ts < t.start_ts)
     log.before_start = int(engine.execute(early.count()))
@@ -267,7 +301,6 @@ def read_events(
                 "left out of activity and retention",
             )
         )
-    return log
 
 
 def _check_field_names(types: pd.Series, path: object, column: str) -> None:
