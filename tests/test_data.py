@@ -94,6 +94,25 @@ def test_likert_out_of_range_stops_or_is_blanked_by_choice(make_params, tmp_path
     assert q.loc["att_tries_new", "rows"] == 5 and q.loc["att_tries_new", "action"] == "set to missing"
 
 
+def test_the_checks_return_what_they_find_and_leave_the_frame_as_it_was(make_params, tmp_path, customers):
+    from helpers.data.checks import _check_scale_points, validate_customers
+    from helpers.params.schema import scales_in_use
+
+    bad = customers.copy()
+    bad["att_tries_new"] = bad["att_tries_new"].astype("Float64")
+    bad.loc[:2, "att_tries_new"] = [0, 7, 9]
+    params = _with(make_params, tmp_path, bad, changes={"validation.out_of_range": "set_missing"})
+    before = bad.copy()
+    found = _check_scale_points(bad, params, scales_in_use(params))
+    assert [q.column for q in found.quality] == ["att_tries_new"] and found.quality[0].rows == 3
+    assert found.columns["att_tries_new"][:3].isna().all() and not found.problems
+    quality: list = []
+    checked = validate_customers(bad, params, "customers.parquet", quality)
+    pd.testing.assert_frame_equal(bad, before)  # the frame given is left as it was
+    assert checked["att_tries_new"][:3].isna().all() and checked["customer_id"].dtype == "string"
+    assert any(q.column == "att_tries_new" and q.rows == 3 for q in quality)
+
+
 def test_non_numeric_answers_weights_and_amounts(make_params, tmp_path, customers, orders):
     bad = customers.copy()
     bad["weight"] = bad["weight"].astype(str)

@@ -18,7 +18,7 @@ LAYERS: dict[str, list[str]] = {
     # what a run is asked to do
     "params": ["inputs", "settings", "config", "loading", "schema", "wording", "outcomes", "plan"],
     # the data as a run sees it
-    "data": ["readers", "engine", "fields", "events", "checks", "dataset", "text"],
+    "data": ["readers", "engine", "fields", "events", "checks", "order_checks", "dataset", "text"],
     # getting started: no analysis depends on it
     "setup": ["words", "facts", "roles", "infer", "draft", "demo", "demo_saas"],
     # one module per analysis step

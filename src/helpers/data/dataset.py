@@ -26,7 +26,6 @@ from helpers.data.checks import (
     example_values,
     missing_columns,
     validate_customers,
-    validate_orders,
 )
 from helpers.data.engine import Engine, customer_summary
 from helpers.data.events import EventLog, activity_stream, field_names, ordered, read_events, summary
@@ -38,6 +37,7 @@ from helpers.data.fields import (
     check_values,
     nps_group,
 )
+from helpers.data.order_checks import validate_orders
 from helpers.data.readers import id_text, read_frame
 from helpers.params.config import Params
 from helpers.params.loading import params_as_dict
