@@ -19,7 +19,7 @@ from helpers.core.names import name_tokens
 from helpers.data.dataset import load_dataset
 from helpers.params import plan, schema
 from helpers.params.loading import load_params, parse_params, read_yaml
-from helpers.setup import draft, infer
+from helpers.setup import draft, infer, yaml_lines
 from helpers.setup.facts import facts_of
 from helpers.setup.roles import status_mapping
 from helpers.setup.words import pretty
@@ -297,7 +297,7 @@ def test_init_example_publishes_every_report_its_data_supports(path, tmp_path):
 
 
 def test_the_draft_reads_back_as_written():
-    assert read_yaml(draft._y(["Yes", "No", "on", "2024-01-01", "1", 3])) == [
+    assert read_yaml(yaml_lines.as_yaml(["Yes", "No", "on", "2024-01-01", "1", 3])) == [
         "Yes",
         "No",
         "on",

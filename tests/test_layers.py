@@ -18,9 +18,21 @@ LAYERS: dict[str, list[str]] = {
     # what a run is asked to do
     "params": ["inputs", "settings", "config", "loading", "schema", "wording", "outcomes", "plan"],
     # the data as a run sees it
-    "data": ["readers", "engine", "fields", "events", "checks", "order_checks", "dataset", "text"],
+    "data": ["readers", "engine", "fields", "events", "checks", "order_checks", "dataset", "tokens", "text"],
     # getting started: no analysis depends on it
-    "setup": ["words", "facts", "roles", "infer", "draft", "demo", "demo_saas"],
+    "setup": [
+        "words",
+        "facts",
+        "roles",
+        "infer",
+        "sections",
+        "yaml_lines",
+        "draft_sections",
+        "draft",
+        "demo_answers",
+        "demo",
+        "demo_saas",
+    ],
     # one module per analysis step
     "analyses": [
         "explore",

@@ -15,7 +15,8 @@ from helpers.data import text
 from helpers.data.dataset import load_dataset
 from helpers.params.settings import Banner
 from helpers.present import plots
-from helpers.setup.demo import THEME_MIX, THEMES, write_demo
+from helpers.setup.demo import write_demo
+from helpers.setup.demo_answers import THEME_MIX, THEMES
 
 # the word that names each planted theme in each language
 KEY_WORDS = {

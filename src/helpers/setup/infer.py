@@ -11,7 +11,6 @@ languages of export (`cust_id`, `CustomerID`, `agea`, `cntry`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,6 @@ from typing import Any
 import pandas as pd
 
 from helpers.core.errors import WorkbookError
-from helpers.core.expressions import quote
 from helpers.core.names import name_tokens
 from helpers.setup.facts import Facts, as_dates, facts_of, numeric_date_format
 from helpers.setup.roles import (
@@ -60,7 +58,6 @@ from helpers.setup.words import (
     WHO_WORDS,
     WORD_SCALES,
     has_word,
-    norm_word,
     pretty,
 )
 
@@ -372,30 +369,22 @@ def is_transaction_log(frame: pd.DataFrame, headerless: bool = False) -> tuple[b
     return False, ""
 
 
-def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
-    """The customer id, timestamp, amount and order id of a transaction log."""
-    facts = {str(c): facts_of(str(c), frame[c]) for c in frame.columns}
-    cols: dict[str, str] = {}
-    why: dict[str, str] = {}
-    who = _repeating_id(facts, headerless)
-    if who is None:
-        raise WorkbookError(
-            "cannot tell which column says who placed each order: no id-like column repeats; "
-            "name it customer_id (or give the customer file with --orders)"
-        )
-    cols["customer_id"] = who
-    why[who] = f"ids that repeat ({facts[who].distinct:,} people over {len(frame):,} rows)"
+STAMP_WORDS = {"date", "time", "ts", "timestamp", "at", "datetime", "created", "ordered"}
+# the order's value: amount or total before subtotal, net or gross
+AMOUNT_RANK = ["amount", "total", "value", "revenue", "sales", "paid", "price", "net", "gross", "subtotal"]
+
+
+def _order_stamp(facts: dict[str, Facts]) -> Facts:
+    """The column of order dates: the first named like a date or time, else the first of dates."""
     dates = [f for f in facts.values() if f.kind == "date"]
     if not dates:
         raise WorkbookError("the orders file has no column of dates or times; orders need a timestamp")
-    named = [
-        f
-        for f in dates
-        if has_word(f.tokens, {"date", "time", "ts", "timestamp", "at", "datetime", "created", "ordered"})
-    ]
-    stamp = (named or dates)[0]
-    cols["timestamp"] = stamp.name
-    why[stamp.name] = "dates" + (f" written as {stamp.date_format}" if stamp.date_format else "")
+    named = [f for f in dates if has_word(f.tokens, STAMP_WORDS)]
+    return (named or dates)[0]
+
+
+def _order_id(facts: dict[str, Facts], who: str) -> Facts | None:
+    """A column different on every (answered) row and named like an order id."""
     order_ids = [
         f
         for f in facts.values()
@@ -405,33 +394,35 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
         and f.answered == f.rows
     ]
     named_ids = [f for f in order_ids if has_word(f.tokens, ORDER_WORDS | ID_WORDS)]
-    if named_ids:
-        cols["order_id"] = named_ids[0].name
-        why[named_ids[0].name] = "different on every row, named like an order id"
-    numbers = [f for f in facts.values() if f.kind in ("int", "float") and f.name not in cols.values()]
-    # the order's value: amount or total before subtotal, net or gross
-    rank = ["amount", "total", "value", "revenue", "sales", "paid", "price", "net", "gross", "subtotal"]
-    money = [f for f in numbers if has_word(f.tokens, MONEY_WORDS | set(rank))]
-    money.sort(key=lambda f: min([rank.index(t) for t in f.tokens if t in rank] or [len(rank)]))
+    return named_ids[0] if named_ids else None
+
+
+def _order_amount(facts: dict[str, Facts], taken: set[str]) -> tuple[Facts | None, bool]:
+    """The order's value: a number named like money (amount and total first), else numbers with
+    cents; and whether it was named like money."""
+    numbers = [f for f in facts.values() if f.kind in ("int", "float") and f.name not in taken]
+    money = [f for f in numbers if has_word(f.tokens, MONEY_WORDS | set(AMOUNT_RANK))]
+    money.sort(
+        key=lambda f: min([AMOUNT_RANK.index(t) for t in f.tokens if t in AMOUNT_RANK] or [len(AMOUNT_RANK)])
+    )
     floats = [f for f in numbers if f.kind == "float" and not has_word(f.tokens, COUNT_WORDS | ID_WORDS)]
-    amount = (money or floats or [None])[0]
-    if amount is not None:
-        cols["amount"] = amount.name
-        why[amount.name] = "named like money" if money else "numbers with cents"
-        if amount.decimal:
-            why[amount.name] = f"money written as text (e.g. {amount.values[0]})"
+    return (money or floats or [None])[0], bool(money)
+
+
+def _order_flags(facts: dict[str, Facts], cols: dict[str, str], why: dict[str, str]) -> None:
+    """Yes/no columns named full price or prepaid, added to the guessed columns."""
     for key, words in (("full_price", {"full", "price"}), ("prepaid", {"prepaid"})):
         for f in facts.values():
-            if (
-                f.name not in cols.values()
-                and set(words) <= set(f.tokens)
-                and (f.kind == "bool" or is_binary(f))
-            ):
+            if f.name not in cols.values() and words <= set(f.tokens) and (f.kind == "bool" or is_binary(f)):
                 cols[key] = f.name
                 why[f.name] = f"yes/no, named {key.replace('_', ' ')}"
+
+
+def _unused_order_columns(facts: dict[str, Facts], used: set[str]) -> dict[str, str]:
+    """The orders' other columns and what each looked like."""
     unused = {}
     for f in facts.values():
-        if f.name in cols.values():
+        if f.name in used:
             continue
         if has_word(f.tokens, CHANNEL_WORDS):
             unused[f.name] = "a channel per order"
@@ -439,6 +430,35 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
             unused[f.name] = "a promotion per order"
         else:
             unused[f.name] = f"{f.kind}, {f.distinct:,} values"
+    return unused
+
+
+def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
+    """The customer id, timestamp, amount and order id of a transaction log."""
+    facts = {str(c): facts_of(str(c), frame[c]) for c in frame.columns}
+    who = _repeating_id(facts, headerless)
+    if who is None:
+        raise WorkbookError(
+            "cannot tell which column says who placed each order: no id-like column repeats; "
+            "name it customer_id (or give the customer file with --orders)"
+        )
+    cols = {"customer_id": who}
+    why = {who: f"ids that repeat ({facts[who].distinct:,} people over {len(frame):,} rows)"}
+    stamp = _order_stamp(facts)
+    cols["timestamp"] = stamp.name
+    why[stamp.name] = "dates" + (f" written as {stamp.date_format}" if stamp.date_format else "")
+    order_id = _order_id(facts, who)
+    if order_id is not None:
+        cols["order_id"] = order_id.name
+        why[order_id.name] = "different on every row, named like an order id"
+    amount, named_money = _order_amount(facts, set(cols.values()))
+    if amount is not None:
+        cols["amount"] = amount.name
+        why[amount.name] = "named like money" if named_money else "numbers with cents"
+        if amount.decimal:
+            why[amount.name] = f"money written as text (e.g. {amount.values[0]})"
+    _order_flags(facts, cols, why)
+    unused = _unused_order_columns(facts, set(cols.values()))
     notes: list[str] = []
     if stamp.date_format is None and not pd.api.types.is_datetime64_any_dtype(frame[stamp.name]):
         fmt, fmt_why = numeric_date_format(frame[stamp.name])
@@ -448,188 +468,7 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
         elif fmt_why:
             notes.append(f"orders.timestamp_format: {stamp.name} holds {fmt_why}; write %d/%m/%Y or %m/%d/%Y")
     stamps = as_dates(frame[stamp.name], stamp.date_format).dropna()
-    out = OrdersGuess(cols, why, stamp.date_format, amount.decimal if amount else None, unused)
-    out.notes = notes
+    out = OrdersGuess(cols, why, stamp.date_format, amount.decimal if amount else None, unused, notes=notes)
     if len(stamps):
         out.first_date, out.last_date = stamps.min().date(), stamps.max().date()
     return out
-
-
-def literal(value: Any) -> str:
-    """A value as a filter expression writes it: text in double quotes, numbers as they are."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value.item() if hasattr(value, "item") else value)
-
-
-def filter_name(text: str) -> str:
-    """A filter's name from words: lower case, letters, digits and _ only."""
-    name = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")[:40].strip("_")
-    return name if name and not name[0].isdigit() else f"f_{name}"
-
-
-def categorical_main(cg: CustomerGuess, role: str, frame: pd.DataFrame) -> str | None:
-    """The column of a dimension that makes the best banner: 2–8 groups, few gaps."""
-    best = None
-    for c in cg.columns_of(role):
-        f = cg.facts[c]
-        if 2 <= f.distinct <= 8 and f.kind in ("text", "bool", "int"):
-            if role == "demographic" and f.kind == "int" and not cg.roles[c].coded:
-                continue
-            score = (f.answered / max(f.rows, 1), -abs(f.distinct - 3))
-            if has_word(f.tokens, (), ("gender", "sex")):
-                score = (2.0, 0)
-            if best is None or score > best[0]:
-                best = (score, c)
-    return best[1] if best else None
-
-
-@dataclass
-class SectionsGuess:
-    """What `workbook init` proposes for the analysis sections: named filters, the banners,
-    the column to compare with the rest, the personas' age and gender columns and their goal."""
-
-    filters: dict[str, tuple[str, str]]  # name: (rule, why)
-    banners: list[dict[str, Any]]
-    compare: list[str]
-    age: str | None
-    gender: str | None
-    female: list[Any]
-    male: list[Any]
-    goal: str
-    goal_why: str
-
-
-def _age_column(cg: CustomerGuess) -> str | None:
-    return next(
-        (
-            c
-            for c in cg.columns_of("demographic")
-            if has_word(cg.facts[c].tokens, {"age", "agea", "ages"}) and cg.facts[c].kind in ("int", "float")
-        ),
-        None,
-    )
-
-
-def _income_column(cg: CustomerGuess) -> str | None:
-    return next(
-        (
-            c
-            for c in cg.columns_of("demographic")
-            if has_word(cg.facts[c].tokens, (), ("income", "salar", "earning", "wage"))
-            and cg.facts[c].kind in ("int", "float")
-            and cg.facts[c].distinct > 12
-        ),
-        None,
-    )
-
-
-def guess_filters(cg: CustomerGuess, frame: pd.DataFrame, has_orders: bool) -> dict[str, tuple[str, str]]:
-    """Named filters a file suggests: churned, the youngest and oldest quarter, high income, the top
-    box of the first scale item, the largest region, heavy and occasional buyers."""
-    filters: dict[str, tuple[str, str]] = {}
-    status = cg.columns_of("status")
-    if status and cg.status.get("churned"):
-        rule = f"{quote(status[0])} in {literal(list(cg.status['churned']))}"
-        filters["churned"] = (rule, "the status values that mean churned")
-    age = _age_column(cg)
-    if age:
-        ages = pd.to_numeric(frame[age], errors="coerce").dropna()
-        young, old = (int(5 * round(ages.quantile(q) / 5)) for q in (0.25, 0.75))
-        if young < old:
-            filters[f"under_{young}"] = (f"{quote(age)} < {young}", "about the youngest quarter (to 5 years)")
-            filters[f"age_{old}_plus"] = (f"{quote(age)} >= {old}", "about the oldest quarter (to 5 years)")
-    income = _income_column(cg)
-    if income:
-        q = float(pd.to_numeric(frame[income], errors="coerce").quantile(0.75))
-        filters["high_income"] = (f"{quote(income)} >= {q:.6g}", "the top quarter by income")
-    top = next((s for s in cg.scales if s.items), None)
-    if top:
-        item = top.items[0]
-        points = top.points[-2:] if len(top.points) >= 4 else top.points[-1:]
-        rule = (
-            f"{quote(item)} in {literal(list(points))}"
-            if isinstance(points[0], str)
-            else f"{quote(item)} >= {points[0]}"
-        )
-        filters[filter_name("high_" + "_".join(name_tokens(item)))] = (
-            rule,
-            "the top box of the first scale item",
-        )
-    geo = categorical_main(cg, "geographic", frame)
-    if geo and cg.facts[geo].kind == "text":
-        biggest = cg.facts[geo].values[0]
-        geo_key = re.sub(r"[^a-z0-9_]", "_", str(geo).lower())
-        value_key = re.sub(r"[^a-z0-9_]+", "_", str(biggest).lower()).strip("_")
-        key = (value_key if value_key.startswith(geo_key) else f"{geo_key}_{value_key}")[:40].strip("_")
-        filters[filter_name(key)] = (
-            f"{quote(geo)} == {literal(str(biggest))}",
-            f"the largest {pretty(geo).lower()}",
-        )
-    if has_orders:
-        filters["heavy_buyers"] = ("orders_12m >= 6", "six or more orders in the last 12 months")
-        filters["occasional_buyers"] = (
-            "orders_12m >= 1 and orders_12m <= 2",
-            "one or two orders in the last 12 months",
-        )
-    return filters
-
-
-def _gender_codes(cg: CustomerGuess, gender: str) -> tuple[list[Any], list[Any]]:
-    """The values of a gender column that mean female and male, where the values or name say."""
-    f = cg.facts[gender]
-    female = [
-        v for v in f.values if norm_word(v) in ("female", "f", "woman", "women", "w", "frau", "femme", "女")
-    ]
-    male = [v for v in f.values if norm_word(v) in ("male", "m", "man", "men", "mann", "homme", "男")]
-    if not female and is_binary(f) and has_word(f.tokens, {"female"}):
-        female, male = [1], [0]
-    elif not female and is_binary(f) and has_word(f.tokens, {"male"}):
-        female, male = [0], [1]
-    return female, male
-
-
-def guess_sections(cg: CustomerGuess, frame: pd.DataFrame, has_orders: bool) -> SectionsGuess:
-    """The analysis sections `workbook init` proposes for a file (see SectionsGuess)."""
-    filters = guess_filters(cg, frame, has_orders)
-    status = cg.columns_of("status")
-    age = _age_column(cg)
-    age_groups = [
-        n for n in filters if n.startswith("under_") or (n.startswith("age_") and n.endswith("_plus"))
-    ]
-    banners: list[dict[str, Any]] = [{"name": pretty(status[0]), "column": status[0]}] if status else []
-    demo_col = categorical_main(cg, "demographic", frame)
-    if demo_col:
-        banners.append({"name": pretty(demo_col), "column": demo_col})
-    if age and age_groups:
-        banners.append({"name": "Age", "filters": age_groups})
-    geo = categorical_main(cg, "geographic", frame)
-    if geo:
-        banners.append({"name": pretty(geo), "column": geo})
-    if "heavy_buyers" in filters:
-        banners.append({"name": "Buyers", "filters": ["heavy_buyers", "occasional_buyers"]})
-    compare = [n for n in filters if n in ("high_income", "churned")][:1] or [
-        n for n in filters if n.startswith("high_")
-    ][:1]
-    gender = next(
-        (
-            c
-            for c in cg.columns_of("demographic")
-            if has_word(cg.facts[c].tokens, (), ("gender", "sex", "female", "male"))
-        ),
-        None,
-    )
-    female, male = _gender_codes(cg, gender) if gender else ([], [])
-    has_churn = bool(cg.status.get("churned"))
-    goal, goal_why = (
-        ("grow repeat revenue", "with orders, repeat buying matters")
-        if has_orders
-        else ("improve loyalty", "with a churn flag, keeping people matters")
-        if has_churn
-        else ("understand who they are", "no orders and no status: there is no outcome to grow")
-    )
-    return SectionsGuess(filters, banners, compare, age, gender, female, male, goal, goal_why)
