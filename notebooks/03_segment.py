@@ -95,12 +95,12 @@ wb.table(sizes, "segments", "Segments", bar="share %")
 # %%
 plots.show(
     charts.index_heatmap(segmentation.heatmap_rows(result, min_cell=wb.min_cell))
-    if result.index is not None
+    if result.profile is not None
     else plots.md("One segment.")
 )
 
 # %%
-traits = segmentation.traits_table(result) if result.index is not None else None
+traits = segmentation.traits_table(result) if result.profile is not None else None
 wb.table(traits, "segment_traits", "Each segment's most distinctive traits", missing="One segment only.")
 
 # %% [markdown]

@@ -49,7 +49,7 @@ params, data, frame, w = wb.params, wb.data, wb.frame, wb.weights
 # %%
 seg = segmentation.segments_for(frame, params, w, private_dir)
 clv = value.customer_value_for(data, private_dir)  # from 04_cohorts of this run, if it ran
-cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params, clv, seg.descriptions)
+cards = personas.build_personas(frame, seg.segments, seg.profile, seg.names, params, clv, seg.descriptions)
 ranking = priorities.focus(cards, params)
 
 # %% [markdown]
@@ -137,7 +137,7 @@ previous = quarters.previous_folder(private_dir, params)
 bases = quarters.kpi_bases(frame, seg.segments, params, clv)  # who each figure rests on
 quarters.save_facts(bases, private_dir, artifacts.PERSONA_BASES)  # for next quarter's tests
 change = (
-    quarters.compare(frame, seg.segments, seg.index, seg.names, params, previous, facts, bases)
+    quarters.compare(frame, seg.segments, seg.profile, seg.names, params, previous, facts, bases)
     if previous
     else None
 )

@@ -25,7 +25,7 @@ def built(demo_dir, tmp_path_factory):
     frame = profile_frame(load_dataset(params))
     w = weights(frame, params)
     seg = segmentation.segments_for(frame, params, w, None)
-    cards = personas.build_personas(frame, seg.segments, seg.index, seg.names, params)
+    cards = personas.build_personas(frame, seg.segments, seg.profile, seg.names, params)
     return params, frame, seg, cards
 
 
@@ -59,8 +59,8 @@ def test_change_the_data_and_the_card_changes(built):
     mask = seg.segments == first.segment
     changed.loc[mask, "age"] = 72
     changed.loc[mask, "city_tier"] = "rural"
-    index = profiles.profile(changed, seg.segments, params, weights(changed, params))
-    again = personas.build_personas(changed, seg.segments, index, seg.names, params)[0]
+    found = profiles.profile(changed, seg.segments, params, weights(changed, params))
+    again = personas.build_personas(changed, seg.segments, found, seg.names, params)[0]
     assert again.age_band == "60+" and first.age_band != "60+"
     assert any("rural" in f.text for f in again.facts["Who"])
     assert card_pages.card_html(again) != card_pages.card_html(first)
@@ -176,7 +176,7 @@ def test_the_outcome_drives_the_focus_the_right_way(built):
     planted.loc[flip, "status"] = np.where(planted.loc[flip, "status"] == "bad", "good", "bad")
     p = _status_params(params, ["bad"], ["good"])
     p = p.model_copy(update={"personas": p.personas.model_copy(update={"rubric": {"size": 1.0}})})
-    again = personas.build_personas(planted, seg.segments, seg.index, seg.names, p)
+    again = personas.build_personas(planted, seg.segments, seg.profile, seg.names, p)
     table = priorities.focus(again, p)
     column = "Status: bad %"
     assert column in table  # the outcome in the data's own words
@@ -196,7 +196,7 @@ def test_no_outcome_no_focus(built):
     cols = params.columns.model_copy(update={"status": None, "nps": None})
     bare = params.model_copy(update={"columns": cols})
     plain = frame.drop(columns=["orders", "orders_12m", "spend_12m"])
-    again = personas.build_personas(plain, seg.segments, seg.index, seg.names, bare)
+    again = personas.build_personas(plain, seg.segments, seg.profile, seg.names, bare)
     table = priorities.focus(again, bare)
     assert set(table["focus"]) == {priorities.NO_RECOMMENDATION}
     assert "score (0 to 1)" not in table
@@ -218,7 +218,7 @@ def test_growth_is_not_size_again(built):
 def test_a_trait_of_a_minority_is_a_tendency(built):
     """A "who" line states a trait as the segment's only when most of it has the trait."""
     params, frame, seg, cards = built
-    shares = seg.index.attrs["shares"]
+    shares = seg.profile.shares
     seen = 0
     for card in cards:
         for fact in card.facts["Who"]:

@@ -41,7 +41,7 @@ def _run(tmp_path, name: str, data_dir, previous: str | None, period: str, priva
     tool = train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)
     saved_model.save(saved_model.build(result, tool, [], frame, params), folder / "03_segment")
     segmentation.save_assignments(result, frame, params, folder / "03_segment")
-    cards = personas.build_personas(frame, result.segments, result.index, result.names, params)
+    cards = personas.build_personas(frame, result.segments, result.profile, result.names, params)
     facts = card_pages.facts_table(cards)
     quarters.save_facts(facts, folder / "05_personas")
     bases = quarters.kpi_bases(frame, result.segments, params)
@@ -70,7 +70,7 @@ def _compare(quarters_pair) -> quarters.Comparison:
     tmp, private, (params, frame, result, facts), _ = quarters_pair
     folder = quarters.previous_folder(private / ".build-x" / "05_personas", params)
     assert folder == private / "q-prev" / "v1"
-    return quarters.compare(frame, result.segments, result.index, result.names, params, folder, facts)
+    return quarters.compare(frame, result.segments, result.profile, result.names, params, folder, facts)
 
 
 def _by_planted(quarters_pair, change: quarters.Comparison) -> pd.DataFrame:
@@ -171,7 +171,7 @@ def test_new_customers_are_told_apart_from_reclassified_ones(quarters_pair, tmp_
     stayers = set(ids[result.segments == grows]) & set(table.loc[table["segment"] == grows, "customer_id"])
     drop = set(sorted(stayers)[: len(stayers) // 3])
     table[~table["customer_id"].isin(drop)].to_parquet(artifacts.ASSIGNMENTS.in_run(folder))
-    change = quarters.compare(frame, result.segments, result.index, result.names, params, folder, facts)
+    change = quarters.compare(frame, result.segments, result.profile, result.names, params, folder, facts)
     row = change.changes.loc[[i for i in change.changes.index if i.startswith(f"{grows}.")][0]]
     assert row["from new or departed customers (points)"] > 2
     assert 5 < row["reclassified (points)"] < 11
@@ -204,7 +204,7 @@ def test_an_unchanged_rerun_reports_no_change(quarters_pair):
     tmp, private, (params, frame, result, facts), _ = quarters_pair
     same = params.model_copy(update={"previous": params.previous.model_copy(update={"period": "q-now"})})
     folder = quarters.previous_folder(private / ".build-y" / "05_personas", same)
-    change = quarters.compare(frame, result.segments, result.index, result.names, same, folder, facts)
+    change = quarters.compare(frame, result.segments, result.profile, result.names, same, folder, facts)
     assert not change.changes["size change beyond noise"].any()
     assert not change.changes["drifted"].any()
     assert not change.kpis["beyond noise"].any()

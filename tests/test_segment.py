@@ -59,9 +59,8 @@ def test_estimator_api_and_batched_assignment(demo_full, result):
 
 def test_profiles_index_and_labels(demo_full, result):
     params, frame, _ = demo_full
-    index = result.index
-    assert list(index.columns) == [1, 2, 3, 4, 5]
-    shares = index.attrs["shares"]
+    index, shares = result.profile.index, result.profile.shares
+    assert list(index.columns) == [1, 2, 3, 4, 5] and result.profile.segments == [1, 2, 3, 4, 5]
     # an index is the segment's share over the total's share
     key = index.index[0]
     s1 = shares.loc[key, 1]
@@ -305,6 +304,10 @@ def test_a_segment_model_saved_before_the_layers_still_assigns_leads():
     model = saved_model.load(FIXTURES / "segment_model_flat_layout.joblib")
     assert model.format == 1 and model.k == 5 and model.typing is not None
     assert type(model.model).__module__ == "helpers.analyses.segment"
+    # its profile was an index frame carrying its shares in .attrs: read as a SegmentProfile
+    assert model.profile is not None and model.profile.segments == [1, 2, 3, 4, 5]
+    shares = model.profile.shares["Total"]
+    assert shares[shares.index.get_level_values("answer") != "mean"].between(0, 1).all()
     leads_in = pd.read_csv(FIXTURES / "leads_for_flat_layout_model.csv")
     result, problems = model.assign(leads_in, "leads.csv")
     expected = pd.read_csv(FIXTURES / "leads_assigned_by_flat_layout.csv")

@@ -126,8 +126,8 @@ def test_segment_index_cells_of_few_people_are_blank():
             [("Region", "North"), ("Region", "South")], names=["variable", "answer"]
         ),
     )
-    index.attrs["counts"] = pd.DataFrame({1: [300, 4], 2: [100, 0]}, index=index.index)
-    few = profiles.too_few(index, 10)
+    counts = pd.DataFrame({1: [300, 4], 2: [100, 0]}, index=index.index)
+    few = profiles.too_few(profiles.SegmentProfile(index, index / 100, counts), 10)
     assert few.loc[("Region", "South"), 1] and not few.loc[("Region", "South"), 2]  # zero: no one
 
 

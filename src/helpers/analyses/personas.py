@@ -19,7 +19,7 @@ from helpers.analyses.metrics import (
     registry,
 )
 from helpers.analyses.naming import age_band, gender_of
-from helpers.analyses.profiles import too_few
+from helpers.analyses.profiles import SegmentProfile, too_few
 from helpers.data.dataset import weights
 from helpers.data.events import slug
 from helpers.data.fields import multi_response
@@ -232,7 +232,7 @@ def _headline(p: Persona, top_items: list[tuple[str, float]]) -> str:
 def build_personas(
     frame: pd.DataFrame,
     segments: pd.Series,
-    index: pd.DataFrame,
+    found: SegmentProfile,
     names: dict[int, str],
     params: Params,
     clv: pd.Series | None = None,
@@ -242,7 +242,7 @@ def build_personas(
     what the data has (no age, gender or attitude is stated or implied without its column)."""
     cols = params.columns
     assert cols is not None
-    shares, few = index.attrs["shares"], too_few(index, params.privacy.min_cell)
+    index, shares, few = found.index, found.shares, too_few(found, params.privacy.min_cell)
     spend = frame["spend_12m"] if "spend_12m" in frame and frame["spend_12m"].notna().any() else None
     # the words many people used, once for every card: a quote is made only of those
     vocabulary = (

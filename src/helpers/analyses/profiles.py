@@ -3,6 +3,8 @@ that distinguish it, and the short names proposed from them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -12,7 +14,28 @@ from helpers.params.config import Params
 from helpers.params.schema import display_values, label_of, scale_of
 
 
-def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series) -> pd.DataFrame:
+@dataclass
+class SegmentProfile:
+    """Each segment against everyone on every profile variable: the index (100 = average), the
+    weighted shares (or means) behind it with a ``Total`` column, and the people holding each trait
+    (rows are (variable, answer); columns the segment numbers)."""
+
+    index: pd.DataFrame
+    shares: pd.DataFrame
+    counts: pd.DataFrame | None  # the people behind each share (means: missing); None: not known
+
+    @property
+    def segments(self) -> list[int]:
+        """The segment numbers, in the profile's order."""
+        return list(self.index.columns)
+
+    @classmethod
+    def from_frame(cls, index: pd.DataFrame) -> SegmentProfile:
+        """A profile saved before it was a class: the index with its shares and counts in ``.attrs``."""
+        return cls(index, index.attrs["shares"], index.attrs.get("counts"))
+
+
+def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: pd.Series) -> SegmentProfile:
     """Each segment's index against the total on every profile variable (100 = average).
 
     Categorical answers and multiple-response picks use the weighted share, Likert items the
@@ -77,45 +100,42 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
     shares = pd.DataFrame(rows).T
     shares.index.names = ["variable", "answer"]
     index = 100 * shares.drop(columns="Total").div(shares["Total"], axis=0)
-    index.attrs["shares"] = shares
-    index.attrs["sizes"] = total_w / total_w.sum()
     counts = pd.DataFrame(people, index=labels).T.reindex(index.index)
     counts.columns = index.columns
-    index.attrs["counts"] = counts  # the people behind each share (means: missing)
-    return index
+    return SegmentProfile(index, shares, counts)
 
 
-def too_few(index: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+def too_few(profile: SegmentProfile, min_cell: int) -> pd.DataFrame:
     """Where a segment's share of a trait rests on fewer people than the privacy minimum (but
     more than none): those figures are never shown."""
-    counts = index.attrs.get("counts")
-    if counts is None:
+    index = profile.index
+    if profile.counts is None:
         return pd.DataFrame(False, index=index.index, columns=index.columns)
-    counts = counts.reindex(index=index.index, columns=index.columns)
+    counts = profile.counts.reindex(index=index.index, columns=index.columns)
     return (counts > 0) & (counts < min_cell)
 
 
-def distinctive(index: pd.DataFrame, segment: int, top: int = 8, min_share: float = 0.15) -> pd.DataFrame:
+def distinctive(profile: SegmentProfile, segment: int, top: int = 8, min_share: float = 0.15) -> pd.DataFrame:
     """A segment's most distinctive traits (largest index, among answers it gives often)."""
-    shares = index.attrs["shares"]
+    index, shares = profile.index, profile.shares
     s = pd.DataFrame({"index": index[segment], "share": shares[segment], "total": shares["Total"]})
     s = s[(s["share"] >= min_share) | (s.index.get_level_values("answer") == "mean")]
     return s.sort_values("index", ascending=False).head(top)
 
 
-def propose_labels(index: pd.DataFrame, params: Params) -> dict[int, str]:
+def propose_labels(profile: SegmentProfile, params: Params) -> dict[int, str]:
     """Plain-language names from the two traits each segment over-indexes on most (index 115 or
     more: an answer most of the segment gives, or an attitude at least a quarter of it holds),
     unique within the run; renamable in `segment.names`."""
-    shares = index.attrs.get("shares")
+    index, shares = profile.index, profile.shares
     answers = index.index.get_level_values("answer")
     ranked: dict[int, list[str]] = {}
     for seg in index.columns:
         traits = index[seg][(answers != "mean") & ~answers.isin(NOT_A_TRAIT)]
-        if shares is not None:  # a name says what most of the segment is (attitudes: many)
-            share = shares[seg].reindex(traits.index).fillna(0)
-            is_attitude = traits.index.get_level_values("answer") == "agree"
-            traits = traits[np.where(is_attitude, share >= 0.25, share >= 0.5)]
+        # a name says what most of the segment is (attitudes: many)
+        share = shares[seg].reindex(traits.index).fillna(0)
+        is_attitude = traits.index.get_level_values("answer") == "agree"
+        traits = traits[np.where(is_attitude, share >= 0.25, share >= 0.5)]
         traits = traits[traits >= 115].sort_values(ascending=False)
         parts, used = [], set()
         for variable, answer in traits.index:

@@ -28,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 
 from helpers.analyses.metrics import Metric, effective_base, outcome_metric, registry
 from helpers.analyses.naming import account_type_name, label, persona_of, pick_name
+from helpers.analyses.profiles import SegmentProfile
 from helpers.analyses.saved_model import SegmentModel
 from helpers.analyses.saved_model import load as load_model
 from helpers.analyses.significance import adjust, proportion_z, welch_t
@@ -426,7 +427,7 @@ def _moves(
 def compare(
     frame: pd.DataFrame,
     segments: pd.Series,
-    index: pd.DataFrame,
+    found: SegmentProfile,
     names: dict[int, str],
     params: Params,
     folder: Path,
@@ -453,8 +454,8 @@ def compare(
     bases_prev = _read(PERSONA_BASES.in_run(folder))
     if bases_now is None:
         bases_now = kpi_bases(frame, segments, params)
-    shares_now = index.attrs["shares"]
-    shares_prev = prev_model.profile.attrs["shares"] if prev_model.profile is not None else None
+    shares_now = found.shares
+    shares_prev = prev_model.profile.shares if prev_model.profile is not None else None
     rows, pvals = [], []
     for s in order:
         p = m.pairs.get(s)

@@ -26,6 +26,7 @@ import pandas as pd
 import helpers
 from helpers.analyses.filters import filter_columns
 from helpers.analyses.leads import UNASSIGNED, TypingTool
+from helpers.analyses.profiles import SegmentProfile
 from helpers.analyses.scorecard import fit_scores
 from helpers.analyses.segment import Segmenter
 from helpers.core.artifacts import SEGMENT_MODEL
@@ -54,7 +55,7 @@ class SegmentModel:
     period: str | None
     as_of: str
     k: int
-    profile: pd.DataFrame | None  # the segment profile (index against everyone) of that run
+    profile: SegmentProfile | None  # the segment profile (index against everyone) of that run
     format: int = FORMAT
     extra: dict[str, Any] = field(default_factory=dict)  # fields an older format had and this one lost
 
@@ -96,7 +97,7 @@ def build(
         period=params.period,
         as_of=str(params.as_of),
         k=result.k,
-        profile=result.index,
+        profile=result.profile,
     )
 
 
@@ -130,6 +131,15 @@ def load(path: str | Path) -> SegmentModel:
             f"{path}: this segment model was saved by a newer workbook (format {saved.format}, this "
             f"one reads up to {FORMAT}); update the workbook (`make install`)"
         )
+    saved.profile = _profile_of(saved.profile)
+    return saved
+
+
+def _profile_of(saved: Any) -> SegmentProfile | None:
+    """A saved profile as a :class:`SegmentProfile`: one saved before it was a class is an index
+    frame that carries its shares and counts in ``.attrs``."""
+    if isinstance(saved, pd.DataFrame):
+        return SegmentProfile.from_frame(saved) if "shares" in saved.attrs else None
     return saved
 
 
@@ -137,7 +147,7 @@ def from_dict(saved: dict[str, Any]) -> SegmentModel:
     """A format-1 model (a plain dict, its profile under ``index``) as a :class:`SegmentModel`."""
     known = {f.name for f in fields(SegmentModel)} - {"format", "extra"}
     values = {k: v for k, v in saved.items() if k in known}
-    values["profile"] = saved.get("index")
+    values["profile"] = _profile_of(saved.get("index"))
     defaults: dict[str, Any] = {
         "model": None,
         "typing": None,

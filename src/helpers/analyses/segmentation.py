@@ -12,7 +12,7 @@ import pandas as pd
 from helpers.analyses import saved_model
 from helpers.analyses.metrics import Ledger, population_word, registry
 from helpers.analyses.naming import label, segment_names
-from helpers.analyses.profiles import distinctive, profile, propose_labels, too_few
+from helpers.analyses.profiles import SegmentProfile, distinctive, profile, propose_labels, too_few
 from helpers.analyses.quarters import follow_previous, previous_folder
 from helpers.analyses.segment import (
     STABLE,
@@ -40,7 +40,7 @@ class Segmentation:
     model: Segmenter
     segments: pd.Series  # 1..k per customer (by size), index as the frame
     stability: Stability | None
-    index: pd.DataFrame | None
+    profile: SegmentProfile | None  # None: one segment, nothing to set apart
     names: dict[int, str]  # the one name of each segment (its persona's first name)
     descriptions: dict[int, str] = field(default_factory=dict)  # what sets each one apart
 
@@ -176,10 +176,10 @@ def run(
             stab.ari_seeds,
             pd.Series(stab.verdict.to_numpy()[order]),
         )
-    index = profile(frame, segments, params, weights) if choice.k > 1 else None
-    descriptions = propose_labels(index, params) if index is not None else {1: "everyone"}
+    found = profile(frame, segments, params, weights) if choice.k > 1 else None
+    descriptions = propose_labels(found, params) if found is not None else {1: "everyone"}
     names = segment_names(frame, segments, descriptions, params)
-    result = Segmentation(spec, choice, model, segments, stab, index, names, descriptions)
+    result = Segmentation(spec, choice, model, segments, stab, found, names, descriptions)
     previous = previous_folder(private_dir, params)
     if previous is None:
         return result
@@ -208,9 +208,9 @@ def renumbered(
             stab.ari_seeds,
             pd.Series(stab.verdict.to_numpy(), index=new).sort_index(),
         )
-    index = profile(frame, segments, params, weights) if result.index is not None else None
-    descriptions = propose_labels(index, params) if index is not None else {mapping[1]: "everyone"}
-    return Segmentation(result.spec, result.choice, model, segments, stab, index, names, descriptions)
+    found = profile(frame, segments, params, weights) if result.profile is not None else None
+    descriptions = propose_labels(found, params) if found is not None else {mapping[1]: "everyone"}
+    return Segmentation(result.spec, result.choice, model, segments, stab, found, names, descriptions)
 
 
 def method_text(result: Segmentation, params: Params, people: int) -> str:
@@ -228,12 +228,13 @@ def method_text(result: Segmentation, params: Params, people: int) -> str:
 def heatmap_rows(result: Segmentation, top: int = 4, min_cell: int = 0) -> pd.DataFrame:
     """The index rows that set segments apart: each segment's top distinctive traits (a cell
     that rests on fewer people than the privacy minimum is left blank)."""
-    assert result.index is not None
+    found = result.profile
+    assert found is not None
     keys = []
-    for s in result.index.columns:
-        keys += list(distinctive(result.index, s, top).index)
+    for s in found.segments:
+        keys += list(distinctive(found, s, top).index)
     keys = list(dict.fromkeys(keys))
-    rows = result.index.loc[keys].mask(too_few(result.index, min_cell).loc[keys])
+    rows = found.index.loc[keys].mask(too_few(found, min_cell).loc[keys])
     rows.index = [
         f"{v}: {a}"
         if a not in ("agree", "mean")
@@ -246,10 +247,10 @@ def heatmap_rows(result: Segmentation, top: int = 4, min_cell: int = 0) -> pd.Da
 
 def traits_table(result: Segmentation, top: int = 8) -> pd.DataFrame:
     """Each segment's most distinctive traits with share, total share and index."""
-    assert result.index is not None
+    assert result.profile is not None
     parts = []
-    for s in result.index.columns:
-        d = distinctive(result.index, s, top).reset_index()
+    for s in result.profile.segments:
+        d = distinctive(result.profile, s, top).reset_index()
         d.insert(0, "segment", label(s, result.names))
         parts.append(d)
     out = pd.concat(parts, ignore_index=True)
@@ -300,7 +301,7 @@ class SegmentsForReport:
     """Segments of a run as later reports use them."""
 
     segments: pd.Series  # 1..k aligned to the frame
-    index: pd.DataFrame
+    profile: SegmentProfile
     names: dict[int, str]
     descriptions: dict[int, str] = field(default_factory=dict)
 
