@@ -149,7 +149,7 @@ wb.table(econ, "channel_economics", "Acquisition channel economics", bar="value 
 plots.show(plots.md(acquisition.promotion_note(promos, frame, params)))
 for code, effect in promos.items():
     shown = acquisition.promotion_table(effect, wb.min_cell)
-    wb.save(shown, f"promotion_{code}")
+    wb.save(shown.table, f"promotion_{code}")
     plots.show(charts.promotion_chart(shown))
     summary = acquisition.promotion_summary(effect, min_cell=wb.min_cell)
     display(plots.styled(summary, f"{code}: before and after"))

@@ -65,7 +65,7 @@ ranking = priorities.focus(cards, params)
 plots.md(priorities.rubric_notes(ranking, params))
 
 # %%
-wb.table(ranking, "persona_ranking", "Personas ranked by the rubric", decimals=3)
+wb.table(ranking.table, "persona_ranking", "Personas ranked by the rubric", decimals=3)
 
 # %%
 plots.md(value.caveat_for(private_dir))  # the value figures' holdout check, from 04_cohorts
@@ -99,7 +99,7 @@ plots.html(card_pages.cards_html(cards))
 # %%needs contacts
 buyers = personas.buyer_roles(data.contacts, frame, params)
 wb.save(buyers, "buyer_roles")
-plots.bullets(personas.buyer_lines(buyers), empty="_The contacts file has no roles._")
+plots.bullets(personas.buyer_lines(buyers, frame, params), empty="_The contacts file has no roles._")
 
 # %%
 # %%needs contacts

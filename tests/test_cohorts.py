@@ -348,9 +348,10 @@ def test_a_hidden_retention_figure_is_said_hidden_in_the_economics_headline(demo
 def test_a_promotion_average_never_gives_away_a_hidden_period(demo):
     params, data, frame = demo
     effect = acquisition.promotions(data, frame, params)["SUMMER50"]
-    effect = effect.assign(active=effect["active"].where(effect["after end"] != 3, 4))  # one small period
-    effect["active %"] = 100 * effect["active"] / effect["size"]
-    table = acquisition.promotion_table(effect, 10)
+    table = effect.table
+    effect.table = table.assign(active=table["active"].where(table["after end"] != 3, 4))  # one small period
+    effect.table["active %"] = 100 * effect.table["active"] / effect.table["size"]
+    table = acquisition.promotion_table(effect, 10).table
     summary = acquisition.promotion_summary(effect, min_cell=10)
     after = next(c for c in summary.columns if "after" in c and c.startswith("active %"))
     for group, rows in table.groupby("group"):

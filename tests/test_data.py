@@ -11,7 +11,7 @@ import pytest
 from helpers.core.errors import DataError
 from helpers.data.dataset import load_dataset
 from helpers.data.fields import multi_response
-from helpers.data.readers import detect_encoding, read_frame
+from helpers.data.readers import column_labels, detect_encoding, read_frame
 from helpers.params.inputs import Source
 from helpers.params.loading import load_params
 
@@ -200,7 +200,7 @@ def test_excel_and_spss_with_value_labels(tmp_path):
     )
     got = read_frame(Source(path=sav))
     assert list(got["gender"]) == ["male", "female", "male"]
-    assert got.attrs["labels"]["gender"] == "Gender"
+    assert column_labels(Source(path=sav))["gender"] == "Gender"
 
 
 def test_unreadable_file_is_a_data_error(tmp_path):

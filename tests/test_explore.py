@@ -52,6 +52,7 @@ def test_multi_response_shares_can_sum_above_100(data):
     insta = data.customers.loc[answered, "social_platforms"].str.split(";").apply(lambda v: "instagram" in v)
     w = data.customers.loc[answered, "weight"]
     assert t.loc["instagram", "weighted %"] == pytest.approx(100 * w[insta].sum() / w.sum())
+    assert t.loc["instagram", "share %"] == pytest.approx(100 * insta.mean())
 
 
 def test_missing_summary_counts_gaps(data):

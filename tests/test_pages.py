@@ -140,14 +140,14 @@ def test_only_clear_churn_drivers_reach_the_page():
 
 
 def test_a_promotion_period_of_few_active_people_is_hidden():
-    from helpers.analyses.acquisition import promotion_table
+    from helpers.analyses.acquisition import PromotionEffect, promotion_table
 
     effect = pd.DataFrame(
         {"group": ["with X", "with X"], "period": [1, 2], "after end": [0, 1], "size": [500, 500],
          "active": [3, 50], "active %": [0.6, 10.0], "revenue": [87.7, 900.0],
          "revenue per customer": [0.2, 1.8]}
     )  # fmt: skip
-    shown = promotion_table(effect, 10)
+    shown = promotion_table(PromotionEffect("X", effect), 10).table
     assert (shown.loc[0, ["active", "active %", "revenue"]] == "<10").all()
     assert shown.loc[1, "active"] == 50 and shown.loc[0, "size"] == 500
 

@@ -105,7 +105,7 @@ def test_the_quote_is_scrubbed_and_typical(built):
 
 def test_focus_follows_the_rubric(built):
     params, frame, seg, cards = built
-    table = priorities.focus(cards, params)
+    table = priorities.focus(cards, params).table
     assert (table["focus"] == "focus").sum() == params.personas.focus_count
     assert (table["focus"] == "not a focus").sum() >= params.personas.avoid_count
     assert table["score (0 to 1)"].is_monotonic_decreasing
@@ -114,7 +114,7 @@ def test_focus_follows_the_rubric(built):
     size_only = params.model_copy(
         update={"personas": params.personas.model_copy(update={"rubric": {"size": 1.0, "outcome": 0.0}})}
     )
-    by_size = priorities.focus(cards, size_only)
+    by_size = priorities.focus(cards, size_only).table
     largest = max(cards, key=lambda c: c.numbers["size"])
     assert by_size.index[0].startswith(f"{largest.segment}.")
     assert all(c.reasons for c in cards)
@@ -156,7 +156,7 @@ def test_offer_advice_agrees_with_the_cohort_report(demo_dir_full, tmp_path):
 
 def test_one_group_is_not_called_a_focus(built):
     params, _, _, cards = built
-    table = priorities.focus(cards[:1], params)
+    table = priorities.focus(cards[:1], params).table
     assert table["focus"].tolist() == ["the only group"] and "nothing to rank" in table["why"].iloc[0]
 
 
@@ -177,7 +177,8 @@ def test_the_outcome_drives_the_focus_the_right_way(built):
     p = _status_params(params, ["bad"], ["good"])
     p = p.model_copy(update={"personas": p.personas.model_copy(update={"rubric": {"size": 1.0}})})
     again = personas.build_personas(planted, seg.segments, seg.profile, seg.names, p)
-    table = priorities.focus(again, p)
+    ranking = priorities.focus(again, p)
+    table = ranking.table
     column = "Status: bad %"
     assert column in table  # the outcome in the data's own words
     rates = table[column]
@@ -185,7 +186,7 @@ def test_the_outcome_drives_the_focus_the_right_way(built):
     assert table.loc[rates.idxmax(), "focus"] == "not a focus"
     reason = next(c for c in again if c.segment == worst).reasons[0]
     assert "Status: bad" in reason and "everyone" in reason
-    assert "Status: bad" in priorities.rubric_notes(table, p)  # defined, with its base
+    assert "Status: bad" in priorities.rubric_notes(ranking, p)  # defined, with its base
     risk = priorities.glance_lines(again, None, p)[-1]  # not a focus, and not to be ignored
     assert risk.startswith(f"**Most at risk: {worst}.") and "where keeping customers matters most" in risk
 
@@ -197,11 +198,12 @@ def test_no_outcome_no_focus(built):
     bare = params.model_copy(update={"columns": cols})
     plain = frame.drop(columns=["orders", "orders_12m", "spend_12m"])
     again = personas.build_personas(plain, seg.segments, seg.profile, seg.names, bare)
-    table = priorities.focus(again, bare)
+    ranking = priorities.focus(again, bare)
+    table = ranking.table
     assert set(table["focus"]) == {priorities.NO_RECOMMENDATION}
     assert "score (0 to 1)" not in table
     assert "no outcome" in priorities.glance_lines(again)[0]
-    assert "No focus is recommended" in priorities.rubric_notes(table, bare)
+    assert "No focus is recommended" in priorities.rubric_notes(ranking, bare)
 
 
 def test_growth_is_not_size_again(built):
@@ -248,7 +250,7 @@ def test_size_alone_never_keeps_a_persona_no_better_than_an_avoided_one(built):
     worse = 0.01 if names[key].better == "lower" else -0.01
     kept.numbers[key] = avoided.numbers[key] + worse * (1 if names[key].unit == "share" else 100)
     kept.numbers["size"] = max(c.numbers["size"] for c in again) + 0.1  # the largest by far
-    table = priorities.focus(again, params)
+    table = priorities.focus(again, params).table
     assert kept.focus == "not a focus" and kept.reasons[0].startswith("no better than ")
     assert avoided.name in kept.reasons[0]
     assert (table["focus"] == "not a focus").sum() == params.personas.avoid_count + 1

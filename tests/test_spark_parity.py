@@ -115,7 +115,7 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
         out[f"retention by {name}"] = split.at(ct.economics_periods)
     out["channel economics"] = acquisition.economics(data, frame, params)
     for code, effect in acquisition.promotions(data, frame, params).items():
-        out[f"promotion {code}"] = effect
+        out[f"promotion {code}"] = effect.table
     stick = stick_point.find(data, params)
     out["stick point counts"] = pd.concat(stick.levels, names=["action"])
     result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)

@@ -4,7 +4,9 @@ the headlines at the top of the cohorts report."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 
 import ibis.expr.types as ir
 import numpy as np
@@ -73,6 +75,19 @@ def promotion_window(
     return dates.min(), dates.max()
 
 
+@dataclass
+class PromotionEffect:
+    """A promotion's customers against others acquired while it ran: activity per period
+    (``table``: group, period, periods after the end, size, active, active %, revenue), the code,
+    when it ran, and the period unit."""
+
+    code: str
+    table: pd.DataFrame
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    unit: str = "period"
+
+
 def promotion_effect(
     engine: Engine,
     orders: ir.Table,
@@ -83,7 +98,7 @@ def promotion_effect(
     code: str,
     as_of: dt.date,
     period: str = "month",
-) -> pd.DataFrame:
+) -> PromotionEffect:
     """Activity per calendar period of a promotion's customers against others acquired meanwhile."""
     start, end = promotion_window(frame, date_col, promo_col, code)
     acquired = pd.to_datetime(frame[date_col])
@@ -105,30 +120,36 @@ def promotion_effect(
     end_p = index_of(end.date(), period)
     per["after end"] = per["p"] - end_p
     out = per.sort_values(["group", "p"], ignore_index=True)
-    out.attrs.update(start=start, end=end, code=code, unit=period)
-    return out[
-        ["group", "period", "after end", "size", "active", "active %", "revenue", "revenue per customer"]
+    columns = [
+        "group",
+        "period",
+        "after end",
+        "size",
+        "active",
+        "active %",
+        "revenue",
+        "revenue per customer",
     ]
+    return PromotionEffect(code, out[columns], start, end, period)
 
 
-def promotion_table(effect: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+def promotion_table(effect: PromotionEffect, min_cell: int) -> PromotionEffect:
     """A promotion's activity per period as published: a period in which fewer than the privacy
     minimum of a group were active shows the marker, not its count, share or revenue; a group
     of fewer customers than the minimum is hidden whole."""
-    out = suppress_rows(effect, "active", min_cell, keep=["group", "period", "after end", "size"])
+    out = suppress_rows(effect.table, "active", min_cell, keep=["group", "period", "after end", "size"])
     out = suppress_rows(out, "size", min_cell, keep=["group", "period", "after end"])
-    out.attrs.update(effect.attrs)
-    return out
+    return dataclasses.replace(effect, table=out)
 
 
-def promotion_summary(effect: pd.DataFrame, periods_after: int = 3, min_cell: int = 0) -> pd.DataFrame:
+def promotion_summary(effect: PromotionEffect, periods_after: int = 3, min_cell: int = 0) -> pd.DataFrame:
     """Share active per group in the periods after the promotion ended vs while it ran (a group
     of fewer customers than ``min_cell`` is hidden; the averages leave out the periods hidden in
     :func:`promotion_table`, which, with the others shown, they would give away)."""
     rows = []
-    unit = effect.attrs.get("unit", "period")
+    unit = effect.unit
     hidden = marker(min_cell)
-    for group, c in effect.groupby("group"):
+    for group, c in effect.table.groupby("group"):
         last, window = c[c["after end"] == 0], c[(c["after end"] > 0) & (c["after end"] <= periods_after)]
         during, after = last["active %"].mean(), window["active %"].mean()
         spend_after = window["revenue per customer"].mean()
@@ -250,7 +271,7 @@ def promotions(
     frame: pd.DataFrame | None,
     params,
     min_customers: int = 30,
-) -> dict[str, pd.DataFrame]:
+) -> dict[str, PromotionEffect]:
     """Before/after activity for each studied promotion code with enough customers."""
     if frame is None:
         return {}
@@ -277,7 +298,7 @@ def promotions(
 
 
 def promotion_note(
-    promos: dict[str, pd.DataFrame],
+    promos: dict[str, PromotionEffect],
     frame: pd.DataFrame | None,
     params,
     min_customers: int = 30,
@@ -343,7 +364,7 @@ def headlines(
     by_split: dict[str, Retention],
     econ: pd.DataFrame | None,
     sp: StickPoint,
-    promos: dict[str, pd.DataFrame],
+    promos: dict[str, PromotionEffect],
     min_cell: int = 0,
     intake: IntakeEnd | None = None,
 ) -> list[str]:

@@ -269,7 +269,8 @@ def likert_tables(customers: pd.DataFrame, params: Params) -> dict[str, pd.DataF
 
 
 def multi_response_summary(customers: pd.DataFrame, params: Params, name: str) -> pd.DataFrame:
-    """Share of respondents picking each answer of a multiple-response set (weighted)."""
+    """How many respondents pick each answer of a multiple-response set, their share of those who
+    answered the set, and the weighted share."""
     picks = multi_response(customers, params, name)
     answered = picks.notna().any(axis=1)
     w = weights(customers, params)[answered]
@@ -277,11 +278,11 @@ def multi_response_summary(customers: pd.DataFrame, params: Params, name: str) -
     out = pd.DataFrame(
         {
             "respondents": p.sum(),
+            "share %": 100 * p.sum() / max(int(answered.sum()), 1),
             "weighted %": 100 * p.mul(w, axis=0).sum() / w.sum() if len(w) else np.nan,
         }
     )
     out.index.name = "answer"
-    out.attrs["base"] = int(answered.sum())
     return out.sort_values("weighted %", ascending=False)
 
 
@@ -452,7 +453,6 @@ def profile_dimension(
         label = label_of(var, params)
         if params.columns and var in params.columns.multi_response:
             t = multi_response_summary(customers, params, var)
-            t.insert(1, "share %", 100 * t["respondents"] / max(t.attrs["base"], 1))
         elif var in params.numeric or is_numeric_column(customers[var]):
             numeric.append(var)
             continue

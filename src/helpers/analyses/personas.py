@@ -547,21 +547,25 @@ def buyer_roles(contacts: pd.DataFrame | None, frame: pd.DataFrame, params: Para
         rows.append(row)
     if not rows:
         return None
-    out = pd.DataFrame(rows).set_index("role").sort_values("contacts", ascending=False, kind="stable")
+    return pd.DataFrame(rows).set_index("role").sort_values("contacts", ascending=False, kind="stable")
+
+
+def all_accounts(frame: pd.DataFrame, params: Params) -> dict[str, float]:
+    """What the buyer roles are held against: the share of all trials that converted, and of all
+    accounts still customers (where the data says)."""
     overall = {}
     if "converted" in frame and "trial" in frame:
         overall["trials converted %"] = 100 * frame.loc[frame["trial"] == 1, "converted"].mean()
-    if still is not None:
-        overall["still customers %"] = 100 * still.mean()
-    out.attrs["overall"] = overall
-    return out
+    if has_churn(params):
+        overall["still customers %"] = 100 * still_customer(frame[status_column(params)], params).mean()
+    return overall
 
 
-def buyer_lines(table: pd.DataFrame | None) -> list[str]:
+def buyer_lines(table: pd.DataFrame | None, frame: pd.DataFrame, params: Params) -> list[str]:
     """One line per buyer role: who they are and how the accounts they lead do against all."""
     if table is None:
         return []
-    overall = table.attrs.get("overall", {})
+    overall = all_accounts(frame, params)
     lines = []
     for role, r in table.iterrows():
         senior = r["most senior in accounts %"]

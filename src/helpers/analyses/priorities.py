@@ -3,6 +3,7 @@ the glance lines, the most at risk, and the marketing and offer facts of a card.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportions_ztest
 
 from helpers.analyses import acquisition
+from helpers.analyses.acquisition import PromotionEffect
 from helpers.analyses.metrics import (
     EVERYONE,
     Ledger,
@@ -95,7 +97,18 @@ def _verdict(
     ]
 
 
-def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
+@dataclass
+class Ranking:
+    """The personas ranked by the rubric (``table``, as published), the measures it ranked on
+    (criterion -> the measure's name; empty when the data has no outcome), and the criteria left
+    out with why."""
+
+    table: pd.DataFrame
+    used: dict[str, str]
+    left_out: dict[str, str]
+
+
+def focus(personas: list[Persona], params: Params) -> Ranking:
     """Score personas with the rubric on the outcomes the data has (the direction of each taken
     from the registry: a high bad-payer rate is bad); mark the ones to focus on and not to, with
     reasons against everyone. With no outcome at all, no persona is recommended."""
@@ -151,10 +164,8 @@ def focus(personas: list[Persona], params: Params) -> pd.DataFrame:
     table = table.sort_values("score", ascending=False, kind="stable")
     if not has_outcome:
         table = table.drop(columns="score")
-    out = _readable(table, names)
-    out.attrs["left_out"] = left_out
-    out.attrs["used"] = {c: names[k].name for c, k in usable.items()} if has_outcome else {}
-    return out
+    used = {c: names[k].name for c, k in usable.items()} if has_outcome else {}
+    return Ranking(_readable(table, names), used, left_out)
 
 
 def _no_better_than_an_avoided(
@@ -258,11 +269,10 @@ def _risk_line(personas: list[Persona], params: Params) -> list[str]:
     ]
 
 
-def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
+def rubric_notes(ranking: Ranking, params: Params) -> str:
     """The rubric in words: the goal, the weights used, what was left out and why, and the
     definition and base of every measure in the table."""
-    left_out = ranking.attrs.get("left_out", {})
-    used = ranking.attrs.get("used", {})
+    left_out, used = ranking.left_out, ranking.used
     if not used:
         text = (
             "**No focus is recommended:** this data holds no outcome to rank on (no status that "
@@ -278,7 +288,7 @@ def rubric_notes(ranking: pd.DataFrame, params: Params) -> str:
                 " Left out of the score: " + "; ".join(f"{k} ({why})" for k, why in left_out.items()) + "."
             )
     names = measures(params)
-    defined = [m for m in names.values() if any(c.startswith(m.name) for c in ranking.columns)]
+    defined = [m for m in names.values() if any(c.startswith(m.name) for c in ranking.table.columns)]
     if defined:
         text += "\n\n" + "\n".join(
             f"- *{m.name}*: {m.definition}" + ("" if m.base in m.definition else f" (base: {m.base})") + "."
@@ -412,7 +422,7 @@ def offer_facts(seg: pd.DataFrame, params: Params, data: Any, overall: dict[str,
     return out
 
 
-def _after_shares(effect: pd.DataFrame, code: str) -> tuple[tuple[float, int], tuple[float, int]] | None:
+def _after_shares(effect: PromotionEffect, code: str) -> tuple[tuple[float, int], tuple[float, int]] | None:
     """(share active after the promotion, customers) for its customers and for the others."""
     summary = acquisition.promotion_summary(effect)
     after = next((c for c in summary.columns if c.startswith("active % in the") and "after" in c), None)

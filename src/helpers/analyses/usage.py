@@ -67,11 +67,20 @@ def conversion_by(
     t.index.name = name
     if groups is not None:
         t = t.sort_index().sort_values("conversion %", ascending=False, kind="stable")
-    big = t[t[TRIALS] >= max(min_cell, 1)]
-    if len(big) > 1:
-        table = np.column_stack([big["converted"], big[TRIALS] - big["converted"]])
-        t.attrs["p"] = float(chi2_contingency(table)[1]) if (table.sum(axis=0) > 0).all() else np.nan
     return suppress_rows(t, TRIALS, min_cell, keep=[])
+
+
+def conversion_p(by: pd.DataFrame) -> float:
+    """Whether the groups of a split convert differently: the χ² test over the groups shown (a
+    group hidden for its size is left out); missing when fewer than two groups are shown or
+    every trial converted (or none did)."""
+    trials = pd.to_numeric(by[TRIALS], errors="coerce")
+    converted = pd.to_numeric(by["converted"], errors="coerce")
+    shown = trials.notna() & converted.notna() & (trials >= 1)
+    if shown.sum() < 2:
+        return np.nan
+    table = np.column_stack([converted[shown], trials[shown] - converted[shown]])
+    return float(chi2_contingency(table)[1]) if (table.sum(axis=0) > 0).all() else np.nan
 
 
 def conversion_sentence(by: pd.DataFrame, what: str, conv: pd.DataFrame) -> str:
@@ -85,7 +94,7 @@ def conversion_sentence(by: pd.DataFrame, what: str, conv: pd.DataFrame) -> str:
     if len(shown) < 2:
         return f"{rate:.0f}% of {total:,} trials converted to paid."
     best, worst = shown.index[0], shown.index[-1]
-    p = by.attrs.get("p", np.nan)
+    p = conversion_p(by)
     hi, lo = shown.loc[best, "conversion %"], shown.loc[worst, "conversion %"]
     if not p < 0.05:  # no claim of a best group when the differences could be chance
         return (

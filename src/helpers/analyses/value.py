@@ -109,8 +109,6 @@ def churn_drivers(
     )
     out = out.drop(index="Intercept")
     out.index = [_term_label(i, labels or {}) for i in out.index]
-    out.attrs["n"] = int(model.nobs)
-    out.attrs["pseudo_r2"] = float(model.prsquared)
     return out.sort_values("p-value")
 
 

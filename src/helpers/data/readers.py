@@ -121,6 +121,14 @@ def csv_options(source: Source) -> dict[str, Any]:
     return opts
 
 
+def column_labels(source: Source) -> dict[str, str]:
+    """The questions' own names that a file carries (SPSS variable labels); none for other formats."""
+    if source.kind != "spss":
+        return {}
+    _, meta = pyreadstat.read_sav(str(source.path), metadataonly=True)
+    return {str(k): str(v) for k, v in dict(meta.column_names_to_labels).items() if v}
+
+
 def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV, Parquet, Excel or SPSS file into pandas (SPSS value labels applied)."""
     path = Path(source.path)
@@ -150,8 +158,7 @@ def read_frame(source: Source, as_text: list[str] | None = None) -> pd.DataFrame
                 dtype={c: str for c in as_text},
             )
         elif source.kind == "spss":
-            frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
-            frame.attrs["labels"] = dict(meta.column_names_to_labels)
+            frame, _ = pyreadstat.read_sav(str(path), apply_value_formats=True)
         else:
             raise DataError(f"{path}: unknown format '{source.kind}'")
     except DataError:

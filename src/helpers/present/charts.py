@@ -24,6 +24,7 @@ import seaborn as sns
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
+from helpers.analyses.acquisition import PromotionEffect
 from helpers.analyses.cohorts import Retention
 from helpers.analyses.explore import unit_word
 from helpers.core.privacy import marker
@@ -240,10 +241,10 @@ def _legend_below(ax: plt.Axes) -> None:
         )
 
 
-def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
+def promotion_chart(effect: PromotionEffect) -> plt.Figure:
     """Share of each group active per period, with the promotion's end marked."""
     fig, ax = plt.subplots(figsize=(10, 3.6))
-    for group, part in effect.groupby("group"):  # a hidden (small) figure is a gap in its line
+    for group, part in effect.table.groupby("group"):  # a hidden (small) figure is a gap in its line
         ax.plot(
             part["period"],
             pd.to_numeric(part["active %"], errors="coerce"),
@@ -251,15 +252,12 @@ def promotion_chart(effect: pd.DataFrame) -> plt.Figure:
             ms=3,
             label=str(group),
         )
-    end = effect.attrs.get("end")
+    end = effect.end
     if end is not None:
         ax.axvline(end, color="#b2182b", linestyle="--", linewidth=1)
         ax.text(end, ax.get_ylim()[1] * 0.95, " promotion ends", color="#b2182b", fontsize=9)
     ax.set_ylabel("% of group active")
-    ax.set_title(
-        f"Customers acquired during {effect.attrs.get('code', 'the promotion')}: "
-        "activity before and after it ended"
-    )
+    ax.set_title(f"Customers acquired during {effect.code}: activity before and after it ended")
     _legend_below(ax)
     fig.tight_layout()
     return fig

@@ -223,7 +223,7 @@ def draft_parameters(
     summary: list[str] = []
     period = period or default_period(data)
     og = _guessed_orders(orders_in) if orders_in else None
-    cg = guess_customers(customers_in.frame) if customers_in else None
+    cg = guess_customers(customers_in.frame, customers_in.labels) if customers_in else None
     money = currency_in([f.frame for f in (customers_in, orders_in) if f is not None])
     who = guess_population(cg, og is not None)
     lines = _head_lines(data, orders, period, _as_of(as_of, og, cg, customers_in), who, money)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from helpers.core.errors import WorkbookError
 from helpers.core.names import name_tokens
-from helpers.data.readers import WHITESPACE, read_frame
+from helpers.data.readers import WHITESPACE, column_labels, read_frame
 from helpers.params.inputs import Source
 
 
@@ -167,6 +167,7 @@ class Input:
     frame: pd.DataFrame
     entry: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # the questions' names the file gives
 
 
 def looks_like_values(names: list[str]) -> bool:
@@ -217,7 +218,7 @@ def read_input(path: Path, sheet: str | None = None) -> Input:
         frame = read_frame(Source(path=path, **entry))
     if sheet:
         entry["sheet"] = sheet
-    return Input(path=path, frame=frame, entry=entry, notes=notes)
+    return Input(path=path, frame=frame, entry=entry, notes=notes, labels=column_labels(source))
 
 
 def as_dates(values: pd.Series, fmt: str | None) -> pd.Series:

@@ -297,11 +297,11 @@ CUSTOMER_STEPS = (
 )
 
 
-def guess_customers(frame: pd.DataFrame) -> CustomerGuess:
-    """Each column's role in a customer, survey or CRM file."""
+def guess_customers(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> CustomerGuess:
+    """Each column's role in a customer, survey or CRM file (``labels``: the questions' names the
+    file gives, such as SPSS variable labels)."""
     facts = {c: facts_of(str(c), frame[c]) for c in frame.columns}
-    labels = {str(k): str(v) for k, v in (frame.attrs.get("labels") or {}).items() if v}
-    guess = CustomerGuess(roles={}, facts=facts, file_labels=labels)
+    guess = CustomerGuess(roles={}, facts=facts, file_labels=dict(labels or {}))
     for step in CUSTOMER_STEPS:
         step(guess, frame)
     return guess
