@@ -66,7 +66,8 @@ promos = acquisition.promotions(data, frame, params)
 intake = cohorts.sample_intake(data, params)  # None unless new buyers stop arriving early
 
 # %% tags=["glance"]
-plots.glance(acquisition.headlines(overall, by_split, econ, stick, promos, wb.min_cell, intake))
+after = rules.economics_periods[-1]  # the channels are compared on retention this many periods on
+plots.glance(acquisition.headlines(overall, by_split, econ, stick, promos, wb.min_cell, intake, after))
 
 # %% [markdown]
 # ## Retention by acquisition cohort

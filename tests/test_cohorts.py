@@ -340,7 +340,7 @@ def test_a_hidden_retention_figure_is_said_hidden_in_the_economics_headline(demo
         {"customers": [400, 300], "value / CAC": [3.2, 1.1], "active in month 12 %": [41.0, "<10"]},
         index=pd.Index(["Referral", "Paid search"], name="channel"),
     )
-    lines = acquisition.headlines(ret, {}, econ, stick_point.find(data, params), {}, 10, None)
+    lines = acquisition.headlines(ret, {}, econ, stick_point.find(data, params), {}, 10, None, 12)
     sentence = next(line for line in lines if "acquisition cost" in line)
     assert "41% against hidden (fewer than 10 people)" in sentence
 

@@ -31,6 +31,19 @@ from helpers.params.schema import label_of
 from helpers.params.wording import describe
 
 
+def retention_column(period: str, n: int) -> str:
+    """The economics table's column of the share of a channel's customers active in period ``n``."""
+    return f"active in {period} {n} %"
+
+
+PERIODS_AFTER = 3  # a promotion's customers are followed this many periods after it ended
+
+
+def after_column(unit: str, periods_after: int = PERIODS_AFTER) -> str:
+    """The promotion summary's column of the share active in the periods after it ended."""
+    return f"active % in the {periods_after} {unit}s after"
+
+
 def channel_economics(
     ret: Retention, cac: pd.Series, periods: list[int], margin: float = 1.0, min_cell: int = 0
 ) -> pd.DataFrame:
@@ -49,7 +62,7 @@ def channel_economics(
         row = {"channel": group, "customers": int(c.loc[0, "size"]), "CAC": cost}
         count, base = {"channel": group}, {"channel": group}
         for n in periods:
-            col = f"active in {ret.period} {n} %"
+            col = retention_column(ret.period, n)
             row[col] = 100 * c["retention"].get(n, np.nan)
             count[col], base[col] = c["active"].get(n, np.nan), c["size"].get(n, np.nan)
         row[f"value per customer, first {horizon} {ret.period}s"] = value
@@ -142,7 +155,9 @@ def promotion_table(effect: PromotionEffect, min_cell: int) -> PromotionEffect:
     return dataclasses.replace(effect, table=out)
 
 
-def promotion_summary(effect: PromotionEffect, periods_after: int = 3, min_cell: int = 0) -> pd.DataFrame:
+def promotion_summary(
+    effect: PromotionEffect, periods_after: int = PERIODS_AFTER, min_cell: int = 0
+) -> pd.DataFrame:
     """Share active per group in the periods after the promotion ended vs while it ran (a group
     of fewer customers than ``min_cell`` is hidden; the averages leave out the periods hidden in
     :func:`promotion_table`, which, with the others shown, they would give away)."""
@@ -165,7 +180,7 @@ def promotion_summary(effect: PromotionEffect, periods_after: int = 3, min_cell:
                 "group": group,
                 "customers": int(c["size"].iloc[0]),
                 f"active % in the last promotion {unit}": during,
-                f"active % in the {periods_after} {unit}s after": after,
+                after_column(unit, periods_after): after,
                 f"revenue per customer per {unit} after": spend_after,
             }
         )
@@ -367,9 +382,11 @@ def headlines(
     promos: dict[str, PromotionEffect],
     min_cell: int = 0,
     intake: IntakeEnd | None = None,
+    economics_after: int | None = None,
 ) -> list[str]:
     """Short computed findings for the top of the report (figures of fewer people than
-    ``min_cell`` left out; first, when the sample's intake ended, that it did)."""
+    ``min_cell`` left out; first, when the sample's intake ended, that it did). The channels are
+    compared on retention after ``economics_after`` periods (the last of `cohorts.economics_periods`)."""
     out = [intake_sentence(intake)] if intake is not None else []
     curve = ret.curve(min_cell).set_index("n")
     shown = [
@@ -393,19 +410,22 @@ def headlines(
     ):
         econ = econ[pd.to_numeric(econ["value / CAC"], errors="coerce").notna()]
         best, worst = econ.index[0], econ.index[-1]
-        ret_col = [c for c in econ.columns if c.startswith("active in")][-1]
-        after = ret_col.removeprefix(f"active in {ret.period}").removesuffix("%").strip()
+        ret_col = retention_column(ret.period, economics_after) if economics_after is not None else None
+        still = (
+            f" Still active after {economics_after} {ret.period}s: {_shown_pct(econ.loc[best, ret_col])} "
+            f"against {_shown_pct(econ.loc[worst, ret_col])}."
+            if ret_col in econ
+            else ""
+        )
         out.append(
             f"**{best[:1].upper() + best[1:]}** customers bring the most value for what they cost to win "
             f"({econ.loc[best, 'value / CAC']:.1f} times their acquisition cost); **{worst}** the "
-            f"least ({econ.loc[worst, 'value / CAC']:.1f} times). Still active after {after} "
-            f"{ret.period}s: {_shown_pct(econ.loc[best, ret_col])} against "
-            f"{_shown_pct(econ.loc[worst, ret_col])}."
+            f"least ({econ.loc[worst, 'value / CAC']:.1f} times).{still}"
         )
     out.append(sp.sentence())
     for code, effect in promos.items():
         summary = promotion_summary(effect, min_cell=min_cell)
-        after = [c for c in summary.columns if c.startswith("active % in the") and "after" in c][0]
+        after = after_column(effect.unit)
         with_code = pd.to_numeric(summary[after], errors="coerce").get(f"with {code}", np.nan)
         without = pd.to_numeric(summary[after], errors="coerce").get(f"without {code}", np.nan)
         if not (with_code == with_code and without == without):  # a group too small to show

@@ -29,6 +29,7 @@ from helpers.data.text import typical_quote, vocabulary_of
 from helpers.params.config import Params
 from helpers.params.outcomes import outcome_of
 from helpers.params.schema import (
+    counted_event,
     has_churn,
     is_business,
     label_of,
@@ -498,9 +499,8 @@ def _usage_facts(mask: pd.Series, frame: pd.DataFrame, params: Params, limit: in
         mine, everyone = float(frame.loc[mask, col].median()), float(frame[col].median())
         if mask.sum() < params.privacy.min_cell or everyone <= 0 or 0.67 < mine / everyone < 1.5:
             continue
-        what = label_of(col, params)
-        if what.endswith(" (times)"):
-            what = f"“{what.removesuffix(' (times)')}” events"
+        event = counted_event(col, params)
+        what = f"“{event}” events" if event else label_of(col, params)
         side = "well above" if mine > everyone else "well below"
         out.append(
             Fact(
@@ -508,6 +508,9 @@ def _usage_facts(mask: pd.Series, frame: pd.DataFrame, params: Params, limit: in
             )
         )
     return out[:limit]
+
+
+LED = "accounts they lead: "  # the buyer roles' columns of how the accounts they lead do
 
 
 def buyer_roles(contacts: pd.DataFrame | None, frame: pd.DataFrame, params: Params) -> pd.DataFrame | None:
@@ -537,13 +540,13 @@ def buyer_roles(contacts: pd.DataFrame | None, frame: pd.DataFrame, params: Para
         if led.sum() >= min_cell:
             if "converted" in frame and "trial" in frame:
                 trials = led & (frame["trial"] == 1)
-                row["accounts they lead: trials converted %"] = (
+                row[LED + "trials converted %"] = (
                     100 * frame.loc[trials, "converted"].mean() if trials.sum() >= min_cell else np.nan
                 )
             if still is not None:
-                row["accounts they lead: still customers %"] = 100 * still[led].mean()
+                row[LED + "still customers %"] = 100 * still[led].mean()
             if "spend_12m" in frame and frame["spend_12m"].notna().any():
-                row["accounts they lead: spend, last 12 months (mean)"] = frame.loc[led, "spend_12m"].mean()
+                row[LED + "spend, last 12 months (mean)"] = frame.loc[led, "spend_12m"].mean()
         rows.append(row)
     if not rows:
         return None
@@ -575,11 +578,11 @@ def buyer_lines(table: pd.DataFrame | None, frame: pd.DataFrame, params: Params)
         if isinstance(r.get("usual seniority"), str):
             who += f", usually {_lower_first(r['usual seniority'])}"
         parts = []
-        for col, what in (
-            ("accounts they lead: trials converted %", "trials converted"),
-            ("accounts they lead: still customers %", "still customers"),
+        for key, what in (
+            ("trials converted %", "trials converted"),
+            ("still customers %", "still customers"),
         ):
-            key = col.removeprefix("accounts they lead: ")
+            col = LED + key
             if col in r and r[col] == r[col] and key in overall:
                 parts.append(f"{r[col]:.0f}% {what} (all accounts: {overall[key]:.0f}%)")
         lead = f". Accounts they lead: {'; '.join(parts)}" if parts else ""

@@ -425,9 +425,9 @@ def offer_facts(seg: pd.DataFrame, params: Params, data: Any, overall: dict[str,
 def _after_shares(effect: PromotionEffect, code: str) -> tuple[tuple[float, int], tuple[float, int]] | None:
     """(share active after the promotion, customers) for its customers and for the others."""
     summary = acquisition.promotion_summary(effect)
-    after = next((c for c in summary.columns if c.startswith("active % in the") and "after" in c), None)
+    after = acquisition.after_column(effect.unit)
     rows = [f"with {code}", f"without {code}"]
-    if after is None or not all(r in summary.index for r in rows):
+    if after not in summary or not all(r in summary.index for r in rows):
         return None
     shares = [summary.loc[r, after] / 100 for r in rows]
     if any(s != s for s in shares):

@@ -3,7 +3,7 @@ that distinguish it, and the short names proposed from them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ import pandas as pd
 from helpers.analyses.segment import NOT_A_TRAIT, account_features
 from helpers.data.fields import multi_response
 from helpers.params.config import Params
-from helpers.params.schema import display_values, label_of, scale_of
+from helpers.params.schema import counted_event, display_values, label_of, scale_of
 
 
 @dataclass
@@ -23,6 +23,7 @@ class SegmentProfile:
     index: pd.DataFrame
     shares: pd.DataFrame
     counts: pd.DataFrame | None  # the people behind each share (means: missing); None: not known
+    columns: dict[str, str] = field(default_factory=dict)  # each variable's column (or set)
 
     @property
     def segments(self) -> list[int]:
@@ -102,7 +103,8 @@ def profile(frame: pd.DataFrame, segments: pd.Series, params: Params, weights: p
     index = 100 * shares.drop(columns="Total").div(shares["Total"], axis=0)
     counts = pd.DataFrame(people, index=labels).T.reindex(index.index)
     counts.columns = index.columns
-    return SegmentProfile(index, shares, counts)
+    columns = {label_of(c, params): c for c in [*cols.psychographic, *described, *cols.multi_response]}
+    return SegmentProfile(index, shares, counts, columns)
 
 
 def too_few(profile: SegmentProfile, min_cell: int) -> pd.DataFrame:
@@ -147,7 +149,10 @@ def propose_labels(profile: SegmentProfile, params: Params) -> dict[int, str]:
             means = index[seg][answers == "mean"]
             far = means[(means >= 150) | (means <= 60)]
             far = far.reindex((far - 100).abs().sort_values(ascending=False).index)
-            parts = [_amount_trait(variable, v) for (variable, _), v in far.items()] + parts
+            parts = [
+                _amount_trait(variable, v, profile.columns.get(variable), params)
+                for (variable, _), v in far.items()
+            ] + parts
         ranked[seg] = parts
     names = {}
     for seg, parts in ranked.items():
@@ -158,11 +163,10 @@ def propose_labels(profile: SegmentProfile, params: Params) -> dict[int, str]:
     return unique_names(names)
 
 
-def _amount_trait(variable: str, index: float) -> str:
+def _amount_trait(variable: str, index: float, column: str | None, params: Params) -> str:
     """A far-off mean as a trait: "many days active", "few “invited colleague” events"."""
-    noun = variable[:1].lower() + variable[1:]
-    if noun.endswith(" (times)"):  # a count of one event type (helpers.params.schema.label_of)
-        noun = f"“{noun.removesuffix(' (times)')}” events"
+    event = counted_event(column, params) if column else None
+    noun = f"“{event[:1].lower() + event[1:]}” events" if event else variable[:1].lower() + variable[1:]
     return f"{'many' if index >= 150 else 'few'} {noun}"
 
 

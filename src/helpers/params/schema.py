@@ -70,6 +70,15 @@ def label_of(column: str, params: Params) -> str:
     return column.replace("_", " ").capitalize()
 
 
+def counted_event(column: str, params: Params) -> str | None:
+    """The event type a per-event count field counts, in its readable name ("Invited colleague"
+    for count_invited_colleague); None for any other column, or one the parameters name."""
+    if column in params.labels or column in FIELD_LABELS or params.events is None:
+        return None
+    m = EVENT_FIELD.match(column)
+    return label_of(m.group(2), params) if m and m.group(1) == "count" else None
+
+
 def format_point(value: float) -> str:
     """A scale point as written: 3, -1, 2.5."""
     return f"{value:g}"
