@@ -154,21 +154,23 @@ def test_nps_groups():
 def test_cohort_rules_equal_split_retention_computed_rule_by_rule(demo):
     """The one-pass rule comparison against retention split by each rule (the direct way)."""
     params, data, frame = demo
-    ct = params.cohorts
+    cohort_rules = params.cohorts
     buyers = frame[frame["orders"] > 0]
     table = acquisition.rules(data, frame, params)
-    last = max(ct.economics_periods)
-    for rule, expr in list(ct.rules.items())[:3]:
+    last = max(cohort_rules.economics_periods)
+    for rule, expr in list(cohort_rules.rules.items())[:3]:
         meets = evaluate(expr, buyers).to_numpy(bool)
         groups = pd.Series(
             np.where(meets, "meets", "rest"), index=buyers[params.columns.id].astype(str).to_numpy()
         )
-        ret = cohorts.retention(data.engine, data.orders, params.as_of, ct.period, "on", groups, last)
-        at = ret.at(ct.economics_periods)
+        ret = cohorts.retention(
+            data.engine, data.orders, params.as_of, cohort_rules.period, "on", groups, last
+        )
+        at = ret.at(cohort_rules.economics_periods)
         curve = ret.curve()
         revenue = curve[curve["n"] <= last].groupby("group")["revenue_per_customer"].sum()
         row = table.loc[label_of(rule, params)]
-        for n in ct.economics_periods:
+        for n in cohort_rules.economics_periods:
             assert row[f"active in month {n} %"] == pytest.approx(100 * at.loc["meets", n])
             assert row[f"rest: active in month {n} %"] == pytest.approx(100 * at.loc["rest", n])
         spent = f"revenue per customer, first {last} months"

@@ -64,8 +64,8 @@ def two_groups(tmp_path):
     return frame, params
 
 
-def _table(frame, params, question, weighted=False, **ct):
-    params = params.model_copy(update={"crosstab": params.crosstab.model_copy(update=ct)})
+def _table(frame, params, question, weighted=False, **banner_rules):
+    params = params.model_copy(update={"crosstab": params.crosstab.model_copy(update=banner_rules)})
     w = frame["w"] if weighted else pd.Series(1.0, index=frame.index)
     q = crosstab.make_question(frame, params, question)
     return crosstab.build_table(q, banner(frame, params), w, params.crosstab, 10)

@@ -90,7 +90,7 @@ def sorted_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
     """Every engine computation the notebooks make over the demo's orders."""
-    params, ct = data.params, data.params.cohorts
+    params, cohort_rules = data.params, data.params.cohorts
     frame = filters.profile_frame(data)
     out: dict[str, pd.DataFrame] = {
         "quality": pd.DataFrame([vars(q) for q in data.quality]),
@@ -106,19 +106,24 @@ def demo_tables(data: Dataset) -> dict[str, pd.DataFrame]:
     )
     for definition in ("on", "on_or_after"):
         ret = cohorts.retention(
-            data.engine, data.orders, params.as_of, ct.period, definition, max_periods=ct.max_periods
+            data.engine,
+            data.orders,
+            params.as_of,
+            cohort_rules.period,
+            definition,
+            max_periods=cohort_rules.max_periods,
         )
         out[f"retention {definition}"] = ret.matrix()
         out[f"revenue retention {definition}"] = ret.matrix("revenue_retention")
         out[f"cohort sizes {definition}"] = ret.sizes().to_frame()
     for name, split in cohorts.split_retention(data, frame, params).items():
-        out[f"retention by {name}"] = split.at(ct.economics_periods)
+        out[f"retention by {name}"] = split.at(cohort_rules.economics_periods)
     out["channel economics"] = acquisition.economics(data, frame, params)
     for code, effect in acquisition.promotions(data, frame, params).items():
         out[f"promotion {code}"] = effect.table
     stick = stick_point.find(data, params)
     out["stick point counts"] = pd.concat(stick.levels, names=["action"])
-    result = value.fit_value(data.engine, data.orders, params.as_of, params.value, ct.margin)
+    result = value.fit_value(data.engine, data.orders, params.as_of, params.value, cohort_rules.margin)
     out["rfm summary"] = sorted_rows(result.customers.reset_index(), ["customer_id"])[
         ["customer_id", "frequency", "recency", "T", "monetary"]
     ]

@@ -272,13 +272,21 @@ def economics(data, frame: pd.DataFrame | None, params) -> pd.DataFrame | None:
     acq = params.columns.acquisition
     if not (acq.channel and acq.cost):
         return None
-    ct = params.cohorts
+    cohort_rules = params.cohorts
     groups = split_series(frame, params.columns.id, frame[acq.channel], min_cell=params.privacy.min_cell)
     ret = retention(
-        data.engine, data.activity, params.as_of, ct.period, "on", groups, max(ct.economics_periods)
+        data.engine,
+        data.activity,
+        params.as_of,
+        cohort_rules.period,
+        "on",
+        groups,
+        max(cohort_rules.economics_periods),
     )
     cac = frame.groupby(acq.channel)[acq.cost].mean()
-    return channel_economics(ret, cac, ct.economics_periods, ct.margin, params.privacy.min_cell)
+    return channel_economics(
+        ret, cac, cohort_rules.economics_periods, cohort_rules.margin, params.privacy.min_cell
+    )
 
 
 def promotions(
@@ -340,15 +348,15 @@ def rules(
     value: pd.Series | None = None,
 ) -> pd.DataFrame | None:
     """The configured cohort rules compared side by side."""
-    ct = params.cohorts
-    if frame is None or not ct.rules:
+    cohort_rules = params.cohorts
+    if frame is None or not cohort_rules.rules:
         return None
     if data.events is not None:  # everyone with a start in the usage log
         buyers = frame[frame["start_date"].notna()] if "start_date" in frame else frame
     else:
         buyers = frame[frame["orders"] > 0] if "orders" in frame else frame
     masks = pd.DataFrame(
-        {name: evaluate(expr, buyers) for name, expr in ct.rules.items()}, index=buyers.index
+        {name: evaluate(expr, buyers) for name, expr in cohort_rules.rules.items()}, index=buyers.index
     )
     out = compare_rules(
         data.engine,
@@ -356,12 +364,12 @@ def rules(
         params.as_of,
         masks,
         buyers[params.columns.id],
-        ct.period,
-        ct.economics_periods,
+        cohort_rules.period,
+        cohort_rules.economics_periods,
         value,
         params.privacy.min_cell,
     )
-    out.insert(0, "who it covers", [describe(ct.rules[r], params) for r in out.index])
+    out.insert(0, "who it covers", [describe(cohort_rules.rules[r], params) for r in out.index])
     out.index = pd.Index([label_of(r, params) for r in out.index], name="rule")
     return suppress_rows(out, "customers", params.privacy.min_cell, keep=["who it covers"])
 

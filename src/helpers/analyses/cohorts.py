@@ -399,7 +399,7 @@ def split_retention(
     segments: pd.Series | None = None,
 ) -> dict[str, Retention]:
     """Retention split by each configured column or filter, and by segment when known."""
-    ct = params.cohorts
+    cohort_rules = params.cohorts
     if frame is None:
         return {}
     out = {
@@ -407,16 +407,22 @@ def split_retention(
             data.engine,
             data.activity,
             params.as_of,
-            ct.period,
-            ct.definition,
+            cohort_rules.period,
+            cohort_rules.definition,
             split_values(frame, params, name),
-            ct.max_periods,
+            cohort_rules.max_periods,
         )
-        for name in ct.splits
+        for name in cohort_rules.splits
     }
     if segments is not None:
         out["segment"] = retention(
-            data.engine, data.activity, params.as_of, ct.period, ct.definition, segments, ct.max_periods
+            data.engine,
+            data.activity,
+            params.as_of,
+            cohort_rules.period,
+            cohort_rules.definition,
+            segments,
+            cohort_rules.max_periods,
         )
     return out
 
@@ -424,9 +430,16 @@ def split_retention(
 def both_definitions(data, params) -> pd.DataFrame:
     """The pooled retention curve under both definitions, for one chart (points of fewer people
     than the privacy minimum blank)."""
-    ct = params.cohorts
+    cohort_rules = params.cohorts
     curves = [
-        retention(data.engine, data.activity, params.as_of, ct.period, d, max_periods=ct.max_periods)
+        retention(
+            data.engine,
+            data.activity,
+            params.as_of,
+            cohort_rules.period,
+            d,
+            max_periods=cohort_rules.max_periods,
+        )
         .curve(params.privacy.min_cell)
         .assign(group=words)
         for d, words in (("on", "active in that period"), ("on_or_after", "active in it or later"))

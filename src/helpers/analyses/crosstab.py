@@ -226,11 +226,11 @@ def _all_stats(
 
 
 def _row_letters(
-    r: int, columns: list[Column], col_stats: list[ColumnStats], low: list[bool], ct: CrosstabParams
+    r: int, columns: list[Column], col_stats: list[ColumnStats], low: list[bool], banner_rules: CrosstabParams
 ) -> dict[int, str]:
     """Row ``r``'s letters per column: the columns of its banner it is significantly above
     (capital at the strict level, small at the loose one), p-values corrected within the banner."""
-    loose, strict = 1 - ct.levels[0], 1 - ct.levels[1]
+    loose, strict = 1 - banner_rules.levels[0], 1 - banner_rules.levels[1]
     kind = col_stats[0].kind[r] if col_stats else "pct"
     letters = {i: "" for i in range(len(columns))}
     banners: dict[str, list[int]] = {}
@@ -241,7 +241,7 @@ def _row_letters(
         pv = np.array([_pair_p(kind, col_stats[i], col_stats[j], r) for i, j in pairs])
         tested = ~np.isnan(pv)
         adj = np.full(len(pv), np.nan)
-        adj[tested] = adjust(pv[tested], ct.correction)
+        adj[tested] = adjust(pv[tested], banner_rules.correction)
         for (i, j), p in zip(pairs, adj, strict=True):
             if np.isnan(p) or p >= loose:
                 continue
@@ -251,7 +251,11 @@ def _row_letters(
 
 
 def _row_vs_rest(
-    r: int, col_stats: list[ColumnStats], rest_stats: list[ColumnStats], low: list[bool], ct: CrosstabParams
+    r: int,
+    col_stats: list[ColumnStats],
+    rest_stats: list[ColumnStats],
+    low: list[bool],
+    banner_rules: CrosstabParams,
 ) -> np.ndarray:
     """Row ``r``'s corrected p-value of each column against the rest of its banner."""
     kind = col_stats[0].kind[r] if col_stats else "pct"
@@ -260,7 +264,7 @@ def _row_vs_rest(
     )
     tested = ~np.isnan(vs_rest)
     adj_rest = np.full(len(col_stats), np.nan)
-    adj_rest[tested] = adjust(vs_rest[tested], ct.correction)
+    adj_rest[tested] = adjust(vs_rest[tested], banner_rules.correction)
     return adj_rest
 
 
@@ -292,22 +296,22 @@ def build_table(
     q: Question,
     columns: list[Column],
     weights: pd.Series,
-    ct: CrosstabParams,
+    banner_rules: CrosstabParams,
     min_cell: int,
     base: np.ndarray | None = None,
 ) -> Table:
     """Compute one banner table: values, letters, vs-rest arrows, index, bases and chi-square."""
     w = weights.to_numpy(float)
     everyone = np.ones(len(w), bool) if base is None else base
-    loose = 1 - ct.levels[0]
+    loose = 1 - banner_rules.levels[0]
     union = _banner_unions(columns, everyone)
     total, col_stats, rest_stats = _all_stats(q, columns, everyone, union, w)
-    low = [bool(s.base.max(initial=0) < ct.min_base) for s in col_stats]
+    low = [bool(s.base.max(initial=0) < banner_rules.min_base) for s in col_stats]
     records = []
     for r, label in enumerate(_row_labels(q)):
         letters, adj_rest = (
-            _row_letters(r, columns, col_stats, low, ct),
-            _row_vs_rest(r, col_stats, rest_stats, low, ct),
+            _row_letters(r, columns, col_stats, low, banner_rules),
+            _row_vs_rest(r, col_stats, rest_stats, low, banner_rules),
         )
         tv = total.value[r]
         for i, c in enumerate(columns):

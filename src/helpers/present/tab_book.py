@@ -80,7 +80,9 @@ def stacked(tables: list[Table], group: str, hide: bool = True) -> pd.DataFrame:
     return pd.concat(parts, names=["question", "answer"])
 
 
-def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.DataFrame) -> pd.DataFrame:
+def _colours(
+    tables: list[Table], group: str, banner_rules: CrosstabParams, shown: pd.DataFrame
+) -> pd.DataFrame:
     """CSS per cell: green where a column over-indexes, red where it under-indexes."""
     css = pd.DataFrame("", index=shown.index, columns=shown.columns)
     for t in tables:
@@ -91,7 +93,10 @@ def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.Data
         for r in cells.itertuples():
             if r.hidden or r.low_base or np.isnan(r.index) or not r.vs_rest:
                 continue  # colour only where the column really differs from everyone else
-            high, low = r.index >= ct.index_high and r.vs_rest > 0, r.index <= ct.index_low and r.vs_rest < 0
+            high, low = (
+                r.index >= banner_rules.index_high and r.vs_rest > 0,
+                r.index <= banner_rules.index_low and r.vs_rest < 0,
+            )
             colour = "#d9f0d3" if high else "#f9d6d5" if low else ""
             if colour:
                 css.iat[css.index.get_loc((label, r.row)), order.index((r.group, r.column))] = (
@@ -100,11 +105,11 @@ def _colours(tables: list[Table], group: str, ct: CrosstabParams, shown: pd.Data
     return css
 
 
-def style_group(tables: list[Table], group: str, ct: CrosstabParams):
+def style_group(tables: list[Table], group: str, banner_rules: CrosstabParams):
     """A styled tab book page for one banner group: one header row (the column and its letter)
     that stays in view while the table scrolls in its box."""
     shown = stacked(tables, group)
-    css = _colours(tables, group, ct, shown)
+    css = _colours(tables, group, banner_rules, shown)
     shown.columns = css.columns = pd.Index([c for _, c in shown.columns])
     base_rows = shown.index.get_level_values(1).isin(BASE_ROWS + ["Overall test"])
     sty = (
@@ -168,7 +173,7 @@ def exports(tables: list[Table]) -> dict[str, pd.DataFrame]:
     return {f"banner_{group}": export(tables, group) for group in groups(tables)}
 
 
-def tables_html(tables: list[Table], ct: CrosstabParams) -> str:
+def tables_html(tables: list[Table], banner_rules: CrosstabParams) -> str:
     """Every banner group's tab book page as one HTML block: a heading, the key to its column
     letters, and the table in a box of its own whose header row stays in view."""
     parts = []
@@ -181,17 +186,17 @@ def tables_html(tables: list[Table], ct: CrosstabParams) -> str:
             f'<h3 class="wb-banner-title">By {html.escape(g)}</h3>'
             f'<p class="wb-banner-key">Columns: {key}</p>'
             f'<div class="wb-banner" style="max-height: 80vh; overflow: auto;">'
-            f"{style_group(tables, g, ct).to_html()}</div>"
+            f"{style_group(tables, g, banner_rules).to_html()}</div>"
         )
     return "\n".join(parts)
 
 
 def legend(params: Params) -> str:
     """How to read a banner table, with this run's settings."""
-    ct = params.crosstab
-    lo, hi = (f"{100 * level:.0f}%" for level in ct.levels)
+    banner_rules = params.crosstab
+    lo, hi = (f"{100 * level:.0f}%" for level in banner_rules.levels)
     method = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini–Hochberg", "none": "no"}[
-        ct.correction
+        banner_rules.correction
     ]
     return (
         f"- Each column group has letters (A, B, …). A letter on a cell means the cell is "
@@ -199,15 +204,16 @@ def legend(params: Params) -> str:
         f"confidence, lower case at {lo} ({method} correction across the pairs in each row).\n"
         f"- ▲ / ▼: the column is significantly above / below the rest of its banner: the people in "
         f"its other columns, or everyone else for a group compared with the rest ({lo}).\n"
-        f"- Green cells over-index (≥ {ct.index_high:.0f}: the share is at least "
-        f"{ct.index_high / 100:.1f}× the total's), red cells under-index (≤ {ct.index_low:.0f}); "
+        f"- Green cells over-index (≥ {banner_rules.index_high:.0f}: the share is at least "
+        f"{banner_rules.index_high / 100:.1f}× the total's), red cells under-index "
+        f"(≤ {banner_rules.index_low:.0f}); "
         f"only cells that are also significantly above or below everyone else are coloured.\n"
         + (
             "- Percentages are weighted; tests use the **effective base** (shown under the base). "
             if params.columns and params.columns.weight
             else "- "
         )
-        + f"Columns with fewer than {ct.min_base} respondents are marked * and not tested.\n"
+        + f"Columns with fewer than {banner_rules.min_base} respondents are marked * and not tested.\n"
         f"- Attitude items: the **top box** and **bottom box** are the two ends of each item's "
         f"own answer scale.\n"
         f"- `{marker(params.privacy.min_cell)}`: hidden because fewer than "
