@@ -128,3 +128,32 @@ def test_imports_go_down_only(package, module):
 def test_each_module_imports_on_its_own_in_layer_order():
     code = "; ".join(f"import helpers.{p}.{m}" for p, m in MODULES)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+MAX_FUNCTION_LINES = 80
+MAX_MODULE_LINES = 600
+# the demo writers draw every planted truth in one readable pass (issue #30 exempts them)
+LONG_ON_PURPOSE = {("setup", "demo", "make_demo"), ("setup", "demo_saas", "make_saas")}
+
+
+def test_no_function_is_longer_than_a_screen_or_two():
+    long = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if (
+                    lines > MAX_FUNCTION_LINES
+                    and (path.parent.name, path.stem, node.name) not in LONG_ON_PURPOSE
+                ):
+                    long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, "split these into named steps: " + "; ".join(long)
+
+
+def test_no_module_is_longer_than_600_lines():
+    long = [
+        f"{p.relative_to(SRC)} ({n})"
+        for p in SRC.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 600
+    ]
+    assert not long, "split these by concern: " + ", ".join(long)
