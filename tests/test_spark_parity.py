@@ -269,3 +269,30 @@ def test_amounts_written_as_text_read_the_same_on_duckdb_and_spark(tmp_path):
     duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), amounts)
     assert_same(duck["amounts"], spark["amounts"], "amounts as text")
     assert sorted(duck["amounts"]["amount"]) == [-7.25, 12.0, 1234.5]
+
+
+def test_order_lines_are_identical_on_duckdb_and_spark(tmp_path):
+    """The retailer's invoice lines summed into orders, with guests and cancelled lines left out."""
+    from test_order_lines import RETAIL
+    from test_order_lines import _params as retail_params
+
+    if not RETAIL.is_dir():
+        pytest.skip("../shared/data/retail not present")
+    days = sorted(RETAIL.glob("*.csv"))[:20]  # four weeks of lines keep Spark quick
+    csv = tmp_path / "lines.csv"
+    pd.concat([pd.read_csv(p, dtype=str) for p in days]).to_csv(csv, index=False)
+    params = retail_params(tmp_path, csv, without_customer="leave_out")
+
+    def compute(data: Dataset) -> dict[str, pd.DataFrame]:
+        orders = data.engine.execute(data.orders.select("order_id", "customer_id", "order_ts", "amount"))
+        ret = cohorts.retention(data.engine, data.orders, params.as_of, "week", "on")
+        return {
+            "orders": sorted_rows(orders, ["order_id"]),
+            "retention": ret.matrix().reset_index(),
+            "quality": data.quality_table(),
+        }
+
+    duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), compute)
+    assert len(duck["orders"]) > 1000
+    for name in duck:
+        assert_same(duck[name], spark[name], f"order lines {name}")

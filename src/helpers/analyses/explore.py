@@ -340,7 +340,7 @@ def order_flags(data: Dataset) -> pd.DataFrame:
     assert data.orders is not None
     o = data.orders
     metrics = {"orders": o.count()}
-    if data.params.orders is not None and data.params.orders.amount:
+    if data.params.orders is not None and data.params.orders.money:
         metrics["revenue"] = o.amount.sum()
     labels = {"full_price": "at full price %", "prepaid": "prepaid %"}
     for flag, label in labels.items():

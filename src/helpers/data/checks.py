@@ -43,6 +43,7 @@ class QualityItem:
     rows: int
     action: str
     examples: str = ""
+    counted: str = ""  # what each of `rows` is when the check names it ("order lines"); not in the table
 
 
 def example_values(values: pd.Series, k: int = 3) -> str:

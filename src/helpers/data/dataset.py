@@ -100,7 +100,7 @@ MONEY_FIELDS = ("spend", "spend_12m", "avg_order_value", "first_order_amount", "
 
 def without_money(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Orders without amounts have no money figures: they are missing, never 0."""
-    if params.orders is not None and not params.orders.amount:
+    if params.orders is not None and not params.orders.money:
         frame = frame.assign(**{c: np.nan for c in MONEY_FIELDS if c in frame})
     return frame
 
@@ -436,7 +436,7 @@ def profile_frame(data: Dataset) -> pd.DataFrame | None:
             continue
         values = joined[col].to_numpy(dtype=float)
         if col in _ZERO_FOR_NON_BUYERS and not (
-            col in MONEY_FIELDS and not (data.params.orders and data.params.orders.amount)
+            col in MONEY_FIELDS and not (data.params.orders and data.params.orders.money)
         ):
             values = np.nan_to_num(values, nan=0.0)
         frame[col] = values

@@ -198,10 +198,14 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
     """Orders with the workbook's column names and types (unparseable values become NULL)."""
     ts = raw[cols.timestamp]
     # without an amount column every amount is NULL: counts work, sums of money are missing
-    amount = raw[cols.amount] if cols.amount else ibis.null().cast("float64")
+    money = cols.money
+    amount = raw[money] if money else ibis.null().cast("float64")
     cid = raw[cols.customer_id]
     if cid.type().is_floating():  # ids stored as floats (SPSS, Excel): 1.0 is the id "1"
         cid = cid.cast("int64")
+    elif cid.type().is_string():  # and written as floats in a text file: "17850.0" is "17850"
+        cid = cid.re_search(r"^[0-9]+\.0+$").ifelse(cid.re_replace(r"\.0+$", ""), cid)  # no back-reference:
+        # DuckDB writes one as \1, Spark as $1
     fields: dict[str, ir.Value] = {
         "customer_id": cid.cast("string"),
         "order_ts": ts
@@ -211,8 +215,14 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
             if cols.timestamp_format
             else ts.try_cast("timestamp")
         ),
-        "amount": amount.cast("float64") if amount.type().is_numeric() else money_text(amount, cols.decimal),
+        "amount": _money(amount, cols.decimal),
     }
+    if cols.quantity:  # an order line: its amount is the quantity times the unit price
+        quantity = raw[cols.quantity]
+        quantity = quantity.cast("float64") if quantity.type().is_numeric() else quantity.try_cast("float64")
+        fields["quantity"] = quantity
+        if not cols.line_amount:
+            fields["amount"] = fields["amount"] * quantity
     if cols.order_id:
         fields["order_id"] = raw[cols.order_id].cast("string")
     for name in ("full_price", "prepaid"):
@@ -222,6 +232,26 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
         fields["raw_ts"] = ts
         fields["raw_amount"] = amount
     return raw.select(**fields)
+
+
+def _money(amount: ir.Value, decimal: str) -> ir.Value:
+    """Amounts as numbers, whether stored as numbers or written as text."""
+    return amount.cast("float64") if amount.type().is_numeric() else money_text(amount, decimal)
+
+
+def orders_from_lines(lines: ir.Table) -> ir.Table:
+    """One row per order from its lines: the order's amount is the sum of its lines, its time the
+    first line's, its customer and yes/no fields those its lines give (an export that writes an
+    order's fields on its first line only gives them to the whole order)."""
+    fields: dict[str, ir.Value] = {
+        "customer_id": lines.customer_id.max(),
+        "order_ts": lines.order_ts.min(),
+        "amount": lines.amount.sum(),
+    }
+    for name in ("full_price", "prepaid"):
+        if name in lines.columns:
+            fields[name] = lines[name].any()
+    return lines.group_by("order_id").aggregate(**fields)
 
 
 def money_text(amount: ir.Value, decimal: str = ".") -> ir.Value:

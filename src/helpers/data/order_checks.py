@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from helpers.data.checks import Findings, Problems, QualityItem, missing_columns
-from helpers.data.engine import Engine, end_of, standard_orders
+from helpers.data.engine import Engine, end_of, orders_from_lines, standard_orders
 from helpers.params.config import Params
 
 
@@ -26,7 +26,17 @@ def validate_orders(
     problems = Problems(path)
     wanted = [
         c
-        for c in (cols.customer_id, cols.timestamp, cols.amount, cols.order_id, cols.full_price, cols.prepaid)
+        for c in (
+            cols.customer_id,
+            cols.timestamp,
+            cols.amount,
+            cols.order_id,
+            cols.quantity,
+            cols.unit_price,
+            cols.line_amount,
+            cols.full_price,
+            cols.prepaid,
+        )
         if c
     ]
     missing_columns(problems, wanted, list(orders.columns), "orders")
@@ -35,11 +45,15 @@ def validate_orders(
     stats = _order_counts(chk, params, engine)
     problems.take(_order_problems(chk, stats, params, engine))
     problems.raise_if_any()
-    std, refunds, found = _without_refunds(chk.drop("raw_ts", "raw_amount"), params, engine)
-    problems.take(found, quality)
-    std, found = _without_duplicates(std, stats, refunds, params, engine)
-    problems.take(found, quality)
-    problems.raise_if_any()
+    std = _without_guests(chk.drop("raw_ts", "raw_amount"), stats, params, quality)
+    if cols.lines:  # returned and cancelled lines out, then one row per order
+        std = orders_from_lines(_without_returned_lines(std, params, engine, quality))
+    else:
+        std, refunds, found = _without_refunds(std, params, engine)
+        problems.take(found, quality)
+        std, found = _without_duplicates(std, stats, refunds + int(stats["no_customer"]), params, engine)
+        problems.take(found, quality)
+        problems.raise_if_any()
     if stats["after_as_of"]:
         quality.append(
             QualityItem(
@@ -108,19 +122,68 @@ def _order_problems(chk: ir.Table, stats: pd.Series, params: Params, engine: Eng
     if stats["bad_amount"]:
         unreadable = chk.amount.isnull() & raw_amount.notnull()
         found.add(
-            cols.amount,
+            cols.money,
             f"{stats['bad_amount']} amounts are not numbers "
             f"(e.g. {_examples(chk, engine, unreadable, raw_amount)})",
             "amounts must be numbers (currency signs and digit grouping are fine); for amounts "
             'written like 12,50 set `orders.decimal: ","`',
         )
-    if stats["no_customer"]:
+    if stats["no_customer"] and cols.without_customer == "stop":
         found.add(
             cols.customer_id,
-            f"{stats['no_customer']} orders have no customer id",
-            "every order needs its customer's id",
+            f"{stats['no_customer']} {'order lines' if cols.lines else 'orders'} have no customer id",
+            "every order needs its customer's id; or set `orders.without_customer: leave_out` to leave "
+            "guest orders out of every figure (counted in the data-quality table)",
         )
     return found
+
+
+def _without_guests(std: ir.Table, stats: pd.Series, params: Params, quality: list[QualityItem]) -> ir.Table:
+    """Rows with no customer (guest checkouts) left out, and counted, where the parameters say so."""
+    cols = params.orders
+    assert cols is not None
+    if not stats["no_customer"]:
+        return std
+    what = "order lines" if cols.lines else "orders"
+    quality.append(
+        QualityItem(
+            "orders",
+            f"{what} without a customer id",
+            cols.customer_id,
+            int(stats["no_customer"]),
+            "left out",
+            counted=what,
+        )
+    )
+    return std.filter(std.customer_id.notnull())
+
+
+def _without_returned_lines(
+    lines: ir.Table, params: Params, engine: Engine, quality: list[QualityItem]
+) -> ir.Table:
+    """Order lines with a negative quantity or amount (returns, cancellation invoices) left out of
+    revenue, and counted, unless the parameters keep refunds."""
+    cols = params.orders
+    assert cols is not None
+    if cols.refunds != "exclude":
+        return lines
+    negative = lines.amount < 0
+    if "quantity" in lines.columns:
+        negative = negative | (lines.quantity < 0)
+    returned = int(engine.execute(lines.count(where=negative)))
+    if returned:
+        column = cols.quantity or cols.money or ""
+        quality.append(
+            QualityItem(
+                "orders",
+                "returned or cancelled lines (negative)",
+                column,
+                returned,
+                "left out of revenue",
+                counted="lines",
+            )
+        )
+    return lines.filter(~negative.fill_null(False))
 
 
 def _without_refunds(std: ir.Table, params: Params, engine: Engine) -> tuple[ir.Table, int, Findings]:

@@ -271,6 +271,20 @@ class OrderColumns(Strict):
         None, description="order value; without it the parts that need spend are left out"
     )
     order_id: str | None = None
+    quantity: str | None = Field(
+        None,
+        description="order lines: the quantity of each line; with `unit_price` (or `line_amount`) "
+        "and an `order_id` that repeats, an order's amount is the sum of its lines",
+    )
+    unit_price: str | None = Field(None, description="order lines: the price of one unit")
+    line_amount: str | None = Field(
+        None, description="order lines: the line's total (instead of a unit price)"
+    )
+    without_customer: Literal["stop", "leave_out"] = Field(
+        "stop",
+        description="rows with no customer id (guest checkouts): stop the run (stop) or leave them "
+        "out of every figure, counted in the data-quality table (leave_out)",
+    )
     full_price: str | None = None
     prepaid: str | None = None
     timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y%m%d")
@@ -287,8 +301,31 @@ class OrderColumns(Strict):
     duplicates: Literal["drop", "keep"] = Field(
         "drop",
         description="rows identical in every column (without an order id: same customer, "
-        "time and amount): keep one copy (drop) or keep them all",
+        "time and amount): keep one copy (drop) or keep them all; order lines are never "
+        "duplicates (one product twice in an order is two lines)",
     )
+
+    @property
+    def money(self) -> str | None:
+        """The column the orders' money is read from: the amount, or each line's total or unit price."""
+        return self.amount or self.line_amount or self.unit_price
+
+    @property
+    def lines(self) -> bool:
+        """Whether the file holds order lines (several rows per order), not one row per order."""
+        return bool(self.quantity or self.unit_price or self.line_amount)
+
+    @model_validator(mode="after")
+    def _lines_need_an_order(self) -> OrderColumns:
+        if self.lines and not self.order_id:
+            raise ValueError("order lines (`quantity`, `unit_price`, `line_amount`) need `orders.order_id`")
+        if self.lines and self.amount:
+            raise ValueError("give either `amount` (one row per order) or order lines, not both")
+        if self.quantity and not (self.unit_price or self.line_amount):
+            raise ValueError(
+                "`orders.quantity` needs `unit_price` or `line_amount` to give each line's amount"
+            )
+        return self
 
 
 class ContactColumns(Strict):

@@ -86,7 +86,7 @@ def available(params: Params) -> set[str]:
                 have.add(dim)
     if params.data.orders is not None and params.orders is not None:
         have |= {"orders", "activity"}
-        if params.orders.amount:
+        if params.orders.money:
             have.add("amount")
         if params.orders.full_price or params.orders.prepaid:
             have.add("order_flags")

@@ -180,11 +180,23 @@ def _head_lines(
 def _orders_block(og: OrdersGuess, undecided: list[str], dropped: list[str]) -> list[str]:
     """The `orders:` section: each column's role, the decimal mark and the date format."""
     lines = ["", "orders:"]
-    for key in ("customer_id", "timestamp", "amount", "order_id", "full_price", "prepaid"):
+    for key in (
+        "customer_id",
+        "timestamp",
+        "amount",
+        "order_id",
+        "quantity",
+        "unit_price",
+        "full_price",
+        "prepaid",
+    ):
         if key in og.columns:
             col = og.columns[key]
             sure = LIKELY if key != "customer_id" else SURE
             lines.append(commented(f"  {key}: {as_yaml(col)}", og.why[col], sure))
+    if og.guests:
+        why = f"{og.guests:,} rows have no customer id (guest checkouts): left out, counted"
+        lines.append(commented("  without_customer: leave_out", why))
     if og.decimal == ",":
         lines.append(
             commented('  decimal: ","', "amounts written like 1.234,50: the comma is the decimal mark")
@@ -194,7 +206,7 @@ def _orders_block(og: OrdersGuess, undecided: list[str], dropped: list[str]) -> 
             commented(f"  timestamp_format: {as_yaml(og.timestamp_format)}", "how the dates are written")
         )
     undecided += og.notes
-    if "amount" not in og.columns:
+    if "amount" not in og.columns and "unit_price" not in og.columns:
         undecided.append("orders.amount: no column looks like the order value; name it if there is one")
     for col, what in og.unused.items():
         lines.append(f"  # not used: {col} ({what})")

@@ -343,6 +343,7 @@ class OrdersGuess:
     last_date: dt.date | None = None
     first_date: dt.date | None = None
     notes: list[str] = field(default_factory=list)
+    guests: int = 0  # rows with no customer id (guest checkouts)
 
 
 def _repeating_id(facts: dict[str, Facts], headerless: bool) -> str | None:
@@ -397,6 +398,30 @@ def _order_id(facts: dict[str, Facts], who: str) -> Facts | None:
     return named_ids[0] if named_ids else None
 
 
+QUANTITY_WORDS = {"quantity", "qty", "quantities", "units", "qnt"}
+PRICE_WORDS = {"price", "unitprice", "rate"}
+
+
+def _order_lines(facts: dict[str, Facts], who: str) -> dict[str, Facts] | None:
+    """Order lines: an order id that repeats (several rows per order), a quantity and a unit
+    price; None when the file is not shaped so."""
+    ids = [
+        f
+        for f in facts.values()
+        if f.kind in ("int", "text")
+        and f.name != who
+        and f.answered == f.rows
+        and has_word(f.tokens, ORDER_WORDS)
+        and f.rows / max(f.distinct, 1) >= 1.2
+    ]
+    numbers = [f for f in facts.values() if f.kind in ("int", "float")]
+    quantity = next((f for f in numbers if has_word(f.tokens, QUANTITY_WORDS)), None)
+    price = next((f for f in numbers if has_word(f.tokens, PRICE_WORDS) and f is not quantity), None)
+    if not (ids and quantity and price):
+        return None
+    return {"order_id": ids[0], "quantity": quantity, "unit_price": price}
+
+
 def _order_amount(facts: dict[str, Facts], taken: set[str]) -> tuple[Facts | None, bool]:
     """The order's value: a number named like money (amount and total first), else numbers with
     cents; and whether it was named like money."""
@@ -447,11 +472,20 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
     stamp = _order_stamp(facts)
     cols["timestamp"] = stamp.name
     why[stamp.name] = "dates" + (f" written as {stamp.date_format}" if stamp.date_format else "")
-    order_id = _order_id(facts, who)
+    lines = _order_lines(facts, who)
+    order_id = lines["order_id"] if lines else _order_id(facts, who)
     if order_id is not None:
         cols["order_id"] = order_id.name
-        why[order_id.name] = "different on every row, named like an order id"
-    amount, named_money = _order_amount(facts, set(cols.values()))
+        why[order_id.name] = (
+            f"an order id that repeats ({order_id.distinct:,} orders over {len(frame):,} lines)"
+            if lines
+            else "different on every row, named like an order id"
+        )
+    amount, named_money = (None, False) if lines else _order_amount(facts, set(cols.values()))
+    for key, f in (lines or {}).items():
+        if key != "order_id":
+            cols[key] = f.name
+            why[f.name] = "each line's " + ("quantity" if key == "quantity" else "price of one unit")
     if amount is not None:
         cols["amount"] = amount.name
         why[amount.name] = "named like money" if named_money else "numbers with cents"
@@ -468,7 +502,9 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
         elif fmt_why:
             notes.append(f"orders.timestamp_format: {stamp.name} holds {fmt_why}; write %d/%m/%Y or %m/%d/%Y")
     stamps = as_dates(frame[stamp.name], stamp.date_format).dropna()
-    out = OrdersGuess(cols, why, stamp.date_format, amount.decimal if amount else None, unused, notes=notes)
+    decimal = amount.decimal if amount else (lines["unit_price"].decimal if lines else None)
+    out = OrdersGuess(cols, why, stamp.date_format, decimal, unused, notes=notes)
+    out.guests = facts[who].rows - facts[who].answered
     if len(stamps):
         out.first_date, out.last_date = stamps.min().date(), stamps.max().date()
     return out
