@@ -76,11 +76,12 @@ SHARED_DATA ?= ../shared/data
 INIT_FILES = survey/bfi.csv:2010-12-31 survey/ces11.csv:2011-05-31 survey/ess9_gb.csv:2019-02-16 \
 	survey/stackoverflow_2017.csv:2017-12-31 crm/attrition.csv:2024-12-31 \
 	crm/caravan.csv:2000-12-31 crm/mlc_churn.csv:2024-12-31 cdnow/CDNOW_master.txt:1998-06-30 \
-	cdnow/CDNOW_sample.txt:1998-06-30
+	cdnow/CDNOW_sample.txt:1998-06-30 retail/by-day:2011-04-30
 init-examples: $(STAMP)
 	@mkdir -p parameters/examples/init
 	@for pair in $(INIT_FILES); do \
 		file=$${pair%%:*}; name=$$(basename $$file); name=$${name%.*}; \
+		[ "$$name" = by-day ] && name=retail; \
 		out=parameters/examples/init/$$(echo $$name | tr A-Z a-z).yaml; \
 		$(BIN)/workbook init $(SHARED_DATA)/$$file -o $$out --as-of $${pair#*:} --force >/dev/null \
 			&& echo "wrote $$out" || exit 1; \

@@ -38,7 +38,7 @@ private_dir: str = ""  # folder for private run artifacts; empty: none
 
 # %%
 from helpers import workbook
-from helpers.analyses import crosstab, filters
+from helpers.analyses import banners, crosstab, filters, revenue  # noqa: F401 (some in %%needs cells)
 from helpers.present import charts, plots, tab_book  # noqa: F401 (charts in %%needs cells)
 
 # %%
@@ -85,6 +85,22 @@ plots.bullets(crosstab.biggest_differences(tables, params.crosstab.summary_top))
 
 # %% tags=["glance"]
 plots.glance(crosstab.glance_lines(tables, len(params.filters)))
+
+# %% [markdown]
+# ## Share of buyers against share of revenue
+#
+# Each banner group's share of the buyers next to its share of the revenue: a revenue index above
+# 100 means the group brings more revenue than its number of buyers would.
+
+# %%
+# %%needs linked amount
+by_group = revenue.revenue_by_group(frame["spend"], banners.banner_columns(frame, params), wb.min_cell)
+wb.table(by_group, "revenue_by_group", "Share of buyers and of revenue by banner group", bar="revenue index",
+         missing="No banner groups to compare (`crosstab.banners`).")
+
+# %%
+# %%needs linked amount
+plots.bullets(revenue.revenue_sentences(by_group, top=5), empty="No group brings clearly more than its share.")
 
 # %% [markdown]
 # ## Banner tables

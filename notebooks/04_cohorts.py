@@ -42,14 +42,16 @@ from helpers.analyses import (  # noqa: F401 (some in %%needs cells)
     cohorts,
     explore,
     metrics,
+    revenue,
     segmentation,
     stick_point,
     usage,
     value,
 )
-from helpers.present import charts, plots
 
 # %%
+from helpers.present import charts, plots
+
 wb = workbook.open(params_path, tables_dir, private_dir, themes=False)  # open answers are not used here
 params, data, frame = wb.params, wb.data, wb.frame
 rules = params.cohorts  # how cohorts are formed and retention is counted
@@ -265,6 +267,36 @@ plots.histograms(
     {"p_alive": "P(alive)", "clv": "Predicted value", "frequency": "Repeat purchases (days with an order)"},
     min_cell=wb.min_cell,
 );
+
+# %% [markdown]
+# ## Where revenue comes from
+#
+# How concentrated the revenue is: what share of it the top 1%, 10% and 20% of buyers bring, and
+# the Lorenz curve (the further it sags below the diagonal, the more revenue rests on a few
+# buyers; the Gini coefficient is the size of that gap, 0 to 1). Then each segment's share of the
+# buyers against its share of the revenue: a revenue index above 100 means the segment brings
+# more than its number.
+
+# %%
+# %%needs orders amount
+spend = data.behaviour().set_index("customer_id")["spend"]  # one row per buyer, from the engine
+spread = revenue.concentration(spend, wb.min_cell)
+plots.show(plots.md(revenue.concentration_sentence(spread)))
+wb.table(spread.top if spread else None, "revenue_concentration", "Share of revenue from the top buyers", missing="")
+
+# %%
+# %%needs orders amount
+plots.show(charts.lorenz_chart(spread))
+
+# %%
+# %%needs customers orders amount
+by_segment_revenue = revenue.revenue_by_labels(spend, segments, "Segment", wb.min_cell)
+wb.table(by_segment_revenue, "revenue_by_segment", "Share of buyers and of revenue by segment",
+         bar="revenue index", missing="Segments are shown when 03_segment ran in the same batch.")
+
+# %%
+# %%needs customers orders amount
+plots.bullets(revenue.revenue_sentences(by_segment_revenue), empty="")
 
 # %% [markdown]
 # ## Who is at risk

@@ -22,8 +22,8 @@ RETAIL = SHARED / "retail" / "by-day"
 AS_OF = dt.date(2011, 4, 30)
 
 
-def _params(tmp_path, csv, **orders):
-    text = {
+def _params(tmp_path, csv, top=None, **orders):
+    text = (top or {}) | {
         "period": "retail",
         "as_of": str(AS_OF),
         "currency": "£",
@@ -45,6 +45,8 @@ def _params(tmp_path, csv, **orders):
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory):
+    """The 116 daily files as they come (the folder itself is the input), and an independent
+    pandas reading of them for the reference figures."""
     if not RETAIL.is_dir():
         pytest.skip("../shared/data/retail not present")
     folder = tmp_path_factory.mktemp("retail")
@@ -52,9 +54,13 @@ def retail(tmp_path_factory):
         [pd.read_csv(p, dtype={"InvoiceNo": str, "StockCode": str}) for p in sorted(RETAIL.glob("*.csv"))],
         ignore_index=True,
     )
-    csv = folder / "lines.csv"  # one file here; the files as they come are read the same way
-    lines.to_csv(csv, index=False)
-    return folder, csv, lines
+    return folder, RETAIL, lines
+
+
+@pytest.fixture(scope="module")
+def retail_data(retail):
+    folder, source, _ = retail
+    return load_dataset(_params(folder, source, without_customer="leave_out"))
 
 
 def test_guest_lines_stop_the_run_unless_left_out(retail):
@@ -63,9 +69,8 @@ def test_guest_lines_stop_the_run_unless_left_out(retail):
         load_dataset(_params(folder, csv))
 
 
-def test_order_lines_give_the_retailers_published_figures(retail):
-    folder, csv, lines = retail
-    data = load_dataset(_params(folder, csv, without_customer="leave_out"))
+def test_order_lines_give_the_retailers_published_figures(retail, retail_data):
+    lines, data = retail[2], retail_data
     orders = data.engine.execute(data.orders)
     assert len(lines) == 171_999
     assert len(orders) == 5_855 and orders["order_id"].is_unique  # invoices
@@ -77,9 +82,8 @@ def test_order_lines_give_the_retailers_published_figures(retail):
     assert not any("duplicate" in c for c in quality.index)  # one product twice is two lines
 
 
-def test_every_cell_of_the_monthly_retention_matches_pandas(retail):
-    folder, csv, lines = retail
-    data = load_dataset(_params(folder, csv, without_customer="leave_out"))
+def test_every_cell_of_the_monthly_retention_matches_pandas(retail, retail_data):
+    lines, data = retail[2], retail_data
     kept = lines[lines["CustomerID"].notna() & (lines["Quantity"] >= 0)]
     ref_orders = pd.DataFrame(
         {
@@ -104,9 +108,40 @@ def test_lines_need_an_order_id(tmp_path):
 def test_init_reads_a_line_level_log_and_its_file_checks_with_no_edit(retail):
     from helpers.setup.draft import write_parameters
 
-    folder, csv, _ = retail
-    result = write_parameters(csv, folder / "init.yaml", as_of=AS_OF, force=True)
-    assert result.check_error is None and result.rows == "5,855 orders"
-    cols = load_params(folder / "init.yaml").orders
+    folder, source, lines = retail
+    result = write_parameters(source, folder / "init.yaml", as_of=AS_OF, force=True)  # the folder
+    assert result.check_error is None and result.rows == "2,434 customers, 5,855 orders"
+    params = load_params(folder / "init.yaml")
+    cols = params.orders
     assert (cols.order_id, cols.quantity, cols.unit_price) == ("InvoiceNo", "Quantity", "UnitPrice")
     assert cols.amount is None and cols.without_customer == "leave_out"  # 51,854 guest lines
+    # no customer file: the customers are built from the log, with the country each one has
+    assert params.customers_from_orders and cols.customer_fields == ["Country"]
+    assert params.columns.geographic == ["Country"] and params.segment.method == "kmeans"
+    assert {"heavy_buyers", "one_time_buyers", "country_united_kingdom"} <= set(params.filters)
+    assert params.currency == "£"  # 92% of the lines name the United Kingdom
+
+
+def test_customers_built_from_the_log_match_pandas(retail):
+    folder, source, lines = retail
+    behaviour = ["orders", "spend", "days_since_last"]
+    top = {"columns": {"id": "CustomerID", "geographic": ["Country"], "behavioural": behaviour}}
+    data = load_dataset(
+        _params(folder, source, top, without_customer="leave_out", customer_fields=["Country"])
+    )
+    ours = data.customers.set_index("CustomerID")
+    kept = lines[lines["CustomerID"].notna() & (lines["Quantity"] >= 0)].copy()
+    kept["who"] = kept["CustomerID"].astype("int64").astype(str)
+    kept["ts"] = pd.to_datetime(kept["InvoiceDate"])
+    ref = kept.groupby("who").agg(orders=("InvoiceNo", "nunique"), last=("ts", "max"))
+    ref["spend"] = (kept["Quantity"] * kept["UnitPrice"]).groupby(kept["who"]).sum()
+    # the country of each customer's latest line (the retailer writes one per customer, nearly)
+    ref["Country"] = kept.sort_values("ts", kind="stable").groupby("who")["Country"].last()
+    assert len(ours) == 2_434 and set(ours.index) == set(ref.index)
+    ref = ref.reindex(ours.index)
+    assert (ours["orders"] == ref["orders"]).all()
+    np.testing.assert_allclose(ours["spend"], ref["spend"], rtol=1e-9)
+    assert (ours["days_since_last"] == [(AS_OF - d.date()).days for d in ref["last"]]).all()
+    agree = (ours["Country"] == ref["Country"]).mean()
+    assert agree > 0.998  # a customer with two countries on one last day may take either
+    assert ours["Country"].value_counts().index[0] == "United Kingdom"

@@ -127,6 +127,36 @@ def test_kmeans_method_finds_structure_in_the_demo(demo_full):
     assert choice.table["silhouette"].max() > 0.1
 
 
+def test_kmeans_takes_long_tailed_money_on_a_log_scale(tmp_path):
+    """Buyers known only by their orders: three planted groups of spend and orders, a few
+    very large customers. On raw numbers k-means splits off the biggest customers; on a log
+    scale it finds the three groups, and the method sentence says so."""
+    rng = np.random.default_rng(11)
+    n = 1200
+    group = rng.integers(0, 3, n)
+    orders = rng.poisson([1, 6, 20], (n, 3))[np.arange(n), group] + 1
+    spend = orders * rng.lognormal(np.array([3.0, 5.0, 7.0])[group], 0.2)
+    spend[:6] *= 200  # six wholesale customers
+    frame = pd.DataFrame({"id": [f"c{i}" for i in range(n)], "buys": orders, "money": spend})
+    path = tmp_path / "buyers.parquet"
+    frame.to_parquet(path)
+    raw = {
+        "period": "buyers",
+        "as_of": "2026-01-01",
+        "data": {"customers": {"path": str(path)}},
+        "columns": {"id": "id", "behavioural": ["buys", "money"]},
+        "validation": {"min_rows": 10},
+        "segment": {"method": "kmeans", "k_max": 5, "bootstrap": 3, "seeds": 1, "n_init": 2},
+    }
+    params = parse_params(raw, "buyers.yaml", tmp_path)
+    result = segmentation.run(frame, params, pd.Series(1.0, index=frame.index))
+    assert result.model.encoder_.logged_ == ["money"]  # orders here have no long tail
+    assert result.k == 3 and adjusted_rand_score(group, result.segments) >= 0.8
+    assert "On a log scale" in segmentation.method_text(result, params, n)
+    # segments told apart by numbers alone are described by them ("money: high")
+    assert all(": high" in d or ": low" in d for d in result.descriptions.values())
+
+
 def test_typing_tool_accuracy_and_unassigned_leads(demo_full, result):
     params, frame, _ = demo_full
     tool = leads.train_typing_tool(frame, result.segments.to_numpy(), params, params.typing.questions)

@@ -8,9 +8,11 @@ Marked `spark`: skip them locally with `pytest -m "not spark"`. They need the Sp
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import os
 import re
+import shutil
 from collections.abc import Callable
 
 import numpy as np
@@ -271,6 +273,34 @@ def test_amounts_written_as_text_read_the_same_on_duckdb_and_spark(tmp_path):
     assert sorted(duck["amounts"]["amount"]) == [-7.25, 12.0, 1234.5]
 
 
+def test_e_mail_pseudonyms_are_identical_on_duckdb_spark_and_python(tmp_path):
+    from helpers.core.privacy import pseudonym_key, pseudonym_text
+
+    rows = [("Ann@Example.com", "2025-01-03", "10"), (" ann@example.com", "2025-02-03", "12")]
+    rows += [("bob@shop.co.uk", "2025-01-09", "7")]
+    (tmp_path / "sales.csv").write_text("email,date,paid\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    (tmp_path / "p.yaml").write_text(
+        "period: keyed\nas_of: 2025-03-31\ndata: {orders: {path: sales.csv}}\n"
+        "orders: {customer_id: email, timestamp: date, amount: paid}\n"
+        "validation: {min_rows: 1}\nprivacy: {pseudonymise: [email], key_file: key.txt}\n"
+    )
+    params = load_params(tmp_path / "p.yaml")
+
+    def ids(data: Dataset) -> dict[str, pd.DataFrame]:
+        return {
+            "ids": sorted_rows(data.engine.execute(data.orders.select("customer_id", "amount")), ["amount"])
+        }
+
+    duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), ids)
+    assert_same(duck["ids"], spark["ids"], "pseudonyms")
+    key = pseudonym_key(tmp_path / "key.txt")
+    assert duck["ids"]["customer_id"].tolist() == [
+        pseudonym_text("bob@shop.co.uk", key),
+        pseudonym_text("ann@example.com", key),
+        pseudonym_text("ann@example.com", key),
+    ]
+
+
 def test_order_lines_are_identical_on_duckdb_and_spark(tmp_path):
     """The retailer's invoice lines summed into orders, with guests and cancelled lines left out."""
     from test_order_lines import RETAIL
@@ -278,16 +308,24 @@ def test_order_lines_are_identical_on_duckdb_and_spark(tmp_path):
 
     if not RETAIL.is_dir():
         pytest.skip("../shared/data/retail not present")
-    days = sorted(RETAIL.glob("*.csv"))[:20]  # four weeks of lines keep Spark quick
-    csv = tmp_path / "lines.csv"
-    pd.concat([pd.read_csv(p, dtype=str) for p in days]).to_csv(csv, index=False)
-    params = retail_params(tmp_path, csv, without_customer="leave_out")
+    folder = tmp_path / "by-day"  # four weeks of the daily files as they come keep Spark quick
+    folder.mkdir()
+    for day in sorted(RETAIL.glob("*.csv"))[:19]:
+        shutil.copy(day, folder / day.name)
+    day = sorted(RETAIL.glob("*.csv"))[19]
+    with gzip.open(folder / f"{day.name}.gz", "wb") as handle:  # and one compressed
+        handle.write(day.read_bytes())
+    columns = {"id": "CustomerID", "geographic": ["Country"], "behavioural": ["orders", "spend"]}
+    params = retail_params(
+        tmp_path, folder, {"columns": columns}, without_customer="leave_out", customer_fields=["Country"]
+    )
 
     def compute(data: Dataset) -> dict[str, pd.DataFrame]:
         orders = data.engine.execute(data.orders.select("order_id", "customer_id", "order_ts", "amount"))
         ret = cohorts.retention(data.engine, data.orders, params.as_of, "week", "on")
         return {
             "orders": sorted_rows(orders, ["order_id"]),
+            "customers": sorted_rows(data.customers, ["CustomerID"]),  # built from the lines
             "retention": ret.matrix().reset_index(),
             "quality": data.quality_table(),
         }

@@ -27,6 +27,7 @@ from helpers.analyses.scorecard import lead_columns
 from helpers.core.privacy import suppress_small
 from helpers.data.dataset import stratified_index
 from helpers.params.config import Params
+from helpers.params.inputs import DERIVED_FIELDS
 from helpers.params.schema import label_of
 from helpers.params.schema import newcomers as newcomers_of
 
@@ -39,9 +40,8 @@ def candidate_questions(frame: pd.DataFrame, params: Params) -> list[str]:
     assert cols is not None
     if params.unit == "account":  # what a new account's record holds, not its later usage
         return lead_columns(frame, params)
-    return [
-        c for c in cols.demographic + cols.geographic + cols.psychographic + cols.behavioural if c in frame
-    ]
+    asked = cols.demographic + cols.geographic + cols.psychographic + cols.behavioural
+    return [c for c in asked if c in frame and c not in DERIVED_FIELDS]  # a lead has no orders yet
 
 
 def _kinds(frame: pd.DataFrame, questions: list[str]) -> tuple[list[str], list[str]]:
@@ -87,6 +87,8 @@ def propose_questions(frame: pd.DataFrame, segments: np.ndarray, params: Params)
     on a sample stratified by segment)."""
     frame, segments = _sample(frame, segments, params.typing.sample_size)
     qs = candidate_questions(frame, params)
+    if not qs:  # nothing a newcomer's record holds (a transaction log alone knows only orders)
+        return pd.Series([], index=pd.Index([], dtype=object), name="information", dtype=float)
     numeric, _ = _kinds(frame, qs)
     encoded = pd.DataFrame(
         {
@@ -139,7 +141,7 @@ def train_typing_tool(
     """Fit the calibrated classifier on a stratified sample; cross-validated accuracy and
     confusion matrix (None with a single segment)."""
     tp = params.typing
-    if len(np.unique(segments)) < 2:  # one segment: nothing for a typing tool to tell apart
+    if len(np.unique(segments)) < 2 or not questions:  # nothing to tell apart, or nothing to ask
         return None
     frame, segments = _sample(frame, segments, tp.sample_size)
     x = _as_model_input(frame, questions)
@@ -182,6 +184,11 @@ def question_table(proposed: pd.Series, params: Params, top: int = 10) -> pd.Dat
 
 def typing_summary(tool: TypingTool | None, params: Params, k: int) -> str:
     """The golden questions (by their readable names) and the tool's accuracy, in one line."""
+    if tool is None and k > 1:
+        return (
+            f"*No typing tool: the segments rest on what the {population_word(params)} did (their "
+            "orders), and a newcomer's record holds nothing given here that tells them apart.*"
+        )
     if tool is None:
         return "*No typing tool: with one segment there is nothing to tell apart.*"
     names = ", ".join(label_of(q, params) for q in tool.questions)

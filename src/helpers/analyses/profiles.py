@@ -145,7 +145,9 @@ def propose_labels(profile: SegmentProfile, params: Params) -> dict[int, str]:
                 continue
             used.add(variable)
             parts.append(_trait_name(variable, answer))
-        if params.unit == "account":  # company types differ by how much they use: far-off means
+        # company types differ by how much they use, and customers known only by their orders
+        # by how much they buy: far-off means
+        if params.unit == "account" or not parts:
             means = index[seg][answers == "mean"]
             far = means[(means >= 150) | (means <= 60)]
             far = far.reindex((far - 100).abs().sort_values(ascending=False).index)
@@ -167,7 +169,9 @@ def _amount_trait(variable: str, index: float, column: str | None, params: Param
     """A far-off mean as a trait: "many days active", "few “invited colleague” events"."""
     event = counted_event(column, params) if column else None
     noun = f"“{event[:1].lower() + event[1:]}” events" if event else variable[:1].lower() + variable[1:]
-    return f"{'many' if index >= 150 else 'few'} {noun}"
+    if event or params.unit == "account":
+        return f"{'many' if index >= 150 else 'few'} {noun}"
+    return f"{variable}: {'high' if index >= 150 else 'low'}"  # a measure: "Total spend: high"
 
 
 def _trait_name(variable: str, answer: str) -> str:

@@ -17,6 +17,7 @@ from helpers.analyses.metrics import population_word
 from helpers.core.expressions import quote
 from helpers.core.privacy import marker, suppress_rows, suppress_small
 from helpers.params.config import Params
+from helpers.params.inputs import DERIVED_FIELDS
 from helpers.params.outcomes import outcome_of
 from helpers.params.schema import display_value, has_churn, label_of, status_column, still_customer
 from helpers.params.settings import IcpCriterion
@@ -66,7 +67,7 @@ def profile_columns(frame: pd.DataFrame, params: Params) -> list[str]:
     cols = params.columns
     assert cols is not None
     wanted = cols.demographic + cols.geographic + cols.behavioural + [cols.acquisition.channel or ""]
-    skip = {status_column(params), params.icp.value_field}
+    skip = {status_column(params), params.icp.value_field, *DERIVED_FIELDS}
     return [c for c in dict.fromkeys(wanted) if c and c in frame and c not in skip]
 
 

@@ -113,6 +113,9 @@ def account_features(frame: pd.DataFrame, params: Params) -> list[str]:
     return [c for c in out if c in frame]
 
 
+SKEWED = 2.0  # skewness above which a non-negative number is taken on a log scale (k-means)
+
+
 class MixedEncoder:
     """Turns mixed answers into the arrays each method needs; remembers categories and scales."""
 
@@ -132,6 +135,9 @@ class MixedEncoder:
         # latent class: numbers in up to five ordered bins (quantile edges), because Gaussian
         # components collapse onto heaped values such as counts that are mostly zero
         self.num_edges_ = {c: np.unique(np.nanquantile(num[c], [0.2, 0.4, 0.6, 0.8])) for c in s.numeric}
+        # distance method: counts and money with a long right tail (spend, orders) on a log scale,
+        # or the few biggest customers become a "segment" of their own
+        self.logged_ = [c for c in s.numeric if num[c].min() >= 0 and num[c].skew() > SKEWED]
         dense = self._dense_raw(frame)
         self.dense_mean_ = np.nanmean(dense, axis=0)
         self.dense_std_ = np.nanstd(dense, axis=0)
@@ -187,9 +193,12 @@ class MixedEncoder:
             scales[c].numbers(frame[c]).to_numpy() if c in scales else frame[c].astype(float).to_numpy()
             for c in s.likert
         ]
+        logged = getattr(self, "logged_", [])  # models saved before it existed used none
+        numbers = frame[s.numeric].astype(float)
+        numbers[logged] = np.log1p(numbers[logged].clip(lower=0))
         parts = [
             np.column_stack(likert) if likert else np.empty((len(frame), 0)),
-            frame[s.numeric].astype(float).to_numpy(),
+            numbers.to_numpy(),
         ]
         for c in s.nominal:
             codes = self._codes(frame[c], self.categories_[c])

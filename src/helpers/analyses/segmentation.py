@@ -218,10 +218,17 @@ def method_text(result: Segmentation, params: Params, people: int) -> str:
     method = {"latent_class": "latent class model", "kmeans": "k-means on the main components"}
     features = ", ".join(label_of(c, params) for c in result.spec.columns)
     fitted = min(people, params.segment.sample_size)
+    logged = getattr(result.model.encoder_, "logged_", []) if params.segment.method == "kmeans" else []
+    on_log = (
+        f" On a log scale, as their long tail of a few very large values asks: "
+        f"{', '.join(label_of(c, params) for c in logged)}."
+        if logged
+        else ""
+    )
     return (
         f"**Method:** {method.get(params.segment.method, params.segment.method)}, fitted on "
         f"{'a sample of ' if fitted < people else ''}{fitted:,} people and applied to all "
-        f"{people:,}. **Features:** {features}."
+        f"{people:,}. **Features:** {features}.{on_log}"
     )
 
 

@@ -41,6 +41,15 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def files_sha256(files: list[Path], base: Path) -> str:
+    """One fingerprint of several files: each file's name (from the folder) and checksum, in order."""
+    root = base if base.is_dir() else base.parent
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file.relative_to(root)}\t{sha256(file)}\n".encode())
+    return digest.hexdigest()
+
+
 def git_commit(folder: Path) -> str | None:
     """The checkout's commit (with `+dirty` for uncommitted changes), or None outside git."""
     try:
@@ -78,19 +87,20 @@ def input_checksums(params: Params, params_file: Path) -> list[dict[str, Any]]:
             "sha256": sha256(params_file),
         }
     ]
-    for role in ("customers", "orders"):
-        src = getattr(params.data, role)
-        if src is not None and src.remote:  # read by Spark where it lies; not hashed from here
+    for role, src in params.data.named().items():
+        if src.remote:  # read by Spark where it lies; not hashed from here
             items.append({"role": role, "path": str(src.path), "bytes": None, "sha256": None})
-        elif src is not None:
-            items.append(
-                {
-                    "role": role,
-                    "path": str(src.path),
-                    "bytes": Path(src.path).stat().st_size,
-                    "sha256": sha256(Path(src.path)),
-                }
-            )
+            continue
+        files = src.files
+        item: dict[str, Any] = {
+            "role": role,
+            "path": str(src.path),
+            "bytes": sum(f.stat().st_size for f in files),
+            "sha256": sha256(files[0]) if len(files) == 1 else files_sha256(files, Path(src.path)),
+        }
+        if len(files) != 1 or files[0] != Path(src.path):  # a folder or glob: how many files
+            item["files"] = len(files)
+        items.append(item)
     return items
 
 

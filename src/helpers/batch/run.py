@@ -228,5 +228,9 @@ def run_batch(
         (build.reports / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         (build.reports / "index.html").write_text(version_page(manifest), encoding="utf-8")
 
-    version, final, index = build.publish(finish)
+    try:
+        version, final, index = build.publish(finish)
+    except BaseException:  # nothing half-published: the build is kept among the failed runs
+        build.discard(started)
+        raise
     return RunResult(True, final, version, runs, time.perf_counter() - t0, index)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import secrets
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -182,3 +186,38 @@ def personal_share(values: pd.Series, sample: int = 2000) -> tuple[str, float] |
         if best is None or share > best[1]:
             best = (kind, share)
     return best
+
+
+PSEUDONYM_LENGTH = 20  # hex digits kept of the keyed hash: 80 bits, no collision in practice
+
+
+def pseudonym_key(path: Path) -> str:
+    """The secret key of the pseudonyms, read from its file, or made (256 random bits, readable
+    by its owner only) on first use: the same key gives the same pseudonyms every quarter."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def pseudonym_text(value: str, key: str) -> str:
+    """A value's pseudonym: SHA-256 of the key and SHA-256 of the key and the value (trimmed, lower
+    case), as the engine computes it (`helpers.data.engine.pseudonym`)."""
+    inner = hashlib.sha256((key + value.strip().lower()).encode()).hexdigest()
+    return hashlib.sha256((key + inner).encode()).hexdigest()[:PSEUDONYM_LENGTH]
+
+
+def pseudonyms(values: pd.Series, key: str) -> pd.Series:
+    """Every value of an id column replaced by its pseudonym (missing stays missing)."""
+    text = values.astype("string")
+    codes, distinct = pd.factorize(text, use_na_sentinel=True)
+    mapped = np.array([pseudonym_text(str(v), key) for v in distinct], dtype=object)
+    out = pd.Series(
+        mapped[np.where(codes >= 0, codes, 0)] if len(mapped) else None, index=values.index, dtype="string"
+    )
+    out[codes < 0] = pd.NA
+    return out

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.core.errors import DataError
-from helpers.core.privacy import personal_share, scrub_text
+from helpers.core.privacy import personal_share, pseudonym_key, pseudonyms, scrub_text
 from helpers.data.readers import id_text
 from helpers.params.config import Params
 from helpers.params.inputs import STATUS_GROUPS
@@ -202,7 +202,7 @@ def _check_rows_and_ids(frame: pd.DataFrame, params: Params) -> Findings:
     cols = params.columns
     assert cols is not None
     found = Findings()
-    if len(frame) < params.validation.min_rows:
+    if len(frame) < params.validation.min_rows and not params.customers_from_orders:  # orders: checked there
         found.add(
             None,
             f"only {len(frame)} rows; at least {params.validation.min_rows} needed",
@@ -218,7 +218,11 @@ def _check_rows_and_ids(frame: pd.DataFrame, params: Params) -> Findings:
             f"{int(ids[dup].nunique())} ids appear more than once (e.g. {example_values(ids[dup])})",
             "ids must be unique: remove duplicate rows",
         )
-    found.columns[cols.id] = id_text(ids)
+    # customers built from the orders carry the orders' ids, pseudonymised there already
+    key = None if params.customers_from_orders else key_for(params, cols.id)
+    if key is None:
+        found.problems += personal_ids(ids, cols.id).problems
+    found.columns[cols.id] = id_text(ids) if key is None else pseudonyms(id_text(ids), key)
     return found
 
 
@@ -372,6 +376,26 @@ PERSONAL_SHARE = 0.3  # a column where this share of the values look personal is
 
 
 NOT_SCANNED = ("id", "personal", "hidden", "open_text")  # open answers are scrubbed instead
+
+
+def key_for(params: Params, column: str) -> str | None:
+    """The pseudonym key when an id column is to be pseudonymised (`privacy.pseudonymise`)."""
+    return pseudonym_key(params.privacy.key_file) if column in params.privacy.pseudonymise else None
+
+
+def personal_ids(ids: pd.Series, column: str) -> Findings:
+    """An id column whose values are personal data (e-mail addresses, phone numbers) and that is
+    not pseudonymised is refused: the ids reach saved tables and the private files."""
+    found = Findings()
+    share = personal_share(ids.dropna().astype(str).drop_duplicates(), sample=2000)
+    if share and share[1] >= PERSONAL_SHARE and share[0] != "person names":
+        found.add(
+            column,
+            f"the ids are personal data: {100 * share[1]:.0f}% of them look like {share[0]}",
+            f"add it to `privacy.pseudonymise: [{column}]`: each id is then replaced at load by "
+            "a keyed pseudonym (the same every quarter) and the value itself is dropped",
+        )
+    return found
 
 
 def _scan_personal(frame: pd.DataFrame, params: Params, roles: dict[str, str]) -> Findings:

@@ -113,9 +113,9 @@ def fingerprint(params: Params) -> str:
 
     parts: list[Any] = [params_as_dict(params)]
     for src in params.data.named().values():
-        if not src.remote:
-            st = Path(src.path).stat()
-            parts.append([str(src.path), st.st_size, st.st_mtime_ns])
+        for file in src.files:  # every file of a folder or glob: one added or changed counts
+            st = file.stat()
+            parts.append([str(file), st.st_size, st.st_mtime_ns])
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -224,6 +224,19 @@ def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> 
         ) from None
 
 
+def customers_from_orders(orders: ir.Table, params: Params, engine: Engine) -> pd.DataFrame:
+    """One row per customer built from the orders alone: the id, the customer fields (each from
+    the latest order that gives it) and the fields derived from orders that `columns` names."""
+    assert params.columns is not None and params.orders is not None
+    fields = list(params.orders.customer_fields)
+    summary = without_money(
+        engine.execute(customer_summary(orders, params.as_of, fields)), params
+    ).sort_values("customer_id", kind="stable")
+    derived = [c for c in params.columns.role_of() if c in DERIVED_FIELDS and c in summary.columns]
+    frame = summary[["customer_id", *fields, *derived]].rename(columns={"customer_id": params.columns.id})
+    return frame.reset_index(drop=True)
+
+
 def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     """Read and validate every input of a run; raise DataError naming file, column and fix.
 
@@ -235,15 +248,24 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     customers = None
     dropped: list[str] = []
     contacts = None
-    if params.data.units is not None and params.columns is not None:
+    orders = None
+    if params.customers_from_orders:  # no customer file: one row per customer from the orders
+        assert params.data.orders is not None and params.columns is not None
+        orders = _load_orders(params, engine, quality)
+        customers = validate_customers(
+            customers_from_orders(orders, params, engine), params, params.data.orders.path, quality
+        )
+    elif params.data.units is not None and params.columns is not None:
         src = params.data.units
         frame = (
             engine.execute(engine.read(src))
             if src.remote  # a Parquet file only Spark reaches
             else read_frame(src, as_text=[params.columns.id])
         )
-        roles = params.columns.role_of()
         customers = validate_customers(frame, params, src.path, quality)
+    if customers is not None:
+        assert params.columns is not None
+        roles = params.columns.role_of()
         dropped = [c for c in customers.columns if roles.get(c) in (None, "personal", "hidden")]
         undeclared = [c for c in dropped if c not in roles]
         if undeclared:
@@ -265,8 +287,9 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
             contacts = _load_contacts(params, customers, quality)
             customers = customers.join(contact_rollup(contacts, params), on=params.columns.id)
             customers["contacts"] = customers["contacts"].fillna(0).astype("int64")
-    orders = _load_orders(params, engine, quality) if params.data.orders is not None else None
-    if customers is not None and orders is not None:
+    if orders is None and params.data.orders is not None:
+        orders = _load_orders(params, engine, quality)
+    if customers is not None and orders is not None and not params.customers_from_orders:
         _check_links(customers, orders, params, engine, quality)
     events = None
     if params.data.events is not None and customers is not None:

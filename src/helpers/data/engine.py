@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 
 from helpers.core.errors import DataError
-from helpers.data.readers import csv_options, read_frame, readable_path
+from helpers.core.privacy import PSEUDONYM_LENGTH
+from helpers.data.readers import csv_options, multi_file_options, read_frame, readable_paths
 from helpers.params.inputs import OrderColumns, Source
 from helpers.params.settings import SparkSettings
 
@@ -103,25 +104,28 @@ class Engine:
         return cls(params.engine, spark=params.spark)
 
     def read(self, source: Source, types: dict[str, str] | None = None) -> ir.Table:
-        """Open a CSV or Parquet file (or a folder of Parquet files) lazily as an engine table;
-        other formats go through pandas."""
+        """Open an input's CSV or Parquet files (one, a folder's or a glob's) lazily as one engine
+        table; other formats go through pandas."""
         path = str(source.path)
         if source.kind == "parquet":
+            if source.is_pattern:
+                return self.con.read_parquet([str(f) for f in source.files])
             if self.name == "duckdb" and Path(path).is_dir():
                 path = f"{path}/**/*.parquet"
             return self.con.read_parquet(path)
         if source.kind == "csv" and source.delimiter != "whitespace":
             opts = csv_options(source)
-            path = str(readable_path(source))
+            paths = readable_paths(source)
             if self.name == "spark":  # every column as text; the workbook casts them itself
                 return self.con.read_csv(
-                    path,
+                    paths,
                     inferSchema=False,
+                    enforceSchema=False,  # every file's header checked: no column read by place
                     header=opts["header"],
                     sep=opts.get("delim", ","),
                     encoding=opts.get("encoding", "utf-8"),
                 )
-            return self.con.read_csv(path, types=types or None, **opts)
+            return self.con.read_csv(paths, types=types or None, **opts, **multi_file_options(paths))
         return ibis.memtable(read_frame(source, as_text=list(types or {})))
 
     def execute(self, expr: ir.Expr) -> Any:
@@ -194,8 +198,20 @@ def _as_bool(col: ir.Value) -> ir.BooleanValue:
     return text.isin(TRUE_WORDS).ifelse(True, text.isin(FALSE_WORDS).ifelse(False, None))
 
 
-def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -> ir.Table:
-    """Orders with the workbook's column names and types (unparseable values become NULL)."""
+def pseudonym(values: ir.StringValue, key: str) -> ir.StringValue:
+    """Each value's keyed pseudonym, computed by the engine exactly as
+    `helpers.core.privacy.pseudonym_text` computes it (SHA-256 of the key and SHA-256 of the key
+    and the trimmed, lower-case value; its first PSEUDONYM_LENGTH hex digits)."""
+    secret = ibis.literal(key)
+    inner = (secret + values.strip().lower()).hexdigest("sha256")
+    return (secret + inner).hexdigest("sha256").substr(0, PSEUDONYM_LENGTH)
+
+
+def standard_orders(
+    raw: ir.Table, cols: OrderColumns, keep_raw: bool = False, key: str | None = None
+) -> ir.Table:
+    """Orders with the workbook's column names and types (unparseable values become NULL); with
+    a pseudonym key, the customer id replaced by its pseudonym."""
     ts = raw[cols.timestamp]
     # without an amount column every amount is NULL: counts work, sums of money are missing
     money = cols.money
@@ -206,6 +222,8 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
     elif cid.type().is_string():  # and written as floats in a text file: "17850.0" is "17850"
         cid = cid.re_search(r"^[0-9]+\.0+$").ifelse(cid.re_replace(r"\.0+$", ""), cid)  # no back-reference:
         # DuckDB writes one as \1, Spark as $1
+    if key is not None:
+        cid = pseudonym(cid.cast("string").nullif(""), key)
     fields: dict[str, ir.Value] = {
         "customer_id": cid.cast("string"),
         "order_ts": ts
@@ -228,6 +246,8 @@ def standard_orders(raw: ir.Table, cols: OrderColumns, keep_raw: bool = False) -
     for name in ("full_price", "prepaid"):
         if getattr(cols, name):
             fields[name] = _as_bool(raw[getattr(cols, name)])
+    for name in cols.customer_fields:  # as text; an empty cell says nothing
+        fields[name] = raw[name].cast("string").strip().nullif("")
     if keep_raw:  # the values as written, for checks and error messages
         fields["raw_ts"] = ts
         fields["raw_amount"] = amount
@@ -239,10 +259,10 @@ def _money(amount: ir.Value, decimal: str) -> ir.Value:
     return amount.cast("float64") if amount.type().is_numeric() else money_text(amount, decimal)
 
 
-def orders_from_lines(lines: ir.Table) -> ir.Table:
+def orders_from_lines(lines: ir.Table, customer_fields: list[str] | tuple[str, ...] = ()) -> ir.Table:
     """One row per order from its lines: the order's amount is the sum of its lines, its time the
-    first line's, its customer and yes/no fields those its lines give (an export that writes an
-    order's fields on its first line only gives them to the whole order)."""
+    first line's, its customer, yes/no and customer fields those its lines give (an export that
+    writes an order's fields on its first line only gives them to the whole order)."""
     fields: dict[str, ir.Value] = {
         "customer_id": lines.customer_id.max(),
         "order_ts": lines.order_ts.min(),
@@ -251,6 +271,8 @@ def orders_from_lines(lines: ir.Table) -> ir.Table:
     for name in ("full_price", "prepaid"):
         if name in lines.columns:
             fields[name] = lines[name].any()
+    for name in customer_fields:
+        fields[name] = lines[name].max()
     return lines.group_by("order_id").aggregate(**fields)
 
 
@@ -273,9 +295,12 @@ def end_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
 
 
-def customer_summary(orders: ir.Table, as_of: dt.date) -> ir.Table:
+def customer_summary(
+    orders: ir.Table, as_of: dt.date, customer_fields: list[str] | tuple[str, ...] = ()
+) -> ir.Table:
     """Per-customer behaviour from orders: counts, spend, recency, tenure, last 12 months, and
-    the first order (amount, full price, prepaid) with the basket growth after it."""
+    the first order (amount, full price, prepaid) with the basket growth after it; each customer
+    field as the latest order that gives it has it."""
     o = orders.filter(orders.order_ts < end_of(as_of))
     since = end_of(as_of - dt.timedelta(days=365))
     recent = o.order_ts >= since
@@ -293,6 +318,8 @@ def customer_summary(orders: ir.Table, as_of: dt.date) -> ir.Table:
     for flag in ("full_price", "prepaid"):
         if flag in o.columns:
             metrics[f"first_order_{flag}"] = o[flag].cast("int64").argmin(o.order_ts)
+    for name in customer_fields:
+        metrics[name] = o[name].argmax(o.order_ts, where=o[name].notnull())
     g = o.group_by("customer_id").aggregate(**metrics)
     later_mean = (g.spend - g.first_order_amount) / (g.orders - 1).nullif(0)
     return g.mutate(

@@ -15,23 +15,9 @@ import pandas as pd
 from helpers.core.errors import ConfigError
 from helpers.core.expressions import comparisons, filter_columns
 from helpers.params.config import Params
+from helpers.params.inputs import DERIVED_FIELDS
 from helpers.params.schema import display_value, observed_values, scale_of
 
-# behavioural fields the workbook derives from orders for every customer (0 / missing for none)
-DERIVED_FIELDS = {
-    "orders": "orders up to as_of",
-    "spend": "total spend up to as_of",
-    "orders_12m": "orders in the 12 months up to as_of",
-    "spend_12m": "spend in the 12 months up to as_of",
-    "avg_order_value": "average order value",
-    "days_since_last": "days since the last order (missing for non-buyers)",
-    "tenure_days": "days since the first order (missing for non-buyers)",
-    "first_order_amount": "amount of the first order",
-    "first_order_full_price": "1 when the first order was at full price",
-    "first_order_prepaid": "1 when the first order was prepaid",
-    "basket_growth": "mean later order amount ÷ first order amount (missing: no later order)",
-    "days_to_convert": "days from first contact to first order (needs acquisition.first_contact)",
-}
 _ZERO_FOR_NON_BUYERS = ("orders", "spend", "orders_12m", "spend_12m")
 
 

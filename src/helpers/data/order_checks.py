@@ -11,7 +11,7 @@ from pathlib import Path
 import ibis.expr.types as ir
 import pandas as pd
 
-from helpers.data.checks import Findings, Problems, QualityItem, missing_columns
+from helpers.data.checks import Findings, Problems, QualityItem, key_for, missing_columns, personal_ids
 from helpers.data.engine import Engine, end_of, orders_from_lines, standard_orders
 from helpers.params.config import Params
 
@@ -36,18 +36,24 @@ def validate_orders(
             cols.line_amount,
             cols.full_price,
             cols.prepaid,
+            *cols.customer_fields,
         )
         if c
     ]
     missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
-    chk = standard_orders(orders, cols, keep_raw=True)
+    key = key_for(params, cols.customer_id)
+    if key is None:  # ids that are e-mail addresses must be pseudonymised (the first rows)
+        sample = engine.execute(orders.select(v=orders[cols.customer_id].cast("string")).limit(5000))
+        problems.take(personal_ids(sample["v"], cols.customer_id))
+        problems.raise_if_any()
+    chk = standard_orders(orders, cols, keep_raw=True, key=key)
     stats = _order_counts(chk, params, engine)
     problems.take(_order_problems(chk, stats, params, engine))
     problems.raise_if_any()
     std = _without_guests(chk.drop("raw_ts", "raw_amount"), stats, params, quality)
     if cols.lines:  # returned and cancelled lines out, then one row per order
-        std = orders_from_lines(_without_returned_lines(std, params, engine, quality))
+        std = orders_from_lines(_without_returned_lines(std, params, engine, quality), cols.customer_fields)
     else:
         std, refunds, found = _without_refunds(std, params, engine)
         problems.take(found, quality)

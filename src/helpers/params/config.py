@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from helpers.params.inputs import (
+    DERIVED_FIELDS,
     Columns,
     ContactColumns,
     DataSources,
@@ -234,6 +235,16 @@ class Params(Strict):
             rule(self)
         return self
 
+    @property
+    def customers_from_orders(self) -> bool:
+        """Whether the customers are built from the orders: `columns:` given, no customer file."""
+        return self.data.units is None and self.data.orders is not None and self.columns is not None
+
+    @property
+    def has_customer_rows(self) -> bool:
+        """Whether the run has one row per customer: a customer file, or customers built from orders."""
+        return self.columns is not None and (self.data.units is not None or self.customers_from_orders)
+
     def profile_columns(self, dimension: str) -> list[str]:
         """Single columns of one profile dimension (multiple-response sets are separate)."""
         out = list(getattr(self.columns, dimension)) if self.columns else []
@@ -263,6 +274,48 @@ def sources_have_columns(p: Params) -> None:
     for key, section in (("orders", p.orders), ("contacts", p.contacts), ("events", p.events)):
         if getattr(p.data, key) is not None and section is None:
             raise ValueError(f"`data.{key}` is set, so `{key}` must name its columns")
+
+
+def customers_built_from_orders(p: Params) -> None:
+    """Customers built from their orders have only what the orders give: the customer id, the
+    customer fields, and the fields derived from orders."""
+    if not p.customers_from_orders or p.orders is None or p.columns is None:
+        return
+    if p.columns.id != p.orders.customer_id:
+        raise ValueError(
+            f"`columns.id`: customers built from the orders are known by `orders.customer_id`; "
+            f"write `id: {p.orders.customer_id}`"
+        )
+    given = {p.columns.id, *p.orders.customer_fields, *DERIVED_FIELDS}
+    unknown = [c for c in p.columns.role_of() if c not in given]
+    if unknown:
+        raise ValueError(
+            f"`columns`: there is no customer file, so '{unknown[0]}' must be one of "
+            "`orders.customer_fields` or a field derived from orders "
+            f"({', '.join(f for f in DERIVED_FIELDS if f != 'days_to_convert')}); "
+            "add it to `orders.customer_fields`, or give the customer file as `data.customers`"
+        )
+
+
+def pseudonymised_ids_are_ids(p: Params) -> None:
+    """Only id columns are pseudonymised: the customers' id and the orders' customer id."""
+    ids = {p.columns.id if p.columns else None, p.orders.customer_id if p.orders else None} - {None}
+    other = [c for c in p.privacy.pseudonymise if c not in ids]
+    if other:
+        raise ValueError(
+            f"`privacy.pseudonymise`: '{other[0]}' is not an id column; list `columns.id` or "
+            "`orders.customer_id` (other personal columns go under `columns.personal`)"
+        )
+    if (
+        p.columns
+        and p.orders
+        and p.data.units is not None
+        and ((p.columns.id in p.privacy.pseudonymise) != (p.orders.customer_id in p.privacy.pseudonymise))
+    ):
+        raise ValueError(
+            "`privacy.pseudonymise`: list both `columns.id` and `orders.customer_id`, so that the "
+            "customers and their orders still link"
+        )
 
 
 def unit_matches_sources(p: Params) -> None:
@@ -355,6 +408,8 @@ def crosstab_filters_defined(p: Params) -> None:
 # in this order: the first broken rule is the one a user is told about
 CONSISTENCY_RULES = (
     as_of_not_in_future,
+    customers_built_from_orders,
+    pseudonymised_ids_are_ids,
     sources_have_columns,
     unit_matches_sources,
     stick_point_has_its_log,

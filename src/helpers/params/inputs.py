@@ -20,6 +20,22 @@ DIMENSIONS = ("demographic", "geographic", "psychographic", "behavioural", "firm
 
 FORMATS = ("csv", "parquet", "excel", "spss")
 
+# behavioural fields the workbook derives from orders for every customer (0 / missing for none)
+DERIVED_FIELDS = {
+    "orders": "orders up to as_of",
+    "spend": "total spend up to as_of",
+    "orders_12m": "orders in the 12 months up to as_of",
+    "spend_12m": "spend in the 12 months up to as_of",
+    "avg_order_value": "average order value",
+    "days_since_last": "days since the last order (missing for non-buyers)",
+    "tenure_days": "days since the first order (missing for non-buyers)",
+    "first_order_amount": "amount of the first order",
+    "first_order_full_price": "1 when the first order was at full price",
+    "first_order_prepaid": "1 when the first order was prepaid",
+    "basket_growth": "mean later order amount ÷ first order amount (missing: no later order)",
+    "days_to_convert": "days from first contact to first order (needs acquisition.first_contact)",
+}
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,9 +51,33 @@ def _path_or_url(value: Any) -> Any:
     return Path(value) if isinstance(value, str) else value
 
 
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xls": "excel",
+    ".sav": "spss",
+    ".zsav": "spss",
+}
+GLOB_CHARACTERS = re.compile(r"[*?\[]")
+ALL_SHEETS = "*"
+
+
+def format_of(name: str) -> str:
+    """A file format from a file name (`orders.csv.gz` is CSV); empty when the name does not say."""
+    suffixes = [s.lower() for s in Path(name).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return SUFFIX_FORMATS.get(suffixes[-1], "") if suffixes else ""
+
+
 class Source(Strict):
-    """One input file (or folder of Parquet files); relative paths start at the parameter file's
-    folder. A URL such as `s3a://bucket/orders/` is read by Spark (`engine: spark`)."""
+    """One input: a file, a folder of files or a glob (`exports/*.csv`) of files with the same
+    columns; relative paths start at the parameter file's folder. A URL such as
+    `s3a://bucket/orders/` is read by Spark (`engine: spark`)."""
 
     path: Annotated[Path | str, BeforeValidator(_path_or_url)]
     format: Literal["csv", "parquet", "excel", "spss"] | None = None
@@ -45,32 +85,45 @@ class Source(Strict):
     delimiter: str | None = Field(None, description="a character, or `whitespace`")
     header: bool = True
     names: list[str] | None = Field(None, description="column names for a file without a header")
-    sheet: str | int | None = None
+    sheet: str | int | None = Field(
+        None, description="an Excel sheet's name or number, or `*` for every sheet"
+    )
 
     @property
     def kind(self) -> str:
-        """The file format, given or inferred from the file suffix."""
+        """The file format, given or inferred from the file suffix (a folder: from its files)."""
         if self.format:
             return self.format
         if not self.remote and self.path.is_dir():
-            return "parquet"  # a folder of Parquet files (as Spark and most lakes write them)
-        suffix = Path(str(self.path).rstrip("/")).suffix.lower()
-        return {
-            ".csv": "csv",
-            ".txt": "csv",
-            ".tsv": "csv",
-            ".parquet": "parquet",
-            ".pq": "parquet",
-            ".xlsx": "excel",
-            ".xls": "excel",
-            ".sav": "spss",
-            ".zsav": "spss",
-        }.get(suffix, "")
+            kinds = {format_of(f.name) for f in self.path.iterdir() if f.is_file()} - {""}
+            if "parquet" in kinds or not kinds:  # as Spark and most lakes write them (or partitioned)
+                return "parquet"
+            return kinds.pop() if len(kinds) == 1 else ""  # several formats: `format:` says which
+        return format_of(str(self.path).rstrip("/"))
 
     @property
     def remote(self) -> bool:
         """Whether the path is a URL that only Spark reads (not a local file)."""
         return isinstance(self.path, str)
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether the path is a glob (`exports/*.csv`) rather than one file or folder."""
+        return not self.remote and bool(GLOB_CHARACTERS.search(self.path.name))
+
+    @property
+    def files(self) -> list[Path]:
+        """The local files the input reads, in name order: one file, a glob's matches, or a
+        folder's files of the input's format (a folder of Parquet is read as one dataset)."""
+        if self.remote:
+            return []
+        if self.is_pattern:
+            return sorted(p for p in self.path.parent.glob(self.path.name) if p.is_file())
+        if self.path.is_dir():
+            if self.kind == "parquet":
+                return sorted(self.path.rglob("*.parquet"))
+            return sorted(f for f in self.path.iterdir() if f.is_file() and format_of(f.name) == self.kind)
+        return [self.path] if self.path.exists() else []
 
     @property
     def name(self) -> str:
@@ -262,6 +315,10 @@ class Columns(Strict):
         return self
 
 
+# the names of an order's fields once read (a customer field may not take one)
+ORDER_FIELDS = ("customer_id", "order_ts", "amount", "quantity", "order_id", "full_price", "prepaid")
+
+
 class OrderColumns(Strict):
     """Column names in the orders file."""
 
@@ -284,6 +341,11 @@ class OrderColumns(Strict):
         "stop",
         description="rows with no customer id (guest checkouts): stop the run (stop) or leave them "
         "out of every figure, counted in the data-quality table (leave_out)",
+    )
+    customer_fields: list[str] = Field(
+        [],
+        description="columns that describe the customer, not the order (a country, a region): "
+        "without a customer file, each customer takes the value of their latest order that gives one",
     )
     full_price: str | None = None
     prepaid: str | None = None
@@ -321,6 +383,12 @@ class OrderColumns(Strict):
             raise ValueError("order lines (`quantity`, `unit_price`, `line_amount`) need `orders.order_id`")
         if self.lines and self.amount:
             raise ValueError("give either `amount` (one row per order) or order lines, not both")
+        taken = set(ORDER_FIELDS) & set(self.customer_fields)
+        if taken:
+            raise ValueError(
+                f"`orders.customer_fields`: '{taken.pop()}' is a name the workbook gives an order's "
+                "own field; rename the column in the file"
+            )
         if self.quantity and not (self.unit_price or self.line_amount):
             raise ValueError(
                 "`orders.quantity` needs `unit_price` or `line_amount` to give each line's amount"

@@ -77,8 +77,17 @@ def _resolve(params: Params, base: Path, where: str) -> Params:
     for name, src in data.named().items():
         if not src.remote and not src.path.is_absolute():
             update[name] = src.model_copy(update={"path": (base / src.path).resolve()})
+    key = params.privacy.key_file
+    privacy = params.privacy.model_copy(
+        update={"key_file": key if key.is_absolute() else (base / key).resolve()}
+    )
     return params.model_copy(
-        update={"data": data.model_copy(update=update), "source": base, "source_file": where}
+        update={
+            "data": data.model_copy(update=update),
+            "privacy": privacy,
+            "source": base,
+            "source_file": where,
+        }
     )
 
 
@@ -108,11 +117,21 @@ def parse_params(raw: Any, where: str, base: Path) -> Params:
             )
         if src.remote:
             continue
-        if not src.path.exists():
+        if src.is_pattern and not src.files:
+            raise ConfigError(
+                f"{where}: `data.{name}.path`: no file matches {src.path}; fix the pattern "
+                "(relative paths start at the parameter file's folder)"
+            )
+        if not src.is_pattern and not src.path.exists():
             raise ConfigError(
                 f"{where}: `data.{name}.path`: file not found: {src.path}; "
                 "fix the path (relative paths start at the parameter file's folder)"
                 + ("; for the demo data run `workbook demo-data`" if "demo" in str(src.path) else "")
+            )
+        if src.path.is_dir() and not src.files:
+            raise ConfigError(
+                f"{where}: `data.{name}.path`: the folder {src.path} holds no {src.kind} file; "
+                "fix the path or `format:`"
             )
     return params
 

@@ -56,7 +56,7 @@ def available(params: Params) -> set[str]:
     """Everything this run's parameters provide, in the vocabulary of NEEDS."""
     have: set[str] = set()
     cols = params.columns
-    if params.data.units is not None and cols is not None:
+    if params.has_customer_rows and cols is not None:
         have.add("customers")
         if params.data.events is not None:
             have |= {"events", "activity"}

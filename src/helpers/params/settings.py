@@ -5,6 +5,7 @@ text, the previous run and Spark."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -148,6 +149,16 @@ class Privacy(Strict):
         [],
         description="columns whose values look like e-mails, phones or names but are not "
         "(a false alarm of the personal-data scan)",
+    )
+    pseudonymise: list[str] = Field(
+        [],
+        description="id columns that hold personal data (a customer known by e-mail): each value "
+        "is replaced at load by a keyed pseudonym, the same in every quarter; the value is dropped",
+    )
+    key_file: Path = Field(
+        Path("../private/pseudonym.key"),
+        description="the secret key of the pseudonyms (made on first use; relative to the "
+        "parameter file's folder); keep it with the private files, never publish it",
     )
 
 

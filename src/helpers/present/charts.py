@@ -27,6 +27,7 @@ from pandas.io.formats.style import Styler
 from helpers.analyses.acquisition import PromotionEffect
 from helpers.analyses.cohorts import Retention
 from helpers.analyses.explore import unit_word
+from helpers.analyses.revenue import Concentration
 from helpers.core.privacy import marker
 from helpers.data.dataset import NO_PROFILE
 from helpers.params.config import Params
@@ -313,6 +314,37 @@ def calibration_chart(check: pd.DataFrame | None) -> plt.Figure | Markdown:
     ax.set_ylabel("mean purchases in holdout")
     ax.set_title("Model check: predicted vs actual purchases in the holdout period")
     ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def lorenz_chart(c: Concentration | None, who: str = "buyers") -> plt.Figure | Markdown:
+    """The Lorenz curve of spend: the share of revenue from the fewest-spending share of buyers,
+    against the line of everyone spending the same."""
+    if c is None:
+        return Markdown("")
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    ax.plot([0, 100], [0, 100], color="#999", linewidth=1, linestyle="--", label="everyone spending the same")
+    ax.plot(
+        100 * c.lorenz["share of buyers"],
+        100 * c.lorenz["share of revenue"],
+        color=PALETTE,
+        linewidth=2.2,
+        label=f"{who} (Gini {c.gini:.2f})",
+    )
+    ax.fill_between(
+        100 * c.lorenz["share of buyers"],
+        100 * c.lorenz["share of revenue"],
+        100 * c.lorenz["share of buyers"],
+        color=PALETTE,
+        alpha=0.12,
+    )
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(f"share of {who}, fewest-spending first (%)")
+    ax.set_ylabel("share of revenue (%)")
+    ax.set_title("How revenue spreads over the buyers")
+    ax.legend(frameon=False, loc="upper left")
     fig.tight_layout()
     return fig
 

@@ -300,7 +300,7 @@ def styled(
     """
     if table is None:
         return Markdown(f"_{missing}_" if missing else "")
-    if table.empty and not len(table.columns):
+    if not len(table.index):  # no rows: a header alone tells a reader nothing
         return Markdown("")
     pct = [
         c

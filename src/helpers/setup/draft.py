@@ -16,12 +16,20 @@ from pathlib import Path
 from helpers.core.errors import WorkbookError
 from helpers.data.dataset import load_dataset
 from helpers.data.readers import read_frame
-from helpers.params.inputs import Source
+from helpers.params.inputs import GLOB_CHARACTERS, Source
 from helpers.params.loading import parse_params, read_yaml
 from helpers.params.schema import population
 from helpers.params.settings import singular_of
 from helpers.setup.draft_sections import orders_sections, sections_block
-from helpers.setup.facts import Input, as_dates, currency_in, numeric_date_format, read_input
+from helpers.setup.facts import (
+    Input,
+    as_dates,
+    currency_in,
+    currency_of_country,
+    numeric_date_format,
+    read_input,
+)
+from helpers.setup.from_orders import customer_fields, customers_block, field_groups, order_thresholds
 from helpers.setup.infer import (
     OrdersGuess,
     guess_customers,
@@ -53,9 +61,10 @@ def _relative(path: Path, folder: Path) -> str:
 
 
 def default_period(data: Path) -> str:
-    """A period name from the file name (its folder's name for a generic one: customers.csv)."""
-    stem = data.stem if data.is_file() else data.name
-    if stem.lower() in GENERIC_STEMS and data.parent.name:
+    """A period name from the file name (its folder's name for a generic one, customers.csv, or
+    for a glob, exports/*.csv)."""
+    stem = Path(data.name.removesuffix(".gz")).stem if data.is_file() else data.name
+    if (stem.lower() in GENERIC_STEMS or GLOB_CHARACTERS.search(stem)) and data.parent.name:
         stem = data.parent.resolve().name
     clean = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-._") or "period"
     return clean[:64]
@@ -116,7 +125,7 @@ def _guessed_orders(orders_in: Input) -> OrdersGuess:
         orders_in.entry["names"] = new
         orders_in.frame.columns = new
         og = guess_orders(orders_in.frame, True)
-    if orders_in.path.suffix.lower() in (".csv", ".txt", ".tsv") and not og.timestamp_format:
+    if Source(path=orders_in.path, **orders_in.entry).kind == "csv" and not og.timestamp_format:
         # the reader may have sniffed dates such as 14/04/2024 from their first rows: the text says
         stamp = og.columns["timestamp"]
         written = read_frame(Source(path=orders_in.path, **orders_in.entry), as_text=[stamp])[stamp]
@@ -157,7 +166,7 @@ def _head_lines(
     money: tuple,
 ) -> list[str]:
     """The file's first lines: where it came from, the period, as_of, title, population, currency."""
-    (day, day_why), (people, people_why), (symbol, money_column) = as_of, who, money
+    (day, day_why), (people, people_why), (symbol, money_why) = as_of, who, money
     return [
         f"# Parameter file written by `workbook init` on {dt.date.today()} from {data.name}"
         + (f" and {orders.name}" if orders else "")
@@ -170,7 +179,7 @@ def _head_lines(
         commented(f"population: {as_yaml(people)}", f"how sentences name them: {people_why}"),
         commented(
             f"currency: {as_yaml(symbol)}",
-            f"written in the column {money_column}"
+            money_why
             if symbol
             else "how money is shown: a symbol (£, $, €) or a code (EUR); the data writes none",
         ),
@@ -236,7 +245,9 @@ def draft_parameters(
     period = period or default_period(data)
     og = _guessed_orders(orders_in) if orders_in else None
     cg = guess_customers(customers_in.frame, customers_in.labels) if customers_in else None
-    money = currency_in([f.frame for f in (customers_in, orders_in) if f is not None])
+    frames = [f.frame for f in (customers_in, orders_in) if f is not None]
+    symbol, column = currency_in(frames)
+    money = (symbol, f"written in the column {column}") if symbol else currency_of_country(frames)
     who = guess_population(cg, og is not None)
     lines = _head_lines(data, orders, period, _as_of(as_of, og, cg, customers_in), who, money)
     lines += ["", "data:"]
@@ -245,16 +256,26 @@ def draft_parameters(
     if orders_in:
         lines += _source_block("orders", orders_in, out.parent)
     if customers_in is None:
-        why = given.log_why
-        lines.append(
-            f"  # a transaction log: {why}; no customer file, so the reports that need one are left out"
-        )
+        lines.append(f"  # a transaction log: {given.log_why}; the customers are built from it")
     if cg:
         lines += [""] + _columns_block(cg, undecided, dropped)
         summary += _summary_roles(cg)
     if og:
+        fields = customer_fields(orders_in.frame, og) if orders_in and customers_in is None else {}
+        og.unused = {c: w for c, w in og.unused.items() if c not in fields}
         lines += _orders_block(og, undecided, dropped)
+        if fields:
+            lines.append(
+                commented(f"  customer_fields: {as_yaml(list(fields))}", "the same for each customer")
+            )
         summary.append(_orders_summary(og))
+    if og and orders_in and customers_in is None:
+        groups = {c: field_groups(orders_in.frame, og, c) for c in fields}
+        heavy = order_thresholds(orders_in.frame, og)
+        lines += customers_block(og, fields, heavy, {c: g for c, g in groups.items() if g})
+        summary.append(
+            "customers: built from the orders (" + ", ".join(["orders, spend, recency", *fields]) + ")"
+        )
     if cg and customers_in:
         lines += _labels_block(cg) + _scales_block(cg) + sections_block(cg, customers_in.frame, og, undecided)
     if og:
@@ -264,6 +285,9 @@ def draft_parameters(
         "privacy:",
         "  min_cell: 10                  # hide any figure based on fewer people than this",
     ]
+    if og and og.pseudonymise:
+        why = "the customers are known by e-mail: each address is replaced by a keyed pseudonym at load"
+        lines.append(commented(f"  pseudonymise: {as_yaml([og.columns['customer_id']])}", why))
     return Draft("\n".join(lines) + "\n", undecided, dropped, summary, given.kind)
 
 

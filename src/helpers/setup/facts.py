@@ -3,6 +3,7 @@ and money written as text; and a new file read as `workbook init` reads it."""
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +14,9 @@ import pandas as pd
 
 from helpers.core.errors import WorkbookError
 from helpers.core.names import name_tokens
-from helpers.data.readers import WHITESPACE, column_labels, read_frame
+from helpers.data.readers import WHITESPACE, column_labels, open_binary, read_frame
 from helpers.params.inputs import Source
+from helpers.setup.words import COUNTRY_CURRENCY, COUNTRY_WORDS
 
 
 @dataclass
@@ -107,6 +109,23 @@ def currency_in(frames: list[pd.DataFrame], sample: int = 2000) -> tuple[str, st
     return "", ""
 
 
+def currency_of_country(frames: list[pd.DataFrame]) -> tuple[str, str]:
+    """The currency of the country most rows name (a column named like a country, one value in
+    most rows), and why; ("", "") when no column says."""
+    for frame in frames:
+        for column in frame.columns:
+            if not set(name_tokens(str(column))) & COUNTRY_WORDS:
+                continue
+            shares = frame[column].dropna().astype(str).str.strip().value_counts(normalize=True)
+            if shares.empty or shares.iloc[0] < 0.6:
+                continue
+            country = str(shares.index[0])
+            symbol = COUNTRY_CURRENCY.get(country.lower(), "")
+            if symbol:
+                return symbol, f"{shares.iloc[0]:.0%} of rows name {country} in {column}: check it"
+    return "", ""
+
+
 def facts_of(name: str, values: pd.Series) -> Facts:
     """The facts of one column."""
     answered = values.dropna()
@@ -181,23 +200,26 @@ def looks_like_values(names: list[str]) -> bool:
 
 
 def read_input(path: Path, sheet: str | None = None) -> Input:
-    """Read a data file as `workbook run` will, finding the delimiter and header it needs."""
-    if not path.exists():
-        raise WorkbookError(f"{path}: file not found; give the path of a CSV, Parquet, Excel or SPSS file")
-    if path.is_dir():
-        entry: dict[str, Any] = {"format": "parquet"}
-    else:
-        entry = {}
-    source = Source(path=path, **entry, **({"sheet": sheet} if sheet else {}))
+    """Read a data file (or a folder or glob of them) as `workbook run` will, finding the
+    delimiter and header it needs."""
+    source = Source(path=path, **({"sheet": sheet} if sheet else {}))
+    if not source.files and not path.is_dir():
+        raise WorkbookError(
+            f"{path}: "
+            + ("no file matches" if source.is_pattern else "file not found")
+            + "; give the path of a CSV, Parquet, Excel or SPSS file, or a folder of them"
+        )
     if not source.kind:
         raise WorkbookError(
             f"{path}: cannot tell the format from the name '{path.name}'; rename it to end in "
             ".csv, .txt, .parquet, .xlsx or .sav"
         )
+    entry: dict[str, Any] = {"format": "parquet"} if source.kind == "parquet" and path.is_dir() else {}
+    first_file = source.files[0] if source.files else path
     notes: list[str] = []
     frame = read_frame(source)
     if source.kind == "csv" and frame.shape[1] == 1:
-        with path.open("r", encoding="utf-8", errors="replace") as handle:
+        with _text_lines(first_file) as handle:
             first = [handle.readline() for _ in range(5)]
         if first and all(len(line.split()) >= 2 for line in first if line.strip()):
             entry["delimiter"] = WHITESPACE
@@ -205,7 +227,8 @@ def read_input(path: Path, sheet: str | None = None) -> Input:
             frame = read_frame(Source(path=path, delimiter=WHITESPACE))
     if source.kind == "csv" and "delimiter" not in entry and frame.shape[1] > 1:
         # written out, so that Spark (which does not sniff) reads the file the same way
-        first = path.open("r", encoding="utf-8", errors="replace").readline()
+        with _text_lines(first_file) as handle:
+            first = handle.readline()
         counts = {d: first.count(d) for d in (";", "\t", "|")}
         best = max(counts, key=lambda d: counts[d])
         if counts[best] >= frame.shape[1] - 1 and counts[best] > first.count(","):
@@ -219,6 +242,11 @@ def read_input(path: Path, sheet: str | None = None) -> Input:
     if sheet:
         entry["sheet"] = sheet
     return Input(path=path, frame=frame, entry=entry, notes=notes, labels=column_labels(source))
+
+
+def _text_lines(path: Path) -> Any:
+    """A file opened as UTF-8 text for a look at its first lines (gzip or not)."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace")
 
 
 def as_dates(values: pd.Series, fmt: str | None) -> pd.Series:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from helpers.core.errors import WorkbookError
 from helpers.core.names import name_tokens
+from helpers.core.privacy import personal_share
 from helpers.setup.facts import Facts, as_dates, facts_of, numeric_date_format
 from helpers.setup.roles import (
     GUESS,
@@ -344,6 +345,19 @@ class OrdersGuess:
     first_date: dt.date | None = None
     notes: list[str] = field(default_factory=list)
     guests: int = 0  # rows with no customer id (guest checkouts)
+    pseudonymise: bool = False  # the customer id is personal data (e-mail addresses)
+
+
+def _email_key(facts: dict[str, Facts]) -> str | None:
+    """A column of e-mail addresses that repeat: the customer key of a shop export (Shopify,
+    WooCommerce) that knows its customers only by e-mail."""
+    for f in facts.values():
+        if f.kind != "text" or f.unique or f.distinct < 10 or f.rows / max(f.distinct, 1) < 1.2:
+            continue
+        share = personal_share(pd.Series(f.values, dtype="string"))
+        if share and share[0] == "e-mail addresses" and share[1] >= 0.8:
+            return f.name
+    return None
 
 
 def _repeating_id(facts: dict[str, Facts], headerless: bool) -> str | None:
@@ -362,7 +376,7 @@ def _repeating_id(facts: dict[str, Facts], headerless: bool) -> str | None:
 def is_transaction_log(frame: pd.DataFrame, headerless: bool = False) -> tuple[bool, str]:
     """Whether a file is a transaction log (ids that repeat, with a date), and why."""
     facts = {str(c): facts_of(str(c), frame[c]) for c in frame.columns}
-    who = _repeating_id(facts, headerless)
+    who = _repeating_id(facts, headerless) or _email_key(facts)
     dates = [c for c, f in facts.items() if f.kind == "date"]
     if who and dates:
         per = len(frame) / max(facts[who].distinct, 1)
@@ -461,7 +475,8 @@ def _unused_order_columns(facts: dict[str, Facts], used: set[str]) -> dict[str, 
 def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
     """The customer id, timestamp, amount and order id of a transaction log."""
     facts = {str(c): facts_of(str(c), frame[c]) for c in frame.columns}
-    who = _repeating_id(facts, headerless)
+    email = _email_key(facts)
+    who = _repeating_id(facts, headerless) or email
     if who is None:
         raise WorkbookError(
             "cannot tell which column says who placed each order: no id-like column repeats; "
@@ -469,6 +484,8 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
         )
     cols = {"customer_id": who}
     why = {who: f"ids that repeat ({facts[who].distinct:,} people over {len(frame):,} rows)"}
+    if who == email:
+        why[who] = f"e-mail addresses that repeat ({facts[who].distinct:,} people): pseudonymised at load"
     stamp = _order_stamp(facts)
     cols["timestamp"] = stamp.name
     why[stamp.name] = "dates" + (f" written as {stamp.date_format}" if stamp.date_format else "")
@@ -505,6 +522,7 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
     decimal = amount.decimal if amount else (lines["unit_price"].decimal if lines else None)
     out = OrdersGuess(cols, why, stamp.date_format, decimal, unused, notes=notes)
     out.guests = facts[who].rows - facts[who].answered
+    out.pseudonymise = who == email
     if len(stamps):
         out.first_date, out.last_date = stamps.min().date(), stamps.max().date()
     return out

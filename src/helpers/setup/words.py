@@ -199,7 +199,20 @@ AGREEMENT_7 = ["Strongly disagree", "Disagree", "Somewhat disagree", "Neither", 
 AGREEMENT_7 += ["Agree", "Strongly agree"]
 
 
-GENERIC_STEMS = {"customers", "customer", "data", "export", "orders", "transactions", "file", "survey"}
+GENERIC_STEMS = {
+    "customers",
+    "customer",
+    "data",
+    "export",
+    "exports",
+    "orders",
+    "transactions",
+    "file",
+    "survey",
+    "by-day",
+    "daily",
+    "monthly",
+}
 
 
 def norm_word(value: object) -> str:
@@ -219,3 +232,35 @@ PATIENT_WORDS = {"patient", "patients", "diagnosis", "admission", "admitted", "d
 
 
 MEMBER_WORDS = {"member", "members", "membership"}
+
+
+# the currency of the country most rows name, for a file whose amounts carry no sign (a guess)
+COUNTRY_CURRENCY = {
+    "united kingdom": "£",
+    "uk": "£",
+    "great britain": "£",
+    "england": "£",
+    "united states": "$",
+    "usa": "$",
+    "us": "$",
+    "canada": "CA$",
+    "australia": "A$",
+    "germany": "€",
+    "france": "€",
+    "spain": "€",
+    "italy": "€",
+    "netherlands": "€",
+    "ireland": "€",
+    "belgium": "€",
+    "austria": "€",
+    "portugal": "€",
+    "finland": "€",
+    "japan": "¥",
+    "china": "CN¥",
+    "india": "₹",
+    "switzerland": "CHF",
+    "sweden": "SEK",
+    "norway": "NOK",
+    "denmark": "DKK",
+}
+COUNTRY_WORDS = {"country", "nation", "land", "pays", "billing", "shipping"}

@@ -1,0 +1,162 @@
+"""Benchmark: a shop's order lines as they come, one CSV per day, read, checked and summed into
+orders, and the customers built from them, through the workbook's own loader.
+
+Writes N synthetic invoice lines (about 8 lines an order, 5% guest lines, 2% returned lines,
+a country per customer) as D daily CSV files (the last tenth gzip-compressed), then, in a fresh
+process, times `load_dataset` (every check, lines into orders, the customers built from the
+orders) and the monthly retention on top, and prints wall time and peak memory.
+
+    .venv/bin/python benchmarks/bench_lines.py --lines 2000000 --files 120
+    .venv/bin/python benchmarks/bench_lines.py --lines 50000000 --files 365   # the issue's scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+START = dt.date(2025, 1, 1)
+COUNTRIES = np.array(["United Kingdom"] * 8 + ["Germany", "France"])
+
+
+def make_lines(n: int, files: int, folder: Path, seed: int = 3) -> None:
+    """N invoice lines spread over `files` days, written day by day (memory: one day at a time)."""
+    rng = np.random.default_rng(seed)
+    customers = max(n // 60, 10)
+    country = COUNTRIES[rng.integers(0, len(COUNTRIES), customers)]
+    per_day = n // files
+    invoice = 0
+    for d in range(files):
+        m = per_day if d < files - 1 else n - per_day * (files - 1)
+        orders = max(m // 8, 1)
+        order_of_line = np.sort(rng.integers(0, orders, m))
+        who = rng.integers(0, customers, orders)[order_of_line]
+        guest = rng.random(orders)[order_of_line] < 0.05
+        quantity = rng.integers(1, 13, m)
+        quantity[rng.random(m) < 0.02] *= -1  # returned lines
+        day = START + dt.timedelta(days=d)
+        seconds = rng.integers(8 * 3600, 20 * 3600, orders)[order_of_line]
+        frame = pd.DataFrame(
+            {
+                "InvoiceNo": (invoice + order_of_line).astype(str),
+                "StockCode": rng.integers(10000, 14000, m).astype(str),
+                "Quantity": quantity,
+                "InvoiceDate": (np.datetime64(day) + seconds.astype("timedelta64[s]")).astype(str),
+                "UnitPrice": rng.lognormal(1.0, 0.8, m).round(2),
+                "CustomerID": np.where(guest, "", (12000 + who).astype(str) + ".0"),
+                "Country": country[who],
+            }
+        )
+        invoice += orders
+        name = folder / f"{day.isoformat()}.csv"
+        if d >= files - files // 10:  # the last tenth compressed, as archives keep them
+            with gzip.open(f"{name}.gz", "wt") as handle:
+                frame.to_csv(handle, index=False)
+        else:
+            frame.to_csv(name, index=False)
+
+
+def params_file(folder: Path, files: int) -> Path:
+    text = {
+        "period": "bench",
+        "as_of": str(START + dt.timedelta(days=files - 1)),
+        "data": {"orders": {"path": str(folder)}},
+        "orders": {
+            "customer_id": "CustomerID",
+            "timestamp": "InvoiceDate",
+            "order_id": "InvoiceNo",
+            "quantity": "Quantity",
+            "unit_price": "UnitPrice",
+            "without_customer": "leave_out",
+            "customer_fields": ["Country"],
+        },
+        "columns": {
+            "id": "CustomerID",
+            "geographic": ["Country"],
+            "behavioural": ["orders", "spend", "days_since_last"],
+        },
+        "cohorts": {"period": "month"},
+    }
+    path = folder.parent / "bench.yaml"
+    path.write_text(yaml.safe_dump(text))
+    return path
+
+
+def measure(params: str) -> None:
+    """In a fresh process: load (checks, lines into orders, customers), then monthly retention."""
+    from helpers.analyses import cohorts
+    from helpers.data.dataset import load_dataset
+    from helpers.params.loading import load_params
+
+    p = load_params(Path(params))
+    t0 = time.perf_counter()
+    data = load_dataset(p)
+    loaded = time.perf_counter() - t0
+    ret = cohorts.retention(data.engine, data.orders, p.as_of, "month", "on")
+    matrix = ret.matrix()
+    total = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    orders = int(data.engine.execute(data.orders.count()))
+    print(
+        json.dumps(
+            {
+                "load_s": round(loaded, 1),
+                "with_retention_s": round(total, 1),
+                "peak_gb": round(peak, 2),
+                "orders": orders,
+                "customers": len(data.customers),
+                "cohorts": len(matrix),
+            }
+        )
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lines", type=int, default=2_000_000)
+    ap.add_argument("--files", type=int, default=120)
+    ap.add_argument("--measure", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        measure(args.measure)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-lines-") as tmp:
+        folder = Path(tmp) / "by-day"
+        folder.mkdir()
+        t0 = time.perf_counter()
+        make_lines(args.lines, args.files, folder)
+        size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+        took = time.perf_counter() - t0
+        print(f"wrote {args.lines:,} lines in {args.files} files ({size:,.0f} MB) in {took:.0f} s")
+        out = (
+            subprocess.run(
+                [sys.executable, __file__, "--measure", str(params_file(folder, args.files))],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        r = json.loads(out)
+        print(
+            f"load (checks, lines into {r['orders']:,} orders, {r['customers']:,} customers built): "
+            f"{r['load_s']} s; with the monthly retention of {r['cohorts']} cohorts: "
+            f"{r['with_retention_s']} s; peak memory {r['peak_gb']} GB"
+        )
+
+
+if __name__ == "__main__":
+    main()
