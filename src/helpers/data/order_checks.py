@@ -42,6 +42,10 @@ def validate_orders(
     ]
     missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
+    if params.data.orders is not None and params.data.orders.kind == "csv":
+        # text files are parsed once, into the engine's own table of the columns used: every
+        # check below then scans that, not the files again
+        orders = engine.reuse(orders.select(*dict.fromkeys(wanted)))
     key = key_for(params, cols.customer_id)
     if key is None:  # ids that are e-mail addresses must be pseudonymised (the first rows)
         sample = engine.execute(orders.select(v=orders[cols.customer_id].cast("string")).limit(5000))
