@@ -224,9 +224,12 @@ def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> 
         ) from None
 
 
-def customers_from_orders(orders: ir.Table, params: Params, engine: Engine) -> pd.DataFrame:
+def customers_from_orders(
+    orders: ir.Table, params: Params, engine: Engine
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per customer built from the orders alone: the id, the customer fields (each from
-    the latest order that gives it) and the fields derived from orders that `columns` names."""
+    the latest order that gives it) and the fields derived from orders that `columns` names;
+    and the buyers' behaviour itself (`Dataset.behaviour`), from the same one pass."""
     assert params.columns is not None and params.orders is not None
     fields = list(params.orders.customer_fields)
     summary = without_money(
@@ -234,7 +237,7 @@ def customers_from_orders(orders: ir.Table, params: Params, engine: Engine) -> p
     ).sort_values("customer_id", kind="stable")
     derived = [c for c in params.columns.role_of() if c in DERIVED_FIELDS and c in summary.columns]
     frame = summary[["customer_id", *fields, *derived]].rename(columns={"customer_id": params.columns.id})
-    return frame.reset_index(drop=True)
+    return frame.reset_index(drop=True), summary.drop(columns=fields).reset_index(drop=True)
 
 
 def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
@@ -249,12 +252,12 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     dropped: list[str] = []
     contacts = None
     orders = None
+    behaviour = None  # the buyers' behaviour, when building the customers computed it already
     if params.customers_from_orders:  # no customer file: one row per customer from the orders
         assert params.data.orders is not None and params.columns is not None
         orders = _load_orders(params, engine, quality)
-        customers = validate_customers(
-            customers_from_orders(orders, params, engine), params, params.data.orders.path, quality
-        )
+        built, behaviour = customers_from_orders(orders, params, engine)
+        customers = validate_customers(built, params, params.data.orders.path, quality)
     elif params.data.units is not None and params.columns is not None:
         src = params.data.units
         frame = (
@@ -309,7 +312,9 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
             params, available_columns(params, list(customers.columns), orders is not None) + extra
         )
         check_values(params, customers)
-    return Dataset(params, customers, orders, engine, quality, dropped, events=events, contacts=contacts)
+    return Dataset(
+        params, customers, orders, engine, quality, dropped, behaviour, events=events, contacts=contacts
+    )
 
 
 def _load_contacts(params: Params, accounts: pd.DataFrame, quality: list[QualityItem]) -> pd.DataFrame:
