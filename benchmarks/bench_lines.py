@@ -2,12 +2,16 @@
 orders, and the customers built from them, through the workbook's own loader.
 
 Writes N synthetic invoice lines (about 8 lines an order, 5% guest lines, 2% returned lines,
-a country per customer) as D daily CSV files (the last tenth gzip-compressed), then, in a fresh
-process, times `load_dataset` (every check, lines into orders, the customers built from the
-orders) and the monthly retention on top, and prints wall time and peak memory.
+a country per customer, 4,000 products in 12 departments) as D daily CSV files (the last tenth
+gzip-compressed), then, in a fresh process, times `load_dataset` (every check, lines into
+orders, the customers built from the orders), the monthly retention, and the products report's
+engine work (revenue by department, the spend mix by country, return rates by department and
+cohort, first-purchase retention), and prints wall time and peak memory. With `--quarter`, it
+also runs the whole quarter (`workbook run`: every notebook, published) and prints its time and
+the largest process's peak memory.
 
     .venv/bin/python benchmarks/bench_lines.py --lines 2000000 --files 120
-    .venv/bin/python benchmarks/bench_lines.py --lines 50000000 --files 365   # the issue's scale
+    .venv/bin/python benchmarks/bench_lines.py --lines 50000000 --files 365 --quarter  # the issue's scale
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import yaml
 
 START = dt.date(2025, 1, 1)
 COUNTRIES = np.array(["United Kingdom"] * 8 + ["Germany", "France"])
+DEPARTMENTS = np.array([f"Department {i}" for i in range(1, 13)])
 
 
 def make_lines(n: int, files: int, folder: Path, seed: int = 3) -> None:
@@ -51,7 +56,8 @@ def make_lines(n: int, files: int, folder: Path, seed: int = 3) -> None:
         frame = pd.DataFrame(
             {
                 "InvoiceNo": (invoice + order_of_line).astype(str),
-                "StockCode": rng.integers(10000, 14000, m).astype(str),
+                "StockCode": (stock := rng.integers(10000, 14000, m)).astype(str),
+                "Department": DEPARTMENTS[stock % len(DEPARTMENTS)],
                 "Quantity": quantity,
                 "InvoiceDate": (np.datetime64(day) + seconds.astype("timedelta64[s]")).astype(str),
                 "UnitPrice": rng.lognormal(1.0, 0.8, m).round(2),
@@ -79,6 +85,8 @@ def params_file(folder: Path, files: int) -> Path:
             "order_id": "InvoiceNo",
             "quantity": "Quantity",
             "unit_price": "UnitPrice",
+            "product": "StockCode",
+            "category": "Department",
             "without_customer": "leave_out",
             "customer_fields": ["Country"],
         },
@@ -96,7 +104,7 @@ def params_file(folder: Path, files: int) -> Path:
 
 def measure(params: str) -> None:
     """In a fresh process: load (checks, lines into orders, customers), then monthly retention."""
-    from helpers.analyses import cohorts
+    from helpers.analyses import cohorts, products, returns
     from helpers.data.dataset import load_dataset
     from helpers.params.loading import load_params
 
@@ -107,6 +115,15 @@ def measure(params: str) -> None:
     ret = cohorts.retention(data.engine, data.orders, p.as_of, "month", "on")
     matrix = ret.matrix()
     total = time.perf_counter() - t0
+    items = products.items_of(data.lines, data.engine)
+    countries = data.customers.set_index("CustomerID")["Country"]
+    everyone = products.group_items(data.lines, items, data.engine)
+    products.spend_mix(products.group_items(data.lines, items, data.engine, countries), everyone, 10)
+    products.item_totals(data.lines, items, data.engine, 10)
+    returns.by_item(data.lines, items, data.engine)
+    returns.by_cohort(data.lines, data.orders, data.engine)
+    returns.first_purchase_retention(data.lines, data.orders, items, data.engine, p.as_of, 10)
+    baskets = time.perf_counter() - t0 - total
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     orders = int(data.engine.execute(data.orders.count()))
     print(
@@ -114,6 +131,7 @@ def measure(params: str) -> None:
             {
                 "load_s": round(loaded, 1),
                 "with_retention_s": round(total, 1),
+                "products_s": round(baskets, 1),
                 "peak_gb": round(peak, 2),
                 "orders": orders,
                 "customers": len(data.customers),
@@ -127,6 +145,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lines", type=int, default=2_000_000)
     ap.add_argument("--files", type=int, default=120)
+    ap.add_argument("--quarter", action="store_true", help="also run the whole quarter (every notebook)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
@@ -154,8 +173,34 @@ def main() -> None:
         print(
             f"load (checks, lines into {r['orders']:,} orders, {r['customers']:,} customers built): "
             f"{r['load_s']} s; with the monthly retention of {r['cohorts']} cohorts: "
-            f"{r['with_retention_s']} s; peak memory {r['peak_gb']} GB"
+            f"{r['with_retention_s']} s; the products report's engine work {r['products_s']} s more; "
+            f"peak memory {r['peak_gb']} GB"
         )
+        if args.quarter:
+            quarter(params_file(folder, args.files), Path(tmp))
+
+
+def quarter(params: Path, tmp: Path) -> None:
+    """The whole quarter through `workbook run`: time and the largest process's peak memory."""
+    workbook = Path(sys.executable).with_name("workbook")
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [
+            str(workbook),
+            "run",
+            str(params),
+            "--reports",
+            str(tmp / "reports"),
+            "--private",
+            str(tmp / "private"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    took = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
+    print(done.stdout.strip().splitlines()[-3:] if done.stdout else done.stderr[-2000:])
+    print(f"whole quarter (workbook run, rc {done.returncode}): {took:.0f} s; largest process {peak:.2f} GB")
 
 
 if __name__ == "__main__":

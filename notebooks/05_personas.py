@@ -81,11 +81,13 @@ plots.show(charts.tradeoff_chart(card_pages.facts_table(cards), personas.measure
 # as no face, age or gender is invented for a company), a headline and, where the data has open
 # answers, a representative quote (the real answer closest to the segment's typical answer, with
 # contact details and names removed), then who they are, what drives them, what puts them off,
-# where to reach them and how they behave. Each card shows only what the data has. The small numbers
+# where to reach them, how they behave and, where the orders say what was bought, what they buy,
+# splurge on and save on. Each card shows only what the data has. The small numbers
 # are footnotes: the figure behind each statement, listed at the bottom of the card.
 
 # %%
 priorities.add_marketing(cards, frame, seg.segments, params, data)
+priorities.add_buying(cards, frame, seg.segments, params, data)  # what they buy, from the order lines
 plots.html(card_pages.cards_html(cards))
 
 # %% [markdown]

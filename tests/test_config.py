@@ -165,4 +165,5 @@ def test_a_folder_of_parquet_files_is_read_as_one_table(make_params, demo_dir, t
     params = load_params(make_params({"data.orders.path": str(folder)}))
     assert params.data.orders.kind == "parquet"
     data = load_dataset(params)
-    assert data.engine.execute(data.orders.count()) == len(orders.drop_duplicates())
+    kept = orders[(orders["amount"] > 0) & orders["customer_id"].notna()]  # no returns, no guests
+    assert data.engine.execute(data.orders.count()) == len(kept.drop_duplicates())

@@ -77,9 +77,25 @@ def test_shape_and_columns(tables):
     assert len(demo.ATTITUDES) >= 10
     likert = cust[demo.ATTITUDES]
     assert likert.min().min() >= 1 and likert.max().max() <= 5
-    assert set(orders.columns) == {"order_id", "customer_id", "order_ts", "amount", "full_price", "prepaid"}
+    assert set(orders.columns) == {
+        "order_id",
+        "customer_id",
+        "order_ts",
+        "amount",
+        "full_price",
+        "prepaid",
+        "category",
+        "channel",
+    }
     assert orders["order_ts"].max() < pd.Timestamp(demo.DEFAULT_AS_OF) + pd.Timedelta(days=1)
-    assert (orders["amount"] > 0).all()
+    returned = orders["order_id"].str.startswith("R")  # a return: its own row, the amount negative
+    assert ((orders["amount"] < 0) == returned).all()
+    guests = orders["customer_id"].isna()
+    assert (
+        guests.mean() == pytest.approx(0.03, abs=0.005)
+        and orders.loc[guests, "order_id"].str.startswith("G").all()
+    )
+    orders = orders[~returned & ~guests]
     # prospects never ordered; everyone else did, first on their first-order date
     buyers = set(orders["customer_id"])
     prospects = cust.loc[cust["status"] == "prospect", "customer_id"]
@@ -91,6 +107,7 @@ def test_shape_and_columns(tables):
 
 def test_at_most_about_twelve_orders_per_customer_year(tables):
     o = tables["orders"].drop_duplicates()
+    o = o[(o["amount"] > 0) & o["customer_id"].notna()]
     span = o.groupby("customer_id")["order_ts"].agg(["min", "count"])
     years = ((pd.Timestamp(demo.DEFAULT_AS_OF) - span["min"]).dt.days + 1) / 365
     rate = span["count"] / np.maximum(years, 1)
@@ -173,3 +190,15 @@ def test_write_demo_writes_parquet_and_hidden_truth(tmp_path):
     assert {p.name for p in paths.values()} == {"customers.parquet", "orders.parquet", "_truth.parquet"}
     assert "segment" not in pd.read_parquet(paths["customers"]).columns
     assert demo.demo_exists(tmp_path)
+
+
+def test_baskets_keep_every_order_and_plant_their_truths(tables):
+    """The categories, channels, returns and guests are added without changing any order."""
+    from helpers.setup import demo_baskets
+
+    o = tables["orders"]
+    kept = o[o["order_id"].str.startswith("O")]
+    assert kept["category"].notna().all() and set(kept["channel"]) == set(demo_baskets.CHANNELS)
+    back = o[o["order_id"].str.startswith("R")]
+    rate = back.groupby("category").size() / kept.drop_duplicates().groupby("category").size()
+    assert rate.idxmax() == "Footwear" and rate["Footwear"] > 3 * rate.drop("Footwear").max()

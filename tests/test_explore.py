@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import demo_params_at
+from conftest import demo_params_at, kept_orders
 
 from helpers.analyses import explore, file_summary
 from helpers.core.privacy import marker
@@ -91,6 +91,7 @@ def test_nps_is_promoters_minus_detractors(data):
 def test_buyer_behaviour_matches_pandas(data, demo_dir):
     b = explore.buyer_behaviour(data).set_index("customer_id").sort_index()
     o = pd.read_parquet(demo_dir / "orders.parquet").drop_duplicates()
+    o = kept_orders(o)  # returns and guests out
     g = o.groupby("customer_id").agg(
         orders=("amount", "size"), spend=("amount", "sum"), last=("order_ts", "max")
     )
@@ -142,6 +143,7 @@ def test_revenue_by_channel_matches_pandas_and_hides_small_cells(data, demo_dir)
     )
     table = explore.revenue_by(dataclasses.replace(data, params=params))
     orders = pd.read_parquet(demo_dir / "orders.parquet").drop_duplicates()
+    orders = kept_orders(orders)  # returns and guests out
     orders = orders[orders["order_ts"] < pd.Timestamp(data.params.as_of) + pd.Timedelta(days=1)]
     people = pd.read_parquet(demo_dir / "customers.parquet")[["customer_id", "acquisition_channel"]]
     o = orders.merge(people, on="customer_id", how="left")

@@ -78,7 +78,7 @@ def test_order_lines_give_the_retailers_published_figures(retail, retail_data):
     assert orders["amount"].sum() == pytest.approx(2_653_997.40, abs=0.005)
     quality = data.quality_table().set_index("check")["rows"]
     assert quality["order lines without a customer id"] == 51_854
-    assert quality["returned or cancelled lines (negative)"] == 3_004
+    assert quality["returned, refunded or cancelled lines"] == 3_004
     assert not any("duplicate" in c for c in quality.index)  # one product twice is two lines
 
 

@@ -334,3 +334,37 @@ def test_order_lines_are_identical_on_duckdb_and_spark(tmp_path):
     assert len(duck["orders"]) > 1000
     for name in duck:
         assert_same(duck[name], spark[name], f"order lines {name}")
+
+
+def test_products_returns_and_shop_shape_are_identical_on_duckdb_and_spark(tmp_path):
+    """Spend mix, splurge and price index, return rates, first-purchase retention and guests on
+    planted lines; and Shopify's first-line-only order fields with a status and a refund."""
+    from test_products import _params as lines_params
+    from test_products import planted_lines
+
+    from helpers.analyses import products, returns
+
+    frame = planted_lines()
+    groups = frame.dropna(subset=["customer"]).drop_duplicates("customer").set_index("customer")["group"]
+    params = lines_params(tmp_path, frame)
+
+    def compute(data: Dataset) -> dict[str, pd.DataFrame]:
+        items = products.items_of(data.lines, data.engine)
+        everyone = products.group_items(data.lines, items, data.engine)
+        by_group = products.group_items(data.lines, items, data.engine, groups)
+        lines, orders = data.lines, data.orders
+        first = returns.first_purchase_retention(lines, orders, items, data.engine, params.as_of, 10)
+        return {
+            "mix": sorted_rows(products.spend_mix(by_group, everyone, 10), ["group", "item"]),
+            "totals": products.item_totals(data.lines, items, data.engine, 10).reset_index(),
+            "by_item": sorted_rows(returns.by_item(data.lines, items, data.engine), ["category"]),
+            "by_cohort": returns.by_cohort(data.lines, data.orders, data.engine),
+            "first": sorted_rows(first, ["category"]),
+            "behaviour": sorted_rows(data.behaviour(), ["customer_id"]),
+            "guests": pd.DataFrame([returns.guest_totals(data.lines, data.engine)]),
+        }
+
+    duck, spark = on_both(lambda e: load_dataset(params.model_copy(update={"engine": e})), compute)
+    assert len(duck["mix"]) == 8
+    for name in duck:
+        assert_same(duck[name], spark[name], f"products {name}")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportions_ztest
 
-from helpers.analyses import acquisition
+from helpers.analyses import acquisition, products
 from helpers.analyses.acquisition import PromotionEffect
 from helpers.analyses.metrics import (
     EVERYONE,
@@ -451,6 +451,27 @@ def add_marketing(
     for p in chosen:
         offers = offer_facts(frame[segments == p.segment], params, data, overall) if overall else []
         p.marketing = marketing(p, offers, economics)
+
+
+def add_buying(
+    cards: list[Persona], frame: pd.DataFrame, segments: pd.Series, params: Params, data: Any
+) -> None:
+    """Add what each persona buys, splurges and saves on, from the order lines, in place of the
+    interests a survey gave where the lines say something (a run without products leaves the
+    cards as they are)."""
+    lines = getattr(data, "lines", None)
+    items = products.items_of(lines, data.engine) if products.item_kind(lines) else None
+    if items is None or params.columns is None:
+        return
+    labels = products.labels_by_id(segments, frame[params.columns.id])
+    everyone = products.group_items(lines, items, data.engine)
+    mix = products.spend_mix(
+        products.group_items(lines, items, data.engine, labels), everyone, params.privacy.min_cell
+    )
+    for p in cards:  # what they bought outweighs what they said interests them: it replaces it
+        for title, said in products.buying_facts(mix, str(p.segment)).items():
+            if said:
+                p.facts[title] = [Fact(text, source) for text, source in said]
 
 
 def record_figures(ledger: Ledger, cards: list[Persona], params: Params, frame: pd.DataFrame) -> None:

@@ -27,7 +27,7 @@ from helpers.data.checks import (
     missing_columns,
     validate_customers,
 )
-from helpers.data.engine import Engine, customer_summary
+from helpers.data.engine import Engine, basket_summary, customer_summary
 from helpers.data.events import EventLog, activity_stream, field_names, ordered, read_events, summary
 from helpers.data.fields import (
     _ZERO_FOR_NON_BUYERS,
@@ -37,9 +37,10 @@ from helpers.data.fields import (
     check_values,
     nps_group,
 )
-from helpers.data.order_checks import validate_orders
+from helpers.data.order_checks import CheckedOrders, validate_orders
 from helpers.data.readers import id_text, read_frame
 from helpers.params.config import Params
+from helpers.params.inputs import DERIVED_LABELS
 from helpers.params.loading import params_as_dict
 
 NO_PROFILE = (
@@ -63,6 +64,7 @@ class Dataset:
     events: EventLog | None = None  # the checked usage log, when the run has one
     _usage: pd.DataFrame | None = field(default=None, repr=False)
     contacts: pd.DataFrame | None = None  # contact_id, customer_id (the account), role, seniority
+    lines: ir.Table | None = None  # what was bought and returned, guests included (see CheckedOrders)
 
     @property
     def activity(self) -> ir.Table | None:
@@ -84,15 +86,25 @@ class Dataset:
         """One row per buyer: orders, spend, recency, tenure (computed by the engine once)."""
         if self._behaviour is None:
             assert self.orders is not None
-            self._behaviour = without_money(
-                self.engine.execute(customer_summary(self.orders, self.params.as_of)), self.params
-            )
+            self._behaviour = buyer_behaviour(self.orders, self.lines, self.params, self.engine)
         return self._behaviour.copy()
 
     def quality_table(self) -> pd.DataFrame:
         """The data-quality findings as a table."""
         cols = ["table", "check", "column", "rows", "action", "examples"]
         return pd.DataFrame([vars(q) for q in self.quality], columns=cols)
+
+
+def buyer_behaviour(
+    orders: ir.Table, lines: ir.Table | None, params: Params, engine: Engine, fields: list[str] | None = None
+) -> pd.DataFrame:
+    """One row per buyer: the behaviour from their orders (with `fields`, the customer fields
+    too) and, where there are lines, return rate, categories and main channel."""
+    frame = without_money(engine.execute(customer_summary(orders, params.as_of, fields or [])), params)
+    if lines is not None:
+        basket = engine.execute(basket_summary(lines, orders))
+        frame = frame.merge(basket, on="customer_id", how="left")
+    return frame
 
 
 MONEY_FIELDS = ("spend", "spend_12m", "avg_order_value", "first_order_amount", "basket_growth")
@@ -133,6 +145,8 @@ def save_checked(data: Dataset, folder: str | Path) -> Path:
     if data.orders is not None:
         if data.engine.is_local:
             data.engine.save_parquet(data.orders, folder / "orders.parquet")
+            if data.lines is not None:
+                data.engine.save_parquet(data.lines, folder / "lines.parquet")
         data.behaviour().to_parquet(folder / "behaviour.parquet", index=False)
     if data.events is not None:
         if data.engine.is_local:
@@ -166,13 +180,15 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
         if (Path(folder) / "customers.parquet").exists()
         else None
     )
-    orders = None
+    orders = lines = None
     if params.data.orders is not None:
-        orders = (
-            engine.con.read_parquet(str(Path(folder) / "orders.parquet"))
-            if meta["orders_saved"]
-            else _load_orders(params, engine, [])
-        )
+        if meta["orders_saved"]:
+            orders = engine.con.read_parquet(str(Path(folder) / "orders.parquet"))
+            saved_lines = Path(folder) / "lines.parquet"
+            lines = engine.con.read_parquet(str(saved_lines)) if saved_lines.exists() else None
+        else:
+            checked = _load_orders(params, engine, [])
+            orders, lines = checked.orders, checked.lines
     quality = [QualityItem(**q) for q in meta["quality"]]
     behaviour = (
         pd.read_parquet(Path(folder) / "behaviour.parquet")
@@ -202,10 +218,11 @@ def _load_checked(params: Params, engine: Engine) -> Dataset | None:
         events=events,
         _usage=usage,
         contacts=contacts,
+        lines=lines,
     )
 
 
-def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> ir.Table:
+def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> CheckedOrders:
     """The orders file, read by the engine, checked and typed."""
     src, cols = params.data.orders, params.orders
     assert src is not None and cols is not None
@@ -225,17 +242,21 @@ def _load_orders(params: Params, engine: Engine, quality: list[QualityItem]) -> 
 
 
 def customers_from_orders(
-    orders: ir.Table, params: Params, engine: Engine
+    checked: CheckedOrders, params: Params, engine: Engine
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per customer built from the orders alone: the id, the customer fields (each from
     the latest order that gives it) and the fields derived from orders that `columns` names;
     and the buyers' behaviour itself (`Dataset.behaviour`), from the same one pass."""
     assert params.columns is not None and params.orders is not None
     fields = list(params.orders.customer_fields)
-    summary = without_money(
-        engine.execute(customer_summary(orders, params.as_of, fields)), params
-    ).sort_values("customer_id", kind="stable")
-    derived = [c for c in params.columns.role_of() if c in DERIVED_FIELDS and c in summary.columns]
+    summary = buyer_behaviour(checked.orders, checked.lines, params, engine, fields).sort_values(
+        "customer_id", kind="stable"
+    )
+    derived = [
+        c
+        for c in params.columns.role_of()
+        if (c in DERIVED_FIELDS or c in DERIVED_LABELS) and c in summary.columns
+    ]
     frame = summary[["customer_id", *fields, *derived]].rename(columns={"customer_id": params.columns.id})
     return frame.reset_index(drop=True), summary.drop(columns=fields).reset_index(drop=True)
 
@@ -252,11 +273,13 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
     dropped: list[str] = []
     contacts = None
     orders = None
+    lines = None
     behaviour = None  # the buyers' behaviour, when building the customers computed it already
     if params.customers_from_orders:  # no customer file: one row per customer from the orders
         assert params.data.orders is not None and params.columns is not None
-        orders = _load_orders(params, engine, quality)
-        built, behaviour = customers_from_orders(orders, params, engine)
+        checked = _load_orders(params, engine, quality)
+        orders, lines = checked.orders, checked.lines
+        built, behaviour = customers_from_orders(checked, params, engine)
         customers = validate_customers(built, params, params.data.orders.path, quality)
     elif params.data.units is not None and params.columns is not None:
         src = params.data.units
@@ -267,31 +290,14 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
         )
         customers = validate_customers(frame, params, src.path, quality)
     if customers is not None:
-        assert params.columns is not None
-        roles = params.columns.role_of()
-        dropped = [c for c in customers.columns if roles.get(c) in (None, "personal", "hidden")]
-        undeclared = [c for c in dropped if c not in roles]
-        if undeclared:
-            shown = ", ".join(undeclared[:8]) + (
-                f" and {len(undeclared) - 8} more" if len(undeclared) > 8 else ""
-            )
-            quality.append(
-                QualityItem(
-                    "customers",
-                    "columns without a role",
-                    shown,
-                    len(customers),
-                    "left out (declare a role to use them)",
-                )
-            )
-        _scrub_names(customers, params)
-        customers = customers.drop(columns=dropped).reset_index(drop=True)
+        customers, dropped = _without_unanalysed(customers, params, quality)
         if params.data.contacts is not None:
             contacts = _load_contacts(params, customers, quality)
             customers = customers.join(contact_rollup(contacts, params), on=params.columns.id)
             customers["contacts"] = customers["contacts"].fillna(0).astype("int64")
     if orders is None and params.data.orders is not None:
-        orders = _load_orders(params, engine, quality)
+        checked = _load_orders(params, engine, quality)
+        orders, lines = checked.orders, checked.lines
     if customers is not None and orders is not None and not params.customers_from_orders:
         _check_links(customers, orders, params, engine, quality)
     events = None
@@ -313,8 +319,42 @@ def load_dataset(params: Params, engine: Engine | None = None) -> Dataset:
         )
         check_values(params, customers)
     return Dataset(
-        params, customers, orders, engine, quality, dropped, behaviour, events=events, contacts=contacts
+        params,
+        customers,
+        orders,
+        engine,
+        quality,
+        dropped,
+        behaviour,
+        events=events,
+        contacts=contacts,
+        lines=lines,
     )
+
+
+def _without_unanalysed(
+    customers: pd.DataFrame, params: Params, quality: list[QualityItem]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The customers without personal, hidden and undeclared columns (those noted), names
+    scrubbed from open answers; and the columns dropped."""
+    assert params.columns is not None
+    roles = params.columns.role_of()
+    dropped = [c for c in customers.columns if roles.get(c) in (None, "personal", "hidden")]
+    undeclared = [c for c in dropped if c not in roles]
+    if undeclared:
+        more = f" and {len(undeclared) - 8} more" if len(undeclared) > 8 else ""
+        action = "left out (declare a role to use them)"
+        quality.append(
+            QualityItem(
+                "customers",
+                "columns without a role",
+                ", ".join(undeclared[:8]) + more,
+                len(customers),
+                action,
+            )
+        )
+    _scrub_names(customers, params)
+    return customers.drop(columns=dropped).reset_index(drop=True), dropped
 
 
 def _load_contacts(params: Params, accounts: pd.DataFrame, quality: list[QualityItem]) -> pd.DataFrame:
@@ -459,6 +499,9 @@ def profile_frame(data: Dataset) -> pd.DataFrame | None:
         return frame
     behaviour = data.behaviour().set_index("customer_id")
     joined = behaviour.reindex(frame[data.params.columns.id].astype(str).to_numpy())
+    for col in DERIVED_LABELS:
+        if col in joined.columns:
+            frame[col] = joined[col].to_numpy(dtype=object)
     for col in DERIVED_FIELDS:
         if col not in joined.columns:
             continue

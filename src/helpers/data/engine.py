@@ -236,8 +236,7 @@ def standard_orders(
         "amount": _money(amount, cols.decimal),
     }
     if cols.quantity:  # an order line: its amount is the quantity times the unit price
-        quantity = raw[cols.quantity]
-        quantity = quantity.cast("float64") if quantity.type().is_numeric() else quantity.try_cast("float64")
+        quantity = _number(raw[cols.quantity])
         fields["quantity"] = quantity
         if not cols.line_amount:
             fields["amount"] = fields["amount"] * quantity
@@ -246,12 +245,28 @@ def standard_orders(
     for name in ("full_price", "prepaid"):
         if getattr(cols, name):
             fields[name] = _as_bool(raw[getattr(cols, name)])
-    for name in cols.customer_fields:  # as text; an empty cell says nothing
-        fields[name] = raw[name].cast("string").strip().nullif("")
+    texts = {
+        "product": cols.product,
+        "category": cols.category,
+        "channel": cols.channel,
+        "status": cols.status,
+        "cancelled": cols.cancelled_at,
+        "reason": cols.return_reason,
+    }
+    for name, column in {**texts, **{c: c for c in cols.customer_fields}}.items():
+        if column:  # as text; an empty cell says nothing
+            fields[name] = raw[column].cast("string").strip().nullif("")
+    if cols.refunded_amount:
+        fields["refunded"] = _money(raw[cols.refunded_amount], cols.decimal)
     if keep_raw:  # the values as written, for checks and error messages
         fields["raw_ts"] = ts
         fields["raw_amount"] = amount
     return raw.select(**fields)
+
+
+def _number(value: ir.Value) -> ir.Value:
+    """A column of numbers, whether stored as numbers or written as text (unreadable: NULL)."""
+    return value.cast("float64") if value.type().is_numeric() else value.try_cast("float64")
 
 
 def _money(amount: ir.Value, decimal: str) -> ir.Value:
@@ -259,20 +274,53 @@ def _money(amount: ir.Value, decimal: str) -> ir.Value:
     return amount.cast("float64") if amount.type().is_numeric() else money_text(amount, decimal)
 
 
+# an order's own fields, which an export may write on the order's first line only
+ORDER_LEVEL = ("customer_id", "order_ts", "channel", "status", "cancelled", "refunded")
+
+
+def spread_order_fields(lines: ir.Table, customer_fields: list[str] | tuple[str, ...] = ()) -> ir.Table:
+    """Order lines with their order's own fields (customer, time, channel, status, refund,
+    customer fields) filled in where a line leaves them empty, as Shopify's export does after an
+    order's first line; the values as written (`raw_*`) too, so the checks see a line as read."""
+    wanted = [c for c in (*ORDER_LEVEL, "raw_ts", *customer_fields) if c in lines.columns]
+    order = lines.group_by("order_id").aggregate(
+        **{f"_o_{c}": (lines[c].min() if c in ("order_ts", "raw_ts") else lines[c].max()) for c in wanted}
+    )
+    joined = lines.left_join(order, "order_id")
+    filled = {c: joined[c].coalesce(joined[f"_o_{c}"]) for c in wanted}
+    return joined.mutate(**filled).select(*lines.columns)
+
+
+def returned_lines(lines: ir.Table, returned_status: list[str] | tuple[str, ...] = ()) -> ir.BooleanValue:
+    """Whether each line was not kept: a negative quantity or amount (a return, a cancellation
+    invoice), an order whose status says refunded or cancelled, or that has a cancellation date."""
+    flag = lines.amount < 0
+    if "quantity" in lines.columns:
+        flag = flag | (lines.quantity < 0)
+    if "status" in lines.columns and returned_status:
+        flag = flag | lines.status.lower().isin([s.lower() for s in returned_status])
+    if "cancelled" in lines.columns:
+        flag = flag | lines.cancelled.notnull()
+    return flag.fill_null(False)
+
+
 def orders_from_lines(lines: ir.Table, customer_fields: list[str] | tuple[str, ...] = ()) -> ir.Table:
-    """One row per order from its lines: the order's amount is the sum of its lines, its time the
-    first line's, its customer, yes/no and customer fields those its lines give (an export that
-    writes an order's fields on its first line only gives them to the whole order)."""
-    fields: dict[str, ir.Value] = {
-        "customer_id": lines.customer_id.max(),
-        "order_ts": lines.order_ts.min(),
-        "amount": lines.amount.sum(),
-    }
+    """One row per order from its lines: the order's amount is the sum of its lines less any
+    refund, its time the first line's, its customer, yes/no and customer fields those its lines
+    give (an export that writes an order's fields on its first line only gives them to the whole
+    order)."""
+    amount = lines.amount.sum()
+    fields: dict[str, ir.Value] = {"customer_id": lines.customer_id.max(), "order_ts": lines.order_ts.min()}
+    if "refunded" in lines.columns:  # a partial refund lowers the order's revenue
+        fields["refunded"] = lines.refunded.max().fill_null(0)
+        amount = amount - fields["refunded"]
+    fields["amount"] = amount
     for name in ("full_price", "prepaid"):
         if name in lines.columns:
             fields[name] = lines[name].any()
-    for name in customer_fields:
-        fields[name] = lines[name].max()
+    for name in ("channel", *customer_fields):
+        if name in lines.columns:
+            fields[name] = lines[name].max()
     return lines.group_by("order_id").aggregate(**fields)
 
 
@@ -328,6 +376,45 @@ def customer_summary(
         avg_order_value=g.spend / g.orders,
         basket_growth=later_mean / g.first_order_amount,
     )
+
+
+def basket_summary(lines: ir.Table, orders: ir.Table) -> ir.Table:
+    """Per customer from their lines: the share of the value bought that was returned, and (with
+    categories) the main category by spend and how many categories; with an order channel, the
+    channel of most orders. Guests' lines are left out."""
+    ln = lines.filter(lines.customer_id.notnull())
+    bought = (
+        (ln.amount > 0) & ~(ln.quantity < 0).fill_null(False) if "quantity" in ln.columns else ln.amount > 0
+    )
+    value = ln.amount.abs()
+    g = ln.group_by("customer_id").aggregate(  # returned: a negative line, or a bought one taken back
+        _bought=value.sum(where=bought.fill_null(False)), _returned=value.sum(where=ln.returned)
+    )
+    out = g.mutate(return_rate=ibis.least(g._returned.fill_null(0) / g._bought.nullif(0), 1.0)).drop(
+        "_bought", "_returned"
+    )
+    if "category" in ln.columns:
+        kept = ln.filter(~ln.returned & ln.category.notnull())
+        cc = kept.group_by(["customer_id", "category"]).aggregate(v=kept.amount.sum())
+        per = largest(cc, "category", "v", "main_category").join(
+            cc.group_by("customer_id").aggregate(categories_bought=cc.count()), "customer_id"
+        )
+        out = out.left_join(per, "customer_id").drop("customer_id_right")
+    if "channel" in orders.columns:
+        ch = orders.filter(orders.channel.notnull())
+        cc = ch.group_by(["customer_id", "channel"]).aggregate(k=ch.count())
+        out = out.left_join(largest(cc, "channel", "k", "main_channel"), "customer_id").drop(
+            "customer_id_right"
+        )
+    return out
+
+
+def largest(cc: ir.Table, label: str, size: str, name: str) -> ir.Table:
+    """Per customer, the label with the largest size; a tie goes to the first label in order
+    (the same on every engine, where an arg-max would pick either)."""
+    top = cc.group_by("customer_id").aggregate(_top=cc[size].max())
+    hit = cc.join(top, "customer_id").filter(lambda t: t[size] == t._top)
+    return hit.group_by("customer_id").aggregate(**{name: hit[label].min()})
 
 
 def orders_by_month(orders: ir.Table, as_of: dt.date) -> ir.Table:

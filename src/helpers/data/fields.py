@@ -19,6 +19,7 @@ from helpers.params.inputs import DERIVED_FIELDS
 from helpers.params.schema import display_value, observed_values, scale_of
 
 _ZERO_FOR_NON_BUYERS = ("orders", "spend", "orders_12m", "spend_12m")
+BASKET = ("return_rate", "categories_bought")  # derived from lines, where the orders have them
 
 
 def nps_group(score: pd.Series) -> pd.Series:
@@ -30,7 +31,9 @@ def nps_group(score: pd.Series) -> pd.Series:
 
 def available_columns(params: Params, customer_columns: list[str], has_orders: bool) -> list[str]:
     """Columns a filter may use: the loaded customer columns and, with orders, derived fields."""
-    derived = [f for f in DERIVED_FIELDS if f != "days_to_convert"] if has_orders else []
+    derived = [f for f in DERIVED_FIELDS if f != "days_to_convert" and f not in BASKET] if has_orders else []
+    if has_orders and params.orders is not None:  # from the order lines
+        derived += params.orders.basket_fields(params.data.products is not None)
     acq = params.columns.acquisition if params.columns else None
     if has_orders and acq is not None and acq.first_contact and acq.date:
         derived.append("days_to_convert")

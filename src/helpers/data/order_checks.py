@@ -6,40 +6,47 @@ found (`helpers.data.checks.Findings`); the driver raises one message with every
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from helpers.data.checks import Findings, Problems, QualityItem, key_for, missing_columns, personal_ids
-from helpers.data.engine import Engine, end_of, orders_from_lines, standard_orders
+from helpers.data.engine import (
+    Engine,
+    end_of,
+    orders_from_lines,
+    returned_lines,
+    spread_order_fields,
+    standard_orders,
+)
+from helpers.data.readers import read_frame
 from helpers.params.config import Params
+from helpers.params.inputs import OrderColumns
+
+
+@dataclass
+class CheckedOrders:
+    """The checked orders (one row per customer order kept, up to as_of) and, where the file says
+    what was bought or returned, its lines: every line up to as_of, guests' and returned ones
+    included, with a `returned` flag."""
+
+    orders: ir.Table
+    lines: ir.Table | None = None
 
 
 def validate_orders(
     orders: ir.Table, params: Params, path: Path | str, engine: Engine, quality: list[QualityItem]
-) -> ir.Table:
+) -> CheckedOrders:
     """The orders checked and read into their types, refunds and duplicates handled as the
     parameters say and orders after ``as_of`` left out; every problem in one message."""
     cols = params.orders
     assert cols is not None
     problems = Problems(path)
-    wanted = [
-        c
-        for c in (
-            cols.customer_id,
-            cols.timestamp,
-            cols.amount,
-            cols.order_id,
-            cols.quantity,
-            cols.unit_price,
-            cols.line_amount,
-            cols.full_price,
-            cols.prepaid,
-            *cols.customer_fields,
-        )
-        if c
-    ]
+    wanted = [c for c in (cols.customer_id, cols.timestamp, *_used_columns(cols)) if c]
     missing_columns(problems, wanted, list(orders.columns), "orders")
     problems.raise_if_any()
     if params.data.orders is not None and params.data.orders.kind == "csv":
@@ -53,15 +60,32 @@ def validate_orders(
         problems.raise_if_any()
     chk = standard_orders(orders, cols, keep_raw=True, key=key)
     stats = _order_counts(chk, params, engine)
+    if cols.lines and (stats["no_customer"] or stats["no_ts"] or _order_level_columns(cols)):
+        # an export that writes an order's own fields on its first line only (Shopify's)
+        chk = spread_order_fields(chk, cols.customer_fields)
+        stats = _order_counts(chk, params, engine)
     problems.take(_order_problems(chk, stats, params, engine))
     problems.raise_if_any()
-    std = _without_guests(chk.drop("raw_ts", "raw_amount"), stats, params, quality)
+    base = chk.drop("raw_ts", "raw_amount")
+    if params.data.products is not None:
+        base = with_products(base, params, engine, quality)
+    base = base.mutate(
+        returned=returned_lines(base, cols.returned_status)
+        if cols.refunds == "exclude"
+        else ibis.literal(False)
+    )
+    _note_guests(stats, params, quality)
     if cols.lines:  # returned and cancelled lines out, then one row per order
-        std = orders_from_lines(_without_returned_lines(std, params, engine, quality), cols.customer_fields)
+        kept = base.filter(base.customer_id.notnull() & ~base.returned)
+        _note_returned(base, params, engine, quality)
+        std = _without_full_refunds(orders_from_lines(kept, cols.customer_fields), params, engine, quality)
     else:
+        std = base.filter(base.customer_id.notnull())
         std, refunds, found = _without_refunds(std, params, engine)
         problems.take(found, quality)
-        std, found = _without_duplicates(std, stats, refunds + int(stats["no_customer"]), params, engine)
+        std, found = _without_duplicates(
+            std.drop("returned"), stats, refunds + int(stats["no_customer"]), params, engine
+        )
         problems.take(found, quality)
         problems.raise_if_any()
     if stats["after_as_of"]:
@@ -74,7 +98,37 @@ def validate_orders(
                 "left out of this period",
             )
         )
-    return std.filter(std.order_ts < end_of(params.as_of))
+    end = end_of(params.as_of)
+    has_lines = cols.lines or cols.product or cols.category or cols.has_returns
+    return CheckedOrders(
+        std.filter(std.order_ts < end), base.filter(base.order_ts < end) if has_lines else None
+    )
+
+
+def _used_columns(cols: OrderColumns) -> list[str | None]:
+    """The orders' columns the parameters name, besides the customer and the time."""
+    return [
+        cols.amount,
+        cols.order_id,
+        cols.quantity,
+        cols.unit_price,
+        cols.line_amount,
+        cols.full_price,
+        cols.prepaid,
+        cols.product,
+        cols.category,
+        cols.channel,
+        cols.status,
+        cols.cancelled_at,
+        cols.refunded_amount,
+        cols.return_reason,
+        *cols.customer_fields,
+    ]
+
+
+def _order_level_columns(cols: OrderColumns) -> bool:
+    """Whether the lines carry order-level fields an export may write on first lines only."""
+    return bool(cols.channel or cols.status or cols.cancelled_at or cols.refunded_amount)
 
 
 def _order_counts(chk: ir.Table, params: Params, engine: Engine) -> pd.Series:
@@ -148,69 +202,125 @@ def _order_problems(chk: ir.Table, stats: pd.Series, params: Params, engine: Eng
     return found
 
 
-def _without_guests(std: ir.Table, stats: pd.Series, params: Params, quality: list[QualityItem]) -> ir.Table:
-    """Rows with no customer (guest checkouts) left out, and counted, where the parameters say so."""
+def _note_guests(stats: pd.Series, params: Params, quality: list[QualityItem]) -> None:
+    """Rows with no customer (guest checkouts), where the parameters leave them out: counted, and
+    kept only in totals that need no customer."""
     cols = params.orders
     assert cols is not None
     if not stats["no_customer"]:
-        return std
+        return
     what = "order lines" if cols.lines else "orders"
+    action = "left out of per-customer figures"
+    if cols.lines or cols.product or cols.category:
+        action += "; kept in revenue by month and by product"
     quality.append(
         QualityItem(
             "orders",
             f"{what} without a customer id",
             cols.customer_id,
             int(stats["no_customer"]),
-            "left out",
+            action,
             counted=what,
         )
     )
-    return std.filter(std.customer_id.notnull())
 
 
-def _without_returned_lines(
-    lines: ir.Table, params: Params, engine: Engine, quality: list[QualityItem]
-) -> ir.Table:
-    """Order lines with a negative quantity or amount (returns, cancellation invoices) left out of
-    revenue, and counted, unless the parameters keep refunds."""
+def _note_returned(lines: ir.Table, params: Params, engine: Engine, quality: list[QualityItem]) -> None:
+    """Order lines that were not kept (returns, cancellations, refunded orders): counted; they are
+    out of revenue and in the returns analysis."""
     cols = params.orders
     assert cols is not None
-    if cols.refunds != "exclude":
-        return lines
-    negative = lines.amount < 0
-    if "quantity" in lines.columns:
-        negative = negative | (lines.quantity < 0)
-    returned = int(engine.execute(lines.count(where=negative)))
-    if returned:
-        column = cols.quantity or cols.money or ""
+    returned = int(engine.execute(lines.count(where=lines.returned & lines.customer_id.notnull())))
+    if returned:  # (guests' lines are counted as guests')
+        column = cols.status or cols.cancelled_at or cols.quantity or cols.money or ""
         quality.append(
             QualityItem(
                 "orders",
-                "returned or cancelled lines (negative)",
+                "returned, refunded or cancelled lines",
                 column,
                 returned,
-                "left out of revenue",
+                "left out of revenue; counted in the returns",
                 counted="lines",
             )
         )
-    return lines.filter(~negative.fill_null(False))
+
+
+def _without_full_refunds(
+    orders: ir.Table, params: Params, engine: Engine, quality: list[QualityItem]
+) -> ir.Table:
+    """Orders refunded in full by their refunded amount left out (a partial refund lowers the
+    order's revenue), and counted."""
+    cols = params.orders
+    assert cols is not None
+    if not cols.refunded_amount or cols.refunds != "exclude":
+        return orders
+    nothing_left = (orders.refunded > 0) & (orders.amount <= 0.005)
+    refunded = int(engine.execute(orders.count(where=nothing_left)))
+    if refunded:
+        quality.append(
+            QualityItem(
+                "orders",
+                "refunded in full (refunded amount)",
+                cols.refunded_amount,
+                refunded,
+                "left out of every figure",
+            )
+        )
+    return orders.filter(~nothing_left.fill_null(False))
+
+
+def with_products(lines: ir.Table, params: Params, engine: Engine, quality: list[QualityItem]) -> ir.Table:
+    """Each line with its product's category (and name) from the product file, joined by SKU;
+    lines whose SKU the file lacks are counted and given the category "(not in the product file)"."""
+    src, cols = params.data.products, params.products
+    assert src is not None and cols is not None
+    frame = read_frame(src, as_text=[cols.sku])  # a product file is small: read through pandas
+    problems = Problems(src.path)
+    missing_columns(
+        problems, [c for c in (cols.sku, cols.category, cols.name) if c], list(frame.columns), "products"
+    )
+    problems.raise_if_any()
+    table = pd.DataFrame(
+        {
+            "_sku": frame[cols.sku].astype("string").str.strip(),
+            "category": frame[cols.category].astype("string").str.strip(),
+            **({"_name": frame[cols.name].astype("string").str.strip()} if cols.name else {}),
+        }
+    ).drop_duplicates("_sku")
+    catalogue = engine.register(table, f"_wb_products_{uuid.uuid4().hex}")
+    joined = lines.left_join(catalogue, lines.product == catalogue._sku)
+    unknown = int(engine.execute(joined.count(where=joined.category.isnull() & joined.product.notnull())))
+    if unknown:
+        quality.append(
+            QualityItem(
+                "orders",
+                "products not in the product file",
+                params.orders.product or "",
+                unknown,
+                'shown as "(not in the product file)"',
+                counted="lines",
+            )
+        )
+    named = {"product": joined._name.coalesce(joined.product)} if cols.name else {}
+    out = joined.mutate(category=joined.category.fill_null("(not in the product file)"), **named)
+    return out.select(*lines.columns, "category")
 
 
 def _without_refunds(std: ir.Table, params: Params, engine: Engine) -> tuple[ir.Table, int, Findings]:
-    """The orders without refunds (negative amounts) where the parameters exclude them, and how
-    many were left out."""
+    """The orders without refunds (negative amounts) and refunded or cancelled orders (by their
+    status) where the parameters exclude them, and how many were left out."""
     cols = params.orders
     assert cols is not None
     found, refunds = Findings(), 0
-    if cols.amount and cols.refunds == "exclude":
-        refunds = int(engine.execute(std.count(where=std.amount < 0)))
+    if cols.refunds == "exclude":
+        refunds = int(engine.execute(std.count(where=std.returned)))
         if refunds:
-            found.quality.append(
-                QualityItem(
-                    "orders", "refunds (negative amounts)", cols.amount, refunds, "left out of every figure"
-                )
-            )
-            std = std.filter(std.amount.isnull() | (std.amount >= 0))
+            what = "refunds (negative amounts)" if cols.amount else "refunded or cancelled orders"
+            if cols.amount and (cols.status or cols.cancelled_at):
+                what = "refunds (negative amounts) and refunded or cancelled orders"
+            column = cols.status or cols.cancelled_at or cols.amount or ""
+            found.quality.append(QualityItem("orders", what, column, refunds, "left out of every figure"))
+            std = std.filter(~std.returned)
     return std, refunds, found
 
 

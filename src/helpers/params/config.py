@@ -15,11 +15,13 @@ from pydantic import (
 
 from helpers.params.inputs import (
     DERIVED_FIELDS,
+    DERIVED_LABELS,
     Columns,
     ContactColumns,
     DataSources,
     EventColumns,
     OrderColumns,
+    ProductColumns,
     Strict,
     value_key,
 )
@@ -89,6 +91,7 @@ class Params(Strict):
     orders: OrderColumns | None = None
     contacts: ContactColumns | None = None
     events: EventColumns | None = None
+    products: ProductColumns | None = None
     labels: dict[str, str] = Field({}, description="readable names of columns in the reports")
     value_labels: dict[str, dict[str, str]] = Field(
         {}, description="readable names of coded values, per column (written `labels.values`)"
@@ -271,7 +274,9 @@ def sources_have_columns(p: Params) -> None:
     """Every data file given has its section naming its columns."""
     if p.data.units is not None and p.columns is None:
         raise ValueError(f"`{p.data.units_key}` is set, so `columns` must say each column's role")
-    for key, section in (("orders", p.orders), ("contacts", p.contacts), ("events", p.events)):
+    for key, section in (
+        ("orders", p.orders), ("contacts", p.contacts), ("events", p.events), ("products", p.products)
+    ):
         if getattr(p.data, key) is not None and section is None:
             raise ValueError(f"`data.{key}` is set, so `{key}` must name its columns")
 
@@ -286,7 +291,7 @@ def customers_built_from_orders(p: Params) -> None:
             f"`columns.id`: customers built from the orders are known by `orders.customer_id`; "
             f"write `id: {p.orders.customer_id}`"
         )
-    given = {p.columns.id, *p.orders.customer_fields, *DERIVED_FIELDS}
+    given = {p.columns.id, *p.orders.customer_fields, *DERIVED_FIELDS, *DERIVED_LABELS}
     unknown = [c for c in p.columns.role_of() if c not in given]
     if unknown:
         raise ValueError(
@@ -333,6 +338,22 @@ def unit_matches_sources(p: Params) -> None:
     if p.data.events is not None and p.data.units is None:
         who = "accounts" if p.unit == "account" else "customers"
         raise ValueError(f"`data.events` needs the file of who the events belong to: `data.{who}`")
+
+
+def products_join_the_orders(p: Params) -> None:
+    """A product file is joined to the orders by their product column."""
+    if p.data.products is None:
+        return
+    if p.data.orders is None or p.orders is None or not p.orders.product:
+        raise ValueError(
+            "`data.products` is joined to the orders by SKU: give `data.orders` with "
+            "`orders.product` naming the orders' SKU column"
+        )
+    if p.orders.category:
+        raise ValueError(
+            "the category comes from `data.products` (`products.category`) or from the orders "
+            "(`orders.category`), not both; remove one"
+        )
 
 
 def stick_point_has_its_log(p: Params) -> None:
@@ -412,6 +433,7 @@ CONSISTENCY_RULES = (
     pseudonymised_ids_are_ids,
     sources_have_columns,
     unit_matches_sources,
+    products_join_the_orders,
     stick_point_has_its_log,
     persona_columns_analysed,
     value_labels_on_categories,

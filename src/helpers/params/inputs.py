@@ -34,6 +34,14 @@ DERIVED_FIELDS = {
     "first_order_prepaid": "1 when the first order was prepaid",
     "basket_growth": "mean later order amount ÷ first order amount (missing: no later order)",
     "days_to_convert": "days from first contact to first order (needs acquisition.first_contact)",
+    "return_rate": "share of the value bought that was returned or cancelled (needs order lines or a status)",
+    "categories_bought": "how many product categories bought (needs orders.category or data.products)",
+}
+
+# fields derived from order lines that are words, not numbers (the customer's main category)
+DERIVED_LABELS = {
+    "main_category": "the category of the customer's largest spend (needs orders.category or data.products)",
+    "main_channel": "the channel of most of the customer's orders (needs orders.channel)",
 }
 
 
@@ -137,6 +145,10 @@ class DataSources(Strict):
     contacts: Source | None = Field(None, description="the people inside the accounts (`contacts:`)")
     events: Source | None = Field(None, description="a usage log: who, when, what (`events:`)")
     orders: Source | None = None
+    products: Source | None = Field(
+        None,
+        description="one row per product: its SKU and category, joined to the orders by `orders.product`",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSources:
@@ -163,7 +175,7 @@ class DataSources(Strict):
         """Every input given, by its key under `data`."""
         return {
             k: s
-            for k in ("customers", "accounts", "contacts", "events", "orders")
+            for k in ("customers", "accounts", "contacts", "events", "orders", "products")
             if (s := getattr(self, k)) is not None
         }
 
@@ -316,7 +328,25 @@ class Columns(Strict):
 
 
 # the names of an order's fields once read (a customer field may not take one)
-ORDER_FIELDS = ("customer_id", "order_ts", "amount", "quantity", "order_id", "full_price", "prepaid")
+ORDER_FIELDS = (
+    "customer_id",
+    "order_ts",
+    "amount",
+    "quantity",
+    "order_id",
+    "full_price",
+    "prepaid",
+    "product",
+    "category",
+    "channel",
+    "status",
+    "reason",
+    "refunded",
+    "cancelled",
+    "returned",
+)
+# the financial or fulfilment statuses that mean an order was not kept (Shopify, WooCommerce)
+RETURNED_STATUSES = ["refunded", "voided", "cancelled", "canceled", "failed"]
 
 
 class OrderColumns(Strict):
@@ -347,6 +377,24 @@ class OrderColumns(Strict):
         description="columns that describe the customer, not the order (a country, a region): "
         "without a customer file, each customer takes the value of their latest order that gives one",
     )
+    product: str | None = Field(
+        None,
+        description="the product's name or SKU on each line (with `data.products`: the SKU it is joined on)",
+    )
+    category: str | None = Field(None, description="the product's category (product line, department)")
+    channel: str | None = Field(None, description="the order's channel (web, store, app, marketplace)")
+    status: str | None = Field(
+        None, description="the order's financial or fulfilment status (Shopify's `Financial Status`)"
+    )
+    returned_status: list[str] = Field(
+        RETURNED_STATUSES,
+        description="status values that mean the order was refunded or cancelled (case ignored)",
+    )
+    cancelled_at: str | None = Field(None, description="a date column set when the order was cancelled")
+    refunded_amount: str | None = Field(
+        None, description="the amount refunded on the order; a partial refund lowers its revenue"
+    )
+    return_reason: str | None = Field(None, description="why a line or order was returned")
     full_price: str | None = None
     prepaid: str | None = None
     timestamp_format: str | None = Field(None, description="strptime format, e.g. %Y%m%d")
@@ -372,6 +420,21 @@ class OrderColumns(Strict):
         """The column the orders' money is read from: the amount, or each line's total or unit price."""
         return self.amount or self.line_amount or self.unit_price
 
+    def basket_fields(self, catalogue: bool = False) -> list[str]:
+        """The per-customer fields the order lines give: return rate, categories, main channel
+        (with `catalogue`, the categories come from a product file)."""
+        fields = ["return_rate"] if self.has_returns else []
+        if self.category or catalogue:
+            fields += ["categories_bought", "main_category"]
+        return fields + (["main_channel"] if self.channel else [])
+
+    @property
+    def has_returns(self) -> bool:
+        """Whether returns can be told: order lines (negative ones), a status or a refund column,
+        or orders of products with amounts (negative ones)."""
+        sold = bool(self.amount and (self.product or self.category))  # a negative amount: a return
+        return bool(self.lines or self.status or self.cancelled_at or self.refunded_amount or sold)
+
     @property
     def lines(self) -> bool:
         """Whether the file holds order lines (several rows per order), not one row per order."""
@@ -394,6 +457,14 @@ class OrderColumns(Strict):
                 "`orders.quantity` needs `unit_price` or `line_amount` to give each line's amount"
             )
         return self
+
+
+class ProductColumns(Strict):
+    """Column names in the product file (`data.products`)."""
+
+    sku: str = Field(description="the product's SKU or id, as `orders.product` writes it")
+    category: str = Field(description="the product's category (product line, department)")
+    name: str | None = Field(None, description="the product's name, shown instead of the SKU")
 
 
 class ContactColumns(Strict):

@@ -45,6 +45,13 @@ NEEDS: dict[str, str] = {
     "acquisition_date": "each customer's first order date (`columns.acquisition.date`)",
     "open_text": "an open question (`columns.open_text`)",
     "order_flags": "full-price or prepaid flags on orders (`orders.full_price`, `orders.prepaid`)",
+    "products": "what each order holds: a product or a category (`orders.product`, `orders.category` "
+    "or `data.products`)",
+    "categories": "product categories (`orders.category` or `data.products`)",
+    "returns": "returns or cancellations: order lines, or an order status or refund column "
+    "(`orders.quantity`, `orders.status`, `orders.refunded_amount`)",
+    "order_channel": "the channel of each order (`orders.channel`)",
+    "return_reasons": "a return reason (`orders.return_reason`)",
     "rules": "cohort rules (`cohorts.rules`)",
     "filters": "named filters (`filters`)",
     "previous": "a previous run to compare with (`previous.period`)",
@@ -90,6 +97,16 @@ def available(params: Params) -> set[str]:
             have.add("amount")
         if params.orders.full_price or params.orders.prepaid:
             have.add("order_flags")
+        oc = params.orders
+        for need, present in [
+            ("products", oc.product or oc.category),
+            ("categories", oc.category or params.data.products is not None),
+            ("returns", oc.has_returns and oc.refunds == "exclude"),
+            ("order_channel", oc.channel),
+            ("return_reasons", oc.return_reason),
+        ]:
+            if present:
+                have.add(need)
         if "customers" in have:
             have.add("linked")
     if params.cohorts.rules and "activity" in have:

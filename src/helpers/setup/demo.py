@@ -20,6 +20,8 @@ Planted truth (checked by tests/test_demo.py; kept in ``_truth.parquet``, never 
 * **Open answers.** Five planted themes (shipping cost, quality, discount codes, sustainable
   packaging, new products in the app), each segment in its own mix (THEME_MIX); in English, or in
   Chinese with `language="zh"` (`workbook demo-data --language zh`).
+* **What they buy.** A category and a channel per order, returns and guest checkouts, with truths
+  of their own (see :mod:`helpers.setup.demo_baskets`).
 * **Data quality.** A few answers are missing (Likert items ~2 %, income ~6 %, age ~1 %) and about
   0.1 % of order rows are exported twice (identical rows), as CRM exports often are.
 """
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.setup.demo_answers import FIRST_NAMES, LAST_NAMES, open_answers
+from helpers.setup.demo_baskets import add_baskets
 
 START = dt.date(2024, 1, 1)
 DEFAULT_AS_OF = dt.date(2026, 9, 30)
@@ -460,6 +463,8 @@ def make_demo(
             "themes": planted_themes,
         }
     )
+    segment_of = pd.Series(seg, index=ids)
+    orders = add_baskets(orders, segment_of, seed, np.datetime64(START, "s") + np.timedelta64(horizon, "D"))
     return {"customers": cust, "orders": orders, "truth": truth}
 
 

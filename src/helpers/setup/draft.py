@@ -196,6 +196,13 @@ def _orders_block(og: OrdersGuess, undecided: list[str], dropped: list[str]) -> 
         "order_id",
         "quantity",
         "unit_price",
+        "product",
+        "category",
+        "channel",
+        "status",
+        "cancelled_at",
+        "refunded_amount",
+        "return_reason",
         "full_price",
         "prepaid",
     ):
@@ -204,7 +211,7 @@ def _orders_block(og: OrdersGuess, undecided: list[str], dropped: list[str]) -> 
             sure = LIKELY if key != "customer_id" else SURE
             lines.append(commented(f"  {key}: {as_yaml(col)}", og.why[col], sure))
     if og.guests:
-        why = f"{og.guests:,} rows have no customer id (guest checkouts): left out, counted"
+        why = f"{og.guests:,} rows have no customer id (guest checkouts): in product totals, not per customer"
         lines.append(commented("  without_customer: leave_out", why))
     if og.decimal == ",":
         lines.append(

@@ -74,6 +74,13 @@ def customers_block(
     settings that fit traits that are numbers from orders."""
     money = "amount" in og.columns or "unit_price" in og.columns or "line_amount" in og.columns
     derived = ["orders", *(["spend", "avg_order_value"] if money else []), "days_since_last", "tenure_days"]
+    if {"quantity", "status", "cancelled_at", "refunded_amount"} & set(og.columns):
+        derived.append("return_rate")
+    derived += [
+        name
+        for key, name in (("category", "main_category"), ("channel", "main_channel"))
+        if key in og.columns
+    ]
     by_dimension: dict[str, list[str]] = {}
     for col in fields:
         dimension, _ = dimension_of(name_tokens(col), "geographic")

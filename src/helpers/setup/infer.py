@@ -413,7 +413,7 @@ def _order_id(facts: dict[str, Facts], who: str) -> Facts | None:
 
 
 QUANTITY_WORDS = {"quantity", "qty", "quantities", "units", "qnt"}
-PRICE_WORDS = {"price", "unitprice", "rate"}
+PRICE_WORDS = {"price", "unitprice", "rate", "cost"}
 
 
 def _order_lines(facts: dict[str, Facts], who: str) -> dict[str, Facts] | None:
@@ -425,7 +425,9 @@ def _order_lines(facts: dict[str, Facts], who: str) -> dict[str, Facts] | None:
         if f.kind in ("int", "text")
         and f.name != who
         and f.answered == f.rows
-        and has_word(f.tokens, ORDER_WORDS)
+        and (has_word(f.tokens, ORDER_WORDS) or _order_number(f))
+        and "status" not in f.tokens
+        and f.distinct >= f.rows / 100
         and f.rows / max(f.distinct, 1) >= 1.2
     ]
     numbers = [f for f in facts.values() if f.kind in ("int", "float")]
@@ -434,6 +436,69 @@ def _order_lines(facts: dict[str, Facts], who: str) -> dict[str, Facts] | None:
     if not (ids and quantity and price):
         return None
     return {"order_id": ids[0], "quantity": quantity, "unit_price": price}
+
+
+def _order_number(f: Facts) -> bool:
+    """Shopify's order column: `Name`, holding order numbers such as #1001."""
+    written = [str(v) for v in f.values]
+    return f.name.strip().lower() == "name" and bool(written) and all(v.startswith("#") for v in written)
+
+
+PRODUCT_WORDS = {"product", "lineitem", "item", "article", "stock", "sku", "description"}
+PRODUCT_NAME_WORDS = {"name", "description", "title"}
+CATEGORY_WORDS = {"category", "categories", "department", "collection"}
+REFUND_WORDS = {"refunded", "refund", "refunds"}
+CANCEL_WORDS = {"cancelled", "canceled", "cancellation", "cancelled_at"}
+STATUS_VALUES = {"paid", "refunded", "partially_refunded", "pending", "completed", "cancelled", "voided"}
+
+
+def _order_extras(facts: dict[str, Facts], taken: set[str]) -> dict[str, tuple[Facts, str]]:
+    """What an order line holds besides its money: the product, its category, the order's channel,
+    its status, its cancellation date, the amount refunded and a return reason; each with why."""
+    free = [f for f in facts.values() if f.name not in taken and f.kind != "empty"]
+    found: dict[str, tuple[Facts, str]] = {}
+
+    def first(key: str, why: str, test: Any) -> None:
+        hit = next((f for f in free if test(f) and all(f is not g for g, _ in found.values())), None)
+        if hit is not None:
+            found[key] = (hit, why)
+
+    texts = [f for f in free if f.kind == "text"]
+    named = [f for f in texts if has_word(f.tokens, PRODUCT_WORDS) and has_word(f.tokens, PRODUCT_NAME_WORDS)]
+    named += [f for f in texts if f.tokens == ["description"]]
+    if named:
+        found["product"] = (named[0], f"the product on each line ({named[0].distinct:,} products)")
+    else:
+        first(
+            "product",
+            "the product's code on each line",
+            lambda f: f.kind == "text" and has_word(f.tokens, PRODUCT_WORDS),
+        )
+    first(
+        "category",
+        "the product's category",
+        lambda f: (
+            f.kind == "text" and (has_word(f.tokens, CATEGORY_WORDS) or {"product", "type"} <= set(f.tokens))
+        ),
+    )
+    first(
+        "channel",
+        "the order's channel",
+        lambda f: f.kind == "text" and has_word(f.tokens, CHANNEL_WORDS) and f.distinct <= 50,
+    )
+    first(
+        "status",
+        "the order's status (refunded and cancelled orders are left out of revenue)",
+        lambda f: "status" in f.tokens and bool({str(v).lower() for v in f.values} & STATUS_VALUES),
+    )
+    first("cancelled_at", "set when the order was cancelled", lambda f: has_word(f.tokens, CANCEL_WORDS))
+    first(
+        "refunded_amount",
+        "the amount refunded on the order",
+        lambda f: has_word(f.tokens, REFUND_WORDS) and f.kind in ("int", "float", "text"),
+    )
+    first("return_reason", "why a line was returned", lambda f: "reason" in f.tokens)
+    return found
 
 
 def _order_amount(facts: dict[str, Facts], taken: set[str]) -> tuple[Facts | None, bool]:
@@ -508,6 +573,9 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
         why[amount.name] = "named like money" if named_money else "numbers with cents"
         if amount.decimal:
             why[amount.name] = f"money written as text (e.g. {amount.values[0]})"
+    if lines:
+        for key, (f, reason) in _order_extras(facts, set(cols.values())).items():
+            cols[key], why[f.name] = f.name, reason
     _order_flags(facts, cols, why)
     unused = _unused_order_columns(facts, set(cols.values()))
     notes: list[str] = []
@@ -522,6 +590,10 @@ def guess_orders(frame: pd.DataFrame, headerless: bool = False) -> OrdersGuess:
     decimal = amount.decimal if amount else (lines["unit_price"].decimal if lines else None)
     out = OrdersGuess(cols, why, stamp.date_format, decimal, unused, notes=notes)
     out.guests = facts[who].rows - facts[who].answered
+    if lines and out.guests:  # an export that names the customer on an order's first line only
+        order_col = lines["order_id"].name
+        known = frame[who].notna().groupby(frame[order_col]).transform("any")
+        out.guests = int((~known).sum())
     out.pseudonymise = who == email
     if len(stamps):
         out.first_date, out.last_date = stamps.min().date(), stamps.max().date()
