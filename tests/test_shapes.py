@@ -40,7 +40,10 @@ def _customers(demo_dir: Path) -> pd.DataFrame:
 
 
 def _orders(demo_dir: Path) -> pd.DataFrame:
-    return pd.read_parquet(demo_dir / "orders.parquet")
+    """The demo's orders as a plain export: one row per order, no guests, returns or products."""
+    orders = pd.read_parquet(demo_dir / "orders.parquet")
+    orders = orders[(orders["amount"] > 0) & orders["customer_id"].notna()]
+    return orders.drop(columns=["category", "channel"]).reset_index(drop=True)
 
 
 def _survey_only(demo_dir: Path, work: Path) -> dict[str, Any]:
