@@ -246,24 +246,11 @@ def retail(tmp_path_factory):
         [pd.read_csv(p, dtype={"InvoiceNo": str, "StockCode": str}) for p in sorted(RETAIL.glob("*.csv"))],
         ignore_index=True,
     )
+    from test_order_lines import _params as retail_params
+
     folder = tmp_path_factory.mktemp("retail_products")
-    text = {
-        "period": "retail",
-        "as_of": "2011-04-30",
-        "currency": "£",
-        "data": {"orders": {"path": str(RETAIL)}},
-        "orders": {
-            "customer_id": "CustomerID",
-            "timestamp": "InvoiceDate",
-            "order_id": "InvoiceNo",
-            "quantity": "Quantity",
-            "unit_price": "UnitPrice",
-            "product": "Description",
-            "without_customer": "leave_out",
-        },
-    }
-    (folder / "p.yaml").write_text(yaml.safe_dump(text))
-    return lines, load_dataset(load_params(folder / "p.yaml"))
+    params = retail_params(folder, RETAIL, product="Description", without_customer="leave_out")
+    return lines, load_dataset(params)
 
 
 def test_retail_products_returns_and_guests_match_pandas(retail):
