@@ -23,7 +23,8 @@
 #
 # The second step of the practice: use **filters** to pick out groups (heavy against occasional
 # buyers, a region, people who gave a certain answer) and **compare** them in banner tables:
-# questions down the side, groups across the top, and a letter wherever two groups really differ.
+# questions or customer traits down the side, groups across the top, and a letter wherever two
+# groups really differ.
 #
 # Filters are defined by name in the parameter file, as readable expressions over the file's
 # columns and, where the run has orders, over behaviour derived from them (orders and spend in the
@@ -75,8 +76,8 @@ charts.overlap_heatmap(overlap);
 # ## The biggest differences
 #
 # The largest significant differences between each group and everyone else, computed from the
-# tables below (answers given by at least 5% of either side; for attitude items, the top box of
-# each item's own scale).
+# tables below (a category held by at least 5% of either side; for a rating scale, the top box of
+# its own scale; for a number, the mean).
 
 # %%
 tables = crosstab.banner_book(frame, params, w)  # within the base filter, if the parameters name one

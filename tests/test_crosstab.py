@@ -475,3 +475,18 @@ def test_a_group_of_two_filters_names_the_other_one_not_everyone_else(demo_frame
     assert found and all("the other *Buyers* groups" not in s for s in found)
     labels = {c.label for c in tables[0].columns if c.group == "Buyers"}
     assert all(any(f" as *{label}* to " in s for label in labels) for s in found), found
+
+
+@pytest.mark.parametrize(
+    ("name", "expression", "banner", "heading"),
+    [
+        ("country_united_kingdom", 'Country == "United Kingdom"', "Country", "United Kingdom"),
+        ("country_elsewhere", 'Country not in ["United Kingdom", "France"]', "Country", "Elsewhere"),
+        ("region_north", '`Region name` == "North"', "Region", "North"),
+        ("heavy_buyers", "orders >= 4", "Buyers", "Heavy buyers"),
+        ("north_or_south", 'region == "N" or region == "S"', "Region", "North or south"),
+        ("one_order", "orders == 1", "Buyers", "One order"),
+    ],
+)
+def test_a_filter_heading_under_its_banner_reads_as_the_value_it_picks(name, expression, banner, heading):
+    assert banners.filter_heading(name, expression, banner) == heading

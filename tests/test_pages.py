@@ -171,6 +171,37 @@ def test_a_not_shown_note_is_said_once_per_section():
     assert framed.count("Not shown for this run") == 2  # once under each heading
 
 
+def _cell(inner: str, output: bool = False) -> str:
+    area = f'<div class="jp-OutputArea"><div class="jp-OutputArea-output">{inner}</div></div>'
+    return f'<div class="jp-Cell">{area if output else inner}</div>'
+
+
+def test_a_section_this_data_cannot_show_at_all_leaves_the_page_with_a_closing_note():
+    note = "<p><em>Not shown for this run: this part needs an orders file.</em></p>"
+    page = (
+        "<html><head></head><body><main>" + _cell("<h1>R</h1>")
+        + _cell("<h2>Revenue</h2><p>Each group's share of revenue.</p>") + _cell(note, True)
+        + _cell("", True) + _cell("<h2>Partly</h2>") + _cell(note, True) + _cell("<table></table>", True)
+        + _cell("<h2>Tables</h2>") + _cell("<p>a figure</p>", True) + "</main></body></html>"
+    )  # fmt: skip
+    framed, _ = pages.frame_report(page, pages.PageFrame("B", "p", "2026-01-01", min_cell=10))
+    assert "<h2" in framed and "share of revenue" not in framed  # the whole section is gone
+    assert 'href="#Revenue"' not in framed and 'href="#Partly"' in framed  # and from the contents
+    assert "Left out, as this run's data cannot show them: Revenue (needs an orders file)." in framed
+    assert framed.count("Not shown for this run") == 1  # a section that shows something keeps its note
+
+
+def test_a_section_for_the_model_not_chosen_leaves_without_a_note():
+    other = "<p><em>Not the model chosen for this run: this part is for subscriptions.</em></p>"
+    page = (
+        "<html><head></head><body><main>" + _cell("<h1>R</h1>") + _cell("<h2>Subscribers</h2>")
+        + _cell(other, True) + _cell("<h2>Tables</h2>") + _cell("<p>a figure</p>", True)
+        + "</main></body></html>"
+    )  # fmt: skip
+    framed, _ = pages.frame_report(page, pages.PageFrame("B", "p", "2026-01-01", min_cell=10))
+    assert "Subscribers" not in framed and "Left out" not in framed and "a figure" in framed
+
+
 def _legend_clashes(fig) -> bool:
     """Whether the legend of a one-panel chart covers its x-axis title or tick labels."""
     fig.draw_without_rendering()

@@ -3,6 +3,8 @@ lettered column per value, small values folded together so that no column rests 
 
 from __future__ import annotations
 
+import ast
+import re
 import string
 from dataclasses import dataclass
 
@@ -10,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analyses.filters import evaluate, filter_columns
+from helpers.core.expressions import comparisons, parse_filter
 from helpers.core.privacy import SMALL_GROUPS, small_groups
 from helpers.data.dataset import is_numeric_column
 from helpers.params.config import Params
@@ -86,12 +89,13 @@ def banner_columns(frame: pd.DataFrame, params: Params, base: pd.Series | None =
                     )
                 )
         for name in banner.filters:
+            shown = filter_heading(name, params.filters[name], banner.name)
             group.append(
                 Column(
-                    pretty(name),
+                    shown,
                     banner.name,
                     evaluate(params.filters[name], frame).to_numpy(bool),
-                    title=pretty(name),
+                    title=shown if shown == pretty(name) else f"{banner.name}: {shown}",
                     uses=frozenset(filter_columns(params.filters[name])),
                 )
             )
@@ -122,6 +126,21 @@ def lettered(group: list[Column], base: pd.Series | None) -> list[Column]:
 def _letter(i: int) -> str:
     letters = string.ascii_uppercase
     return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+
+
+def filter_heading(name: str, expression: str, banner: str) -> str:
+    """A filter's column heading under its banner: the value itself for a filter that picks one
+    text value (`Country == "United Kingdom"`: United Kingdom), else its name without the
+    banner's own word (`country_elsewhere` under Country: Elsewhere)."""
+    body = parse_filter(expression).body
+    if isinstance(body, ast.Compare) and len(body.ops) == 1 and isinstance(body.ops[0], ast.Eq):
+        picks = comparisons(expression)
+        if len(picks) == 1 and isinstance(picks[0][2], str) and picks[0][2].strip():
+            return picks[0][2]
+    prefix = re.sub(r"\W+", "_", banner).strip("_").lower() + "_"
+    if name.lower().startswith(prefix) and len(name) > len(prefix):
+        return pretty(name[len(prefix) :])
+    return pretty(name)
 
 
 def pretty(name: str) -> str:

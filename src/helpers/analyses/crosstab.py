@@ -512,6 +512,8 @@ def biggest_differences(tables: list[Table], top: int = 8, min_share: float = 0.
                 ratio = r.value / r.rest_value
                 likely = (
                     f"{ratio:.1f}× as likely as"
+                    if ratio >= 1.15
+                    else "more likely than"  # "1.0× as likely" reads as no difference
                     if ratio >= 1
                     else f"{100 * (1 - ratio):.0f}% less likely than"
                 )

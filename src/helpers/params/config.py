@@ -275,7 +275,10 @@ def sources_have_columns(p: Params) -> None:
     if p.data.units is not None and p.columns is None:
         raise ValueError(f"`{p.data.units_key}` is set, so `columns` must say each column's role")
     for key, section in (
-        ("orders", p.orders), ("contacts", p.contacts), ("events", p.events), ("products", p.products)
+        ("orders", p.orders),
+        ("contacts", p.contacts),
+        ("events", p.events),
+        ("products", p.products),
     ):
         if getattr(p.data, key) is not None and section is None:
             raise ValueError(f"`data.{key}` is set, so `{key}` must name its columns")

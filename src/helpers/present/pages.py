@@ -81,6 +81,7 @@ FRAME_CSS = """
 .wb-meta{color:#555;font-size:14px;margin:0 0 10px}
 .wb-glance{background:#f4f7fb;border-left:4px solid #3b6ea5;padding:4px 14px;margin:10px 0}
 .wb-glance h2{border:0;margin:8px 0 4px;font-size:18px}
+.wb-unshown{font-size:13px;color:#555;font-style:italic}
 .wb-toc{font-size:14px;margin:8px 0 18px}.wb-toc h2{font-size:16px;margin:6px 0}
 .wb-toc ol{margin:0;padding-left:22px;columns:2 280px}
 .wb-top{font-size:12px;font-weight:normal;margin-left:10px;white-space:nowrap}
@@ -126,6 +127,7 @@ def _slug(text: str, taken: set[str]) -> str:
 
 
 SKIPPED = "Not shown for this run:"  # how `helpers.params.plan` says a part is left out
+NOT_CHOSEN = "Not the model chosen for this run:"  # and a part for the model the run did not choose
 
 
 def _drop_repeated_notes(main: Tag) -> None:
@@ -142,6 +144,49 @@ def _drop_repeated_notes(main: Tag) -> None:
         if text == last:
             (node.find_parent("p") or node).decompose()
         last = text
+
+
+def _top_cells(main: Tag) -> list[Tag]:
+    """The page's notebook cells in order (not cells nested in an output)."""
+    return [c for c in main.find_all("div", class_="jp-Cell") if c.find_parent(class_="jp-Cell") is None]
+
+
+def _only_unshown(cells: list[Tag]) -> str | None:
+    """The "not shown" note of a section whose every output is that note (or says the section
+    is for a model this run does not use: then ""), or None."""
+    notes, other = [], False
+    for cell in cells:
+        for area in cell.find_all(class_="jp-OutputArea-output"):
+            text = " ".join(area.get_text().split())
+            if text.startswith((SKIPPED, NOT_CHOSEN)):
+                notes.append("" if text.startswith(NOT_CHOSEN) else text)
+            elif text or area.find(["img", "svg", "table"]):
+                other = True
+    return None if other or not notes else next((n for n in notes if n), "")
+
+
+def _fold_unshown_sections(main: Tag) -> list[str]:
+    """Sections this data cannot show at all, taken off the page (a survey's page has no use for a
+    revenue heading over one "not shown" line); their titles and what each needs, for a closing note."""
+    sections: list[tuple[Tag, list[Tag]]] = []
+    for cell in _top_cells(main):
+        h2 = cell.find("h2")
+        if h2 is not None and not h2.find_parent(class_=GLANCE_CLASS):
+            sections.append((h2, [cell]))
+        elif sections:
+            sections[-1][1].append(cell)
+    folded = []
+    for h2, cells in sections:
+        note = _only_unshown(cells[1:])
+        if note is None:
+            continue
+        title = " ".join(h2.get_text().split())
+        need = note.removeprefix(SKIPPED).strip().removeprefix("this part needs").strip().rstrip(".")
+        if note:
+            folded.append(f"{title} (needs {need})")
+        for cell in cells:
+            cell.decompose()
+    return folded
 
 
 def _first_column(table: Tag) -> list[Tag]:
@@ -237,6 +282,7 @@ def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
     )
     if h1 is not None:
         h1.insert_after(meta)
+    folded = _fold_unshown_sections(main)
     _drop_repeated_notes(main)
     glance = main.find(class_=GLANCE_CLASS)
     headline = [" ".join(li.get_text().split()) for li in glance.find_all("li")] if glance else []
@@ -269,6 +315,14 @@ def frame_report(page: str, frame: PageFrame) -> tuple[str, list[str]]:
         anchor.insert_after(toc)
     else:
         main.insert(1, toc)
+    if folded:
+        left = soup.new_tag("p", attrs={"class": "wb-unshown"})
+        left.string = "Left out, as this run's data cannot show them: " + "; ".join(folded) + "."
+        footer = main.find(class_="wb-footer")
+        if footer is not None:
+            footer.insert_before(left)
+        else:
+            main.append(left)
     if terms:
         gloss = BeautifulSoup(
             '<section class="wb-glossary jp-RenderedHTMLCommon"><h2 id="glossary">Glossary</h2><dl>'
