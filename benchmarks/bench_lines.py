@@ -30,6 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from demo_setup import print_run
+
+from helpers.batch.kernels import PeakMemory
 
 START = dt.date(2025, 1, 1)
 COUNTRIES = np.array(["United Kingdom"] * 8 + ["Germany", "France"])
@@ -181,26 +184,21 @@ def main() -> None:
 
 
 def quarter(params: Path, tmp: Path) -> None:
-    """The whole quarter through `workbook run`: time and the largest process's peak memory."""
-    workbook = Path(sys.executable).with_name("workbook")
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        [
-            str(workbook),
-            "run",
-            str(params),
-            "--reports",
-            str(tmp / "reports"),
-            "--private",
-            str(tmp / "private"),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    took = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
-    print(done.stdout.strip().splitlines()[-3:] if done.stdout else done.stderr[-2000:])
-    print(f"whole quarter (workbook run, rc {done.returncode}): {took:.0f} s; largest process {peak:.2f} GB")
+    """The whole quarter through `workbook run`: wall time, each notebook, and the peak memory of
+    all the run's processes at once."""
+    with PeakMemory() as whole:
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "helpers.cli", "run", str(params)],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+        )
+        took = time.perf_counter() - t0
+    if done.returncode:
+        print(f"workbook run failed (rc {done.returncode}):", done.stdout[-2000:], done.stderr[-2000:])
+        return
+    print_run(tmp, "bench", "order lines", "duckdb", took, whole.peak_bytes)
 
 
 if __name__ == "__main__":
