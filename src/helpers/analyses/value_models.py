@@ -68,7 +68,7 @@ def rfm_summary(
     return out
 
 
-def _fit(negll, x0: np.ndarray, warm: dict[str, float] | None = None) -> optimize.OptimizeResult:
+def fit_likelihood(negll, x0: np.ndarray, warm: dict[str, float] | None = None) -> optimize.OptimizeResult:
     """Minimise a negative log-likelihood over log-parameters, from a few starting points, or
     from ``warm`` (a nearby fit, e.g. the holdout check's) when that converges."""
     if warm:
@@ -133,7 +133,7 @@ class BetaGeoModel:
     def fit(self, summary: pd.DataFrame, start: dict[str, float] | None = None) -> BetaGeoModel:
         """Maximum-likelihood fit on an RFM summary (``start``: parameters to start from)."""
         x, tx, T, k = _compressed(summary)
-        res = _fit(lambda q: -(k * self.loglik(np.exp(q), x, tx, T)).sum(), np.zeros(4), start)
+        res = fit_likelihood(lambda q: -(k * self.loglik(np.exp(q), x, tx, T)).sum(), np.zeros(4), start)
         self.params_ = dict(zip(["r", "alpha", "a", "b"], np.exp(res.x), strict=True))
         self.log_likelihood_ = -float(res.fun)
         return self
@@ -216,7 +216,7 @@ class ParetoNBDModel:
             value = -(k * self.loglik(np.exp(q), x, tx, T)).sum()
             return float(value) if np.isfinite(value) else 1e12
 
-        res = _fit(negll, np.zeros(4), start)
+        res = fit_likelihood(negll, np.zeros(4), start)
         self.params_ = dict(zip(["r", "alpha", "s", "beta"], np.exp(res.x), strict=True))
         self.log_likelihood_ = -float(res.fun)
         return self
@@ -271,7 +271,7 @@ class GammaGammaModel:
         """Fit on repeat buyers (frequency > 0, monetary > 0)."""
         rep = summary[(summary["frequency"] > 0) & (summary["monetary"] > 0)]
         x, m = rep["frequency"].to_numpy(float), rep["monetary"].to_numpy(float)
-        res = _fit(lambda q: -self.loglik(np.exp(q), x, m).sum(), np.log([1.0, 1.0, m.mean()]))
+        res = fit_likelihood(lambda q: -self.loglik(np.exp(q), x, m).sum(), np.log([1.0, 1.0, m.mean()]))
         self.params_ = dict(zip(["p", "q", "gamma"], np.exp(res.x), strict=True))
         self.log_likelihood_ = -float(res.fun)
         return self
