@@ -30,7 +30,7 @@ def test_an_orders_only_run_skips_the_profile_reports(tmp_path):
         "orders: {customer_id: c, timestamp: t}\n"
     )
     params = load_params(path)
-    assert plan.available(params) == {"orders", "activity"}
+    assert plan.available(params) == {"orders", "activity", "purchase_model"}
     lines = "\n".join(plan.describe(NOTEBOOKS, params))
     for report in ("02_filter", "03_segment", "05_personas"):
         assert f"{report}: skipped — needs a customer or account file" in lines
@@ -46,3 +46,9 @@ def test_a_missing_need_is_one_sentence():
 def test_unknown_needs_are_refused(make_params):
     with pytest.raises(ConfigError, match="unknown need"):
         plan.missing(["oders"], load_params(make_params()))
+
+
+def test_a_part_for_the_model_not_chosen_says_so_whatever_else_it_lacks():
+    assert plan.sentence(["subscriptions"]).startswith("*Not the model chosen for this run:")
+    assert plan.sentence(["channel", "purchase_model"]).startswith("*Not the model chosen for this run:")
+    assert plan.sentence(["channel"]).startswith("*Not shown for this run: this part needs an acquisition")

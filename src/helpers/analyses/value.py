@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from helpers.analyses import subscriptions
 from helpers.analyses.value_models import (
     UNIT_DAYS,
     BetaGeoModel,
@@ -213,7 +214,9 @@ def fit_rows(summary: pd.DataFrame, size: int) -> pd.DataFrame:
 
 
 def _model(name: str) -> BetaGeoModel | ParetoNBDModel:
-    return BetaGeoModel() if name == "bgnbd" else ParetoNBDModel()
+    """The purchase model; for subscriptions (sbg) BG/NBD still summarises the buyers for the
+    churn drivers, and its P(alive) and value are not shown (the sBG's are)."""
+    return ParetoNBDModel() if name == "pareto_nbd" else BetaGeoModel()
 
 
 def _exact(summary: pd.DataFrame) -> pd.DataFrame:
@@ -334,7 +337,9 @@ def save_private(result: ValueResult, private_dir: str | None) -> None:
 def customer_value_for(data, private_dir: str | None) -> pd.Series | None:
     """Each buyer's predicted value: from 04_cohorts in this run (a sibling private folder), or
     fitted here when that report did not run; None without orders or when value cannot be
-    estimated from the data."""
+    estimated from the data. For subscriptions, the sBG's value of the renewals to come."""
+    if data.params is not None and data.params.value.model == "sbg" and data.orders is not None:
+        return subscriptions.subscriber_values(data, data.params)
     if private_dir:
         saved = CUSTOMER_VALUE.beside(private_dir)
         if saved.exists():

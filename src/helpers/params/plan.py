@@ -52,6 +52,8 @@ NEEDS: dict[str, str] = {
     "(`orders.quantity`, `orders.status`, `orders.refunded_amount`)",
     "order_channel": "the channel of each order (`orders.channel`)",
     "return_reasons": "a return reason (`orders.return_reason`)",
+    "purchase_model": "customers who may buy at any time, not subscriptions (`value.model`)",
+    "subscriptions": "subscriptions that renew or cancel each period (`value.model: sbg`)",
     "rules": "cohort rules (`cohorts.rules`)",
     "filters": "named filters (`filters`)",
     "previous": "a previous run to compare with (`previous.period`)",
@@ -95,6 +97,7 @@ def available(params: Params) -> set[str]:
         have |= {"orders", "activity"}
         if params.orders.money:
             have.add("amount")
+        have.add("subscriptions" if params.value.model == "sbg" else "purchase_model")
         if params.orders.full_price or params.orders.prepaid:
             have.add("order_flags")
         oc = params.orders
@@ -133,8 +136,17 @@ def words(need: str) -> str:
     return re.sub(r"\s*\(`[^)]*\)|;\s*`[^`]*`", "", NEEDS[need])
 
 
+# needs that are a choice of model, not missing data: a section for the other choice is left out
+# of the page without a note (a shop's page does not list the subscription model it does not use)
+CHOICES = {"purchase_model", "subscriptions"}
+NOT_CHOSEN = "Not the model chosen for this run:"
+
+
 def sentence(lacking: list[str]) -> str:
     """The one sentence shown in place of a section this run cannot show."""
+    chosen = [n for n in lacking if n in CHOICES]
+    if chosen:  # for the other model: what else it lacks does not matter
+        return f"*{NOT_CHOSEN} this part is for {words(chosen[0])}.*"
     parts = [words(n) for n in lacking]
     needs = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"*Not shown for this run: this part needs {needs}.*"

@@ -269,7 +269,11 @@ class CohortParams(Strict):
 class ValueParams(Strict):
     """Customer value and churn risk (notebook 04_cohorts)."""
 
-    model: Literal["bgnbd", "pareto_nbd"] = "bgnbd"
+    model: Literal["bgnbd", "pareto_nbd", "sbg"] = Field(
+        "bgnbd",
+        description="bgnbd or pareto_nbd: customers who may buy at any time; sbg: subscriptions "
+        "that renew or cancel each period (the cohorts' period)",
+    )
     unit: Literal["days", "weeks", "months"] = "weeks"
     holdout: float = Field(26, ge=0, description="length of the holdout check, in units (0: none)")
     horizon: float = Field(52, gt=0, description="how far ahead customer value looks, in units")

@@ -226,6 +226,30 @@ def curves(
     return fig
 
 
+def survival_chart(projections: dict[str, pd.DataFrame], period: str, title: str) -> plt.Figure | Markdown:
+    """Per group, the share still subscribed: observed (dots) and the model's projection past the
+    data (a line, its 90% range shaded)."""
+    if not projections:
+        return Markdown("")
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    for (group, p), colour in zip(
+        projections.items(), sns.color_palette("colorblind", len(projections)), strict=True
+    ):
+        ax.fill_between(p.index, 100 * p["low"], 100 * p["high"], color=colour, alpha=0.15, linewidth=0)
+        ax.plot(p.index, 100 * p["projected"], color=colour, linewidth=1.8, label=str(group))
+        ax.plot(p.index, 100 * p["observed"], "o", color=colour, ms=3)
+    seen = max(int(p["observed"].last_valid_index() or 0) for p in projections.values())
+    ax.axvline(seen, color="#999", linewidth=1, linestyle="--")
+    ax.annotate(" data ends; the model projects", (seen, 96), fontsize=9, color="#555", va="top")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(f"{period}s since the first payment")
+    ax.set_ylabel("% still subscribed")
+    ax.set_title(title)
+    _legend_below(ax)
+    fig.tight_layout()
+    return fig
+
+
 def _legend_below(ax: plt.Axes) -> None:
     """The legend under the plot, below the axis title (long group names wrapped), so it covers
     no data and stays in view on a narrow screen."""
