@@ -48,7 +48,10 @@ LAYERS: dict[str, list[str]] = {
         "cohorts",
         "acquisition",
         "value_models",
+        "contract_models",
+        "subscriptions",
         "value",
+        "churn_risk",
         "revenue",
         "products",
         "returns",
@@ -67,7 +70,7 @@ LAYERS: dict[str, list[str]] = {
         "priorities",
     ],
     # how figures reach a reader
-    "present": ["tables", "card_pages", "plots", "charts", "tab_book", "pages"],
+    "present": ["tables", "card_pages", "plots", "charts", "risk_charts", "tab_book", "pages"],
     # the quarterly batch
     "batch": ["notebooks", "kernels", "export", "index", "publish", "schedule", "manifest", "run"],
 }

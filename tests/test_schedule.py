@@ -59,7 +59,10 @@ class Recorder:
 def test_the_shipped_notebooks_declare_what_they_read():
     notebooks = list_notebooks(ROOT / "notebooks")
     names = [p.stem for p in notebooks]
-    assert {p.stem: notebook_after(p, names) for p in notebooks} == DAG | {"06_products": ["03_segment"]}
+    assert {p.stem: notebook_after(p, names) for p in notebooks} == DAG | {
+        "06_products": ["03_segment"],
+        "07_churn_risk": ["03_segment", "04_cohorts"],
+    }
 
 
 def test_a_notebook_that_says_nothing_waits_for_every_earlier_one(tmp_path):
