@@ -36,6 +36,7 @@ from helpers.params.schema import has_churn, label_of, scale_of, status_groups
 FOLDS = 5
 HELD_OUT = 0.25
 MAX_LEVELS = 30  # a text column with more values is not a trait to score on
+MIN_LEVEL = 10  # values held by fewer rows are coded together as rare
 MIN_EACH = 30  # churned and stayed rows needed on each side to fit and judge a model
 LOGISTIC = "regularised logistic regression"
 BOOSTING = "gradient boosting"
@@ -70,8 +71,11 @@ def traits(frame: pd.DataFrame, params) -> tuple[pd.DataFrame, list[str], list[s
         c for c in wanted if pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])
     ]
     categorical = [c for c in wanted if c not in numeric and X[c].nunique() <= MAX_LEVELS]
-    for c in categorical:
-        X[c] = X[c].astype("string").fillna("(missing)").astype(object)
+    for c in categorical:  # as integer codes (rare values together): one-hot coding of text is slow
+        text = X[c].astype("string").fillna("(missing)")
+        counts = text.value_counts()
+        text = text.where(text.isin(counts.index[counts >= MIN_LEVEL]), "(rare)")
+        X[c] = pd.Categorical(text).codes.astype("int64")
     return X[numeric + categorical], numeric, categorical
 
 
@@ -82,7 +86,7 @@ def pipelines(numeric: list[str], categorical: list[str], seed: int) -> dict[str
             ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
             (
                 "categories",
-                OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10, sparse_output=False),
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
                 categorical,
             ),
         ],
@@ -91,7 +95,10 @@ def pipelines(numeric: list[str], categorical: list[str], seed: int) -> dict[str
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
     logistic = Pipeline([("prep", prep), ("model", LogisticRegression(max_iter=2000))])
     boosting = Pipeline(
-        [("prep", prep), ("model", HistGradientBoostingClassifier(random_state=seed, early_stopping=False))]
+        [
+            ("prep", prep),
+            ("model", HistGradientBoostingClassifier(random_state=seed, early_stopping=True, max_iter=300)),
+        ]
     )
     return {
         LOGISTIC: GridSearchCV(logistic, {"model__C": [0.01, 0.1, 1.0, 10.0]}, scoring="roc_auc", cv=folds),
