@@ -247,8 +247,11 @@ class Lifetimes:
         ]
 
     def projections(self, name: str) -> dict[str, pd.DataFrame]:
-        """Observed and projected survival of each group of a split, to the last period shown."""
-        return {f.group: projection(f, self.ahead[-1]) for f in self.by_split.get(name, [])}
+        """Observed and projected survival of each group of a split, a year (or the first
+        projection's span) past the longest history, and at least to the last period shown."""
+        fits = self.by_split.get(name, [])
+        seen = max((int(f.people["periods"].max()) for f in fits), default=0)
+        return {f.group: projection(f, max(seen + self.ahead[0], self.ahead[-1])) for f in fits}
 
 
 def lifetimes(data, frame: pd.DataFrame | None, params, segments: pd.Series | None) -> Lifetimes | None:
