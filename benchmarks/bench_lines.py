@@ -198,6 +198,7 @@ def quarter(params: Path, tmp: Path) -> None:
     if done.returncode:
         print(f"workbook run failed (rc {done.returncode}):", done.stdout[-2000:], done.stderr[-2000:])
         return
+    print(f"whole quarter: {took:.0f} s; the run's processes at once: {whole.peak_bytes / 1024**3:.2f} GB")
     print_run(tmp, "bench", "order lines", "duckdb", took, whole.peak_bytes)
 
 

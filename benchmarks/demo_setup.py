@@ -54,6 +54,9 @@ def print_run(work: Path, period: str, size: str, engine: str, wall: float, peak
         f"(checking the data first: {manifest['runner_peak_memory_mb'] / 1024:.2f} GB)"
     )
     for nb in manifest["notebooks"]:
+        if "peak_memory_mb" not in nb:  # skipped: the data lacks what it needs
+            print(f"  {nb['name']:<12} {nb.get('status', 'skipped')}")
+            continue
         print(
             f"  {nb['name']:<12} {nb['duration_s']:6.1f} s, peak memory "
             f"{nb['peak_memory_mb'] / 1024:5.2f} GB, HTML {nb['html_bytes'] / 1024:5.0f} KB"
