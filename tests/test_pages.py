@@ -180,7 +180,8 @@ def test_a_section_this_data_cannot_show_at_all_leaves_the_page_with_a_closing_n
     note = "<p><em>Not shown for this run: this part needs an orders file.</em></p>"
     page = (
         "<html><head></head><body><main>" + _cell("<h1>R</h1>")
-        + _cell("<h2>Revenue</h2><p>Each group's share of revenue.</p>") + _cell(note, True)
+        + _cell('<h2>Revenue<a class="anchor-link" href="#Revenue">¶</a></h2>')
+        + _cell("<p>Each group's share of revenue.</p>") + _cell(note, True)
         + _cell("", True) + _cell("<h2>Partly</h2>") + _cell(note, True) + _cell("<table></table>", True)
         + _cell("<h2>Tables</h2>") + _cell("<p>a figure</p>", True) + "</main></body></html>"
     )  # fmt: skip

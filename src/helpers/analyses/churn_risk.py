@@ -31,7 +31,8 @@ from threadpoolctl import threadpool_limits
 from helpers.core.artifacts import CUSTOMER_VALUE
 from helpers.core.privacy import fold_small
 from helpers.data.dataset import stratified_index
-from helpers.params.schema import has_churn, label_of, scale_of, status_groups
+from helpers.params.outcomes import outcome_of
+from helpers.params.schema import label_of, scale_of
 
 FOLDS = 5
 HELD_OUT = 0.25
@@ -46,11 +47,8 @@ RISK_SCORES = "churn_risk.parquet"  # per-person scores, private folder only
 def outcome(frame: pd.DataFrame, params) -> pd.Series | None:
     """1 for the rows whose status means churned, 0 for still active (or lapsed); other rows
     (prospects, unknown) are left out. None when the parameters do not say which is which."""
-    if not has_churn(params):
-        return None
-    group = status_groups(frame[params.columns.status.column], params)
-    known = group.isin(["customer", "lapsed", "churned"]).to_numpy(bool)
-    return (group[known] == "churned").astype(int)
+    spec = outcome_of(params)
+    return None if spec is None else spec.flags(frame, params).dropna().astype(int)
 
 
 def traits(frame: pd.DataFrame, params) -> tuple[pd.DataFrame, list[str], list[str]]:

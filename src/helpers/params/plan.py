@@ -140,6 +140,7 @@ def words(need: str) -> str:
 # of the page without a note (a shop's page does not list the subscription model it does not use)
 CHOICES = {"purchase_model", "subscriptions"}
 NOT_CHOSEN = "Not the model chosen for this run:"
+SKIPPED = "Not shown for this run:"
 
 
 def sentence(lacking: list[str]) -> str:
@@ -149,7 +150,7 @@ def sentence(lacking: list[str]) -> str:
         return f"*{NOT_CHOSEN} this part is for {words(chosen[0])}.*"
     parts = [words(n) for n in lacking]
     needs = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"*Not shown for this run: this part needs {needs}.*"
+    return f"*{SKIPPED} this part needs {needs}.*"
 
 
 def use(params: Params) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Tag
 
+from helpers.params.plan import NOT_CHOSEN, SKIPPED  # how a part left out says so
+
 GLANCE_TAG = "glance"  # the notebook cell whose output is the report's "At a glance"
 GLANCE_CLASS = "wb-glance"
 
@@ -75,7 +77,7 @@ class PageFrame:
 
 
 FRAME_CSS = """
-.wb-nav,.wb-toc,.wb-glossary,.wb-meta{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+.wb-nav,.wb-toc,.wb-glossary,.wb-meta,.wb-unshown{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 .wb-nav{font-size:13px;margin:10px 0 2px;display:flex;flex-wrap:wrap;gap:4px 14px}
 .wb-nav a,.wb-toc a,.wb-top{color:#2a5d9f;text-decoration:none}
 .wb-meta{color:#555;font-size:14px;margin:0 0 10px}
@@ -124,10 +126,6 @@ def _slug(text: str, taken: set[str]) -> str:
         slug, n = f"{base}-{n}", n + 1
     taken.add(slug)
     return slug
-
-
-SKIPPED = "Not shown for this run:"  # how `helpers.params.plan` says a part is left out
-NOT_CHOSEN = "Not the model chosen for this run:"  # and a part for the model the run did not choose
 
 
 def _drop_repeated_notes(main: Tag) -> None:
@@ -180,6 +178,8 @@ def _fold_unshown_sections(main: Tag) -> list[str]:
         note = _only_unshown(cells[1:])
         if note is None:
             continue
+        for a in h2.find_all("a", class_="anchor-link"):  # nbconvert's ¶ is not part of the title
+            a.decompose()
         title = " ".join(h2.get_text().split())
         need = note.removeprefix(SKIPPED).strip().removeprefix("this part needs").strip().rstrip(".")
         if note:
