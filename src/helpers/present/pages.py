@@ -77,7 +77,8 @@ class PageFrame:
 
 
 FRAME_CSS = """
-.wb-nav,.wb-toc,.wb-glossary,.wb-meta,.wb-unshown{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+.wb-nav,.wb-toc,.wb-glossary,.wb-meta,.wb-unshown
+{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 .wb-nav{font-size:13px;margin:10px 0 2px;display:flex;flex-wrap:wrap;gap:4px 14px}
 .wb-nav a,.wb-toc a,.wb-top{color:#2a5d9f;text-decoration:none}
 .wb-meta{color:#555;font-size:14px;margin:0 0 10px}
